@@ -1,0 +1,27 @@
+"""andon: a lean orchestrator for data and ML pipelines.
+
+Definitions use ``andon.source(...)`` and ``@andon.pipeline(...)``; see README.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["source", "pipeline", "window", "rollup", "mapped", "last", "Context"]
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:  # lazy, so that `andon --help` imports nothing it does not need
+    if name in ("source", "pipeline", "window", "rollup", "mapped"):
+        from andon import dsl
+
+        return getattr(dsl, name)
+    if name == "last":
+        from andon.model.partitions import last
+
+        return last
+    if name == "Context":
+        from andon.executors.context import Context
+
+        return Context
+    raise AttributeError(f"module 'andon' has no attribute {name!r}")

@@ -1,0 +1,429 @@
+"""The command line. Data goes to stdout, logs to stderr; exit codes: 0 ok, 1 a run or check
+failed, 2 usage or configuration error. Heavy modules are imported inside the commands so that
+``andon --help`` starts fast."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Env:
+    """What the group options resolved: the project folder and the command-line settings."""
+
+    def __init__(self, project: str | None, debug: bool, flags: dict[str, Any]) -> None:
+        self.project_arg = project
+        self.debug = debug
+        self.flags = flags
+
+    def root(self) -> Path:
+        from andon.project import find_root
+
+        return find_root(Path(self.project_arg or os.getcwd()))
+
+    def load(self, **flags: Any) -> tuple[Any, Any]:
+        """(project, settings) resolved flag > environment > andon.toml > default."""
+        from andon.project import load_project
+        from andon.settings import resolve
+
+        project = load_project(self.root())
+        settings = resolve(project.root, {**self.flags, **flags}, os.environ,
+                           project.settings_table)
+        return project, settings
+
+
+def _fail(exc: Exception, debug: bool) -> None:
+    from andon.model.errors import AndonError
+
+    if debug:
+        import traceback
+
+        traceback.print_exc()
+    if isinstance(exc, AndonError):
+        click.echo(f"Error: {exc.where + ': ' if exc.where else ''}{exc.message}", err=True)
+        if exc.hint:
+            click.echo(f"  hint: {exc.hint}", err=True)
+        sys.exit(exc.exit_code)
+    click.echo(f"Error: {type(exc).__name__}: {exc}", err=True)
+    click.echo("  hint: run again with --debug for the traceback", err=True)
+    sys.exit(1)
+
+
+def friendly(fn: F) -> F:
+    """Turn AndonError into ``Error: ...`` plus a hint and its exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as exc:
+            ctx = click.get_current_context(silent=True)
+            debug = bool(ctx and ctx.obj and ctx.obj.debug)
+            _fail(exc, debug)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def out_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+@click.group()
+@click.option("--project", "-p", metavar="DIR", help="project folder (default: the nearest "
+              "folder with an andon.toml at or above the current one)")
+@click.option("--database-url", help="store URL [env ANDON_DATABASE_URL]")
+@click.option("--debug", is_flag=True, help="show tracebacks")
+@click.version_option(package_name="andon")
+@click.pass_context
+def main(ctx: click.Context, project: str | None, database_url: str | None, debug: bool) -> None:
+    """andon: a lean orchestrator. Runs start the moment their data lands."""
+    ctx.obj = Env(project, debug, {"database_url": database_url})
+
+
+# -- a client for a running `andon up` ----------------------------------------------------------
+
+class Remote:
+    """Talks to a running ``andon up`` over its API (stdlib HTTP: no heavy import)."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.url, self.token = url.rstrip("/"), token
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        import urllib.error
+        import urllib.request
+
+        from andon.model.errors import AndonError
+
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        if self.token:
+            req.add_header("Authorization", f"Bearer {self.token}")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                raw = resp.read()
+                ctype = resp.headers.get("content-type", "")
+        except urllib.error.HTTPError as err:
+            try:
+                info = json.loads(err.read())
+            except ValueError:
+                info = {"message": f"HTTP {err.code}"}
+            exc = AndonError(info.get("message", f"HTTP {err.code}"), where=info.get("where", ""),
+                             hint=info.get("hint", ""))
+            exc.exit_code = 2
+            raise exc from None
+        return json.loads(raw) if "json" in ctype else raw.decode()
+
+
+def remote(env: Env, settings: Any) -> Remote | None:
+    """A client for the project's running server, or None to work on the store directly."""
+    from andon.up import server_url
+
+    url = settings.server_url or server_url(settings.state_dir)
+    if not url:
+        return None
+    token = settings.api_token
+    if not token and (settings.state_dir / "token").exists():
+        token = (settings.state_dir / "token").read_text().strip()
+    return Remote(url, token)
+
+
+def local(project: Any, settings: Any) -> Any:
+    from andon.service import Service
+    from andon.store.sql import Store
+
+    return Service(project.graph, Store(settings.database_url), project.root)
+
+
+def _now() -> Any:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)
+
+
+# -- commands -------------------------------------------------------------------------------------
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--example", type=click.Choice(["retail", "minimal"]), default="minimal",
+              show_default=True, help="which example project to write")
+@friendly
+def init(directory: str, example: str) -> None:
+    """Create a project in DIRECTORY (andon.toml and a definitions module)."""
+    from andon.examples import write_example
+
+    path = write_example(Path(directory), example)
+    click.echo(f"created {example} project in {path}", err=True)
+    click.echo(f"next: cd {directory} && andon validate && andon up", err=True)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="print the graph as JSON")
+@click.pass_obj
+@friendly
+def validate(env: Env, as_json: bool) -> None:
+    """Load the definitions and report every problem (exit 2 if any)."""
+    project, _settings = env.load()
+    g = project.graph
+    if as_json:
+        out_json({"project": project.name, "pipelines": list(g.order),
+                  "sources": sorted(a.name for a in g.assets.values() if a.source),
+                  "pools": {p.name: p.capacity for p in g.pools.values()}})
+        return
+    sources = sum(1 for a in g.assets.values() if a.source)
+    click.echo(f"ok: {len(g.pipelines)} pipelines, {sources} sources, {len(g.pools)} pools "
+               f"in {project.root / 'andon.toml'}")
+
+
+@main.command()
+@click.option("--host", help="address to bind [env ANDON_HOST; default 127.0.0.1]")
+@click.option("--port", type=int, help="port [env ANDON_PORT; default 8765; 0 = any free]")
+@click.option("--executor", type=click.Choice(["local", "inprocess"]), help="[env ANDON_EXECUTOR]")
+@click.pass_obj
+@friendly
+def up(env: Env, host: str | None, port: int | None, executor: str | None) -> None:
+    """Run the scheduler and the HTTP server until Ctrl-C."""
+    from andon.logs import setup_logging
+    from andon.up import ensure_local_token, open_line, serve
+
+    project, settings = env.load(host=host, port=port, executor=executor)
+    setup_logging(settings.log_format)
+    line = open_line(project, settings)
+    ensure_local_token(settings, line.store)
+
+    def ready(line: Any) -> None:
+        click.echo(f"andon is up: {line.url}  (project {project.name}, "
+                   f"{len(project.graph.pipelines)} pipelines)", err=True)
+
+    serve(line, ready)
+
+
+@main.command()
+@click.argument("asset")
+@click.argument("partition")
+@click.option("--id", "event_id", help="event id (default: derived from the data, so repeating "
+              "a notify of the same data is recorded once)")
+@click.pass_obj
+@friendly
+def notify(env: Env, asset: str, partition: str, event_id: str | None) -> None:
+    """Announce that PARTITION of source ASSET has arrived."""
+    project, settings = env.load()
+    client = remote(env, settings)
+    if client:
+        body = {"asset": asset, "partition": partition}
+        if event_id:
+            body["id"] = event_id
+        res = client.call("POST", "/api/v1/notify", body)
+        recorded = res["recorded"]
+    else:
+        svc = local(project, settings)
+        (recorded,) = [bool(svc.store.append([svc.notify(asset, partition, _now(), "notify",
+                                                          event_id)]))]
+    click.echo(f"{asset} {partition}: " + ("recorded" if recorded else "already recorded"))
+
+
+@main.command("run")
+@click.argument("pipeline")
+@click.option("--partition", required=True, help="partition key, e.g. 2026-01-05")
+@click.pass_obj
+@friendly
+def run_cmd(env: Env, pipeline: str, partition: str) -> None:
+    """Queue a manual run of one partition (re-makes it if it exists)."""
+    project, settings = env.load()
+    client = remote(env, settings)
+    if client:
+        client.call("POST", "/api/v1/runs", {"pipeline": pipeline, "partition": partition})
+    else:
+        svc = local(project, settings)
+        svc.store.append([svc.run_request(pipeline, partition, _now(), "manual", "cli")])
+    click.echo(f"requested {pipeline} {partition}" + ("" if client else
+               " (no scheduler is running: it starts with the next `andon up`)"))
+
+
+@main.command()
+@click.argument("pipeline")
+@click.option("--from", "first", required=True, help="first partition")
+@click.option("--to", "last", required=True, help="last partition (inclusive)")
+@click.pass_obj
+@friendly
+def backfill(env: Env, pipeline: str, first: str, last: str) -> None:
+    """Re-make PIPELINE's partitions from --from to --to (consumers follow)."""
+    project, settings = env.load()
+    client = remote(env, settings)
+    if client:
+        res = client.call("POST", "/api/v1/backfills", {"pipeline": pipeline, "from": first,
+                                                         "to": last})
+        n = len(res["partitions"])
+    else:
+        svc = local(project, settings)
+        events = svc.backfill(pipeline, first, last, _now(), "cli")
+        svc.store.append(events)
+        n = len(events)
+    click.echo(f"requested {n} partition(s) of {pipeline}")
+
+
+@main.command()
+@click.argument("run_id")
+@click.pass_obj
+@friendly
+def cancel(env: Env, run_id: str) -> None:
+    """Cancel a queued or running run."""
+    project, settings = env.load()
+    client = remote(env, settings)
+    if client:
+        client.call("POST", f"/api/v1/runs/{run_id}/cancel", {})
+    else:
+        svc = local(project, settings)
+        svc.store.append([svc.cancel(run_id, _now(), "cli")])
+    click.echo(f"cancel requested for {run_id}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+@click.pass_obj
+@friendly
+def status(env: Env, as_json: bool) -> None:
+    """Show every pipeline's partitions by state and every source's arrivals."""
+    project, settings = env.load()
+    client = remote(env, settings)
+    data = client.call("GET", "/api/v1/status") if client else local(project, settings).status()
+    if as_json:
+        out_json(data)
+        return
+    rows = [(p["name"], p["state"], str(p["partitions"]["succeeded"]),
+             str(p["partitions"]["running"]), str(p["partitions"]["queued"]),
+             str(p["partitions"]["failed"])) for p in data["pipelines"]]
+    _table(("PIPELINE", "STATE", "OK", "RUNNING", "QUEUED", "FAILED"), rows)
+    click.echo()
+    _table(("SOURCE", "PARTITIONS", "LATEST"),
+           [(s["name"], str(s["partitions"]), s["latest"] or "-") for s in data["sources"]])
+    failed = [f for p in data["pipelines"] for f in p["failures"]]
+    for f in failed:
+        click.echo(f"failed: {f['run_id']}: {f['error_type']}: {f['error_message']}")
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+@click.option("--pipeline", help="only this pipeline")
+@click.option("--status", "state", help="only runs in this state")
+@click.option("--partition", help="only this partition")
+@click.option("--limit", default=50, show_default=True)
+@click.pass_obj
+@friendly
+def runs(env: Env, as_json: bool, pipeline: str | None, state: str | None,
+         partition: str | None, limit: int) -> None:
+    """List runs, newest first."""
+    project, settings = env.load()
+    client = remote(env, settings)
+    if client:
+        from urllib.parse import urlencode
+
+        query = urlencode({k: v for k, v in dict(pipeline=pipeline, status=state,
+                                                 partition=partition, limit=limit).items() if v})
+        data = client.call("GET", f"/api/v1/runs?{query}")
+    else:
+        data = local(project, settings).runs(pipeline, state, partition, limit)
+    if as_json:
+        out_json(data)
+        return
+    _table(("RUN", "STATUS", "ATTEMPT", "REASON", "STARTED", "WORK"),
+           [(r["run_id"], r["status"], str(r["attempt"]), r["reason"], r["started_at"] or "-",
+             f"{r['work_seconds']:.2f}s" if r["work_seconds"] is not None else "-") for r in data])
+
+
+@main.command()
+@click.argument("run_id")
+@click.pass_obj
+@friendly
+def logs(env: Env, run_id: str) -> None:
+    """Print the captured output of a run."""
+    project, settings = env.load()
+    client = remote(env, settings)
+    if client:
+        from urllib.parse import quote
+
+        text = client.call("GET", f"/api/v1/runs/{quote(run_id, safe='')}/log")
+    else:
+        text = local(project, settings).log_text(run_id)
+    click.echo(text, nl=False)
+
+
+@main.group()
+def token() -> None:
+    """Create and revoke API tokens."""
+
+
+@token.command("create")
+@click.option("--role", type=click.Choice(["viewer", "operator", "admin"]), default="operator",
+              show_default=True)
+@click.option("--name", default="", help="a label for the token")
+@click.pass_obj
+@friendly
+def token_create(env: Env, role: str, name: str) -> None:
+    """Create a token and print it once (only its SHA-256 is stored)."""
+    from andon.web.auth import digest, new_token
+
+    project, settings = env.load()
+    value = new_token()
+    local(project, settings).store.add_token(digest(value), role, name, _now())
+    click.echo(value)
+
+
+@token.command("revoke")
+@click.argument("value")
+@click.pass_obj
+@friendly
+def token_revoke(env: Env, value: str) -> None:
+    """Revoke a token (it fails on its very next request)."""
+    from andon.model.errors import NotFound
+    from andon.web.auth import digest
+
+    project, settings = env.load()
+    if not local(project, settings).store.revoke_token(digest(value), _now()):
+        raise NotFound("no active token with that value", hint="check the token you pasted")
+    click.echo("revoked")
+
+
+@main.command()
+@click.argument("directory", default="demo-project", type=click.Path(file_okay=False))
+@click.option("--speed", default=3600.0, show_default=True,
+              help="simulated seconds per real second")
+@click.option("--days", default=7, show_default=True, help="daily partitions to replay")
+@click.option("--port", default=8765, show_default=True, help="dashboard port (0 = any free)")
+@click.option("--exit-when-done", is_flag=True, help="exit once every partition is made")
+@click.option("--executor", type=click.Choice(["local", "inprocess"]), default="local",
+              show_default=True)
+@click.pass_obj
+@friendly
+def demo(env: Env, directory: str, speed: float, days: int, port: int, exit_when_done: bool,
+         executor: str) -> None:
+    """Write the retail + ML example to DIRECTORY and run a week of it on an accelerated clock."""
+    from andon.demo import run_demo
+
+    code = run_demo(Path(directory), speed=speed, days=days, port=port,
+                    exit_when_done=exit_when_done, executor=executor)
+    sys.exit(code)
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(header)]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
+    for row in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""``andon demo``: the retail + ML example, a week of daily partitions, sources arriving at
+jittery times replayed on an accelerated clock, live progress in the terminal."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Sequence
+
+from andon.clock import SpeedClock
+from andon.events import Event, RunFailed, RunStarted, RunSucceeded
+from andon.examples import write_example
+from andon.project import load_project
+from andon.settings import resolve
+from andon.up import Line, ensure_local_token, open_line, serve
+
+FIRST_DAY = datetime(2026, 1, 5, tzinfo=timezone.utc)
+MARKER = ".andon-demo"
+# source -> (typical arrival after the partition ends, jitter), in minutes
+ARRIVALS = {"raw_orders": (120, 30), "raw_clickstream": (60, 45), "fx_rates": (30, 15)}
+CURRENCIES = {"EUR": 1.0, "USD": 0.92, "GBP": 1.17}
+
+
+def prepare(directory: Path) -> None:
+    """Write the example, or reset a previous demo in the same folder."""
+    if (directory / MARKER).exists():
+        for sub in (".andon", "data", "landing"):
+            shutil.rmtree(directory / sub, ignore_errors=True)
+        return
+    write_example(directory, "retail")
+    (directory / MARKER).write_text("written by `andon demo`; safe to delete\n")
+
+
+def schedule(days: int, seed: int = 7) -> list[tuple[datetime, str, str]]:
+    """(arrival time, source, partition) for every source partition, in arrival order; one
+    clickstream delivery is three hours late, as real ones sometimes are."""
+    rng = random.Random(seed)
+    out = []
+    for d in range(days):
+        day = FIRST_DAY + timedelta(days=d)
+        key = day.strftime("%Y-%m-%d")
+        for source, (after, jitter) in ARRIVALS.items():
+            minutes = after + rng.uniform(-jitter, jitter)
+            if source == "raw_clickstream" and d == 3:
+                minutes += 180
+            out.append((day + timedelta(days=1, minutes=minutes), source, key))
+    return sorted(out)
+
+
+def write_source(root: Path, source: str, key: str) -> Path:
+    """Generate one day of realistic-looking source data and land it atomically."""
+    rng = random.Random(f"{source}/{key}")
+    customers = [f"C{i:03d}" for i in range(1, 201)]
+    if source == "raw_orders":
+        path = root / "landing/orders" / f"{key}.csv"
+        lines = ["order_id,customer_id,amount,currency,ts"]
+        for i in range(rng.randint(250, 350)):
+            cur = rng.choice(list(CURRENCIES))
+            amount = round(rng.lognormvariate(3.5, 0.6), 2) if rng.random() > 0.01 else -1.0
+            lines.append(f"{key}-{i:05d},{rng.choice(customers[:120])},{amount},{cur},"
+                         f"{key}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00Z")
+            if rng.random() < 0.02:
+                lines.append(lines[-1])  # the export duplicates a few rows
+    elif source == "raw_clickstream":
+        path = root / "landing/clicks" / f"{key}.csv"
+        lines = ["session_id,customer_id,page,ts"]
+        for s in range(rng.randint(500, 700)):
+            customer = rng.choice(customers)
+            for _ in range(rng.randint(1, 6)):
+                lines.append(f"{key}-s{s:05d},{customer},/p/{rng.randint(1, 80)},{key}T12:00:00Z")
+    else:
+        path = root / "landing/fx" / f"{key}.csv"
+        lines = ["currency,rate_to_eur"] + [
+            f"{c},{r * (1 + rng.uniform(-0.01, 0.01)):.5f}" for c, r in CURRENCIES.items()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.tmp"
+    tmp.write_text("\n".join(lines) + "\n")
+    os.replace(tmp, path)  # lands whole: the inotify watcher sees one complete file
+    return path
+
+
+@dataclass
+class Progress:
+    """Partitions per pipeline and day, kept from the committed events."""
+
+    pipelines: Sequence[str]
+    days: Sequence[str]
+    cells: dict[tuple[str, str], str] = field(default_factory=dict)
+    failures: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    changed: threading.Event = field(default_factory=threading.Event)
+
+    def on_events(self, events: Sequence[Event]) -> None:
+        with self.lock:
+            for ev in events:
+                key = (getattr(ev, "pipeline", ""), getattr(ev, "partition", ""))
+                if isinstance(ev, RunStarted):
+                    self.cells[key] = "running"
+                elif isinstance(ev, RunSucceeded):
+                    self.cells[key] = "ok"
+                elif isinstance(ev, RunFailed):
+                    self.cells[key] = "failed"
+                    self.failures += 1
+        self.changed.set()
+
+    def done(self) -> bool:
+        with self.lock:
+            return all(self.cells.get((p, d)) == "ok" for p in self.pipelines for d in self.days)
+
+    def render(self, now: datetime) -> str:
+        marks = {"ok": "#", "running": ">", "failed": "X"}
+        width = max(len(p) for p in self.pipelines)
+        head = " " * width + "  " + " ".join(d[5:] for d in self.days)
+        with self.lock:
+            rows = [p.ljust(width) + "  " + " ".join(
+                marks.get(self.cells.get((p, d), ""), ".").center(5) for d in self.days)
+                for p in self.pipelines]
+        return "\n".join([f"simulated time {now:%Y-%m-%d %H:%M} UTC   "
+                          "(# made  > running  X failed  . waiting for data)", head, *rows])
+
+
+def _feed(line: Line, clock: SpeedClock, arrivals: list[tuple[datetime, str, str]]) -> None:
+    for at, source, key in arrivals:
+        wait = clock.real_seconds(at - clock.now())
+        if wait > 0 and line.stop_event.wait(wait):
+            return
+        write_source(line.project.root, source, key)
+        if source == "fx_rates":  # not watched: announced like an external system would
+            line.announce(source, key, "notify")
+
+
+def run_demo(directory: Path, speed: float = 3600.0, days: int = 7, port: int = 8765,
+             exit_when_done: bool = False, executor: str = "local") -> int:
+    """Run the demo; return 0 when every partition was made, 1 otherwise."""
+    prepare(directory)
+    project = load_project(directory.resolve())
+    settings = resolve(project.root, {"port": port, "executor": executor}, os.environ,
+                       project.settings_table)
+    arrivals = schedule(days)
+    clock = SpeedClock(arrivals[0][0] - timedelta(minutes=30), speed)
+    line = open_line(project, settings, clock)
+    ensure_local_token(settings, line.store)
+    keys = [(FIRST_DAY + timedelta(days=d)).strftime("%Y-%m-%d") for d in range(days)]
+    progress = Progress(list(project.graph.order), keys)
+    line.runner.subscribe(progress.on_events)
+    tty = sys.stdout.isatty()
+
+    def ready(line: Line) -> None:
+        print(f"andon demo: {len(project.graph.pipelines)} pipelines x {days} days, "
+              f"{len(arrivals)} source deliveries at {speed:g}x speed", flush=True)
+        print(f"dashboard: {line.url}   project: {project.root}", flush=True)
+        threading.Thread(target=_feed, args=(line, clock, arrivals), daemon=True).start()
+        shown = 0
+        while not line.stop_event.is_set():
+            progress.changed.wait(0.25 if tty else None)
+            progress.changed.clear()
+            if tty:
+                text = progress.render(clock.now())
+                if shown:
+                    sys.stdout.write(f"\x1b[{shown}F\x1b[J")
+                sys.stdout.write(text + "\n")
+                sys.stdout.flush()
+                shown = text.count("\n") + 1
+            if progress.done() and line.runner.drain(5):
+                break
+        if not tty:
+            print(progress.render(clock.now()), flush=True)
+        made = sum(1 for v in progress.cells.values() if v == "ok")
+        print(f"done: {made} partitions made, {progress.failures} failed run(s); "
+              f"outputs in {project.root / 'data'}", flush=True)
+        if exit_when_done:
+            line.stop_event.set()
+        else:
+            print(f"dashboard: {line.url}  (Ctrl-C to stop)", flush=True)
+
+    serve(line, ready)
+    return 0 if progress.done() else 1

@@ -1,0 +1,121 @@
+"""What users write: ``andon.source(...)`` and ``@andon.pipeline(...)``.
+
+Declarations are collected raw (with the file and line they come from) while the project's
+definition modules are imported; ``andon.project`` turns them into the validated graph, so a bad
+deadline or an unknown input is reported naming the file, the object and the fix.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from andon.model.definitions import Input
+from andon.model.partitions import PartitionMapping, Rollup, last
+
+
+@dataclass
+class Declaration:
+    """One ``source`` or ``pipeline`` call as written, with where it was written."""
+
+    kind: str  # "source" | "pipeline"
+    name: str
+    options: dict[str, Any]
+    where: str
+    fn: Callable[..., Any] | None = None
+    module: str = ""
+
+
+@dataclass
+class Registry:
+    declarations: list[Declaration] = field(default_factory=list)
+
+
+_active: list[Registry] = []
+
+
+def _registry() -> Registry:
+    if not _active:
+        # imported outside a project load (a notebook, a test): collect into a throwaway registry
+        _active.append(Registry())
+    return _active[-1]
+
+
+def _where(depth: int = 2) -> str:
+    frame = sys._getframe(depth)
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def source(name: str, *, partitions: str | None = "daily", owner: str = "",
+           description: str = "", location: str | None = None, watch: str = "",
+           expected_arrival: str | None = None) -> str:
+    """Declare data that arrives from outside; ``andon notify NAME PARTITION`` (or a file landing
+    in ``watch``) announces each partition. Returns the name, to use in ``inputs``."""
+    _registry().declarations.append(Declaration(
+        "source", name, dict(partitions=partitions, owner=owner, description=description,
+                             location=location, watch=watch, expected_arrival=expected_arrival),
+        _where()))
+    return name
+
+
+def window(asset: str, n: int) -> Input:
+    """An input that reads the last ``n`` partitions of ``asset`` up to the pipeline's own."""
+    return Input(asset, last(n))
+
+
+def rollup(asset: str) -> Input:
+    """An input that reads every finer partition (hours) of ``asset`` inside the pipeline's
+    coarser partition (a day)."""
+    return Input(asset, Rollup())
+
+
+def mapped(asset: str, mapping: PartitionMapping) -> Input:
+    """An input with any partition mapping."""
+    return Input(asset, mapping)
+
+
+_PIPELINE_DEFAULTS: dict[str, Any] = dict(
+    inputs=(), outputs=(), partitions="daily", pool="default", slots=1, priority=1,
+    deadline=None, expected_duration=None, retries=0, retry_delay="10s", timeout=None,
+    max_concurrent=0, on_upstream_change="rerun", owner="", description="", locations=None)
+
+
+def pipeline(name: str | None = None, *, command: str | None = None, **options: Any) -> Any:
+    """Declare a pipeline: decorate a function taking a context, or pass ``command=`` (a shell
+    command with ``{partition}``) and a ``name``. Options: inputs, outputs, partitions, pool,
+    slots, priority, deadline, expected_duration, retries, retry_delay, timeout, max_concurrent,
+    on_upstream_change, owner, description, locations (output -> path template)."""
+    unknown = set(options) - set(_PIPELINE_DEFAULTS)
+    where = _where()
+    if unknown:
+        raise TypeError(f"{where}: pipeline() got unknown option(s) {sorted(unknown)}; "
+                        f"known: {sorted(_PIPELINE_DEFAULTS)}")
+    opts = {**_PIPELINE_DEFAULTS, **options}
+    if command is not None:
+        if not name:
+            raise TypeError(f"{where}: a command pipeline needs a name: "
+                            "andon.pipeline('name', command='...')")
+        _registry().declarations.append(Declaration("pipeline", name, {**opts, "command": command},
+                                                    where))
+        return None
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        code = fn.__code__
+        _registry().declarations.append(Declaration(
+            "pipeline", name or fn.__name__, {**opts, "command": ""},
+            f"{code.co_filename}:{code.co_firstlineno}", fn, fn.__module__))
+        return fn
+
+    return decorate
+
+
+def collect(run: Callable[[], None]) -> Registry:
+    """Run ``run`` (which imports definition modules) and return what it declared."""
+    registry = Registry()
+    _active.append(registry)
+    try:
+        run()
+    finally:
+        _active.remove(registry)
+    return registry

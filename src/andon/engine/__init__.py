@@ -1,0 +1,1 @@
+"""The pure engine core: state + event + now -> decisions."""

@@ -1,0 +1,175 @@
+"""The pure core: given the graph, the state and the time, decide what happens next.
+
+``handle`` folds one event in and returns the events the engine derives from it (runs queued,
+started, cancelled) plus the runs an executor must cancel. It reads no clock and does no I/O; the
+live runner and the simulator both drive it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable, Iterable
+
+from andon.engine.runs import Run, RunStatus
+from andon.engine.state import EngineState, Key, apply
+from andon.events import Event, PartitionRef, RunCancelled, RunQueued, RunStarted
+from andon.model.graph import Graph
+
+# A dispatch order: given the queued runs that may start now, return them best first.
+Policy = Callable[[Graph, EngineState, list[Run], datetime], list[Run]]
+
+
+def fifo(graph: Graph, state: EngineState, ready: list[Run], now: datetime) -> list[Run]:
+    """First come, first served (the queue is already in arrival order)."""
+    return ready
+
+
+@dataclass
+class Decisions:
+    """What the engine decided: events to record (already applied to the state) and running runs
+    whose executor must cancel them."""
+
+    events: list[Event] = field(default_factory=list)
+    cancel: list[str] = field(default_factory=list)
+
+    def extend(self, other: "Decisions") -> None:
+        self.events.extend(other.events)
+        self.cancel.extend(other.cancel)
+
+
+def handle(graph: Graph, state: EngineState, event: Event, now: datetime,
+           policy: Policy = fifo) -> Decisions:
+    """Apply ``event`` and decide what follows from it."""
+    apply(graph, state, event)
+    return decide(graph, state, now, policy)
+
+
+def decide(graph: Graph, state: EngineState, now: datetime, policy: Policy = fifo) -> Decisions:
+    """Queue every partition that should run, cancel what was asked, start what fits."""
+    out = Decisions()
+    out.cancel, state.cancels = state.cancels, []
+    for run in [r for r in state.queue.values() if r.cancel_requested]:
+        _emit(graph, state, out, RunCancelled(
+            id=f"ended:{run.run_id}", at=now, run_id=run.run_id, pipeline=run.pipeline,
+            partition=run.partition, attempt=run.attempt, by=str(run.extra.get("cancel_by", "")),
+            reason=str(run.extra.get("cancel_reason", ""))))
+    rank = {name: i for i, name in enumerate(graph.order)}
+    while state.dirty:
+        todo = sorted(state.dirty, key=lambda k: (rank.get(k[0], 0), k[1]))
+        state.dirty = set()
+        for key in todo:
+            queued = _evaluate(graph, state, key, now)
+            if queued is not None:
+                _emit(graph, state, out, queued)
+    _dispatch(graph, state, out, now, policy)
+    return out
+
+
+def mark_all(graph: Graph, state: EngineState) -> None:
+    """Mark every known partition for evaluation (used after a restart)."""
+    for asset, key in list(state.partitions):
+        state.dirty.update(graph.consumer_keys(asset, key))
+    state.dirty.update(k for k in state.run_count if k[0] in graph.pipelines)
+    state.dirty.update(state.requests)
+
+
+def next_wakeup(state: EngineState, now: datetime) -> datetime | None:
+    """The earliest future moment a queued run becomes startable (retry back-off), if any."""
+    times = [r.not_before for r in state.queue.values() if r.not_before and r.not_before > now]
+    return min(times) if times else None
+
+
+def _emit(graph: Graph, state: EngineState, out: Decisions, event: Event) -> None:
+    apply(graph, state, event)
+    out.events.append(event)
+
+
+def current_inputs(graph: Graph, state: EngineState, pipeline: str,
+                   key: str) -> tuple[PartitionRef, ...] | None:
+    """The versions a run of ``pipeline`` for ``key`` would read now; None when one is missing."""
+    refs = []
+    for asset, part in graph.input_keys(pipeline, key):
+        version = state.version(asset, part)
+        if version == 0:
+            return None
+        refs.append(PartitionRef(asset, part, version))
+    return tuple(refs)
+
+
+def _in_flight(graph: Graph, state: EngineState, pipeline: str, key: str) -> bool:
+    """True when one of the inputs is being (re)made right now."""
+    for asset, part in graph.input_keys(pipeline, key):
+        producer = graph.producer.get(asset)
+        if producer and (producer, part) in state.active:
+            return True
+    return False
+
+
+def _evaluate(graph: Graph, state: EngineState, key: Key, now: datetime) -> RunQueued | None:
+    pipeline, part = key
+    pipe = graph.pipelines.get(pipeline)
+    if pipe is None or key in state.active:
+        return None
+    try:
+        inputs = current_inputs(graph, state, pipeline, part)
+    except ValueError:
+        return None  # a key outside the pipeline's partitions (before its start)
+    if inputs is None or _in_flight(graph, state, pipeline, part):
+        return None
+    request = state.requests.get(key)
+    last = state.last_end.get(key)
+    attempt, not_before = 1, None
+    if request:
+        reason = request
+    elif last is None:
+        reason = "new_data"
+    elif last.status is RunStatus.SUCCEEDED:
+        if pipe.on_upstream_change == "ignore" or state.last_ok_inputs.get(key) == inputs:
+            return None
+        reason = "upstream_changed"
+    elif last.inputs != inputs:  # failed or cancelled, but the inputs have changed since
+        if key in state.last_ok_inputs and pipe.on_upstream_change == "ignore":
+            return None
+        reason = "upstream_changed" if key in state.last_ok_inputs else "new_data"
+    elif last.status is RunStatus.FAILED and last.attempt <= pipe.retries:
+        reason, attempt = "retry", last.attempt + 1
+        not_before = (last.ended_at or now) + pipe.retry_backoff(last.attempt)
+    else:
+        return None  # failed for good or cancelled, with the same inputs: wait for a person
+    n = state.run_count.get(key, 0) + 1
+    run_id = f"{pipeline}:{part}:{n}"
+    return RunQueued(id=f"queued:{run_id}", at=now, run_id=run_id, pipeline=pipeline,
+                     partition=part, attempt=attempt, reason=reason, not_before=not_before)
+
+
+def _dispatch(graph: Graph, state: EngineState, out: Decisions, now: datetime,
+              policy: Policy) -> None:
+    free = {name: pool.capacity - state.pool_used.get(name, 0) for name, pool in graph.pools.items()}
+    if not state.queue or all(v <= 0 for v in free.values()):
+        return
+    ready = [r for r in state.queue.values() if r.not_before is None or r.not_before <= now]
+    for run in policy(graph, state, ready, now):
+        pipe = graph.pipelines[run.pipeline]
+        if free.get(pipe.pool, 0) < pipe.slots:
+            continue
+        if pipe.max_concurrent and state.running_per_pipeline.get(pipe.name, 0) >= pipe.max_concurrent:
+            continue
+        inputs = current_inputs(graph, state, run.pipeline, run.partition)
+        if inputs is None:
+            continue
+        free[pipe.pool] -= pipe.slots
+        _emit(graph, state, out, RunStarted(
+            id=f"started:{run.run_id}", at=now, run_id=run.run_id, pipeline=run.pipeline,
+            partition=run.partition, attempt=run.attempt, pool=pipe.pool, slots=pipe.slots,
+            inputs=inputs))
+        if all(v <= 0 for v in free.values()):
+            break
+
+
+def replay(graph: Graph, events: Iterable[Event]) -> EngineState:
+    """Rebuild the state from the log (no decisions are taken)."""
+    state = EngineState()
+    for event in events:
+        apply(graph, state, event)
+    return state

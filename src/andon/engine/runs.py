@@ -1,0 +1,62 @@
+"""Run states and the one table of legal transitions between them."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from andon.events import PartitionRef
+from andon.model.errors import IllegalTransition
+
+
+class RunStatus(str, enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def ended(self) -> bool:
+        return self in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
+
+
+LEGAL: dict[RunStatus, frozenset[RunStatus]] = {
+    RunStatus.QUEUED: frozenset({RunStatus.RUNNING, RunStatus.CANCELLED}),
+    RunStatus.RUNNING: frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED}),
+    RunStatus.SUCCEEDED: frozenset(),
+    RunStatus.FAILED: frozenset(),
+    RunStatus.CANCELLED: frozenset(),
+}
+
+
+@dataclass
+class Run:
+    """The engine's view of one run (one attempt at one partition of one pipeline)."""
+
+    run_id: str
+    pipeline: str
+    partition: str
+    attempt: int
+    reason: str
+    queued_at: datetime
+    seq: int  # queue order
+    status: RunStatus = RunStatus.QUEUED
+    not_before: datetime | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    inputs: tuple[PartitionRef, ...] = ()
+    pool: str = "default"
+    slots: int = 1
+    cancel_requested: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def transition(run: Run, to: RunStatus) -> None:
+    """Move ``run`` to ``to`` or raise IllegalTransition naming both states."""
+    if to not in LEGAL[run.status]:
+        raise IllegalTransition(
+            f"run {run.run_id} cannot go from {run.status.value} to {to.value}",
+            hint=f"legal next states: {', '.join(s.value for s in LEGAL[run.status]) or 'none'}")
+    run.status = to

@@ -1,0 +1,150 @@
+"""The engine's state and ``apply``, the one function that folds an event into it.
+
+``apply`` is deterministic and does no I/O: replaying the log through it rebuilds the state exactly.
+It also marks which (pipeline, partition) pairs must be looked at again by ``decide``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from andon.engine.runs import Run, RunStatus, transition
+from andon.events import (
+    Event, PartitionAvailable, PartitionRef, RunCancelled, RunCancelRequested, RunFailed,
+    RunQueued, RunRequested, RunStarted, RunSucceeded,
+)
+from andon.model.graph import Graph
+from andon.model.partitions import is_new_version
+
+Key = tuple[str, str]  # (asset or pipeline, partition)
+
+
+@dataclass
+class PartitionState:
+    """The current version of one asset partition and where it came from."""
+
+    version: int
+    at: datetime
+    fingerprint: str = ""
+    run_id: str = ""  # empty for source data
+
+
+@dataclass
+class EngineState:
+    """Everything the engine knows, derived from the event log."""
+
+    partitions: dict[Key, PartitionState] = field(default_factory=dict)
+    runs: dict[str, Run] = field(default_factory=dict)
+    active: dict[Key, str] = field(default_factory=dict)  # (pipeline, key) -> queued/running run
+    queue: dict[str, Run] = field(default_factory=dict)  # queued runs in arrival order
+    last_end: dict[Key, Run] = field(default_factory=dict)  # last ended run per (pipeline, key)
+    last_ok_inputs: dict[Key, tuple[PartitionRef, ...]] = field(default_factory=dict)
+    run_count: dict[Key, int] = field(default_factory=dict)
+    requests: dict[Key, str] = field(default_factory=dict)  # pending manual/backfill requests
+    pool_used: dict[str, int] = field(default_factory=dict)
+    running_per_pipeline: dict[str, int] = field(default_factory=dict)
+    dirty: set[Key] = field(default_factory=set)  # (pipeline, key) to evaluate
+    cancels: list[str] = field(default_factory=list)  # running runs to cancel (commands)
+    seq: int = 0
+    events_applied: int = 0
+
+    def version(self, asset: str, key: str) -> int:
+        part = self.partitions.get((asset, key))
+        return part.version if part else 0
+
+    def running(self) -> list[Run]:
+        return [r for r in self.runs.values() if r.status is RunStatus.RUNNING]
+
+
+def _mark_consumers(graph: Graph, state: EngineState, asset: str, key: str) -> None:
+    if asset in graph.assets:
+        state.dirty.update(graph.consumer_keys(asset, key))
+
+
+def _new_version(graph: Graph, state: EngineState, asset: str, key: str, at: datetime,
+                 fingerprint: str, run_id: str) -> None:
+    current = state.partitions.get((asset, key))
+    if current and not is_new_version(current.fingerprint, fingerprint, bool(run_id)):
+        return  # the same source data announced again: nothing changed
+    version = current.version + 1 if current else 1
+    state.partitions[(asset, key)] = PartitionState(version, at, fingerprint, run_id)
+    _mark_consumers(graph, state, asset, key)
+
+
+def _inputs_now(graph: Graph, state: EngineState, pipeline: str,
+                key: str) -> tuple[PartitionRef, ...]:
+    """The input versions present when a run is queued (replaced by what it read once started)."""
+    if pipeline not in graph.pipelines:
+        return ()
+    return tuple(PartitionRef(a, k, state.version(a, k)) for a, k in graph.input_keys(pipeline, key))
+
+
+def _end(graph: Graph, state: EngineState, run: Run, to: RunStatus, at: datetime) -> None:
+    was_running = run.status is RunStatus.RUNNING
+    transition(run, to)
+    run.ended_at = at
+    key = (run.pipeline, run.partition)
+    state.queue.pop(run.run_id, None)
+    if state.active.get(key) == run.run_id:
+        del state.active[key]
+    state.last_end[key] = run
+    if was_running:
+        state.pool_used[run.pool] = state.pool_used.get(run.pool, 0) - run.slots
+        state.running_per_pipeline[run.pipeline] -= 1
+    state.dirty.add(key)
+    # consumers that waited while this partition was being made look again
+    pipe = graph.pipelines.get(run.pipeline)
+    for out in pipe.outputs if pipe else ():
+        _mark_consumers(graph, state, out, run.partition)
+
+
+def apply(graph: Graph, state: EngineState, event: Event) -> None:
+    """Fold ``event`` into ``state`` (the one door for state changes)."""
+    state.events_applied += 1
+    if isinstance(event, PartitionAvailable):
+        _new_version(graph, state, event.asset, event.partition, event.at, event.fingerprint, "")
+    elif isinstance(event, RunRequested):
+        key = (event.pipeline, event.partition)
+        active = state.runs.get(state.active.get(key, ""))
+        if active is None or active.status is not RunStatus.QUEUED:  # a queued run will do
+            state.requests[key] = event.reason
+            state.dirty.add(key)
+    elif isinstance(event, RunQueued):
+        key = (event.pipeline, event.partition)
+        state.seq += 1
+        run = Run(event.run_id, event.pipeline, event.partition, event.attempt, event.reason,
+                  event.at, state.seq, not_before=event.not_before)
+        run.inputs = _inputs_now(graph, state, event.pipeline, event.partition)
+        state.runs[run.run_id] = run
+        state.queue[run.run_id] = run
+        state.active[key] = run.run_id
+        state.run_count[key] = state.run_count.get(key, 0) + 1
+        if event.reason in ("manual", "backfill"):
+            state.requests.pop(key, None)
+    elif isinstance(event, RunStarted):
+        run = state.runs[event.run_id]
+        transition(run, RunStatus.RUNNING)
+        run.started_at, run.inputs = event.at, event.inputs
+        run.pool, run.slots = event.pool, event.slots
+        state.queue.pop(run.run_id, None)
+        state.pool_used[run.pool] = state.pool_used.get(run.pool, 0) + run.slots
+        state.running_per_pipeline[run.pipeline] = state.running_per_pipeline.get(run.pipeline, 0) + 1
+    elif isinstance(event, RunSucceeded):
+        run = state.runs[event.run_id]
+        _end(graph, state, run, RunStatus.SUCCEEDED, event.at)
+        state.last_ok_inputs[(run.pipeline, run.partition)] = run.inputs
+        for out in event.outputs:
+            _new_version(graph, state, out.asset, out.partition, event.at, out.fingerprint,
+                         run.run_id)
+    elif isinstance(event, RunFailed):
+        _end(graph, state, state.runs[event.run_id], RunStatus.FAILED, event.at)
+    elif isinstance(event, RunCancelled):
+        _end(graph, state, state.runs[event.run_id], RunStatus.CANCELLED, event.at)
+    elif isinstance(event, RunCancelRequested):
+        run = state.runs.get(event.run_id)
+        if run is not None and not run.status.ended:
+            run.cancel_requested = True
+            run.extra["cancel_by"], run.extra["cancel_reason"] = event.requested_by, event.reason
+            if run.status is RunStatus.RUNNING:
+                state.cancels.append(run.run_id)

@@ -1,0 +1,181 @@
+"""The andon demo line: retail orders, clickstream and FX rates in; a churn-style model out.
+
+raw_orders ─► clean_orders ─► orders ─┐
+fx_rates ─────────────────────────────┴► to_eur ─► orders_eur ─┬► daily_sales ─┐
+raw_clickstream ─► sessionize ─► sessions ─────────────────────┴► features ─┬► train (last 7 days)
+                                                                 model ◄────┘      │
+                                                       features + model ─► score ─► scores
+                                                          daily_sales + scores ─► report
+Each step reads and writes CSV/JSON files under data/ (the locations below).
+"""
+
+import csv
+import json
+import math
+from collections import defaultdict
+
+import andon
+
+DATA = "data/{asset}/{partition}"
+
+andon.source("raw_orders", owner="shop-backend@example.com", watch="landing/orders/{partition}.csv",
+             description="order export of the web shop, one CSV per day",
+             expected_arrival="2h")
+andon.source("raw_clickstream", owner="web-analytics@example.com",
+             watch="landing/clicks/{partition}.csv", expected_arrival="1h",
+             description="page views with session and customer ids")
+andon.source("fx_rates", owner="treasury@example.com", location="landing/fx/{partition}.csv",
+             expected_arrival="30m", description="end-of-day FX rates to EUR (announced by notify)")
+
+
+def _read(path):
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _write(path, rows, fields):
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return len(rows)
+
+
+@andon.pipeline(inputs=["raw_orders"], outputs=["orders"], owner="data-eng@example.com",
+                locations={"orders": DATA + ".csv"}, retries=2, expected_duration="5m",
+                description="drop duplicate and malformed orders")
+def clean_orders(ctx):
+    seen, rows = set(), []
+    for row in _read(ctx.inputs["raw_orders"]):
+        if row["order_id"] in seen or float(row["amount"]) <= 0:
+            continue
+        seen.add(row["order_id"])
+        rows.append(row)
+    ctx.set_rows("orders", _write(ctx.output("orders"), rows, list(rows[0]) if rows else []))
+    ctx.log.info("kept %d orders", len(rows))
+
+
+@andon.pipeline(inputs=["raw_clickstream"], outputs=["sessions"], owner="data-eng@example.com",
+                locations={"sessions": DATA + ".csv"}, expected_duration="5m",
+                description="one row per customer and day: sessions and page views")
+def sessionize(ctx):
+    sessions, views = defaultdict(set), defaultdict(int)
+    for row in _read(ctx.inputs["raw_clickstream"]):
+        sessions[row["customer_id"]].add(row["session_id"])
+        views[row["customer_id"]] += 1
+    rows = [{"customer_id": c, "sessions": len(s), "views": views[c]} for c, s in sessions.items()]
+    ctx.set_rows("sessions", _write(ctx.output("sessions"), rows,
+                                    ["customer_id", "sessions", "views"]))
+
+
+@andon.pipeline(inputs=["orders", "fx_rates"], outputs=["orders_eur"], owner="data-eng@example.com",
+                locations={"orders_eur": DATA + ".csv"}, expected_duration="5m",
+                description="order amounts converted to EUR with the day's rates")
+def to_eur(ctx):
+    rates = {r["currency"]: float(r["rate_to_eur"]) for r in _read(ctx.inputs["fx_rates"])}
+    rows = []
+    for row in _read(ctx.inputs["orders"]):
+        rows.append({"order_id": row["order_id"], "customer_id": row["customer_id"],
+                     "amount_eur": round(float(row["amount"]) * rates[row["currency"]], 2)})
+    ctx.set_rows("orders_eur", _write(ctx.output("orders_eur"), rows,
+                                      ["order_id", "customer_id", "amount_eur"]))
+
+
+@andon.pipeline(inputs=["orders_eur"], outputs=["daily_sales"], deadline="6h", priority=3,
+                owner="finance@example.com", locations={"daily_sales": DATA + ".json"},
+                description="revenue and order count of the day (finance needs it by 06:00)")
+def daily_sales(ctx):
+    rows = _read(ctx.inputs["orders_eur"])
+    revenue = sum(float(r["amount_eur"]) for r in rows)
+    ctx.output("daily_sales").write_text(json.dumps(
+        {"day": ctx.partition, "orders": len(rows), "revenue_eur": round(revenue, 2)}))
+
+
+@andon.pipeline(inputs=["orders_eur", "sessions"], outputs=["features"],
+                owner="ml@example.com", locations={"features": DATA + ".csv"},
+                description="per customer and day: spend, orders, sessions, views")
+def features(ctx):
+    spend, orders = defaultdict(float), defaultdict(int)
+    for row in _read(ctx.inputs["orders_eur"]):
+        spend[row["customer_id"]] += float(row["amount_eur"])
+        orders[row["customer_id"]] += 1
+    activity = {r["customer_id"]: r for r in _read(ctx.inputs["sessions"])}
+    rows = []
+    for customer in sorted(set(spend) | set(activity)):
+        act = activity.get(customer, {})
+        rows.append({"customer_id": customer, "spend": round(spend[customer], 2),
+                     "orders": orders[customer], "sessions": int(act.get("sessions", 0)),
+                     "views": int(act.get("views", 0))})
+    ctx.set_rows("features", _write(ctx.output("features"), rows,
+                                    ["customer_id", "spend", "orders", "sessions", "views"]))
+
+
+FEATURES = ("spend", "orders", "sessions", "views")
+
+
+def _vector(row):
+    return [math.log1p(float(row[f])) for f in FEATURES]
+
+
+@andon.pipeline(inputs=[andon.window("features", 7)], outputs=["model"], pool="ml",
+                owner="ml@example.com", locations={"model": DATA + ".json"},
+                expected_duration="15m", priority=2,
+                description="logistic regression (numpy): will the customer buy tomorrow?")
+def train(ctx):
+    import numpy as np
+
+    days = [{r["customer_id"]: r for r in _read(p)} for p in ctx.inputs["features"]]
+    xs, ys = [], []
+    for today, tomorrow in zip(days, days[1:]):
+        for customer, row in today.items():
+            xs.append(_vector(row))
+            ys.append(1.0 if int(tomorrow.get(customer, {}).get("orders", 0)) > 0 else 0.0)
+    if not xs:  # the first day has no "tomorrow" yet: fit on today's own activity
+        for customer, row in days[-1].items():
+            xs.append(_vector(row))
+            ys.append(1.0 if int(row["orders"]) > 0 else 0.0)
+    x, y = np.array(xs), np.array(ys)
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
+    z = (x - mean) / std
+    w, b = np.zeros(z.shape[1]), 0.0
+    for _ in range(300):
+        p = 1.0 / (1.0 + np.exp(-(z @ w + b)))
+        w -= 0.5 * (z.T @ (p - y)) / len(y)
+        b -= 0.5 * float((p - y).mean())
+    p = 1.0 / (1.0 + np.exp(-(z @ w + b)))
+    accuracy = float(((p > 0.5) == (y > 0.5)).mean())
+    ctx.output("model").write_text(json.dumps({
+        "features": FEATURES, "mean": mean.tolist(), "std": std.tolist(), "weights": w.tolist(),
+        "bias": b, "train_accuracy": round(accuracy, 4), "samples": len(y),
+        "days": len(days)}))
+    ctx.log.info("trained on %d samples from %d days: accuracy %.3f", len(y), len(days), accuracy)
+
+
+@andon.pipeline(inputs=["features", "model"], outputs=["scores"], owner="ml@example.com",
+                locations={"scores": DATA + ".csv"}, priority=2, deadline="7h",
+                description="probability that each customer buys tomorrow")
+def score(ctx):
+    model = json.loads(ctx.inputs["model"].read_text())
+    rows = []
+    for row in _read(ctx.inputs["features"]):
+        z = [(v - m) / s for v, m, s in zip(_vector(row), model["mean"], model["std"])]
+        logit = sum(w * v for w, v in zip(model["weights"], z)) + model["bias"]
+        rows.append({"customer_id": row["customer_id"],
+                     "p_buy_tomorrow": round(1 / (1 + math.exp(-logit)), 4)})
+    rows.sort(key=lambda r: -r["p_buy_tomorrow"])
+    ctx.set_rows("scores", _write(ctx.output("scores"), rows, ["customer_id", "p_buy_tomorrow"]))
+
+
+@andon.pipeline(inputs=["daily_sales", "scores", "model"], outputs=["report"],
+                owner="finance@example.com", locations={"report": DATA + ".md"}, deadline="8h",
+                description="the morning report: sales, model quality, customers to contact")
+def report(ctx):
+    sales = json.loads(ctx.inputs["daily_sales"].read_text())
+    model = json.loads(ctx.inputs["model"].read_text())
+    top = _read(ctx.inputs["scores"])[:5]
+    lines = [f"# Retail report {ctx.partition}", "",
+             f"- orders: {sales['orders']}", f"- revenue: EUR {sales['revenue_eur']:,.2f}",
+             f"- model: accuracy {model['train_accuracy']:.1%} on {model['samples']} samples",
+             "", "## Most likely to buy tomorrow", ""]
+    lines += [f"- {r['customer_id']}: {float(r['p_buy_tomorrow']):.0%}" for r in top]
+    ctx.output("report").write_text("\n".join(lines) + "\n")

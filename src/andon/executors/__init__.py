@@ -1,0 +1,1 @@
+"""Executors: a local process per run (default) and in-process (tests, notebooks)."""

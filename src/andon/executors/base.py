@@ -1,0 +1,110 @@
+"""What every executor takes (a RunSpec) and reports (an ExecResult)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+from andon.events import OutputWritten
+from andon.model.graph import Graph
+from andon.model.partitions import Identity
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything needed to execute one run, in a form that can be written to JSON for a child
+    process. Paths are absolute."""
+
+    run_id: str
+    pipeline: str
+    partition: str
+    attempt: int
+    project_dir: str
+    run_dir: str
+    command: str = ""  # shell step; empty for a Python function
+    inputs: dict[str, list[str]] = field(default_factory=dict)
+    single_inputs: tuple[str, ...] = ()  # inputs read as one path rather than a list
+    outputs: dict[str, str] = field(default_factory=dict)
+    timeout: float | None = None
+    spawned_at: float = 0.0
+
+    @property
+    def log_path(self) -> Path:
+        return Path(self.run_dir) / "log.txt"
+
+    @property
+    def result_path(self) -> Path:
+        return Path(self.run_dir) / "result.json"
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> "RunSpec":
+        data = json.loads(text)
+        data["single_inputs"] = tuple(data.get("single_inputs", ()))
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """How a run ended. ``error_type`` is an exception class name, ``ExitCode``, ``Timeout``,
+    ``Cancelled`` or ``ProcessLost``."""
+
+    run_id: str
+    ok: bool
+    exit_code: int | None = 0
+    error_type: str = ""
+    error_message: str = ""
+    startup_seconds: float | None = None
+    work_seconds: float = 0.0
+    outputs: tuple[OutputWritten, ...] = ()
+    cancelled: bool = False
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> "ExecResult":
+        data: dict[str, Any] = json.loads(text)
+        data["outputs"] = tuple(OutputWritten(**o) for o in data.get("outputs", ()))
+        return cls(**data)
+
+
+Report = Callable[[ExecResult], None]
+
+
+class Executor(Protocol):
+    """Runs RunSpecs. ``start`` returns the pid (0 in-process) and calls ``report`` exactly once
+    when the run ends, from any thread."""
+
+    name: str
+
+    def start(self, spec: RunSpec, report: Report) -> int: ...
+
+    def cancel(self, run_id: str) -> None: ...
+
+    def recover(self, spec: RunSpec, pid: int, report: Report) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+def spec_for(graph: Graph, run_id: str, pipeline: str, partition: str, attempt: int,
+             project_dir: Path, runs_dir: Path) -> RunSpec:
+    """The RunSpec of one run: input and output paths from the assets' location templates."""
+    pipe = graph.pipelines[pipeline]
+    inputs: dict[str, list[str]] = {}
+    single = []
+    for inp in pipe.inputs:
+        asset = graph.assets[inp.asset]
+        keys = inp.mapping.upstream_keys(partition, pipe.partitions, asset.partitions)
+        inputs[inp.asset] = [str(project_dir / asset.location_of(k)) for k in keys]
+        if isinstance(inp.mapping, Identity):
+            single.append(inp.asset)
+    outputs = {o: str(project_dir / graph.assets[o].location_of(partition)) for o in pipe.outputs}
+    return RunSpec(run_id, pipeline, partition, attempt, str(project_dir),
+                   str(runs_dir / run_id), pipe.command, inputs, tuple(single), outputs,
+                   pipe.timeout.total_seconds() if pipe.timeout else None)

@@ -1,0 +1,82 @@
+"""Execute one RunSpec in the current process: a Python function or a shell command.
+
+Used inside the child process of the local executor and directly by the in-process executor.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+from andon.executors.base import ExecResult, RunSpec
+from andon.executors.context import Context
+from andon.executors.outputs import describe_outputs
+
+Resolver = Callable[[str], Callable[..., Any]]
+
+
+def _logger(spec: RunSpec, stream: Any) -> logging.Logger:
+    log = logging.getLogger(f"andon.run.{spec.run_id}")
+    log.handlers.clear()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    return log
+
+
+def _env(spec: RunSpec) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(ANDON_RUN_ID=spec.run_id, ANDON_PARTITION=spec.partition,
+               ANDON_PIPELINE=spec.pipeline, ANDON_ATTEMPT=str(spec.attempt))
+    for name, paths in spec.inputs.items():
+        env[f"ANDON_INPUT_{name.upper()}"] = os.pathsep.join(paths)
+    for name, path in spec.outputs.items():
+        env[f"ANDON_OUTPUT_{name.upper()}"] = path
+    return env
+
+
+def run_spec(spec: RunSpec, resolve: Resolver, stream: Any = None) -> ExecResult:
+    """Run ``spec`` here and describe how it ended; never raises for a failure of user code."""
+    stream = stream or sys.stderr
+    for path in spec.outputs.values():
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    entered = time.time()
+    startup = max(entered - spec.spawned_at, 0.0) if spec.spawned_at else None
+    rows: dict[str, int] = {}
+    try:
+        if spec.command:
+            command = spec.command.format(partition=spec.partition, run_id=spec.run_id)
+            stream.flush()
+            proc = subprocess.run(command, shell=True, cwd=spec.project_dir, env=_env(spec),
+                                  stdout=stream, stderr=subprocess.STDOUT)
+            work = time.time() - entered
+            if proc.returncode != 0:
+                return ExecResult(spec.run_id, False, proc.returncode, "ExitCode",
+                                  f"command exited with code {proc.returncode}", startup, work)
+        else:
+            fn = resolve(spec.pipeline)
+            inputs: dict[str, Any] = {
+                name: Path(paths[0]) if name in spec.single_inputs else [Path(p) for p in paths]
+                for name, paths in spec.inputs.items()}
+            ctx = Context(spec.run_id, spec.partition, spec.attempt, Path(spec.project_dir),
+                          inputs, {k: Path(v) for k, v in spec.outputs.items()},
+                          _logger(spec, stream))
+            returned = fn(ctx)
+            work = time.time() - entered
+            rows = dict(ctx.rows)
+            if isinstance(returned, dict):
+                rows.update({k: int(v) for k, v in returned.items() if k in spec.outputs})
+    except Exception as exc:  # user code failed: report it, with the traceback in the log
+        work = time.time() - entered
+        traceback.print_exc(file=stream)
+        return ExecResult(spec.run_id, False, 1, type(exc).__name__, str(exc)[:2000], startup, work)
+    outputs = describe_outputs(spec.outputs, spec.partition, spec.project_dir, rows)
+    return ExecResult(spec.run_id, True, 0, "", "", startup, work, outputs)

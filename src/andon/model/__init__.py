@@ -1,0 +1,1 @@
+"""The domain: assets, partitions, pipelines, pools and the validated graph (no I/O)."""

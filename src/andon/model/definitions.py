@@ -1,0 +1,86 @@
+"""The declared objects of a project: assets (sources and pipeline outputs), pipelines, pools.
+
+Plain frozen dataclasses. ``where`` records the file and line of the declaration so that load-time
+errors can name it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Callable
+
+from andon.model.partitions import Identity, PartitionMapping, Partitions
+
+DEFAULT_LOCATION = "data/{asset}/{partition}"
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A partitioned data set. ``source`` assets arrive from outside (announced by notify or a
+    file landing); the others are produced by exactly one pipeline."""
+
+    name: str
+    partitions: Partitions
+    source: bool = False
+    owner: str = ""
+    description: str = ""
+    location: str = DEFAULT_LOCATION
+    watch: str = ""  # a glob under the project; a file landing there announces a partition
+    expected_arrival: timedelta | None = None
+    where: str = ""
+
+    def location_of(self, key: str) -> str:
+        """The path (relative to the project) of one partition's data."""
+        return self.location.format(asset=self.name, partition=key)
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input of a pipeline: an asset and the mapping from the pipeline's partition to the
+    asset's partitions it reads."""
+
+    asset: str
+    mapping: PartitionMapping = field(default_factory=Identity)
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """A step that turns input partitions into output partitions.
+
+    Exactly one of ``fn`` (a Python function taking a context) and ``command`` (a shell command
+    with ``{partition}`` placeholders) is set.
+    """
+
+    name: str
+    inputs: tuple[Input, ...]
+    outputs: tuple[str, ...]
+    partitions: Partitions
+    fn: Callable[..., Any] | None = None
+    command: str = ""
+    module: str = ""  # the definitions module that declares it (for child processes)
+    pool: str = "default"
+    slots: int = 1
+    priority: int = 1
+    deadline: timedelta | None = None
+    expected_duration: timedelta | None = None
+    retries: int = 0
+    retry_delay: timedelta = timedelta(seconds=10)
+    timeout: timedelta | None = None
+    max_concurrent: int = 0  # 0 = no cap beyond the pool
+    on_upstream_change: str = "rerun"  # or "ignore"
+    owner: str = ""
+    description: str = ""
+    where: str = ""
+
+    def retry_backoff(self, attempt: int) -> timedelta:
+        """Delay before attempt ``attempt + 1``: doubling from ``retry_delay``, capped at an hour."""
+        return min(self.retry_delay * (2 ** max(attempt - 1, 0)), timedelta(hours=1))
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A named capacity in slots; runs take ``slots`` from their pool while they run."""
+
+    name: str
+    capacity: int

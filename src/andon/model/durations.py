@@ -1,0 +1,56 @@
+"""Parse human durations such as ``"90s"``, ``"20m"``, ``"6h"``, ``"1h30m"`` or ``"2d"``."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+
+
+class DurationFormatError(ValueError):
+    """The text is not a duration; the message shows the accepted forms."""
+
+
+def parse_duration(text: str | int | float) -> timedelta:
+    """Return the duration ``text`` denotes; numbers are seconds.
+
+    Raises DurationFormatError naming the text and the accepted forms.
+    """
+    if isinstance(text, bool):
+        raise DurationFormatError(f"{text!r} is not a duration; write e.g. '90s', '20m', '6h', '1h30m'")
+    if isinstance(text, (int, float)):
+        if text < 0:
+            raise DurationFormatError(f"{text!r} is negative; durations are zero or more")
+        return timedelta(seconds=float(text))
+    stripped = str(text).strip().replace(" ", "")
+    sign = 1
+    if stripped.startswith("-"):
+        sign, stripped = -1, stripped[1:]
+    pos, total = 0, 0.0
+    for match in _PART.finditer(stripped):
+        if match.start() != pos:
+            break
+        total += float(match.group(1)) * _UNITS[match.group(2)]
+        pos = match.end()
+    if not stripped or pos != len(stripped):
+        raise DurationFormatError(
+            f"{text!r} is not a duration; write e.g. '90s', '20m', '6h', '1h30m' or '2d'")
+    return timedelta(seconds=sign * total)
+
+
+def format_duration(delta: timedelta | float) -> str:
+    """Render a duration compactly (``"1h05m"``, ``"42s"``, ``"350ms"``)."""
+    seconds = delta.total_seconds() if isinstance(delta, timedelta) else float(delta)
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    if seconds < 1:
+        return f"{sign}{seconds * 1000:.0f}ms"
+    if seconds < 60:
+        return f"{sign}{seconds:.1f}s" if seconds < 10 else f"{sign}{seconds:.0f}s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{sign}{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{sign}{hours}h{minutes:02d}m"

@@ -1,0 +1,186 @@
+"""The validated graph of a project and the lookups the engine needs.
+
+``build_graph`` checks everything a definition can get wrong and raises one DefinitionError that
+lists every problem, each naming the file, the object and the fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from andon.model.definitions import Asset, Pipeline, Pool
+from andon.model.errors import DefinitionError
+from andon.model.partitions import Identity, LastN, Partitions, Rollup
+
+
+@dataclass(frozen=True)
+class Graph:
+    """Assets, pipelines and pools, plus derived indexes (producer and consumers of an asset)."""
+
+    assets: dict[str, Asset]
+    pipelines: dict[str, Pipeline]
+    pools: dict[str, Pool]
+    producer: dict[str, str] = field(default_factory=dict)  # asset -> pipeline
+    consumers: dict[str, tuple[str, ...]] = field(default_factory=dict)  # asset -> pipelines
+    order: tuple[str, ...] = ()  # pipelines in dependency order
+
+    def partitions_of(self, pipeline: str) -> Partitions:
+        return self.pipelines[pipeline].partitions
+
+    def input_keys(self, pipeline: str, key: str) -> list[tuple[str, str]]:
+        """Every (asset, partition) that partition ``key`` of ``pipeline`` reads."""
+        pipe = self.pipelines[pipeline]
+        out = []
+        for inp in pipe.inputs:
+            up = self.assets[inp.asset].partitions
+            out.extend((inp.asset, k) for k in inp.mapping.upstream_keys(key, pipe.partitions, up))
+        return out
+
+    def consumer_keys(self, asset: str, key: str) -> list[tuple[str, str]]:
+        """Every (pipeline, partition) that reads partition ``key`` of ``asset``."""
+        out = []
+        up = self.assets[asset].partitions
+        for name in self.consumers.get(asset, ()):
+            pipe = self.pipelines[name]
+            for inp in pipe.inputs:
+                if inp.asset == asset:
+                    out.extend((name, k) for k in
+                               inp.mapping.downstream_keys(key, up, pipe.partitions))
+        return out
+
+
+def _problem(problems: list[str], where: str, text: str) -> None:
+    problems.append(f"{where}: {text}" if where else text)
+
+
+def build_graph(assets: list[Asset], pipelines: list[Pipeline], pools: list[Pool],
+                project_file: str = "andon.toml", earlier: list[str] | None = None) -> Graph:
+    """Validate the declarations and index them; raise DefinitionError listing every problem
+    (``earlier`` ones found while reading the declarations first)."""
+    problems: list[str] = list(earlier or ())
+    by_asset: dict[str, Asset] = {}
+    for asset in assets:
+        if asset.name in by_asset:
+            _problem(problems, asset.where,
+                     f"source {asset.name!r} is declared twice (also at {by_asset[asset.name].where});"
+                     " keep one declaration")
+        by_asset[asset.name] = asset
+    by_pipe: dict[str, Pipeline] = {}
+    producer: dict[str, str] = {}
+    for pipe in pipelines:
+        if pipe.name in by_pipe:
+            _problem(problems, pipe.where, f"pipeline {pipe.name!r} is declared twice "
+                     f"(also at {by_pipe[pipe.name].where}); rename one")
+        by_pipe[pipe.name] = pipe
+        if not pipe.outputs:
+            _problem(problems, pipe.where, f"pipeline {pipe.name!r} has no outputs; "
+                     "add outputs=[...] naming the data sets it writes")
+        for out in pipe.outputs:
+            if out in producer:
+                _problem(problems, pipe.where,
+                         f"output {out!r} of pipeline {pipe.name!r} is also produced by pipeline "
+                         f"{producer[out]!r}; each data set has one producer, rename one output")
+            elif out in by_asset and by_asset[out].source:
+                _problem(problems, pipe.where,
+                         f"output {out!r} of pipeline {pipe.name!r} is declared as a source at "
+                         f"{by_asset[out].where}; a source arrives from outside, remove one")
+            else:
+                producer[out] = pipe.name
+                if out not in by_asset:
+                    by_asset[out] = Asset(out, pipe.partitions, owner=pipe.owner, where=pipe.where)
+        if (pipe.fn is None) == (not pipe.command):
+            _problem(problems, pipe.where, f"pipeline {pipe.name!r} needs exactly one of a "
+                     "decorated function or command='...'")
+        if pipe.slots < 1 or pipe.priority < 1:
+            _problem(problems, pipe.where, f"pipeline {pipe.name!r}: slots and priority must be "
+                     "positive integers")
+        if pipe.on_upstream_change not in ("rerun", "ignore"):
+            _problem(problems, pipe.where, f"pipeline {pipe.name!r}: on_upstream_change="
+                     f"{pipe.on_upstream_change!r}; use 'rerun' or 'ignore'")
+        if pipe.retries < 0:
+            _problem(problems, pipe.where, f"pipeline {pipe.name!r}: retries must be 0 or more")
+    pool_map = {p.name: p for p in pools}
+    for pool in pools:
+        if pool.capacity < 1:
+            _problem(problems, project_file, f"pool {pool.name!r} has capacity {pool.capacity}; "
+                     "give it at least 1 slot under [pools]")
+    consumers: dict[str, list[str]] = {}
+    for pipe in by_pipe.values():
+        if pipe.pool not in pool_map:
+            _problem(problems, pipe.where, f"pipeline {pipe.name!r} uses pool {pipe.pool!r}, "
+                     f"which {project_file} does not declare; add '{pipe.pool} = N' under [pools]")
+        elif pipe.slots > pool_map[pipe.pool].capacity:
+            _problem(problems, pipe.where, f"pipeline {pipe.name!r} needs {pipe.slots} slots but "
+                     f"pool {pipe.pool!r} has {pool_map[pipe.pool].capacity}; lower slots or "
+                     "raise the pool")
+        for inp in pipe.inputs:
+            if inp.asset not in by_asset:
+                known = ", ".join(sorted(by_asset)) or "none"
+                _problem(problems, pipe.where,
+                         f"pipeline {pipe.name!r} reads unknown input {inp.asset!r}; declare it "
+                         f"with andon.source({inp.asset!r}, ...) or as a pipeline output "
+                         f"(known: {known})")
+                continue
+            consumers.setdefault(inp.asset, []).append(pipe.name)
+            _check_mapping(problems, pipe, by_asset[inp.asset].partitions, inp)
+    order = _topological(by_pipe, producer, problems)
+    if problems:
+        raise DefinitionError(
+            f"{len(problems)} problem(s) in the definitions:\n  - " + "\n  - ".join(problems),
+            hint="fix each listed object and run `andon validate` again")
+    return Graph(by_asset, by_pipe, pool_map, producer,
+                 {k: tuple(v) for k, v in consumers.items()}, tuple(order))
+
+
+def _check_mapping(problems: list[str], pipe: Pipeline, up: Partitions, inp: object) -> None:
+    mapping = getattr(inp, "mapping")
+    asset = getattr(inp, "asset")
+    down = pipe.partitions
+    if isinstance(mapping, Identity) and up.kind != down.kind:
+        _problem(problems, pipe.where,
+                 f"pipeline {pipe.name!r} is {down.kind} but reads {asset!r}, which is {up.kind}; "
+                 "make both the same or give a mapping (andon.last(n), andon.rollup())")
+    if isinstance(mapping, LastN) and (up.kind != down.kind or not up.is_time):
+        _problem(problems, pipe.where,
+                 f"pipeline {pipe.name!r}: the window on {asset!r} needs both sides to have the "
+                 "same time partitions (daily or hourly)")
+    if isinstance(mapping, Rollup) and not (up.is_time and down.is_time and up.step < down.step):
+        _problem(problems, pipe.where,
+                 f"pipeline {pipe.name!r}: a roll-up of {asset!r} needs finer input partitions "
+                 "than the pipeline's (e.g. hourly into daily)")
+
+
+def _topological(pipes: dict[str, Pipeline], producer: dict[str, str],
+                 problems: list[str]) -> list[str]:
+    """Pipelines in dependency order; report a cycle by naming the pipelines on it."""
+    deps = {name: sorted({producer[i.asset] for i in p.inputs if i.asset in producer})
+            for name, p in pipes.items()}
+    order: list[str] = []
+    state: dict[str, int] = {}  # 1 = visiting, 2 = done
+    for root in sorted(pipes):
+        if state.get(root):
+            continue
+        stack: list[tuple[str, int]] = [(root, 0)]
+        path: list[str] = []
+        while stack:
+            node, i = stack.pop()
+            if i == 0:
+                state[node] = 1
+                path.append(node)
+            if i < len(deps[node]):
+                stack.append((node, i + 1))
+                child = deps[node][i]
+                if state.get(child) == 1:
+                    cycle = path[path.index(child):] + [child]
+                    _problem(problems, pipes[child].where,
+                             "cycle between pipelines " + " -> ".join(reversed(cycle)) +
+                             "; a pipeline cannot read (directly or not) what it produces, "
+                             "remove one of these inputs")
+                    return order
+                if not state.get(child):
+                    stack.append((child, 0))
+            else:
+                state[node] = 2
+                path.pop()
+                order.append(node)
+    return order

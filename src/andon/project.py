@@ -1,0 +1,181 @@
+"""Load a project: its ``andon.toml``, its definition modules, and the validated graph."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import tomllib
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from andon.dsl import Declaration, collect
+from andon.model.definitions import DEFAULT_LOCATION, Asset, Input, Pipeline, Pool
+from andon.model.durations import DurationFormatError, parse_duration
+from andon.model.errors import ConfigError, DefinitionError
+from andon.model.graph import Graph, build_graph
+from andon.model.partitions import PartitionKeyError, parse_partitions
+
+PROJECT_FILE = "andon.toml"
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    name: str
+    config: dict[str, Any]
+    graph: Graph
+    start: datetime
+
+    @property
+    def settings_table(self) -> dict[str, Any]:
+        return dict(self.config.get("settings", {}))
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above ``start`` holding an andon.toml."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / PROJECT_FILE).is_file():
+            return folder
+    raise ConfigError(f"no {PROJECT_FILE} in {start} or any folder above it",
+                      hint="run inside a project, pass --project DIR, or create one with "
+                           "`andon init DIR`")
+
+
+def read_config(root: Path) -> dict[str, Any]:
+    path = root / PROJECT_FILE
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path} does not exist",
+                          hint="create a project with `andon init DIR`") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{PROJECT_FILE} is not valid TOML: {exc}", where=str(path),
+                          hint="fix the syntax at the line shown") from None
+
+
+def _import(path: Path, index: int) -> None:
+    name = f"andon_project_{index}_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"cannot import {path}", hint="definitions must be .py files")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        frames = traceback.extract_tb(exc.__traceback__)
+        last = frames[-1] if frames else None
+        where = f"{last.filename}:{last.lineno}" if last else str(path)
+        raise DefinitionError(f"importing {path.name} failed: {type(exc).__name__}: {exc}",
+                              where=where, hint="fix the error in the definitions module") from None
+
+
+def load_project(root: Path) -> Project:
+    """Read andon.toml, import its definition modules and validate everything."""
+    config = read_config(root)
+    file = str(root / PROJECT_FILE)
+    proj = config.get("project", {})
+    try:
+        start = datetime.fromisoformat(str(proj.get("start", "2026-01-01"))).replace(
+            tzinfo=timezone.utc)
+    except ValueError:
+        raise ConfigError(f"[project] start = {proj.get('start')!r} is not a date", where=file,
+                          hint="write start = \"2026-01-01\"") from None
+    modules = proj.get("definitions", ["pipelines.py"])
+    if isinstance(modules, str):
+        modules = [modules]
+    paths = [root / m for m in modules]
+    for p in paths:
+        if not p.is_file():
+            raise ConfigError(f"definitions module {p.name} does not exist", where=file,
+                              hint="fix [project] definitions in andon.toml")
+    sys.path.insert(0, str(root))
+    try:
+        registry = collect(lambda: [_import(p, i) for i, p in enumerate(paths)] and None)
+    finally:
+        sys.path.remove(str(root))
+    pools = _pools(config, file)
+    graph = _build(registry.declarations, pools, start, file)
+    return Project(root, str(proj.get("name", root.name)), config, graph, start)
+
+
+def _pools(config: dict[str, Any], file: str) -> list[Pool]:
+    raw = config.get("pools", {"default": 4})
+    pools = []
+    for name, cap in raw.items():
+        if not isinstance(cap, int) or isinstance(cap, bool):
+            raise ConfigError(f"pool {name!r} has capacity {cap!r}", where=file,
+                              hint=f"write '{name} = 4' (a whole number of slots) under [pools]")
+        pools.append(Pool(name, cap))
+    return pools
+
+
+def _duration(problems: list[str], decl: Declaration, field: str, value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except DurationFormatError as exc:
+        problems.append(f"{decl.where}: {decl.kind} {decl.name!r}: {field}={value!r}: {exc}")
+        return None
+
+
+def _inputs(items: Any) -> tuple[Input, ...]:
+    out = []
+    for item in items or ():
+        out.append(item if isinstance(item, Input) else Input(str(item)))
+    return tuple(out)
+
+
+def _build(decls: list[Declaration], pools: list[Pool], start: datetime, file: str) -> Graph:
+    problems: list[str] = []
+    assets: list[Asset] = []
+    pipes: list[Pipeline] = []
+    for d in decls:
+        o = d.options
+        try:
+            parts = parse_partitions(o["partitions"], start)
+        except PartitionKeyError as exc:
+            problems.append(f"{d.where}: {d.kind} {d.name!r}: {exc}")
+            continue
+        if d.kind == "source":
+            if "{partition}" in str(Path(o["watch"] or "x").parent):
+                problems.append(f"{d.where}: source {d.name!r}: watch={o['watch']!r} has "
+                                "{partition} in a folder name; put it in the file name")
+            assets.append(Asset(d.name, parts, source=True, owner=o["owner"],
+                                description=o["description"],
+                                location=o["location"] or o["watch"] or DEFAULT_LOCATION,
+                                watch=o["watch"],
+                                expected_arrival=_duration(problems, d, "expected_arrival",
+                                                           o["expected_arrival"]),
+                                where=d.where))
+            continue
+        outputs = tuple(str(x) for x in (o["outputs"] or ()))
+        locations = dict(o["locations"] or {})
+        for out in outputs:
+            assets.append(Asset(out, parts, owner=o["owner"], description=o["description"],
+                                location=locations.get(out, DEFAULT_LOCATION), where=d.where))
+        timeout = _duration(problems, d, "timeout", o["timeout"])
+        pipes.append(Pipeline(
+            d.name, _inputs(o["inputs"]), outputs, parts, fn=d.fn, command=o["command"] or "",
+            module=d.module, pool=o["pool"], slots=o["slots"], priority=o["priority"],
+            deadline=_duration(problems, d, "deadline", o["deadline"]),
+            expected_duration=_duration(problems, d, "expected_duration", o["expected_duration"]),
+            retries=o["retries"],
+            retry_delay=_duration(problems, d, "retry_delay", o["retry_delay"]) or
+            parse_duration("10s"),
+            timeout=timeout, max_concurrent=o["max_concurrent"],
+            on_upstream_change=o["on_upstream_change"], owner=o["owner"],
+            description=o["description"], where=d.where))
+    # outputs are declared as assets by their pipeline; build_graph re-derives them, so pass
+    # only sources here and keep output locations on the produced assets afterwards
+    sources = [a for a in assets if a.source]
+    graph = build_graph(sources, pipes, pools, file, problems)
+    produced = {a.name: a for a in assets if not a.source}
+    graph.assets.update({name: produced[name] for name in graph.producer if name in produced})
+    return graph

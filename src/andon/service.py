@@ -1,0 +1,160 @@
+"""The operations the CLI and the HTTP API share: validate a request and turn it into events,
+and answer queries from the read models. No SQL here and no transport: callers submit the events
+(to a running scheduler, or straight to the store) and render the answers."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from andon.events import PartitionAvailable, RunCancelRequested, RunRequested
+from andon.executors.outputs import fingerprint
+from andon.model.errors import AndonError, Conflict, NotFound
+from andon.model.graph import Graph
+from andon.model.partitions import PartitionKeyError
+from andon.store.sql import Store
+
+MAX_BACKFILL = 10_000
+
+
+class BadRequest(AndonError):
+    """A request names something that exists but asks for something impossible."""
+
+    http_status = 422
+
+
+class Service:
+    """Validation and queries over one project's graph and store."""
+
+    def __init__(self, graph: Graph, store: Store, project_dir: Path) -> None:
+        self.graph = graph
+        self.store = store
+        self.project_dir = project_dir
+
+    # -- requests that become events -----------------------------------------------------------
+
+    def _key(self, scheme_owner: str, key: str, kind: str) -> str:
+        scheme = (self.graph.assets[scheme_owner].partitions if kind == "asset"
+                  else self.graph.pipelines[scheme_owner].partitions)
+        try:
+            return scheme.validate(key)
+        except PartitionKeyError as exc:
+            raise BadRequest(f"{kind} {scheme_owner!r}: {exc}",
+                             hint=f"partition keys of {scheme_owner!r} look like "
+                                  f"{scheme.example!r}") from None
+
+    def _pipeline(self, name: str) -> None:
+        if name not in self.graph.pipelines:
+            raise NotFound(f"no pipeline named {name!r}",
+                           hint="known pipelines: " + ", ".join(sorted(self.graph.pipelines)))
+
+    def notify(self, asset: str, partition: str, now: datetime, origin: str = "notify",
+               event_id: str | None = None) -> PartitionAvailable:
+        """The event announcing a source partition. Its id is derived from the asset, the key and
+        the content fingerprint (when the file is there), so announcing the same data twice is
+        recorded once; pass ``event_id`` to choose the id yourself."""
+        found = self.graph.assets.get(asset)
+        if found is None:
+            raise NotFound(f"no data set named {asset!r}",
+                           hint="sources: " + ", ".join(sorted(
+                               a.name for a in self.graph.assets.values() if a.source)))
+        if not found.source:
+            raise Conflict(f"{asset!r} is produced by pipeline {self.graph.producer[asset]!r}, "
+                           "not announced from outside",
+                           hint=f"re-make it with `andon run {self.graph.producer[asset]} "
+                                f"--partition {partition}`")
+        key = self._key(asset, partition, "asset")
+        location = found.location_of(key)
+        size, digest = fingerprint(self.project_dir / location)
+        if event_id is None:
+            basis = f"{asset}\0{key}\0{digest or 'no-file'}"
+            event_id = "notify:" + hashlib.sha256(basis.encode()).hexdigest()[:32]
+        return PartitionAvailable(id=event_id, at=now, asset=asset, partition=key, origin=origin,
+                                  location=location, size_bytes=size, fingerprint=digest)
+
+    def run_request(self, pipeline: str, partition: str, now: datetime, reason: str = "manual",
+                    by: str = "") -> RunRequested:
+        self._pipeline(pipeline)
+        key = self._key(pipeline, partition, "pipeline")
+        return RunRequested(at=now, pipeline=pipeline, partition=key, reason=reason,
+                            requested_by=by)
+
+    def backfill(self, pipeline: str, first: str, last: str, now: datetime,
+                 by: str = "") -> list[RunRequested]:
+        self._pipeline(pipeline)
+        scheme = self.graph.pipelines[pipeline].partitions
+        a, b = self._key(pipeline, first, "pipeline"), self._key(pipeline, last, "pipeline")
+        if scheme.begin(a) > scheme.begin(b):
+            raise BadRequest(f"backfill range {first}..{last} is empty",
+                             hint="give --from before --to")
+        keys = scheme.keys(a, b)
+        if len(keys) > MAX_BACKFILL:
+            raise BadRequest(f"backfill of {len(keys)} partitions is larger than {MAX_BACKFILL}",
+                             hint="split it into smaller ranges")
+        return [RunRequested(at=now, pipeline=pipeline, partition=k, reason="backfill",
+                             requested_by=by) for k in keys]
+
+    def cancel(self, run_id: str, now: datetime, by: str = "", reason: str = "") -> RunCancelRequested:
+        run = self.run(run_id)
+        if run["status"] not in ("queued", "running"):
+            raise Conflict(f"run {run_id} has already ended ({run['status']})",
+                           hint="only queued or running runs can be cancelled")
+        return RunCancelRequested(at=now, run_id=run_id, requested_by=by, reason=reason)
+
+    # -- queries --------------------------------------------------------------------------------
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        row = self.store.run(run_id)
+        if row is None:
+            raise NotFound(f"no run with id {run_id!r}", hint="list runs with `andon runs`")
+        return row
+
+    def runs(self, pipeline: str | None = None, status: str | None = None,
+             partition: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        return self.store.runs(pipeline, status, partition, limit, offset)
+
+    def log_text(self, run_id: str, offset: int = 0) -> str:
+        """The run's captured output from byte ``offset``; empty before the run starts."""
+        run = self.run(run_id)
+        path = Path(run["log_path"]) if run["log_path"] else None
+        if path is None or not path.exists():
+            return ""
+        with path.open("rb") as fh:
+            fh.seek(offset)
+            return fh.read().decode("utf-8", "replace")
+
+    def status(self) -> dict[str, Any]:
+        """Per pipeline, how many partitions are in each state; per source, what arrived."""
+        latest: dict[str, Counter[str]] = {p: Counter() for p in self.graph.pipelines}
+        failures: dict[str, list[dict[str, Any]]] = {}
+        for row in self.store.latest_runs():
+            if row["pipeline"] in latest:
+                latest[row["pipeline"]][row["status"]] += 1
+                if row["status"] == "failed":
+                    failures.setdefault(row["pipeline"], []).append(
+                        {k: row[k] for k in ("run_id", "partition", "error_type", "error_message")})
+        parts: dict[str, list[str]] = {}
+        for row in self.store.partitions():
+            parts.setdefault(row["asset"], []).append(row["partition"])
+        pipelines = []
+        for name in self.graph.order:
+            pipe = self.graph.pipelines[name]
+            counts = latest[name]
+            state = "failed" if counts["failed"] else "running" if counts["running"] else \
+                "queued" if counts["queued"] else "ok" if counts["succeeded"] else "waiting"
+            pipelines.append({
+                "name": name, "state": state, "pool": pipe.pool,
+                "partitions": {s: counts[s] for s in
+                               ("succeeded", "running", "queued", "failed", "cancelled")},
+                "made": len(set().union(*(parts.get(o, []) for o in pipe.outputs))),
+                "failures": failures.get(name, [])[:5],
+                "owner": pipe.owner,
+            })
+        sources = [{"name": a.name, "partitions": len(parts.get(a.name, [])),
+                    "latest": max(parts.get(a.name, []), default=None), "owner": a.owner}
+                   for a in sorted(self.graph.assets.values(), key=lambda a: a.name) if a.source]
+        return {"pipelines": pipelines, "sources": sources, "runs": self.store.run_counts(),
+                "events": self.store.count_events()}

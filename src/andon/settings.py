@@ -1,0 +1,110 @@
+"""Every setting, declared once: name, default, environment variable and help.
+
+``resolve`` is called at the edge (the CLI, the web app factory) with flag values, the environment
+and the project's ``andon.toml``; the result is one frozen Settings object that is passed down.
+Nothing below the edge reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+from andon.model.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+    @property
+    def env(self) -> str:
+        return "ANDON_" + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("database_url", "", "SQLAlchemy URL of the store; default: SQLite at "
+            ".andon/andon.db in the project (PostgreSQL: postgresql+psycopg://...)"),
+    Setting("host", "127.0.0.1", "address the HTTP server binds to"),
+    Setting("port", 8765, "port of the HTTP server"),
+    Setting("executor", "local", "how runs execute: local (a process each) or inprocess"),
+    Setting("state_dir", ".andon", "folder (relative to the project) for the store, logs and "
+            "run files"),
+    Setting("api_token", "", "API token the CLI sends to a running server (default: the "
+            "token in STATE_DIR/token)"),
+    Setting("server_url", "", "URL of a running `andon up` for the CLI; default: found from "
+            "STATE_DIR/server.json"),
+    Setting("kill_grace", 10.0, "seconds between SIGTERM and SIGKILL when cancelling a run"),
+    Setting("log_format", "auto", "log format on stderr: auto (JSON when not a terminal), text "
+            "or json"),
+)
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved settings (flag > ANDON_* environment variable > andon.toml > default)."""
+
+    root: Path
+    database_url: str
+    host: str
+    port: int
+    executor: str
+    state_dir: Path
+    api_token: str
+    server_url: str
+    kill_grace: float
+    log_format: str
+
+    def public(self) -> dict[str, Any]:
+        """Settings safe to show (no secrets)."""
+        out = {f.name: str(getattr(self, f.name)) for f in fields(self)}
+        out["api_token"] = "***" if self.api_token else ""
+        if "@" in out["database_url"]:
+            scheme, rest = out["database_url"].split("://", 1)
+            out["database_url"] = f"{scheme}://***@{rest.split('@', 1)[1]}"
+        return out
+
+
+def _coerce(setting: Setting, value: Any, origin: str) -> Any:
+    if isinstance(setting.default, bool):
+        return str(value).lower() in ("1", "true", "yes", "on")
+    if isinstance(setting.default, (int, float)) and not isinstance(value, (int, float)):
+        try:
+            return type(setting.default)(value)
+        except ValueError:
+            raise ConfigError(f"setting {setting.name}={value!r} from {origin} is not a number",
+                              hint=f"give {setting.name} a number") from None
+    return value
+
+
+def resolve(root: Path, flags: Mapping[str, Any], env: Mapping[str, str],
+            toml: Mapping[str, Any]) -> Settings:
+    """Resolve every setting once, in precedence order."""
+    unknown = set(toml) - set(_BY_NAME)
+    if unknown:
+        raise ConfigError(f"unknown setting(s) {sorted(unknown)} in [settings] of andon.toml",
+                          where=str(root / "andon.toml"),
+                          hint=f"known settings: {', '.join(_BY_NAME)}")
+    values: dict[str, Any] = {}
+    for s in SETTINGS:
+        if flags.get(s.name) not in (None, ""):
+            values[s.name] = _coerce(s, flags[s.name], "the command line")
+        elif env.get(s.env):
+            values[s.name] = _coerce(s, env[s.env], s.env)
+        elif s.name in toml:
+            values[s.name] = _coerce(s, toml[s.name], "andon.toml")
+        else:
+            values[s.name] = s.default
+    if values["executor"] not in ("local", "inprocess"):
+        raise ConfigError(f"executor {values['executor']!r} is not known",
+                          hint="use executor = 'local' or 'inprocess'")
+    state_dir = Path(values["state_dir"])
+    state_dir = state_dir if state_dir.is_absolute() else root / state_dir
+    if not values["database_url"]:
+        values["database_url"] = f"sqlite:///{state_dir / 'andon.db'}"
+    values["state_dir"] = state_dir
+    return Settings(root=root, **values)

@@ -1,0 +1,87 @@
+"""Keep the read models (runs, partitions) in step with the log, inside the append transaction."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from andon.events import (
+    Event, OutputWritten, PartitionAvailable, RunCancelled, RunFailed, RunLaunched, RunQueued,
+    RunStarted, RunSucceeded, format_time, to_dict,
+)
+from andon.model.partitions import is_new_version
+from andon.store.schema import partition_versions, partitions, runs
+
+
+def _materialise(conn: Connection, event: Event, asset: str, key: str, origin: str,
+                 out: OutputWritten, run_id: str) -> None:
+    row = conn.execute(select(partitions.c.version, partitions.c.fingerprint).where(
+        partitions.c.asset == asset, partitions.c.partition == key)).first()
+    if row is not None and not is_new_version(row.fingerprint, out.fingerprint, bool(run_id)):
+        return
+    values: dict[str, Any] = dict(
+        version=(row.version + 1) if row else 1, at=format_time(event.at), run_id=run_id,
+        origin=origin, location=out.location, size_bytes=out.size_bytes, rows=out.rows,
+        fingerprint=out.fingerprint)
+    conn.execute(partition_versions.insert().values(asset=asset, partition=key, **values))
+    if row is None:
+        conn.execute(partitions.insert().values(asset=asset, partition=key, **values))
+    else:
+        conn.execute(update(partitions).where(partitions.c.asset == asset,
+                                              partitions.c.partition == key).values(**values))
+
+
+def _run_end(event: RunSucceeded | RunFailed | RunCancelled, status: str) -> dict[str, Any]:
+    values: dict[str, Any] = dict(status=status, ended_at=format_time(event.at))
+    if not isinstance(event, RunCancelled):
+        values.update(queue_seconds=event.queue_seconds, startup_seconds=event.startup_seconds,
+                      work_seconds=event.work_seconds, exit_code=event.exit_code)
+        if event.inputs:
+            values["inputs"] = json.dumps(to_dict_list(event.inputs))
+    if isinstance(event, RunFailed):
+        values.update(error_type=event.error_type, error_message=event.error_message)
+    if isinstance(event, RunCancelled):
+        values.update(error_type="Cancelled", error_message=event.reason)
+    return values
+
+
+def to_dict_list(items: Any) -> list[dict[str, Any]]:
+    return [dict(vars(i)) for i in items]
+
+
+def project(conn: Connection, event: Event, seq: int) -> None:
+    """Update the read models for one newly stored event."""
+    if isinstance(event, PartitionAvailable):
+        _materialise(conn, event, event.asset, event.partition, event.origin,
+                     OutputWritten(event.asset, event.partition, event.location, event.size_bytes,
+                                   None, event.fingerprint), "")
+    elif isinstance(event, RunQueued):
+        conn.execute(runs.insert().values(
+            run_id=event.run_id, pipeline=event.pipeline, partition=event.partition,
+            attempt=event.attempt, status="queued", reason=event.reason,
+            queued_at=format_time(event.at), seq=seq))
+    elif isinstance(event, RunStarted):
+        conn.execute(update(runs).where(runs.c.run_id == event.run_id).values(
+            status="running", started_at=format_time(event.at), pool=event.pool,
+            slots=event.slots, inputs=json.dumps(to_dict_list(event.inputs))))
+    elif isinstance(event, RunLaunched):
+        conn.execute(update(runs).where(runs.c.run_id == event.run_id).values(
+            pid=event.pid, log_path=event.log_path))
+    elif isinstance(event, RunSucceeded):
+        values = _run_end(event, "succeeded")
+        values["outputs"] = json.dumps(to_dict_list(event.outputs))
+        conn.execute(update(runs).where(runs.c.run_id == event.run_id).values(**values))
+        for out in event.outputs:
+            _materialise(conn, event, out.asset, out.partition, "run", out, event.run_id)
+    elif isinstance(event, RunFailed):
+        conn.execute(update(runs).where(runs.c.run_id == event.run_id).values(
+            **_run_end(event, "failed")))
+    elif isinstance(event, RunCancelled):
+        conn.execute(update(runs).where(runs.c.run_id == event.run_id).values(
+            **_run_end(event, "cancelled")))
+
+
+def payload(event: Event) -> str:
+    return json.dumps(to_dict(event), separators=(",", ":"))
