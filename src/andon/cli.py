@@ -8,8 +8,10 @@ import functools
 import json
 import os
 import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -146,9 +148,9 @@ def local(project: Any, settings: Any) -> Any:
 
 
 def _now() -> Any:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # -- commands -------------------------------------------------------------------------------------
@@ -417,7 +419,7 @@ def demo(env: Env, directory: str, speed: float, days: int, port: int, exit_when
     sys.exit(code)
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def _table(header: tuple[str, ...], rows: Sequence[Sequence[str]]) -> None:
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
               for i, h in enumerate(header)]
     click.echo("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())

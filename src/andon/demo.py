@@ -8,11 +8,10 @@ import random
 import shutil
 import sys
 import threading
-import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Sequence
 
 from andon.clock import SpeedClock
 from andon.events import Event, RunFailed, RunStarted, RunSucceeded
@@ -21,7 +20,7 @@ from andon.project import load_project
 from andon.settings import resolve
 from andon.up import Line, ensure_local_token, open_line, serve
 
-FIRST_DAY = datetime(2026, 1, 5, tzinfo=timezone.utc)
+FIRST_DAY = datetime(2026, 1, 5, tzinfo=UTC)
 MARKER = ".andon-demo"
 # source -> (typical arrival after the partition ends, jitter), in minutes
 ARRIVALS = {"raw_orders": (120, 30), "raw_clickstream": (60, 45), "fx_rates": (30, 15)}

@@ -8,8 +8,9 @@ deadline or an unknown input is reported naming the file, the object and the fix
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from andon.model.definitions import Input
 from andon.model.partitions import PartitionMapping, Rollup, last

@@ -10,7 +10,7 @@ import dataclasses
 import typing
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 
@@ -19,7 +19,7 @@ def new_id() -> str:
 
 
 def _epoch() -> datetime:
-    return datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -189,7 +189,7 @@ RUN_ENDED = (RunSucceeded, RunFailed, RunCancelled)
 
 def format_time(moment: datetime) -> str:
     """ISO-8601 UTC with a fixed width, so that stored times sort as text."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _encode(value: Any) -> Any:
@@ -211,7 +211,7 @@ def to_dict(event: Event) -> dict[str, Any]:
 
 def parse_time(text: str) -> datetime:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 _HINTS: dict[type, dict[str, Any]] = {}
@@ -224,8 +224,10 @@ def _decode(hint: Any, value: Any) -> Any:
         return parse_time(value)
     origin = typing.get_origin(hint)
     if origin is tuple:
-        inner = typing.get_args(hint)[0]
-        return tuple(inner(**v) if dataclasses.is_dataclass(inner) else v for v in value)
+        inner: Any = typing.get_args(hint)[0]
+        if isinstance(inner, type) and dataclasses.is_dataclass(inner):
+            return tuple(inner(**v) for v in value)
+        return tuple(value)
     return value
 
 

@@ -7,7 +7,7 @@ import sys
 import tomllib
 import traceback
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +82,7 @@ def load_project(root: Path) -> Project:
     proj = config.get("project", {})
     try:
         start = datetime.fromisoformat(str(proj.get("start", "2026-01-01"))).replace(
-            tzinfo=timezone.utc)
+            tzinfo=UTC)
     except ValueError:
         raise ConfigError(f"[project] start = {proj.get('start')!r} is not a date", where=file,
                           hint="write start = \"2026-01-01\"") from None
@@ -96,7 +96,11 @@ def load_project(root: Path) -> Project:
                               hint="fix [project] definitions in andon.toml")
     sys.path.insert(0, str(root))
     try:
-        registry = collect(lambda: [_import(p, i) for i, p in enumerate(paths)] and None)
+        def import_all() -> None:
+            for i, p in enumerate(paths):
+                _import(p, i)
+
+        registry = collect(import_all)
     finally:
         sys.path.remove(str(root))
     pools = _pools(config, file)

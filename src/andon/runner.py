@@ -12,18 +12,24 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any
 
 from andon.clock import Clock, RealClock
 from andon.engine.core import Decisions, Policy, decide, fifo, handle, mark_all, next_wakeup, replay
 from andon.engine.runs import Run, RunStatus
 from andon.engine.state import EngineState
 from andon.events import (
-    Event, RunCancelled, RunFailed, RunLaunched, RunStarted, RunSucceeded,
+    Event,
+    RunCancelled,
+    RunFailed,
+    RunLaunched,
+    RunStarted,
+    RunSucceeded,
 )
 from andon.executors.base import ExecResult, Executor, RunSpec, spec_for
 from andon.model.graph import Graph
@@ -147,17 +153,17 @@ class Runner:
         recorded: list[Event] = []
         answers: list[tuple[Future[bool], bool]] = []
         for item in items:
+            event: Event | None = None
             if isinstance(item, _Submit):
-                if self.store.has_event(item.event.id) or any(e.id == item.event.id for e in recorded):
+                seen = any(e.id == item.event.id for e in recorded)
+                if seen or self.store.has_event(item.event.id):
                     if item.future:
                         answers.append((item.future, False))
                     continue
                 event = item.event
             elif isinstance(item, _Result):
                 event = self._result_event(item.result, now)
-                if event is None:
-                    continue
-            else:
+            if event is None:
                 continue
             recorded.append(event)
             out.extend(handle(self.graph, self.state, event, now, self.policy))
@@ -197,8 +203,9 @@ class Runner:
         if run is None or run.status is not RunStatus.RUNNING:
             return None  # already ended (e.g. reported twice after a restart)
         queue_s = (run.started_at - run.queued_at).total_seconds() if run.started_at else 0.0
-        common = dict(id=f"ended:{run.run_id}", at=now, run_id=run.run_id, pipeline=run.pipeline,
-                      partition=run.partition, attempt=run.attempt)
+        common: dict[str, Any] = dict(id=f"ended:{run.run_id}", at=now, run_id=run.run_id,
+                                      pipeline=run.pipeline, partition=run.partition,
+                                      attempt=run.attempt)
         if res.cancelled:
             return RunCancelled(**common, by=str(run.extra.get("cancel_by", "")),
                                 reason=str(run.extra.get("cancel_reason", "")) or res.error_message)

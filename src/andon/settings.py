@@ -7,9 +7,10 @@ Nothing below the edge reads ``os.environ``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from andon.model.errors import ConfigError
 

@@ -8,10 +8,11 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from andon.clock import Clock, RealClock
 from andon.events import Event
@@ -44,7 +45,7 @@ def ensure_local_token(settings: Settings, store: Store) -> str:
         if store.token_role(digest(token)):
             return token
     token = new_token()
-    store.add_token(digest(token), "admin", "local", datetime.now(timezone.utc))
+    store.add_token(digest(token), "admin", "local", datetime.now(UTC))
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:

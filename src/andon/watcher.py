@@ -15,8 +15,8 @@ import re
 import select
 import struct
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from andon.model.graph import Graph
 

@@ -7,9 +7,9 @@ live runner and the simulator both drive it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Iterable
 
 from andon.engine.runs import Run, RunStatus
 from andon.engine.state import EngineState, Key, apply
@@ -33,7 +33,7 @@ class Decisions:
     events: list[Event] = field(default_factory=list)
     cancel: list[str] = field(default_factory=list)
 
-    def extend(self, other: "Decisions") -> None:
+    def extend(self, other: Decisions) -> None:
         self.events.extend(other.events)
         self.cancel.extend(other.cancel)
 

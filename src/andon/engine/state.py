@@ -11,8 +11,16 @@ from datetime import datetime
 
 from andon.engine.runs import Run, RunStatus, transition
 from andon.events import (
-    Event, PartitionAvailable, PartitionRef, RunCancelled, RunCancelRequested, RunFailed,
-    RunQueued, RunRequested, RunStarted, RunSucceeded,
+    Event,
+    PartitionAvailable,
+    PartitionRef,
+    RunCancelled,
+    RunCancelRequested,
+    RunFailed,
+    RunQueued,
+    RunRequested,
+    RunStarted,
+    RunSucceeded,
 )
 from andon.model.graph import Graph
 from andon.model.partitions import is_new_version
@@ -142,9 +150,10 @@ def apply(graph: Graph, state: EngineState, event: Event) -> None:
     elif isinstance(event, RunCancelled):
         _end(graph, state, state.runs[event.run_id], RunStatus.CANCELLED, event.at)
     elif isinstance(event, RunCancelRequested):
-        run = state.runs.get(event.run_id)
-        if run is not None and not run.status.ended:
-            run.cancel_requested = True
-            run.extra["cancel_by"], run.extra["cancel_reason"] = event.requested_by, event.reason
-            if run.status is RunStatus.RUNNING:
-                state.cancels.append(run.run_id)
+        target = state.runs.get(event.run_id)
+        if target is not None and not target.status.ended:
+            target.cancel_requested = True
+            target.extra["cancel_by"] = event.requested_by
+            target.extra["cancel_reason"] = event.reason
+            if target.status is RunStatus.RUNNING:
+                state.cancels.append(target.run_id)

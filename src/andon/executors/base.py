@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from andon.events import OutputWritten
 from andon.model.graph import Graph
@@ -42,7 +43,7 @@ class RunSpec:
         return json.dumps(asdict(self))
 
     @classmethod
-    def from_json(cls, text: str) -> "RunSpec":
+    def from_json(cls, text: str) -> RunSpec:
         data = json.loads(text)
         data["single_inputs"] = tuple(data.get("single_inputs", ()))
         return cls(**data)
@@ -68,7 +69,7 @@ class ExecResult:
         return json.dumps(data)
 
     @classmethod
-    def from_json(cls, text: str) -> "ExecResult":
+    def from_json(cls, text: str) -> ExecResult:
         data: dict[str, Any] = json.loads(text)
         data["outputs"] = tuple(OutputWritten(**o) for o in data.get("outputs", ()))
         return cls(**data)

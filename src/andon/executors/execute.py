@@ -11,8 +11,9 @@ import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from andon.executors.base import ExecResult, RunSpec
 from andon.executors.context import Context

@@ -6,9 +6,10 @@ errors can name it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 from andon.model.partitions import Identity, PartitionMapping, Partitions
 

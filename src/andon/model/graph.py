@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from andon.model.definitions import Asset, Pipeline, Pool
+from andon.model.definitions import Asset, Input, Pipeline, Pool
 from andon.model.errors import DefinitionError
 from andon.model.partitions import Identity, LastN, Partitions, Rollup
 
@@ -30,7 +30,7 @@ class Graph:
     def input_keys(self, pipeline: str, key: str) -> list[tuple[str, str]]:
         """Every (asset, partition) that partition ``key`` of ``pipeline`` reads."""
         pipe = self.pipelines[pipeline]
-        out = []
+        out: list[tuple[str, str]] = []
         for inp in pipe.inputs:
             up = self.assets[inp.asset].partitions
             out.extend((inp.asset, k) for k in inp.mapping.upstream_keys(key, pipe.partitions, up))
@@ -38,7 +38,7 @@ class Graph:
 
     def consumer_keys(self, asset: str, key: str) -> list[tuple[str, str]]:
         """Every (pipeline, partition) that reads partition ``key`` of ``asset``."""
-        out = []
+        out: list[tuple[str, str]] = []
         up = self.assets[asset].partitions
         for name in self.consumers.get(asset, ()):
             pipe = self.pipelines[name]
@@ -132,9 +132,8 @@ def build_graph(assets: list[Asset], pipelines: list[Pipeline], pools: list[Pool
                  {k: tuple(v) for k, v in consumers.items()}, tuple(order))
 
 
-def _check_mapping(problems: list[str], pipe: Pipeline, up: Partitions, inp: object) -> None:
-    mapping = getattr(inp, "mapping")
-    asset = getattr(inp, "asset")
+def _check_mapping(problems: list[str], pipe: Pipeline, up: Partitions, inp: Input) -> None:
+    mapping, asset = inp.mapping, inp.asset
     down = pipe.partitions
     if isinstance(mapping, Identity) and up.kind != down.kind:
         _problem(problems, pipe.where,

@@ -8,7 +8,7 @@ measured from that end (DESIGN.md section 4).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 UNPARTITIONED_KEY = "all"
@@ -26,7 +26,7 @@ class Partitions:
     """
 
     kind: str
-    start: datetime = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    start: datetime = datetime(2026, 1, 1, tzinfo=UTC)
 
     @property
     def step(self) -> timedelta:
@@ -52,7 +52,7 @@ class Partitions:
                     f"{key!r} is not a key of an unpartitioned asset; use {UNPARTITIONED_KEY!r}")
             return self.start
         try:
-            moment = datetime.strptime(key, self.key_format).replace(tzinfo=timezone.utc)
+            moment = datetime.strptime(key, self.key_format).replace(tzinfo=UTC)
         except ValueError:
             raise PartitionKeyError(
                 f"{key!r} is not a {self.kind} partition key; write it like {self.example!r}") from None
@@ -75,7 +75,7 @@ class Partitions:
     def key_of(self, moment: datetime) -> str:
         if not self.is_time:
             return UNPARTITIONED_KEY
-        return moment.astimezone(timezone.utc).strftime(self.key_format)
+        return moment.astimezone(UTC).strftime(self.key_format)
 
     def shift(self, key: str, n: int) -> str:
         return self.key_of(self.begin(key) + n * self.step)

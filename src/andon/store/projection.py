@@ -8,8 +8,17 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from andon.events import (
-    Event, OutputWritten, PartitionAvailable, RunCancelled, RunFailed, RunLaunched, RunQueued,
-    RunStarted, RunSucceeded, format_time, to_dict,
+    Event,
+    OutputWritten,
+    PartitionAvailable,
+    RunCancelled,
+    RunFailed,
+    RunLaunched,
+    RunQueued,
+    RunStarted,
+    RunSucceeded,
+    format_time,
+    to_dict,
 )
 from andon.model.partitions import is_new_version
 from andon.store.schema import partition_versions, partitions, runs

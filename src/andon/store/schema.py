@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy import (
-    BigInteger, Column, Connection, Float, Integer, MetaData, String, Table, Text, select,
+    BigInteger,
+    Column,
+    Connection,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    select,
 )
 
 metadata = MetaData()

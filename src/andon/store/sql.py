@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timezone
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -71,7 +72,7 @@ class Store:
 
     def migrate(self) -> list[int]:
         with self._lock, self._writer.begin() as conn:
-            return schema.migrate(conn, format_time(datetime.now(timezone.utc)))
+            return schema.migrate(conn, format_time(datetime.now(UTC)))
 
     def _insert_event(self) -> Any:
         ins = (sqlite.insert if self.dialect == "sqlite" else postgresql.insert)(schema.events)

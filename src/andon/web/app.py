@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Awaitable, Callable, Sequence
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -69,7 +70,7 @@ async def _body(request: Request, fields: dict[str, type]) -> dict[str, Any]:
     try:
         data = json.loads(await request.body() or b"null")
     except ValueError as exc:
-        raise HTTPError(422, f"the body is not valid JSON: {exc}", hint="send a JSON object")
+        raise HTTPError(422, f"the body is not valid JSON: {exc}", hint="send a JSON object") from None
     if not isinstance(data, dict):
         raise HTTPError(422, "the body must be a JSON object", hint="send a JSON object")
     out = {}
@@ -132,7 +133,7 @@ def create_app(ctx: WebContext) -> Starlette:
             limit = min(int(q.get("limit", 50)), 1000)
             offset = int(q.get("offset", 0))
         except ValueError:
-            raise HTTPError(422, "limit and offset must be whole numbers", where="limit")
+            raise HTTPError(422, "limit and offset must be whole numbers", where="limit") from None
         return JSONResponse(svc.runs(q.get("pipeline"), q.get("status"), q.get("partition"),
                                      limit, offset))
 
@@ -143,7 +144,7 @@ def create_app(ctx: WebContext) -> Starlette:
         try:
             offset = int(request.query_params.get("offset", 0))
         except ValueError:
-            raise HTTPError(422, "offset must be a whole number", where="offset")
+            raise HTTPError(422, "offset must be a whole number", where="offset") from None
         return PlainTextResponse(svc.log_text(request.path_params["run_id"], offset))
 
     async def partitions(request: Request) -> Response:

@@ -131,7 +131,7 @@ def train(ctx):
             xs.append(_vector(row))
             ys.append(1.0 if int(tomorrow.get(customer, {}).get("orders", 0)) > 0 else 0.0)
     if not xs:  # the first day has no "tomorrow" yet: fit on today's own activity
-        for customer, row in days[-1].items():
+        for row in days[-1].values():
             xs.append(_vector(row))
             ys.append(1.0 if int(row["orders"]) > 0 else 0.0)
     x, y = np.array(xs), np.array(ys)
