@@ -144,6 +144,7 @@ def local(project: Any, settings: Any) -> Any:
     from andon.service import Service
     from andon.store.sql import Store
 
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
     return Service(project.graph, Store(settings.database_url), project.root)
 
 
