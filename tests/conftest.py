@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from tests.pg import PostgresServer, PostgresUnavailable
+
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)  # type: ignore[misc]
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
 
 
 ProjectFactory = Callable[..., Path]
@@ -35,3 +37,34 @@ def make_project(tmp_path: Path) -> ProjectFactory:
         return root
 
     return make
+
+
+# -- a real PostgreSQL (tests/pg.py): one server per session, a fresh namespace per test -----------
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server started for this test session and stopped at its end. Fails (never
+    skips) when PostgreSQL is not installed: `make test` installs it."""
+    try:
+        server = PostgresServer().start()
+    except PostgresUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """URL (``postgresql+psycopg://``) of the session server's maintenance database. Shared by all
+    tests: store nothing there; use ``postgres_database`` for an isolated database."""
+    return postgres_server.url()
+
+
+@pytest.fixture
+def postgres_database(postgres_server: PostgresServer) -> str:
+    """URL of a new, empty PostgreSQL namespace for this test alone: its own schema, the only one
+    on the URL's search path (a fresh schema costs a millisecond, a fresh database 0.1-0.3 s; use
+    ``postgres_server.create_database()`` for a test that needs a whole database)."""
+    return postgres_server.create_schema()

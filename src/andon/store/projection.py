@@ -1,11 +1,15 @@
-"""Keep the read models (runs, partitions) in step with the log, inside the append transaction."""
+"""Keep the read models (runs, partitions) in step with the log, inside the append transaction.
+
+The statements are built once: ``append`` is on the hot path, and building and caching a
+statement costs more CPU than running it on SQLite.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from andon.events import (
     Event,
@@ -23,23 +27,35 @@ from andon.events import (
 from andon.model.partitions import is_new_version
 from andon.store.schema import partition_versions, partitions, runs
 
+_CURRENT = select(partitions.c.version, partitions.c.fingerprint).where(
+    partitions.c.asset == bindparam("b_asset"), partitions.c.partition == bindparam("b_key"))
+_NEW_VERSION = partition_versions.insert()
+_FIRST = partitions.insert()
+_REPLACE = update(partitions).where(partitions.c.asset == bindparam("b_asset"),
+                                    partitions.c.partition == bindparam("b_key"))
+_NEW_RUN = runs.insert()
+# SET takes the columns named in the parameters, so one statement serves every kind of change
+_UPDATE_RUN = update(runs).where(runs.c.run_id == bindparam("b_run_id"))
+
 
 def _materialise(conn: Connection, event: Event, asset: str, key: str, origin: str,
                  out: OutputWritten, run_id: str) -> None:
-    row = conn.execute(select(partitions.c.version, partitions.c.fingerprint).where(
-        partitions.c.asset == asset, partitions.c.partition == key)).first()
+    row = conn.execute(_CURRENT, dict(b_asset=asset, b_key=key)).first()
     if row is not None and not is_new_version(row.fingerprint, out.fingerprint, bool(run_id)):
         return
     values: dict[str, Any] = dict(
         version=(row.version + 1) if row else 1, at=format_time(event.at), run_id=run_id,
         origin=origin, location=out.location, size_bytes=out.size_bytes, rows=out.rows,
         fingerprint=out.fingerprint)
-    conn.execute(partition_versions.insert().values(asset=asset, partition=key, **values))
+    conn.execute(_NEW_VERSION, dict(asset=asset, partition=key, **values))
     if row is None:
-        conn.execute(partitions.insert().values(asset=asset, partition=key, **values))
+        conn.execute(_FIRST, dict(asset=asset, partition=key, **values))
     else:
-        conn.execute(update(partitions).where(partitions.c.asset == asset,
-                                              partitions.c.partition == key).values(**values))
+        conn.execute(_REPLACE, dict(b_asset=asset, b_key=key, **values))
+
+
+def _update_run(conn: Connection, run_id: str, values: dict[str, Any]) -> None:
+    conn.execute(_UPDATE_RUN, dict(b_run_id=run_id, **values))
 
 
 def _run_end(event: RunSucceeded | RunFailed | RunCancelled, status: str) -> dict[str, Any]:
@@ -67,29 +83,26 @@ def project(conn: Connection, event: Event, seq: int) -> None:
                      OutputWritten(event.asset, event.partition, event.location, event.size_bytes,
                                    None, event.fingerprint), "")
     elif isinstance(event, RunQueued):
-        conn.execute(runs.insert().values(
+        conn.execute(_NEW_RUN, dict(
             run_id=event.run_id, pipeline=event.pipeline, partition=event.partition,
             attempt=event.attempt, status="queued", reason=event.reason,
             queued_at=format_time(event.at), seq=seq))
     elif isinstance(event, RunStarted):
-        conn.execute(update(runs).where(runs.c.run_id == event.run_id).values(
+        _update_run(conn, event.run_id, dict(
             status="running", started_at=format_time(event.at), pool=event.pool,
             slots=event.slots, inputs=json.dumps(to_dict_list(event.inputs))))
     elif isinstance(event, RunLaunched):
-        conn.execute(update(runs).where(runs.c.run_id == event.run_id).values(
-            pid=event.pid, log_path=event.log_path))
+        _update_run(conn, event.run_id, dict(pid=event.pid, log_path=event.log_path))
     elif isinstance(event, RunSucceeded):
         values = _run_end(event, "succeeded")
         values["outputs"] = json.dumps(to_dict_list(event.outputs))
-        conn.execute(update(runs).where(runs.c.run_id == event.run_id).values(**values))
+        _update_run(conn, event.run_id, values)
         for out in event.outputs:
             _materialise(conn, event, out.asset, out.partition, "run", out, event.run_id)
     elif isinstance(event, RunFailed):
-        conn.execute(update(runs).where(runs.c.run_id == event.run_id).values(
-            **_run_end(event, "failed")))
+        _update_run(conn, event.run_id, _run_end(event, "failed"))
     elif isinstance(event, RunCancelled):
-        conn.execute(update(runs).where(runs.c.run_id == event.run_id).values(
-            **_run_end(event, "cancelled")))
+        _update_run(conn, event.run_id, _run_end(event, "cancelled"))
 
 
 def payload(event: Event) -> str:

@@ -11,11 +11,12 @@ from sqlalchemy import (
     Float,
     Integer,
     MetaData,
-    String,
     Table,
     Text,
     select,
 )
+
+from andon.model.errors import ConfigError
 
 metadata = MetaData()
 
@@ -23,52 +24,52 @@ events = Table(
     "events", metadata,
     Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
            autoincrement=True),
-    Column("id", String(200), nullable=False, unique=True),
-    Column("type", String(60), nullable=False, index=True),
-    Column("at", String(40), nullable=False),
+    Column("id", Text, nullable=False, unique=True),
+    Column("type", Text, nullable=False, index=True),
+    Column("at", Text, nullable=False),
     Column("payload", Text, nullable=False),
 )
 
 partitions = Table(  # the current version of each partition
     "partitions", metadata,
-    Column("asset", String(200), primary_key=True),
-    Column("partition", String(60), primary_key=True),
+    Column("asset", Text, primary_key=True),
+    Column("partition", Text, primary_key=True),
     Column("version", Integer, nullable=False),
-    Column("at", String(40), nullable=False),
-    Column("run_id", String(300), nullable=False, default=""),
-    Column("origin", String(20), nullable=False, default=""),
+    Column("at", Text, nullable=False),
+    Column("run_id", Text, nullable=False, default=""),
+    Column("origin", Text, nullable=False, default=""),
     Column("location", Text, nullable=False, default=""),
     Column("size_bytes", BigInteger, nullable=False, default=0),
     Column("rows", BigInteger),
-    Column("fingerprint", String(80), nullable=False, default=""),
+    Column("fingerprint", Text, nullable=False, default=""),
 )
 
 partition_versions = Table(  # every materialisation, numbered per partition
     "partition_versions", metadata,
-    Column("asset", String(200), primary_key=True),
-    Column("partition", String(60), primary_key=True),
+    Column("asset", Text, primary_key=True),
+    Column("partition", Text, primary_key=True),
     Column("version", Integer, primary_key=True),
-    Column("at", String(40), nullable=False),
-    Column("run_id", String(300), nullable=False, default=""),
-    Column("origin", String(20), nullable=False, default=""),
+    Column("at", Text, nullable=False),
+    Column("run_id", Text, nullable=False, default=""),
+    Column("origin", Text, nullable=False, default=""),
     Column("location", Text, nullable=False, default=""),
     Column("size_bytes", BigInteger, nullable=False, default=0),
     Column("rows", BigInteger),
-    Column("fingerprint", String(80), nullable=False, default=""),
+    Column("fingerprint", Text, nullable=False, default=""),
 )
 
 runs = Table(
     "runs", metadata,
-    Column("run_id", String(300), primary_key=True),
-    Column("pipeline", String(200), nullable=False, index=True),
-    Column("partition", String(60), nullable=False),
+    Column("run_id", Text, primary_key=True),
+    Column("pipeline", Text, nullable=False, index=True),
+    Column("partition", Text, nullable=False),
     Column("attempt", Integer, nullable=False, default=1),
-    Column("status", String(20), nullable=False, index=True),
-    Column("reason", String(40), nullable=False, default=""),
-    Column("queued_at", String(40)),
-    Column("started_at", String(40)),
-    Column("ended_at", String(40)),
-    Column("pool", String(100), nullable=False, default=""),
+    Column("status", Text, nullable=False, index=True),
+    Column("reason", Text, nullable=False, default=""),
+    Column("queued_at", Text),
+    Column("started_at", Text),
+    Column("ended_at", Text),
+    Column("pool", Text, nullable=False, default=""),
     Column("slots", Integer, nullable=False, default=1),
     Column("pid", Integer),
     Column("log_path", Text, nullable=False, default=""),
@@ -76,31 +77,34 @@ runs = Table(
     Column("startup_seconds", Float),
     Column("work_seconds", Float),
     Column("exit_code", Integer),
-    Column("error_type", String(200), nullable=False, default=""),
+    Column("error_type", Text, nullable=False, default=""),
     Column("error_message", Text, nullable=False, default=""),
     Column("inputs", Text, nullable=False, default="[]"),
     Column("outputs", Text, nullable=False, default="[]"),
-    Column("seq", BigInteger, nullable=False, default=0),
+    Column("seq", BigInteger, nullable=False, default=0, index=True),  # newest first
 )
 
 tokens = Table(
     "tokens", metadata,
-    Column("sha256", String(64), primary_key=True),
-    Column("name", String(200), nullable=False, default=""),
-    Column("role", String(20), nullable=False),
-    Column("created_at", String(40), nullable=False),
-    Column("revoked_at", String(40)),
+    Column("sha256", Text, primary_key=True),
+    Column("name", Text, nullable=False, default=""),
+    Column("role", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("revoked_at", Text),
 )
 
 schema_version = Table(
     "schema_version", metadata,
     Column("version", Integer, primary_key=True),
-    Column("applied_at", String(40), nullable=False),
+    Column("applied_at", Text, nullable=False),
     Column("description", Text, nullable=False),
 )
 
 
 def _v1(conn: Connection) -> None:
+    # Builds the tables from the live definitions above. When a later step changes one of them,
+    # first freeze this step (copy the v1 definitions in here): a new database runs every step in
+    # order, so a v1 that already has the change makes the later step fail in every store test.
     metadata.create_all(conn, tables=[events, partitions, partition_versions, runs, tokens])
 
 
@@ -112,9 +116,16 @@ LATEST = MIGRATIONS[-1][0]
 
 
 def migrate(conn: Connection, now: str) -> list[int]:
-    """Apply the migrations the database lacks, in order; return the versions applied."""
+    """Apply the migrations the database lacks, in order, in the caller's transaction (which
+    must hold the write lock); return the versions applied. Refuses a database made by a newer
+    andon, whose schema this code does not know."""
     schema_version.create(conn, checkfirst=True)
     have = set(conn.execute(select(schema_version.c.version)).scalars())
+    known = {version for version, _, _ in MIGRATIONS}
+    if have - known:
+        raise ConfigError(
+            f"the database has schema version {max(have)}, newer than this andon knows ({LATEST})",
+            hint="upgrade andon (pip install -U andon), or point it at another database")
     applied = []
     for version, description, step in MIGRATIONS:
         if version in have:

@@ -1,20 +1,25 @@
 """The event store on SQL (SQLite embedded, PostgreSQL for teams), behind one contract.
 
-SQLite: WAL, ``synchronous=FULL``, one writer (a lock in this process, ``BEGIN IMMEDIATE`` against
-other processes, a busy timeout), readers on their own connections. A batch of events is one
-transaction (group commit): durable once ``append`` returns.
+One writer at a time: a lock in this process, and against other processes ``BEGIN IMMEDIATE``
+with a busy timeout (SQLite) or a transaction-scoped advisory lock (PostgreSQL). Serialising the
+writers keeps the partition version numbers gap-free and makes ``seq`` order commit order, so a
+reader that follows the log with ``events(after=...)`` never skips an event committed late.
+SQLite runs in WAL mode with ``synchronous=FULL``; readers use their own connections. A batch of
+events is one transaction (group commit): durable once ``append`` returns.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import QueuePool, StaticPool
 
@@ -24,19 +29,23 @@ from andon.store import schema
 from andon.store.projection import payload, project
 
 BUSY_TIMEOUT_MS = 30_000
+PG_WRITE_LOCK = 0x616E646F6E  # "andon": the advisory lock that serialises writers
+INSERT_CHUNK = 500  # ids per IN (...) query: far below every backend's parameter limit
+_HAS_EVENT = select(schema.events.c.seq).where(schema.events.c.id == bindparam("b_id"))
 
 
 def _sqlite_engine(url: str, write: bool) -> Engine:
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+    engine = create_engine(url, connect_args={"check_same_thread": False,
+                                              "timeout": BUSY_TIMEOUT_MS / 1000},
                            poolclass=StaticPool if write else QueuePool)
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # first: switching to WAL may wait
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")
-        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -55,6 +64,10 @@ class Store:
         if self.dialect not in ("sqlite", "postgresql"):
             raise ConfigError(f"unsupported database URL {url.split('@')[-1]!r}",
                               hint="use sqlite:///path/andon.db or postgresql+psycopg://...")
+        if self.dialect == "sqlite" and _in_memory(url):
+            raise ConfigError("an in-memory SQLite database cannot be the store (the writer and "
+                              "the readers would each see their own empty database)",
+                              hint="use a file: sqlite:///path/andon.db")
         try:
             if self.dialect == "sqlite":
                 self._writer = _sqlite_engine(url, write=True)
@@ -65,34 +78,61 @@ class Store:
             raise ConfigError(f"the database driver {exc.name!r} is not installed",
                               hint="pip install 'andon[postgres]'") from None
         self._lock = threading.Lock()
-        self._write_conn = None if self.dialect == "sqlite" else None
-        self.migrate()
+        insert = sqlite.insert if self.dialect == "sqlite" else postgresql.insert
+        self._insert_events = insert(schema.events).on_conflict_do_nothing(
+            index_elements=["id"]).returning(schema.events.c.id, schema.events.c.seq)
+        try:
+            self.migrate()
+        except OperationalError as exc:  # cannot connect, no such folder, not writable...
+            self.close()
+            raise ConfigError(
+                f"cannot open the store {make_url(url).render_as_string(hide_password=True)}: "
+                f"{str(exc.orig).strip() or type(exc.orig).__name__}",
+                hint="check the database URL (ANDON_DATABASE_URL / database_url), that its "
+                     "folder exists or its server is running, and the permissions") from None
+        except BaseException:
+            self.close()  # no pooled connection left behind for the garbage collector
+            raise
 
     # -- writing -------------------------------------------------------------------------------
 
-    def migrate(self) -> list[int]:
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction, committed on leaving; holds the write lock of every process."""
         with self._lock, self._writer.begin() as conn:
+            if self.dialect == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
+            yield conn
+
+    def migrate(self) -> list[int]:
+        """Bring the schema up to ``schema.LATEST``; return the versions applied (none when it
+        was already there). Run by the constructor; safe to call again and from several processes."""
+        with self._write() as conn:
             return schema.migrate(conn, format_time(datetime.now(UTC)))
 
-    def _insert_event(self) -> Any:
-        ins = (sqlite.insert if self.dialect == "sqlite" else postgresql.insert)(schema.events)
-        return ins.on_conflict_do_nothing(index_elements=["id"]).returning(schema.events.c.seq)
-
     def append(self, events: Sequence[Event]) -> list[Event]:
-        """Store ``events`` in one transaction; return those that were new (an id already in the
-        log is skipped, so ingesting an event twice changes nothing)."""
-        if not events:
+        """Store ``events`` in one transaction, in order, and update the read models; return those
+        that were new (an id already in the log, or earlier in ``events``, is skipped, so
+        ingesting an event twice changes nothing). Durable once it returns."""
+        batch: dict[str, Event] = {}
+        for ev in events:
+            batch.setdefault(ev.id, ev)
+        if not batch:
             return []
         stored = []
-        stmt = self._insert_event()
-        with self._lock, self._writer.begin() as conn:
-            for ev in events:
-                seq = conn.execute(stmt, dict(id=ev.id, type=ev.name, at=format_time(ev.at),
-                                              payload=payload(ev))).scalar()
-                if seq is None:
-                    continue
-                project(conn, ev, seq)
-                stored.append(ev)
+        items = list(batch.values())
+        with self._write() as conn:
+            # one statement for the batch (executemany, sent as multi-row INSERTs); the ids
+            # that come back are the new ones
+            rows = conn.execute(self._insert_events, [
+                dict(id=ev.id, type=ev.name, at=format_time(ev.at), payload=payload(ev))
+                for ev in items])
+            seqs: dict[str, int] = {id_: seq for id_, seq in rows}
+            for ev in items:
+                seq = seqs.get(ev.id)
+                if seq is not None:
+                    project(conn, ev, seq)
+                    stored.append(ev)
         return stored
 
     # -- reading -------------------------------------------------------------------------------
@@ -107,6 +147,7 @@ class Store:
             return [(seq, from_dict(json.loads(p))) for seq, p in conn.execute(q)]
 
     def iter_events(self, batch: int = 5000) -> Iterable[Event]:
+        """The whole log in order, read ``batch`` events at a time (replay at start-up)."""
         after = 0
         while True:
             chunk = self.events(after, batch)
@@ -116,11 +157,23 @@ class Store:
             yield from (e for _, e in chunk)
 
     def has_event(self, event_id: str) -> bool:
+        """Whether an event with this id is in the log."""
         with self._reader.connect() as conn:
-            return conn.execute(select(schema.events.c.seq).where(
-                schema.events.c.id == event_id)).first() is not None
+            return conn.execute(_HAS_EVENT, {"b_id": event_id}).first() is not None
+
+    def known_ids(self, event_ids: Iterable[str]) -> set[str]:
+        """Those of ``event_ids`` already in the log: one query for a batch instead of one
+        ``has_event`` call per event."""
+        wanted = list(dict.fromkeys(event_ids))
+        found: set[str] = set()
+        with self._reader.connect() as conn:
+            for start in range(0, len(wanted), INSERT_CHUNK):
+                found.update(conn.execute(select(schema.events.c.id).where(
+                    schema.events.c.id.in_(wanted[start:start + INSERT_CHUNK]))).scalars())
+        return found
 
     def count_events(self, type_: str | None = None) -> int:
+        """How many events the log holds (of one ``type``, an event's ``name``, when given)."""
         q = select(func.count()).select_from(schema.events)
         if type_:
             q = q.where(schema.events.c.type == type_)
@@ -128,10 +181,12 @@ class Store:
             return int(conn.execute(q).scalar() or 0)
 
     def last_seq(self) -> int:
+        """The ``seq`` of the newest event, 0 for an empty log."""
         with self._reader.connect() as conn:
             return int(conn.execute(select(func.max(schema.events.c.seq))).scalar() or 0)
 
     def partitions(self, asset: str | None = None) -> list[dict[str, Any]]:
+        """The current version of every partition (of ``asset``), by asset and key."""
         q = select(schema.partitions).order_by(schema.partitions.c.asset,
                                                schema.partitions.c.partition)
         if asset:
@@ -140,12 +195,14 @@ class Store:
             return [dict(r._mapping) for r in conn.execute(q)]
 
     def partition_versions(self, asset: str, key: str) -> list[dict[str, Any]]:
+        """Every materialisation of one partition, oldest (version 1) first."""
         t = schema.partition_versions
         q = select(t).where(t.c.asset == asset, t.c.partition == key).order_by(t.c.version)
         with self._reader.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(q)]
 
     def run(self, run_id: str) -> dict[str, Any] | None:
+        """One run's row (``inputs`` and ``outputs`` decoded to lists), or None."""
         with self._reader.connect() as conn:
             row = conn.execute(select(schema.runs).where(schema.runs.c.run_id == run_id)).first()
         return _run_row(row._mapping) if row else None
@@ -174,6 +231,7 @@ class Store:
             return [dict(r._mapping) for r in conn.execute(q)]
 
     def run_counts(self) -> dict[str, int]:
+        """The number of runs in each status (statuses with none are left out)."""
         t = schema.runs
         with self._reader.connect() as conn:
             return {s: n for s, n in conn.execute(select(t.c.status, func.count()).group_by(t.c.status))}
@@ -181,11 +239,13 @@ class Store:
     # -- tokens --------------------------------------------------------------------------------
 
     def add_token(self, sha256: str, role: str, name: str, now: datetime) -> None:
-        with self._lock, self._writer.begin() as conn:
+        """Record an API token by the SHA-256 of its value (the value itself is never stored)."""
+        with self._write() as conn:
             conn.execute(schema.tokens.insert().values(sha256=sha256, role=role, name=name,
                                                        created_at=format_time(now)))
 
     def token_role(self, sha256: str) -> str | None:
+        """The role of a token that is not revoked, else None."""
         t = schema.tokens
         with self._reader.connect() as conn:
             row = conn.execute(select(t.c.role).where(t.c.sha256 == sha256,
@@ -193,13 +253,20 @@ class Store:
         return row.role if row else None
 
     def revoke_token(self, sha256: str, now: datetime) -> bool:
+        """Revoke a token; False when there was no such token not yet revoked."""
         t = schema.tokens
-        with self._lock, self._writer.begin() as conn:
+        with self._write() as conn:
             res = conn.execute(update(t).where(t.c.sha256 == sha256, t.c.revoked_at.is_(None))
                                .values(revoked_at=format_time(now)))
             return bool(res.rowcount)
 
+    def schema_version(self) -> int:
+        """The newest schema migration applied to the database (``schema.LATEST`` once open)."""
+        with self._reader.connect() as conn:
+            return int(conn.execute(select(func.max(schema.schema_version.c.version))).scalar() or 0)
+
     def ping(self) -> bool:
+        """Whether the database answers (health checks)."""
         try:
             with self._reader.connect() as conn:
                 conn.execute(select(1))
@@ -208,8 +275,14 @@ class Store:
             return False
 
     def close(self) -> None:
+        """Close every pooled connection."""
         self._writer.dispose()
         self._reader.dispose()
+
+
+def _in_memory(url: str) -> bool:
+    path = url.split("://", 1)[-1].lstrip("/").split("?", 1)[0]
+    return path in ("", ":memory:") or "mode=memory" in url
 
 
 def _run_row(row: Any) -> dict[str, Any]:
