@@ -38,9 +38,8 @@ def test_every_option_of_every_command_is_in_the_cli_docs() -> None:
                 walk(cmd, f"{path} {name}")
                 continue
             for param in cmd.params:
-                if isinstance(param, click.Option):
-                    if not any(opt in text for opt in param.opts):
-                        missing.append(f"{path} {name} {param.opts[0]}")
+                if isinstance(param, click.Option) and not any(o in text for o in param.opts):
+                    missing.append(f"{path} {name} {param.opts[0]}")
 
     walk(main, "andon")
     assert not missing, f"document these options in docs/cli.md: {missing}"

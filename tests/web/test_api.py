@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -53,7 +53,7 @@ def client(line: Line) -> Iterator[httpx.Client]:
 
 def _token(line: Line, role: str) -> dict[str, str]:
     value = new_token()
-    line.store.add_token(digest(value), role, role, datetime.now(timezone.utc))
+    line.store.add_token(digest(value), role, role, datetime.now(UTC))
     return {"Authorization": f"Bearer {value}"}
 
 
@@ -134,11 +134,11 @@ def test_bad_json_and_bad_keys(client: httpx.Client, line: Line) -> None:
 
 def test_revoked_token_fails_on_its_next_request(client: httpx.Client, line: Line) -> None:
     value = new_token()
-    line.store.add_token(digest(value), "operator", "t", datetime.now(timezone.utc))
+    line.store.add_token(digest(value), "operator", "t", datetime.now(UTC))
     auth = {"Authorization": f"Bearer {value}"}
     body = {"pipeline": "clean", "partition": "2026-01-05"}
     assert client.post("/api/v1/runs", json=body, headers=auth).status_code == 202
-    assert line.store.revoke_token(digest(value), datetime.now(timezone.utc))
+    assert line.store.revoke_token(digest(value), datetime.now(UTC))
     assert client.post("/api/v1/runs", json=body, headers=auth).status_code == 401
 
 

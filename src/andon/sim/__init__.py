@@ -1,0 +1,1 @@
+"""The scheduler lab: scenarios, a virtual-clock simulator driving the engine core, metrics and traces."""
