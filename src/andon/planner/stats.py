@@ -1,0 +1,84 @@
+"""Run durations and source arrivals learned from history; declared values before there is any.
+
+Recent observations weigh more (exponential decay); p50 and p90 come from the weighted sample.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+DEFAULT_DURATION = 600.0  # seconds, when nothing is declared or observed
+HISTORY = 50
+DECAY = 0.9  # weight of an observation one step older
+
+
+def _weighted_quantile(values: list[float], q: float) -> float:
+    """Quantile of ``values`` (oldest first) where the newest weighs most."""
+    n = len(values)
+    pairs = sorted((v, DECAY ** (n - 1 - i)) for i, v in enumerate(values))
+    total = sum(w for _, w in pairs)
+    acc = 0.0
+    for v, w in pairs:
+        acc += w
+        if acc >= q * total:
+            return v
+    return pairs[-1][0]
+
+
+@dataclass
+class Series:
+    """A pipeline's (or source's) recent observations in seconds."""
+
+    declared: float | None = None
+    values: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY))
+    _cache: tuple[float, float] | None = None
+
+    def add(self, seconds: float) -> None:
+        self.values.append(max(seconds, 0.0))
+        self._cache = None
+
+    def quantiles(self) -> tuple[float, float]:
+        """(p50, p90) in seconds."""
+        if self._cache is None:
+            if self.values:
+                vals = list(self.values)
+                self._cache = (_weighted_quantile(vals, 0.5), _weighted_quantile(vals, 0.9))
+            else:
+                base = self.declared if self.declared is not None else DEFAULT_DURATION
+                self._cache = (base, base)
+        return self._cache
+
+
+@dataclass
+class Stats:
+    """Durations per pipeline and arrival offsets (after the partition end) per source."""
+
+    durations: dict[str, Series] = field(default_factory=dict)
+    arrivals: dict[str, Series] = field(default_factory=dict)
+
+    @classmethod
+    def declared(cls, durations: dict[str, float | None],
+                 arrivals: dict[str, float | None]) -> Stats:
+        return cls({k: Series(v) for k, v in durations.items()},
+                   {k: Series(v) for k, v in arrivals.items()})
+
+    def duration(self, pipeline: str) -> float:
+        """The planning duration (p50, seconds) of a pipeline's next run."""
+        return self.durations.setdefault(pipeline, Series()).quantiles()[0]
+
+    def duration_p90(self, pipeline: str) -> float:
+        return self.durations.setdefault(pipeline, Series()).quantiles()[1]
+
+    def observe_duration(self, pipeline: str, seconds: float) -> None:
+        self.durations.setdefault(pipeline, Series()).add(seconds)
+
+    def arrival(self, source: str) -> tuple[float, float] | None:
+        """(p50, p90) seconds after the partition end at which ``source`` lands, if known."""
+        series = self.arrivals.get(source)
+        if series is None or (series.declared is None and not series.values):
+            return None
+        return series.quantiles()
+
+    def observe_arrival(self, source: str, seconds_after_end: float) -> None:
+        self.arrivals.setdefault(source, Series()).add(seconds_after_end)

@@ -1,0 +1,38 @@
+"""Entry point of the lab: simulate a scenario under a policy; compare policies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from andon.sim.metrics import compute_metrics
+from andon.sim.scenario import Scenario
+from andon.sim.simulator import EngineSim, SimResult, horizon
+
+EVENT_POLICIES = ("fifo", "edf", "slack", "atc", "jit", "bound")
+BASELINES = ("cron", "cron-poke")
+ALL_POLICIES = ("cron", "cron-poke", "fifo", "edf", "slack", "atc", "cpsat", "jit", "bound")
+
+
+def simulate(scenario: Scenario, policy: str) -> tuple[dict[str, Any], SimResult]:
+    """Run ``scenario`` under ``policy``; return (metrics, result with the trace)."""
+    if policy in BASELINES:
+        from andon.sim.baselines import CronSim
+
+        result = CronSim(scenario, poke=policy == "cron-poke").run()
+    elif policy in EVENT_POLICIES:
+        result = EngineSim(scenario, policy).run()
+    else:
+        raise ValueError(f"unknown policy {policy!r}; known: {', '.join(ALL_POLICIES)}")
+    metrics = compute_metrics(scenario, result.trace, horizon(scenario), result.replan_ms)
+    metrics = {"scenario": scenario.name, "policy": policy, **metrics}
+    if result.notes:
+        metrics["notes"] = result.notes
+    return metrics, result
+
+
+def write_trace(result: SimResult, path: Path) -> None:
+    with path.open("w") as fh:
+        for record in result.trace:
+            fh.write(json.dumps(record, separators=(",", ":")) + "\n")

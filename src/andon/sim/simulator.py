@@ -1,0 +1,169 @@
+"""The simulator: the engine core and a policy on a virtual clock, fed sampled arrivals and
+durations. It never sleeps: time jumps from one happening to the next.
+
+The event-driven policies (fifo, edf, slack, atc, jit, bound) run through exactly the code the
+live runner runs (``andon.engine.core.handle`` with a planner policy). The two classic baselines
+(cron, cron-poke) model other orchestrators and live in ``andon.sim.baselines``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from andon.engine.core import Decisions, decide, handle, next_wakeup
+from andon.engine.state import EngineState
+from andon.events import (
+    Event,
+    OutputWritten,
+    PartitionAvailable,
+    RunRequested,
+    RunStarted,
+    RunSucceeded,
+    format_time,
+)
+from andon.model.definitions import Pool
+from andon.model.graph import Graph
+from andon.planner.policies import Planner, make_policy
+from andon.sim.sampling import arrival_time, run_duration
+from andon.sim.scenario import Scenario
+
+UNBOUNDED = 10**9
+
+
+def horizon(scenario: Scenario) -> datetime:
+    """7 days after the last partition's end."""
+    last = scenario.keys[-1]
+    return scenario.graph.assets[next(iter(scenario.sources))].partitions.end(last) + \
+        timedelta(days=7) if scenario.sources else scenario.start + timedelta(days=scenario.days + 7)
+
+
+@dataclass(order=True)
+class _Item:
+    at: datetime
+    seq: int
+    kind: str = field(compare=False)
+    data: Any = field(compare=False)
+
+
+@dataclass
+class SimResult:
+    trace: list[dict[str, Any]]
+    replan_ms: list[float]
+    notes: list[str] = field(default_factory=list)
+
+
+class EngineSim:
+    """Drive ``handle`` with a planner policy over one scenario."""
+
+    def __init__(self, scenario: Scenario, policy: str) -> None:
+        self.scenario = scenario
+        graph = scenario.graph
+        if policy == "bound":
+            pools = {n: Pool(n, UNBOUNDED) for n in graph.pools}
+            graph = replace(graph, pools=pools)
+            policy = "fifo"
+        self.graph: Graph = graph
+        self.policy: Planner = make_policy(policy, graph)
+        self.state = EngineState()
+        self.heap: list[_Item] = []
+        self.seq = 0
+        self.trace: list[dict[str, Any]] = []
+        self.replan_ms: list[float] = []
+        self.open_runs: dict[str, dict[str, Any]] = {}
+
+    def push(self, at: datetime, kind: str, data: Any) -> None:
+        self.seq += 1
+        heapq.heappush(self.heap, _Item(at, self.seq, kind, data))
+
+    def _timed_policy(self, graph: Graph, state: EngineState, ready: list[Any],
+                      now: datetime) -> list[Any]:
+        t0 = time.perf_counter()
+        out = self.policy(graph, state, ready, now)
+        self._policy_s += time.perf_counter() - t0
+        return out
+
+    def step(self, event: Event | None, now: datetime) -> None:
+        self._policy_s = 0.0
+        if event is None:
+            dec: Decisions = decide(self.graph, self.state, now, self._timed_policy)
+        else:
+            dec = handle(self.graph, self.state, event, now, self._timed_policy)
+        self.replan_ms.append(self._policy_s * 1000)
+        self.policy.observe(self.state, [e for e in ([event] if event else []) + dec.events])
+        for ev in dec.events:
+            if isinstance(ev, RunStarted):
+                self._start(ev, now)
+        wake = next_wakeup(self.state, now)
+        if wake is not None:
+            self.push(wake, "tick", None)
+
+    def _start(self, ev: RunStarted, now: datetime) -> None:
+        sim = self.scenario.pipelines[ev.pipeline]
+        n = int(ev.run_id.rsplit(":", 1)[1])
+        end = now + sim.startup + run_duration(self.scenario, ev.pipeline, ev.partition, n)
+        self.open_runs[ev.run_id] = {
+            "type": "run", "pipeline": ev.pipeline, "partition": ev.partition, "attempt": n,
+            "pool": ev.pool, "slots": ev.slots, "acquired": format_time(now),
+            "work_start": format_time(now), "end": None, "status": None,
+            "inputs": [{"asset": i.asset, "partition": i.partition, "version": i.version}
+                       for i in ev.inputs]}
+        self.push(end, "end", ev)
+
+    def run(self) -> SimResult:
+        sc = self.scenario
+        stop = horizon(sc)
+        for source in sc.sources:
+            for key in sc.keys:
+                self.push(arrival_time(sc, source, key), "arrival", (source, key))
+        for inc in sc.incidents:
+            self.push(inc.resolved, "resolved", inc)
+            self.trace.append({"type": "incident", "asset": inc.asset, "partition": inc.partition,
+                               "detected": format_time(inc.detected),
+                               "resolved": format_time(inc.resolved)})
+        while self.heap:
+            item = heapq.heappop(self.heap)
+            if item.at > stop:
+                break
+            now = item.at
+            if item.kind == "arrival":
+                source, key = item.data
+                self._arrive(source, key, now, "")
+            elif item.kind == "end":
+                self._end(item.data, now)
+            elif item.kind == "resolved":
+                inc = item.data
+                producer = self.graph.producer.get(inc.asset)
+                if producer is None:  # a bad source partition: the fixed data arrives again
+                    self._arrive(inc.asset, inc.partition, now, "fixed")
+                else:
+                    self.step(RunRequested(at=now, pipeline=producer, partition=inc.partition,
+                                           reason="manual", requested_by="incident"), now)
+            else:
+                self.step(None, now)
+        for record in self.open_runs.values():  # still running at the horizon
+            record.update(end=format_time(stop), status="cancelled", outputs=[])
+            self.trace.append(record)
+        return SimResult(self.trace, self.replan_ms)
+
+    def _arrive(self, source: str, key: str, now: datetime, tag: str) -> None:
+        self.step(PartitionAvailable(id=f"arrival:{source}:{key}:{tag}", at=now, asset=source,
+                                     partition=key, fingerprint=f"{source}/{key}/{tag}"), now)
+        self.trace.append({"type": "arrival", "asset": source, "partition": key,
+                           "at": format_time(now), "version": self.state.version(source, key)})
+
+    def _end(self, started: RunStarted, now: datetime) -> None:
+        pipe = self.graph.pipelines[started.pipeline]
+        outputs = tuple(OutputWritten(o, started.partition, fingerprint=started.run_id)
+                        for o in pipe.outputs)
+        self.step(RunSucceeded(id=f"ended:{started.run_id}", at=now, run_id=started.run_id,
+                               pipeline=started.pipeline, partition=started.partition,
+                               attempt=started.attempt, inputs=started.inputs, outputs=outputs), now)
+        record = self.open_runs.pop(started.run_id)
+        record.update(end=format_time(now), status="succeeded", outputs=[
+            {"asset": o, "partition": started.partition,
+             "version": self.state.version(o, started.partition)} for o in pipe.outputs])
+        self.trace.append(record)
