@@ -63,10 +63,10 @@ def compute_metrics(scenario: Scenario, trace: list[dict[str, Any]], horizon: da
         outs = [(o["asset"], o["partition"], o["version"]) for o in r.get("outputs", [])]
         if any(o in bad for o in outs):
             continue
-        key = (r["pipeline"], r["partition"])
+        which = (r["pipeline"], r["partition"])
         end = parse_time(r["end"])
-        if key not in good_finish or end < good_finish[key]:
-            good_finish[key] = end
+        if which not in good_finish or end < good_finish[which]:
+            good_finish[which] = end
     deliverables = misses = 0
     tardiness = 0.0
     lateness: list[float] = []
