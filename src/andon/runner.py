@@ -1,17 +1,19 @@
 """The live shell: the store, the engine core, an executor and a clock, in one loop.
 
 One thread owns the engine state and is the only writer of the store. Everything that happens
-(notifications, run requests, executors reporting, timers) arrives in its inbox; each turn of the
-loop handles all waiting items, commits the resulting events in one transaction (group commit),
-answers the callers, then starts and cancels runs. Nothing wakes up to look: the loop sleeps on
-its inbox until an item arrives or a retry back-off ends.
+(notifications, run requests, executors reporting, clock wake-ups) arrives in its inbox; each turn
+of the loop handles all waiting items, commits the resulting events in one transaction (group
+commit), answers the callers, then starts and cancels runs. Nothing wakes up to look: the loop
+sleeps on its inbox until an item arrives or a retry back-off ends (on a clock that does not move
+by itself, until the clock is moved).
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -31,12 +33,14 @@ from andon.events import (
     RunStarted,
     RunSucceeded,
 )
-from andon.executors.base import ExecResult, Executor, RunSpec, spec_for
+from andon.executors.base import ExecResult, Executor, Report, RunSpec, spec_for
 from andon.model.graph import Graph
 from andon.store.sql import Store
 
 log = logging.getLogger("andon.runner")
 Listener = Callable[[Sequence[Event]], None]
+MAX_BATCH = 1000
+RETRY_AFTER_STORE_ERROR = 1.0  # seconds to wait before retrying a turn the store refused
 
 
 @dataclass
@@ -48,10 +52,70 @@ class _Submit:
 @dataclass
 class _Result:
     result: ExecResult
-    pid: int = 0
 
 
+_WAKE = object()  # look again (the clock moved, or the log implies work after a restart)
 _STOP = object()
+
+
+class _Inbox:
+    """The runner's queue. It counts the items not yet fully handled, so that ``drain`` can
+    wait for "everything submitted so far has been dealt with" without a race."""
+
+    def __init__(self) -> None:
+        self._items: deque[object] = deque()
+        self._cond = threading.Condition()
+        self._unfinished = 0
+        self.running = 0  # runs executing after the last turn
+
+    def put(self, item: object) -> None:
+        with self._cond:
+            self._items.append(item)
+            self._unfinished += 1
+            self._cond.notify_all()
+
+    def take(self, timeout: float | None) -> list[object]:
+        """Up to MAX_BATCH items; blocks until there is one, or ``timeout`` s pass (then [])."""
+        with self._cond:
+            self._cond.wait_for(lambda: bool(self._items), timeout)
+            n = min(len(self._items), MAX_BATCH)
+            return [self._items.popleft() for _ in range(n)]
+
+    def done(self, n: int, running: int) -> None:
+        with self._cond:
+            self._unfinished -= n
+            self.running = running
+            self._cond.notify_all()
+
+    def wait(self, timeout: float, no_runs: bool) -> bool:
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: self._unfinished == 0 and (not no_runs or self.running == 0), timeout)
+
+
+class _HeldReport:
+    """Holds an executor's report until the run's RunLaunched is in the inbox, so that the log
+    always says "launched" before "ended", even for a run that ends inside ``start``."""
+
+    def __init__(self, report: Report) -> None:
+        self._report = report
+        self._lock = threading.Lock()
+        self._open = False
+        self._held: list[ExecResult] = []
+
+    def __call__(self, result: ExecResult) -> None:
+        with self._lock:
+            if not self._open:
+                self._held.append(result)
+                return
+        self._report(result)
+
+    def release(self) -> None:
+        with self._lock:
+            self._open = True
+            held, self._held = self._held, []
+        for result in held:
+            self._report(result)
 
 
 class Runner:
@@ -68,10 +132,11 @@ class Runner:
         self.clock = clock or RealClock()
         self.policy = policy
         self.state = EngineState()
-        self._inbox: queue.Queue[object] = queue.Queue()
+        self.turns = 0  # loop iterations (an idle runner does not add any)
+        self._inbox = _Inbox()
         self._listeners: list[Listener] = []
         self._thread: threading.Thread | None = None
-        self.idle = threading.Event()  # set whenever the loop has nothing to do
+        self.clock.subscribe(self.wake)
 
     # -- the outside world ---------------------------------------------------------------------
 
@@ -84,6 +149,10 @@ class Runner:
         self._inbox.put(_Submit(event, fut))
         return fut
 
+    def wake(self) -> None:
+        """Look again now (the clock moved)."""
+        self._inbox.put(_WAKE)
+
     def _report(self, result: ExecResult) -> None:
         self._inbox.put(_Result(result))
 
@@ -91,19 +160,31 @@ class Runner:
 
     def recover(self) -> int:
         """Rebuild the state from the log; find runs that were executing when the previous
-        scheduler stopped and let the executor adopt or bury them. Returns the number found."""
+        scheduler stopped and let the executor adopt or bury them (a run that never began is
+        started again). Returns the number found."""
         self.state = replay(self.graph, self.store.iter_events())
         orphans = self.state.running()
+        again = []
         for run in orphans:
             if run.pipeline not in self.graph.pipelines:
                 self._report(ExecResult(run.run_id, False, None, "ProcessLost",
                                         f"pipeline {run.pipeline!r} is no longer defined"))
                 continue
             row = self.store.run(run.run_id) or {}
-            pid = int(row.get("pid") or 0) or _pid_file(self._spec(run))
-            self.executor.recover(self._spec(run), pid, self._report)
+            try:
+                began = self.executor.recover(self._spec(run), int(row.get("pid") or 0),
+                                              self._report)
+            except Exception as exc:
+                log.exception("could not recover run %s", run.run_id)
+                self._report(ExecResult(run.run_id, False, None, "ProcessLost", str(exc)))
+                continue
+            if not began:
+                again.append(run.run_id)
+        for run_id in again:
+            log.info("run %s never began before the restart: starting it", run_id)
+            self._launch(run_id)
         mark_all(self.graph, self.state)
-        self._inbox.put(None)  # one turn to decide what the log implies
+        self.wake()  # one turn to decide what the log implies
         return len(orphans)
 
     def start(self) -> None:
@@ -111,47 +192,72 @@ class Runner:
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Finish the items already submitted, then end the loop. Runs still executing in their
+        own processes go on; the next scheduler adopts them."""
         self._inbox.put(_STOP)
         if self._thread is not None:
             self._thread.join(timeout)
+        if self._inbox.running:
+            log.warning("%d run(s) still executing; the next `andon up` adopts them",
+                        self._inbox.running)
 
     def run_forever(self) -> None:
         while True:
-            wake = next_wakeup(self.state, self.clock.now())
-            timeout = None if wake is None else max(self.clock.real_seconds(wake - self.clock.now()), 0)
-            if self._inbox.empty():
-                self.idle.set()
+            now = self.clock.now()
+            wake = next_wakeup(self.state, now)
+            timeout = None if wake is None else self.clock.real_seconds(wake - now)
+            items = self._inbox.take(None if timeout is None else max(timeout, 0.0))
+            self.turns += 1
             try:
-                item = self._inbox.get(timeout=timeout)
-            except queue.Empty:
-                item = None
-            self.idle.clear()
-            items = [item]
-            while len(items) < 1000:
-                try:
-                    items.append(self._inbox.get_nowait())
-                except queue.Empty:
-                    break
-            stop = any(i is _STOP for i in items)
-            try:
-                self._turn([i for i in items if i is not None and i is not _STOP])
+                self._turn([i for i in items if i is not _WAKE and i is not _STOP])
             except Exception:  # keep the line running; the failing item is logged
                 log.exception("runner turn failed")
-            if stop:
+            finally:
+                self._inbox.done(len(items), sum(self.state.running_per_pipeline.values()))
+            if _STOP in items:
                 return
 
     def drain(self, timeout: float = 30.0) -> bool:
-        """Wait until the loop is idle with an empty inbox (tests, scripts)."""
-        self.idle.wait(timeout)
-        return self.idle.is_set()
+        """Wait until everything submitted so far has been handled (tests, scripts). Runs still
+        executing, and retries waiting for their back-off, do not count."""
+        return self._inbox.wait(timeout, no_runs=False)
+
+    def quiet(self, timeout: float = 30.0) -> bool:
+        """Wait until everything submitted has been handled and no run is executing (retries
+        waiting for their back-off may remain)."""
+        return self._inbox.wait(timeout, no_runs=True)
 
     # -- one turn ------------------------------------------------------------------------------
 
     def _turn(self, items: list[object]) -> None:
+        answers: list[tuple[Future[bool], bool]] = []
+        try:
+            out, committed = self._record(items, answers)
+        except Exception as exc:
+            self._refused(items, exc)
+            raise
+        for fut, value in answers:
+            fut.set_result(value)
+        for listener in self._listeners:
+            try:
+                listener(committed)
+            except Exception:
+                log.exception("an event listener failed")
+        for event in out.events:
+            if isinstance(event, RunStarted):
+                self._launch(event.run_id)
+        for run_id in out.cancel:
+            try:
+                self.executor.cancel(run_id)
+            except Exception:
+                log.exception("could not cancel run %s", run_id)
+
+    def _record(self, items: list[object], answers: list[tuple[Future[bool], bool]]
+                ) -> tuple[Decisions, list[Event]]:
+        """Fold the items into the state and commit the events, all or nothing."""
         now = self.clock.now()
         out = Decisions()
         recorded: list[Event] = []
-        answers: list[tuple[Future[bool], bool]] = []
         for item in items:
             event: Event | None = None
             if isinstance(item, _Submit):
@@ -169,34 +275,42 @@ class Runner:
             out.extend(handle(self.graph, self.state, event, now, self.policy))
             if isinstance(item, _Submit) and item.future:
                 answers.append((item.future, True))
-        if not items:
+        if not recorded:  # a wake-up, or items that changed nothing: a back-off may have ended
             out.extend(decide(self.graph, self.state, now, self.policy))
-        committed = self.store.append(recorded + out.events)
-        for fut, value in answers:
-            fut.set_result(value)
-        for listener in self._listeners:
-            listener(committed)
-        for event in out.events:
-            if isinstance(event, RunStarted):
-                self._launch(event)
-        for run_id in out.cancel:
-            self.executor.cancel(run_id)
+        return out, self.store.append(recorded + out.events)
+
+    def _refused(self, items: list[object], exc: Exception) -> None:
+        """The store did not take this turn's events: tell the callers, forget what the state
+        assumed (rebuild it from the log) and try the executors' reports again shortly."""
+        for item in items:
+            if isinstance(item, _Submit) and item.future and not item.future.done():
+                item.future.set_exception(exc)
+        self.state = replay(self.graph, self.store.iter_events())
+        mark_all(self.graph, self.state)
+        results = [i for i in items if isinstance(i, _Result)]
+        if results:
+            time.sleep(RETRY_AFTER_STORE_ERROR)
+            for item in results:
+                self._inbox.put(item)
 
     def _spec(self, run: Run) -> RunSpec:
         return spec_for(self.graph, run.run_id, run.pipeline, run.partition, run.attempt,
                         self.project_dir, self.runs_dir)
 
-    def _launch(self, event: RunStarted) -> None:
-        spec = self._spec(self.state.runs[event.run_id])
+    def _launch(self, run_id: str) -> None:
+        report = _HeldReport(self._report)
         try:
-            pid = self.executor.start(spec, self._report)
+            spec = self._spec(self.state.runs[run_id])
+            pid = self.executor.start(spec, report)
         except Exception as exc:  # could not even spawn: the run failed
-            log.exception("could not start run %s", event.run_id)
-            self._report(ExecResult(event.run_id, False, None, type(exc).__name__, str(exc)))
+            log.exception("could not start run %s", run_id)
+            self._report(ExecResult(run_id, False, None, type(exc).__name__,
+                                    f"could not start the run: {exc}"))
             return
-        self._inbox.put(_Submit(RunLaunched(id=f"launched:{event.run_id}", at=self.clock.now(),
-                                            run_id=event.run_id, pid=pid,
+        self._inbox.put(_Submit(RunLaunched(id=f"launched:{run_id}:{pid}", at=self.clock.now(),
+                                            run_id=run_id, pid=pid,
                                             log_path=str(spec.log_path)), None))
+        report.release()
 
     def _result_event(self, res: ExecResult, now: datetime) -> Event | None:
         run = self.state.runs.get(res.run_id)
@@ -217,10 +331,3 @@ class Runner:
                          work_seconds=res.work_seconds, exit_code=res.exit_code,
                          error_type=res.error_type, error_message=res.error_message,
                          inputs=run.inputs)
-
-
-def _pid_file(spec: RunSpec) -> int:
-    try:
-        return int((Path(spec.run_dir) / "pid").read_text())
-    except (OSError, ValueError):
-        return 0

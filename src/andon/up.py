@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import json
 import logging
 import os
+import signal
 import socket
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +22,7 @@ from andon.events import Event
 from andon.executors.base import Executor
 from andon.executors.inprocess import InProcessExecutor
 from andon.executors.local import LocalProcessExecutor
+from andon.model.errors import ConfigError
 from andon.project import Project
 from andon.runner import Runner
 from andon.service import Service
@@ -65,24 +69,62 @@ class Line:
     clock: Clock
     url: str = ""
     stop_event: threading.Event = field(default_factory=threading.Event)
+    lock: int = -1  # the descriptor holding STATE_DIR/scheduler.lock
 
     def announce(self, asset: str, partition: str, origin: str = "file") -> None:
         self.runner.submit(self.service.notify(asset, partition, self.clock.now(), origin))
 
+    def close(self) -> None:
+        """Stop the runner (runs executing in their own processes go on), close the store and
+        let the next scheduler in."""
+        self.stop_event.set()
+        self.runner.stop()
+        self.store.close()
+        if self.lock >= 0:
+            os.close(self.lock)  # releases the lock
+            self.lock = -1
+
+
+def _lock_scheduler(state_dir: Path) -> int:
+    """Take the project's scheduler lock, or fail naming the scheduler that holds it: two
+    schedulers on one store would both start every run. The kernel drops the lock when its
+    holder dies, even by ``kill -9``."""
+    path = state_dir / "scheduler.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise ConfigError(f"another andon scheduler (pid {holder}) is already running for "
+                          f"this project", where=str(state_dir),
+                          hint="stop it first, or talk to it: the CLI uses a running "
+                               "`andon up` by itself") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return fd
+
 
 def open_line(project: Project, settings: Settings, clock: Clock | None = None,
               executor: Executor | None = None) -> Line:
-    """Open the store, recover the state from the log and start the runner thread."""
+    """Take the scheduler lock, open the store, recover the state from the log and start the
+    runner thread."""
     clock = clock or RealClock()
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(settings.database_url)
-    runner = Runner(project.graph, store, executor or make_executor(settings, project),
-                    project.root, settings.state_dir / "runs", clock)
-    found = runner.recover()
+    lock = _lock_scheduler(settings.state_dir)
+    try:
+        store = Store(settings.database_url)
+        runner = Runner(project.graph, store, executor or make_executor(settings, project),
+                        project.root, settings.state_dir / "runs", clock)
+        found = runner.recover()
+    except BaseException:
+        os.close(lock)
+        raise
     if found:
         log.warning("recovered %d run(s) that were executing when andon last stopped", found)
     runner.start()
-    return Line(project, settings, store, runner, Service(project.graph, store, project.root), clock)
+    return Line(project, settings, store, runner, Service(project.graph, store, project.root),
+                clock, lock=lock)
 
 
 def _submitter(runner: Runner) -> Callable[[Sequence[Event]], Any]:
@@ -92,8 +134,64 @@ def _submitter(runner: Runner) -> Callable[[Sequence[Event]], Any]:
     return submit
 
 
+def _with_date(app: Any) -> Any:
+    """Add the Date header per response (uvicorn's own one is refreshed by a 0.1 s timer, which
+    an idle andon must not run)."""
+    from email.utils import formatdate
+
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+
+        async def send_dated(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", ()), (b"date", formatdate(usegmt=True).encode())]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await app(scope, receive, send_dated)
+
+    return wrapped
+
+
+def _server(config: Any, stop: threading.Event) -> Any:
+    """A uvicorn server that sleeps until ``stop`` is set (no 0.1 s tick) and, on SIGINT or
+    SIGTERM, stops gracefully without re-raising the signal, so the clean-up runs and the exit
+    code is 0. A second Ctrl-C forces the exit."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def main_loop(self) -> None:
+            await self.on_tick(0)
+            await asyncio.get_running_loop().run_in_executor(None, stop.wait)
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            handled = (signal.SIGINT, signal.SIGTERM)
+            previous = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            if self.should_exit and sig == signal.SIGINT:
+                self.force_exit = True
+            self.should_exit = True
+            stop.set()
+
+    return Server(config)
+
+
 def serve(line: Line, on_ready: Callable[[Line], None] | None = None) -> None:
-    """Serve the HTTP API until interrupted (Ctrl-C, SIGTERM) or ``line.stop_event`` is set."""
+    """Serve the HTTP API until interrupted (Ctrl-C, SIGTERM) or ``line.stop_event`` is set.
+    On the way out the runner commits what it was handed and stops; runs executing in their own
+    processes go on, and the next ``andon up`` adopts them."""
     import uvicorn
 
     from andon.watcher import start_watcher
@@ -105,28 +203,29 @@ def serve(line: Line, on_ready: Callable[[Line], None] | None = None) -> None:
     sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((settings.host, settings.port))
+    sock.listen(2048)  # connections queue from now on, so the address can be published
     port = sock.getsockname()[1]
-    line.url = f"http://{settings.host}:{port}"
-    server = uvicorn.Server(uvicorn.Config(create_app(ctx), log_level="warning", lifespan="off",
-                                           access_log=False))
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    line.url = f"http://{host}:{port}"
+    server = _server(uvicorn.Config(_with_date(create_app(ctx)), log_level="warning",
+                                    lifespan="off", access_log=False, date_header=False),
+                     line.stop_event)
     start_watcher(line.project.graph, line.project.root, line.announce, line.stop_event)
     info = settings.state_dir / "server.json"
-    info.write_text(json.dumps({"url": line.url, "pid": os.getpid()}))
-
-    def watch_stop() -> None:
-        line.stop_event.wait()
-        server.should_exit = True
-
-    threading.Thread(target=watch_stop, daemon=True).start()
+    tmp = info.with_name(f".server.json.{os.getpid()}")
+    tmp.write_text(json.dumps({"url": line.url, "pid": os.getpid()}))
+    os.replace(tmp, info)  # readers see all of it or nothing
     if on_ready:
         threading.Thread(target=on_ready, args=(line,), daemon=True).start()
     try:
         server.run(sockets=[sock])
     finally:
         line.stop_event.set()
-        info.unlink(missing_ok=True)
-        line.runner.stop()
-        line.store.close()
+        with contextlib.suppress(OSError, ValueError):
+            if json.loads(info.read_text()).get("pid") == os.getpid():
+                info.unlink()
+        line.close()
+        log.info("andon stopped")
 
 
 def server_url(state_dir: Path) -> str | None:

@@ -26,40 +26,72 @@ Announce = Callable[[str, str], None]
 
 _IN_CLOSE_WRITE = 0x00000008
 _IN_MOVED_TO = 0x00000080
+_IN_Q_OVERFLOW = 0x00004000
 _HEADER = struct.Struct("iIII")
+Target = tuple[str, Path, re.Pattern[str]]
 
 
-def _parse(data: bytes) -> list[tuple[int, str]]:
-    """(watch descriptor, file name) of each inotify event in ``data``."""
-    out, pos = [], 0
+def _parse(data: bytes) -> tuple[list[tuple[int, str]], bool]:
+    """(watch descriptor, file name) of each inotify event in ``data``, and whether the kernel's
+    queue overflowed (events were dropped)."""
+    out, pos, overflow = [], 0, False
     while pos + _HEADER.size <= len(data):
-        wd, _mask, _cookie, length = _HEADER.unpack_from(data, pos)
-        name = data[pos + _HEADER.size: pos + _HEADER.size + length].rstrip(b"\0").decode()
+        wd, mask, _cookie, length = _HEADER.unpack_from(data, pos)
+        raw = data[pos + _HEADER.size: pos + _HEADER.size + length].rstrip(b"\0")
         pos += _HEADER.size + length
-        if name:
-            out.append((wd, name))
-    return out
+        if mask & _IN_Q_OVERFLOW:
+            overflow = True
+        elif raw:
+            out.append((wd, os.fsdecode(raw)))
+    return out, overflow
 
 
 def _pattern(template: str) -> re.Pattern[str]:
     parts = template.split("{partition}")
-    return re.compile("(?P<partition>[^/]+)".join(re.escape(p) for p in parts) + "$")
+    groups = ["(?P<partition>[^/]+)"] + ["(?P=partition)"] * (len(parts) - 2)
+    text = re.escape(parts[0]) + "".join(g + re.escape(p) for g, p in zip(groups, parts[1:]))
+    return re.compile(text + "$")
 
 
-def watched(graph: Graph, root: Path) -> list[tuple[str, Path, re.Pattern[str]]]:
+def watched(graph: Graph, root: Path) -> list[Target]:
     """(asset, folder to watch, pattern of the path relative to the project) per watched source."""
     out = []
     for asset in graph.assets.values():
         if asset.source and asset.watch:
-            folder = root / Path(asset.watch).parent  # {partition} is in the file name
-            out.append((asset.name, folder, _pattern(asset.watch)))
+            template = os.path.normpath(asset.watch)
+            folder = root / Path(template).parent  # {partition} is in the file name
+            out.append((asset.name, folder, _pattern(template)))
     return out
+
+
+def _announce_file(targets: list[Target], root: Path, path: Path, announce: Announce) -> None:
+    rel = os.path.relpath(path, root)
+    for asset, _folder, pattern in targets:
+        match = pattern.match(rel)
+        if match:
+            try:
+                announce(asset, match.group("partition"))
+            except Exception as exc:  # a bad file name must not stop the watcher
+                log.warning("file %s for %s not announced: %s", rel, asset, exc)
+
+
+def _scan(targets: list[Target], root: Path, announce: Announce) -> None:
+    """Announce the files already there once: ones that landed while andon was down (or while
+    the kernel's event queue overflowed). Announcing known data again records nothing."""
+    for folder in sorted({folder for _, folder, _ in targets}):
+        try:
+            paths = sorted(p for p in folder.iterdir() if p.is_file())
+        except OSError as exc:
+            log.warning("cannot list %s: %s", folder, exc)
+            continue
+        for path in paths:
+            _announce_file(targets, root, path, announce)
 
 
 def start_watcher(graph: Graph, root: Path, announce: Announce,
                   stop: threading.Event) -> threading.Thread | None:
-    """Start a thread that calls ``announce(asset, partition)`` for each file landing; None when
-    no source is watched."""
+    """Start a thread that calls ``announce(asset, partition)`` for each file landing (and, once
+    at the start, for each file already there); None when no source is watched."""
     targets = watched(graph, root)
     if not targets:
         return None
@@ -72,34 +104,44 @@ def start_watcher(graph: Graph, root: Path, announce: Announce,
         raise OSError(ctypes.get_errno(), "inotify_init1 failed")
     folders: dict[int, Path] = {}
     for _, folder, _ in targets:
-        wd = libc.inotify_add_watch(fd, str(folder).encode(), _IN_CLOSE_WRITE | _IN_MOVED_TO)
+        wd = libc.inotify_add_watch(fd, os.fsencode(folder), _IN_CLOSE_WRITE | _IN_MOVED_TO)
         if wd < 0:
+            os.close(fd)
             raise OSError(ctypes.get_errno(), f"cannot watch {folder}")
         folders[wd] = folder
     wake_r, wake_w = os.pipe()
-    threading.Thread(target=lambda: (stop.wait(), os.write(wake_w, b"x")), daemon=True).start()
+
+    def waker() -> None:
+        stop.wait()
+        try:
+            os.write(wake_w, b"x")
+        except OSError:
+            pass
+        finally:
+            os.close(wake_w)
 
     def loop() -> None:
         try:
+            _scan(targets, root, announce)  # after the watches exist: nothing falls between
             while not stop.is_set():
                 ready, _, _ = select.select([fd, wake_r], [], [])
                 if fd not in ready:
                     break
-                data = os.read(fd, 65536)
-                for wd, name in _parse(data):
-                    rel = os.path.relpath(folders[wd] / name, root)
-                    for asset, _folder, pattern in targets:
-                        match = pattern.match(rel)
-                        if match:
-                            try:
-                                announce(asset, match.group("partition"))
-                            except Exception as exc:  # a bad file name must not stop the watcher
-                                log.warning("file %s for %s not announced: %s", rel, asset, exc)
+                try:
+                    events, overflow = _parse(os.read(fd, 65536))
+                    for wd, name in events:
+                        if wd in folders:
+                            _announce_file(targets, root, folders[wd] / name, announce)
+                    if overflow:
+                        log.warning("the file event queue overflowed; looking at every file")
+                        _scan(targets, root, announce)
+                except Exception:  # keep watching whatever one batch of events did
+                    log.exception("handling file events failed")
         finally:
             os.close(fd)
             os.close(wake_r)
-            os.close(wake_w)
 
+    threading.Thread(target=waker, name="andon-watcher-stop", daemon=True).start()
     thread = threading.Thread(target=loop, name="andon-watcher", daemon=True)
     thread.start()
     return thread

@@ -80,17 +80,27 @@ Report = Callable[[ExecResult], None]
 
 class Executor(Protocol):
     """Runs RunSpecs. ``start`` returns the pid (0 in-process) and calls ``report`` exactly once
-    when the run ends, from any thread."""
+    when the run ends, from any thread (possibly before ``start`` returns)."""
 
     name: str
 
     def start(self, spec: RunSpec, report: Report) -> int: ...
 
-    def cancel(self, run_id: str) -> None: ...
+    def cancel(self, run_id: str) -> None:
+        """Stop the run if it is executing; its ``report`` then says ``cancelled``."""
+        ...
 
-    def recover(self, spec: RunSpec, pid: int, report: Report) -> None: ...
+    def recover(self, spec: RunSpec, pid: int, report: Report) -> bool:
+        """The scheduler restarted while this run was executing (``pid``: the last one recorded,
+        0 if none). Adopt its process and report when it ends, or report how it ended, and
+        return True; return False when the run provably never began (no user code ran), so the
+        caller should start it again."""
+        ...
 
-    def shutdown(self) -> None: ...
+    def shutdown(self) -> None:
+        """Stop every run this executor is watching (tests; a scheduler that stops leaves its
+        runs executing for its successor to adopt)."""
+        ...
 
 
 def spec_for(graph: Graph, run_id: str, pipeline: str, partition: str, attempt: int,

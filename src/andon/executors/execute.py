@@ -23,8 +23,9 @@ Resolver = Callable[[str], Callable[..., Any]]
 
 
 def _logger(spec: RunSpec, stream: Any) -> logging.Logger:
-    log = logging.getLogger(f"andon.run.{spec.run_id}")
-    log.handlers.clear()
+    # not registered with logging's manager: a long-lived in-process scheduler would otherwise
+    # keep one logger per run forever
+    log = logging.Logger(f"andon.run.{spec.run_id}")
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
@@ -44,20 +45,35 @@ def _env(spec: RunSpec) -> dict[str, str]:
     return env
 
 
+def _command(spec: RunSpec) -> str:
+    """The shell command with its placeholders filled. Only the known placeholders are replaced,
+    so a command may contain other braces (``awk '{print $1}'``)."""
+    command = spec.command
+    for name, value in (("partition", spec.partition), ("run_id", spec.run_id),
+                        ("pipeline", spec.pipeline), ("attempt", str(spec.attempt))):
+        command = command.replace("{" + name + "}", value)
+    return command
+
+
 def run_spec(spec: RunSpec, resolve: Resolver, stream: Any = None) -> ExecResult:
-    """Run ``spec`` here and describe how it ended; never raises for a failure of user code."""
+    """Run ``spec`` here and describe how it ended; never raises for a failure of user code.
+
+    Start-up time runs from the process spawn (``spec.spawned_at``) to the moment user code is
+    entered, so loading the project's definitions counts as start-up, not as work."""
     stream = stream or sys.stderr
-    for path in spec.outputs.values():
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
     entered = time.time()
-    startup = max(entered - spec.spawned_at, 0.0) if spec.spawned_at else None
+    startup: float | None = None
     rows: dict[str, int] = {}
     try:
+        for path in spec.outputs.values():
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
         if spec.command:
-            command = spec.command.format(partition=spec.partition, run_id=spec.run_id)
+            command = _command(spec)
             stream.flush()
+            entered = time.time()
+            startup = max(entered - spec.spawned_at, 0.0) if spec.spawned_at else None
             proc = subprocess.run(command, shell=True, cwd=spec.project_dir, env=_env(spec),
-                                  stdout=stream, stderr=subprocess.STDOUT)
+                                  stdin=subprocess.DEVNULL, stdout=stream, stderr=subprocess.STDOUT)
             work = time.time() - entered
             if proc.returncode != 0:
                 return ExecResult(spec.run_id, False, proc.returncode, "ExitCode",
@@ -70,14 +86,25 @@ def run_spec(spec: RunSpec, resolve: Resolver, stream: Any = None) -> ExecResult
             ctx = Context(spec.run_id, spec.partition, spec.attempt, Path(spec.project_dir),
                           inputs, {k: Path(v) for k, v in spec.outputs.items()},
                           _logger(spec, stream))
-            returned = fn(ctx)
+            entered = time.time()
+            startup = max(entered - spec.spawned_at, 0.0) if spec.spawned_at else None
+            try:
+                returned = fn(ctx)
+            except SystemExit as exc:  # sys.exit() in user code ends the step, not the scheduler
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+                if code != 0:
+                    return ExecResult(spec.run_id, False, code, "ExitCode",
+                                      f"the pipeline called sys.exit({exc.code!r})", startup,
+                                      time.time() - entered)
+                returned = None
             work = time.time() - entered
             rows = dict(ctx.rows)
             if isinstance(returned, dict):
                 rows.update({k: int(v) for k, v in returned.items() if k in spec.outputs})
+        outputs = describe_outputs(spec.outputs, spec.partition, spec.project_dir, rows)
     except Exception as exc:  # user code failed: report it, with the traceback in the log
         work = time.time() - entered
         traceback.print_exc(file=stream)
+        stream.flush()
         return ExecResult(spec.run_id, False, 1, type(exc).__name__, str(exc)[:2000], startup, work)
-    outputs = describe_outputs(spec.outputs, spec.partition, spec.project_dir, rows)
     return ExecResult(spec.run_id, True, 0, "", "", startup, work, outputs)

@@ -24,9 +24,11 @@ class InProcessExecutor:
     def cancel(self, run_id: str) -> None:
         """In-process runs finish inside ``start``; there is nothing left to cancel."""
 
-    def recover(self, spec: RunSpec, pid: int, report: Report) -> None:
+    def recover(self, spec: RunSpec, pid: int, report: Report) -> bool:
+        """An in-process run dies with its scheduler: report it lost (retried per policy)."""
         report(ExecResult(spec.run_id, False, None, "ProcessLost",
                           "the scheduler stopped while the run was executing in-process"))
+        return True
 
     def shutdown(self) -> None:
         """Nothing runs in the background."""

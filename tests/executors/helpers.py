@@ -1,0 +1,55 @@
+"""Small helpers for tests that run real processes: collect reports, wait for files and pids."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from andon.executors.base import ExecResult
+
+GUARD = 60.0  # seconds: only a failure guard, never a measure of speed
+
+
+class Reports:
+    """An executor's ``report`` callback that a test can wait on."""
+
+    def __init__(self) -> None:
+        self.results: dict[str, list[ExecResult]] = {}
+        self.threads: dict[str, str] = {}
+        self._cond = threading.Condition()
+
+    def __call__(self, result: ExecResult) -> None:
+        with self._cond:
+            self.results.setdefault(result.run_id, []).append(result)
+            self.threads[result.run_id] = threading.current_thread().name
+            self._cond.notify_all()
+
+    def wait(self, run_id: str, timeout: float = GUARD) -> ExecResult:
+        with self._cond:
+            assert self._cond.wait_for(lambda: run_id in self.results, timeout), \
+                f"no report for {run_id} within {timeout}s"
+            return self.results[run_id][0]
+
+
+def wait_until(condition: Callable[[], object], what: str, timeout: float = GUARD) -> None:
+    """Wait until ``condition()`` is true; the short sleeps only bound a failure."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+def read_pid(path: Path) -> int:
+    wait_until(lambda: path.exists() and path.read_text().strip(), f"pid file {path}")
+    return int(path.read_text())
+
+
+def alive(pid: int) -> bool:
+    """True when ``pid`` runs (a zombie, dead but not reaped, counts as gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2] not in "ZX"
