@@ -7,12 +7,14 @@ deadline or an unknown input is reported naming the file, the object and the fix
 
 from __future__ import annotations
 
+import difflib
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from andon.model.definitions import Input
+from andon.model.errors import DefinitionError
 from andon.model.partitions import PartitionMapping, Rollup, last
 
 
@@ -82,33 +84,39 @@ _PIPELINE_DEFAULTS: dict[str, Any] = dict(
     max_concurrent=0, on_upstream_change="rerun", owner="", description="", locations=None)
 
 
-def pipeline(name: str | None = None, *, command: str | None = None, **options: Any) -> Any:
+def pipeline(name: str | Callable[..., Any] | None = None, *, command: str | None = None,
+             **options: Any) -> Any:
     """Declare a pipeline: decorate a function taking a context, or pass ``command=`` (a shell
     command with ``{partition}``) and a ``name``. Options: inputs, outputs, partitions, pool,
     slots, priority, deadline, expected_duration, retries, retry_delay, timeout, max_concurrent,
     on_upstream_change, owner, description, locations (output -> path template)."""
-    unknown = set(options) - set(_PIPELINE_DEFAULTS)
+    bare = name if callable(name) else None  # used as @andon.pipeline, without parentheses
+    label = name if isinstance(name, str) else None
+    unknown = sorted(set(options) - set(_PIPELINE_DEFAULTS))
     where = _where()
     if unknown:
-        raise TypeError(f"{where}: pipeline() got unknown option(s) {sorted(unknown)}; "
-                        f"known: {sorted(_PIPELINE_DEFAULTS)}")
+        close = [m for u in unknown for m in difflib.get_close_matches(u, _PIPELINE_DEFAULTS, 1)]
+        raise DefinitionError(
+            f"pipeline{f' {label!r}' if label else '()'} got unknown option(s) "
+            f"{', '.join(unknown)}" + (f"; did you mean {', '.join(close)}?" if close else ""),
+            where=where, hint=f"known options: command, {', '.join(_PIPELINE_DEFAULTS)}")
     opts = {**_PIPELINE_DEFAULTS, **options}
     if command is not None:
-        if not name:
-            raise TypeError(f"{where}: a command pipeline needs a name: "
-                            "andon.pipeline('name', command='...')")
-        _registry().declarations.append(Declaration("pipeline", name, {**opts, "command": command},
+        if not label:
+            raise DefinitionError("a command pipeline needs a name", where=where,
+                                  hint="write andon.pipeline('name', command='...', ...)")
+        _registry().declarations.append(Declaration("pipeline", label, {**opts, "command": command},
                                                     where))
         return None
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         code = fn.__code__
         _registry().declarations.append(Declaration(
-            "pipeline", name or fn.__name__, {**opts, "command": ""},
+            "pipeline", label or fn.__name__, {**opts, "command": ""},
             f"{code.co_filename}:{code.co_firstlineno}", fn, fn.__module__))
         return fn
 
-    return decorate
+    return decorate(bare) if bare else decorate
 
 
 def collect(run: Callable[[], None]) -> Registry:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 import tomllib
 import traceback
@@ -14,7 +15,7 @@ from typing import Any
 from andon.dsl import Declaration, collect
 from andon.model.definitions import DEFAULT_LOCATION, Asset, Input, Pipeline, Pool
 from andon.model.durations import DurationFormatError, parse_duration
-from andon.model.errors import ConfigError, DefinitionError
+from andon.model.errors import AndonError, ConfigError, DefinitionError
 from andon.model.graph import Graph, build_graph
 from andon.model.partitions import PartitionKeyError, parse_partitions
 
@@ -54,11 +55,13 @@ def read_config(root: Path) -> dict[str, Any]:
         raise ConfigError(f"{path} does not exist",
                           hint="create a project with `andon init DIR`") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{PROJECT_FILE} is not valid TOML: {exc}", where=str(path),
-                          hint="fix the syntax at the line shown") from None
+        line = re.search(r"at line (\d+)", str(exc))
+        raise ConfigError(f"{PROJECT_FILE} is not valid TOML: {exc}",
+                          where=f"{path}:{line.group(1)}" if line else str(path),
+                          hint="fix the syntax at the line shown (https://toml.io)") from None
 
 
-def _import(path: Path, index: int) -> None:
+def _import(path: Path, index: int, root: Path) -> None:
     name = f"andon_project_{index}_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
@@ -67,12 +70,26 @@ def _import(path: Path, index: int) -> None:
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
+    except AndonError:
+        sys.modules.pop(name, None)
+        raise  # already names the file, the object and the fix
     except Exception as exc:
-        frames = traceback.extract_tb(exc.__traceback__)
-        last = frames[-1] if frames else None
-        where = f"{last.filename}:{last.lineno}" if last else str(path)
+        sys.modules.pop(name, None)
         raise DefinitionError(f"importing {path.name} failed: {type(exc).__name__}: {exc}",
-                              where=where, hint="fix the error in the definitions module") from None
+                              where=_error_site(exc, path, root),
+                              hint="fix the error in the definitions module "
+                                   "(`andon --debug validate` shows the traceback)") from exc
+
+
+def _error_site(exc: BaseException, path: Path, root: Path) -> str:
+    """``file:line`` in the project's own code where ``exc`` was raised: a syntax error's own
+    position, else the deepest traceback frame under the project folder (not a library's)."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno}"
+    ours = [f for f in traceback.extract_tb(exc.__traceback__)
+            if not f.filename.startswith("<") and "site-packages" not in f.filename
+            and Path(f.filename).resolve().is_relative_to(root)]
+    return f"{ours[-1].filename}:{ours[-1].lineno}" if ours else str(path)
 
 
 def load_project(root: Path) -> Project:
@@ -98,7 +115,7 @@ def load_project(root: Path) -> Project:
     try:
         def import_all() -> None:
             for i, p in enumerate(paths):
-                _import(p, i)
+                _import(p, i, root.resolve())
 
         registry = collect(import_all)
     finally:
@@ -108,32 +125,89 @@ def load_project(root: Path) -> Project:
     return Project(root, str(proj.get("name", root.name)), config, graph, start)
 
 
+def _line_of(file: str, table: str, key: str) -> str:
+    """``file:line`` of ``key = ...`` inside ``[table]`` of a TOML file (``file`` if not found)."""
+    try:
+        lines = Path(file).read_text().splitlines()
+    except OSError:
+        return file
+    current = ""
+    for number, text in enumerate(lines, 1):
+        stripped = text.strip()
+        if stripped.startswith("[") and not stripped.startswith("[["):
+            current = stripped.strip("[]").strip()
+        elif current == table and re.match(rf"[\"']?{re.escape(key)}[\"']?\s*=", stripped):
+            return f"{file}:{number}"
+    return file
+
+
 def _pools(config: dict[str, Any], file: str) -> list[Pool]:
     raw = config.get("pools", {"default": 4})
+    if not isinstance(raw, dict):
+        raise ConfigError(f"pools = {raw!r} is not a table", where=file,
+                          hint="declare pools as a table: [pools] then one 'name = slots' a line")
     pools = []
     for name, cap in raw.items():
+        where = _line_of(file, "pools", name)
         if not isinstance(cap, int) or isinstance(cap, bool):
-            raise ConfigError(f"pool {name!r} has capacity {cap!r}", where=file,
+            raise ConfigError(f"pool {name!r} has capacity {cap!r}, not a whole number", where=where,
                               hint=f"write '{name} = 4' (a whole number of slots) under [pools]")
-        pools.append(Pool(name, cap))
+        pools.append(Pool(name, cap, where=where))
     return pools
+
+
+# fields that are lengths of time, and whether they must be positive (a deadline may be negative:
+# it is measured from the partition's end)
+_DURATIONS = {"timeout": "positive", "retry_delay": "zero or more",
+              "expected_duration": "zero or more", "expected_arrival": "zero or more"}
 
 
 def _duration(problems: list[str], decl: Declaration, field: str, value: Any) -> Any:
     if value is None:
         return None
     try:
-        return parse_duration(value)
+        delta = parse_duration(value)
     except DurationFormatError as exc:
-        problems.append(f"{decl.where}: {decl.kind} {decl.name!r}: {field}={value!r}: {exc}")
+        problems.append(f"{decl.where}: {decl.kind} {decl.name!r}: {field}={exc}")
         return None
+    rule = _DURATIONS.get(field)
+    if rule and (delta.total_seconds() < 0 or (rule == "positive" and not delta)):
+        problems.append(f"{decl.where}: {decl.kind} {decl.name!r}: {field}={value!r} must be "
+                        f"{rule}; write e.g. {field}='10m'")
+        return None
+    return delta
 
 
-def _inputs(items: Any) -> tuple[Input, ...]:
+def _names(problems: list[str], decl: Declaration, field: str, items: Any) -> list[Any]:
+    """The items of ``inputs`` / ``outputs``, reporting a bare string or a non-name item."""
+    if items is None:
+        return []
+    if isinstance(items, (str, Input)):
+        problems.append(f"{decl.where}: pipeline {decl.name!r}: {field}={items!r} must be a list; "
+                        f"write {field}=[{items!r}]")
+        return [items] if field == "inputs" or isinstance(items, str) else []
+    if not isinstance(items, (list, tuple)):
+        problems.append(f"{decl.where}: pipeline {decl.name!r}: {field}={items!r} must be a list "
+                        f"of data set names, e.g. {field}=['orders']")
+        return []
     out = []
-    for item in items or ():
-        out.append(item if isinstance(item, Input) else Input(str(item)))
-    return tuple(out)
+    for item in items:
+        if isinstance(item, str) or (field == "inputs" and isinstance(item, Input)):
+            out.append(item)
+        elif callable(item):
+            problems.append(f"{decl.where}: pipeline {decl.name!r}: {field} holds the function "
+                            f"{getattr(item, '__name__', item)!r}; name data sets instead "
+                            f"(the outputs of that pipeline), e.g. {field}=['orders']")
+        else:
+            problems.append(f"{decl.where}: pipeline {decl.name!r}: {field} holds {item!r}; "
+                            "write data set names (strings)"
+                            + (" or andon.window(...) / andon.rollup(...)" if field == "inputs"
+                               else ""))
+    return out
+
+
+def _inputs(items: list[Any]) -> tuple[Input, ...]:
+    return tuple(item if isinstance(item, Input) else Input(str(item)) for item in items)
 
 
 def _build(decls: list[Declaration], pools: list[Pool], start: datetime, file: str) -> Graph:
@@ -159,14 +233,22 @@ def _build(decls: list[Declaration], pools: list[Pool], start: datetime, file: s
                                                            o["expected_arrival"]),
                                 where=d.where))
             continue
-        outputs = tuple(str(x) for x in (o["outputs"] or ()))
-        locations = dict(o["locations"] or {})
+        outputs = tuple(str(x) for x in _names(problems, d, "outputs", o["outputs"]))
+        inputs = _inputs(_names(problems, d, "inputs", o["inputs"]))
+        locations = o["locations"] or {}
+        if not isinstance(locations, dict):
+            problems.append(f"{d.where}: pipeline {d.name!r}: locations={locations!r} must map "
+                            "outputs to paths, e.g. locations={'orders': 'data/orders/{partition}.csv'}")
+            locations = {}
+        for extra in sorted(set(locations) - set(outputs)):
+            problems.append(f"{d.where}: pipeline {d.name!r}: locations names {extra!r}, which is "
+                            f"not one of its outputs ({', '.join(outputs) or 'none'}); fix the name")
         for out in outputs:
             assets.append(Asset(out, parts, owner=o["owner"], description=o["description"],
                                 location=locations.get(out, DEFAULT_LOCATION), where=d.where))
         timeout = _duration(problems, d, "timeout", o["timeout"])
         pipes.append(Pipeline(
-            d.name, _inputs(o["inputs"]), outputs, parts, fn=d.fn, command=o["command"] or "",
+            d.name, inputs, outputs, parts, fn=d.fn, command=o["command"] or "",
             module=d.module, pool=o["pool"], slots=o["slots"], priority=o["priority"],
             deadline=_duration(problems, d, "deadline", o["deadline"]),
             expected_duration=_duration(problems, d, "expected_duration", o["expected_duration"]),

@@ -97,13 +97,34 @@ def current_inputs(graph: Graph, state: EngineState, pipeline: str,
     return tuple(refs)
 
 
-def _in_flight(graph: Graph, state: EngineState, pipeline: str, key: str) -> bool:
-    """True when one of the inputs is being (re)made right now."""
-    for asset, part in graph.input_keys(pipeline, key):
-        producer = graph.producer.get(asset)
-        if producer and (producer, part) in state.active:
-            return True
-    return False
+def _busy_upstream(graph: Graph, state: EngineState, pipeline: str, key: str,
+                   deep: bool) -> Key | None:
+    """An upstream partition whose pipeline is queued or running for it, if any: a direct input
+    or, when ``deep``, any partition further up.
+
+    Its new version will change (directly or through the stale partitions in between) what this
+    partition reads; running now would read a mix of new and stale inputs and run again later.
+    """
+    if not state.active:
+        return None
+    seen: set[Key] = set()
+    todo = [(pipeline, key)]
+    while todo:
+        name, part = todo.pop()
+        try:
+            upstream = graph.input_keys(name, part)
+        except ValueError:  # a window reaching before the first partition: nothing there
+            continue
+        for asset, up_key in upstream:
+            producer = graph.producer.get(asset)
+            if producer is None or (producer, up_key) in seen:
+                continue
+            if (producer, up_key) in state.active:
+                return producer, up_key
+            seen.add((producer, up_key))
+            if deep:
+                todo.append((producer, up_key))
+    return None
 
 
 def _evaluate(graph: Graph, state: EngineState, key: Key, now: datetime) -> RunQueued | None:
@@ -115,7 +136,7 @@ def _evaluate(graph: Graph, state: EngineState, key: Key, now: datetime) -> RunQ
         inputs = current_inputs(graph, state, pipeline, part)
     except ValueError:
         return None  # a key outside the pipeline's partitions (before its start)
-    if inputs is None or _in_flight(graph, state, pipeline, part):
+    if inputs is None:
         return None
     request = state.requests.get(key)
     last = state.last_end.get(key)
@@ -137,6 +158,13 @@ def _evaluate(graph: Graph, state: EngineState, key: Key, now: datetime) -> RunQ
         not_before = (last.ended_at or now) + pipe.retry_backoff(last.attempt)
     else:
         return None  # failed for good or cancelled, with the same inputs: wait for a person
+    # Wait while an input is being (re)made. Looking all the way up costs a walk over the
+    # ancestors, so it is done for re-makes only: data flowing down for the first time cannot
+    # have a stale partition between it and a run in flight.
+    busy = _busy_upstream(graph, state, pipeline, part, deep=last is not None or bool(request))
+    if busy is not None:
+        state.waiting.setdefault(busy, set()).add(key)  # looked at again when ``busy`` ends
+        return None
     n = state.run_count.get(key, 0) + 1
     run_id = f"{pipeline}:{part}:{n}"
     return RunQueued(id=f"queued:{run_id}", at=now, run_id=run_id, pipeline=pipeline,

@@ -53,6 +53,8 @@ class EngineState:
     pool_used: dict[str, int] = field(default_factory=dict)
     running_per_pipeline: dict[str, int] = field(default_factory=dict)
     dirty: set[Key] = field(default_factory=set)  # (pipeline, key) to evaluate
+    # (pipeline, key) -> partitions downstream of it that wait for it to end (set by ``decide``)
+    waiting: dict[Key, set[Key]] = field(default_factory=dict)
     cancels: list[str] = field(default_factory=list)  # running runs to cancel (commands)
     seq: int = 0
     events_applied: int = 0
@@ -101,7 +103,10 @@ def _end(graph: Graph, state: EngineState, run: Run, to: RunStatus, at: datetime
         state.pool_used[run.pool] = state.pool_used.get(run.pool, 0) - run.slots
         state.running_per_pipeline[run.pipeline] -= 1
     state.dirty.add(key)
-    # consumers that waited while this partition was being made look again
+    if run.run_id in state.cancels:  # it ended: there is nothing left to cancel
+        state.cancels = [r for r in state.cancels if r != run.run_id]
+    # partitions downstream that waited while this one was being made look again
+    state.dirty.update(state.waiting.pop(key, ()))
     pipe = graph.pipelines.get(run.pipeline)
     for out in pipe.outputs if pipe else ():
         _mark_consumers(graph, state, out, run.partition)
@@ -155,5 +160,5 @@ def apply(graph: Graph, state: EngineState, event: Event) -> None:
             target.cancel_requested = True
             target.extra["cancel_by"] = event.requested_by
             target.extra["cancel_reason"] = event.reason
-            if target.status is RunStatus.RUNNING:
+            if target.status is RunStatus.RUNNING and target.run_id not in state.cancels:
                 state.cancels.append(target.run_id)

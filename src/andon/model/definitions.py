@@ -85,3 +85,4 @@ class Pool:
 
     name: str
     capacity: int
+    where: str = ""  # file:line of its declaration in andon.toml

@@ -7,6 +7,10 @@ from datetime import timedelta
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+# spelled-out units people write by habit ("6 hours"), to suggest the short form
+_WORDS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(milliseconds?|millis|seconds?|secs?|minutes?|mins?|"
+                    r"hours?|hrs?|days?|[smhd])\s*$", re.IGNORECASE)
+FORMS = "'90s', '20m', '6h', '1h30m' or '2d'"
 
 
 class DurationFormatError(ValueError):
@@ -19,7 +23,7 @@ def parse_duration(text: str | int | float) -> timedelta:
     Raises DurationFormatError naming the text and the accepted forms.
     """
     if isinstance(text, bool):
-        raise DurationFormatError(f"{text!r} is not a duration; write e.g. '90s', '20m', '6h', '1h30m'")
+        raise DurationFormatError(f"{text!r} is not a duration; write e.g. {FORMS}")
     if isinstance(text, (int, float)):
         if text < 0:
             raise DurationFormatError(f"{text!r} is negative; durations are zero or more")
@@ -35,9 +39,21 @@ def parse_duration(text: str | int | float) -> timedelta:
         total += float(match.group(1)) * _UNITS[match.group(2)]
         pos = match.end()
     if not stripped or pos != len(stripped):
-        raise DurationFormatError(
-            f"{text!r} is not a duration; write e.g. '90s', '20m', '6h', '1h30m' or '2d'")
+        raise DurationFormatError(f"{text!r} is not a duration; {_suggest(str(text))}write e.g. {FORMS}")
     return timedelta(seconds=sign * total)
+
+
+def _suggest(text: str) -> str:
+    """``"did you mean '6h'? "`` for ``"6 hours"``; empty when there is no obvious reading."""
+    match = _WORDS.match(text)
+    if not match:
+        return ""
+    word = match.group(2).lower()
+    if word in ("ms", "millis") or word.startswith("milli"):
+        unit = "ms"
+    else:
+        unit = {"se": "s", "mi": "m", "ho": "h", "hr": "h", "da": "d"}.get(word[:2], word)
+    return f"did you mean '{match.group(1)}{unit}'? "
 
 
 def format_duration(delta: timedelta | float) -> str:

@@ -6,6 +6,9 @@ lists every problem, each naming the file, the object and the fix.
 
 from __future__ import annotations
 
+import difflib
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from andon.model.definitions import Asset, Input, Pipeline, Pool
@@ -91,40 +94,42 @@ def build_graph(assets: list[Asset], pipelines: list[Pipeline], pools: list[Pool
         if (pipe.fn is None) == (not pipe.command):
             _problem(problems, pipe.where, f"pipeline {pipe.name!r} needs exactly one of a "
                      "decorated function or command='...'")
-        if pipe.slots < 1 or pipe.priority < 1:
-            _problem(problems, pipe.where, f"pipeline {pipe.name!r}: slots and priority must be "
-                     "positive integers")
+        for option, least in (("slots", 1), ("priority", 1), ("retries", 0), ("max_concurrent", 0)):
+            value = getattr(pipe, option)
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                _problem(problems, pipe.where, f"pipeline {pipe.name!r}: {option}={value!r}; "
+                         f"write a whole number of {least} or more, e.g. {option}={least + 1}")
         if pipe.on_upstream_change not in ("rerun", "ignore"):
             _problem(problems, pipe.where, f"pipeline {pipe.name!r}: on_upstream_change="
                      f"{pipe.on_upstream_change!r}; use 'rerun' or 'ignore'")
-        if pipe.retries < 0:
-            _problem(problems, pipe.where, f"pipeline {pipe.name!r}: retries must be 0 or more")
     pool_map = {p.name: p for p in pools}
     for pool in pools:
         if pool.capacity < 1:
-            _problem(problems, project_file, f"pool {pool.name!r} has capacity {pool.capacity}; "
-                     "give it at least 1 slot under [pools]")
+            _problem(problems, pool.where or project_file,
+                     f"pool {pool.name!r} has capacity {pool.capacity}; "
+                     f"give it at least 1 slot under [pools], e.g. {pool.name} = 2")
     consumers: dict[str, list[str]] = {}
     for pipe in by_pipe.values():
         if pipe.pool not in pool_map:
             _problem(problems, pipe.where, f"pipeline {pipe.name!r} uses pool {pipe.pool!r}, "
                      f"which {project_file} does not declare; add '{pipe.pool} = N' under [pools]")
-        elif pipe.slots > pool_map[pipe.pool].capacity:
+        elif isinstance(pipe.slots, int) and pipe.slots > pool_map[pipe.pool].capacity:
             _problem(problems, pipe.where, f"pipeline {pipe.name!r} needs {pipe.slots} slots but "
                      f"pool {pipe.pool!r} has {pool_map[pipe.pool].capacity}; lower slots or "
                      "raise the pool")
         for inp in pipe.inputs:
             if inp.asset not in by_asset:
-                known = ", ".join(sorted(by_asset)) or "none"
                 _problem(problems, pipe.where,
-                         f"pipeline {pipe.name!r} reads unknown input {inp.asset!r}; declare it "
-                         f"with andon.source({inp.asset!r}, ...) or as a pipeline output "
-                         f"(known: {known})")
+                         f"pipeline {pipe.name!r} reads unknown input {inp.asset!r}; "
+                         + _did_you_mean(inp.asset, by_asset) +
+                         f"declare it with andon.source({inp.asset!r}, ...) or as a pipeline "
+                         f"output (known: {_listing(by_asset)})")
                 continue
             consumers.setdefault(inp.asset, []).append(pipe.name)
             _check_mapping(problems, pipe, by_asset[inp.asset].partitions, inp)
     order = _topological(by_pipe, producer, problems)
     if problems:
+        problems.sort(key=_position)
         raise DefinitionError(
             f"{len(problems)} problem(s) in the definitions:\n  - " + "\n  - ".join(problems),
             hint="fix each listed object and run `andon validate` again")
@@ -132,21 +137,43 @@ def build_graph(assets: list[Asset], pipelines: list[Pipeline], pools: list[Pool
                  {k: tuple(v) for k, v in consumers.items()}, tuple(order))
 
 
+def _position(problem: str) -> tuple[str, int]:
+    """Sort key: problems in file order, then line order (``path:12: ...``)."""
+    match = re.match(r"(.+?):(\d+): ", problem)
+    return (match.group(1), int(match.group(2))) if match else (problem.split(": ", 1)[0], 0)
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), 1)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
+def _listing(names: Iterable[str], most: int = 20) -> str:
+    ordered = sorted(names)
+    text = ", ".join(ordered[:most]) or "none"
+    return text + (f" and {len(ordered) - most} more" if len(ordered) > most else "")
+
+
 def _check_mapping(problems: list[str], pipe: Pipeline, up: Partitions, inp: Input) -> None:
     mapping, asset = inp.mapping, inp.asset
     down = pipe.partitions
     if isinstance(mapping, Identity) and up.kind != down.kind:
+        fix = (f"read it with inputs=[andon.rollup({asset!r})], or make both the same"
+               if up.is_time and down.is_time and up.step < down.step else
+               f"give both the same partitions (partitions={up.kind!r} or {down.kind!r})")
         _problem(problems, pipe.where,
                  f"pipeline {pipe.name!r} is {down.kind} but reads {asset!r}, which is {up.kind}; "
-                 "make both the same or give a mapping (andon.last(n), andon.rollup())")
+                 + fix)
     if isinstance(mapping, LastN) and (up.kind != down.kind or not up.is_time):
         _problem(problems, pipe.where,
                  f"pipeline {pipe.name!r}: the window on {asset!r} needs both sides to have the "
-                 "same time partitions (daily or hourly)")
+                 f"same time partitions (daily or hourly), but they are {up.kind} and {down.kind}; "
+                 "give both the same partitions")
     if isinstance(mapping, Rollup) and not (up.is_time and down.is_time and up.step < down.step):
         _problem(problems, pipe.where,
                  f"pipeline {pipe.name!r}: a roll-up of {asset!r} needs finer input partitions "
-                 "than the pipeline's (e.g. hourly into daily)")
+                 f"than the pipeline's (e.g. hourly into daily), but they are {up.kind} and "
+                 f"{down.kind}; read it with a plain input or change the partitions")
 
 
 def _topological(pipes: dict[str, Pipeline], producer: dict[str, str],
@@ -170,11 +197,14 @@ def _topological(pipes: dict[str, Pipeline], producer: dict[str, str],
                 stack.append((node, i + 1))
                 child = deps[node][i]
                 if state.get(child) == 1:
-                    cycle = path[path.index(child):] + [child]
+                    cycle = list(reversed(path[path.index(child):] + [child]))  # in data order
+                    reads = [f"{b} reads {a_in!r} from {a}" for a, b in zip(cycle, cycle[1:])
+                             for a_in in sorted({i.asset for i in pipes[b].inputs
+                                                 if producer.get(i.asset) == a})[:1]]
                     _problem(problems, pipes[child].where,
-                             "cycle between pipelines " + " -> ".join(reversed(cycle)) +
-                             "; a pipeline cannot read (directly or not) what it produces, "
-                             "remove one of these inputs")
+                             "cycle between pipelines " + " -> ".join(cycle) + " (" +
+                             ", ".join(reads) + "); a pipeline cannot read (directly or not) "
+                             "what it produces, remove one of these inputs")
                     return order
                 if not state.get(child):
                     stack.append((child, 0))

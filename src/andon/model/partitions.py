@@ -166,10 +166,13 @@ def last(n: int) -> LastN:
     return LastN(n)
 
 
-def parse_partitions(spec: str | Partitions, start: datetime) -> Partitions:
+def parse_partitions(spec: str | Partitions | None, start: datetime) -> Partitions:
     """Turn ``"daily"``, ``"hourly"`` or ``None``/``"unpartitioned"`` into a scheme."""
     if isinstance(spec, Partitions):
         return spec
+    if spec is not None and not isinstance(spec, str):
+        raise PartitionKeyError(
+            f"{spec!r} is not a partition scheme; use 'daily', 'hourly' or 'unpartitioned'")
     kind = (spec or "unpartitioned").strip().lower()
     if kind not in ("daily", "hourly", "unpartitioned"):
         raise PartitionKeyError(
