@@ -210,6 +210,11 @@ def _inputs(items: list[Any]) -> tuple[Input, ...]:
     return tuple(item if isinstance(item, Input) else Input(str(item)) for item in items)
 
 
+def _or_default(value: Any, default: Any) -> Any:
+    """``value`` unless it is missing (a zero duration is a value, not a missing one)."""
+    return default if value is None else value
+
+
 def _build(decls: list[Declaration], pools: list[Pool], start: datetime, file: str) -> Graph:
     problems: list[str] = []
     assets: list[Asset] = []
@@ -253,8 +258,8 @@ def _build(decls: list[Declaration], pools: list[Pool], start: datetime, file: s
             deadline=_duration(problems, d, "deadline", o["deadline"]),
             expected_duration=_duration(problems, d, "expected_duration", o["expected_duration"]),
             retries=o["retries"],
-            retry_delay=_duration(problems, d, "retry_delay", o["retry_delay"]) or
-            parse_duration("10s"),
+            retry_delay=_or_default(_duration(problems, d, "retry_delay", o["retry_delay"]),
+                                    parse_duration("10s")),
             timeout=timeout, max_concurrent=o["max_concurrent"],
             on_upstream_change=o["on_upstream_change"], owner=o["owner"],
             description=o["description"], where=d.where))

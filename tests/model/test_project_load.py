@@ -336,3 +336,19 @@ def test_a_bad_window_points_at_the_users_line_not_into_andon(make_project: Proj
         load_project(root)
     assert info.value.where == line(root, "window")
     assert "last(0): a window needs at least one partition" in info.value.message
+
+
+def test_a_zero_retry_delay_is_kept(make_project) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from andon.project import load_project
+
+    root = make_project("""
+        import andon
+        andon.source("raw")
+
+        @andon.pipeline(inputs=["raw"], outputs=["out"], retries=2, retry_delay="0s")
+        def step(ctx):
+            pass
+    """)
+    assert load_project(root).graph.pipelines["step"].retry_delay == timedelta(0)

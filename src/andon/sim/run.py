@@ -23,6 +23,15 @@ def simulate(scenario: Scenario, policy: str) -> tuple[dict[str, Any], SimResult
         result = CronSim(scenario, poke=policy == "cron-poke").run()
     elif policy in EVENT_POLICIES:
         result = EngineSim(scenario, policy).run()
+    elif policy == "cpsat":
+        from andon.planner.cpsat import available
+
+        if available():
+            result = EngineSim(scenario, "cpsat").run()
+        else:
+            result = EngineSim(scenario, "jit").run()
+            result.notes.append("OR-Tools is not installed (pip install 'andon[opt]'): "
+                                "cpsat fell back to the jit heuristic")
     else:
         raise ValueError(f"unknown policy {policy!r}; known: {', '.join(ALL_POLICIES)}")
     metrics = compute_metrics(scenario, result.trace, horizon(scenario), result.replan_ms)
