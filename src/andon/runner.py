@@ -40,6 +40,7 @@ from andon.store.sql import Store
 log = logging.getLogger("andon.runner")
 Listener = Callable[[Sequence[Event]], None]
 MAX_BATCH = 1000
+MAX_INLINE_EVENTS = 5000  # an in-process cascade commits at least every this many events
 RETRY_AFTER_STORE_ERROR = 1.0  # seconds to wait before retrying a turn the store refused
 
 
@@ -133,6 +134,9 @@ class Runner:
         self.policy = policy
         self.state = EngineState()
         self.turns = 0  # loop iterations (an idle runner does not add any)
+        self.commits = 0
+        self._inline = bool(getattr(executor, "inline", False))
+        self._ran_inline: set[str] = set()
         self._inbox = _Inbox()
         self._listeners: list[Listener] = []
         self._thread: threading.Thread | None = None
@@ -244,8 +248,9 @@ class Runner:
             except Exception:
                 log.exception("an event listener failed")
         for event in out.events:
-            if isinstance(event, RunStarted):
+            if isinstance(event, RunStarted) and event.run_id not in self._ran_inline:
                 self._launch(event.run_id)
+        self._ran_inline.clear()
         for run_id in out.cancel:
             try:
                 self.executor.cancel(run_id)
@@ -257,27 +262,66 @@ class Runner:
         """Fold the items into the state and commit the events, all or nothing."""
         now = self.clock.now()
         out = Decisions()
-        recorded: list[Event] = []
+        ordered: list[Event] = []  # every event of the turn, in the order the engine saw it
+        known = self.store.known_ids(i.event.id for i in items if isinstance(i, _Submit))
         for item in items:
             event: Event | None = None
             if isinstance(item, _Submit):
-                seen = any(e.id == item.event.id for e in recorded)
-                if seen or self.store.has_event(item.event.id):
+                if item.event.id in known:
                     if item.future:
                         answers.append((item.future, False))
                     continue
+                known.add(item.event.id)
                 event = item.event
             elif isinstance(item, _Result):
                 event = self._result_event(item.result, now)
             if event is None:
                 continue
-            recorded.append(event)
-            out.extend(handle(self.graph, self.state, event, now, self.policy))
+            self._handle(event, now, out, ordered)
             if isinstance(item, _Submit) and item.future:
                 answers.append((item.future, True))
-        if not recorded:  # a wake-up, or items that changed nothing: a back-off may have ended
-            out.extend(decide(self.graph, self.state, now, self.policy))
-        return out, self.store.append(recorded + out.events)
+        if not ordered:  # a wake-up, or items that changed nothing: a back-off may have ended
+            step = decide(self.graph, self.state, now, self.policy)
+            out.extend(step)
+            ordered.extend(step.events)
+        if self._inline:
+            self._cascade(out, ordered)
+        self.commits += 1
+        return out, self.store.append(ordered)
+
+    def _handle(self, event: Event, now: datetime, out: Decisions, ordered: list[Event]) -> Decisions:
+        step = handle(self.graph, self.state, event, now, self.policy)
+        ordered.append(event)
+        ordered.extend(step.events)
+        out.extend(step)
+        return step
+
+    def _cascade(self, out: Decisions, ordered: list[Event]) -> None:
+        """In-process executor: run what was started right here and fold the results into this
+        turn, so a cascade of runs is committed at once (group commit). Safe because an inline
+        run dies with the scheduler: after a crash its partition is simply run again, and nothing
+        that was recorded as succeeded ever runs twice."""
+        pending = deque(e.run_id for e in out.events if isinstance(e, RunStarted))
+        while pending and len(ordered) < MAX_INLINE_EVENTS:
+            run_id = pending.popleft()
+            results: list[ExecResult] = []
+            spec = self._spec(self.state.runs[run_id])
+            try:
+                self.executor.start(spec, results.append)
+            except Exception as exc:
+                log.exception("could not start run %s", run_id)
+                results.append(ExecResult(run_id, False, None, type(exc).__name__,
+                                          f"could not start the run: {exc}"))
+            self._ran_inline.add(run_id)
+            now = self.clock.now()
+            events: list[Event] = []
+            if spec.log_path.exists():  # quiet in-process runs leave no log to point at
+                events.append(RunLaunched(id=f"launched:{run_id}:0", at=now, run_id=run_id,
+                                          log_path=str(spec.log_path)))
+            events += [e for e in (self._result_event(r, now) for r in results) if e is not None]
+            for event in events:
+                step = self._handle(event, now, out, ordered)
+                pending.extend(e.run_id for e in step.events if isinstance(e, RunStarted))
 
     def _refused(self, items: list[object], exc: Exception) -> None:
         """The store did not take this turn's events: tell the callers, forget what the state

@@ -267,13 +267,15 @@ def test_run_launched_records_the_pid_and_the_log_path(local: Live) -> None:
     assert kinds == ["RunQueued", "RunStarted", "RunLaunched", "RunSucceeded"]
 
 
-def test_in_process_runs_are_launched_before_they_end(live: Live) -> None:
+def test_quiet_in_process_runs_record_no_launch(live: Live) -> None:
+    """An in-process run has no process; a launch (pointing at its log) is recorded only when it
+    wrote something, so a cascade of quiet runs costs no file-system work."""
     live.notify("raw", DAYS[0], "x\n")
     assert live.runner.quiet()
     run_id = live.runs("a")[0]["run_id"]
     kinds = [type(e).__name__ for _, e in live.store.events() if getattr(e, "run_id", "") == run_id]
-    assert kinds == ["RunQueued", "RunStarted", "RunLaunched", "RunSucceeded"]
-    assert live.runs("a")[0]["pid"] == 0
+    assert kinds == ["RunQueued", "RunStarted", "RunSucceeded"]
+    assert live.runs("a")[0]["log_path"] == ""
 
 
 def test_cancel_a_running_run(local: Live) -> None:
@@ -313,3 +315,25 @@ def test_a_turn_the_store_refuses_is_answered_with_the_error_and_forgotten(live:
     assert live.notify("raw", DAYS[0]) is True  # the caller tries again
     assert live.runner.quiet()
     assert summary(live, "a") == [(DAYS[0], 1, "new_data", "succeeded")]
+
+
+def test_an_in_process_run_that_logs_is_launched_before_it_ends(root: Path,
+                                                              clock: FakeClock) -> None:
+    (root / "pipelines.py").write_text((root / "pipelines.py").read_text() + '''
+
+@andon.pipeline(inputs=["raw"], outputs=["talk_out"])
+def talk(ctx):
+    ctx.log.info("hello from %s", ctx.partition)
+''')
+    live = open_live(root, clock, executor="inprocess")
+    try:
+        live.notify("raw", DAYS[0], "x\n")
+        assert live.runner.quiet()
+        run = live.runs("talk")[0]
+        kinds = [type(e).__name__ for _, e in live.store.events()
+                 if getattr(e, "run_id", "") == run["run_id"]]
+        assert kinds == ["RunQueued", "RunStarted", "RunLaunched", "RunSucceeded"]
+        text = live.service.log_text(run["run_id"])
+        assert f"hello from {DAYS[0]}" in text
+    finally:
+        live.close()

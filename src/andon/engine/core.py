@@ -54,7 +54,7 @@ def decide(graph: Graph, state: EngineState, now: datetime, policy: Policy = fif
             id=f"ended:{run.run_id}", at=now, run_id=run.run_id, pipeline=run.pipeline,
             partition=run.partition, attempt=run.attempt, by=str(run.extra.get("cancel_by", "")),
             reason=str(run.extra.get("cancel_reason", ""))))
-    rank = {name: i for i, name in enumerate(graph.order)}
+    rank = graph.rank
     while state.dirty:
         todo = sorted(state.dirty, key=lambda k: (rank.get(k[0], 0), k[1]))
         state.dirty = set()

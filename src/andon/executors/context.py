@@ -8,6 +8,16 @@ from pathlib import Path
 from typing import Any
 
 
+class Outputs(dict[str, Path]):
+    """Output paths by name; looking one up creates its folder, so user code can write to
+    ``ctx.outputs["x"]`` at once, and outputs never touched cost no file-system work."""
+
+    def __getitem__(self, name: str) -> Path:
+        path = super().__getitem__(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+
 @dataclass
 class Context:
     """``partition``: the key being made. ``inputs[name]``: a Path (or a list of Paths for a
@@ -31,6 +41,4 @@ class Context:
 
     def output(self, name: str) -> Path:
         """The output's path, with its folder created."""
-        path = self.outputs[name]
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return path
+        return self.outputs[name]

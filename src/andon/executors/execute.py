@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from andon.executors.base import ExecResult, RunSpec
-from andon.executors.context import Context
+from andon.executors.context import Context, Outputs
 from andon.executors.outputs import describe_outputs
 
 Resolver = Callable[[str], Callable[..., Any]]
@@ -65,9 +65,9 @@ def run_spec(spec: RunSpec, resolve: Resolver, stream: Any = None) -> ExecResult
     startup: float | None = None
     rows: dict[str, int] = {}
     try:
-        for path in spec.outputs.values():
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        if spec.command:
+        if spec.command:  # a shell step writes where it is told: its folders must exist
+            for path in spec.outputs.values():
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
             command = _command(spec)
             stream.flush()
             entered = time.time()
@@ -84,7 +84,7 @@ def run_spec(spec: RunSpec, resolve: Resolver, stream: Any = None) -> ExecResult
                 name: Path(paths[0]) if name in spec.single_inputs else [Path(p) for p in paths]
                 for name, paths in spec.inputs.items()}
             ctx = Context(spec.run_id, spec.partition, spec.attempt, Path(spec.project_dir),
-                          inputs, {k: Path(v) for k, v in spec.outputs.items()},
+                          inputs, Outputs({k: Path(v) for k, v in spec.outputs.items()}),
                           _logger(spec, stream))
             entered = time.time()
             startup = max(entered - spec.spawned_at, 0.0) if spec.spawned_at else None

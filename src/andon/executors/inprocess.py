@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from andon.executors.base import ExecResult, Report, RunSpec
 from andon.executors.execute import Resolver, run_spec
 
@@ -10,14 +12,21 @@ class InProcessExecutor:
     """Executes each run synchronously inside ``start``; cancellation is not possible."""
 
     name = "inprocess"
+    inline = True  # the runner may execute a cascade of runs in one turn and commit once
 
     def __init__(self, resolve: Resolver) -> None:
         self._resolve = resolve
 
     def start(self, spec: RunSpec, report: Report) -> int:
-        spec.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with spec.log_path.open("a") as log:
-            result = run_spec(spec, self._resolve, log)
+        """Run now; the output is kept in memory and written to the run's log file only when
+        there is any (a quiet run costs no file-system work)."""
+        buffer = io.StringIO()
+        result = run_spec(spec, self._resolve, buffer)
+        text = buffer.getvalue()
+        if text:
+            spec.log_path.parent.mkdir(parents=True, exist_ok=True)
+            with spec.log_path.open("a") as log:
+                log.write(text)
         report(result)
         return 0
 

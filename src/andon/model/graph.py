@@ -26,6 +26,7 @@ class Graph:
     producer: dict[str, str] = field(default_factory=dict)  # asset -> pipeline
     consumers: dict[str, tuple[str, ...]] = field(default_factory=dict)  # asset -> pipelines
     order: tuple[str, ...] = ()  # pipelines in dependency order
+    rank: dict[str, int] = field(default_factory=dict)  # pipeline -> index in ``order``
 
     def partitions_of(self, pipeline: str) -> Partitions:
         return self.pipelines[pipeline].partitions
@@ -134,7 +135,8 @@ def build_graph(assets: list[Asset], pipelines: list[Pipeline], pools: list[Pool
             f"{len(problems)} problem(s) in the definitions:\n  - " + "\n  - ".join(problems),
             hint="fix each listed object and run `andon validate` again")
     return Graph(by_asset, by_pipe, pool_map, producer,
-                 {k: tuple(v) for k, v in consumers.items()}, tuple(order))
+                 {k: tuple(v) for k, v in consumers.items()}, tuple(order),
+                 {name: i for i, name in enumerate(order)})
 
 
 def _position(problem: str) -> tuple[str, int]:
