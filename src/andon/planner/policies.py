@@ -8,11 +8,12 @@ The same objects run live and in the simulator.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from andon.events import Event, RunSucceeded
+from andon.events import Event, PartitionAvailable, RunSucceeded
 from andon.model.graph import Graph
 from andon.planner.due import latest_finish_offsets, weights
 from andon.planner.stats import Stats
@@ -34,19 +35,24 @@ class Planner:
 
     name = "fifo"
 
-    def __init__(self, graph: Graph, stats: Stats | None = None) -> None:
+    def __init__(self, graph: Graph, stats: Stats | None = None,
+                 parent: Planner | None = None) -> None:
         self.graph = graph
         self.stats = stats or stats_for(graph)
-        self.weight = weights(graph)
+        self.parent = parent  # a rule used inside another planner shares its due times
+        self.weight = parent.weight if parent else weights(graph)
         self._offsets: dict[str, float] | None = None
         self._ends: dict[tuple[str, str], float] = {}
 
     # -- learning --------------------------------------------------------------------------------
 
     def observe(self, state: Any, events: Iterable[Event]) -> None:
-        """Learn from recorded events (run durations)."""
+        """Learn from recorded events (run durations, source arrival times)."""
         for ev in events:
-            if isinstance(ev, RunSucceeded):
+            if isinstance(ev, PartitionAvailable) and ev.asset in self.graph.assets:
+                end = self.graph.assets[ev.asset].partitions.end(ev.partition)
+                self.stats.observe_arrival(ev.asset, (ev.at - end).total_seconds())
+            elif isinstance(ev, RunSucceeded):
                 run = state.runs.get(ev.run_id)
                 if run is not None and run.started_at is not None:
                     self.stats.observe_duration(ev.pipeline, (ev.at - run.started_at).total_seconds())
@@ -55,6 +61,8 @@ class Planner:
     # -- due times -------------------------------------------------------------------------------
 
     def offsets(self) -> dict[str, float]:
+        if self.parent is not None:
+            return self.parent.offsets()
         if self._offsets is None:
             self._offsets = latest_finish_offsets(self.graph, self.stats.duration)
         return self._offsets
@@ -77,7 +85,15 @@ class Planner:
     # -- ordering --------------------------------------------------------------------------------
 
     def order(self, ready: list[Any], now: float) -> list[Any]:
-        return ready
+        if len(ready) < 2:
+            return ready
+        mean = max(sum(self.stats.duration(r.pipeline) for r in ready) / len(ready), 1.0)
+        return sorted(ready, key=lambda r: self.key(r, now, mean))
+
+    def key(self, run: Any, now: float, mean: float) -> tuple[float, int]:
+        """The rule as a sort key (smaller first); ``mean`` is the mean predicted duration of
+        the competing runs (only ATC uses it)."""
+        return (0.0, run.seq)
 
     def __call__(self, graph: Graph, state: Any, ready: list[Any], now: datetime) -> list[Any]:
         return self.order(ready, now.timestamp())
@@ -94,8 +110,8 @@ class Edf(Planner):
 
     name = "edf"
 
-    def order(self, ready: list[Any], now: float) -> list[Any]:
-        return sorted(ready, key=lambda r: (self.due(r.pipeline, r.partition), r.seq))
+    def key(self, run: Any, now: float, mean: float) -> tuple[float, int]:
+        return (self.due(run.pipeline, run.partition), run.seq)
 
 
 class Slack(Planner):
@@ -103,8 +119,8 @@ class Slack(Planner):
 
     name = "slack"
 
-    def order(self, ready: list[Any], now: float) -> list[Any]:
-        return sorted(ready, key=lambda r: (self.slack(r.pipeline, r.partition, now), r.seq))
+    def key(self, run: Any, now: float, mean: float) -> tuple[float, int]:
+        return (self.slack(run.pipeline, run.partition, now), run.seq)
 
 
 class Atc(Planner):
@@ -122,37 +138,157 @@ class Atc(Planner):
             return w / dur * 1e-6
         return w / dur * math.exp(-max(slack, 0.0) / (self.k * mean))
 
-    def order(self, ready: list[Any], now: float) -> list[Any]:
-        if len(ready) < 2:
-            return ready
-        mean = sum(self.stats.duration(r.pipeline) for r in ready) / len(ready)
-        mean = max(mean, 1.0)
-        return sorted(ready, key=lambda r: (-self.index(r, now, mean), r.seq))
+    def key(self, run: Any, now: float, mean: float) -> tuple[float, int]:
+        return (-self.index(run, now, mean), run.seq)
 
 
 class Jit(Atc):
-    """The default: weighted least slack among runs that are late or about to be, apparent
-    tardiness cost for the rest."""
+    """The default. For each new day it plans the day ahead under every candidate rule (least
+    slack, apparent tardiness cost, earliest due) with the learned arrivals and durations and
+    what occupies the line now (``lookahead.simulate_day``), and dispatches by the rule whose
+    plan keeps the deliverables most on time; while the day stays contended it plans again every
+    ``rechoose`` seconds, switching only to a clearly better rule."""
 
     name = "jit"
+
+    def __init__(self, graph: Graph, stats: Stats | None = None) -> None:
+        super().__init__(graph, stats)
+        # candidates in order of preference when their plans score the same
+        self.rules: dict[str, Planner] = {"slack": Slack(graph, self.stats, self), "atc": self,
+                                          "edf": Edf(graph, self.stats, self)}
+        self.chosen: dict[str, str] = {}  # partition key -> rule
+        self._chosen_at: dict[str, float] = {}
+        self._last = "slack"  # the rule in use; a new day starts with it
+        self._state: Any = None
+        self._contended = False
+        self._planned_at = float("-inf")  # the last re-plan of a contended day
+        self._replan: _Replan | None = None
+
+    def __call__(self, graph: Graph, state: Any, ready: list[Any], now: datetime) -> list[Any]:
+        self._state = state
+        free = sum(max(p.capacity - state.pool_used.get(n, 0), 0) for n, p in graph.pools.items())
+        self._contended = len(ready) > free
+        return self.order(ready, now.timestamp())
 
     def order(self, ready: list[Any], now: float) -> list[Any]:
         if len(ready) < 2:
             return ready
-        mean = max(sum(self.stats.duration(r.pipeline) for r in ready) / len(ready), 1.0)
+        key = max((r.partition for r in ready), key=lambda k: (len(k), k))
+        if self._replan is not None:
+            self._replan_step()
+        if key not in self.chosen:  # a new day: plan it under every rule before its first start
+            self.chosen[key] = self._last
+            self._start_replan(key, now, at_once=True)
+        elif self._contended and self._replan is None and \
+                now - self._chosen_at.get(key, now) >= self.rechoose and \
+                now - self._planned_at >= self.rechoose:
+            self._start_replan(key, now, at_once=len(self.graph.pipelines) <= self.plan_at_once)
+        return Planner.order(self.rules[self.chosen[key]], ready, now)
 
-        def key(r: Any) -> tuple[float, float, int]:
-            slack = self.slack(r.pipeline, r.partition, now)
-            w = self.weight.get(r.pipeline, 0.0)
-            if slack < mean and w > 0:  # urgent: the most important, least slack first
-                return (0.0, slack / w, r.seq)
-            return (1.0, -self.index(r, now, mean), r.seq)
+    rechoose = 900.0  # seconds: plan the day again while it stays contended this long
+    plan_at_once = 300  # pipelines: larger graphs spread a re-plan over several decisions
 
-        return sorted(ready, key=key)
+    def _arrivals(self, key: str) -> dict[str, float]:
+        """When each source partition of ``key`` lands: its real time when it is there, else
+        the typical (p50) arrival learned from history (the declared one before any)."""
+        arrivals = {}
+        for asset in self.graph.assets.values():
+            if not asset.source:
+                continue
+            part = self._state.partitions.get((asset.name, key)) if self._state else None
+            if part is not None:
+                arrivals[asset.name] = part.at.timestamp()
+            else:
+                series = self.stats.arrivals.get(asset.name)
+                offset = series.quantiles()[0] if series is not None else 0.0
+                arrivals[asset.name] = asset.partitions.end(key).timestamp() + offset
+        return arrivals
+
+    def _load(self, key: str, now: float) -> tuple[list[tuple[str, int, float]], list[Any]]:
+        """What occupies the line now: executing runs (until their predicted end) and runs of
+        other partitions already queued."""
+        from andon.planner.lookahead import Job
+
+        busy, backlog = [], []
+        for run in (self._state.runs.values() if self._state else ()):
+            status = getattr(run.status, "value", run.status)
+            if status == "running" and run.started_at is not None:
+                end = run.started_at.timestamp() + self.stats.duration(run.pipeline)
+                busy.append((run.pool, run.slots, max(end, now)))
+        for run in (self._state.queue.values() if self._state else ()):
+            if run.partition != key and run.pipeline in self.graph.pipelines:
+                backlog.append(Job(run.pipeline, run.partition, run.seq))
+        return busy, backlog
+
+    def _start_replan(self, key: str, now: float, at_once: bool) -> None:
+        self._chosen_at[key] = self._planned_at = now
+        try:
+            arrivals = self._arrivals(key)
+        except ValueError:  # a key outside the partitions (before their start)
+            return
+        busy, backlog = self._load(key, now)
+        self._replan = _Replan(key, now, arrivals, busy, backlog, list(self.rules), {})
+        self._replan_step()
+        while at_once and self._replan is not None:
+            self._replan_step()
+
+    def _replan_step(self) -> None:
+        """Plan the day under the next candidate rule; once all are planned, choose. Spreading
+        the candidates over successive decisions keeps each decision's planning time small."""
+        from andon.planner.lookahead import simulate_day
+
+        plan = self._replan
+        assert plan is not None
+        name = plan.todo.pop(0)
+        rule = self.rules[name]
+        typical = simulate_day(self.graph, plan.key, plan.arrivals, self.stats.duration, rule.key,
+                               plan.now, plan.busy, plan.backlog)
+        slow = simulate_day(self.graph, plan.key, plan.arrivals, self.stats.duration_p90,
+                            rule.key, plan.now, plan.busy, plan.backlog)
+        plan.scores[name] = (typical.misses, typical.weighted_tardiness, slow.misses,
+                             slow.weighted_tardiness)
+        if plan.todo:
+            return
+        self._replan = None
+        current = self.chosen.get(plan.key, self._last)
+        self.chosen[plan.key] = self._last = _better(plan.scores, current)
 
 
-POLICIES: dict[str, type[Planner]] = {
-    "fifo": Fifo, "edf": Edf, "slack": Slack, "atc": Atc, "jit": Jit,
+@dataclass
+class _Replan:
+    """A what-if planning of one day in progress (one candidate rule per decision)."""
+
+    key: str
+    now: float
+    arrivals: dict[str, float]
+    busy: list[tuple[str, int, float]]
+    backlog: list[Any]
+    todo: list[str]
+    scores: dict[str, tuple[int, float, int, float]]
+
+
+def _better(scores: dict[str, tuple[int, float, int, float]], current: str) -> str:
+    """The rule whose plan keeps the deliverables most on time: fewest misses on a typical day,
+    then least weighted tardiness, then fewest misses when runs are slow (p90). The rule in use
+    is kept unless another is clearly better (no flapping on noise)."""
+    best = min(scores, key=lambda n: scores[n])
+    if current not in scores:
+        return best
+    cur, new = scores[current], scores[best]
+    clearly = new[0] < cur[0] or (new[0] == cur[0] and new[1] < cur[1] * 0.95 - 60) or \
+        (new[0] == cur[0] and new[1] <= cur[1] and new[2] < cur[2])
+    return best if clearly else current
+
+
+def _cpsat(graph: Graph, stats: Stats | None = None) -> Planner:
+    """The CP-SAT planner, imported only when asked for (OR-Tools is an optional extra)."""
+    from andon.planner.cpsat import CpSat
+
+    return CpSat(graph, stats)
+
+
+POLICIES: dict[str, Callable[[Graph, Stats | None], Planner]] = {
+    "fifo": Fifo, "edf": Edf, "slack": Slack, "atc": Atc, "jit": Jit, "cpsat": _cpsat,
 }
 
 

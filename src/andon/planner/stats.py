@@ -63,15 +63,21 @@ class Stats:
         return cls({k: Series(v) for k, v in durations.items()},
                    {k: Series(v) for k, v in arrivals.items()})
 
+    def _series(self, pipeline: str) -> Series:
+        found = self.durations.get(pipeline)
+        if found is None:
+            found = self.durations[pipeline] = Series()
+        return found
+
     def duration(self, pipeline: str) -> float:
         """The planning duration (p50, seconds) of a pipeline's next run."""
-        return self.durations.setdefault(pipeline, Series()).quantiles()[0]
+        return self._series(pipeline).quantiles()[0]
 
     def duration_p90(self, pipeline: str) -> float:
-        return self.durations.setdefault(pipeline, Series()).quantiles()[1]
+        return self._series(pipeline).quantiles()[1]
 
     def observe_duration(self, pipeline: str, seconds: float) -> None:
-        self.durations.setdefault(pipeline, Series()).add(seconds)
+        self._series(pipeline).add(seconds)
 
     def arrival(self, source: str) -> tuple[float, float] | None:
         """(p50, p90) seconds after the partition end at which ``source`` lands, if known."""
