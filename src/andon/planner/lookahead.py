@@ -98,8 +98,8 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
             break
         now, _, kind, what = heapq.heappop(events)
         if kind == "free":
-            pool, slots = what.split("\0")
-            free[pool] += int(slots)
+            held, count = what.split("\0")
+            free[held] += int(count)
             continue
         assets = [what]
         if kind == "done":

@@ -40,7 +40,7 @@ class Planner:
         self.graph = graph
         self.stats = stats or stats_for(graph)
         self.parent = parent  # a rule used inside another planner shares its due times
-        self.weight = parent.weight if parent else weights(graph)
+        self.weight: dict[str, float] = parent.weight if parent else weights(graph)
         self._offsets: dict[str, float] | None = None
         self._ends: dict[tuple[str, str], float] = {}
 

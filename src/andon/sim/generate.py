@@ -12,7 +12,7 @@ def generate(pipelines: int = 1000, days: int = 14, slots: int = 40, sources: in
     1-3 outputs of earlier layers (or sources), one pool of ``slots`` slots plus a small heavy
     pool, deadlines on about a third of the last layer's pipelines and a tenth of the others."""
     rng = random.Random(seed)
-    srcs = [{"name": f"src_{i:03d}", "partitions": "daily",
+    srcs: list[dict[str, Any]] = [{"name": f"src_{i:03d}", "partitions": "daily",
              "arrival": {"after": f"{rng.randint(30, 180)}m", "jitter": f"{rng.randint(5, 40)}m",
                          "late_probability": 0.1, "late_by": f"{rng.randint(30, 120)}m"}}
             for i in range(sources)]
