@@ -39,5 +39,8 @@ test: $(STAMP) system-deps lint
 bench: $(STAMP) system-deps
 	$(PY) benchmarks/run.py
 
+bench-sched: $(STAMP)
+	cd benchmarks && ../$(PY) bench_sched.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) demo-project .pytest_cache .mypy_cache .ruff_cache
