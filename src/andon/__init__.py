@@ -1,21 +1,27 @@
 """andon: a lean orchestrator for data and ML pipelines.
 
-Definitions use ``andon.source(...)`` and ``@andon.pipeline(...)``; see README.md.
+Definitions use ``andon.source(...)``, ``@andon.pipeline(...)`` and ``@andon.check(...)``; see
+README.md.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["source", "pipeline", "window", "rollup", "mapped", "last", "Context"]
+__all__ = ["source", "pipeline", "window", "rollup", "mapped", "last", "Context", "check",
+           "checks", "CheckContext", "CheckResult"]
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:  # lazy, so that `andon --help` imports nothing it does not need
-    if name in ("source", "pipeline", "window", "rollup", "mapped"):
+    if name in ("source", "pipeline", "window", "rollup", "mapped", "check"):
         from andon import dsl
 
         return getattr(dsl, name)
+    if name in ("checks", "CheckContext", "CheckResult"):
+        import andon.checks
+
+        return andon.checks if name == "checks" else getattr(andon.checks, name)
     if name == "last":
         from andon.model.partitions import last
 

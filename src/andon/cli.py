@@ -192,14 +192,17 @@ def validate(env: Env, as_json: bool) -> None:
 @click.option("--host", help="address to bind [env ANDON_HOST; default 127.0.0.1]")
 @click.option("--port", type=int, help="port [env ANDON_PORT; default 8765; 0 = any free]")
 @click.option("--executor", type=click.Choice(["local", "inprocess"]), help="[env ANDON_EXECUTOR]")
+@click.option("--policy", type=click.Choice(["fifo", "edf", "slack", "atc", "jit", "cpsat"]),
+              help="dispatch policy [env ANDON_POLICY; default jit]")
 @click.pass_obj
 @friendly
-def up(env: Env, host: str | None, port: int | None, executor: str | None) -> None:
+def up(env: Env, host: str | None, port: int | None, executor: str | None,
+       policy: str | None) -> None:
     """Run the scheduler and the HTTP server until Ctrl-C."""
     from andon.logs import setup_logging
     from andon.up import ensure_local_token, open_line, serve
 
-    project, settings = env.load(host=host, port=port, executor=executor)
+    project, settings = env.load(host=host, port=port, executor=executor, policy=policy)
     setup_logging(settings.log_format)
     line = open_line(project, settings)
     ensure_local_token(settings, line.store)
@@ -310,11 +313,46 @@ def status(env: Env, as_json: bool) -> None:
     click.echo()
     _table(("SOURCE", "PARTITIONS", "LATEST"),
            [(s["name"], str(s["partitions"]), s["latest"] or "-") for s in data["sources"]])
+    for h in data.get("halted", []):
+        why = "; ".join(f"cord {c['cord_id']} on {c['asset']} {c['partition']}: {c['reason']}"
+                        for c in h["cords"])
+        click.echo(f"halted: {h['pipeline']} {h['partition']} by {why}")
     failed = [f for p in data["pipelines"] for f in p["failures"]]
     for f in failed:
         click.echo(f"failed: {f['run_id']}: {f['error_type']}: {f['error_message']}")
     if failed:
         sys.exit(1)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+@click.pass_obj
+@friendly
+def plan(env: Env, as_json: bool) -> None:
+    """Show every upcoming deliverable: predicted start and finish, due time, slack, at risk."""
+    project, settings = env.load()
+    client = remote(env, settings)
+    data = client.call("GET", "/api/v1/plan") if client else \
+        local(project, settings).plan(_now(), settings.policy)
+    if as_json:
+        out_json(data)
+        return
+    from andon.model.durations import format_duration
+
+    def when(text: str | None) -> str:
+        return "-" if not text else text[:16].replace("T", " ")
+
+    rows = []
+    for d in data["deliverables"]:
+        slack = d["slack_seconds"]
+        risk = "AT RISK" if d["at_risk"] else "late" if slack is not None and slack < 0 else "ok"
+        rows.append((d["pipeline"], d["partition"], d["state"], when(d["predicted_start"]),
+                     when(d["predicted_finish"]), when(d["due"]),
+                     "-" if slack is None else format_duration(slack), risk, d["reason"]))
+    _table(("PIPELINE", "PARTITION", "STATE", "START", "FINISH", "DUE", "SLACK", "RISK", "REASON"),
+           rows)
+    if not rows:
+        click.echo("no upcoming deliverables (give a pipeline a deadline to plan for it)", err=True)
 
 
 @main.command()
@@ -361,6 +399,116 @@ def logs(env: Env, run_id: str) -> None:
     else:
         text = local(project, settings).log_text(run_id)
     click.echo(text, nl=False)
+
+
+@main.group()
+def cord() -> None:
+    """Pull, resolve and list andon cords (halt everything downstream of a bad partition)."""
+
+
+@cord.command("pull")
+@click.argument("asset")
+@click.argument("partition")
+@click.option("--reason", required=True, help="what is wrong with the data")
+@click.pass_obj
+@friendly
+def cord_pull(env: Env, asset: str, partition: str, reason: str) -> None:
+    """Flag PARTITION of ASSET as bad: everything downstream of it halts at once."""
+    project, settings = env.load()
+    client = remote(env, settings)
+    if client:
+        cord_id = client.call("POST", "/api/v1/cords", {"asset": asset, "partition": partition,
+                                                        "reason": reason})["cord_id"]
+    else:
+        svc = local(project, settings)
+        event = svc.cord_pull(asset, partition, reason, _now(), _user())
+        svc.store.append([event])
+        cord_id = event.cord_id
+    click.echo(f"pulled cord {cord_id}" + ("" if client else
+               " (no scheduler is running: it halts from the next `andon up`)"))
+    click.echo(f"resolve it with: andon cord resolve {cord_id} --note \"...\"", err=True)
+
+
+@cord.command("resolve")
+@click.argument("cord_id")
+@click.option("--note", required=True, help="what was wrong and how it was fixed")
+@click.option("--manual-fix", is_flag=True, help="the data was fixed by hand: accept it as it "
+              "is now instead of re-making it")
+@click.pass_obj
+@friendly
+def cord_resolve(env: Env, cord_id: str, note: str, manual_fix: bool) -> None:
+    """Resolve CORD_ID: re-make the bad partition, then everything it affected, in order."""
+    project, settings = env.load()
+    client = remote(env, settings)
+    if client:
+        from urllib.parse import quote
+
+        client.call("POST", f"/api/v1/cords/{quote(cord_id, safe='')}/resolve",
+                    {"note": note, "manual_fix": manual_fix})
+    else:
+        svc = local(project, settings)
+        svc.store.append([svc.cord_resolve(cord_id, note, _now(), _user(), manual_fix)])
+    click.echo(f"resolved cord {cord_id}: " + ("accepted as fixed" if manual_fix else
+               "re-making the partition") + "; what it halted re-runs once that succeeds")
+
+
+@cord.command("list")
+@click.option("--all", "everything", is_flag=True, help="resolved cords too")
+@click.option("--json", "as_json", is_flag=True, help="print JSON (with each incident's timeline)")
+@click.pass_obj
+@friendly
+def cord_list(env: Env, everything: bool, as_json: bool) -> None:
+    """List open andon cords (every cord with --all), newest first."""
+    project, settings = env.load()
+    client = remote(env, settings)
+    data = client.call("GET", "/api/v1/cords" + ("?all=1" if everything else "")) if client \
+        else local(project, settings).cords(everything)
+    if as_json:
+        out_json(data)
+        return
+    _table(("CORD", "STATUS", "ASSET", "PARTITION", "HALTED", "PULLED", "BY", "REASON"),
+           [(c["cord_id"], c["status"], c["asset"], c["partition"], str(c["halted"]),
+             c["pulled_at"][:19], c["pulled_by"] or "-", c["reason"]) for c in data])
+
+
+@cord.command("show")
+@click.argument("cord_id")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+@click.pass_obj
+@friendly
+def cord_show(env: Env, cord_id: str, as_json: bool) -> None:
+    """Show one cord as an incident: its timeline, what it halts, its suspect outputs."""
+    project, settings = env.load()
+    client = remote(env, settings)
+    if client:
+        from urllib.parse import quote
+
+        data = client.call("GET", f"/api/v1/cords/{quote(cord_id, safe='')}")
+    else:
+        data = local(project, settings).cord(cord_id)
+    if as_json:
+        out_json(data)
+        return
+    click.echo(f"cord {data['cord_id']} ({data['status']}): {data['asset']} {data['partition']} "
+               f"v{data['version']}: {data['reason']}")
+    for step in data["timeline"]:
+        click.echo(f"  {step['step']:<13}{step['at']}")
+    for name in ("time_to_detect_seconds", "time_to_recover_seconds"):
+        if data[name] is not None:
+            click.echo(f"  {name.replace('_seconds', '').replace('_', ' ')}: {data[name]:.0f}s")
+    for h in data["halted"]:
+        click.echo(f"  halts {h['pipeline']} {h['partition']}")
+    for o in data["outputs"]:
+        click.echo(f"  suspect {o['asset']} {o['partition']} v{o['version']}: {o['state']}")
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user name (a container without /etc/passwd entry)
+        return "cli"
 
 
 @main.group()

@@ -1,4 +1,4 @@
-"""What users write: ``andon.source(...)`` and ``@andon.pipeline(...)``.
+"""What users write: ``andon.source(...)``, ``@andon.pipeline(...)`` and ``@andon.check(...)``.
 
 Declarations are collected raw (with the file and line they come from) while the project's
 definition modules are imported; ``andon.project`` turns them into the validated graph, so a bad
@@ -20,9 +20,9 @@ from andon.model.partitions import PartitionMapping, Rollup, last
 
 @dataclass
 class Declaration:
-    """One ``source`` or ``pipeline`` call as written, with where it was written."""
+    """One ``source``, ``pipeline`` or ``check`` call as written, with where it was written."""
 
-    kind: str  # "source" | "pipeline"
+    kind: str  # "source" | "pipeline" | "check"
     name: str
     options: dict[str, Any]
     where: str
@@ -52,12 +52,14 @@ def _where(depth: int = 2) -> str:
 
 def source(name: str, *, partitions: str | None = "daily", owner: str = "",
            description: str = "", location: str | None = None, watch: str = "",
-           expected_arrival: str | None = None) -> str:
+           expected_arrival: str | None = None, subscribers: Any = ()) -> str:
     """Declare data that arrives from outside; ``andon notify NAME PARTITION`` (or a file landing
-    in ``watch``) announces each partition. Returns the name, to use in ``inputs``."""
+    in ``watch``) announces each partition. Returns the name, to use in ``inputs``.
+    ``subscribers`` (e-mail addresses or webhook names) are notified about it like its owner."""
     _registry().declarations.append(Declaration(
         "source", name, dict(partitions=partitions, owner=owner, description=description,
-                             location=location, watch=watch, expected_arrival=expected_arrival),
+                             location=location, watch=watch, expected_arrival=expected_arrival,
+                             subscribers=subscribers),
         _where()))
     return name
 
@@ -81,7 +83,8 @@ def mapped(asset: str, mapping: PartitionMapping) -> Input:
 _PIPELINE_DEFAULTS: dict[str, Any] = dict(
     inputs=(), outputs=(), partitions="daily", pool="default", slots=1, priority=1,
     deadline=None, expected_duration=None, retries=0, retry_delay="10s", timeout=None,
-    max_concurrent=0, on_upstream_change="rerun", owner="", description="", locations=None)
+    max_concurrent=0, on_upstream_change="rerun", owner="", description="", locations=None,
+    subscribers=(), on_cord="cancel", bad_outputs="keep")
 
 
 def pipeline(name: str | Callable[..., Any] | None = None, *, command: str | None = None,
@@ -89,7 +92,10 @@ def pipeline(name: str | Callable[..., Any] | None = None, *, command: str | Non
     """Declare a pipeline: decorate a function taking a context, or pass ``command=`` (a shell
     command with ``{partition}``) and a ``name``. Options: inputs, outputs, partitions, pool,
     slots, priority, deadline, expected_duration, retries, retry_delay, timeout, max_concurrent,
-    on_upstream_change, owner, description, locations (output -> path template)."""
+    on_upstream_change, owner, description, locations (output -> path template), subscribers
+    (e-mail addresses or webhook names notified about its outputs), on_cord ("cancel" or
+    "finish": a running run when an andon cord halts it), bad_outputs ("keep", "quarantine" or
+    "delete": what happens to outputs made from data under a cord)."""
     bare = name if callable(name) else None  # used as @andon.pipeline, without parentheses
     label = name if isinstance(name, str) else None
     unknown = sorted(set(options) - set(_PIPELINE_DEFAULTS))
@@ -117,6 +123,28 @@ def pipeline(name: str | Callable[..., Any] | None = None, *, command: str | Non
         return fn
 
     return decorate(bare) if bare else decorate
+
+
+def check(asset: str, *, blocking: bool = True, name: str | None = None
+          ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a data quality check on every new version of ``asset``'s partitions: decorate a
+    function taking a ``CheckContext`` and returning a ``CheckResult`` (or a bool), or wrap a
+    built-in: ``andon.check("orders")(andon.checks.row_count(min=1))``. A failing ``blocking``
+    check pulls the andon cord on the partition; a failing warning check only notifies."""
+    where = _where()  # the line of the check(...) call: built-ins are defined elsewhere
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        if not callable(fn):
+            raise DefinitionError(f"check on {asset!r} wraps {fn!r}, which is not a function",
+                                  where=where, hint="decorate a function taking a context, or "
+                                                    "wrap a built-in such as andon.checks.row_count()")
+        label = name or getattr(fn, "__name__", "") or "check"
+        _registry().declarations.append(Declaration(
+            "check", label, dict(asset=asset, blocking=bool(blocking)), where, fn,
+            getattr(fn, "__module__", "") or ""))
+        return fn
+
+    return decorate
 
 
 def collect(run: Callable[[], None]) -> Registry:

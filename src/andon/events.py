@@ -180,9 +180,250 @@ class RunCancelled(Event):
     reason: str = ""
 
 
+@dataclass(frozen=True, kw_only=True)
+class _DeliverableState(Event):
+    """The plan's view of one deliverable (a partition of a pipeline with a deadline): ``due`` is
+    when it must exist, ``predicted_finish`` when the plan expects it (None: not without a
+    person), ``reason`` what it waits for, ``owner`` who should hear about it."""
+
+    pipeline: str
+    partition: str
+    due: datetime
+    predicted_finish: datetime | None = None
+    reason: str = ""
+    owner: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliverableAtRisk(_DeliverableState):
+    """A deliverable's predicted finish passed its due time (recorded once, when the plan turns;
+    id ``at_risk:PIPELINE:PARTITION:N``, the N-th time it did)."""
+
+    name: ClassVar[str] = "deliverable.at_risk"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliverableRecovered(_DeliverableState):
+    """A deliverable that was at risk is back on plan (predicted, or delivered, by its due time);
+    id ``recovered:PIPELINE:PARTITION:N`` for the N-th at-risk event."""
+
+    name: ClassVar[str] = "deliverable.recovered"
+
+
+@dataclass(frozen=True, kw_only=True)
+class _CheckResult(Event):
+    """The outcome of one data quality check on one version of a partition: ``numbers`` are the
+    measurements (row count, null fraction, z-score, ...) for charts, ``message`` says why."""
+
+    asset: str
+    partition: str
+    version: int
+    check: str
+    blocking: bool = True
+    numbers: dict[str, float] = field(default_factory=dict)
+    message: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckPassed(_CheckResult):
+    """A data quality check passed on a new version of a partition."""
+
+    name: ClassVar[str] = "check.passed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckFailed(_CheckResult):
+    """A data quality check failed (or raised) on a new version of a partition; a ``blocking``
+    one pulls the andon cord on that partition, a warning one only notifies."""
+
+    name: ClassVar[str] = "check.failed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotificationSent(Event):
+    """A notification about event ``about_id`` (of type ``about``) reached ``recipient`` (an
+    e-mail address or a webhook name, never a secret) over ``channel`` (webhook | email) on
+    attempt ``attempt``."""
+
+    name: ClassVar[str] = "notification.sent"
+    about: str
+    about_id: str
+    channel: str
+    recipient: str
+    attempt: int = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotificationFailed(Event):
+    """An attempt to deliver a notification failed (``error``); ``retry_in_seconds`` says when
+    the next attempt is due, or is None when andon gave up."""
+
+    name: ClassVar[str] = "notification.failed"
+    about: str
+    about_id: str
+    channel: str
+    recipient: str
+    attempt: int = 1
+    error: str = ""
+    retry_in_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class PipelinePartition:
+    """One partition of a pipeline (what one of its runs makes)."""
+
+    pipeline: str
+    partition: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CordPulled(Event):
+    """The andon cord ``cord_id`` was pulled on version ``version`` of a partition (0: whatever
+    version is current): it is known to be bad (``reason``), so everything downstream of it halts
+    until the cord is resolved. ``by`` is a person, ``api`` or ``check:NAME``; ``detected_at`` is
+    when the problem was found, when that was before the pull."""
+
+    name: ClassVar[str] = "cord.pulled"
+    cord_id: str
+    asset: str
+    partition: str
+    version: int = 0
+    reason: str = ""
+    by: str = ""
+    detected_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CordHalted(Event):
+    """What cord ``cord_id`` halts, as the engine derived it: ``partitions`` downstream of the bad
+    one through every mapping and every input a run actually read, in dependency order (the
+    producer's own partition first, when the bad data was produced); queued runs ``held``, running
+    runs ``cancelled``, or ``finishing`` when their pipeline says ``on_cord="finish"``."""
+
+    name: ClassVar[str] = "cord.halted"
+    cord_id: str
+    producer: str = ""
+    partitions: tuple[PipelinePartition, ...] = ()
+    held: tuple[str, ...] = ()
+    cancelled: tuple[str, ...] = ()
+    finishing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutputSuspect(Event):
+    """Version ``version`` of a partition was made, directly or not, from data under cord
+    ``cord_id``. ``action`` is the producing pipeline's ``bad_outputs`` policy (keep, quarantine,
+    delete), which the runner applies to ``location`` (relative to the project, as the run
+    recorded it, with its ``fingerprint``)."""
+
+    name: ClassVar[str] = "output.suspect"
+    cord_id: str
+    asset: str
+    partition: str
+    version: int
+    pipeline: str = ""
+    location: str = ""
+    fingerprint: str = ""
+    action: str = "keep"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutputQuarantined(Event):
+    """A suspect output was moved aside to ``quarantine_path`` (under STATE_DIR/quarantine), from
+    where it can be restored."""
+
+    name: ClassVar[str] = "output.quarantined"
+    cord_id: str
+    asset: str
+    partition: str
+    version: int
+    location: str
+    quarantine_path: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutputDeleted(Event):
+    """A suspect output that andon had produced was deleted from ``location``."""
+
+    name: ClassVar[str] = "output.deleted"
+    cord_id: str
+    asset: str
+    partition: str
+    version: int
+    location: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutputRestored(Event):
+    """A quarantined output was moved back from ``quarantine_path`` to ``location``."""
+
+    name: ClassVar[str] = "output.restored"
+    cord_id: str
+    asset: str
+    partition: str
+    version: int
+    location: str
+    quarantine_path: str
+    by: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CordResolved(Event):
+    """Someone resolved cord ``cord_id`` (``note`` says how). andon re-makes the bad partition
+    (re-runs its producer, or waits for a source to be announced again) or, with ``manual_fix``,
+    accepts the data as it is now as fixed (a new version of the partition)."""
+
+    name: ClassVar[str] = "cord.resolved"
+    cord_id: str
+    note: str = ""
+    by: str = ""
+    manual_fix: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class CordReleased(Event):
+    """The bad partition was re-made (by run ``run_id``; none for a source or a manual fix) as
+    version ``version``: cord ``cord_id`` halts nothing any more, and the partitions it affected
+    (``rerun``) are re-made in dependency order."""
+
+    name: ClassVar[str] = "cord.released"
+    cord_id: str
+    version: int
+    run_id: str = ""
+    rerun: tuple[PipelinePartition, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class CordRemakeFailed(Event):
+    """Re-making the bad partition (run ``run_id``) failed or was cancelled: cord ``cord_id``
+    stays pulled; resolve it again once the producer is fixed."""
+
+    name: ClassVar[str] = "cord.remake_failed"
+    cord_id: str
+    run_id: str
+    error: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CordRecovered(Event):
+    """Every partition cord ``cord_id`` affected has been re-made from good data: the incident
+    is over."""
+
+    name: ClassVar[str] = "cord.recovered"
+    cord_id: str
+
+
+CORD_EVENTS = (
+    CordPulled, CordHalted, OutputSuspect, OutputQuarantined, OutputDeleted, OutputRestored,
+    CordResolved, CordReleased, CordRemakeFailed, CordRecovered)
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls for cls in (PartitionAvailable, RunRequested, RunCancelRequested, RunQueued,
-                              RunStarted, RunLaunched, RunSucceeded, RunFailed, RunCancelled)
+                              RunStarted, RunLaunched, RunSucceeded, RunFailed, RunCancelled,
+                              CheckPassed, CheckFailed, NotificationSent, NotificationFailed,
+                              DeliverableAtRisk, DeliverableRecovered,
+                              *CORD_EVENTS)
 }
 RUN_ENDED = (RunSucceeded, RunFailed, RunCancelled)
 

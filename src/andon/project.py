@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import re
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from andon.dsl import Declaration, collect
-from andon.model.definitions import DEFAULT_LOCATION, Asset, Input, Pipeline, Pool
+from andon.model.definitions import DEFAULT_LOCATION, Asset, Check, Input, Pipeline, Pool
 from andon.model.durations import DurationFormatError, parse_duration
 from andon.model.errors import AndonError, ConfigError, DefinitionError
 from andon.model.graph import Graph, build_graph
@@ -29,10 +30,16 @@ class Project:
     config: dict[str, Any]
     graph: Graph
     start: datetime
+    checks: tuple[Check, ...] = ()  # data quality checks, in declaration order
 
     @property
     def settings_table(self) -> dict[str, Any]:
-        return dict(self.config.get("settings", {}))
+        """``[settings]``, plus the ``smtp_*`` settings, which may also sit in ``[notify]``
+        next to the webhooks they go with (``[settings]`` wins)."""
+        notify = self.config.get("notify", {})
+        smtp = {k: v for k, v in notify.items() if k.startswith("smtp_")} \
+            if isinstance(notify, dict) else {}
+        return {**smtp, **self.config.get("settings", {})}
 
 
 def find_root(start: Path) -> Path:
@@ -122,7 +129,9 @@ def load_project(root: Path) -> Project:
         sys.path.remove(str(root))
     pools = _pools(config, file)
     graph = _build(registry.declarations, pools, start, file)
-    return Project(root, str(proj.get("name", root.name)), config, graph, start)
+    checks = tuple(Check(d.name, d.options["asset"], d.fn, d.options["blocking"], d.where)
+                   for d in registry.declarations if d.kind == "check" and d.fn is not None)
+    return Project(root, str(proj.get("name", root.name)), config, graph, start, checks)
 
 
 def _line_of(file: str, table: str, key: str) -> str:
@@ -221,6 +230,8 @@ def _build(decls: list[Declaration], pools: list[Pool], start: datetime, file: s
     pipes: list[Pipeline] = []
     for d in decls:
         o = d.options
+        if d.kind == "check":
+            continue  # checked against the declared assets below
         try:
             parts = parse_partitions(o["partitions"], start)
         except PartitionKeyError as exc:
@@ -236,7 +247,7 @@ def _build(decls: list[Declaration], pools: list[Pool], start: datetime, file: s
                                 watch=o["watch"],
                                 expected_arrival=_duration(problems, d, "expected_arrival",
                                                            o["expected_arrival"]),
-                                where=d.where))
+                                where=d.where, subscribers=_subscribers(problems, d)))
             continue
         outputs = tuple(str(x) for x in _names(problems, d, "outputs", o["outputs"]))
         inputs = _inputs(_names(problems, d, "inputs", o["inputs"]))
@@ -248,9 +259,11 @@ def _build(decls: list[Declaration], pools: list[Pool], start: datetime, file: s
         for extra in sorted(set(locations) - set(outputs)):
             problems.append(f"{d.where}: pipeline {d.name!r}: locations names {extra!r}, which is "
                             f"not one of its outputs ({', '.join(outputs) or 'none'}); fix the name")
+        subscribers = _subscribers(problems, d)
         for out in outputs:
             assets.append(Asset(out, parts, owner=o["owner"], description=o["description"],
-                                location=locations.get(out, DEFAULT_LOCATION), where=d.where))
+                                location=locations.get(out, DEFAULT_LOCATION), where=d.where,
+                                subscribers=subscribers))
         timeout = _duration(problems, d, "timeout", o["timeout"])
         pipes.append(Pipeline(
             d.name, inputs, outputs, parts, fn=d.fn, command=o["command"] or "",
@@ -261,8 +274,10 @@ def _build(decls: list[Declaration], pools: list[Pool], start: datetime, file: s
             retry_delay=_or_default(_duration(problems, d, "retry_delay", o["retry_delay"]),
                                     parse_duration("10s")),
             timeout=timeout, max_concurrent=o["max_concurrent"],
-            on_upstream_change=o["on_upstream_change"], owner=o["owner"],
-            description=o["description"], where=d.where))
+            on_upstream_change=o["on_upstream_change"], on_cord=o["on_cord"],
+            bad_outputs=o["bad_outputs"], owner=o["owner"],
+            description=o["description"], where=d.where, subscribers=subscribers))
+    _check_problems(problems, decls, {a.name for a in assets})
     # outputs are declared as assets by their pipeline; build_graph re-derives them, so pass
     # only sources here and keep output locations on the produced assets afterwards
     sources = [a for a in assets if a.source]
@@ -270,3 +285,33 @@ def _build(decls: list[Declaration], pools: list[Pool], start: datetime, file: s
     produced = {a.name: a for a in assets if not a.source}
     graph.assets.update({name: produced[name] for name in graph.producer if name in produced})
     return graph
+
+
+def _subscribers(problems: list[str], decl: Declaration) -> tuple[str, ...]:
+    items = decl.options.get("subscribers") or ()
+    if isinstance(items, str) or not isinstance(items, (list, tuple)) \
+            or not all(isinstance(i, str) and i.strip() for i in items):
+        problems.append(f"{decl.where}: {decl.kind} {decl.name!r}: subscribers={items!r} must be "
+                        "a list of e-mail addresses or webhook names, e.g. "
+                        "subscribers=['ops@example.com', 'data-alerts']")
+        return ()
+    return tuple(i.strip() for i in items)
+
+
+def _check_problems(problems: list[str], decls: list[Declaration], assets: set[str]) -> None:
+    """A check names a declared asset, and its name is unique on that asset."""
+    seen: dict[tuple[str, str], str] = {}
+    for d in decls:
+        if d.kind != "check":
+            continue
+        asset = d.options["asset"]
+        if not isinstance(asset, str) or asset not in assets:
+            close = difflib.get_close_matches(str(asset), assets, 1)
+            problems.append(f"{d.where}: check {d.name!r} is on {asset!r}, which is not a declared "
+                            "data set; " + (f"did you mean {close[0]!r}?" if close else
+                                            "name a source or a pipeline output"))
+            continue
+        if (asset, d.name) in seen:
+            problems.append(f"{d.where}: check {d.name!r} on {asset!r} is declared twice (also at "
+                            f"{seen[(asset, d.name)]}); give one a different name=")
+        seen.setdefault((asset, d.name), d.where)

@@ -3,9 +3,10 @@
 One thread owns the engine state and is the only writer of the store. Everything that happens
 (notifications, run requests, executors reporting, clock wake-ups) arrives in its inbox; each turn
 of the loop handles all waiting items, commits the resulting events in one transaction (group
-commit), answers the callers, then starts and cancels runs. Nothing wakes up to look: the loop
-sleeps on its inbox until an item arrives or a retry back-off ends (on a clock that does not move
-by itself, until the clock is moved).
+commit), answers the callers, re-plans (``andon.planner.live``: learned durations and arrivals,
+the forecast, at-risk events), then starts and cancels runs. Nothing wakes up to look: the loop
+sleeps on its inbox until an item arrives, a retry back-off ends or a prediction of the plan runs
+out (a source's usual arrival passes); on a clock that does not move by itself, until it is moved.
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from andon.clock import Clock, RealClock
-from andon.engine.core import Decisions, Policy, decide, fifo, handle, mark_all, next_wakeup, replay
+from andon.cord.files import dispose
+from andon.engine.core import Decisions, decide, handle, mark_all, next_wakeup, replay
 from andon.engine.runs import Run, RunStatus
 from andon.engine.state import EngineState
 from andon.events import (
     Event,
+    OutputSuspect,
     RunCancelled,
     RunFailed,
     RunLaunched,
@@ -35,6 +38,8 @@ from andon.events import (
 )
 from andon.executors.base import ExecResult, Executor, Report, RunSpec, spec_for
 from andon.model.graph import Graph
+from andon.planner.live import LivePlan
+from andon.planner.policies import Planner, make_policy
 from andon.store.sql import Store
 
 log = logging.getLogger("andon.runner")
@@ -121,17 +126,20 @@ class _HeldReport:
 
 class Runner:
     """Drives the engine live. ``submit`` is thread-safe and returns a future that resolves to
-    True (recorded) or False (already in the log) once the event is durable."""
+    True (recorded) or False (already in the log) once the event is durable. ``policy`` orders
+    the runs that may start (default ``jit``) and learns from every committed turn."""
 
     def __init__(self, graph: Graph, store: Store, executor: Executor, project_dir: Path,
-                 runs_dir: Path, clock: Clock | None = None, policy: Policy = fifo) -> None:
+                 runs_dir: Path, clock: Clock | None = None, policy: Planner | None = None) -> None:
         self.graph = graph
         self.store = store
         self.executor = executor
         self.project_dir = project_dir
         self.runs_dir = runs_dir
+        self.quarantine_dir = runs_dir.parent / "quarantine"  # STATE_DIR/quarantine
         self.clock = clock or RealClock()
-        self.policy = policy
+        self.policy = policy or make_policy("jit", graph)
+        self.plan = LivePlan(graph, self.policy)  # learned statistics, the forecast, at-risk
         self.state = EngineState()
         self.turns = 0  # loop iterations (an idle runner does not add any)
         self.commits = 0
@@ -166,7 +174,8 @@ class Runner:
         """Rebuild the state from the log; find runs that were executing when the previous
         scheduler stopped and let the executor adopt or bury them (a run that never began is
         started again). Returns the number found."""
-        self.state = replay(self.graph, self.store.iter_events())
+        self.state = replay(self.graph, self.plan.tap(self.store.iter_events()))
+        self.plan.seed(self.state)
         orphans = self.state.running()
         again = []
         for run in orphans:
@@ -208,7 +217,8 @@ class Runner:
     def run_forever(self) -> None:
         while True:
             now = self.clock.now()
-            wake = next_wakeup(self.state, now)
+            wake = min((w for w in (next_wakeup(self.state, now), self.plan.wake) if w is not None),
+                       default=None)
             timeout = None if wake is None else self.clock.real_seconds(wake - now)
             items = self._inbox.take(None if timeout is None else max(timeout, 0.0))
             self.turns += 1
@@ -242,6 +252,7 @@ class Runner:
             raise
         for fut, value in answers:
             fut.set_result(value)
+        committed += self._replan(committed)
         for listener in self._listeners:
             try:
                 listener(committed)
@@ -256,6 +267,27 @@ class Runner:
                 self.executor.cancel(run_id)
             except Exception:
                 log.exception("could not cancel run %s", run_id)
+        for event in out.events:
+            if isinstance(event, OutputSuspect) and event.action != "keep":
+                self._dispose(event)
+
+    def _replan(self, committed: list[Event]) -> list[Event]:
+        """Learn from the turn's events; when something happened or a timer of the plan came,
+        forecast again and record the deliverables that turned at risk or came back on plan."""
+        try:
+            self.plan.learn(self.state, committed)
+            now = self.clock.now()
+            if not self.plan.stale(committed, now):
+                return []
+            events = self.plan.replan(self.state, now)
+            if not events:
+                return []
+            stored = self.store.append(events)
+            self.plan.learn(self.state, events)
+            return stored
+        except Exception:  # a planning problem must not stop the line
+            log.exception("re-planning failed")
+            return []
 
     def _record(self, items: list[object], answers: list[tuple[Future[bool], bool]]
                 ) -> tuple[Decisions, list[Event]]:
@@ -336,6 +368,17 @@ class Runner:
             time.sleep(RETRY_AFTER_STORE_ERROR)
             for item in results:
                 self._inbox.put(item)
+
+    def _dispose(self, event: OutputSuspect) -> None:
+        """Quarantine or delete an output made from bad data (andon's own outputs only), after
+        the turn that marked it suspect was committed, and record what was done."""
+        try:
+            done = dispose(self.graph, self.project_dir, self.quarantine_dir, event)
+        except OSError:
+            log.exception("could not %s %s %s", event.action, event.asset, event.partition)
+            return
+        if done is not None:
+            self._inbox.put(_Submit(done, None))
 
     def _spec(self, run: Run) -> RunSpec:
         return spec_for(self.graph, run.run_id, run.pipeline, run.partition, run.attempt,

@@ -4,13 +4,16 @@ and answer queries from the read models. No SQL here and no transport: callers s
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from andon.events import PartitionAvailable, RunCancelRequested, RunRequested
+from andon.cord import incidents
+from andon.events import CordPulled, CordResolved, PartitionAvailable, RunCancelRequested, RunRequested
 from andon.executors.outputs import fingerprint
 from andon.model.errors import AndonError, Conflict, NotFound
 from andon.model.graph import Graph
@@ -33,6 +36,8 @@ class Service:
         self.graph = graph
         self.store = store
         self.project_dir = project_dir
+        # set by a running scheduler: its latest forecast, as JSON, seen at a given time
+        self.live_plan: Callable[[datetime], dict[str, Any]] | None = None
 
     # -- requests that become events -----------------------------------------------------------
 
@@ -104,6 +109,34 @@ class Service:
                            hint="only queued or running runs can be cancelled")
         return RunCancelRequested(at=now, run_id=run_id, requested_by=by, reason=reason)
 
+    # -- the andon cord --------------------------------------------------------------------------
+
+    def cord_pull(self, asset: str, partition: str, reason: str, now: datetime,
+                  by: str = "") -> CordPulled:
+        """The event pulling the andon cord on an existing partition: refused for an unknown asset
+        or partition, or one already under an open cord."""
+        if asset not in self.graph.assets:
+            close = difflib.get_close_matches(asset, list(self.graph.assets), 1)
+            raise NotFound(f"no data set named {asset!r}",
+                           hint=(f"did you mean {close[0]!r}? " if close else "") + "data sets: "
+                           + ", ".join(sorted(self.graph.assets)))
+        key = self._key(asset, partition, "asset")
+        return incidents.pull_event(self.store, asset, key, reason, now, by)
+
+    def cord_resolve(self, cord_id: str, note: str, now: datetime, by: str = "",
+                     manual_fix: bool = False) -> CordResolved:
+        """The event resolving a pulled cord: andon re-makes the partition (or, with
+        ``manual_fix``, accepts it as fixed) and then everything the cord affected."""
+        return incidents.resolve_event(self.store, cord_id, note, now, by, manual_fix)
+
+    def cords(self, everything: bool = False) -> list[dict[str, Any]]:
+        """Open cords (all with ``everything``), newest first, each with its incident timeline."""
+        return incidents.cords(self.store, everything)
+
+    def cord(self, cord_id: str) -> dict[str, Any]:
+        """One cord: its incident timeline, what it halts and its suspect outputs."""
+        return incidents.cord(self.store, cord_id)
+
     # -- queries --------------------------------------------------------------------------------
 
     def run(self, run_id: str) -> dict[str, Any]:
@@ -127,7 +160,10 @@ class Service:
             return fh.read().decode("utf-8", "replace")
 
     def status(self) -> dict[str, Any]:
-        """Per pipeline, how many partitions are in each state; per source, what arrived."""
+        """Per pipeline, how many partitions are in each state; per source, what arrived; the
+        open andon cords and, for each halted partition, which cord halts it and why."""
+        halted = incidents.halted(self.store)
+        halted_per = Counter(h["pipeline"] for h in halted)
         latest: dict[str, Counter[str]] = {p: Counter() for p in self.graph.pipelines}
         failures: dict[str, list[dict[str, Any]]] = {}
         for row in self.store.latest_runs():
@@ -143,8 +179,9 @@ class Service:
         for name in self.graph.order:
             pipe = self.graph.pipelines[name]
             counts = latest[name]
-            state = "failed" if counts["failed"] else "running" if counts["running"] else \
-                "queued" if counts["queued"] else "ok" if counts["succeeded"] else "waiting"
+            state = "halted" if halted_per[name] else "failed" if counts["failed"] else \
+                "running" if counts["running"] else "queued" if counts["queued"] else \
+                "ok" if counts["succeeded"] else "waiting"
             pipelines.append({
                 "name": name, "state": state, "pool": pipe.pool,
                 "partitions": {s: counts[s] for s in
@@ -152,9 +189,22 @@ class Service:
                 "made": len(set().union(*(parts.get(o, []) for o in pipe.outputs))),
                 "failures": failures.get(name, [])[:5],
                 "owner": pipe.owner,
+                "halted": halted_per[name],
             })
         sources = [{"name": a.name, "partitions": len(parts.get(a.name, [])),
                     "latest": max(parts.get(a.name, []), default=None), "owner": a.owner}
                    for a in sorted(self.graph.assets.values(), key=lambda a: a.name) if a.source]
         return {"pipelines": pipelines, "sources": sources, "runs": self.store.run_counts(),
-                "events": self.store.count_events()}
+                "events": self.store.count_events(), "cords": incidents.cords(self.store),
+                "halted": halted}
+
+    def plan(self, now: datetime, policy: str = "jit") -> dict[str, Any]:
+        """Every upcoming deliverable: predicted start and finish, due time, slack, at risk and
+        why. From the running scheduler when there is one; else the log is replayed (and
+        ``policy`` ranks the work)."""
+        if self.live_plan is not None:
+            return self.live_plan(now)
+        from andon.engine.core import replay
+        from andon.planner.live import plan_from_log
+
+        return plan_from_log(self.graph, self.store.iter_events(), policy, now, replay)

@@ -8,7 +8,7 @@ Nothing below the edge reads ``os.environ``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +41,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("kill_grace", 10.0, "seconds between SIGTERM and SIGKILL when cancelling a run"),
     Setting("log_format", "auto", "log format on stderr: auto (JSON when not a terminal), text "
             "or json"),
+    Setting("policy", "jit", "dispatch policy of `andon up`: fifo, edf, slack, atc, jit or cpsat "
+            "(cpsat needs andon[opt])"),
+    Setting("smtp_host", "", "SMTP server for e-mail notifications; empty: no e-mail"),
+    Setting("smtp_port", 25, "port of the SMTP server"),
+    Setting("smtp_user", "", "SMTP login user (empty: no login)"),
+    Setting("smtp_password", "", "SMTP login password (never logged or shown)"),
+    Setting("smtp_from", "andon@localhost", "From address of notification e-mails"),
+    Setting("smtp_starttls", False, "upgrade the SMTP connection with STARTTLS"),
+    Setting("notify_attempts", 5, "delivery attempts per notification and recipient before "
+            "giving up"),
+    Setting("notify_retry_delay", 5.0, "seconds before the first retry of a failed delivery; "
+            "doubles each attempt, at most an hour"),
+    Setting("notify_timeout", 10.0, "seconds one webhook or SMTP delivery may take"),
+    Setting("check_workers", 2, "threads that run data quality checks"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
+POLICY_NAMES = ("fifo", "edf", "slack", "atc", "jit", "cpsat")
 
 
 @dataclass(frozen=True)
@@ -59,11 +74,23 @@ class Settings:
     server_url: str
     kill_grace: float
     log_format: str
+    policy: str = "jit"
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = "andon@localhost"
+    smtp_starttls: bool = False
+    notify_attempts: int = 5
+    notify_retry_delay: float = 5.0
+    notify_timeout: float = 10.0
+    check_workers: int = 2
 
     def public(self) -> dict[str, Any]:
         """Settings safe to show (no secrets)."""
         out = {f.name: str(getattr(self, f.name)) for f in fields(self)}
         out["api_token"] = "***" if self.api_token else ""
+        out["smtp_password"] = "***" if self.smtp_password else ""
         if "@" in out["database_url"]:
             scheme, rest = out["database_url"].split("://", 1)
             out["database_url"] = f"{scheme}://***@{rest.split('@', 1)[1]}"
@@ -100,6 +127,9 @@ def resolve(root: Path, flags: Mapping[str, Any], env: Mapping[str, str],
             values[s.name] = _coerce(s, toml[s.name], "andon.toml")
         else:
             values[s.name] = s.default
+    if values["policy"] not in POLICY_NAMES:
+        raise ConfigError(f"policy {values['policy']!r} is not known",
+                          hint="use policy = " + ", ".join(repr(p) for p in POLICY_NAMES))
     if values["executor"] not in ("local", "inprocess"):
         raise ConfigError(f"executor {values['executor']!r} is not known",
                           hint="use executor = 'local' or 'inprocess'")

@@ -17,12 +17,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from andon.checks.runner import CheckRunner
 from andon.clock import Clock, RealClock
 from andon.events import Event
 from andon.executors.base import Executor
 from andon.executors.inprocess import InProcessExecutor
 from andon.executors.local import LocalProcessExecutor
 from andon.model.errors import ConfigError
+from andon.notify.config import notify_config
+from andon.notify.notifier import Notifier, start_notifier
+from andon.planner.live import make_planner
 from andon.project import Project
 from andon.runner import Runner
 from andon.service import Service
@@ -38,7 +42,9 @@ def make_executor(settings: Settings, project: Project) -> Executor:
         def resolve(name: str) -> Any:
             return project.graph.pipelines[name].fn
         return InProcessExecutor(resolve)
-    return LocalProcessExecutor(kill_grace=settings.kill_grace)
+    executor = LocalProcessExecutor(kill_grace=settings.kill_grace)
+    executor.warm(str(project.root))  # the fork server loads the project while andon starts
+    return executor
 
 
 def ensure_local_token(settings: Settings, store: Store) -> str:
@@ -70,6 +76,8 @@ class Line:
     url: str = ""
     stop_event: threading.Event = field(default_factory=threading.Event)
     lock: int = -1  # the descriptor holding STATE_DIR/scheduler.lock
+    checks: CheckRunner | None = None
+    notifier: Notifier | None = None
 
     def announce(self, asset: str, partition: str, origin: str = "file") -> None:
         self.runner.submit(self.service.notify(asset, partition, self.clock.now(), origin))
@@ -79,6 +87,14 @@ class Line:
         let the next scheduler in."""
         self.stop_event.set()
         self.runner.stop()
+        if self.checks is not None:
+            self.checks.shutdown(wait=False)
+        if self.notifier is not None:  # a moment for what the last turn announced
+            self.notifier.sender.idle(1.0)
+            self.notifier.sender.stop()
+        close = getattr(self.runner.executor, "close", None)
+        if close is not None:  # a fork server (its runs go on)
+            close()
         self.store.close()
         if self.lock >= 0:
             os.close(self.lock)  # releases the lock
@@ -110,21 +126,33 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
     """Take the scheduler lock, open the store, recover the state from the log and start the
     runner thread."""
     clock = clock or RealClock()
+    notify = notify_config(project.config, settings, project.graph, project.name)  # fail early
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     lock = _lock_scheduler(settings.state_dir)
     try:
         store = Store(settings.database_url)
         runner = Runner(project.graph, store, executor or make_executor(settings, project),
-                        project.root, settings.state_dir / "runs", clock)
+                        project.root, settings.state_dir / "runs", clock,
+                        make_planner(settings.policy, project.graph))
         found = runner.recover()
     except BaseException:
         os.close(lock)
         raise
     if found:
         log.warning("recovered %d run(s) that were executing when andon last stopped", found)
+    # checks read data and notifications wait on receivers: both work on their own threads and
+    # come back to the scheduler as events
+    checks = CheckRunner(project.graph, project.checks, project.root, runner.submit, clock.now,
+                         lambda asset, key: runner.state.version(asset, key),
+                         workers=settings.check_workers)
+    notifier = start_notifier(project.graph, notify, runner.submit, clock.now)
+    runner.subscribe(checks.on_events)
+    runner.subscribe(notifier.on_events)
     runner.start()
-    return Line(project, settings, store, runner, Service(project.graph, store, project.root),
-                clock, lock=lock)
+    service = Service(project.graph, store, project.root)
+    service.live_plan = runner.plan.view  # the runner's latest forecast, not a replay of the log
+    return Line(project, settings, store, runner, service, clock, lock=lock, checks=checks,
+                notifier=notifier)
 
 
 def _submitter(runner: Runner) -> Callable[[Sequence[Event]], Any]:

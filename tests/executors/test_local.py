@@ -1,5 +1,6 @@
 """The local process executor with real processes: outputs, timings, failures, timeouts, cancels,
-logs, and finding runs again after the scheduler died."""
+logs, and finding runs again after the scheduler died. Each test runs with processes forked by a
+fork server and with processes spawned one by one (``fork=False``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import hashlib
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -105,11 +106,26 @@ def project(make_project) -> Project:
     return load_project(root)
 
 
+Make = Callable[..., LocalProcessExecutor]
+
+
+@pytest.fixture(params=["fork", "spawn"])
+def make(request: pytest.FixtureRequest) -> Iterator[Make]:
+    """LocalProcessExecutor(...) in this test's mode; each is shut down after the test."""
+    made: list[LocalProcessExecutor] = []
+
+    def make(kill_grace: float = 0.5) -> LocalProcessExecutor:
+        made.append(LocalProcessExecutor(kill_grace=kill_grace, fork=request.param == "fork"))
+        return made[-1]
+
+    yield make
+    for ex in made:
+        ex.shutdown()
+
+
 @pytest.fixture
-def executor() -> Iterator[LocalProcessExecutor]:
-    ex = LocalProcessExecutor(kill_grace=0.5)
-    yield ex
-    ex.shutdown()
+def executor(make: Make) -> LocalProcessExecutor:
+    return make()
 
 
 def spec(project: Project, pipeline: str, partition: str = DAY, n: int = 1) -> RunSpec:
@@ -204,8 +220,8 @@ def test_a_timeout_kills_the_whole_process_group(project, executor) -> None:
     assert executor.running() == []
 
 
-def test_cancel_sends_sigterm_then_sigkill_after_the_grace(project) -> None:
-    executor = LocalProcessExecutor(kill_grace=1.0)  # ample time for the handler to note it
+def test_cancel_sends_sigterm_then_sigkill_after_the_grace(project, make) -> None:
+    executor = make(kill_grace=1.0)  # ample time for the handler to note it
     reports = Reports()
     s = spec(project, "stubborn")
     executor.start(s, reports)
@@ -254,11 +270,11 @@ def test_each_run_keeps_its_own_log(project, executor) -> None:
 
 # -- finding runs again after the scheduler died ---------------------------------------------------
 
-def test_a_run_that_still_executes_is_adopted_and_its_result_reported(project, executor) -> None:
+def test_a_run_that_still_executes_is_adopted_and_its_result_reported(project, executor, make) -> None:
     s = spec(project, "gated")
     pid = executor.start(s, Reports())  # the "old scheduler"
     read_pid(project.root / f"gated-{DAY}.pid")
-    successor, reports = LocalProcessExecutor(kill_grace=0.5), Reports()
+    successor, reports = make(), Reports()
     assert successor.recover(s, pid, reports) is True
     assert successor.running() == [s.run_id]
     assert reports.results == {}  # still executing: nothing to report yet
@@ -267,23 +283,23 @@ def test_a_run_that_still_executes_is_adopted_and_its_result_reported(project, e
     assert res.ok and res.outputs[0].asset == "gated"
 
 
-def test_an_adopted_run_can_be_cancelled(project, executor) -> None:
+def test_an_adopted_run_can_be_cancelled(project, executor, make) -> None:
     s = spec(project, "gated")
     pid = executor.start(s, Reports())
     read_pid(project.root / f"gated-{DAY}.pid")
-    successor, reports = LocalProcessExecutor(kill_grace=0.5), Reports()
+    successor, reports = make(), Reports()
     successor.recover(s, pid, reports)
     successor.cancel(s.run_id)
     assert reports.wait(s.run_id).cancelled
     assert not alive(pid)
 
 
-def test_without_a_recorded_pid_the_process_is_found_once_in_proc(project, executor) -> None:
+def test_without_a_recorded_pid_the_process_is_found_once_in_proc(project, executor, make) -> None:
     s = spec(project, "gated", partition="2026-01-06")
     pid = executor.start(s, Reports())
     read_pid(project.root / "gated-2026-01-06.pid")
     (Path(s.run_dir) / "pid").unlink()  # as if the scheduler died before anything was written
-    successor, reports = LocalProcessExecutor(kill_grace=0.5), Reports()
+    successor, reports = make(), Reports()
     assert successor.recover(s, 0, reports) is True
     assert successor.running() == [s.run_id]
     (project.root / "gate-2026-01-06").touch()
@@ -291,44 +307,44 @@ def test_without_a_recorded_pid_the_process_is_found_once_in_proc(project, execu
     assert not alive(pid)
 
 
-def test_a_run_that_ended_while_nobody_watched_reports_its_result(project, executor) -> None:
+def test_a_run_that_ended_while_nobody_watched_reports_its_result(project, executor, make) -> None:
     s = spec(project, "clean")
     executor.start(s, Reports())
     wait_until(lambda: s.result_path.exists(), "the result file")
     reports = Reports()
-    assert LocalProcessExecutor().recover(s, 0, reports) is True
+    assert make().recover(s, 0, reports) is True
     assert reports.wait(s.run_id).ok
 
 
-def test_a_run_whose_process_died_without_a_result_is_lost(project, executor) -> None:
+def test_a_run_whose_process_died_without_a_result_is_lost(project, executor, make) -> None:
     s = spec(project, "gated", partition="2026-01-07")
     pid = executor.start(s, Reports())
     read_pid(project.root / "gated-2026-01-07.pid")
     os.killpg(pid, signal.SIGKILL)
     wait_until(lambda: not alive(pid), "the run to die")
     reports = Reports()
-    assert LocalProcessExecutor().recover(s, pid, reports) is True
+    assert make().recover(s, pid, reports) is True
     res = reports.wait(s.run_id)
     assert not res.ok and res.error_type == "ProcessLost"
 
 
-def test_a_run_that_never_began_is_handed_back_to_be_started(project) -> None:
+def test_a_run_that_never_began_is_handed_back_to_be_started(project, make) -> None:
     s = spec(project, "clean")
     reports = Reports()
-    assert LocalProcessExecutor().recover(s, 0, reports) is False  # no spec written
+    assert make().recover(s, 0, reports) is False  # no spec written
     Path(s.run_dir).mkdir(parents=True)
     (Path(s.run_dir) / "spec.json").write_text(s.to_json())  # spawned, but the child never ran
-    assert LocalProcessExecutor().recover(s, 0, reports) is False
+    assert make().recover(s, 0, reports) is False
     assert reports.results == {}
 
 
-def test_a_reused_pid_is_not_mistaken_for_the_run(project) -> None:
+def test_a_reused_pid_is_not_mistaken_for_the_run(project, make) -> None:
     s = spec(project, "clean")
     Path(s.run_dir).mkdir(parents=True)
     (Path(s.run_dir) / "spec.json").write_text(s.to_json())
     (Path(s.run_dir) / "pid").write_text(str(os.getpid()))  # alive, but not the run
     reports = Reports()
-    assert LocalProcessExecutor().recover(s, os.getpid(), reports) is True
+    assert make().recover(s, os.getpid(), reports) is True
     assert reports.wait(s.run_id).error_type == "ProcessLost"
 
 

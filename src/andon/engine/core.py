@@ -48,6 +48,9 @@ def handle(graph: Graph, state: EngineState, event: Event, now: datetime,
 def decide(graph: Graph, state: EngineState, now: datetime, policy: Policy = fifo) -> Decisions:
     """Queue every partition that should run, cancel what was asked, start what fits."""
     out = Decisions()
+    owed = state.cords.owed
+    while owed:  # what an andon cord implies (halt, cancels, suspects, release), first
+        _emit(graph, state, out, next(iter(owed.values())))  # applying it clears it
     out.cancel, state.cancels = state.cancels, []
     for run in [r for r in state.queue.values() if r.cancel_requested]:
         _emit(graph, state, out, RunCancelled(
@@ -132,12 +135,17 @@ def _evaluate(graph: Graph, state: EngineState, key: Key, now: datetime) -> RunQ
     pipe = graph.pipelines.get(pipeline)
     if pipe is None or key in state.active:
         return None
+    book = state.cords
+    if book.halted and key in book.halted:
+        return None  # an andon cord halts it; looked at again when the cord is released
     try:
         inputs = current_inputs(graph, state, pipeline, part)
     except ValueError:
         return None  # a key outside the pipeline's partitions (before its start)
     if inputs is None:
         return None
+    if book.bad and book.reads_bad(inputs):
+        return None  # it would read bad data; looked at again when that input is re-made
     request = state.requests.get(key)
     last = state.last_end.get(key)
     attempt, not_before = 1, None
@@ -176,7 +184,16 @@ def _dispatch(graph: Graph, state: EngineState, out: Decisions, now: datetime,
     free = {name: pool.capacity - state.pool_used.get(name, 0) for name, pool in graph.pools.items()}
     if not state.queue or all(v <= 0 for v in free.values()):
         return
-    ready = [r for r in state.queue.values() if r.not_before is None or r.not_before <= now]
+    # only runs that could start now are ranked: a policy's work stays small when a pool is full
+    ready = []
+    for r in state.queue.values():
+        pipe = graph.pipelines.get(r.pipeline)
+        if pipe is not None and free.get(pipe.pool, 0) >= pipe.slots and (
+                r.not_before is None or r.not_before <= now):
+            ready.append(r)
+    book = state.cords
+    if book.halted:  # held by an andon cord: they stay queued, and start once it is released
+        ready = [r for r in ready if (r.pipeline, r.partition) not in book.halted]
     for run in policy(graph, state, ready, now):
         pipe = graph.pipelines[run.pipeline]
         if free.get(pipe.pool, 0) < pipe.slots:
@@ -184,7 +201,7 @@ def _dispatch(graph: Graph, state: EngineState, out: Decisions, now: datetime,
         if pipe.max_concurrent and state.running_per_pipeline.get(pipe.name, 0) >= pipe.max_concurrent:
             continue
         inputs = current_inputs(graph, state, run.pipeline, run.partition)
-        if inputs is None:
+        if inputs is None or (book.bad and book.reads_bad(inputs)):
             continue
         free[pipe.pool] -= pipe.slots
         _emit(graph, state, out, RunStarted(

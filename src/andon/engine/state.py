@@ -9,8 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from andon.engine import cords
+from andon.engine.cords import CordBook
 from andon.engine.runs import Run, RunStatus, transition
 from andon.events import (
+    CordPulled,
+    CordRecovered,
+    CordReleased,
+    CordRemakeFailed,
+    CordResolved,
     Event,
     PartitionAvailable,
     PartitionRef,
@@ -35,7 +42,8 @@ class PartitionState:
     version: int
     at: datetime
     fingerprint: str = ""
-    run_id: str = ""  # empty for source data
+    run_id: str = ""  # empty for source data (and data accepted as fixed by hand)
+    location: str = ""  # relative to the project, as recorded
 
 
 @dataclass
@@ -56,6 +64,7 @@ class EngineState:
     # (pipeline, key) -> partitions downstream of it that wait for it to end (set by ``decide``)
     waiting: dict[Key, set[Key]] = field(default_factory=dict)
     cancels: list[str] = field(default_factory=list)  # running runs to cancel (commands)
+    cords: CordBook = field(default_factory=CordBook)  # andon cords and what they halt
     seq: int = 0
     events_applied: int = 0
 
@@ -73,12 +82,25 @@ def _mark_consumers(graph: Graph, state: EngineState, asset: str, key: str) -> N
 
 
 def _new_version(graph: Graph, state: EngineState, asset: str, key: str, at: datetime,
-                 fingerprint: str, run_id: str) -> None:
+                 fingerprint: str, run_id: str, location: str = "") -> None:
     current = state.partitions.get((asset, key))
     if current and not is_new_version(current.fingerprint, fingerprint, bool(run_id)):
         return  # the same source data announced again: nothing changed
     version = current.version + 1 if current else 1
-    state.partitions[(asset, key)] = PartitionState(version, at, fingerprint, run_id)
+    state.partitions[(asset, key)] = PartitionState(version, at, fingerprint, run_id, location)
+    _mark_consumers(graph, state, asset, key)
+    if state.cords.open_on:
+        cords.new_version(state, asset, key, at)
+
+
+def _accept_as_fixed(graph: Graph, state: EngineState, asset: str, key: str,
+                     at: datetime) -> None:
+    """A cord resolved with a manual fix: the data as it is now is a new, good version."""
+    current = state.partitions.get((asset, key))
+    version = current.version + 1 if current else 1
+    state.partitions[(asset, key)] = PartitionState(
+        version, at, current.fingerprint if current else "", "",
+        current.location if current else "")
     _mark_consumers(graph, state, asset, key)
 
 
@@ -115,8 +137,11 @@ def _end(graph: Graph, state: EngineState, run: Run, to: RunStatus, at: datetime
 def apply(graph: Graph, state: EngineState, event: Event) -> None:
     """Fold ``event`` into ``state`` (the one door for state changes)."""
     state.events_applied += 1
+    if state.cords.owed:  # a derived event the engine owed is now in the log
+        state.cords.owed.pop(event.id, None)
     if isinstance(event, PartitionAvailable):
-        _new_version(graph, state, event.asset, event.partition, event.at, event.fingerprint, "")
+        _new_version(graph, state, event.asset, event.partition, event.at, event.fingerprint, "",
+                     event.location)
     elif isinstance(event, RunRequested):
         key = (event.pipeline, event.partition)
         active = state.runs.get(state.active.get(key, ""))
@@ -133,7 +158,7 @@ def apply(graph: Graph, state: EngineState, event: Event) -> None:
         state.queue[run.run_id] = run
         state.active[key] = run.run_id
         state.run_count[key] = state.run_count.get(key, 0) + 1
-        if event.reason in ("manual", "backfill"):
+        if event.reason in ("manual", "backfill", "cord"):
             state.requests.pop(key, None)
     elif isinstance(event, RunStarted):
         run = state.runs[event.run_id]
@@ -149,11 +174,33 @@ def apply(graph: Graph, state: EngineState, event: Event) -> None:
         state.last_ok_inputs[(run.pipeline, run.partition)] = run.inputs
         for out in event.outputs:
             _new_version(graph, state, out.asset, out.partition, event.at, out.fingerprint,
-                         run.run_id)
+                         run.run_id, out.location)
+        if state.cords.cords:
+            cords.run_succeeded(graph, state, run, event.at)
     elif isinstance(event, RunFailed):
-        _end(graph, state, state.runs[event.run_id], RunStatus.FAILED, event.at)
+        run = state.runs[event.run_id]
+        _end(graph, state, run, RunStatus.FAILED, event.at)
+        if state.cords.remaking:
+            cords.run_stopped(graph, state, run, event.at,
+                              f"{event.error_type}: {event.error_message}".strip(": "))
     elif isinstance(event, RunCancelled):
-        _end(graph, state, state.runs[event.run_id], RunStatus.CANCELLED, event.at)
+        run = state.runs[event.run_id]
+        _end(graph, state, run, RunStatus.CANCELLED, event.at)
+        if state.cords.remaking:
+            cords.run_stopped(graph, state, run, event.at, f"cancelled {event.reason}".strip())
+    elif isinstance(event, CordPulled):
+        cords.pull(graph, state, event)
+    elif isinstance(event, CordResolved):
+        cord = cords.resolve(graph, state, event)
+        if cord is not None:
+            _accept_as_fixed(graph, state, cord.asset, cord.partition, event.at)
+            cords.accepted(state, cord, event.at)
+    elif isinstance(event, CordReleased):
+        cords.release(graph, state, event)
+    elif isinstance(event, CordRemakeFailed):
+        cords.remake_failed(state, event)
+    elif isinstance(event, CordRecovered):
+        cords.recovered(state, event)
     elif isinstance(event, RunCancelRequested):
         target = state.runs.get(event.run_id)
         if target is not None and not target.status.ended:

@@ -3,7 +3,8 @@
 Its first act is to write its pid next to the spec (so that a scheduler restarted after a crash
 finds it even if the crash came before the pid was recorded), and its last is to write
 ``result.json`` atomically, so that the scheduler (or, after a crash, its successor) can read how
-the run ended.
+the run ended. A process forked by the fork server (``andon.executors.forkserver``) runs the same
+``run_child``, with the project the server loaded already.
 """
 
 from __future__ import annotations
@@ -12,19 +13,27 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from andon.executors.execute import Resolver
 
 
-def _resolver(project_dir: str) -> Callable[[str], Callable[..., Any]]:
+def project_resolver(project_dir: str) -> Resolver:
+    """Find a pipeline's function by loading the project (a spawned process does, for its run)."""
     def resolve(pipeline: str) -> Callable[..., Any]:
         from andon.project import load_project
 
-        fn = load_project(Path(project_dir)).graph.pipelines[pipeline].fn
-        if fn is None:
-            raise RuntimeError(f"pipeline {pipeline!r} has no function")
-        return fn
+        return function_of(load_project(Path(project_dir)).graph.pipelines[pipeline].fn,
+                           pipeline)
 
     return resolve
+
+
+def function_of(fn: Callable[..., Any] | None, pipeline: str) -> Callable[..., Any]:
+    if fn is None:
+        raise RuntimeError(f"pipeline {pipeline!r} has no function")
+    return fn
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -34,7 +43,9 @@ def write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def main(spec_path: str) -> int:
+def run_child(spec_path: str, resolve: Resolver | None = None) -> int:
+    """Run the spec at ``spec_path`` in this process, with stdout and stderr already going to the
+    run's log: pid file first, ``result.json`` last. Returns the process's exit code."""
     run_dir = Path(spec_path).parent
     write_atomic(run_dir / "pid", str(os.getpid()))
     # line-buffered, so that a run killed by a timeout or a cancel keeps what it printed
@@ -45,10 +56,14 @@ def main(spec_path: str) -> int:
     from andon.executors.execute import run_spec
 
     spec = RunSpec.from_json(Path(spec_path).read_text())
-    result = run_spec(spec, _resolver(spec.project_dir), sys.stdout)
+    result = run_spec(spec, resolve or project_resolver(spec.project_dir), sys.stdout)
     sys.stdout.flush()
     write_atomic(spec.result_path, result.to_json())
     return 0 if result.ok else 1
+
+
+def main(spec_path: str) -> int:
+    return run_child(spec_path)
 
 
 if __name__ == "__main__":

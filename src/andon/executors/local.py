@@ -1,11 +1,16 @@
 """The default executor: each run in its own process (its own session, so that cancelling it
 reaches everything it started), logs captured to a file, a timeout, SIGTERM then SIGKILL.
 
+A run's process is forked by the project's fork server (``andon.executors.forkserver``), which
+loaded andon and the project once, or, with ``fork=False`` (or when forking is not possible),
+spawned as ``python -m andon.executors.child RUN_DIR/spec.json``. Both run the same code.
+
 A thread per run sleeps on the process's pidfd until it ends or its timeout passes: nothing polls
-while runs execute. The child (``andon.executors.child``) writes its pid and, at the end, its
-result next to its spec, so a scheduler restarted after ``kill -9`` finds every run again: it
-adopts a process that still runs (waiting on a pidfd, as for its own) and reads the result of one
-that ended meanwhile.
+while runs execute. The run's process writes its pid and, at the end, its result next to its
+spec, so a scheduler restarted after ``kill -9`` finds every run again: it adopts a process that
+still runs (waiting on a pidfd, as for its own) and reads the result of one that ended meanwhile.
+A fork server that dies leaves its runs executing (they are sessions of their own); they are
+watched on as adopted ones, and a new server is started for the next run.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import math
 import os
 import select
 import signal
@@ -25,80 +31,19 @@ from pathlib import Path
 
 from andon.executors.base import ExecResult, Report, RunSpec
 from andon.executors.child import write_atomic
+from andon.executors.forkclient import ForkFailed, ForkServer
+from andon.executors.processes import (
+    CHILD_MODULE,
+    find_run_process,
+    is_run_process,
+    kill_group,
+    pidfd,
+    pidfd_works,
+    spec_path,
+)
 
 log = logging.getLogger("andon.executors.local")
-_CHILD_MODULE = "andon.executors.child"
-
-
-def _spec_path(spec: RunSpec) -> Path:
-    return Path(spec.run_dir) / "spec.json"
-
-
-def _is_run_process(pid: int, spec: RunSpec) -> bool:
-    """Guard against pid reuse: the process must be our child entry point for this run."""
-    try:
-        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    return _CHILD_MODULE.encode() in args and str(_spec_path(spec)).encode() in args
-
-
-def _find_run_process(spec: RunSpec) -> int:
-    """Scan /proc once for the run's process (used at recovery only, when no pid was recorded
-    because the scheduler died between spawning the process and writing the pid down)."""
-    try:
-        names = os.listdir("/proc")
-    except OSError:
-        return 0
-    for name in names:
-        if name.isdigit() and _is_run_process(int(name), spec):
-            return int(name)
-    return 0
-
-
-def _group_members(pgid: int) -> list[int]:
-    """The live (not zombie) processes of process group ``pgid``. ``killpg(pgid, 0)`` alone is
-    not enough: where the init process does not reap orphans, a dead grandchild stays a zombie
-    of the group for ever."""
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return []
-    except PermissionError:
-        pass
-    try:
-        names = os.listdir("/proc")
-    except OSError:
-        return [pgid]  # no /proc: trust killpg
-    members = []
-    for name in names:
-        if not name.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{name}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2:].split()  # the command name may hold spaces
-        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
-            members.append(int(name))
-    return members
-
-
-def _kill_group(pgid: int, grace: float) -> None:
-    """SIGTERM the run's process group, then SIGKILL whatever is left after ``grace`` s. The
-    short sleeps below happen only while a kill is in progress."""
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(pgid, sig)
-        except (ProcessLookupError, PermissionError):
-            return
-        deadline = time.monotonic() + wait
-        while _group_members(pgid):
-            if time.monotonic() >= deadline:
-                break
-            time.sleep(0.02)
-        else:
-            return
+FORK_FAILURES_BEFORE_SPAWNING = 3  # fork servers in a row that failed a project
 
 
 def _read_result(spec: RunSpec) -> ExecResult | None:
@@ -108,39 +53,47 @@ def _read_result(spec: RunSpec) -> ExecResult | None:
         return None
 
 
-def _pidfd(pid: int) -> int:
-    try:
-        return os.pidfd_open(pid)
-    except (OSError, AttributeError):  # gone already, or a kernel without pidfd
-        return -1
-
-
 @dataclass
 class _Run:
-    """A run this executor watches: one it started (``proc``) or adopted after a restart."""
+    """A run this executor watches: one it spawned (``proc``), forked (``server``) or adopted
+    after a restart."""
 
     spec: RunSpec
     pid: int
     report: Report
     proc: subprocess.Popen[bytes] | None = None
     pidfd: int = -1
+    server: ForkServer | None = None
     cancelled: bool = False
     timed_out: bool = False
     killer: threading.Thread | None = None
 
 
 class LocalProcessExecutor:
-    """Runs each RunSpec as ``python -m andon.executors.child RUN_DIR/spec.json``."""
+    """Runs each RunSpec in a process of its own: forked by a fork server (``fork=True``) or
+    spawned. ``start_timeout`` bounds the wait for a fork server's answer (a project that takes
+    longer to import is run by spawning)."""
 
     name = "local"
 
-    def __init__(self, kill_grace: float = 10.0, python: str = sys.executable) -> None:
+    def __init__(self, kill_grace: float = 10.0, python: str = sys.executable, fork: bool = True,
+                 start_timeout: float = 120.0) -> None:
         self.kill_grace = kill_grace
         self.python = python
+        self.fork = fork and pidfd_works()  # a forked run can only be watched through a pidfd
+        self.start_timeout = start_timeout
         self._runs: dict[str, _Run] = {}
+        self._servers: dict[str, ForkServer] = {}
+        self._failures: dict[str, int] = {}  # project -> fork servers in a row that failed it
         self._lock = threading.Lock()
 
     # -- starting and adopting ----------------------------------------------------------------
+
+    def warm(self, project_dir: str) -> None:
+        """Start the project's fork server now, so that the first run need not wait for it."""
+        if self.fork:
+            with contextlib.suppress(OSError):
+                self._server(project_dir)
 
     def start(self, spec: RunSpec, report: Report) -> int:
         run_dir = Path(spec.run_dir)
@@ -148,28 +101,67 @@ class LocalProcessExecutor:
         spec = dataclasses.replace(spec, spawned_at=time.time())
         for name in ("result.json", "pid"):
             (run_dir / name).unlink(missing_ok=True)
-        write_atomic(_spec_path(spec), spec.to_json())
+        write_atomic(spec_path(spec.run_dir), spec.to_json())
+        forked = self._forked(spec) if self.fork else None
+        if forked is not None:
+            server, pid = forked
+            self._watch(_Run(spec, pid, report, None, pidfd(pid), server))
+            return pid
         with spec.log_path.open("ab") as log_file:
             proc = subprocess.Popen(
-                [self.python, "-m", _CHILD_MODULE, str(_spec_path(spec))],
+                [self.python, "-m", CHILD_MODULE, str(spec_path(spec.run_dir))],
                 cwd=spec.project_dir, stdout=log_file, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True)
-        self._watch(_Run(spec, proc.pid, report, proc, _pidfd(proc.pid)))
+        self._watch(_Run(spec, proc.pid, report, proc, pidfd(proc.pid)))
         return proc.pid
+
+    def _server(self, project_dir: str) -> ForkServer:
+        with self._lock:
+            server = self._servers.get(project_dir)
+            if server is None or not server.alive:
+                if server is not None:
+                    log.warning("the fork server of %s (pid %d) exited; starting another",
+                                project_dir, server.pid)
+                server = self._servers[project_dir] = ForkServer(project_dir, self.python)
+            return server
+
+    def _forked(self, spec: RunSpec) -> tuple[ForkServer, int] | None:
+        """The run forked by its project's fork server, or None: spawn it instead."""
+        key = spec.project_dir
+        if self._failures.get(key, 0) >= FORK_FAILURES_BEFORE_SPAWNING:
+            return None
+        try:
+            server = self._server(key)
+            pid = server.fork(spec.run_id, str(spec_path(spec.run_dir)), str(spec.log_path),
+                              self.start_timeout)
+        except (ForkFailed, OSError) as exc:
+            kind = exc.kind if isinstance(exc, ForkFailed) else "gone"
+            if kind != "failed":
+                self._stop_server(key)  # refused, dead or hung: a new one for the next run
+            failures = (FORK_FAILURES_BEFORE_SPAWNING if kind == "refused"
+                        else self._failures.get(key, 0) + 1)
+            self._failures[key] = failures
+            if failures >= FORK_FAILURES_BEFORE_SPAWNING:
+                log.warning("spawning each run of %s from now on: %s", key, exc)
+            else:
+                log.warning("spawning run %s: %s", spec.run_id, exc)
+            return None
+        self._failures.pop(key, None)
+        return server, pid
 
     def recover(self, spec: RunSpec, pid: int, report: Report) -> bool:
         """Adopt the run's process if it still runs, else report its result, or that it was
         lost; False when the run never began (no spec written, or the child never started)."""
-        if not _spec_path(spec).exists():
+        if not spec_path(spec.run_dir).exists():
             return False
         with contextlib.suppress(OSError, ValueError, TypeError):
-            spec = RunSpec.from_json(_spec_path(spec).read_text())  # with its spawn time
+            spec = RunSpec.from_json(spec_path(spec.run_dir).read_text())  # with its spawn time
         candidates = [pid, _pid_file(spec)]
-        found = next((p for p in candidates if p and _is_run_process(p, spec)), 0)
-        found = found or _find_run_process(spec)
+        found = next((p for p in candidates if p and is_run_process(p, spec.run_dir)), 0)
+        found = found or find_run_process(spec.run_dir)
         if found:
-            fd = _pidfd(found)
-            if fd >= 0 and _is_run_process(found, spec):  # still ours once the fd pins it
+            fd = pidfd(found)
+            if fd >= 0 and is_run_process(found, spec.run_dir):  # still ours once the fd pins it
                 log.info("adopted run %s (pid %d)", spec.run_id, found)
                 self._watch(_Run(spec, found, report, None, fd))
                 return True
@@ -222,8 +214,9 @@ class LocalProcessExecutor:
     def _await_exit(run: _Run, timeout: float | None) -> bool:
         """Sleep until the run's process ends (True) or ``timeout`` s pass (False)."""
         if run.pidfd >= 0:
-            ready, _, _ = select.select([run.pidfd], [], [], timeout)
-            if not ready:
+            poller = select.poll()  # not select(): a pidfd may be numbered above 1023
+            poller.register(run.pidfd, select.POLLIN)
+            if not poller.poll(None if timeout is None else math.ceil(timeout * 1000)):
                 return False
             if run.proc is not None:
                 run.proc.wait()  # reap it
@@ -234,23 +227,35 @@ class LocalProcessExecutor:
             except subprocess.TimeoutExpired:
                 return False
             return True
+        if run.server is not None:  # forked, and ended before its pidfd could be opened
+            return run.server.wait_exit(run.pid, timeout)
         return True  # adopted without a pidfd cannot happen; treat it as ended
+
+    @staticmethod
+    def _exit_code(run: _Run) -> int | None:
+        """The ended process's exit code as ``Popen.returncode``; None when unknown (adopted, or
+        its fork server died before reaping it)."""
+        if run.proc is not None:
+            return run.proc.returncode
+        if run.server is not None:
+            return run.server.exit_code(run.pid)
+        return None
 
     def _outcome(self, run: _Run) -> ExecResult:
         spec = run.spec
+        code = self._exit_code(run)
         result = _read_result(spec)
         if result is not None:  # it finished (even if a kill was on its way)
             return result
-        code = run.proc.returncode if run.proc is not None else None
         if run.cancelled:
             return ExecResult(spec.run_id, False, code, "Cancelled", "cancelled on request",
                               cancelled=True)
         if run.timed_out:
             return ExecResult(spec.run_id, False, code, "Timeout",
                               f"the run exceeded its timeout of {spec.timeout:g}s and was killed")
-        if run.proc is None:
+        if code is None:
             return _lost(spec)
-        if code is not None and code < 0:
+        if code < 0:
             return ExecResult(spec.run_id, False, code, "Killed",
                               f"the process was killed by signal {-code} "
                               f"({signal.Signals(-code).name})")
@@ -263,7 +268,7 @@ class LocalProcessExecutor:
     def _kill(self, run: _Run) -> threading.Thread:
         with self._lock:
             if run.killer is None:
-                run.killer = threading.Thread(target=_kill_group, args=(run.pid, self.kill_grace),
+                run.killer = threading.Thread(target=kill_group, args=(run.pid, self.kill_grace),
                                               daemon=True, name=f"kill-{run.spec.run_id}")
                 run.killer.start()
             return run.killer
@@ -280,6 +285,18 @@ class LocalProcessExecutor:
         with self._lock:
             return list(self._runs)
 
+    def _stop_server(self, project_dir: str) -> None:
+        with self._lock:
+            server = self._servers.pop(project_dir, None)
+        if server is not None:
+            server.stop()
+
+    def close(self) -> None:
+        """Stop the fork servers; runs go on executing (a scheduler that stops leaves them for
+        its successor to adopt)."""
+        for project_dir in list(self._servers):
+            self._stop_server(project_dir)
+
     def shutdown(self) -> None:
         with self._lock:
             runs = list(self._runs.values())
@@ -287,6 +304,7 @@ class LocalProcessExecutor:
             with self._lock:
                 run.cancelled = True
             self._kill(run).join()
+        self.close()
 
 
 def _lost(spec: RunSpec) -> ExecResult:

@@ -30,6 +30,7 @@ class Asset:
     watch: str = ""  # a glob under the project; a file landing there announces a partition
     expected_arrival: timedelta | None = None
     where: str = ""
+    subscribers: tuple[str, ...] = ()  # e-mail addresses or [notify.webhooks] names
 
     def location_of(self, key: str) -> str:
         """The path (relative to the project) of one partition's data."""
@@ -70,9 +71,12 @@ class Pipeline:
     timeout: timedelta | None = None
     max_concurrent: int = 0  # 0 = no cap beyond the pool
     on_upstream_change: str = "rerun"  # or "ignore"
+    on_cord: str = "cancel"  # a running run under a pulled cord: "cancel" it, or "finish" (suspect)
+    bad_outputs: str = "keep"  # outputs made from bad data: "keep", "quarantine" or "delete"
     owner: str = ""
     description: str = ""
     where: str = ""
+    subscribers: tuple[str, ...] = ()  # notified about its outputs, like their owner
 
     def retry_backoff(self, attempt: int) -> timedelta:
         """Delay before attempt ``attempt + 1``: doubling from ``retry_delay``, capped at an hour."""
@@ -86,3 +90,16 @@ class Pool:
     name: str
     capacity: int
     where: str = ""  # file:line of its declaration in andon.toml
+
+
+@dataclass(frozen=True)
+class Check:
+    """A data quality check on every new version of one asset's partitions. ``fn`` takes the
+    partition's data context and returns a result; a failing ``blocking`` check pulls the andon
+    cord on the partition, a failing warning check (``blocking=False``) only notifies."""
+
+    name: str
+    asset: str
+    fn: Callable[..., Any]
+    blocking: bool = True
+    where: str = ""

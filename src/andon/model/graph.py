@@ -103,6 +103,12 @@ def build_graph(assets: list[Asset], pipelines: list[Pipeline], pools: list[Pool
         if pipe.on_upstream_change not in ("rerun", "ignore"):
             _problem(problems, pipe.where, f"pipeline {pipe.name!r}: on_upstream_change="
                      f"{pipe.on_upstream_change!r}; use 'rerun' or 'ignore'")
+        if pipe.on_cord not in ("cancel", "finish"):
+            _problem(problems, pipe.where, f"pipeline {pipe.name!r}: on_cord={pipe.on_cord!r}; "
+                     "use 'cancel' (stop a running run when an andon cord halts it) or 'finish'")
+        if pipe.bad_outputs not in ("keep", "quarantine", "delete"):
+            _problem(problems, pipe.where, f"pipeline {pipe.name!r}: bad_outputs="
+                     f"{pipe.bad_outputs!r}; use 'keep', 'quarantine' or 'delete'")
     pool_map = {p.name: p for p in pools}
     for pool in pools:
         if pool.capacity < 1:

@@ -50,8 +50,13 @@ class Planner:
         """Learn from recorded events (run durations, source arrival times)."""
         for ev in events:
             if isinstance(ev, PartitionAvailable) and ev.asset in self.graph.assets:
+                part = state.partitions.get((ev.asset, ev.partition))
                 end = self.graph.assets[ev.asset].partitions.end(ev.partition)
-                self.stats.observe_arrival(ev.asset, (ev.at - end).total_seconds())
+                offset = (ev.at - end).total_seconds()
+                # only first deliveries teach arrival times: re-announcements and backfills
+                # days later would skew them
+                if (part is None or part.version <= 1) and -86400 < offset < 2 * 86400:
+                    self.stats.observe_arrival(ev.asset, offset)
             elif isinstance(ev, RunSucceeded):
                 run = state.runs.get(ev.run_id)
                 if run is not None and run.started_at is not None:
@@ -85,7 +90,7 @@ class Planner:
     # -- ordering --------------------------------------------------------------------------------
 
     def order(self, ready: list[Any], now: float) -> list[Any]:
-        if len(ready) < 2:
+        if len(ready) < 2 or not self.offsets():  # nothing is due anywhere: first come first
             return ready
         mean = max(sum(self.stats.duration(r.pipeline) for r in ready) / len(ready), 1.0)
         return sorted(ready, key=lambda r: self.key(r, now, mean))
@@ -171,7 +176,7 @@ class Jit(Atc):
         return self.order(ready, now.timestamp())
 
     def order(self, ready: list[Any], now: float) -> list[Any]:
-        if len(ready) < 2:
+        if len(ready) < 2 or not self.offsets():
             return ready
         key = max((r.partition for r in ready), key=lambda k: (len(k), k))
         if self._replan is not None:

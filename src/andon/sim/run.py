@@ -27,7 +27,9 @@ def simulate(scenario: Scenario, policy: str) -> tuple[dict[str, Any], SimResult
         from andon.planner.cpsat import available
 
         if available():
-            result = EngineSim(scenario, "cpsat").run()
+            sim = EngineSim(scenario, "cpsat")
+            result = sim.run()
+            result.notes.extend(getattr(sim.policy, "notes", []))  # the times it fell back
         else:
             result = EngineSim(scenario, "jit").run()
             result.notes.append("OR-Tools is not installed (pip install 'andon[opt]'): "

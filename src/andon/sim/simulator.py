@@ -14,13 +14,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from andon.engine.cords import next_cord_id
 from andon.engine.core import Decisions, decide, handle, next_wakeup
 from andon.engine.state import EngineState
 from andon.events import (
+    CordPulled,
+    CordResolved,
     Event,
     OutputWritten,
     PartitionAvailable,
-    RunRequested,
+    RunCancelled,
     RunStarted,
     RunSucceeded,
     format_time,
@@ -74,6 +77,7 @@ class EngineSim:
         self.trace: list[dict[str, Any]] = []
         self.replan_ms: list[float] = []
         self.open_runs: dict[str, dict[str, Any]] = {}
+        self.cords: dict[Any, str] = {}  # incident -> the cord pulled for it
 
     def push(self, at: datetime, kind: str, data: Any) -> None:
         self.seq += 1
@@ -97,6 +101,8 @@ class EngineSim:
         for ev in dec.events:
             if isinstance(ev, RunStarted):
                 self._start(ev, now)
+        for run_id in dec.cancel:  # an andon cord cancels the runs that read its bad data
+            self._cancel(run_id, now)
         wake = next_wakeup(self.state, now)
         if wake is not None:
             self.push(wake, "tick", None)
@@ -120,6 +126,7 @@ class EngineSim:
             for key in sc.keys:
                 self.push(arrival_time(sc, source, key), "arrival", (source, key))
         for inc in sc.incidents:
+            self.push(inc.detected, "detected", inc)
             self.push(inc.resolved, "resolved", inc)
             self.trace.append({"type": "incident", "asset": inc.asset, "partition": inc.partition,
                                "detected": format_time(inc.detected),
@@ -134,14 +141,20 @@ class EngineSim:
                 self._arrive(source, key, now, "")
             elif item.kind == "end":
                 self._end(item.data, now)
-            elif item.kind == "resolved":
+            elif item.kind == "detected":  # the same andon cord as live: pulled at detection
                 inc = item.data
-                producer = self.graph.producer.get(inc.asset)
-                if producer is None:  # a bad source partition: the fixed data arrives again
+                cord_id = next_cord_id(self.state.cords, inc.asset, inc.partition)
+                self.cords[inc] = cord_id
+                self.step(CordPulled(id=f"cord:{cord_id}", at=now, cord_id=cord_id,
+                                     asset=inc.asset, partition=inc.partition,
+                                     reason="incident", by="scenario"), now)
+            elif item.kind == "resolved":  # ... and resolved: the engine re-makes what it must
+                inc = item.data
+                if inc.asset not in self.graph.producer:  # a bad source: fixed data arrives
                     self._arrive(inc.asset, inc.partition, now, "fixed")
-                else:
-                    self.step(RunRequested(at=now, pipeline=producer, partition=inc.partition,
-                                           reason="manual", requested_by="incident"), now)
+                self.step(CordResolved(id=f"resolved:{self.cords[inc]}:1", at=now,
+                                       cord_id=self.cords[inc], note="incident resolved",
+                                       by="scenario"), now)
             else:
                 self.step(None, now)
         for record in self.open_runs.values():  # still running at the horizon
@@ -155,7 +168,19 @@ class EngineSim:
         self.trace.append({"type": "arrival", "asset": source, "partition": key,
                            "at": format_time(now), "version": self.state.version(source, key)})
 
+    def _cancel(self, run_id: str, now: datetime) -> None:
+        record = self.open_runs.pop(run_id, None)
+        if record is None:
+            return
+        record.update(end=format_time(now), status="cancelled", outputs=[])
+        self.trace.append(record)
+        run = self.state.runs[run_id]
+        self.step(RunCancelled(id=f"ended:{run_id}", at=now, run_id=run_id, pipeline=run.pipeline,
+                               partition=run.partition, attempt=run.attempt, by="cord"), now)
+
     def _end(self, started: RunStarted, now: datetime) -> None:
+        if started.run_id not in self.open_runs:
+            return  # cancelled before it could end
         pipe = self.graph.pipelines[started.pipeline]
         outputs = tuple(OutputWritten(o, started.partition, fingerprint=started.run_id)
                         for o in pipe.outputs)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, update
 
 from andon.events import (
+    CORD_EVENTS,
     Event,
     OutputWritten,
     PartitionAvailable,
@@ -25,6 +26,7 @@ from andon.events import (
     to_dict,
 )
 from andon.model.partitions import is_new_version
+from andon.store.cordviews import project_cord
 from andon.store.schema import partition_versions, partitions, runs
 
 _CURRENT = select(partitions.c.version, partitions.c.fingerprint).where(
@@ -103,6 +105,8 @@ def project(conn: Connection, event: Event, seq: int) -> None:
         _update_run(conn, event.run_id, _run_end(event, "failed"))
     elif isinstance(event, RunCancelled):
         _update_run(conn, event.run_id, _run_end(event, "cancelled"))
+    elif isinstance(event, CORD_EVENTS):
+        project_cord(conn, event, seq)
 
 
 def payload(event: Event) -> str:

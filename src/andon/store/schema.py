@@ -93,6 +93,56 @@ tokens = Table(
     Column("revoked_at", Text),
 )
 
+cords = Table(  # one row per andon cord: its scope, its state and its incident timeline
+    "cords", metadata,
+    Column("cord_id", Text, primary_key=True),
+    Column("asset", Text, nullable=False),
+    Column("partition", Text, nullable=False),
+    Column("version", Integer, nullable=False, default=0),  # the bad version
+    Column("reason", Text, nullable=False, default=""),
+    Column("pulled_by", Text, nullable=False, default=""),
+    Column("status", Text, nullable=False, index=True),  # pulled|resolving|released|recovered
+    Column("producer", Text, nullable=False, default=""),
+    Column("produced_at", Text),  # when the bad version was made
+    Column("detected_at", Text),
+    Column("pulled_at", Text, nullable=False),
+    Column("resolved_at", Text),
+    Column("resolved_by", Text, nullable=False, default=""),
+    Column("note", Text, nullable=False, default=""),
+    Column("manual_fix", Integer, nullable=False, default=0),
+    Column("resolutions", Integer, nullable=False, default=0),
+    Column("remake_run_id", Text, nullable=False, default=""),
+    Column("remake_error", Text, nullable=False, default=""),
+    Column("remade_at", Text),  # re-made (or accepted as fixed): the halt was released
+    Column("recovered_at", Text),  # every affected partition re-made
+    Column("halted", Integer, nullable=False, default=0),  # partitions in its scope
+    Column("held", Integer, nullable=False, default=0),  # queued runs held at the pull
+    Column("cancelled", Integer, nullable=False, default=0),  # running runs cancelled
+    Column("seq", BigInteger, nullable=False, default=0, index=True),
+)
+
+halts = Table(  # (pipeline, partition) halted by an open cord
+    "halts", metadata,
+    Column("cord_id", Text, primary_key=True),
+    Column("pipeline", Text, primary_key=True),
+    Column("partition", Text, primary_key=True),
+    Column("position", Integer, nullable=False, default=0),  # dependency order within the cord
+)
+
+cord_outputs = Table(  # suspect output versions and what was done with them
+    "cord_outputs", metadata,
+    Column("cord_id", Text, primary_key=True),
+    Column("asset", Text, primary_key=True),
+    Column("partition", Text, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("pipeline", Text, nullable=False, default=""),
+    Column("action", Text, nullable=False, default="keep"),
+    Column("state", Text, nullable=False, default="suspect"),  # suspect|quarantined|deleted|restored
+    Column("location", Text, nullable=False, default=""),
+    Column("quarantine_path", Text, nullable=False, default=""),
+    Column("at", Text, nullable=False),
+)
+
 schema_version = Table(
     "schema_version", metadata,
     Column("version", Integer, primary_key=True),
@@ -108,9 +158,16 @@ def _v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=[events, partitions, partition_versions, runs, tokens])
 
 
+def _v2(conn: Connection) -> None:
+    # New tables only, from the live definitions: freeze them in here (as for _v1) before a later
+    # step changes one of them.
+    metadata.create_all(conn, tables=[cords, halts, cord_outputs])
+
+
 # (version, description, step); append new steps, never edit an applied one
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "event log, partitions, partition versions, runs, tokens", _v1),
+    (2, "andon cords, halted partitions, suspect outputs", _v2),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -25,7 +25,7 @@ from sqlalchemy.pool import QueuePool, StaticPool
 
 from andon.events import Event, format_time, from_dict
 from andon.model.errors import ConfigError
-from andon.store import schema
+from andon.store import cordviews, schema
 from andon.store.projection import payload, project
 
 BUSY_TIMEOUT_MS = 30_000
@@ -235,6 +235,25 @@ class Store:
         t = schema.runs
         with self._reader.connect() as conn:
             return {s: n for s, n in conn.execute(select(t.c.status, func.count()).group_by(t.c.status))}
+
+    # -- andon cords ---------------------------------------------------------------------------
+
+    def cords(self, cord_id: str | None = None, status: tuple[str, ...] = (),
+              asset: str | None = None, partition: str | None = None) -> list[dict[str, Any]]:
+        """Andon cords, newest first (one, of some statuses, on one asset or partition)."""
+        with self._reader.connect() as conn:
+            return cordviews.cord_rows(conn, cord_id, status, asset, partition)
+
+    def halts(self, cord_id: str | None = None) -> list[dict[str, Any]]:
+        """Every (pipeline, partition) an open cord halts, with the cord, its bad partition and
+        reason."""
+        with self._reader.connect() as conn:
+            return cordviews.halt_rows(conn, cord_id)
+
+    def cord_outputs(self, cord_id: str) -> list[dict[str, Any]]:
+        """The suspect outputs of one cord and what was done with each."""
+        with self._reader.connect() as conn:
+            return cordviews.output_rows(conn, cord_id)
 
     # -- tokens --------------------------------------------------------------------------------
 

@@ -33,10 +33,15 @@ PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/runs/{run_id}"): None,
     ("GET", "/api/v1/runs/{run_id}/log"): None,
     ("GET", "/api/v1/partitions"): None,
+    ("GET", "/api/v1/plan"): None,
     ("POST", "/api/v1/notify"): "operator",
     ("POST", "/api/v1/runs"): "operator",
     ("POST", "/api/v1/backfills"): "operator",
     ("POST", "/api/v1/runs/{run_id}/cancel"): "operator",
+    ("GET", "/api/v1/cords"): None,
+    ("GET", "/api/v1/cords/{cord_id}"): None,
+    ("POST", "/api/v1/cords"): "operator",
+    ("POST", "/api/v1/cords/{cord_id}/resolve"): "operator",
 }
 
 CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " \
@@ -150,6 +155,9 @@ def create_app(ctx: WebContext) -> Starlette:
     async def partitions(request: Request) -> Response:
         return JSONResponse(svc.store.partitions(request.query_params.get("asset")))
 
+    async def plan(request: Request) -> Response:
+        return JSONResponse(svc.plan(ctx.now()))
+
     async def notify(request: Request) -> Response:
         body = await _body(request, {"asset": str, "partition": str, "id?": str})
         event = svc.notify(body["asset"], body["partition"], ctx.now(), "api", body.get("id"))
@@ -173,6 +181,32 @@ def create_app(ctx: WebContext) -> Starlette:
         await ctx.submit([event])
         return JSONResponse({"id": event.id}, status_code=202)
 
+    async def cords(request: Request) -> Response:
+        everything = request.query_params.get("all", "") in ("1", "true", "yes")
+        return JSONResponse(svc.cords(everything))
+
+    async def cord(request: Request) -> Response:
+        return JSONResponse(svc.cord(request.path_params["cord_id"]))
+
+    async def pull_cord(request: Request) -> Response:
+        body = await _body(request, {"asset": str, "partition": str, "reason": str})
+        event = svc.cord_pull(body["asset"], body["partition"], body["reason"], ctx.now(), "api")
+        (new,) = await ctx.submit([event])
+        return JSONResponse({"cord_id": event.cord_id, "id": event.id, "recorded": new},
+                            status_code=201 if new else 200)
+
+    async def resolve_cord(request: Request) -> Response:
+        body = await _body(request, {"note": str})
+        manual_fix = json.loads(await request.body()).get("manual_fix", False)
+        if not isinstance(manual_fix, bool):
+            raise HTTPError(422, "field 'manual_fix' must be true or false", where="manual_fix",
+                            hint="send 'manual_fix' as a boolean")
+        event = svc.cord_resolve(request.path_params["cord_id"], body["note"], ctx.now(), "api",
+                                 manual_fix)
+        (new,) = await ctx.submit([event])
+        return JSONResponse({"cord_id": event.cord_id, "id": event.id, "recorded": new},
+                            status_code=202)
+
     async def home(request: Request) -> Response:
         return HTMLResponse(render_status(svc.status(), ctx.project))
 
@@ -181,8 +215,12 @@ def create_app(ctx: WebContext) -> Starlette:
         ("GET", "/api/v1/status"): status, ("GET", "/api/v1/runs"): runs,
         ("GET", "/api/v1/runs/{run_id}"): run, ("GET", "/api/v1/runs/{run_id}/log"): run_log,
         ("GET", "/api/v1/partitions"): partitions, ("POST", "/api/v1/notify"): notify,
+        ("GET", "/api/v1/plan"): plan,
         ("POST", "/api/v1/runs"): request_run, ("POST", "/api/v1/backfills"): backfill,
         ("POST", "/api/v1/runs/{run_id}/cancel"): cancel,
+        ("GET", "/api/v1/cords"): cords, ("GET", "/api/v1/cords/{cord_id}"): cord,
+        ("POST", "/api/v1/cords"): pull_cord,
+        ("POST", "/api/v1/cords/{cord_id}/resolve"): resolve_cord,
     }
     routes = [guarded(m, p, h) for (m, p), h in handlers.items()]
     return Starlette(routes=routes)
@@ -199,11 +237,20 @@ def render_status(status: dict[str, Any], project: str) -> str:
     sources = "".join(
         f"<tr><td>{e(s['name'])}</td><td>{s['partitions']}</td><td>{e(s['latest'] or '-')}</td></tr>"
         for s in status["sources"])
+    cords = "".join(
+        f"<tr class='halted'><td>{e(c['cord_id'])}</td><td>{e(c['status'])}</td>"
+        f"<td>{e(c['asset'])} {e(c['partition'])}</td><td>{e(c['reason'])}</td>"
+        f"<td>{e(c['pulled_by'])}</td><td>{c['halted']}</td></tr>"
+        for c in status.get("cords", []))
+    if cords:
+        cords = ("<h2>Andon cords</h2><table><tr><th>cord</th><th>status</th><th>bad partition"
+                 "</th><th>reason</th><th>by</th><th>halted</th></tr>" + cords + "</table>")
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>andon - {e(project)}</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:4px 10px}}.ok td:nth-child(2){{color:#080}}
-.failed td:nth-child(2){{color:#c00}}.running td:nth-child(2){{color:#b70}}</style></head>
-<body><h1>andon &middot; {e(project)}</h1>
+.failed td:nth-child(2),.halted td:nth-child(2){{color:#c00}}
+.running td:nth-child(2){{color:#b70}}</style></head>
+<body><h1>andon &middot; {e(project)}</h1>{cords}
 <h2>Pipelines</h2><table><tr><th>pipeline</th><th>state</th><th>succeeded</th><th>running</th>
 <th>queued</th><th>failed</th></tr>{rows}</table>
 <h2>Sources</h2><table><tr><th>source</th><th>partitions</th><th>latest</th></tr>{sources}</table>

@@ -1,0 +1,112 @@
+"""What the runner does with a suspect output, per its pipeline's ``bad_outputs`` policy: keep it,
+move it aside under STATE_DIR/quarantine (restorable), or delete it.
+
+Only data andon produced is ever touched: the asset must be a pipeline's output (never a source),
+the location must be the one the run recorded, inside the project folder, and the file there must
+still have the fingerprint the run recorded (if someone has replaced it since, it is left alone).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+from andon.events import OutputDeleted, OutputQuarantined, OutputRestored, OutputSuspect
+from andon.executors.outputs import fingerprint
+from andon.model.errors import Conflict, NotFound
+from andon.model.graph import Graph
+
+log = logging.getLogger("andon.cord")
+
+
+def _inside(root: Path, location: str) -> Path | None:
+    """``location`` under ``root``, or None when it is empty or points outside it."""
+    if not location or Path(location).is_absolute():
+        return None
+    base = root.resolve()
+    target = (base / location).resolve()
+    return target if target != base and target.is_relative_to(base) else None
+
+
+def quarantine_path(quarantine_dir: Path, event: OutputSuspect) -> Path:
+    """Where a quarantined output version goes: ``ASSET/PARTITION/vN/<its file or folder name>``."""
+    return quarantine_dir / event.asset / event.partition / f"v{event.version}" / \
+        Path(event.location).name
+
+
+def dispose(graph: Graph, project_dir: Path, quarantine_dir: Path,
+            event: OutputSuspect) -> OutputQuarantined | OutputDeleted | None:
+    """Apply ``event.action`` to the suspect output; return the event recording what was done,
+    or None when nothing was (keep, nothing there, or not andon's to touch)."""
+    if event.action not in ("quarantine", "delete"):
+        return None
+    what = f"{event.asset} {event.partition} v{event.version}"
+    if event.asset not in graph.producer:
+        log.warning("not touching %s: %r is not produced by a pipeline", what, event.asset)
+        return None
+    target = _inside(project_dir, event.location)
+    if target is None:
+        log.warning("not touching %s: location %r is not inside the project", what,
+                    event.location)
+        return None
+    if not target.exists():
+        return None  # already gone (moved, deleted, or never written)
+    if event.fingerprint and fingerprint(target)[1] != event.fingerprint:
+        log.warning("not touching %s: %s changed since andon wrote it", what, target)
+        return None
+    key = f"{event.asset}:{event.partition}:{event.version}"
+    if event.action == "delete":
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        else:
+            target.unlink()
+        log.info("deleted %s at %s (cord %s)", what, event.location, event.cord_id)
+        return OutputDeleted(id=f"deleted:{key}", at=event.at, cord_id=event.cord_id,
+                             asset=event.asset, partition=event.partition, version=event.version,
+                             location=event.location)
+    dest = quarantine_path(quarantine_dir, event)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.exists():  # quarantined before and restored, then suspect again
+        shutil.rmtree(dest) if dest.is_dir() else dest.unlink()
+    shutil.move(str(target), str(dest))
+    log.info("quarantined %s: %s -> %s (cord %s)", what, event.location, dest, event.cord_id)
+    return OutputQuarantined(id=f"quarantined:{key}", at=event.at, cord_id=event.cord_id,
+                             asset=event.asset, partition=event.partition, version=event.version,
+                             location=event.location, quarantine_path=str(dest))
+
+
+def restore(project_dir: Path, quarantined: OutputQuarantined, now: datetime,
+            by: str = "") -> OutputRestored:
+    """Move a quarantined output back to its location; refuse when something is there now."""
+    target = _inside(project_dir, quarantined.location)
+    source = Path(quarantined.quarantine_path)
+    if target is None:
+        raise Conflict(f"location {quarantined.location!r} is not inside the project",
+                       hint="move the file back by hand")
+    if not source.exists():
+        raise NotFound(f"nothing is quarantined at {source}",
+                       hint="it was restored or removed already")
+    if target.exists():
+        raise Conflict(f"{quarantined.location} holds data again (re-made since?)",
+                       hint=f"compare it with {source} and move one by hand")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(source), str(target))
+    _prune(source.parent, source.parents[3])
+    return OutputRestored(
+        id=f"restored:{quarantined.asset}:{quarantined.partition}:{quarantined.version}",
+        at=now, cord_id=quarantined.cord_id, asset=quarantined.asset,
+        partition=quarantined.partition, version=quarantined.version,
+        location=quarantined.location, quarantine_path=quarantined.quarantine_path, by=by)
+
+
+def _prune(folder: Path, stop: Path) -> None:
+    """Remove empty folders from ``folder`` up to (not including) ``stop``."""
+    while folder != stop and folder.is_relative_to(stop):
+        try:
+            os.rmdir(folder)
+        except OSError:
+            return
+        folder = folder.parent

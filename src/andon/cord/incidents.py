@@ -1,0 +1,121 @@
+"""Pulling and resolving cords from the outside (validated against the read models), and every
+cord described as an incident with its timeline.
+
+The timeline of an incident: the bad version was ``produced``, the problem was ``detected``, the
+cord ``pulled``, ``resolved`` by a person, the partition ``remade`` (or accepted as fixed, which
+releases the halt) and everything downstream ``recovered``. Time to detect = detected - produced;
+time to recover = recovered - detected.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from andon.events import CordPulled, CordResolved, parse_time
+from andon.model.errors import AndonError, Conflict, NotFound
+from andon.store.sql import Store
+
+OPEN = ("pulled", "resolving")
+STEPS = (("produced_bad", "produced_at"), ("detected", "detected_at"), ("pulled", "pulled_at"),
+         ("resolved", "resolved_at"), ("remade", "remade_at"), ("recovered", "recovered_at"))
+
+
+class MissingReason(AndonError):
+    """A cord was pulled or resolved without saying why."""
+
+    http_status = 422
+
+
+def pull_event(store: Store, asset: str, partition: str, reason: str, now: datetime,
+               by: str = "", detected_at: datetime | None = None) -> CordPulled:
+    """The event pulling a cord on the current version of an existing partition (asset and key
+    already validated). Its id ``ASSET:PARTITION:N`` counts the cords ever pulled there."""
+    if not reason.strip():
+        raise MissingReason("a cord needs a reason", hint='say what is wrong: --reason "..."')
+    versions = store.partition_versions(asset, partition)
+    current = versions[-1] if versions else None
+    if current is None:
+        raise NotFound(f"partition {partition} of {asset!r} has not been made or announced",
+                       hint="a cord flags data that exists; see `andon status` or "
+                            f"GET /api/v1/partitions?asset={asset}")
+    there = store.cords(asset=asset, partition=partition)
+    for row in there:
+        if row["status"] in OPEN:
+            raise Conflict(f"{asset} {partition} is already under open cord {row['cord_id']} "
+                           f"({row['reason']})",
+                           hint=f"resolve it with `andon cord resolve {row['cord_id']}` first")
+    cord_id = f"{asset}:{partition}:{len(there) + 1}"
+    return CordPulled(id=f"cord:{cord_id}", at=now, cord_id=cord_id, asset=asset,
+                      partition=partition, version=int(current["version"]), reason=reason.strip(),
+                      by=by, detected_at=detected_at)
+
+
+def resolve_event(store: Store, cord_id: str, note: str, now: datetime, by: str = "",
+                  manual_fix: bool = False) -> CordResolved:
+    """The event resolving a pulled cord (refused for an unknown cord, or one already resolved)."""
+    row = _row(store, cord_id)
+    if not note.strip():
+        raise MissingReason("resolving a cord needs a note", hint='say what was fixed: --note "..."')
+    if row["status"] == "resolving":
+        raise Conflict(f"cord {cord_id} is already resolved; its partition is being re-made",
+                       hint="wait for the re-make: if it fails, the cord is pulled again and can "
+                            "be resolved again")
+    if row["status"] not in OPEN:
+        raise Conflict(f"cord {cord_id} was already resolved ({row['status']} at "
+                       f"{row['remade_at'] or row['resolved_at']})",
+                       hint=f"pull a new cord with `andon cord pull {row['asset']} "
+                            f"{row['partition']}` if the data is bad again")
+    return CordResolved(id=f"resolved:{cord_id}:{row['resolutions'] + 1}", at=now,
+                        cord_id=cord_id, note=note.strip(), by=by, manual_fix=manual_fix)
+
+
+def _row(store: Store, cord_id: str) -> dict[str, Any]:
+    rows = store.cords(cord_id=cord_id)
+    if not rows:
+        raise NotFound(f"no cord with id {cord_id!r}",
+                       hint="list cords with `andon cord list --all` (ids look like "
+                            "ASSET:PARTITION:N)")
+    return rows[0]
+
+
+def _seconds(later: str | None, earlier: str | None) -> float | None:
+    if not later or not earlier:
+        return None
+    return round((parse_time(later) - parse_time(earlier)).total_seconds(), 3)
+
+
+def incident(row: dict[str, Any]) -> dict[str, Any]:
+    """One cord as an incident: its fields, its timeline and its two durations."""
+    out = dict(row)
+    out["manual_fix"] = bool(row["manual_fix"])
+    out["timeline"] = [{"step": step, "at": row[col]} for step, col in STEPS if row[col]]
+    out["time_to_detect_seconds"] = _seconds(row["detected_at"], row["produced_at"])
+    out["time_to_recover_seconds"] = _seconds(row["recovered_at"], row["detected_at"])
+    return out
+
+
+def cords(store: Store, everything: bool = False) -> list[dict[str, Any]]:
+    """Open cords (every cord with ``everything``), newest first, as incidents."""
+    return [incident(r) for r in store.cords(status=() if everything else OPEN)]
+
+
+def cord(store: Store, cord_id: str) -> dict[str, Any]:
+    """One cord as an incident, with what it halts now and its suspect outputs."""
+    out = incident(_row(store, cord_id))
+    out["halted"] = [{"pipeline": h["pipeline"], "partition": h["partition"]}
+                     for h in store.halts(cord_id)]
+    out["outputs"] = store.cord_outputs(cord_id)
+    return out
+
+
+def halted(store: Store) -> list[dict[str, Any]]:
+    """Every halted (pipeline, partition) with the cords that halt it and why."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for h in store.halts():
+        entry = out.setdefault((h["pipeline"], h["partition"]), {
+            "pipeline": h["pipeline"], "partition": h["partition"], "cords": []})
+        entry["cords"].append({"cord_id": h["cord_id"], "asset": h["asset"],
+                               "partition": h["bad_partition"], "reason": h["reason"],
+                               "by": h["pulled_by"], "status": h["status"]})
+    return list(out.values())

@@ -1,0 +1,122 @@
+"""Finding a run's process (after a restart, guarding against pid reuse) and stopping its group."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+CHILD_MODULE = "andon.executors.child"
+SERVER_MODULE = "andon.executors.forkserver"
+
+
+def spec_path(run_dir: str) -> Path:
+    return Path(run_dir) / "spec.json"
+
+
+def _stat_fields(pid: int | str) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (which may hold spaces): state, ppid,
+    pgrp, session, ..."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat[stat.rfind(")") + 2:].split()
+
+
+def _holds(pid: int, path: Path) -> bool:
+    """Whether process ``pid`` has the file at ``path`` open."""
+    want = os.stat(path)
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            st = os.stat(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) == (want.st_dev, want.st_ino):
+            return True
+    return False
+
+
+def is_run_process(pid: int, run_dir: str) -> bool:
+    """Guard against pid reuse: the process must be the run's own. A spawned one names its spec
+    on its command line; one forked by a fork server leads its own session and holds its spec
+    open (the very file: a spec written again for a new start is another one)."""
+    spec = spec_path(run_dir)
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        if CHILD_MODULE.encode() in args:
+            return str(spec).encode() in args
+        return (SERVER_MODULE.encode() in args and int(_stat_fields(pid)[3]) == pid
+                and _holds(pid, spec))
+    except (OSError, ValueError, IndexError):
+        return False
+
+
+def find_run_process(run_dir: str) -> int:
+    """Scan /proc once for the run's process (used at recovery only, when no pid was recorded
+    because the scheduler died between starting the process and writing the pid down)."""
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return 0
+    for name in names:
+        if name.isdigit() and is_run_process(int(name), run_dir):
+            return int(name)
+    return 0
+
+
+def pidfd(pid: int) -> int:
+    try:
+        return os.pidfd_open(pid)
+    except (OSError, AttributeError):  # gone already, or a kernel without pidfd
+        return -1
+
+
+def pidfd_works() -> bool:
+    fd = pidfd(os.getpid())
+    if fd < 0:
+        return False
+    os.close(fd)
+    return True
+
+
+def group_members(pgid: int) -> list[int]:
+    """The live (not zombie) processes of process group ``pgid``. ``killpg(pgid, 0)`` alone is
+    not enough: where the init process does not reap orphans, a dead grandchild stays a zombie
+    of the group for ever."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return []
+    except PermissionError:
+        pass
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return [pgid]  # no /proc: trust killpg
+    members = []
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            fields = _stat_fields(name)
+        except OSError:
+            continue
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            members.append(int(name))
+    return members
+
+
+def kill_group(pgid: int, grace: float) -> None:
+    """SIGTERM the run's process group, then SIGKILL whatever is left after ``grace`` s. The
+    short sleeps below happen only while a kill is in progress."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(pgid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        deadline = time.monotonic() + wait
+        while group_members(pgid):
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.02)
+        else:
+            return

@@ -1,0 +1,97 @@
+"""Listen to committed events and notify people about the ones that need them: a cord pulled, a
+warning check failed, a deliverable at risk.
+
+``on_events`` runs on the scheduler's thread, so it only picks the events out and hands them to
+the sender; composing (walking the lineage, asking the forecast) and delivering happen on the
+sender's threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from andon.events import (
+    CheckFailed,
+    CordHalted,
+    CordPulled,
+    DeliverableAtRisk,
+    DeliverableRecovered,
+    Event,
+)
+from andon.model.graph import Graph
+from andon.notify.channels import post_webhook, send_email
+from andon.notify.config import NotifyConfig
+from andon.notify.message import (
+    DelayForecast,
+    Message,
+    Recipient,
+    at_risk_message,
+    check_message,
+    cord_message,
+    recipients,
+)
+from andon.notify.sender import Deliver, Record, Sender
+
+
+class Notifier:
+    """Subscribe ``on_events`` to the runner. ``forecast`` (optional) gives the expected delay
+    of a cord's downstream, from the planner."""
+
+    def __init__(self, graph: Graph, config: NotifyConfig, sender: Sender,
+                 forecast: DelayForecast | None = None) -> None:
+        self.graph = graph
+        self.config = config
+        self.sender = sender
+        self.forecast = forecast
+
+    def on_events(self, events: Sequence[Event]) -> None:
+        if not self.config.webhooks and self.config.smtp is None:
+            return  # no channel configured: nobody can be told
+        picked = [e for e in events if self.wanted(e)]
+        if picked:
+            # the engine derives what a cord halts in the same turn as the pull
+            halted = {e.cord_id: e.partitions for e in events if isinstance(e, CordHalted)}
+            self.sender.post(lambda: self.compose(picked, halted))
+
+    @staticmethod
+    def wanted(event: Event) -> bool:
+        if isinstance(event, CheckFailed):
+            return not event.blocking  # a blocking one pulls the cord, whose message says it all
+        return isinstance(event, (CordPulled, DeliverableAtRisk, DeliverableRecovered))
+
+    def message(self, event: Event, halted: Mapping[str, Sequence[Any]] | None = None) -> Message:
+        if isinstance(event, CheckFailed):
+            return check_message(event)
+        if isinstance(event, CordPulled):
+            return cord_message(event, self.graph, self.forecast,
+                                (halted or {}).get(event.cord_id))
+        return at_risk_message(event, self.graph)
+
+    def compose(self, events: Iterable[Event], halted: Mapping[str, Sequence[Any]] | None = None
+                ) -> list[tuple[Message, Recipient]]:
+        out: list[tuple[Message, Recipient]] = []
+        for event in events:
+            message = self.message(event, halted)
+            out.extend((message, r) for r in recipients(self.graph, self.config, message.assets))
+        return out
+
+
+
+def deliverer(config: NotifyConfig) -> Deliver:
+    """Deliver one message to one recipient over its channel, with the configured timeout."""
+    def deliver(recipient: Recipient, message: Message) -> None:
+        if recipient.channel == "webhook":
+            post_webhook(recipient, message, config.timeout, config.project)
+        elif config.smtp is not None:
+            send_email(config.smtp, recipient, message, config.timeout, config.project)
+    return deliver
+
+
+def start_notifier(graph: Graph, config: NotifyConfig, record: Record, now: Callable[[], datetime],
+                   forecast: DelayForecast | None = None, workers: int = 2) -> Notifier:
+    """A Notifier whose sender threads are running (stop them with ``notifier.sender.stop()``)."""
+    sender = Sender(deliverer(config), record, now, config.attempts, config.retry_delay, workers)
+    sender.start()
+    return Notifier(graph, config, sender, forecast)

@@ -1,0 +1,174 @@
+"""Live planning for a shell: learn from the log, re-plan, and turn a deliverable's predicted
+finish passing its due time into an event, once.
+
+Pure like the rest of the planner: the shell (the runner, or ``andon plan`` on the store) hands
+in events, the engine state and the time, and records the events it gets back.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from andon.events import (
+    DeliverableAtRisk,
+    DeliverableRecovered,
+    Event,
+    PartitionAvailable,
+    RunSucceeded,
+)
+from andon.model.errors import ConfigError
+from andon.model.graph import Graph
+from andon.planner.forecast import Deliverable, Forecast, forecast, ranking
+from andon.planner.policies import POLICIES, Planner, make_policy
+from andon.planner.stats import HISTORY
+
+# events that do not move the plan (a run's process spawned, a notification, a passing check)
+QUIET = frozenset({"run.launched", "notification.sent", "notification.failed", "check.passed",
+                   "deliverable.at_risk", "deliverable.recovered"})
+
+
+def make_planner(name: str, graph: Graph) -> Planner:
+    """The dispatch policy ``name`` for ``graph``; a ConfigError naming the fix when it is
+    unknown or needs an extra that is not installed."""
+    if name not in POLICIES:
+        raise ConfigError(f"policy {name!r} is not known",
+                          hint="set policy to one of " + ", ".join(POLICIES))
+    if name == "cpsat":
+        from andon.planner.cpsat import available
+
+        if not available():
+            raise ConfigError("policy 'cpsat' needs OR-Tools, which is not installed",
+                              hint="pip install 'andon[opt]', or set policy = 'jit'")
+    return make_policy(name, graph)
+
+
+class LivePlan:
+    """The planner as a live shell drives it: history, the latest forecast and which
+    deliverables are at risk (as the log says)."""
+
+    def __init__(self, graph: Graph, planner: Planner) -> None:
+        self.graph = graph
+        self.planner = planner
+        self.enabled = any(p.deadline is not None for p in graph.pipelines.values())
+        self.latest: Forecast | None = None
+        self.open: dict[tuple[str, str], int] = {}  # at risk now -> N of its at-risk event
+        self.count: dict[tuple[str, str], int] = {}  # at-risk events so far per deliverable
+        self._history: dict[str, deque[Event]] = {}
+        self.order = ranking(planner)  # how the forecast ranks ready work
+
+    # -- learning --------------------------------------------------------------------------------
+
+    def tap(self, events: Iterable[Event]) -> Iterator[Event]:
+        """Pass the log through (to the engine's ``replay``), keeping what to learn from: the
+        latest arrivals per source and durations per pipeline, and the at-risk events."""
+        self.open.clear()
+        self.count.clear()
+        self._history = {}
+        for ev in events:
+            if isinstance(ev, PartitionAvailable):
+                self._history.setdefault("a:" + ev.asset, deque(maxlen=HISTORY)).append(ev)
+            elif isinstance(ev, RunSucceeded):
+                self._history.setdefault("d:" + ev.pipeline, deque(maxlen=HISTORY)).append(ev)
+            elif isinstance(ev, (DeliverableAtRisk, DeliverableRecovered)):
+                self._see(ev)
+            yield ev
+
+    def seed(self, state: Any) -> None:
+        """After the replay: learn the durations and arrivals the tapped log holds (newest
+        weigh most) on top of the declared ones."""
+        recent = sorted((ev for q in self._history.values() for ev in q), key=lambda e: e.at)
+        self._history = {}
+        for ev in recent:
+            try:
+                self.planner.observe(state, (ev,))
+            except ValueError:  # a partition key the definitions no longer have: skip it
+                continue
+
+    def learn(self, state: Any, events: Iterable[Event]) -> None:
+        """After a commit: learn from the events just recorded."""
+        events = list(events)
+        self.planner.observe(state, events)
+        for ev in events:
+            if isinstance(ev, (DeliverableAtRisk, DeliverableRecovered)):
+                self._see(ev)
+
+    def _see(self, ev: DeliverableAtRisk | DeliverableRecovered) -> None:
+        key = (ev.pipeline, ev.partition)
+        if isinstance(ev, DeliverableAtRisk):
+            self.count[key] = self.count.get(key, 0) + 1
+            self.open[key] = self.count[key]
+        else:
+            self.open.pop(key, None)
+
+    # -- planning --------------------------------------------------------------------------------
+
+    @property
+    def wake(self) -> datetime | None:
+        """The next moment the plan changes without an event (None: only events change it)."""
+        if self.latest is None or self.latest.wake is None:
+            return None
+        return datetime.fromtimestamp(self.latest.wake, UTC)
+
+    def stale(self, events: Iterable[Event], now: datetime) -> bool:
+        """Whether to forecast again: something that moves the plan happened, or a timer of the
+        plan came (even though nothing happened)."""
+        if not self.enabled:
+            return False
+        wake = self.wake
+        return self.latest is None or (wake is not None and now >= wake) or \
+            any(ev.name not in QUIET for ev in events)
+
+    def replan(self, state: Any, now: datetime) -> list[Event]:
+        """Forecast again; return the at-risk and recovered events to record (``learn`` them once
+        they are committed). Nothing when no pipeline has a deadline."""
+        if not self.enabled:
+            return []
+        fc = forecast(self.graph, state, self.planner, now, self.order)
+        self.latest = fc
+        out: list[Event] = []
+        seen = set()
+        for d in fc.deliverables:
+            key = (d.pipeline, d.partition)
+            seen.add(key)
+            if d.at_risk and key not in self.open:
+                n = self.count.get(key, 0) + 1
+                out.append(DeliverableAtRisk(id=f"at_risk:{d.pipeline}:{d.partition}:{n}",
+                                             at=now, **self._fields(d)))
+            elif key in self.open and not d.at_risk:
+                if d.delivered and (d.slack or 0) < 0:
+                    self.open.pop(key)  # delivered late: not back on plan, no longer at risk
+                    continue
+                out.append(DeliverableRecovered(
+                    id=f"recovered:{d.pipeline}:{d.partition}:{self.open[key]}", at=now,
+                    **self._fields(d)))
+        for key in [k for k in self.open if k not in seen]:  # out of the plan's window
+            del self.open[key]
+        return out
+
+    @staticmethod
+    def _fields(d: Deliverable) -> dict[str, Any]:
+        finish = d.delivered_at if d.delivered else d.predicted_finish
+        return dict(pipeline=d.pipeline, partition=d.partition, owner=d.owner, reason=d.reason,
+                    due=datetime.fromtimestamp(d.due, UTC),
+                    predicted_finish=None if finish is None else datetime.fromtimestamp(finish, UTC))
+
+    def view(self, now: datetime) -> dict[str, Any]:
+        """The latest plan as JSON, seen at ``now`` (what waits for something overdue moves)."""
+        if self.latest is None:
+            return Forecast(now.timestamp(), (), None).to_dict(self.planner.name)
+        return self.latest.at(now.timestamp()).to_dict(self.planner.name)
+
+
+def plan_from_log(graph: Graph, events: Iterable[Event], policy: str, now: datetime,
+                  replay: Any) -> dict[str, Any]:
+    """The plan as of ``now`` from a whole log (no scheduler running): replay it, learn from it,
+    forecast. ``replay`` is the engine's (passed in: the planner sits above the engine)."""
+    live = LivePlan(graph, make_planner(policy, graph))
+    state = replay(graph, live.tap(events))
+    live.seed(state)
+    live.enabled = True
+    live.replan(state, now)
+    return live.view(now)

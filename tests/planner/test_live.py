@@ -1,0 +1,76 @@
+"""Live planning (pure): the policy setting, learning from a log, at-risk events once each."""
+
+from __future__ import annotations
+
+import pytest
+
+from andon.engine.core import replay
+from andon.engine.state import EngineState
+from andon.events import DeliverableAtRisk, DeliverableRecovered, OutputWritten, RunSucceeded
+from andon.model.errors import ConfigError
+from andon.planner import cpsat
+from andon.planner.live import LivePlan, make_planner, plan_from_log
+from tests.planner.test_forecast import DAY, LINE, arrive, at, feed, graph
+
+
+def test_the_policy_names_and_a_missing_extra_are_configuration_errors(monkeypatch) -> None:
+    g = graph(LINE, {"raw": 2})
+    assert make_planner("edf", g).name == "edf"
+    with pytest.raises(ConfigError, match="policy 'fastest' is not known") as bad:
+        make_planner("fastest", g)
+    assert "jit" in bad.value.hint
+    monkeypatch.setattr(cpsat, "available", lambda: False)
+    with pytest.raises(ConfigError, match="needs OR-Tools") as missing:
+        make_planner("cpsat", g)
+    assert "andon[opt]" in missing.value.hint
+
+
+def test_at_risk_once_then_recovered_with_deterministic_ids() -> None:
+    g = graph(LINE, {"raw": 2})
+    live, state = LivePlan(g, make_planner("jit", g)), EngineState()
+    assert live.replan(state, at(1)) == [] and live.wake == at(2)
+    (warn,) = live.replan(state, at(2))
+    assert isinstance(warn, DeliverableAtRisk) and warn.id == f"at_risk:clean:{DAY}:1"
+    assert warn.at == at(2) and warn.due == at(2 + 40 / 60) and warn.predicted_finish == at(3)
+    live.learn(state, [warn])
+    assert live.replan(state, at(2.1)) == []  # still at risk: not again
+    feed(g, state, live.planner, arrive("raw", at(2.1)))
+    (back,) = live.replan(state, at(2.1))
+    assert isinstance(back, DeliverableRecovered) and back.id == f"recovered:clean:{DAY}:1"
+    assert back.predicted_finish == at(2.6)
+    live.learn(state, [back])
+    assert live.open == {} and live.count == {("clean", DAY): 1}
+
+
+def test_a_late_delivery_closes_the_warning_without_claiming_recovery() -> None:
+    g = graph(LINE, {"raw": 2})
+    live, state = LivePlan(g, make_planner("jit", g)), EngineState()
+    live.learn(state, live.replan(state, at(2)))
+    feed(g, state, live.planner, arrive("raw", at(3)),
+         RunSucceeded(id="s", at=at(3.5), run_id=f"clean:{DAY}:1", pipeline="clean",
+                      partition=DAY, outputs=(OutputWritten("clean", DAY),)))
+    assert live.replan(state, at(3.5)) == []
+    assert ("clean", DAY) not in live.open
+
+
+def test_a_log_replayed_remembers_warnings_and_teaches_arrivals() -> None:
+    g = graph(LINE, {"raw": 2})
+    warn = DeliverableAtRisk(id=f"at_risk:clean:{DAY}:1", at=at(2), pipeline="clean",
+                             partition=DAY, due=at(2.5))
+    log = [arrive("raw", at(3)), warn]
+    live = LivePlan(g, make_planner("jit", g))
+    state = replay(g, live.tap(log))
+    live.seed(state)
+    assert live.open == {("clean", DAY): 1}
+    assert live.planner.stats.arrival("raw") == (3 * 3600.0, 3 * 3600.0)
+    list(live.tap([]))  # a second replay starts from scratch
+    assert live.open == {} and live.count == {}
+
+
+def test_plan_from_a_log_without_a_scheduler() -> None:
+    g = graph(LINE, {"raw": 2})
+    plan = plan_from_log(g, [arrive("raw", at(2.25))], "fifo", at(2.5), replay)
+    assert plan["policy"] == "fifo" and plan["as_of"].startswith("2026-01-06T02:30")
+    (row,) = [d for d in plan["deliverables"] if d["partition"] == DAY]
+    # raw is there but nothing ran it (no scheduler): it could start now and finish at 03:00
+    assert row["at_risk"] is True and row["predicted_finish"].startswith("2026-01-06T03:00")
