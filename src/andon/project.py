@@ -8,7 +8,7 @@ import re
 import sys
 import tomllib
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -131,6 +131,11 @@ def load_project(root: Path) -> Project:
     graph = _build(registry.declarations, pools, start, file)
     checks = tuple(Check(d.name, d.options["asset"], d.fn, d.options["blocking"], d.where)
                    for d in registry.declarations if d.kind == "check" and d.fn is not None)
+    gated: dict[str, int] = {}
+    for check in checks:
+        if check.blocking:
+            gated[check.asset] = gated.get(check.asset, 0) + 1
+    graph = replace(graph, gated=gated)
     return Project(root, str(proj.get("name", root.name)), config, graph, start, checks)
 
 

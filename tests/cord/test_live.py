@@ -262,11 +262,12 @@ def test_overlapping_cords_release_a_partition_only_when_both_are_resolved(live:
 
 
 
-def test_a_cord_pulled_while_no_scheduler_runs_halts_from_the_next_start(make_project) -> None:  # type: ignore[no-untyped-def]
+def test_a_cord_pulled_while_no_scheduler_runs_halts_from_the_next_start(  # type: ignore[no-untyped-def]
+        make_project) -> None:
     from andon.service import Service
     from andon.store.sql import Store
 
-    root = make_project(PIPELINES.replace('outputs=["slow"])', 'outputs=["slow"], retries=0)'))
+    root = make_project(PIPELINES)
     (root / f"gate-{DAY}").write_text("")
     clock = FakeClock(utc(2026, 1, 6, 3))
     live = open_live(root, clock, executor="inprocess")

@@ -120,6 +120,8 @@ class CordBook:
     remaking: dict[Key, str] = field(default_factory=dict)  # producer partition -> resolving cord
     recovering: dict[Key, set[str]] = field(default_factory=dict)  # partition -> released cords
     owed: dict[str, Event] = field(default_factory=dict)  # derived events to record, by id
+    # new version of a bad partition -> (cord, re-make run) waiting for its blocking checks
+    awaiting_checks: dict[tuple[str, str, int], tuple[str, str]] = field(default_factory=dict)
     pulled: dict[Key, int] = field(default_factory=dict)  # cords ever pulled per (asset, partition)
 
     def reads_bad(self, inputs: Iterable[PartitionRef]) -> bool:
@@ -291,27 +293,33 @@ def resolve(graph: Graph, state: EngineState, event: CordResolved) -> Cord | Non
         state.dirty.add(key)
         _unhalt(state, key, cord.cord_id)
     elif state.version(cord.asset, cord.partition) > cord.version:  # announced again already
-        accepted(state, cord, event.at)
+        accepted(graph, state, cord, event.at)
     return None
 
 
-def accepted(state: EngineState, cord: Cord, at: datetime, run_id: str = "") -> None:
-    """The bad partition has a good version now: owe the release. This is the one point where a
-    fix is judged good enough: today a re-make that succeeds (or a manual fix, or new source
-    data) releases at once, and a blocking check that fails on the new version pulls a new cord;
-    gating the release on the checks of the new version would hook in here."""
+def accepted(graph: Graph, state: EngineState, cord: Cord, at: datetime, run_id: str = "") -> None:
+    """The bad partition has a new version: the one point where a fix is judged good enough.
+    Without blocking checks on the asset it releases the cord at once; with them it waits for
+    their verdict on the new version (``checks_done``): all passed releases, one failed keeps the
+    cord pulled."""
     version = state.version(cord.asset, cord.partition)
+    needed = graph.gated.get(cord.asset, 0)
+    ref = (cord.asset, cord.partition, version)
+    if needed and state.checks_passed.get(ref, 0) < needed:
+        state.cords.awaiting_checks[ref] = (cord.cord_id, run_id)
+        return
     _owe(state.cords, CordReleased(
         id=f"released:{cord.cord_id}", at=at, cord_id=cord.cord_id, version=version,
         run_id=run_id, rerun=tuple(PipelinePartition(*k) for k in sorted(cord.rerun))))
 
 
-def new_version(state: EngineState, asset: str, partition: str, at: datetime) -> None:
+def new_version(graph: Graph, state: EngineState, asset: str, partition: str,
+                at: datetime) -> None:
     """A source partition under a resolving cord was announced again with new data."""
     book = state.cords
     cord = book.cords.get(book.open_on.get((asset, partition), ""))
     if cord is not None and cord.status is CordStatus.RESOLVING and not cord.producer:
-        accepted(state, cord, at)
+        accepted(graph, state, cord, at)
 
 
 def release(graph: Graph, state: EngineState, event: CordReleased) -> None:
@@ -392,7 +400,7 @@ def run_succeeded(graph: Graph, state: EngineState, run: Run, at: datetime) -> N
         return
     cord = book.cords.get(book.remaking.get(key, ""))
     if cord is not None and _after(run, cord.resolved_at):
-        accepted(state, cord, at, run.run_id)
+        accepted(graph, state, cord, at, run.run_id)
     for cord_id in list(book.recovering.get(key, ())):
         cord = book.cords[cord_id]
         if not _after(run, cord.released_at):
@@ -442,3 +450,21 @@ def run_stopped(graph: Graph, state: EngineState, run: Run, at: datetime, error:
         return  # a retry is coming; it may still succeed
     _owe(book, CordRemakeFailed(id=f"remake_failed:{cord.cord_id}:{run.run_id}", at=at,
                                 cord_id=cord.cord_id, run_id=run.run_id, error=error))
+
+
+def checks_done(graph: Graph, state: EngineState, asset: str, partition: str, version: int,
+                passed: bool, at: datetime, check: str = "") -> None:
+    """The blocking checks of a new version of a bad partition have all passed (release the
+    cord) or one has failed (the cord stays pulled)."""
+    waiting = state.cords.awaiting_checks.pop((asset, partition, version), None)
+    if waiting is None:
+        return
+    cord = state.cords.cords.get(waiting[0])
+    if cord is None or cord.status is not CordStatus.RESOLVING:
+        return
+    if passed:
+        accepted(graph, state, cord, at, waiting[1])
+    else:
+        _owe(state.cords, CordRemakeFailed(
+            id=f"remake_failed:{cord.cord_id}:v{version}", at=at, cord_id=cord.cord_id,
+            run_id=waiting[1], error=f"blocking check {check!r} failed on version {version}"))

@@ -94,10 +94,17 @@ def current_inputs(graph: Graph, state: EngineState, pipeline: str,
     refs = []
     for asset, part in graph.input_keys(pipeline, key):
         version = state.version(asset, part)
-        if version == 0:
+        if version == 0 or (graph.gated and not checked(graph, state, asset, part, version)):
             return None
         refs.append(PartitionRef(asset, part, version))
     return tuple(refs)
+
+
+def checked(graph: Graph, state: EngineState, asset: str, key: str, version: int) -> bool:
+    """Whether this version may be read: every blocking check of the asset has passed on it
+    (assets without blocking checks always may)."""
+    needed = graph.gated.get(asset, 0)
+    return needed == 0 or state.checks_passed.get((asset, key, version), 0) >= needed
 
 
 def _busy_upstream(graph: Graph, state: EngineState, pipeline: str, key: str,

@@ -13,6 +13,8 @@ from andon.engine import cords
 from andon.engine.cords import CordBook
 from andon.engine.runs import Run, RunStatus, transition
 from andon.events import (
+    CheckFailed,
+    CheckPassed,
     CordPulled,
     CordRecovered,
     CordReleased,
@@ -65,6 +67,8 @@ class EngineState:
     waiting: dict[Key, set[Key]] = field(default_factory=dict)
     cancels: list[str] = field(default_factory=list)  # running runs to cancel (commands)
     cords: CordBook = field(default_factory=CordBook)  # andon cords and what they halt
+    # (asset, partition, version) -> blocking checks passed on it
+    checks_passed: dict[tuple[str, str, int], int] = field(default_factory=dict)
     seq: int = 0
     events_applied: int = 0
 
@@ -90,7 +94,7 @@ def _new_version(graph: Graph, state: EngineState, asset: str, key: str, at: dat
     state.partitions[(asset, key)] = PartitionState(version, at, fingerprint, run_id, location)
     _mark_consumers(graph, state, asset, key)
     if state.cords.open_on:
-        cords.new_version(state, asset, key, at)
+        cords.new_version(graph, state, asset, key, at)
 
 
 def _accept_as_fixed(graph: Graph, state: EngineState, asset: str, key: str,
@@ -132,6 +136,23 @@ def _end(graph: Graph, state: EngineState, run: Run, to: RunStatus, at: datetime
     pipe = graph.pipelines.get(run.pipeline)
     for out in pipe.outputs if pipe else ():
         _mark_consumers(graph, state, out, run.partition)
+
+
+def _check_result(graph: Graph, state: EngineState, event: CheckPassed | CheckFailed) -> None:
+    """A blocking check's verdict on a version: once all of the asset's blocking checks passed,
+    its consumers may read it (and a cord waiting on it is released); a failure keeps it unread
+    (the check runner pulls the cord on it)."""
+    needed = graph.gated.get(event.asset, 0)
+    if not event.blocking or not needed:
+        return
+    ref = (event.asset, event.partition, event.version)
+    if isinstance(event, CheckFailed):
+        cords.checks_done(graph, state, *ref, passed=False, at=event.at, check=event.check)
+        return
+    state.checks_passed[ref] = state.checks_passed.get(ref, 0) + 1
+    if state.checks_passed[ref] == needed:
+        _mark_consumers(graph, state, event.asset, event.partition)
+        cords.checks_done(graph, state, *ref, passed=True, at=event.at)
 
 
 def apply(graph: Graph, state: EngineState, event: Event) -> None:
@@ -194,13 +215,15 @@ def apply(graph: Graph, state: EngineState, event: Event) -> None:
         cord = cords.resolve(graph, state, event)
         if cord is not None:
             _accept_as_fixed(graph, state, cord.asset, cord.partition, event.at)
-            cords.accepted(state, cord, event.at)
+            cords.accepted(graph, state, cord, event.at)
     elif isinstance(event, CordReleased):
         cords.release(graph, state, event)
     elif isinstance(event, CordRemakeFailed):
         cords.remake_failed(state, event)
     elif isinstance(event, CordRecovered):
         cords.recovered(state, event)
+    elif isinstance(event, (CheckPassed, CheckFailed)):
+        _check_result(graph, state, event)
     elif isinstance(event, RunCancelRequested):
         target = state.runs.get(event.run_id)
         if target is not None and not target.status.ended:

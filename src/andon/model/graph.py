@@ -27,6 +27,8 @@ class Graph:
     consumers: dict[str, tuple[str, ...]] = field(default_factory=dict)  # asset -> pipelines
     order: tuple[str, ...] = ()  # pipelines in dependency order
     rank: dict[str, int] = field(default_factory=dict)  # pipeline -> index in ``order``
+    # asset -> number of blocking checks: a new version reaches consumers once all have passed
+    gated: dict[str, int] = field(default_factory=dict)
 
     def partitions_of(self, pipeline: str) -> Partitions:
         return self.pipelines[pipeline].partitions

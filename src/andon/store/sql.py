@@ -17,7 +17,17 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    case,
+    create_engine,
+    event,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -235,6 +245,36 @@ class Store:
         t = schema.runs
         with self._reader.connect() as conn:
             return {s: n for s, n in conn.execute(select(t.c.status, func.count()).group_by(t.c.status))}
+
+    def runs_active_since(self, moment: datetime) -> list[dict[str, Any]]:
+        """Runs that held slots at some time from ``moment`` on: still queued or running, or
+        ended after it (pools over time on the board)."""
+        t = schema.runs
+        q = select(t.c.pipeline, t.c.partition, t.c.status, t.c.pool, t.c.slots, t.c.queued_at,
+                   t.c.started_at, t.c.ended_at).where(
+            (t.c.ended_at.is_(None)) | (t.c.ended_at >= format_time(moment))).order_by(t.c.seq)
+        with self._reader.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def queue_seconds_histogram(self, bounds: Sequence[float]) -> tuple[list[int], float, int]:
+        """How many started runs waited at most each of ``bounds`` seconds between being queued
+        (their inputs all there) and starting (cumulative, as Prometheus wants), the sum of the
+        waits and the number of runs; counted in one query."""
+        t = schema.runs
+        waited = t.c.queue_seconds
+        cols = [func.sum(case((waited <= b, 1), else_=0)) for b in bounds]
+        q = select(*cols, func.sum(waited), func.count(waited)).where(waited.is_not(None))
+        with self._reader.connect() as conn:
+            row = conn.execute(q).one()
+        return [int(v or 0) for v in row[:len(bounds)]], float(row[-2] or 0.0), int(row[-1] or 0)
+
+    def recent_events(self, types: Sequence[str], limit: int = 1000) -> list[tuple[int, Event]]:
+        """The newest ``limit`` events of the given types, newest first (check results for the
+        board)."""
+        q = select(schema.events.c.seq, schema.events.c.payload).where(
+            schema.events.c.type.in_(list(types))).order_by(schema.events.c.seq.desc()).limit(limit)
+        with self._reader.connect() as conn:
+            return [(seq, from_dict(json.loads(p))) for seq, p in conn.execute(q)]
 
     # -- andon cords ---------------------------------------------------------------------------
 

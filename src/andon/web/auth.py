@@ -25,3 +25,10 @@ def role_at_least(role: str | None, needed: str) -> bool:
 def same(a: str, b: str) -> bool:
     """Constant-time comparison."""
     return hmac.compare_digest(a.encode(), b.encode())
+
+
+def csrf_for(token: str) -> str:
+    """The CSRF token of a browser session: derived from the session's API token, so it needs
+    no server-side state, survives a restart and dies with the token; a cross-site page cannot
+    compute it (the session cookie is HttpOnly)."""
+    return hmac.new(token.encode(), b"andon-csrf", hashlib.sha256).hexdigest()[:40]
