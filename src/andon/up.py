@@ -13,7 +13,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from andon.executors.base import Executor
 from andon.executors.inprocess import InProcessExecutor
 from andon.executors.local import LocalProcessExecutor
 from andon.model.errors import ConfigError
+from andon.model.graph import Graph
 from andon.notify.config import notify_config
 from andon.notify.notifier import Notifier, start_notifier
 from andon.planner.live import make_planner
@@ -145,7 +146,8 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
     checks = CheckRunner(project.graph, project.checks, project.root, runner.submit, clock.now,
                          lambda asset, key: runner.state.version(asset, key),
                          workers=settings.check_workers)
-    notifier = start_notifier(project.graph, notify, runner.submit, clock.now)
+    notifier = start_notifier(project.graph, notify, runner.submit, clock.now,
+                              forecast=remake_delay(project.graph, runner.policy.stats.duration))
     runner.subscribe(checks.on_events)
     runner.subscribe(notifier.on_events)
     runner.start()
@@ -153,6 +155,28 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
     service.live_plan = runner.plan.view  # the runner's latest forecast, not a replay of the log
     return Line(project, settings, store, runner, service, clock, lock=lock, checks=checks,
                 notifier=notifier)
+
+
+def remake_delay(graph: Graph, duration: Callable[[str], float]
+                 ) -> Callable[[str, str, Sequence[tuple[str, str]]], timedelta | None]:
+    """The planner's estimate of a cord's delay: after the fix, the bad partition and everything
+    it affected are re-made in dependency order, so the deliverables wait at least the longest
+    chain of predicted run times through the affected pipelines."""
+    def delay(asset: str, partition: str, affected: Sequence[tuple[str, str]]) -> timedelta | None:
+        names = {graph.producer[a] for a, _ in affected if a in graph.producer}
+        if asset in graph.producer:
+            names.add(graph.producer[asset])
+        if not names:
+            return None
+        longest: dict[str, float] = {}
+        for name in graph.order:  # dependency order: upstream first
+            if name not in names:
+                continue
+            before = [longest[graph.producer[i.asset]] for i in graph.pipelines[name].inputs
+                      if graph.producer.get(i.asset) in longest]
+            longest[name] = max(before, default=0.0) + duration(name)
+        return timedelta(seconds=max(longest.values()))
+    return delay
 
 
 def _submitter(runner: Runner) -> Callable[[Sequence[Event]], Any]:

@@ -111,6 +111,8 @@ def test_a_failing_blocking_check_pulls_the_cord_and_tells_the_owner(
         assert body["event"] == "cord.pulled" and body["by"] == "check:row_count"
         assert body["reason"] == pulled.reason
         assert {"asset": "report", "partition": "2026-01-06"} in body["affected"]
+        # the planner's estimate: clean then report re-made, 10 minutes each before any history
+        assert "Expected delay: 20m00s" in body["text"]
         (sent,) = log.of(NotificationSent)
         assert (sent.about, sent.recipient) == ("cord.pulled", "alerts")  # type: ignore[attr-defined]
 
