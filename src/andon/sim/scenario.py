@@ -81,6 +81,10 @@ class Scenario:
         return [(self.start + timedelta(days=d)).strftime("%Y-%m-%d") for d in range(self.days)]
 
 
+_KIND_NAMES = {int: "a whole number", str: "a string", list: "a list", dict: "an object",
+               float: "a number", bool: "true or false"}
+
+
 class _Reader:
     def __init__(self, path: str) -> None:
         self.path = path
@@ -95,8 +99,9 @@ class _Reader:
             return None
         value = obj[key]
         if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-            self.fail(f"{field}.{key}" if field else key, f"must be a {names}, not {value!r}")
+            kinds = kind if isinstance(kind, tuple) else (kind,)
+            names = " or ".join(_KIND_NAMES.get(k, k.__name__) for k in kinds)
+            self.fail(f"{field}.{key}" if field else key, f"must be {names}, not {value!r}")
             return None
         return value
 
@@ -235,7 +240,12 @@ def parse_scenario(data: Any, path: str = "<scenario>") -> Scenario:
                                   r.time(raw.get("detected"), f"{field}.detected"),
                                   r.time(raw.get("resolved"), f"{field}.resolved")))
     problems = [f"{path}: {p}" for p in r.problems]
-    graph = build_graph(assets, pipes, pools, path, problems)
+    try:
+        graph = build_graph(assets, pipes, pools, path, problems)
+    except DefinitionError as exc:  # the graph's problems, with the fields found before
+        raise ScenarioError(exc.message, where=path,
+                            hint="fix each listed field (DESIGN.md section 4 has the format)"
+                            ) from None
     for i, inc in enumerate(incidents):
         if inc.asset not in graph.assets:
             problems.append(f"{path}: incidents[{i}].asset: unknown asset {inc.asset!r}")
