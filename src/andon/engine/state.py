@@ -77,7 +77,9 @@ class EngineState:
         return part.version if part else 0
 
     def running(self) -> list[Run]:
-        return [r for r in self.runs.values() if r.status is RunStatus.RUNNING]
+        """Runs executing now (looked up through the active ones: the history can be long)."""
+        runs = (self.runs.get(run_id) for run_id in self.active.values())
+        return [r for r in runs if r is not None and r.status is RunStatus.RUNNING]
 
 
 def _mark_consumers(graph: Graph, state: EngineState, asset: str, key: str) -> None:

@@ -60,8 +60,11 @@ class Planner:
             elif isinstance(ev, RunSucceeded):
                 run = state.runs.get(ev.run_id)
                 if run is not None and run.started_at is not None:
+                    before = self.stats.duration(ev.pipeline)
                     self.stats.observe_duration(ev.pipeline, (ev.at - run.started_at).total_seconds())
-                    self._offsets = None
+                    # due times move with the typical duration; recompute them only when it moved
+                    if abs(self.stats.duration(ev.pipeline) - before) > 0.05 * max(before, 1.0):
+                        self._offsets = None
 
     # -- due times -------------------------------------------------------------------------------
 
@@ -171,9 +174,57 @@ class Jit(Atc):
 
     def __call__(self, graph: Graph, state: Any, ready: list[Any], now: datetime) -> list[Any]:
         self._state = state
-        free = sum(max(p.capacity - state.pool_used.get(n, 0), 0) for n, p in graph.pools.items())
-        self._contended = len(ready) > free
-        return self.order(ready, now.timestamp())
+        free = {n: max(p.capacity - state.pool_used.get(n, 0), 0) for n, p in graph.pools.items()}
+        self._contended = len(ready) > sum(free.values())
+        ordered = self.order(ready, now.timestamp())
+        if not self.offsets():
+            return ordered
+        return self._hold_back(state, ordered, free, now.timestamp())
+
+    def _imminent(self, state: Any, starting: list[Any], now: float,
+                  horizon: float) -> list[tuple[str, float, float, float]]:
+        """Runs not queued yet that will be once a running (or now starting) run ends: (pool,
+        when, weight, latest start) — only those that carry a deadline's weight and whose latest
+        start falls before ``horizon`` (no candidate could make the others late)."""
+        out = []
+        for run in [*state.running(), *starting]:
+            if run.pipeline not in self.graph.pipelines:
+                continue
+            began = run.started_at.timestamp() if run.started_at is not None else now
+            eta = max(began + self.stats.duration(run.pipeline), now)
+            for out_asset in self.graph.pipelines[run.pipeline].outputs:
+                for consumer, key in self.graph.consumer_keys(out_asset, run.partition):
+                    weight = self.weight.get(consumer, 0.0)
+                    if weight <= 0 or (consumer, key) in state.active:
+                        continue
+                    latest_start = self.due(consumer, key) - self.stats.duration(consumer)
+                    if eta <= latest_start < horizon:
+                        out.append((self.graph.pipelines[consumer].pool, eta, weight,
+                                    latest_start))
+        return out
+
+    def _hold_back(self, state: Any, ordered: list[Any], free: dict[str, int],
+                   now: float) -> list[Any]:
+        """Keep a slot free for a more important run about to become ready: a run is held when
+        taking the last free slot of its pool would make such a run start after its latest start
+        although it would have been on time had the slot waited for it."""
+        out: list[Any] = []
+        starting = ordered[:sum(free.values())]
+        horizon = now + max((self.stats.duration(r.pipeline) for r in starting), default=0.0)
+        imminent = self._imminent(state, starting, now, horizon)
+        if not imminent:
+            return ordered
+        for run in ordered:
+            pipe = self.graph.pipelines[run.pipeline]
+            mine = self.weight.get(run.pipeline, 0.0)
+            ends = now + self.stats.duration(run.pipeline)
+            needy = [i for i in imminent if i[0] == pipe.pool and i[2] > mine
+                     and i[3] < ends]  # on time if it gets the slot, late after this run
+            if needy and free.get(pipe.pool, 0) <= len(needy):
+                continue  # held: the slot waits for the urgent run
+            out.append(run)
+            free[pipe.pool] = free.get(pipe.pool, 0) - pipe.slots
+        return out
 
     def order(self, ready: list[Any], now: float) -> list[Any]:
         if len(ready) < 2 or not self.offsets():
