@@ -142,6 +142,7 @@ class Runner:
         self.plan = LivePlan(graph, self.policy)  # learned statistics, the forecast, at-risk
         self.state = EngineState()
         self.turns = 0  # loop iterations (an idle runner does not add any)
+        self._decided_at = self.clock.now()  # the time the last turn decided at
         self.commits = 0
         self._inline = bool(getattr(executor, "inline", False))
         self._ran_inline: set[str] = set()
@@ -155,6 +156,10 @@ class Runner:
     def subscribe(self, listener: Listener) -> None:
         """Call ``listener`` (on the runner thread) with each batch of committed events."""
         self._listeners.append(listener)
+
+    def alive(self) -> bool:
+        """Whether the loop is running (the board's health strip)."""
+        return self._thread is not None and self._thread.is_alive()
 
     def submit(self, event: Event) -> Future[bool]:
         fut: Future[bool] = Future()
@@ -217,7 +222,10 @@ class Runner:
     def run_forever(self) -> None:
         while True:
             now = self.clock.now()
-            wake = min((w for w in (next_wakeup(self.state, now), self.plan.wake) if w is not None),
+            # back-offs are counted from the moment the last turn decided at: one that ended while
+            # that turn was still busy (committing, telling listeners) is due at once, not lost
+            since = min(self._decided_at, now)
+            wake = min((w for w in (next_wakeup(self.state, since), self.plan.wake) if w is not None),
                        default=None)
             timeout = None if wake is None else self.clock.real_seconds(wake - now)
             items = self._inbox.take(None if timeout is None else max(timeout, 0.0))
@@ -292,7 +300,7 @@ class Runner:
     def _record(self, items: list[object], answers: list[tuple[Future[bool], bool]]
                 ) -> tuple[Decisions, list[Event]]:
         """Fold the items into the state and commit the events, all or nothing."""
-        now = self.clock.now()
+        now = self._decided_at = self.clock.now()
         out = Decisions()
         ordered: list[Event] = []  # every event of the turn, in the order the engine saw it
         known = self.store.known_ids(i.event.id for i in items if isinstance(i, _Submit))
