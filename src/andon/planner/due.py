@@ -13,15 +13,21 @@ from collections.abc import Callable
 from andon.model.graph import Graph
 
 
-def latest_finish_offsets(graph: Graph, duration: Callable[[str], float]) -> dict[str, float]:
-    """Seconds after the partition end by which each pipeline must finish; pipelines with no
-    deadline anywhere downstream are absent."""
+def consumer_pipelines(graph: Graph) -> dict[str, set[str]]:
+    """Pipeline -> the pipelines that read one of its outputs."""
     consumers: dict[str, set[str]] = {p: set() for p in graph.pipelines}
     for name, pipe in graph.pipelines.items():
         for inp in pipe.inputs:
             producer = graph.producer.get(inp.asset)
             if producer:
                 consumers[producer].add(name)
+    return consumers
+
+
+def latest_finish_offsets(graph: Graph, duration: Callable[[str], float]) -> dict[str, float]:
+    """Seconds after the partition end by which each pipeline must finish; pipelines with no
+    deadline anywhere downstream are absent."""
+    consumers = consumer_pipelines(graph)
     offsets: dict[str, float] = {}
     for name in reversed(graph.order):
         pipe = graph.pipelines[name]
@@ -35,12 +41,7 @@ def latest_finish_offsets(graph: Graph, duration: Callable[[str], float]) -> dic
 def weights(graph: Graph) -> dict[str, float]:
     """The weight of each pipeline's timeliness: its own priority if it has a deadline, else the
     largest priority of the deadlines it feeds (an upstream of an important delivery matters)."""
-    consumers: dict[str, set[str]] = {p: set() for p in graph.pipelines}
-    for name, pipe in graph.pipelines.items():
-        for inp in pipe.inputs:
-            producer = graph.producer.get(inp.asset)
-            if producer:
-                consumers[producer].add(name)
+    consumers = consumer_pipelines(graph)
     out: dict[str, float] = {}
     for name in reversed(graph.order):
         pipe = graph.pipelines[name]

@@ -22,7 +22,7 @@ from typing import Any
 from andon.events import format_time
 from andon.sim.sampling import arrival_time, run_duration
 from andon.sim.scenario import Scenario
-from andon.sim.simulator import SimResult, horizon
+from andon.sim.simulator import SimResult, horizon, incident_record
 
 FIRST_RETRY = timedelta(minutes=5)
 MAX_RETRY = timedelta(hours=1)
@@ -216,9 +216,7 @@ class CronSim:
                 self.push(at, "want_slot" if self.poke else "cron", _Task(name, key))
         for inc in sc.incidents:
             self.push(inc.resolved, "resolved", inc)
-            self.trace.append({"type": "incident", "asset": inc.asset, "partition": inc.partition,
-                               "detected": format_time(inc.detected),
-                               "resolved": format_time(inc.resolved)})
+            self.trace.append(incident_record(inc))
         while self.heap:
             item = heapq.heappop(self.heap)
             if item.at > stop:

@@ -32,9 +32,15 @@ from andon.model.definitions import Pool
 from andon.model.graph import Graph
 from andon.planner.policies import Planner, make_policy
 from andon.sim.sampling import arrival_time, run_duration
-from andon.sim.scenario import Scenario
+from andon.sim.scenario import Incident, Scenario
 
 UNBOUNDED = 10**9
+
+
+def incident_record(inc: Incident) -> dict[str, Any]:
+    """The trace record of a scenario incident (every simulator writes the same)."""
+    return {"type": "incident", "asset": inc.asset, "partition": inc.partition,
+            "detected": format_time(inc.detected), "resolved": format_time(inc.resolved)}
 
 
 def horizon(scenario: Scenario) -> datetime:
@@ -128,9 +134,7 @@ class EngineSim:
         for inc in sc.incidents:
             self.push(inc.detected, "detected", inc)
             self.push(inc.resolved, "resolved", inc)
-            self.trace.append({"type": "incident", "asset": inc.asset, "partition": inc.partition,
-                               "detected": format_time(inc.detected),
-                               "resolved": format_time(inc.resolved)})
+            self.trace.append(incident_record(inc))
         while self.heap:
             item = heapq.heappop(self.heap)
             if item.at > stop:
