@@ -15,7 +15,6 @@ import argparse
 import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from benchlib import REPO, RESULTS, Result, figure
