@@ -31,7 +31,7 @@ LEGAL: dict[RunStatus, frozenset[RunStatus]] = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class Run:
     """The engine's view of one run (one attempt at one partition of one pipeline)."""
 

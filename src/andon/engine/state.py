@@ -37,7 +37,7 @@ from andon.model.partitions import is_new_version
 Key = tuple[str, str]  # (asset or pipeline, partition)
 
 
-@dataclass
+@dataclass(slots=True)
 class PartitionState:
     """The current version of one asset partition and where it came from."""
 
