@@ -96,9 +96,9 @@ def test_holds_a_slot_for_an_urgent_run_that_is_about_to_be_ready() -> None:
 def test_traces_keep_every_invariant(path: Path) -> None:
     sc = load_scenario(path)
     metrics, result = simulate(sc, "cpsat")
-    # inputs before work, pools within capacity, metrics recomputable from the trace (the cord
-    # invariant is the halting machinery's, the same for every event-driven policy)
-    assert check_trace(sc, result.trace, metrics, horizon(sc), cords=False) == []
+    # inputs before work, pools within capacity, no bad data read under a pulled cord, metrics
+    # recomputable from the trace
+    assert check_trace(sc, result.trace, metrics, horizon(sc), cords=True) == []
     assert metrics["polling_checks"] == 0 and metrics["slot_seconds_waiting"] == 0
     assert "notes" not in metrics
 
@@ -115,6 +115,18 @@ def test_no_plan_in_time_falls_back_to_jit_and_says_so() -> None:
                                 f"{sim.policy.plans} plans (solver status: {sim.policy.plans} unknown)"]
     jit = EngineSim(sc, "jit").run().trace
     assert trace == jit  # the fallback is exactly the heuristic
+
+
+def test_a_plan_not_proven_optimal_leaves_the_order_to_jit_and_says_so() -> None:
+    sc = load_scenario(next(p for p in SCENARIOS if p.stem == "contention"))
+    sim = EngineSim(sc, "cpsat")
+    assert isinstance(sim.policy, CpSat)
+    sim.policy.work_limit = 1e-6  # enough to load the hint, too little to prove it optimal
+    trace = sim.run().trace
+    assert sim.policy.unproven > 0 and sim.policy.overrides == 0
+    assert any(f"kept the jit heuristic's order {sim.policy.unproven} time(s)" in note
+               for note in sim.policy.notes)
+    assert trace == EngineSim(sc, "jit").run().trace
 
 
 def test_an_infeasible_model_falls_back() -> None:
@@ -135,7 +147,8 @@ def test_contention_finds_the_same_plan_every_time() -> None:
     for _ in range(2):
         sim = EngineSim(sc, "cpsat")
         assert isinstance(sim.policy, CpSat)
-        sim.policy.time_limit = 10.0  # only the deterministic work limit stops the solver
+        sim.policy.time_limit = 10.0  # only the deterministic work limit stops the solver,
+        # however busy the machine
         traces.append(sim.run().trace)
         assert sim.policy.overrides > 0  # the plan did change something
     assert traces[0] == traces[1]
