@@ -19,11 +19,15 @@ $(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $@ $(DEMO_STAMP)
 
-# PostgreSQL for the store contract tests (Debian package when initdb is missing)
+# PostgreSQL for the store contract tests, Chromium for the board's browser tests (Debian
+# packages when missing; Playwright never downloads a browser of its own)
 system-deps:
 	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	  { command -v apt-get >/dev/null && (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y -q postgresql) ; }
+	@test -x /usr/bin/chromium || \
+	  { command -v apt-get >/dev/null && (apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -q chromium) ; }
 
 demo: $(DEMO_STAMP)
 	$(VENV)/bin/andon demo demo-project --speed 10800 $(DEMO_ARGS)

@@ -166,33 +166,32 @@ class Service:
         halted_per = Counter(h["pipeline"] for h in halted)
         latest: dict[str, Counter[str]] = {p: Counter() for p in self.graph.pipelines}
         failures: dict[str, list[dict[str, Any]]] = {}
-        for row in self.store.latest_runs():
-            if row["pipeline"] in latest:
-                latest[row["pipeline"]][row["status"]] += 1
-                if row["status"] == "failed":
-                    failures.setdefault(row["pipeline"], []).append(
-                        {k: row[k] for k in ("run_id", "partition", "error_type", "error_message")})
-        parts: dict[str, list[str]] = {}
-        for row in self.store.partitions():
-            parts.setdefault(row["asset"], []).append(row["partition"])
+        counts, failed = self.store.latest_run_summary()
+        for pipeline, run_status, n in counts:
+            if pipeline in latest:
+                latest[pipeline][run_status] += n
+        for row in failed:
+            failures.setdefault(row.pop("pipeline"), []).append(row)
+        parts = self.store.partition_summary()
         pipelines = []
         for name in self.graph.order:
             pipe = self.graph.pipelines[name]
-            counts = latest[name]
-            state = "halted" if halted_per[name] else "failed" if counts["failed"] else \
-                "running" if counts["running"] else "queued" if counts["queued"] else \
-                "ok" if counts["succeeded"] else "waiting"
+            counts_ = latest[name]
+            state = "halted" if halted_per[name] else "failed" if counts_["failed"] else \
+                "running" if counts_["running"] else "queued" if counts_["queued"] else \
+                "ok" if counts_["succeeded"] else "waiting"
             pipelines.append({
                 "name": name, "state": state, "pool": pipe.pool,
-                "partitions": {s: counts[s] for s in
+                "partitions": {s: counts_[s] for s in
                                ("succeeded", "running", "queued", "failed", "cancelled")},
-                "made": len(set().union(*(parts.get(o, []) for o in pipe.outputs))),
+                # one run writes all of a pipeline's outputs, so they have the same partitions
+                "made": max((parts.get(o, (0, ""))[0] for o in pipe.outputs), default=0),
                 "failures": failures.get(name, [])[:5],
                 "owner": pipe.owner,
                 "halted": halted_per[name],
             })
-        sources = [{"name": a.name, "partitions": len(parts.get(a.name, [])),
-                    "latest": max(parts.get(a.name, []), default=None), "owner": a.owner}
+        sources = [{"name": a.name, "partitions": parts.get(a.name, (0, ""))[0],
+                    "latest": parts[a.name][1] if a.name in parts else None, "owner": a.owner}
                    for a in sorted(self.graph.assets.values(), key=lambda a: a.name) if a.source]
         return {"pipelines": pipelines, "sources": sources, "runs": self.store.run_counts(),
                 "events": self.store.count_events(), "cords": incidents.cords(self.store),

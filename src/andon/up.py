@@ -207,16 +207,19 @@ def _with_date(app: Any) -> Any:
     return wrapped
 
 
-def _server(config: Any, stop: threading.Event) -> Any:
+def _server(config: Any, stop: threading.Event, on_stop: Callable[[], None] | None = None) -> Any:
     """A uvicorn server that sleeps until ``stop`` is set (no 0.1 s tick) and, on SIGINT or
     SIGTERM, stops gracefully without re-raising the signal, so the clean-up runs and the exit
-    code is 0. A second Ctrl-C forces the exit."""
+    code is 0. A second Ctrl-C forces the exit. ``on_stop`` runs on the server's loop when the
+    stop begins."""
     import uvicorn
 
     class Server(uvicorn.Server):
         async def main_loop(self) -> None:
             await self.on_tick(0)
             await asyncio.get_running_loop().run_in_executor(None, stop.wait)
+            if on_stop is not None:
+                on_stop()
 
         @contextlib.contextmanager
         def capture_signals(self) -> Iterator[None]:
@@ -251,7 +254,8 @@ def serve(line: Line, on_ready: Callable[[Line], None] | None = None) -> None:
 
     settings = line.settings
     ctx = WebContext(line.service, _submitter(line.runner), line.clock.now, line.store.token_role,
-                     line.project.name)
+                     line.project.name, line.runner.alive, line.runner.subscribe,
+                     line.store.token_name)
     sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((settings.host, settings.port))
@@ -259,9 +263,12 @@ def serve(line: Line, on_ready: Callable[[Line], None] | None = None) -> None:
     port = sock.getsockname()[1]
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     line.url = f"http://{host}:{port}"
-    server = _server(uvicorn.Config(_with_date(create_app(ctx)), log_level="warning",
-                                    lifespan="off", access_log=False, date_header=False),
-                     line.stop_event)
+    app = create_app(ctx)
+    # open event streams would keep uvicorn's graceful shutdown waiting: end them as it begins
+    server = _server(uvicorn.Config(_with_date(app), log_level="warning", lifespan="off",
+                                    access_log=False, date_header=False,
+                                    timeout_graceful_shutdown=5),
+                     line.stop_event, app.state.hub.close)
     start_watcher(line.project.graph, line.project.root, line.announce, line.stop_event)
     info = settings.state_dir / "server.json"
     tmp = info.with_name(f".server.json.{os.getpid()}")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,49 +10,14 @@ import httpx
 import pytest
 from starlette.routing import Route
 
-from andon.project import load_project
-from andon.settings import resolve
-from andon.up import Line, _submitter, ensure_local_token, open_line, serve
-from andon.web.app import PERMISSIONS, WebContext, create_app
+from andon.up import Line, _submitter, ensure_local_token
+from andon.web.app import PERMISSIONS, SESSION, WebContext, create_app
 from andon.web.auth import digest, new_token
-
-PIPELINES = """
-import andon
-
-andon.source("raw", location="data/raw/{partition}.csv")
-
-@andon.pipeline(inputs=["raw"], outputs=["clean"])
-def clean(ctx):
-    ctx.output("clean").write_text("ok\\n")
-"""
-
-
-@pytest.fixture
-def line(make_project) -> Iterator[Line]:
-    """A real `andon up` (runner, store, uvicorn on a free port) in a background thread."""
-    root = make_project(PIPELINES)
-    project = load_project(root)
-    settings = resolve(root, {"executor": "inprocess", "port": 0}, {}, {})
-    line = open_line(project, settings)
-    ready = threading.Event()
-    thread = threading.Thread(target=serve, args=(line, lambda _line: ready.set()), daemon=True)
-    thread.start()
-    assert ready.wait(10), "the server did not come up"
-    yield line
-    line.stop_event.set()
-    thread.join(10)
-
-
-@pytest.fixture
-def client(line: Line) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=line.url, timeout=10) as c:
-        yield c
+from tests.web.conftest import make_token
 
 
 def _token(line: Line, role: str) -> dict[str, str]:
-    value = new_token()
-    line.store.add_token(digest(value), role, role, datetime.now(UTC))
-    return {"Authorization": f"Bearer {value}"}
+    return {"Authorization": f"Bearer {make_token(line, role)}"}
 
 
 def test_every_route_has_a_permission_and_writes_need_operator(line: Line) -> None:
@@ -65,8 +28,13 @@ def test_every_route_has_a_permission_and_writes_need_operator(line: Line) -> No
     assert routes, "the app exposes routes"
     for method, path in routes:
         assert (method, path) in PERMISSIONS, f"{method} {path} has no entry in PERMISSIONS"
-        if method != "GET":
+        if (method, path) in (("POST", "/login"), ("POST", "/logout")):
+            # sign a browser in or out: they check the token they are given, change no state
+            assert PERMISSIONS[(method, path)] == SESSION
+        elif method != "GET":
             assert PERMISSIONS[(method, path)] in ("operator", "admin"), f"{method} {path}"
+    assert SESSION not in {PERMISSIONS[r] for r in routes if r[1] not in ("/login", "/logout")}
+    assert set(PERMISSIONS) == set(routes), "PERMISSIONS lists routes the app does not have"
 
 
 def test_notify_needs_a_token_of_operator_role(client: httpx.Client, line: Line) -> None:
@@ -162,7 +130,7 @@ def test_status_page_escapes_and_sends_csp(client: httpx.Client) -> None:
     r = client.get("/")
     assert r.status_code == 200
     assert "default-src 'self'" in r.headers["content-security-policy"]
-    assert "<h1>andon" in r.text and "clean" in r.text
+    assert "andon" in r.text and "clean" in r.text
     health = client.get("/api/v1/health").json()
     assert health["ok"] and health["database"]
 

@@ -240,6 +240,28 @@ class Store:
         with self._reader.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(q)]
 
+    def latest_run_summary(self) -> tuple[list[tuple[str, str, int]], list[dict[str, Any]]]:
+        """Over the newest run of every (pipeline, partition): how many are in each status per
+        pipeline, and the failed ones, newest first (counted in SQL: a board of a thousand
+        pipelines and a month of partitions must not read every run)."""
+        t = schema.runs
+        newest = select(func.max(t.c.seq)).group_by(t.c.pipeline, t.c.partition)
+        counts = select(t.c.pipeline, t.c.status, func.count()).where(
+            t.c.seq.in_(newest)).group_by(t.c.pipeline, t.c.status)
+        failed = select(t.c.run_id, t.c.pipeline, t.c.partition, t.c.error_type,
+                        t.c.error_message, t.c.ended_at).where(
+            t.c.seq.in_(newest), t.c.status == "failed").order_by(t.c.seq.desc())
+        with self._reader.connect() as conn:
+            return ([(p, s, int(n)) for p, s, n in conn.execute(counts)],
+                    [dict(r._mapping) for r in conn.execute(failed)])
+
+    def partition_summary(self) -> dict[str, tuple[int, str]]:
+        """Per asset: how many partitions exist and the newest key."""
+        t = schema.partitions
+        q = select(t.c.asset, func.count(), func.max(t.c.partition)).group_by(t.c.asset)
+        with self._reader.connect() as conn:
+            return {a: (int(n), str(k)) for a, n, k in conn.execute(q)}
+
     def run_counts(self) -> dict[str, int]:
         """The number of runs in each status (statuses with none are left out)."""
         t = schema.runs
@@ -310,6 +332,14 @@ class Store:
             row = conn.execute(select(t.c.role).where(t.c.sha256 == sha256,
                                                       t.c.revoked_at.is_(None))).first()
         return row.role if row else None
+
+    def token_name(self, sha256: str) -> str:
+        """The label of a token that is not revoked ('' when unknown or unlabelled)."""
+        t = schema.tokens
+        with self._reader.connect() as conn:
+            row = conn.execute(select(t.c.name).where(t.c.sha256 == sha256,
+                                                      t.c.revoked_at.is_(None))).first()
+        return str(row.name) if row else ""
 
     def revoke_token(self, sha256: str, now: datetime) -> bool:
         """Revoke a token; False when there was no such token not yet revoked."""

@@ -1,32 +1,57 @@
-"""The HTTP API (``/api/v1``) and a minimal status page, over the shared Service.
+"""The HTTP API (``/api/v1``), the board's pages, live updates and ``/metrics``, over the
+shared Service.
 
-State-changing routes need a token of at least the role in PERMISSIONS; read-only routes are open
-(the server binds to 127.0.0.1 by default). Errors come back as JSON: 401 without a token, 403 for
-a weaker role, 404 for unknown objects, 422 for a malformed body (naming the field).
+State-changing routes need a token of at least the role in PERMISSIONS: a bearer token, or the
+board's session cookie together with the page's CSRF token. Read-only routes are open (the server
+binds to 127.0.0.1 by default). API errors come back as JSON: 401 without a token, 403 for a weaker
+role, 404 for unknown objects, 422 for a malformed request (``where``/``field`` name the field).
 """
 
 from __future__ import annotations
 
-import html
+import hashlib
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, quote
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Route
 
 from andon.events import Event
 from andon.model.errors import AndonError
 from andon.service import Service
-from andon.web.auth import digest, role_at_least
+from andon.web.auth import csrf_for, digest, role_at_least, safe_next, same
 
-# (method, path) -> the least role needed; None = open for reading
+SESSION = "session"  # signs a browser in or out: checks the token it is given, changes no state
+# (method, path) -> the least role needed; None = open for reading; SESSION = see above
 PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/"): None,
+    ("GET", "/runs"): None,
+    ("GET", "/runs/{run_id}"): None,
+    ("GET", "/assets/{name}"): None,
+    ("GET", "/pools"): None,
+    ("GET", "/deliveries"): None,
+    ("GET", "/search"): None,
+    ("GET", "/login"): None,
+    ("POST", "/login"): SESSION,
+    ("POST", "/logout"): SESSION,
+    ("GET", "/static/{name}"): None,
+    ("GET", "/metrics"): None,
     ("GET", "/api/v1/health"): None,
     ("GET", "/api/v1/status"): None,
     ("GET", "/api/v1/runs"): None,
@@ -34,6 +59,8 @@ PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/runs/{run_id}/log"): None,
     ("GET", "/api/v1/partitions"): None,
     ("GET", "/api/v1/plan"): None,
+    ("GET", "/api/v1/events/stream"): None,
+    ("GET", "/api/v1/openapi.json"): None,
     ("POST", "/api/v1/notify"): "operator",
     ("POST", "/api/v1/runs"): "operator",
     ("POST", "/api/v1/backfills"): "operator",
@@ -44,20 +71,44 @@ PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("POST", "/api/v1/cords/{cord_id}/resolve"): "operator",
 }
 
-CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " \
-      "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+# no inline script or style anywhere: the board's script and style sheet are files of the package
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
+       "form-action 'self'")
+COOKIE = "andon_session"
+CSRF_HEADER = "x-csrf-token"
+
+
+def _always() -> bool:
+    return True
 
 
 @dataclass
 class WebContext:
     """What the web layer needs: the service, a way to submit events (to the running scheduler)
-    and answer whether they were new, a clock, and a token lookup."""
+    and answer whether they were new, a clock, a token lookup, whether the scheduler loop is
+    alive, and a way to hear of committed events (``Runner.subscribe``) for live updates."""
 
     service: Service
     submit: Callable[[Sequence[Event]], Awaitable[list[bool]]]
     now: Callable[[], datetime]
     token_role: Callable[[str], str | None]
     project: str = ""
+    alive: Callable[[], bool] = _always
+    subscribe: Callable[[Callable[[Sequence[Event]], None]], None] | None = None
+    token_name: Callable[[str], str] | None = None  # who did it, in events ("api" without)
+
+
+@dataclass(frozen=True)
+class Session:
+    """A signed-in browser: its role and the CSRF token its forms and scripts send back."""
+
+    role: str
+    csrf: str
+
+    @property
+    def operator(self) -> bool:
+        return role_at_least(self.role, "operator")
 
 
 class HTTPError(AndonError):
@@ -67,7 +118,10 @@ class HTTPError(AndonError):
 
 
 def _error(exc: AndonError) -> JSONResponse:
-    return JSONResponse(exc.to_dict(), status_code=exc.http_status)
+    body = exc.to_dict()
+    if exc.http_status == 422 and exc.where:
+        body["field"] = exc.where
+    return JSONResponse(body, status_code=exc.http_status)
 
 
 async def _body(request: Request, fields: dict[str, type]) -> dict[str, Any]:
@@ -94,40 +148,94 @@ async def _body(request: Request, fields: dict[str, type]) -> dict[str, Any]:
     return out
 
 
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    if not header.lower().startswith("bearer ") or not header[7:].strip():
+        raise HTTPError(401, "the Authorization header is not 'Bearer <token>'",
+                        hint="send 'Authorization: Bearer <token>'")
+    return header[7:].strip()
+
+
+def _same_origin(request: Request) -> bool:
+    """False only for a browser request that says it comes from another site."""
+    origin = request.headers.get("origin")
+    return origin is None or origin == f"{request.url.scheme}://{request.url.netloc}"
+
+
 def create_app(ctx: WebContext) -> Starlette:
     """Build the Starlette application."""
+    from andon.web import metrics, openapi
+    from andon.web.live import EventHub
+    from andon.web.pages import Pages, environment
+
+    svc = ctx.service
+    hub = EventHub(svc.store, ctx.now)
+    if ctx.subscribe is not None:
+        ctx.subscribe(hub.on_events)
+    pages = Pages(ctx, environment())
+
+    def session_of(request: Request) -> Session | None:
+        token = request.cookies.get(COOKIE)
+        if not token:
+            return None
+        role = ctx.token_role(digest(token))
+        return Session(role, csrf_for(token)) if role else None
+
+    def authorize(request: Request, needed: str) -> str:
+        """Let the request through with a bearer token, or a session cookie plus the page's CSRF
+        token, of at least the ``needed`` role, and say who it is (the token's label); else 401
+        or 403 (as JSON)."""
+        token = _bearer(request)
+        from_cookie = token is None
+        if token is None:
+            token = request.cookies.get(COOKIE)
+        if not token:
+            raise HTTPError(401, "this action needs an API token",
+                            hint="send 'Authorization: Bearer <token>', or sign in on the board")
+        role = ctx.token_role(digest(token))
+        if role is None:
+            raise HTTPError(401, "the API token is unknown or revoked",
+                            hint="create one with `andon token create`")
+        if from_cookie and not (_same_origin(request) and same(
+                request.headers.get(CSRF_HEADER, ""), csrf_for(token))):
+            raise HTTPError(403, "the request lacks the page's CSRF token",
+                            hint="reload the page and try again")
+        if not role_at_least(role, needed):
+            raise HTTPError(403, f"this action needs the {needed} role; the token has {role}",
+                            hint="use a token with a stronger role")
+        name = ctx.token_name(digest(token)) if ctx.token_name else ""
+        return name or "api"
 
     def guarded(method: str, path: str, handler: Callable[[Request], Awaitable[Response]]) -> Route:
         needed = PERMISSIONS[(method, path)]
+        is_page = not path.startswith("/api/") and path != "/metrics"
 
         async def endpoint(request: Request) -> Response:
             try:
-                if needed is not None:
-                    header = request.headers.get("authorization", "")
-                    if not header.lower().startswith("bearer ") or not header[7:].strip():
-                        raise HTTPError(401, "this action needs an API token",
-                                        hint="send 'Authorization: Bearer <token>'")
-                    role = ctx.token_role(digest(header[7:].strip()))
-                    if role is None:
-                        raise HTTPError(401, "the API token is unknown or revoked",
-                                        hint="create one with `andon token create`")
-                    if not role_at_least(role, needed):
-                        raise HTTPError(403, f"this action needs the {needed} role; the token "
-                                        f"has {role}", hint="use a token with a stronger role")
+                if needed is not None and needed != SESSION:
+                    request.state.by = authorize(request, needed)
+                if is_page:
+                    request.state.session = session_of(request)
                 response = await handler(request)
             except AndonError as exc:
-                return _error(exc)
+                if is_page and request.method == "GET":
+                    response = pages.error(request, exc.http_status, exc.message, exc.hint)
+                else:
+                    response = _error(exc)
             if isinstance(response, HTMLResponse):
                 response.headers["Content-Security-Policy"] = CSP
+                response.headers["Referrer-Policy"] = "same-origin"
+                response.headers["X-Frame-Options"] = "DENY"
             response.headers["X-Content-Type-Options"] = "nosniff"
             return response
 
         return Route(path, endpoint, methods=[method])
 
-    svc = ctx.service
-
     async def health(request: Request) -> Response:
-        return JSONResponse({"ok": True, "database": svc.store.ping(), "project": ctx.project})
+        return JSONResponse({"ok": True, "database": svc.store.ping(), "project": ctx.project,
+                             "scheduler": ctx.alive()})
 
     async def status(request: Request) -> Response:
         return JSONResponse(svc.status())
@@ -139,6 +247,8 @@ def create_app(ctx: WebContext) -> Starlette:
             offset = int(q.get("offset", 0))
         except ValueError:
             raise HTTPError(422, "limit and offset must be whole numbers", where="limit") from None
+        if limit < 0 or offset < 0:
+            raise HTTPError(422, "limit and offset must not be negative", where="limit")
         return JSONResponse(svc.runs(q.get("pipeline"), q.get("status"), q.get("partition"),
                                      limit, offset))
 
@@ -150,6 +260,8 @@ def create_app(ctx: WebContext) -> Starlette:
             offset = int(request.query_params.get("offset", 0))
         except ValueError:
             raise HTTPError(422, "offset must be a whole number", where="offset") from None
+        if offset < 0:
+            raise HTTPError(422, "offset must not be negative", where="offset")
         return PlainTextResponse(svc.log_text(request.path_params["run_id"], offset))
 
     async def partitions(request: Request) -> Response:
@@ -166,18 +278,20 @@ def create_app(ctx: WebContext) -> Starlette:
 
     async def request_run(request: Request) -> Response:
         body = await _body(request, {"pipeline": str, "partition": str})
-        event = svc.run_request(body["pipeline"], body["partition"], ctx.now(), "manual", "api")
+        event = svc.run_request(body["pipeline"], body["partition"], ctx.now(), "manual",
+                                request.state.by)
         await ctx.submit([event])
         return JSONResponse({"id": event.id}, status_code=202)
 
     async def backfill(request: Request) -> Response:
         body = await _body(request, {"pipeline": str, "from": str, "to": str})
-        events = svc.backfill(body["pipeline"], body["from"], body["to"], ctx.now(), "api")
+        events = svc.backfill(body["pipeline"], body["from"], body["to"], ctx.now(),
+                              request.state.by)
         await ctx.submit(events)
         return JSONResponse({"partitions": [e.partition for e in events]}, status_code=202)
 
     async def cancel(request: Request) -> Response:
-        event = svc.cancel(request.path_params["run_id"], ctx.now(), "api")
+        event = svc.cancel(request.path_params["run_id"], ctx.now(), request.state.by)
         await ctx.submit([event])
         return JSONResponse({"id": event.id}, status_code=202)
 
@@ -190,7 +304,8 @@ def create_app(ctx: WebContext) -> Starlette:
 
     async def pull_cord(request: Request) -> Response:
         body = await _body(request, {"asset": str, "partition": str, "reason": str})
-        event = svc.cord_pull(body["asset"], body["partition"], body["reason"], ctx.now(), "api")
+        event = svc.cord_pull(body["asset"], body["partition"], body["reason"], ctx.now(),
+                              request.state.by)
         (new,) = await ctx.submit([event])
         return JSONResponse({"cord_id": event.cord_id, "id": event.id, "recorded": new},
                             status_code=201 if new else 200)
@@ -201,17 +316,71 @@ def create_app(ctx: WebContext) -> Starlette:
         if not isinstance(manual_fix, bool):
             raise HTTPError(422, "field 'manual_fix' must be true or false", where="manual_fix",
                             hint="send 'manual_fix' as a boolean")
-        event = svc.cord_resolve(request.path_params["cord_id"], body["note"], ctx.now(), "api",
-                                 manual_fix)
+        event = svc.cord_resolve(request.path_params["cord_id"], body["note"], ctx.now(),
+                                 request.state.by, manual_fix)
         (new,) = await ctx.submit([event])
         return JSONResponse({"cord_id": event.cord_id, "id": event.id, "recorded": new},
                             status_code=202)
 
-    async def home(request: Request) -> Response:
-        return HTMLResponse(render_status(svc.status(), ctx.project))
+    async def events_stream(request: Request) -> Response:
+        raw = request.headers.get("last-event-id") or request.query_params.get("last_event_id")
+        try:
+            last = int(raw) if raw not in (None, "") else None
+        except ValueError:
+            raise HTTPError(422, "Last-Event-ID must be the whole number of an event",
+                            where="Last-Event-ID") from None
+        return StreamingResponse(hub.stream(last), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    async def openapi_json(request: Request) -> Response:
+        return JSONResponse(openapi.document())
+
+    async def metrics_text(request: Request) -> Response:
+        text = metrics.render(svc, svc.plan(ctx.now()), ctx.alive())
+        return Response(text, media_type=metrics.CONTENT_TYPE)
+
+    static = _static_files()
+
+    async def static_file(request: Request) -> Response:
+        found = static.get(request.path_params["name"])
+        if found is None:
+            raise HTTPError(404, "no such file")
+        body, media_type, etag = found
+        headers = {"ETag": etag, "Cache-Control": "no-cache"}
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=headers)
+        return Response(body, media_type=media_type, headers=headers)
+
+    async def login(request: Request) -> Response:
+        """Sign a browser in with an API token: the token goes into an HttpOnly, SameSite=Strict
+        cookie (scripts cannot read it, other sites cannot send it)."""
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        token = (form.get("token") or [""])[0].strip()
+        target = safe_next((form.get("next") or ["/"])[0])
+        if not _same_origin(request):
+            raise HTTPError(403, "sign in from the board's own page")
+        if not token or ctx.token_role(digest(token)) is None:
+            return RedirectResponse(f"/login?failed=1&next={quote(target)}", status_code=303)
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(COOKIE, token, httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https", path="/")
+        return response
+
+    async def logout(request: Request) -> Response:
+        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        token = request.cookies.get(COOKIE, "")
+        if token and not same((form.get("csrf") or [""])[0], csrf_for(token)):
+            raise HTTPError(403, "the request lacks the page's CSRF token",
+                            hint="reload the page and try again")
+        response = RedirectResponse("/", status_code=303)
+        response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")
+        return response
 
     handlers: dict[tuple[str, str], Callable[[Request], Awaitable[Response]]] = {
-        ("GET", "/"): home, ("GET", "/api/v1/health"): health,
+        **pages.routes(),
+        ("POST", "/login"): login, ("POST", "/logout"): logout,
+        ("GET", "/static/{name}"): static_file, ("GET", "/metrics"): metrics_text,
+        ("GET", "/api/v1/health"): health,
         ("GET", "/api/v1/status"): status, ("GET", "/api/v1/runs"): runs,
         ("GET", "/api/v1/runs/{run_id}"): run, ("GET", "/api/v1/runs/{run_id}/log"): run_log,
         ("GET", "/api/v1/partitions"): partitions, ("POST", "/api/v1/notify"): notify,
@@ -221,38 +390,24 @@ def create_app(ctx: WebContext) -> Starlette:
         ("GET", "/api/v1/cords"): cords, ("GET", "/api/v1/cords/{cord_id}"): cord,
         ("POST", "/api/v1/cords"): pull_cord,
         ("POST", "/api/v1/cords/{cord_id}/resolve"): resolve_cord,
+        ("GET", "/api/v1/events/stream"): events_stream,
+        ("GET", "/api/v1/openapi.json"): openapi_json,
     }
     routes = [guarded(m, p, h) for (m, p), h in handlers.items()]
-    return Starlette(routes=routes)
+    # pages and lists shrink ~10x; small answers and the event stream are sent as they are
+    app = Starlette(routes=routes, middleware=[Middleware(GZipMiddleware, minimum_size=2048)])
+    app.state.hub = hub  # the server ends the streams on its way out (hub.close)
+    return app
 
 
-def render_status(status: dict[str, Any], project: str) -> str:
-    """The minimal status page: one row per pipeline, one per source (every string escaped)."""
-    e = html.escape
-    rows = "".join(
-        f"<tr class='{e(p['state'])}'><td>{e(p['name'])}</td><td>{e(p['state'])}</td>"
-        f"<td>{p['partitions']['succeeded']}</td><td>{p['partitions']['running']}</td>"
-        f"<td>{p['partitions']['queued']}</td><td>{p['partitions']['failed']}</td></tr>"
-        for p in status["pipelines"])
-    sources = "".join(
-        f"<tr><td>{e(s['name'])}</td><td>{s['partitions']}</td><td>{e(s['latest'] or '-')}</td></tr>"
-        for s in status["sources"])
-    cords = "".join(
-        f"<tr class='halted'><td>{e(c['cord_id'])}</td><td>{e(c['status'])}</td>"
-        f"<td>{e(c['asset'])} {e(c['partition'])}</td><td>{e(c['reason'])}</td>"
-        f"<td>{e(c['pulled_by'])}</td><td>{c['halted']}</td></tr>"
-        for c in status.get("cords", []))
-    if cords:
-        cords = ("<h2>Andon cords</h2><table><tr><th>cord</th><th>status</th><th>bad partition"
-                 "</th><th>reason</th><th>by</th><th>halted</th></tr>" + cords + "</table>")
-    return f"""<!doctype html><html><head><meta charset="utf-8"><title>andon - {e(project)}</title>
-<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:4px 10px}}.ok td:nth-child(2){{color:#080}}
-.failed td:nth-child(2),.halted td:nth-child(2){{color:#c00}}
-.running td:nth-child(2){{color:#b70}}</style></head>
-<body><h1>andon &middot; {e(project)}</h1>{cords}
-<h2>Pipelines</h2><table><tr><th>pipeline</th><th>state</th><th>succeeded</th><th>running</th>
-<th>queued</th><th>failed</th></tr>{rows}</table>
-<h2>Sources</h2><table><tr><th>source</th><th>partitions</th><th>latest</th></tr>{sources}</table>
-<p>{status['events']} events recorded. API: <a href="/api/v1/status">/api/v1/status</a></p>
-</body></html>"""
+def _static_files() -> dict[str, tuple[bytes, str, str]]:
+    """The board's script and style sheet (read once): name -> (body, media type, ETag)."""
+    types = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+             ".svg": "image/svg+xml"}
+    out = {}
+    for path in sorted((Path(__file__).parent / "static").iterdir()):
+        if path.suffix in types:
+            body = path.read_bytes()
+            out[path.name] = (body, types[path.suffix],
+                              '"' + hashlib.sha256(body).hexdigest()[:16] + '"')
+    return out

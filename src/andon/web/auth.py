@@ -32,3 +32,11 @@ def csrf_for(token: str) -> str:
     no server-side state, survives a restart and dies with the token; a cross-site page cannot
     compute it (the session cookie is HttpOnly)."""
     return hmac.new(token.encode(), b"andon-csrf", hashlib.sha256).hexdigest()[:40]
+
+
+def safe_next(target: str) -> str:
+    """Where to go after signing in: only a path on this server (no scheme, host or ``//``), so
+    a link cannot send a fresh session to another site."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target

@@ -12,6 +12,7 @@ commits and a heartbeat every HEARTBEAT seconds (so a page knows the server is t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
@@ -57,10 +58,8 @@ class EventHub:
         """A runner listener: note that the log grew (runner thread; no I/O here)."""
         loop = self._loop
         if loop is not None and self._clients and events:
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop closed as the server stopped
                 loop.call_soon_threadsafe(self._wake)
-            except RuntimeError:  # the loop closed while the server stopped
-                pass
 
     def _wake(self) -> None:
         self._dirty = True
@@ -90,6 +89,7 @@ class EventHub:
             try:
                 queue.put_nowait((seq, data))
             except asyncio.QueueFull:  # too slow: drop it; its browser resumes from the log
+                self._clients.discard(queue)
                 _drop(queue)
 
     # -- the clients' side -------------------------------------------------------------------------
@@ -98,6 +98,7 @@ class EventHub:
         """End every stream (the server is stopping); called on the server's event loop."""
         self._closed = True
         for queue in list(self._clients):
+            self._clients.discard(queue)
             _drop(queue)
 
     async def stream(self, last_event_id: int | None) -> AsyncIterator[bytes]:
@@ -111,7 +112,7 @@ class EventHub:
             if self.last_seq is None:
                 self.last_seq = await loop.run_in_executor(None, self.store.last_seq)
             sent = self.last_seq if last_event_id is None else last_event_id
-            yield f"retry: {RETRY_MS}\n\n".encode() + self._heartbeat()
+            yield f"retry: {RETRY_MS}\n".encode() + self._heartbeat()
             if last_event_id is not None:
                 missed = 0
                 while True:

@@ -1,0 +1,167 @@
+"""The OpenAPI 3.1 document of ``/api/v1``, written by hand next to the routes it describes (a
+test fails when a route is missing here). Served at ``/api/v1/openapi.json``; no interactive page
+(it would need vendored assets for little gain)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from andon import __version__
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+OBJECT = {"type": "object", "additionalProperties": True}
+LIST = {"type": "array", "items": OBJECT}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    text = {401: "no API token, or an unknown or revoked one",
+            403: "the token's role is too weak (or the session's CSRF token is wrong)",
+            404: "no such object", 409: "not possible in the current state",
+            422: "malformed request: `where` names the field, `message` the reason"}
+    return {str(c): _json(ERROR, text[c]) for c in codes}
+
+
+def _query(name: str, description: str, kind: str = "string") -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": {"type": kind}}
+
+
+def _path(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _body(required: dict[str, str], optional: dict[str, dict[str, Any]] | None = None
+          ) -> dict[str, Any]:
+    props: dict[str, Any] = {k: {"type": "string", "description": v} for k, v in required.items()}
+    props.update(optional or {})
+    return {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": list(required), "properties": props}}}}
+
+
+def _read(summary: str, response: dict[str, Any], params: list[dict[str, Any]] | None = None,
+          errors: tuple[int, ...] = ()) -> dict[str, Any]:
+    return {"summary": summary, "security": [], "parameters": params or [],
+            "responses": {"200": _json(response, "OK"), **_errors(*errors)}}
+
+
+def _write(summary: str, body: dict[str, Any] | None, status: int, response: dict[str, Any],
+           errors: tuple[int, ...], params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": summary + " Needs the operator role.",
+        "security": [{"bearer": []}, {"session": [], "csrf": []}],
+        "parameters": params or [],
+        "responses": {str(status): _json(response, "accepted"), **_errors(401, 403, *errors)}}
+    if status == 201:
+        op["responses"]["200"] = _json(response, "already recorded (same id)")
+    if body is not None:
+        op["requestBody"] = body
+    return op
+
+
+RECORDED = {"type": "object", "properties": {"id": {"type": "string"},
+                                             "recorded": {"type": "boolean"}}}
+CORD_ACK = {"type": "object", "properties": {"cord_id": {"type": "string"},
+                                             "id": {"type": "string"},
+                                             "recorded": {"type": "boolean"}}}
+RUN_FILTERS = [_query("pipeline", "only runs of this pipeline"),
+               _query("status", "queued, running, succeeded, failed or cancelled"),
+               _query("partition", "only runs of this partition key"),
+               _query("limit", "at most this many (default 50, at most 1000)", "integer"),
+               _query("offset", "skip this many (paging)", "integer")]
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/api/v1/health": {"get": _read("Whether the server and its database answer.", OBJECT)},
+    "/api/v1/status": {"get": _read("Per pipeline the partitions in each state; sources; open "
+                                    "cords and what they halt.", OBJECT)},
+    "/api/v1/runs": {
+        "get": _read("Runs, newest first.", LIST, RUN_FILTERS, (422,)),
+        "post": _write("Queue a manual run of one partition.",
+                       _body({"pipeline": "pipeline name", "partition": "partition key"}),
+                       202, {"type": "object", "properties": {"id": {"type": "string"}}},
+                       (404, 422)),
+    },
+    "/api/v1/runs/{run_id}": {"get": _read("One run: inputs read, outputs written, timings.",
+                                           OBJECT, [_path("run_id")], (404,))},
+    "/api/v1/runs/{run_id}/log": {"get": {
+        "summary": "The run's captured output from byte `offset`.", "security": [],
+        "parameters": [_path("run_id"), _query("offset", "first byte", "integer")],
+        "responses": {"200": {"description": "OK", "content": {"text/plain": {
+            "schema": {"type": "string"}}}}, **_errors(404, 422)}}},
+    "/api/v1/runs/{run_id}/cancel": {"post": _write(
+        "Cancel a queued or running run.", None, 202,
+        {"type": "object", "properties": {"id": {"type": "string"}}}, (404, 409),
+        [_path("run_id")])},
+    "/api/v1/partitions": {"get": _read("The current version of every partition.", LIST,
+                                        [_query("asset", "only this data set")])},
+    "/api/v1/plan": {"get": _read("Every upcoming deliverable: predicted start and finish, due "
+                                  "time, slack, at risk and why.", OBJECT)},
+    "/api/v1/notify": {"post": _write(
+        "Announce a partition of a source (idempotent: same data, same id).",
+        _body({"asset": "source name", "partition": "partition key"},
+              {"id": {"type": "string", "description": "event id (default: from the data)"}}),
+        201, RECORDED, (404, 409, 422))},
+    "/api/v1/backfills": {"post": _write(
+        "Queue runs of a pipeline for a range of partitions.",
+        _body({"pipeline": "pipeline name", "from": "first partition key",
+               "to": "last partition key"}),
+        202, {"type": "object", "properties": {"partitions": {"type": "array",
+                                                              "items": {"type": "string"}}}},
+        (404, 422))},
+    "/api/v1/cords": {
+        "get": _read("Open andon cords (all with `all=1`), newest first, as incidents.", LIST,
+                     [_query("all", "1 to include resolved cords")]),
+        "post": _write("Pull the andon cord on a partition: everything downstream halts.",
+                       _body({"asset": "data set", "partition": "partition key",
+                              "reason": "what is wrong"}), 201, CORD_ACK, (404, 409, 422)),
+    },
+    "/api/v1/cords/{cord_id}": {"get": _read("One cord: its timeline, what it halts, its "
+                                             "suspect outputs.", OBJECT, [_path("cord_id")],
+                                             (404,))},
+    "/api/v1/cords/{cord_id}/resolve": {"post": _write(
+        "Resolve a cord: andon re-makes the partition (or accepts it with `manual_fix`) and "
+        "then everything it affected.",
+        _body({"note": "what was fixed"},
+              {"manual_fix": {"type": "boolean", "description": "accept the data as fixed"}}),
+        202, CORD_ACK, (404, 409, 422), [_path("cord_id")])},
+    "/api/v1/events/stream": {"get": {
+        "summary": "Server-sent events: every event as it is committed (`id` = its position in "
+                   "the log); send `Last-Event-ID` (or `last_event_id`) to resume after it.",
+        "security": [],
+        "parameters": [{"name": "Last-Event-ID", "in": "header", "required": False,
+                        "schema": {"type": "integer"}},
+                       _query("last_event_id", "resume after this event", "integer")],
+        "responses": {"200": {"description": "an endless event stream", "content": {
+            "text/event-stream": {"schema": {"type": "string"}}}}, **_errors(422)}}},
+    "/api/v1/openapi.json": {"get": _read("This document.", OBJECT)},
+}
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "andon", "version": __version__,
+                 "description": "The HTTP API of a running `andon up`. Reading is open (the "
+                                "server binds to 127.0.0.1 by default); every change needs a "
+                                "token of at least the operator role (`andon token create`)."},
+        "paths": PATHS,
+        "components": {
+            "schemas": {"Error": {"type": "object", "required": ["error", "message"],
+                                  "properties": {"error": {"type": "string"},
+                                                 "message": {"type": "string"},
+                                                 "where": {"type": "string"},
+                                                 "hint": {"type": "string"}}}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "an API token from `andon token create`"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "andon_session",
+                            "description": "the board's login session"},
+                "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token",
+                         "description": "with a session: the CSRF token of the page"},
+            },
+        },
+    }

@@ -1,0 +1,210 @@
+"""The board's HTML pages, rendered on the server with Jinja2 (autoescaping every value).
+
+Each handler gathers what its page shows from the shared Service (through ``andon.web.board``)
+and renders one template. The pages carry no inline script or style (the Content-Security-Policy
+forbids them); ``static/board.js`` follows the event stream and swaps the ``data-live`` parts of
+the page when something happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from andon.events import parse_time
+from andon.model.errors import NotFound
+from andon.web import board, charts, lineage
+from andon.web.auth import safe_next
+
+if TYPE_CHECKING:
+    from andon.web.app import WebContext
+
+HERE = Path(__file__).parent
+PAGE_SIZE = 50
+RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _time(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A moment (datetime or stored text) in UTC; '-' for none."""
+    if not value:
+        return "-"
+    moment = parse_time(value) if isinstance(value, str) else value
+    return str(moment.astimezone(UTC).strftime(fmt))
+
+
+def _seconds(value: Any) -> str:
+    """A duration in words a person reads at a glance: 850 ms, 12 s, 4m05s, 2h10m."""
+    if value is None:
+        return "-"
+    s = float(value)
+    if s < 1:
+        return f"{s * 1000:.0f} ms"
+    if s < 60:
+        return f"{s:.1f} s" if s < 10 else f"{s:.0f} s"
+    if s < 3600:
+        return f"{int(s // 60)}m{int(s % 60):02d}s"
+    return f"{int(s // 3600)}h{int(s % 3600 // 60):02d}m"
+
+
+def _size(value: Any) -> str:
+    n = float(value or 0)
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(HERE / "templates"),
+                      autoescape=select_autoescape(["html", "svg"], default=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(t=_time, dur=_seconds, size=_size)
+    return env
+
+
+class Pages:
+    """The page handlers over one WebContext."""
+
+    def __init__(self, ctx: WebContext, env: Environment) -> None:
+        self.ctx = ctx
+        self.svc = ctx.service
+        self.env = env
+
+    def routes(self) -> dict[tuple[str, str], Handler]:
+        return {("GET", "/"): self.board, ("GET", "/runs"): self.runs,
+                ("GET", "/runs/{run_id}"): self.run, ("GET", "/assets/{name}"): self.asset,
+                ("GET", "/pools"): self.pools, ("GET", "/deliveries"): self.deliveries,
+                ("GET", "/search"): self.search, ("GET", "/login"): self.login_form}
+
+    # -- shared ------------------------------------------------------------------------------------
+
+    def health(self, counts: dict[str, int] | None = None, open_cords: int | None = None
+               ) -> dict[str, Any]:
+        """The health strip: scheduler, database, queue depth, running runs, open cords."""
+        svc = self.svc
+        counts = svc.store.run_counts() if counts is None else counts
+        return {"scheduler": self.ctx.alive(), "database": svc.store.ping(),
+                "queued": counts.get("queued", 0), "running": counts.get("running", 0),
+                "cords": len(svc.cords()) if open_cords is None else open_cords,
+                "now": self.ctx.now()}
+
+    def render(self, request: Request, template: str, status_code: int = 200,
+               **values: Any) -> HTMLResponse:
+        session = getattr(request.state, "session", None)
+        values.setdefault("health", None)
+        if values["health"] is None:
+            values["health"] = self.health()
+        text = self.env.get_template(template).render(
+            project=self.ctx.project, session=session, path=request.url.path,
+            query=request.url.query, **values)
+        return HTMLResponse(text, status_code=status_code)
+
+    def error(self, request: Request, status: int, message: str, hint: str = "") -> HTMLResponse:
+        return self.render(request, "error.html", status, title="Error", message=message,
+                           hint=hint)
+
+    # -- pages -------------------------------------------------------------------------------------
+
+    async def board(self, request: Request) -> Response:
+        svc, now = self.svc, self.ctx.now()
+        status = svc.status()
+        plan = svc.plan(now)
+        checks = board.check_states(svc)
+        by_cord: dict[str, list[dict[str, str]]] = {}
+        for h in status["halted"]:
+            for c in h["cords"]:
+                by_cord.setdefault(c["cord_id"], []).append(
+                    {"pipeline": h["pipeline"], "partition": h["partition"]})
+        cords = [{**c, "halts": by_cord.get(c["cord_id"], [])} for c in status["cords"]]
+        lines = board.lines(status, plan, now)
+        totals = {colour: sum(1 for line in lines if line["colour"] == colour)
+                  for colour in ("green", "amber", "red")}
+        outputs = {name: list(pipe.outputs) for name, pipe in svc.graph.pipelines.items()}
+        return self.render(request, "board.html", title="Board", lines=lines, cords=cords,
+                           outputs=outputs,
+                           attention=board.attention(status, plan, checks, now),
+                           sources=status["sources"], totals=totals,
+                           health=self.health(status["runs"], len(status["cords"])))
+
+    async def runs(self, request: Request) -> Response:
+        q = request.query_params
+        pipeline, status, partition = q.get("pipeline", ""), q.get("status", ""), q.get("partition", "")
+        try:
+            page = max(int(q.get("page", 1)), 1)
+        except ValueError:
+            page = 1
+        rows = self.svc.runs(pipeline or None, status or None, partition or None,
+                             PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
+        filters = {k: v for k, v in (("pipeline", pipeline), ("status", status),
+                                     ("partition", partition)) if v}
+        return self.render(request, "runs.html", title="Runs", runs=rows[:PAGE_SIZE],
+                           page=page, more=len(rows) > PAGE_SIZE, filters=filters,
+                           pipelines=list(self.svc.graph.order), statuses=RUN_STATUSES)
+
+    async def run(self, request: Request) -> Response:
+        run = self.svc.run(request.path_params["run_id"])
+        attempts = self.svc.runs(run["pipeline"], None, run["partition"], 20, 0)
+        history = [{"step": "queued", "at": run["queued_at"], "note": run["reason"]}]
+        if run["started_at"]:
+            history.append({"step": "started", "at": run["started_at"],
+                            "note": f"pool {run['pool']}, {run['slots']} slot(s)"})
+        if run["ended_at"]:
+            note = f"{run['error_type']}: {run['error_message']}".strip(": ")
+            history.append({"step": run["status"], "at": run["ended_at"], "note": note})
+        log = self.svc.log_text(run["run_id"])
+        return self.render(request, "run.html", title=f"Run {run['run_id']}", run=run,
+                           history=history, attempts=attempts, log=log[-65536:],
+                           log_cut=len(log) > 65536)
+
+    async def asset(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        graph = self.svc.graph
+        if name not in graph.assets:
+            raise NotFound(f"no data set named {name!r}", hint="search for it in the box above")
+        now = self.ctx.now()
+        view = board.asset_view(self.svc, name, now)
+        status = self.svc.status()
+        colours = {line["name"]: line["colour"]
+                   for line in board.lines(status, self.svc.plan(now), now)}
+        states = {"p:" + p: c for p, c in colours.items()}
+        layout = lineage.layout(graph, name, states)
+        charts_ = [{**s, "chart": charts.series_chart(s["points"])} for s in view["check_series"]]
+        return self.render(request, "asset.html", title=name, a=view, lineage=layout,
+                           node_w=lineage.NODE_WIDTH, node_h=lineage.NODE_HEIGHT,
+                           check_charts=charts_,
+                           health=self.health(status["runs"], len(status["cords"])))
+
+    async def pools(self, request: Request) -> Response:
+        now = self.ctx.now()
+        pools = board.pools_view(self.svc, now)
+        for p in pools:
+            p["use_chart"] = charts.step_chart(p["use"], p["since"], now, p["capacity"])
+            p["queue_chart"] = charts.step_chart(p["queue"], p["since"], now)
+        return self.render(request, "pools.html", title="Pools", pools=pools)
+
+    async def deliveries(self, request: Request) -> Response:
+        now = self.ctx.now()
+        plan = self.svc.plan(now)
+        view = board.deliveries(self.svc, plan, now)
+        chart = charts.gantt(view["items"], view["day"], view["end"], now)
+        return self.render(request, "deliveries.html", title="Today's deliveries", view=view,
+                           chart=chart, plan=plan, now=now,
+                           yesterday=view["day"] - timedelta(days=1))
+
+    async def search(self, request: Request) -> Response:
+        q = request.query_params.get("q", "")
+        found = board.search(self.svc, q)
+        return self.render(request, "search.html", title="Search", q=q, found=found)
+
+    async def login_form(self, request: Request) -> Response:
+        return self.render(request, "login.html", title="Sign in",
+                           next=safe_next(request.query_params.get("next", "/")),
+                           failed=request.query_params.get("failed", ""))

@@ -1,0 +1,144 @@
+// andon board: follow the server's event stream and refresh the live parts of the page.
+// The server pushes; this script never asks on a timer. When events arrive it fetches the page
+// once (at most every MIN_GAP ms) and swaps each element marked data-live. Operator forms
+// (data-api) are sent as JSON with the page's CSRF token; the session cookie is HttpOnly.
+(function () {
+  "use strict";
+
+  var MIN_GAP = 250; // ms between two refreshes while events keep coming
+  var heardAt = 0;
+  var lastRefresh = 0;
+  var timer = null;
+  var inflight = false;
+  var again = false;
+  var heard = document.getElementById("heard");
+  var heardText = document.getElementById("heard-text");
+
+  function showHeard(state) {
+    if (!heard) return;
+    if (state) heard.setAttribute("data-state", state);
+    if (heard.getAttribute("data-state") === "lost") {
+      heardText.textContent = "connection lost, reconnecting…";
+      return;
+    }
+    if (!heardAt) return;
+    var s = Math.round((Date.now() - heardAt) / 1000);
+    heardText.textContent = s < 2 ? "just now" : s < 120 ? s + " s ago" : Math.round(s / 60) + " min ago";
+  }
+
+  function heardNow() {
+    heardAt = Date.now();
+    showHeard("live");
+  }
+
+  // an input being typed into is not replaced under the user's fingers
+  function busy(el) {
+    var a = document.activeElement;
+    return a && a !== document.body && el.contains(a) && /^(INPUT|TEXTAREA|SELECT)$/.test(a.tagName);
+  }
+
+  function refresh() {
+    timer = null;
+    if (inflight) { again = true; return; }
+    inflight = true;
+    lastRefresh = Date.now();
+    fetch(window.location.href, { credentials: "same-origin", headers: { "X-Andon-Live": "1" } })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var pending = false;
+        document.querySelectorAll("[data-live]").forEach(function (el) {
+          var fresh = el.id && doc.getElementById(el.id);
+          if (!fresh) return;
+          if (busy(el)) { pending = true; return; }
+          el.replaceWith(document.adoptNode(fresh));
+        });
+        if (pending) document.addEventListener("focusout", schedule, { once: true });
+        centreLineage();
+        document.documentElement.setAttribute("data-refreshed", String(Date.now()));
+      })
+      .catch(function () { /* the next event tries again */ })
+      .then(function () {
+        inflight = false;
+        if (again) { again = false; schedule(); }
+      });
+  }
+
+  function schedule() {
+    if (timer) return;
+    var wait = Math.max(60, MIN_GAP - (Date.now() - lastRefresh));
+    timer = setTimeout(refresh, wait);
+  }
+
+  function connect() {
+    if (!window.EventSource) return;
+    var source = new EventSource("/api/v1/events/stream");
+    source.onopen = heardNow;
+    source.onmessage = function () { heardNow(); schedule(); };
+    source.addEventListener("heartbeat", heardNow);
+    source.addEventListener("reset", function () { window.location.reload(); });
+    source.onerror = function () { showHeard("lost"); };
+    window.addEventListener("pagehide", function () { source.close(); });
+  }
+
+  // -- operator actions ---------------------------------------------------------------------------
+
+  function csrf() {
+    var m = document.querySelector('meta[name="csrf-token"]');
+    return m ? m.getAttribute("content") : "";
+  }
+
+  function send(form) {
+    var body = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name) return;
+      body[el.name] = el.type === "checkbox" ? el.checked : el.value;
+    });
+    var out = form.querySelector("output");
+    var button = form.querySelector("button");
+    if (button) button.disabled = true;
+    if (out) { out.className = ""; out.textContent = "sending…"; }
+    fetch(form.getAttribute("data-api"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+      body: JSON.stringify(body)
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (data) {
+        if (!out) return;
+        if (r.ok) {
+          out.textContent = data.cord_id ? "done: cord " + data.cord_id : "done";
+        } else {
+          out.className = "bad";
+          out.textContent = (data.message || ("HTTP " + r.status)) + (data.hint ? " (" + data.hint + ")" : "");
+        }
+      });
+    }).catch(function () {
+      if (out) { out.className = "bad"; out.textContent = "the server did not answer"; }
+    }).then(function () {
+      if (button) button.disabled = false;
+    });
+  }
+
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (form instanceof HTMLFormElement && form.hasAttribute("data-api")) {
+      e.preventDefault();
+      send(form);
+    }
+  });
+
+  // a lineage wider than the page scrolls; start with the data set of the page in view
+  function centreLineage() {
+    var focus = document.querySelector("#lineage .focus rect");
+    var wrap = focus && focus.closest(".lineage-wrap");
+    if (!wrap || wrap.scrollWidth <= wrap.clientWidth) return;
+    var x = Number(focus.getAttribute("x")) + Number(focus.getAttribute("width")) / 2;
+    wrap.scrollLeft = Math.max(0, x - wrap.clientWidth / 2);
+  }
+  centreLineage();
+
+  // the "last heard" text ages by itself: a local clock, no request
+  window.setInterval(function () { showHeard(); }, 1000);
+  connect();
+})();

@@ -1,0 +1,65 @@
+"""A real `andon up` (runner, store, uvicorn on a free port) in a background thread, and tokens."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from andon.project import load_project
+from andon.settings import resolve
+from andon.up import Line, open_line, serve
+from andon.web.auth import digest, new_token
+
+PIPELINES = """
+import andon
+
+andon.source("raw", location="data/raw/{partition}.csv")
+
+@andon.pipeline(inputs=["raw"], outputs=["clean"])
+def clean(ctx):
+    ctx.output("clean").write_text("ok\\n")
+"""
+
+
+@contextmanager
+def running(root) -> Iterator[Line]:  # type: ignore[no-untyped-def]
+    """Serve the project at ``root`` until the block ends."""
+    project = load_project(root)
+    settings = resolve(root, {"executor": "inprocess", "port": 0}, {}, {})
+    line = open_line(project, settings)
+    ready = threading.Event()
+    thread = threading.Thread(target=serve, args=(line, lambda _line: ready.set()), daemon=True)
+    thread.start()
+    assert ready.wait(10), "the server did not come up"
+    try:
+        yield line
+    finally:
+        line.stop_event.set()
+        thread.join(10)
+        assert not thread.is_alive(), "the server did not stop"
+
+
+@pytest.fixture
+def line(make_project) -> Iterator[Line]:  # type: ignore[no-untyped-def]
+    with running(make_project(PIPELINES)) as line:
+        yield line
+
+
+@pytest.fixture
+def client(line: Line) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=line.url, timeout=10) as c:
+        yield c
+
+
+def make_token(line: Line, role: str) -> str:
+    value = new_token()
+    line.store.add_token(digest(value), role, role, datetime.now(UTC))
+    return value
+
+
+TokenFactory = Callable[[str], str]
