@@ -22,6 +22,13 @@ SCENARIOS = sorted((SHARED / "scenarios").glob("*.json"))
 ANDON = str(Path(sys.executable).with_name("andon"))
 
 
+def test_the_shared_scenarios_are_beside_the_checkout() -> None:
+    """The lab runs on ../shared (read-only, beside the checkout in CI too): its absence must fail
+    loudly rather than leave the parametrised tests with nothing to run."""
+    assert len(SCENARIOS) >= 5, f"no scenarios in {SHARED / 'scenarios'}"
+    assert list((SHARED / "traces/wfcommons-wfinstances").glob("*.json"))
+
+
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_every_policy_keeps_every_invariant(path: Path) -> None:
     scenario = load_scenario(path)
