@@ -15,27 +15,19 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from andon.events import format_time
 from andon.sim.sampling import arrival_time, run_duration
 from andon.sim.scenario import Scenario
-from andon.sim.simulator import SimResult, horizon, incident_record
+from andon.sim.simulator import Happening, SimResult, horizon, incident_record
 
 FIRST_RETRY = timedelta(minutes=5)
 MAX_RETRY = timedelta(hours=1)
 POKE_TIMEOUT = timedelta(hours=1)
 POKE_RETRY = timedelta(minutes=10)
-
-
-@dataclass(order=True)
-class _Item:
-    at: datetime
-    seq: int
-    kind: str = field(compare=False)
-    data: Any = field(compare=False)
 
 
 @dataclass
@@ -53,7 +45,7 @@ class CronSim:
         self.sc = scenario
         self.graph = scenario.graph
         self.poke = poke
-        self.heap: list[_Item] = []
+        self.heap: list[Happening] = []
         self.seq = 0
         self.trace: list[dict[str, Any]] = []
         self.version: dict[tuple[str, str], int] = {}
@@ -65,7 +57,7 @@ class CronSim:
 
     def push(self, at: datetime, kind: str, data: Any) -> None:
         self.seq += 1
-        heapq.heappush(self.heap, _Item(at, self.seq, kind, data))
+        heapq.heappush(self.heap, Happening(at, self.seq, kind, data))
 
     # -- data ------------------------------------------------------------------------------------
 

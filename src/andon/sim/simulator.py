@@ -51,7 +51,10 @@ def horizon(scenario: Scenario) -> datetime:
 
 
 @dataclass(order=True)
-class _Item:
+class Happening:
+    """One entry of a simulator's agenda: what happens (``kind``, ``data``) at ``at``; ``seq``
+    keeps equal times in the order they were scheduled."""
+
     at: datetime
     seq: int
     kind: str = field(compare=False)
@@ -78,7 +81,7 @@ class EngineSim:
         self.graph: Graph = graph
         self.policy: Planner = make_policy(policy, graph)
         self.state = EngineState()
-        self.heap: list[_Item] = []
+        self.heap: list[Happening] = []
         self.seq = 0
         self.trace: list[dict[str, Any]] = []
         self.replan_ms: list[float] = []
@@ -87,7 +90,7 @@ class EngineSim:
 
     def push(self, at: datetime, kind: str, data: Any) -> None:
         self.seq += 1
-        heapq.heappush(self.heap, _Item(at, self.seq, kind, data))
+        heapq.heappush(self.heap, Happening(at, self.seq, kind, data))
 
     def _timed_policy(self, graph: Graph, state: EngineState, ready: list[Any],
                       now: datetime) -> list[Any]:
