@@ -55,6 +55,12 @@ SETTINGS: tuple[Setting, ...] = (
             "doubles each attempt, at most an hour"),
     Setting("notify_timeout", 10.0, "seconds one webhook or SMTP delivery may take"),
     Setting("check_workers", 2, "threads that run data quality checks"),
+    Setting("openlineage_url", "", "OpenLineage endpoint to POST run events to (e.g. Marquez "
+            "http://host:5000/api/v1/lineage); empty: none"),
+    Setting("openlineage_file", "", "file (relative to the project) to append OpenLineage run "
+            "events to as JSON lines; empty: none"),
+    Setting("openlineage_namespace", "andon", "OpenLineage namespace of andon's jobs and "
+            "datasets"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 POLICY_NAMES = ("fifo", "edf", "slack", "atc", "jit", "cpsat")
@@ -85,12 +91,18 @@ class Settings:
     notify_retry_delay: float = 5.0
     notify_timeout: float = 10.0
     check_workers: int = 2
+    openlineage_url: str = ""
+    openlineage_file: str = ""
+    openlineage_namespace: str = "andon"
 
     def public(self) -> dict[str, Any]:
         """Settings safe to show (no secrets)."""
         out = {f.name: str(getattr(self, f.name)) for f in fields(self)}
         out["api_token"] = "***" if self.api_token else ""
         out["smtp_password"] = "***" if self.smtp_password else ""
+        if self.openlineage_url:  # a token may ride in the URL: show where it goes, not how
+            scheme, _, rest = self.openlineage_url.partition("://")
+            out["openlineage_url"] = f"{scheme}://{rest.split('/', 1)[0].split('@')[-1]}/***"
         if "@" in out["database_url"]:
             scheme, rest = out["database_url"].split("://", 1)
             out["database_url"] = f"{scheme}://***@{rest.split('@', 1)[1]}"

@@ -23,6 +23,7 @@ from andon.events import Event
 from andon.executors.base import Executor
 from andon.executors.inprocess import InProcessExecutor
 from andon.executors.local import LocalProcessExecutor
+from andon.lineage import LineageEmitter
 from andon.model.errors import ConfigError
 from andon.model.graph import Graph
 from andon.notify.config import notify_config
@@ -79,6 +80,7 @@ class Line:
     lock: int = -1  # the descriptor holding STATE_DIR/scheduler.lock
     checks: CheckRunner | None = None
     notifier: Notifier | None = None
+    lineage: LineageEmitter | None = None
 
     def announce(self, asset: str, partition: str, origin: str = "file") -> None:
         self.runner.submit(self.service.notify(asset, partition, self.clock.now(), origin))
@@ -93,6 +95,8 @@ class Line:
         if self.notifier is not None:  # a moment for what the last turn announced
             self.notifier.sender.idle(1.0)
             self.notifier.sender.stop()
+        if self.lineage is not None:
+            self.lineage.close()
         close = getattr(self.runner.executor, "close", None)
         if close is not None:  # a fork server (its runs go on)
             close()
@@ -150,11 +154,17 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
                               forecast=remake_delay(project.graph, runner.policy.stats.duration))
     runner.subscribe(checks.on_events)
     runner.subscribe(notifier.on_events)
+    lineage = None
+    if settings.openlineage_url or settings.openlineage_file:
+        lineage = LineageEmitter(settings.openlineage_namespace, settings.openlineage_url,
+                                 project.root / settings.openlineage_file
+                                 if settings.openlineage_file else None, settings.notify_timeout)
+        runner.subscribe(lineage.on_events)
     runner.start()
     service = Service(project.graph, store, project.root)
     service.live_plan = runner.plan.view  # the runner's latest forecast, not a replay of the log
     return Line(project, settings, store, runner, service, clock, lock=lock, checks=checks,
-                notifier=notifier)
+                notifier=notifier, lineage=lineage)
 
 
 def remake_delay(graph: Graph, duration: Callable[[str], float]
