@@ -32,6 +32,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], float]] = {
     "footprint": ([], [], 300),
     "at_risk": ([], ["--sources", "5"], 120),
     "cord": ([], ["--downstream", "200", "--pool", "20", "--repeats", "1"], 600),
+    "notify_load": ([], ["--seconds", "3"], 180),
 }
 
 
@@ -72,7 +73,8 @@ def _value(fig: dict[str, Any]) -> str:
 def _target(fig: dict[str, Any]) -> str:
     if "target" not in fig:
         return ""
-    return "< " + _value({**fig, "value": fig["target"]})
+    bound = ">= " if fig.get("bound") == "lower" else "< "  # a rate to reach, or a cost to stay under
+    return bound + _value({**fig, "value": fig["target"]})
 
 
 def markdown(summary: dict[str, Any]) -> str:

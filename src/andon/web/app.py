@@ -76,6 +76,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
        "form-action 'self'")
 COOKIE = "andon_session"
+MAX_OFFSET = 2**53  # larger offsets (paging, log bytes) are refused: they fit no database integer
 CSRF_HEADER = "x-csrf-token"
 
 
@@ -185,8 +186,8 @@ def create_app(ctx: WebContext) -> Starlette:
 
     def authorize(request: Request, needed: str) -> str:
         """Let the request through with a bearer token, or a session cookie plus the page's CSRF
-        token, of at least the ``needed`` role, and say who it is (the token's label); else 401
-        or 403 (as JSON)."""
+        token, of at least the ``needed`` role, and return the token's digest (``by`` names
+        who it is); else 401 or 403 (as JSON)."""
         token = _bearer(request)
         from_cookie = token is None
         if token is None:
@@ -205,7 +206,12 @@ def create_app(ctx: WebContext) -> Starlette:
         if not role_at_least(role, needed):
             raise HTTPError(403, f"this action needs the {needed} role; the token has {role}",
                             hint="use a token with a stronger role")
-        name = ctx.token_name(digest(token)) if ctx.token_name else ""
+        return digest(token)
+
+    def by(request: Request) -> str:
+        """Who made an authorized request: its token's label ("api" without one), looked up only
+        by the routes that record it (notify, the busiest route, does not)."""
+        name = ctx.token_name(request.state.token) if ctx.token_name else ""
         return name or "api"
 
     def guarded(method: str, path: str, handler: Callable[[Request], Awaitable[Response]]) -> Route:
@@ -215,7 +221,7 @@ def create_app(ctx: WebContext) -> Starlette:
         async def endpoint(request: Request) -> Response:
             try:
                 if needed is not None and needed != SESSION:
-                    request.state.by = authorize(request, needed)
+                    request.state.token = authorize(request, needed)
                 if is_page:
                     request.state.session = session_of(request)
                 response = await handler(request)
@@ -249,6 +255,8 @@ def create_app(ctx: WebContext) -> Starlette:
             raise HTTPError(422, "limit and offset must be whole numbers", where="limit") from None
         if limit < 0 or offset < 0:
             raise HTTPError(422, "limit and offset must not be negative", where="limit")
+        if offset > MAX_OFFSET:
+            raise HTTPError(422, f"offset must be at most {MAX_OFFSET}", where="offset")
         return JSONResponse(svc.runs(q.get("pipeline"), q.get("status"), q.get("partition"),
                                      limit, offset))
 
@@ -260,8 +268,8 @@ def create_app(ctx: WebContext) -> Starlette:
             offset = int(request.query_params.get("offset", 0))
         except ValueError:
             raise HTTPError(422, "offset must be a whole number", where="offset") from None
-        if offset < 0:
-            raise HTTPError(422, "offset must not be negative", where="offset")
+        if not 0 <= offset <= MAX_OFFSET:
+            raise HTTPError(422, f"offset must be between 0 and {MAX_OFFSET}", where="offset")
         return PlainTextResponse(svc.log_text(request.path_params["run_id"], offset))
 
     async def partitions(request: Request) -> Response:
@@ -279,19 +287,19 @@ def create_app(ctx: WebContext) -> Starlette:
     async def request_run(request: Request) -> Response:
         body = await _body(request, {"pipeline": str, "partition": str})
         event = svc.run_request(body["pipeline"], body["partition"], ctx.now(), "manual",
-                                request.state.by)
+                                by(request))
         await ctx.submit([event])
         return JSONResponse({"id": event.id}, status_code=202)
 
     async def backfill(request: Request) -> Response:
         body = await _body(request, {"pipeline": str, "from": str, "to": str})
         events = svc.backfill(body["pipeline"], body["from"], body["to"], ctx.now(),
-                              request.state.by)
+                              by(request))
         await ctx.submit(events)
         return JSONResponse({"partitions": [e.partition for e in events]}, status_code=202)
 
     async def cancel(request: Request) -> Response:
-        event = svc.cancel(request.path_params["run_id"], ctx.now(), request.state.by)
+        event = svc.cancel(request.path_params["run_id"], ctx.now(), by(request))
         await ctx.submit([event])
         return JSONResponse({"id": event.id}, status_code=202)
 
@@ -305,7 +313,7 @@ def create_app(ctx: WebContext) -> Starlette:
     async def pull_cord(request: Request) -> Response:
         body = await _body(request, {"asset": str, "partition": str, "reason": str})
         event = svc.cord_pull(body["asset"], body["partition"], body["reason"], ctx.now(),
-                              request.state.by)
+                              by(request))
         (new,) = await ctx.submit([event])
         return JSONResponse({"cord_id": event.cord_id, "id": event.id, "recorded": new},
                             status_code=201 if new else 200)
@@ -317,7 +325,7 @@ def create_app(ctx: WebContext) -> Starlette:
             raise HTTPError(422, "field 'manual_fix' must be true or false", where="manual_fix",
                             hint="send 'manual_fix' as a boolean")
         event = svc.cord_resolve(request.path_params["cord_id"], body["note"], ctx.now(),
-                                 request.state.by, manual_fix)
+                                 by(request), manual_fix)
         (new,) = await ctx.submit([event])
         return JSONResponse({"cord_id": event.cord_id, "id": event.id, "recorded": new},
                             status_code=202)

@@ -138,7 +138,7 @@ class Pages:
         q = request.query_params
         pipeline, status, partition = q.get("pipeline", ""), q.get("status", ""), q.get("partition", "")
         try:
-            page = max(int(q.get("page", 1)), 1)
+            page = min(max(int(q.get("page", 1)), 1), 10**9)  # no offset past a database integer
         except ValueError:
             page = 1
         rows = self.svc.runs(pipeline or None, status or None, partition or None,
