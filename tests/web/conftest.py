@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -27,10 +27,12 @@ def clean(ctx):
 
 
 @contextmanager
-def running(root) -> Iterator[Line]:  # type: ignore[no-untyped-def]
-    """Serve the project at ``root`` until the block ends."""
+def running(root, env: Mapping[str, str] | None = None) -> Iterator[Line]:  # type: ignore[no-untyped-def]
+    """Serve the project at ``root`` until the block ends, with settings resolved as the CLI
+    does (flags, then ``env``, then andon.toml)."""
     project = load_project(root)
-    settings = resolve(root, {"executor": "inprocess", "port": 0}, {}, {})
+    settings = resolve(root, {"executor": "inprocess", "port": 0}, env or {},
+                       project.settings_table)
     line = open_line(project, settings)
     ready = threading.Event()
     thread = threading.Thread(target=serve, args=(line, lambda _line: ready.set()), daemon=True)

@@ -8,21 +8,15 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
 
 from andon.events import NotificationFailed, NotificationSent, RunFailed, RunSucceeded, to_dict
-from andon.project import load_project
-from andon.settings import resolve
-from andon.up import Line, open_line, serve
+from andon.up import Line
 from tests.conftest import ProjectFactory
 from tests.notify.servers import free_port, hook_server
-from tests.web.conftest import make_token
+from tests.web.conftest import make_token, running
 
 CANARY = "canary-7f3a9c1e5b2d4806"
 
@@ -42,25 +36,6 @@ def clean(ctx):
 def report(ctx):
     ctx.output("report").write_text("ok\\n")
 """
-
-
-@contextmanager
-def _serving(root: Path) -> Iterator[Line]:
-    """``andon up`` as the CLI resolves it: flags, then the real environment, then andon.toml."""
-    project = load_project(root)
-    settings = resolve(root, {"executor": "inprocess", "port": 0}, os.environ,
-                       project.settings_table)
-    line = open_line(project, settings)
-    ready = threading.Event()
-    thread = threading.Thread(target=serve, args=(line, lambda _line: ready.set()), daemon=True)
-    thread.start()
-    assert ready.wait(10), "the server did not come up"
-    try:
-        yield line
-    finally:
-        line.stop_event.set()
-        thread.join(10)
-        assert not thread.is_alive(), "the server did not stop"
 
 
 def _wait(line: Line, ready, what: str, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
@@ -89,7 +64,7 @@ def test_no_secret_leaks_anywhere(make_project: ProjectFactory, monkeypatch: pyt
             f'[notify]\nsubscribers = ["alerts", "ops@example.com"]\n'
             f'[notify.webhooks]\nalerts = "{hook_url}"\n'
             "[settings]\nnotify_attempts = 2\nnotify_retry_delay = 0.05\nnotify_timeout = 2\n"))
-        with _serving(root) as line, httpx.Client(base_url=line.url, timeout=10) as client:
+        with running(root, os.environ) as line, httpx.Client(base_url=line.url, timeout=10) as client:
             assert line.settings.smtp_password == CANARY + "-smtp"  # the canary is in use
             auth = {"Authorization": f"Bearer {make_token(line, 'operator')}"}
             raw = root / "data/raw"

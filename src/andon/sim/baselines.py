@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from andon.events import format_time
-from andon.sim.sampling import arrival_time, run_duration
+from andon.sim.sampling import run_duration
 from andon.sim.scenario import Scenario
-from andon.sim.simulator import Happening, SimResult, horizon, incident_record
+from andon.sim.simulator import Happening, SimResult, arrivals, horizon, incident_record
 
 FIRST_RETRY = timedelta(minutes=5)
 MAX_RETRY = timedelta(hours=1)
@@ -199,9 +199,8 @@ class CronSim:
     def run(self) -> SimResult:
         sc = self.sc
         stop = horizon(sc)
-        for source in sc.sources:
-            for key in sc.keys:
-                self.push(arrival_time(sc, source, key), "arrival", (source, key))
+        for at, source, key in arrivals(sc):
+            self.push(at, "arrival", (source, key))
         for name, sim in sc.pipelines.items():
             for key in sc.keys:
                 at = self.graph.pipelines[name].partitions.end(key) + (sim.cron or timedelta(0))

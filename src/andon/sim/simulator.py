@@ -43,6 +43,12 @@ def incident_record(inc: Incident) -> dict[str, Any]:
             "detected": format_time(inc.detected), "resolved": format_time(inc.resolved)}
 
 
+def arrivals(scenario: Scenario) -> list[tuple[datetime, str, str]]:
+    """(when, source, partition) of every sampled source arrival (the same for every policy)."""
+    return [(arrival_time(scenario, source, key), source, key)
+            for source in scenario.sources for key in scenario.keys]
+
+
 def horizon(scenario: Scenario) -> datetime:
     """7 days after the last partition's end."""
     last = scenario.keys[-1]
@@ -131,9 +137,8 @@ class EngineSim:
     def run(self) -> SimResult:
         sc = self.scenario
         stop = horizon(sc)
-        for source in sc.sources:
-            for key in sc.keys:
-                self.push(arrival_time(sc, source, key), "arrival", (source, key))
+        for at, source, key in arrivals(sc):
+            self.push(at, "arrival", (source, key))
         for inc in sc.incidents:
             self.push(inc.detected, "detected", inc)
             self.push(inc.resolved, "resolved", inc)
