@@ -37,12 +37,18 @@ class Outcome:
 
 def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: Callable[[str], float],
                  rule: Key, start: float, busy: list[tuple[str, int, float]] | None = None,
-                 backlog: list[Job] | None = None) -> Outcome:
+                 backlog: list[Job] | None = None, done: dict[str, float] | None = None,
+                 running: dict[str, float] | None = None) -> Outcome:
     """List-schedule every pipeline of partition ``key``. ``arrivals``: source -> epoch seconds
     (already arrived sources at their real time); inputs outside ``key`` (windows) count as there.
     ``busy``: (pool, slots, free at) of runs executing now; ``backlog``: runs of other partitions
     already waiting for a slot (they compete with this day's runs and count if they are late).
+    A day already under way is planned from where it stands: ``done`` maps the pipelines of
+    ``key`` that have finished to when, ``running`` those executing now to their predicted end
+    (their slots are not in ``busy``).
     """
+    done = done or {}
+    running = running or {}
     waiting: dict[str, int] = {}
     consumers: dict[str, list[str]] = {}
     for name, pipe in graph.pipelines.items():
@@ -72,11 +78,18 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
         events.append((max(until, start), 1, "free", f"{pool}\0{slots}"))
     for source, at in arrivals.items():
         events.append((max(at, start), 0, "asset", source))
+    finish: dict[str, float] = dict(done)
+    for name in done:
+        for asset in graph.pipelines[name].outputs:
+            events.append((start, 0, "asset", asset))
+    for name, until in running.items():
+        pipe = graph.pipelines[name]
+        free[pipe.pool] -= pipe.slots
+        events.append((max(until, start), 1, "done", name))
     for name, n in waiting.items():
-        if n == 0:
+        if n == 0 and name not in done and name not in running:
             enqueue(Job(name, key, 0), start)
     heapq.heapify(events)
-    finish: dict[str, float] = {}
     other: list[tuple[Job, float]] = []
     now = start
     while True:
@@ -110,7 +123,7 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
         for asset in assets:
             for consumer in consumers.get(asset, ()):
                 waiting[consumer] -= 1
-                if waiting[consumer] == 0:
+                if waiting[consumer] == 0 and consumer not in done and consumer not in running:
                     enqueue(Job(consumer, key, 0), now)
     misses, tardiness = 0, 0.0
     horizon = 7 * 86400
@@ -118,10 +131,10 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
         if pipe.deadline is None:
             continue
         due = pipe.partitions.end(key).timestamp() + pipe.deadline.total_seconds()
-        done = finish.get(name, float("inf"))
-        if done > due:
+        end = finish.get(name, float("inf"))
+        if end > due:
             misses += 1
-            tardiness += pipe.priority * (min(done, due + horizon) - due)
+            tardiness += pipe.priority * (min(end, due + horizon) - due)
     for job, end in other:
         pipe = graph.pipelines[job.pipeline]
         if pipe.deadline is not None:

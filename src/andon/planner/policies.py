@@ -260,21 +260,34 @@ class Jit(Atc):
                 arrivals[asset.name] = asset.partitions.end(key).timestamp() + offset
         return arrivals
 
-    def _load(self, key: str, now: float) -> tuple[list[tuple[str, int, float]], list[Any]]:
-        """What occupies the line now: executing runs (until their predicted end) and runs of
-        other partitions already queued."""
+    def _load(self, key: str, now: float) -> _Load:
+        """What occupies the line now: executing runs (until their predicted end; those of
+        ``key`` itself then let their consumers go), runs of other partitions already queued, and
+        the pipelines of ``key`` already done."""
         from andon.planner.lookahead import Job
 
-        busy, backlog = [], []
-        for run in (self._state.runs.values() if self._state else ()):
-            status = getattr(run.status, "value", run.status)
-            if status == "running" and run.started_at is not None:
-                end = run.started_at.timestamp() + self.stats.duration(run.pipeline)
-                busy.append((run.pool, run.slots, max(end, now)))
-        for run in (self._state.queue.values() if self._state else ()):
+        load = _Load([], [], {}, {})
+        state = self._state
+        if state is None:
+            return load
+        for run in state.running():
+            if run.started_at is None or run.pipeline not in self.graph.pipelines:
+                continue
+            end = max(run.started_at.timestamp() + self.stats.duration(run.pipeline), now)
+            if run.partition == key:
+                load.running[run.pipeline] = end
+            else:
+                load.busy.append((run.pool, run.slots, end))
+        for run in state.queue.values():
             if run.partition != key and run.pipeline in self.graph.pipelines:
-                backlog.append(Job(run.pipeline, run.partition, run.seq))
-        return busy, backlog
+                load.backlog.append(Job(run.pipeline, run.partition, run.seq))
+        for name, pipe in self.graph.pipelines.items():
+            if name in load.running or (name, key) in state.active or not pipe.outputs:
+                continue
+            made = [state.partitions.get((out, key)) for out in pipe.outputs]
+            if all(p is not None for p in made):
+                load.done[name] = max(p.at.timestamp() for p in made if p is not None)
+        return load
 
     def _start_replan(self, key: str, now: float, at_once: bool) -> None:
         self._chosen_at[key] = self._planned_at = now
@@ -282,8 +295,7 @@ class Jit(Atc):
             arrivals = self._arrivals(key)
         except ValueError:  # a key outside the partitions (before their start)
             return
-        busy, backlog = self._load(key, now)
-        self._replan = _Replan(key, now, arrivals, busy, backlog, list(self.rules), {})
+        self._replan = _Replan(key, now, arrivals, self._load(key, now), list(self.rules), {})
         self._replan_step()
         while at_once and self._replan is not None:
             self._replan_step()
@@ -297,10 +309,11 @@ class Jit(Atc):
         assert plan is not None
         name = plan.todo.pop(0)
         rule = self.rules[name]
+        load = plan.load
         typical = simulate_day(self.graph, plan.key, plan.arrivals, self.stats.duration, rule.key,
-                               plan.now, plan.busy, plan.backlog)
+                               plan.now, load.busy, load.backlog, load.done, load.running)
         slow = simulate_day(self.graph, plan.key, plan.arrivals, self.stats.duration_p90,
-                            rule.key, plan.now, plan.busy, plan.backlog)
+                            rule.key, plan.now, load.busy, load.backlog, load.done, load.running)
         plan.scores[name] = (typical.misses, typical.weighted_tardiness, slow.misses,
                              slow.weighted_tardiness)
         if plan.todo:
@@ -311,14 +324,23 @@ class Jit(Atc):
 
 
 @dataclass
+class _Load:
+    """The line as it stands when a day is planned again (see ``Jit._load``)."""
+
+    busy: list[tuple[str, int, float]]  # (pool, slots, free at) of other partitions' runs
+    backlog: list[Any]  # queued runs of other partitions
+    running: dict[str, float]  # pipeline of the day -> predicted end
+    done: dict[str, float]  # pipeline of the day -> when it finished
+
+
+@dataclass
 class _Replan:
     """A what-if planning of one day in progress (one candidate rule per decision)."""
 
     key: str
     now: float
     arrivals: dict[str, float]
-    busy: list[tuple[str, int, float]]
-    backlog: list[Any]
+    load: _Load
     todo: list[str]
     scores: dict[str, tuple[int, float, int, float]]
 

@@ -1,0 +1,58 @@
+"""The what-if day plan that ``jit`` chooses its rule with: a day already under way is planned
+from where it stands (finished pipelines count as done, running ones hold their slot until their
+predicted end), not replayed from its start."""
+
+from __future__ import annotations
+
+from andon.planner.lookahead import simulate_day
+from andon.sim.scenario import parse_scenario
+
+SCENARIO = {
+    "name": "under-way", "start": "2026-01-05T00:00:00Z", "days": 1, "seed": 1,
+    "pools": {"default": 1},
+    "sources": [{"name": "raw", "partitions": "daily", "arrival": {"after": "0s"}}],
+    "pipelines": [
+        {"name": "a", "inputs": ["raw"], "outputs": ["a_out"], "duration": {"p50": "60m"}},
+        {"name": "b", "inputs": ["a_out"], "outputs": ["b_out"], "duration": {"p50": "30m"}},
+        {"name": "c", "inputs": ["b_out"], "outputs": ["c_out"], "duration": {"p50": "10m"},
+         "deadline": "2h"},
+    ],
+}
+DUR = {"a": 3600.0, "b": 1800.0, "c": 600.0}
+
+
+def _fifo(job: object, now: float, mean: float) -> tuple[float, int]:
+    return (0.0, 0)
+
+
+def test_a_day_under_way_is_planned_from_where_it_stands() -> None:
+    graph = parse_scenario(SCENARIO, "under-way").graph
+    key = "2026-01-05"
+    end_of_day = graph.assets["raw"].partitions.end(key).timestamp()
+    arrivals = {"raw": end_of_day}
+    fresh = simulate_day(graph, key, arrivals, DUR.__getitem__, _fifo, end_of_day)
+    assert fresh.finish["c"] == end_of_day + 3600 + 1800 + 600
+    assert fresh.misses == 0
+
+    # 80 minutes later: a finished at +60m, b has run 20 of its 30 minutes
+    now = end_of_day + 80 * 60
+    under_way = simulate_day(graph, key, arrivals, DUR.__getitem__, _fifo, now,
+                             done={"a": end_of_day + 3600}, running={"b": now + 600})
+    assert under_way.finish["a"] == end_of_day + 3600  # not run again
+    assert under_way.finish["b"] == now + 600
+    assert under_way.finish["c"] == now + 600 + 600  # c follows b, nothing replayed
+    assert under_way.misses == 0
+
+    # replaying the whole day from "now" (what the plan did before) would call c late
+    replayed = simulate_day(graph, key, arrivals, DUR.__getitem__, _fifo, now)
+    assert replayed.misses == 1
+
+
+def test_a_running_run_holds_its_slot_until_its_predicted_end() -> None:
+    graph = parse_scenario(SCENARIO, "under-way").graph
+    key = "2026-01-05"
+    start = graph.assets["raw"].partitions.end(key).timestamp()
+    # b runs (the only slot) until +45m although a is done: c can only start after b
+    plan = simulate_day(graph, key, {"raw": start}, DUR.__getitem__, _fifo, start,
+                        done={"a": start}, running={"b": start + 2700})
+    assert plan.finish["c"] == start + 2700 + 600
