@@ -2,140 +2,41 @@
 
 The project has 20 daily sources and 1,000 no-op pipelines in layers (pipeline i reads the output of
 pipeline i-20, and every fourth one also that of pipeline i-1; the first 20 read a source each). The
-log is written straight into the store, without running anything: the pure engine core
-(``andon.engine.core.handle``) is fed each source partition and each run's end, exactly as the live
-runner would, and the events it produces are appended with ``Store.append`` (so the read models
-are filled as well). Then a real ``andon up`` starts on it (replaying the whole log), settles, and
-answers the status API and page once; VmHWM is read from /proc/PID/status at each step.
+log is written straight into the store, without running anything (``benchlib.generate_history``:
+the pure engine core is fed each source partition and each run's end, exactly as the live runner
+would, and the events it produces are appended with ``Store.append``). Then a real ``andon up``
+starts on it (replaying the whole log), settles, and answers the status API and page once; VmHWM
+is read from /proc/PID/status at each step.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import shutil
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from benchlib import (
+    LAYER_SOURCES,
     NOOP_HEADER,
     Result,
     Server,
     cpu_seconds,
     enable_bytecode,
     figure,
+    generate_history,
     http_json,
     kib,
+    layered_definitions,
     proc_status,
+    settle,
     write_project,
 )
 
 TARGET_MB = 200.0
-SOURCES = 20
-
-
-def definitions(n: int) -> str:
-    return NOOP_HEADER + f'''
-
-for s in range({SOURCES}):
-    andon.source(f"s{{s:02d}}", partitions="daily")
-for i in range({n}):
-    if i < {SOURCES}:
-        inputs = [f"s{{i:02d}}"]
-    else:
-        inputs = [f"a{{i - {SOURCES}:04d}}"] + ([f"a{{i - 1:04d}}"] if i % 4 == 0 else [])
-    andon.pipeline(f"p{{i:04d}}", inputs=inputs, outputs=[f"a{{i:04d}}"])(noop)
-'''
-
-
-def _fingerprint(*parts: str) -> str:
-    return hashlib.sha256("/".join(parts).encode()).hexdigest()
-
-
-def generate_log(root: Path, days: int, batch: int = 5000) -> dict[str, Any]:
-    """Make every partition of every day by driving the engine core; append the events."""
-    from andon.engine.core import handle
-    from andon.engine.state import EngineState
-    from andon.events import OutputWritten, PartitionAvailable, RunLaunched, RunStarted, RunSucceeded
-    from andon.project import load_project
-    from andon.settings import resolve
-    from andon.store.sql import Store
-
-    project = load_project(root)
-    graph = project.graph
-    settings = resolve(project.root, {}, {}, project.settings_table)
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(settings.database_url)
-    state = EngineState()
-    pending: list[Any] = []
-    counts = {"events": 0, "runs": 0, "append_s": 0.0}
-
-    def flush(force: bool = False) -> None:
-        if pending and (force or len(pending) >= batch):
-            t0 = time.perf_counter()
-            stored = store.append(pending)
-            counts["append_s"] += time.perf_counter() - t0
-            counts["events"] += len(stored)
-            pending.clear()
-
-    def feed(event: Any, now: datetime) -> list[Any]:
-        pending.append(event)
-        out = handle(graph, state, event, now)
-        pending.extend(out.events)
-        flush()
-        return [e for e in out.events if isinstance(e, RunStarted)]
-
-    t_start = time.perf_counter()
-    first = project.start
-    pid = 100_000
-    for d in range(days):
-        key = (first + timedelta(days=d)).strftime("%Y-%m-%d")
-        now = first + timedelta(days=d + 1, hours=1)
-        started: list[Any] = []
-        for s in range(SOURCES):
-            asset = f"s{s:02d}"
-            started += feed(PartitionAvailable(
-                id=f"notify:{asset}:{key}", at=now, asset=asset, partition=key, origin="notify",
-                location=f"data/{asset}/{key}", size_bytes=1000,
-                fingerprint=_fingerprint(asset, key)), now)
-        while started:
-            run = state.runs[started.pop(0).run_id]
-            now += timedelta(milliseconds=50)
-            pid += 1
-            run_dir = settings.state_dir / "runs" / run.run_id
-            feed(RunLaunched(id=f"launched:{run.run_id}:{pid}", at=now, run_id=run.run_id,
-                             pid=pid, log_path=str(run_dir / "log.txt")), now)
-            now += timedelta(seconds=2)
-            outputs = tuple(OutputWritten(out, run.partition, f"data/{out}/{run.partition}", 1000,
-                                          10, _fingerprint(out, run.partition))
-                            for out in graph.pipelines[run.pipeline].outputs)
-            started += feed(RunSucceeded(
-                id=f"ended:{run.run_id}", at=now, run_id=run.run_id, pipeline=run.pipeline,
-                partition=run.partition, attempt=run.attempt, queue_seconds=0.0,
-                startup_seconds=0.05, work_seconds=2.0, exit_code=0, inputs=run.inputs,
-                outputs=outputs), now)
-            counts["runs"] += 1
-    flush(force=True)
-    store.close()
-    counts["generate_s"] = time.perf_counter() - t_start
-    return counts
-
-
-def _settle(pid: int, quiet_for: float = 1.0, timeout: float = 120.0) -> float:
-    """Wait until the process has used no CPU for ``quiet_for`` seconds; return the wait."""
-    t0 = time.monotonic()
-    last = cpu_seconds(pid)
-    while time.monotonic() - t0 < timeout:
-        time.sleep(quiet_for)
-        now = cpu_seconds(pid)
-        if now - last < 0.02:
-            return time.monotonic() - t0
-        last = now
-    return time.monotonic() - t0
 
 
 def _memory(pid: int) -> dict[str, float]:
@@ -147,7 +48,7 @@ def measure_up(root: Path, queries: bool) -> dict[str, Any]:
     with Server(root) as server:
         url = server.wait_ready(timeout=300)
         out: dict[str, Any] = {"ready_s": server.ready_seconds}
-        out["settle_s"] = _settle(server.pid)
+        out["settle_s"] = settle(server.pid)
         out["after_start"] = _memory(server.pid)
         if queries:
             t0 = time.perf_counter()
@@ -174,8 +75,8 @@ def main() -> int:
     root = Path(tempfile.mkdtemp(prefix="andon-bench-memory-"))
     base = Path(tempfile.mkdtemp(prefix="andon-bench-memory-base-"))
     try:
-        write_project(root, definitions(args.pipelines), {"default": 8})
-        generated = generate_log(root, args.days)
+        write_project(root, layered_definitions(args.pipelines), {"default": 8})
+        generated = generate_history(root, args.days)
         print(f"  generated {generated['events']} events ({generated['runs']} runs) in "
               f"{generated['generate_s']:.1f} s", flush=True)
         db = root / ".andon" / "andon.db"
@@ -201,7 +102,7 @@ def main() -> int:
     )
     result.details = {"loaded": loaded, "baseline": baseline, "generation": generated,
                       "database_mb": db_mb,
-                      "sources": SOURCES, "pipelines": args.pipelines, "days": args.days,
+                      "sources": LAYER_SOURCES, "pipelines": args.pipelines, "days": args.days,
                       "unit": "MB = MiB (VmHWM kB / 1024)"}
     print(f"peak {loaded['peak_mb']:.1f} MB (baseline {baseline['peak_mb']:.1f} MB), ready in "
           f"{loaded['ready_s']:.1f} s -> {result.write()}")

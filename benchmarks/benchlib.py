@@ -8,6 +8,8 @@ machines) can be compared without andon installed.
 
 from __future__ import annotations
 
+import hashlib
+import http.client
 import json
 import os
 import platform
@@ -21,10 +23,12 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -262,6 +266,103 @@ for i in range({n}):
 {follow}'''
 
 
+LAYER_SOURCES = 20  # the daily sources of a layered project
+
+
+def layered_definitions(n: int, extra: str = "") -> str:
+    """``LAYER_SOURCES`` daily sources and ``n`` no-op pipelines in layers: pipeline i reads the
+    output of pipeline i-20, and every fourth one also that of pipeline i-1; the first 20 read a
+    source each. ``extra`` is appended (more definitions)."""
+    return NOOP_HEADER + f'''
+
+for s in range({LAYER_SOURCES}):
+    andon.source(f"s{{s:02d}}", partitions="daily")
+for i in range({n}):
+    if i < {LAYER_SOURCES}:
+        inputs = [f"s{{i:02d}}"]
+    else:
+        inputs = [f"a{{i - {LAYER_SOURCES}:04d}}"] + ([f"a{{i - 1:04d}}"] if i % 4 == 0 else [])
+    andon.pipeline(f"p{{i:04d}}", inputs=inputs, outputs=[f"a{{i:04d}}"])(noop)
+''' + extra
+
+
+def _fingerprint(*parts: str) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()
+
+
+def generate_history(root: Path, days: int, batch: int = 5000) -> dict[str, Any]:
+    """Make every partition of every day of a layered project (``layered_definitions``) without
+    running anything: the pure engine core (``andon.engine.core.handle``) is fed each source
+    partition and each run's end, exactly as the live runner would, and the events it produces
+    are appended with ``Store.append`` (so the read models are filled as well). A real
+    ``andon up`` then replays this log at start-up."""
+    from andon.engine.core import handle
+    from andon.engine.state import EngineState
+    from andon.events import OutputWritten, PartitionAvailable, RunLaunched, RunStarted, RunSucceeded
+    from andon.project import load_project
+    from andon.settings import resolve
+    from andon.store.sql import Store
+
+    project = load_project(root)
+    graph = project.graph
+    settings = resolve(project.root, {}, {}, project.settings_table)
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(settings.database_url)
+    state = EngineState()
+    pending: list[Any] = []
+    counts = {"events": 0, "runs": 0, "append_s": 0.0}
+
+    def flush(force: bool = False) -> None:
+        if pending and (force or len(pending) >= batch):
+            t0 = time.perf_counter()
+            stored = store.append(pending)
+            counts["append_s"] += time.perf_counter() - t0
+            counts["events"] += len(stored)
+            pending.clear()
+
+    def feed(event: Any, now: datetime) -> list[Any]:
+        pending.append(event)
+        out = handle(graph, state, event, now)
+        pending.extend(out.events)
+        flush()
+        return [e for e in out.events if isinstance(e, RunStarted)]
+
+    t_start = time.perf_counter()
+    first = project.start
+    pid = 100_000
+    for d in range(days):
+        key = (first + timedelta(days=d)).strftime("%Y-%m-%d")
+        now = first + timedelta(days=d + 1, hours=1)
+        started: list[Any] = []
+        for s in range(LAYER_SOURCES):
+            asset = f"s{s:02d}"
+            started += feed(PartitionAvailable(
+                id=f"notify:{asset}:{key}", at=now, asset=asset, partition=key, origin="notify",
+                location=f"data/{asset}/{key}", size_bytes=1000,
+                fingerprint=_fingerprint(asset, key)), now)
+        while started:
+            run = state.runs[started.pop(0).run_id]
+            now += timedelta(milliseconds=50)
+            pid += 1
+            run_dir = settings.state_dir / "runs" / run.run_id
+            feed(RunLaunched(id=f"launched:{run.run_id}:{pid}", at=now, run_id=run.run_id,
+                             pid=pid, log_path=str(run_dir / "log.txt")), now)
+            now += timedelta(seconds=2)
+            outputs = tuple(OutputWritten(out, run.partition, f"data/{out}/{run.partition}", 1000,
+                                          10, _fingerprint(out, run.partition))
+                            for out in graph.pipelines[run.pipeline].outputs)
+            started += feed(RunSucceeded(
+                id=f"ended:{run.run_id}", at=now, run_id=run.run_id, pipeline=run.pipeline,
+                partition=run.partition, attempt=run.attempt, queue_seconds=0.0,
+                startup_seconds=0.05, work_seconds=2.0, exit_code=0, inputs=run.inputs,
+                outputs=outputs), now)
+            counts["runs"] += 1
+    flush(force=True)
+    store.close()
+    counts["generate_s"] = time.perf_counter() - t_start
+    return counts
+
+
 # -- a real `andon up` in a subprocess ------------------------------------------------------------
 
 class Server:
@@ -325,6 +426,38 @@ class Server:
         self.stop()
 
 
+class Http:
+    """One keep-alive HTTP/1.1 connection to a server on this machine, timed from the client:
+    ``get`` returns the status, the headers, the body as sent (compressed when the server
+    gzipped it) and the seconds from sending the request to the last byte of the body."""
+
+    def __init__(self, url: str, timeout: float = 120.0) -> None:
+        parts = urllib.parse.urlsplit(url)
+        self.conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80,
+                                               timeout=timeout)
+
+    def get(self, path: str, gzip: bool = True, headers: dict[str, str] | None = None
+            ) -> tuple[int, dict[str, str], bytes, float]:
+        head = {"Accept-Encoding": "gzip" if gzip else "identity", **(headers or {})}
+        t0 = time.perf_counter()
+        self.conn.request("GET", path, headers=head)
+        resp = self.conn.getresponse()
+        body = resp.read()  # http.client does not decompress: these are the bytes sent
+        seconds = time.perf_counter() - t0
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, body, seconds
+
+    def post_json(self, path: str, body: Any, token: str) -> tuple[int, Any]:
+        data = json.dumps(body).encode()
+        self.conn.request("POST", path, body=data, headers={
+            "Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+        resp = self.conn.getresponse()
+        raw = resp.read()
+        return resp.status, json.loads(raw) if raw else {}
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 def http_json(method: str, url: str, body: Any = None, token: str = "",
               timeout: float = 30.0) -> Any:
     data = json.dumps(body).encode() if body is not None else None
@@ -335,6 +468,27 @@ def http_json(method: str, url: str, body: Any = None, token: str = "",
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         raw = resp.read()
     return json.loads(raw) if raw else {}
+
+
+# -- the machine's Chromium ------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package (`make system-deps`); never a downloaded one
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Headless Chromium driven by Playwright (a ``playwright.sync_api.Browser``)."""
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"{CHROMIUM} is missing: `make system-deps` installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 # -- /proc ------------------------------------------------------------------------------------------
@@ -348,6 +502,19 @@ def cpu_seconds(pid: int) -> float:
     fields = text.rsplit(")", 1)[1].split()
     # fields[0] is the state (field 3 of stat); utime and stime are fields 14 and 15
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def settle(pid: int, quiet_for: float = 1.0, timeout: float = 120.0) -> float:
+    """Wait until the process has used no CPU for ``quiet_for`` seconds; return the wait."""
+    t0 = time.monotonic()
+    last = cpu_seconds(pid)
+    while time.monotonic() - t0 < timeout:
+        time.sleep(quiet_for)
+        now = cpu_seconds(pid)
+        if now - last < 0.02:
+            return time.monotonic() - t0
+        last = now
+    return time.monotonic() - t0
 
 
 def proc_status(pid: int) -> dict[str, str]:

@@ -5,7 +5,7 @@ Writes ``benchmarks/results/<name>.json`` per benchmark (by the benchmark itself
 that misses its target is reported, not an error: these are measurements, not tests); exits 1 when
 a benchmark could not run.
 
-    .venv/bin/python benchmarks/run.py                 # everything (about 5 minutes)
+    .venv/bin/python benchmarks/run.py                 # everything (about 7 minutes)
     .venv/bin/python benchmarks/run.py --quick         # smaller counts, 10 s idle window
     .venv/bin/python benchmarks/run.py --only latency memory
 """
@@ -33,6 +33,8 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], float]] = {
     "at_risk": ([], ["--sources", "5"], 120),
     "cord": ([], ["--downstream", "200", "--pool", "20", "--repeats", "1"], 600),
     "notify_load": ([], ["--seconds", "3"], 180),
+    "board": ([], ["--pipelines", "200", "--gets", "10", "--loads", "3"], 300),
+    "live": ([], ["--pipelines", "200", "--interval", "0.02"], 300),
 }
 
 

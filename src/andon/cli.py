@@ -8,7 +8,7 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC
 from pathlib import Path
 from typing import Any, TypeVar
@@ -104,8 +104,6 @@ class Remote:
         import urllib.error
         import urllib.request
 
-        from andon.model.errors import AndonError
-
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(self.url + path, data=data, method=method)
         req.add_header("Content-Type", "application/json")
@@ -116,15 +114,48 @@ class Remote:
                 raw = resp.read()
                 ctype = resp.headers.get("content-type", "")
         except urllib.error.HTTPError as err:
-            try:
-                info = json.loads(err.read())
-            except ValueError:
-                info = {"message": f"HTTP {err.code}"}
-            exc = AndonError(info.get("message", f"HTTP {err.code}"), where=info.get("where", ""),
-                             hint=info.get("hint", ""))
-            exc.exit_code = 2
-            raise exc from None
+            raise _api_error(err) from None
         return json.loads(raw) if "json" in ctype else raw.decode()
+
+    def messages(self, path: str, last_event_id: str = "") -> Iterator[dict[str, str]]:
+        """The server-sent events of ``path`` as dicts of their fields (``event`` defaults to
+        ``message``), until the server ends the stream."""
+        import urllib.error
+        import urllib.request
+
+        req = urllib.request.Request(self.url + path, headers={"Accept": "text/event-stream"})
+        if last_event_id:
+            req.add_header("Last-Event-ID", last_event_id)
+        if self.token:
+            req.add_header("Authorization", f"Bearer {self.token}")
+        try:  # heartbeats come every 15 s: a minute of silence means the server is gone
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                fields: dict[str, str] = {}
+                for raw in resp:
+                    line = raw.decode("utf-8").rstrip("\r\n")
+                    if not line:
+                        if "data" in fields:
+                            yield {"event": "message", **fields}
+                        fields = {}
+                    elif not line.startswith(":"):
+                        name, _, value = line.partition(":")
+                        fields[name] = value.removeprefix(" ")
+        except urllib.error.HTTPError as err:
+            raise _api_error(err) from None
+
+
+def _api_error(err: Any) -> Exception:
+    """An API error answer as the AndonError it describes (exit code 2)."""
+    from andon.model.errors import AndonError
+
+    try:
+        info = json.loads(err.read())
+    except ValueError:
+        info = {"message": f"HTTP {err.code}"}
+    exc = AndonError(info.get("message", f"HTTP {err.code}"), where=info.get("where", ""),
+                     hint=info.get("hint", ""))
+    exc.exit_code = 2
+    return exc
 
 
 def remote(env: Env, settings: Any) -> Remote | None:
@@ -386,19 +417,50 @@ def runs(env: Env, as_json: bool, pipeline: str | None, state: str | None,
 
 @main.command()
 @click.argument("run_id")
+@click.option("--follow", "-f", is_flag=True, help="while the run executes, print what it "
+              "writes as it writes it, until it ends (exit 1 if it did not succeed)")
 @click.pass_obj
 @friendly
-def logs(env: Env, run_id: str) -> None:
+def logs(env: Env, run_id: str, follow: bool) -> None:
     """Print the captured output of a run."""
     project, settings = env.load()
     client = remote(env, settings)
     if client:
         from urllib.parse import quote
 
-        text = client.call("GET", f"/api/v1/runs/{quote(run_id, safe='')}/log")
-    else:
+        path = f"/api/v1/runs/{quote(run_id, safe='')}/log"
+        if follow:
+            _follow_log(client, path + "/stream")
+            return
+        text = client.call("GET", path)
+    else:  # no `andon up`: nothing runs, so nothing is added to the log
         text = local(project, settings).log_text(run_id)
+        if follow:
+            click.echo("no `andon up` is running for this project: the log as it is", err=True)
     click.echo(text, nl=False)
+
+
+def _follow_log(client: Remote, path: str) -> None:
+    """Print a run's log from its server-sent-event stream as it comes; when the stream ends
+    before the run did (the server restarted), resume after the last byte received."""
+    from andon.model.errors import AndonError
+
+    offset, tries = "", 0
+    while tries < 3:
+        tries += 1
+        for msg in client.messages(path, offset):
+            if msg["event"] == "end":
+                status = json.loads(msg["data"]).get("status", "")
+                if status != "succeeded":
+                    click.echo(f"the run {status}", err=True)
+                    sys.exit(1)
+                return
+            if msg["event"] == "message":
+                click.echo(json.loads(msg["data"])["text"], nl=False)
+                sys.stdout.flush()
+                offset, tries = msg.get("id", offset), 0
+    raise AndonError("the server ended the log stream before the run ended",
+                     hint="run the same command again once `andon up` is back")
 
 
 @main.group()

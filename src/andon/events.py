@@ -195,6 +195,18 @@ class _DeliverableState(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DeliverablePlanned(_DeliverableState):
+    """The plan as first made for a deliverable: its predicted start and finish the first time
+    the live plan saw it undelivered, kept as the baseline later predictions and the actual run
+    are compared with (recorded once; id ``planned:PIPELINE:PARTITION``, so a scheduler that
+    plans it again after a restart records nothing). ``policy`` made the plan."""
+
+    name: ClassVar[str] = "deliverable.planned"
+    predicted_start: datetime | None = None
+    policy: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class DeliverableAtRisk(_DeliverableState):
     """A deliverable's predicted finish passed its due time (recorded once, when the plan turns;
     id ``at_risk:PIPELINE:PARTITION:N``, the N-th time it did)."""
@@ -422,7 +434,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls for cls in (PartitionAvailable, RunRequested, RunCancelRequested, RunQueued,
                               RunStarted, RunLaunched, RunSucceeded, RunFailed, RunCancelled,
                               CheckPassed, CheckFailed, NotificationSent, NotificationFailed,
-                              DeliverableAtRisk, DeliverableRecovered,
+                              DeliverablePlanned, DeliverableAtRisk, DeliverableRecovered,
                               *CORD_EVENTS)
 }
 RUN_ENDED = (RunSucceeded, RunFailed, RunCancelled)

@@ -144,6 +144,7 @@ class Runner:
         self.turns = 0  # loop iterations (an idle runner does not add any)
         self._decided_at = self.clock.now()  # the time the last turn decided at
         self.commits = 0
+        self.busy_slots = 0  # slots held by running runs after the last turn (health strip)
         self._inline = bool(getattr(executor, "inline", False))
         self._ran_inline: set[str] = set()
         self._inbox = _Inbox()
@@ -160,6 +161,15 @@ class Runner:
     def alive(self) -> bool:
         """Whether the loop is running (the board's health strip)."""
         return self._thread is not None and self._thread.is_alive()
+
+    def workers(self) -> tuple[int, dict[str, Any]]:
+        """Slots held by running runs (as of the last turn) and the executor's health: its
+        ``health()`` when it has one (the local executor: fork server alive), else its name
+        (the board's health strip; any thread, no I/O)."""
+        health = getattr(self.executor, "health", None)
+        info = health() if health is not None else {
+            "name": getattr(self.executor, "name", "?"), "mode": "", "alive": True}
+        return self.busy_slots, info
 
     def submit(self, event: Event) -> Future[bool]:
         fut: Future[bool] = Future()
@@ -235,6 +245,7 @@ class Runner:
             except Exception:  # keep the line running; the failing item is logged
                 log.exception("runner turn failed")
             finally:
+                self.busy_slots = sum(self.state.pool_used.values())
                 self._inbox.done(len(items), sum(self.state.running_per_pipeline.values()))
             if _STOP in items:
                 return

@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from andon.cord import incidents
-from andon.events import CordPulled, CordResolved, PartitionAvailable, RunCancelRequested, RunRequested
+from andon.events import (
+    CordPulled,
+    CordResolved,
+    PartitionAvailable,
+    RunCancelRequested,
+    RunRequested,
+    parse_time,
+)
 from andon.executors.outputs import fingerprint
 from andon.model.errors import AndonError, Conflict, NotFound
 from andon.model.graph import Graph
@@ -37,7 +44,9 @@ class Service:
         self.store = store
         self.project_dir = project_dir
         # set by a running scheduler: its latest forecast, as JSON, seen at a given time
-        self.live_plan: Callable[[datetime], dict[str, Any]] | None = None
+        self.live_plan: Callable[[datetime, bool], dict[str, Any]] | None = None
+        # set by a running scheduler: slots its runs hold now, and its executor's health
+        self.live_workers: Callable[[], tuple[int, dict[str, Any]]] | None = None
 
     # -- requests that become events -----------------------------------------------------------
 
@@ -151,13 +160,58 @@ class Service:
 
     def log_text(self, run_id: str, offset: int = 0) -> str:
         """The run's captured output from byte ``offset``; empty before the run starts."""
-        run = self.run(run_id)
-        path = Path(run["log_path"]) if run["log_path"] else None
+        _run, path = self.log_file(run_id)
         if path is None or not path.exists():
             return ""
         with path.open("rb") as fh:
             fh.seek(offset)
             return fh.read().decode("utf-8", "replace")
+
+    def log_file(self, run_id: str) -> tuple[dict[str, Any], Path | None]:
+        """The run and the file its output is captured in (None until it was launched)."""
+        run = self.run(run_id)
+        return run, Path(run["log_path"]) if run["log_path"] else None
+
+    @staticmethod
+    def log_chunk(path: Path | None, offset: int, limit: int, whole: bool = True) -> bytes:
+        """Up to ``limit`` bytes of a log from byte ``offset`` (nothing while the file does not
+        exist); with ``whole``, a character cut off at the end is left for the next chunk."""
+        if path is None:
+            return b""
+        try:
+            with path.open("rb") as fh:
+                fh.seek(offset)
+                data = fh.read(limit)
+        except FileNotFoundError:
+            return b""
+        return data[:_whole_utf8(data)] if whole else data
+
+    def log_tail(self, run_id: str, limit: int) -> tuple[str, int, bool]:
+        """The last ``limit`` bytes of the run's output (the run page), the byte offset it ends
+        at (where following the log goes on) and whether earlier output was left out."""
+        run, path = self.log_file(run_id)
+        try:
+            size = path.stat().st_size if path is not None else 0
+        except FileNotFoundError:
+            size = 0
+        start = max(size - limit, 0)
+        data = self.log_chunk(path, start, size - start, run["status"] in ("queued", "running"))
+        skip = 0
+        while start and skip < min(3, len(data)) and data[skip] & 0xC0 == 0x80:
+            skip += 1  # the tail began inside a character
+        return data[skip:].decode("utf-8", "replace"), start + len(data), start > 0
+
+    def workers(self) -> dict[str, Any]:
+        """The executor's capacity for the health strip: ``busy`` slots (held by running runs)
+        out of ``total`` (the pools' capacities), and ``executor``: its ``name``, ``mode`` and
+        whether it is ``alive`` (able to start runs). From the running scheduler's memory when
+        there is one (no query); else from the runs table, with ``executor`` None."""
+        total = sum(pool.capacity for pool in self.graph.pools.values())
+        if self.live_workers is not None:
+            busy, executor = self.live_workers()
+            return {"busy": busy, "total": total, "executor": executor}
+        running = self.store.runs(status="running", limit=10 * total + 100)
+        return {"busy": sum(r["slots"] for r in running), "total": total, "executor": None}
 
     def status(self) -> dict[str, Any]:
         """Per pipeline, how many partitions are in each state; per source, what arrived; the
@@ -197,13 +251,40 @@ class Service:
                 "events": self.store.count_events(), "cords": incidents.cords(self.store),
                 "halted": halted}
 
-    def plan(self, now: datetime, policy: str = "jit") -> dict[str, Any]:
+    def plan(self, now: datetime, policy: str = "jit", detail: bool = True) -> dict[str, Any]:
         """Every upcoming deliverable: predicted start and finish, due time, slack, at risk and
-        why. From the running scheduler when there is one; else the log is replayed (and
-        ``policy`` ranks the work)."""
+        why; with ``detail`` also its ``critical_path`` and its ``first_plan`` (the plan as
+        first made: predicted start and finish then, and when; None when none was recorded).
+        From the running scheduler when there is one; else the log is replayed (and ``policy``
+        ranks the work)."""
         if self.live_plan is not None:
-            return self.live_plan(now)
-        from andon.engine.core import replay
-        from andon.planner.live import plan_from_log
+            plan = self.live_plan(now, detail)
+        else:
+            from andon.engine.core import replay
+            from andon.planner.live import plan_from_log
 
-        return plan_from_log(self.graph, self.store.iter_events(), policy, now, replay)
+            plan = plan_from_log(self.graph, self.store.iter_events(), policy, now, replay,
+                                 detail)
+        if not detail:
+            return plan
+        items = plan["deliverables"]
+        first = {(r["pipeline"], r["partition"]): r for r in self.store.first_plans(
+            min(parse_time(d["due"]) for d in items))} if items else {}
+        for d in items:
+            row = first.get((d["pipeline"], d["partition"]))
+            d["first_plan"] = None if row is None else {
+                "predicted_start": row["predicted_start"],
+                "predicted_finish": row["predicted_finish"], "planned_at": row["planned_at"]}
+        return plan
+
+
+def _whole_utf8(data: bytes) -> int:
+    """The length of ``data`` without a UTF-8 character cut off at its end."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte & 0xC0 != 0x80:  # the first byte of the last character
+            need = 2 if byte >= 0xC0 else 1
+            need = 3 if byte >= 0xE0 else need
+            need = 4 if byte >= 0xF0 else need
+            return len(data) - back if need > back else len(data)
+    return len(data)

@@ -163,6 +163,7 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
     runner.start()
     service = Service(project.graph, store, project.root)
     service.live_plan = runner.plan.view  # the runner's latest forecast, not a replay of the log
+    service.live_workers = runner.workers  # slots busy and the executor's health, from memory
     return Line(project, settings, store, runner, service, clock, lock=lock, checks=checks,
                 notifier=notifier, lineage=lineage)
 
@@ -266,7 +267,10 @@ def serve(line: Line, on_ready: Callable[[Line], None] | None = None) -> None:
     ctx = WebContext(line.service, _submitter(line.runner), line.clock.now, line.store.token_role,
                      line.project.name, line.runner.alive, line.runner.subscribe,
                      line.store.token_name)
-    sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
+    # IPPROTO_TCP, not 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets that say TCP,
+    # and with Nagle on, a response written in two parts waits ~40 ms for the client's delayed ACK
+    sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET,
+                         socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((settings.host, settings.port))
     sock.listen(2048)  # connections queue from now on, so the address can be published

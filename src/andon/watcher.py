@@ -2,7 +2,8 @@
 
 A source declared with ``watch="landing/orders/{partition}.csv"`` is announced when a file
 matching the template is closed after writing or moved into place. The thread sleeps in
-``select`` on the inotify descriptor: an idle watcher uses no CPU.
+``select`` on the inotify descriptor: an idle watcher uses no CPU. ``Inotify`` is the descriptor
+itself (libc through ctypes); the board's log streams wake on it too (``andon.web.logstream``).
 """
 
 from __future__ import annotations
@@ -24,26 +25,69 @@ log = logging.getLogger("andon.watcher")
 Announce = Callable[[str, str], None]
 
 
-_IN_CLOSE_WRITE = 0x00000008
-_IN_MOVED_TO = 0x00000080
-_IN_Q_OVERFLOW = 0x00004000
+IN_MODIFY = 0x00000002
+IN_CLOSE_WRITE = 0x00000008
+IN_MOVED_TO = 0x00000080
+IN_CREATE = 0x00000100
+IN_Q_OVERFLOW = 0x00004000
+IN_IGNORED = 0x00008000  # the watch is gone (its file or folder was deleted)
 _HEADER = struct.Struct("iIII")
 Target = tuple[str, Path, re.Pattern[str]]
 
 
-def _parse(data: bytes) -> tuple[list[tuple[int, str]], bool]:
-    """(watch descriptor, file name) of each inotify event in ``data``, and whether the kernel's
-    queue overflowed (events were dropped)."""
+def _parse(data: bytes) -> tuple[list[tuple[int, int, str]], bool]:
+    """(watch descriptor, mask, file name or "") of each inotify event in ``data``, and whether
+    the kernel's queue overflowed (events were dropped)."""
     out, pos, overflow = [], 0, False
     while pos + _HEADER.size <= len(data):
         wd, mask, _cookie, length = _HEADER.unpack_from(data, pos)
         raw = data[pos + _HEADER.size: pos + _HEADER.size + length].rstrip(b"\0")
         pos += _HEADER.size + length
-        if mask & _IN_Q_OVERFLOW:
+        if mask & IN_Q_OVERFLOW:
             overflow = True
-        elif raw:
-            out.append((wd, os.fsdecode(raw)))
+        else:
+            out.append((wd, mask, os.fsdecode(raw)))
     return out, overflow
+
+
+class Inotify:
+    """One Linux inotify descriptor (libc through ctypes): add watches and read what happened.
+    It is readable when events wait, so a thread sleeps on it in ``select`` and an event loop
+    takes it as a reader; ``nonblocking`` makes ``read`` return nothing instead of waiting."""
+
+    def __init__(self, nonblocking: bool = False) -> None:
+        self._libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        flags = os.O_CLOEXEC | (os.O_NONBLOCK if nonblocking else 0)
+        self.fd: int = self._libc.inotify_init1(flags)
+        if self.fd < 0:
+            raise OSError(ctypes.get_errno(), "inotify_init1 failed")
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def add(self, path: Path, mask: int) -> int:
+        """Watch ``path`` (a file, or a folder and the files in it) for ``mask``; the watch
+        descriptor (the same one again for a path watched already)."""
+        wd: int = self._libc.inotify_add_watch(self.fd, os.fsencode(path), mask)
+        if wd < 0:
+            errno = ctypes.get_errno()
+            raise OSError(errno, f"cannot watch {path}: {os.strerror(errno)}")
+        return wd
+
+    def remove(self, wd: int) -> None:
+        self._libc.inotify_rm_watch(self.fd, wd)  # fails only for a watch gone already
+
+    def read(self) -> tuple[list[tuple[int, int, str]], bool]:
+        """The events waiting: (watch descriptor, mask, name) each, and whether some were lost."""
+        try:
+            return _parse(os.read(self.fd, 65536))
+        except BlockingIOError:
+            return [], False
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 def _pattern(template: str) -> re.Pattern[str]:
@@ -98,16 +142,15 @@ def start_watcher(graph: Graph, root: Path, announce: Announce,
     for _, folder, _ in targets:
         folder.mkdir(parents=True, exist_ok=True)
 
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    fd = libc.inotify_init1(os.O_CLOEXEC)
-    if fd < 0:
-        raise OSError(ctypes.get_errno(), "inotify_init1 failed")
+    inotify = Inotify()
+    fd = inotify.fd
     folders: dict[int, Path] = {}
     for _, folder, _ in targets:
-        wd = libc.inotify_add_watch(fd, os.fsencode(folder), _IN_CLOSE_WRITE | _IN_MOVED_TO)
-        if wd < 0:
-            os.close(fd)
-            raise OSError(ctypes.get_errno(), f"cannot watch {folder}")
+        try:
+            wd = inotify.add(folder, IN_CLOSE_WRITE | IN_MOVED_TO)
+        except OSError:
+            inotify.close()
+            raise
         folders[wd] = folder
     wake_r, wake_w = os.pipe()
 
@@ -128,9 +171,9 @@ def start_watcher(graph: Graph, root: Path, announce: Announce,
                 if fd not in ready:
                     break
                 try:
-                    events, overflow = _parse(os.read(fd, 65536))
-                    for wd, name in events:
-                        if wd in folders:
+                    events, overflow = inotify.read()
+                    for wd, _mask, name in events:
+                        if wd in folders and name:
                             _announce_file(targets, root, folders[wd] / name, announce)
                     if overflow:
                         log.warning("the file event queue overflowed; looking at every file")
@@ -138,7 +181,7 @@ def start_watcher(graph: Graph, root: Path, announce: Announce,
                 except Exception:  # keep watching whatever one batch of events did
                     log.exception("handling file events failed")
         finally:
-            os.close(fd)
+            inotify.close()
             os.close(wake_r)
 
     threading.Thread(target=waker, name="andon-watcher-stop", daemon=True).start()

@@ -298,3 +298,26 @@ def test_a_server_that_hangs_loading_the_project_is_killed_and_the_run_spawned(m
         assert str(root) not in executor._servers
     finally:
         executor.shutdown()
+
+
+def test_health_says_whether_a_fork_server_is_there_to_start_runs(project, executor) -> None:
+    """The board's health strip: ``alive`` while the project's fork server runs, not once it
+    died (until the next run starts another); spawning executors are always able."""
+    executor.warm(str(project.root))
+    assert executor.health() == {"name": "local", "mode": "fork", "alive": True, "runs": 0}
+    reports = Reports()
+    s = spec(project, "gated")
+    executor.start(s, reports)
+    read_pid(project.root / "gated-1.pid")
+    assert executor.health()["runs"] == 1
+    server = server_of(executor, project)
+    os.kill(server.pid, signal.SIGKILL)
+    wait_until(lambda: not server.alive, "the executor to notice the server died")
+    assert executor.health() == {"name": "local", "mode": "fork", "alive": False, "runs": 1}
+    run(executor, spec(project, "said"))  # a new server takes over
+    assert executor.health()["alive"] is True
+    (project.root / "gate-1").touch()
+    assert reports.wait(s.run_id).ok
+    assert executor.health()["runs"] == 0
+    spawning = LocalProcessExecutor(fork=False)
+    assert spawning.health() == {"name": "local", "mode": "spawn", "alive": True, "runs": 0}

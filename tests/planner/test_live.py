@@ -6,7 +6,14 @@ import pytest
 
 from andon.engine.core import replay
 from andon.engine.state import EngineState
-from andon.events import DeliverableAtRisk, DeliverableRecovered, OutputWritten, RunSucceeded
+from andon.events import (
+    DeliverableAtRisk,
+    DeliverablePlanned,
+    DeliverableRecovered,
+    Event,
+    OutputWritten,
+    RunSucceeded,
+)
 from andon.model.errors import ConfigError
 from andon.planner import cpsat
 from andon.planner.live import LivePlan, make_planner, plan_from_log
@@ -25,10 +32,17 @@ def test_the_policy_names_and_a_missing_extra_are_configuration_errors(monkeypat
     assert "andon[opt]" in missing.value.hint
 
 
+def warnings(events: list[Event]) -> list[Event]:
+    """The events but the first plans."""
+    return [e for e in events if not isinstance(e, DeliverablePlanned)]
+
+
 def test_at_risk_once_then_recovered_with_deterministic_ids() -> None:
     g = graph(LINE, {"raw": 2})
     live, state = LivePlan(g, make_planner("jit", g)), EngineState()
-    assert live.replan(state, at(1)) == [] and live.wake == at(2)
+    first = live.replan(state, at(1))
+    assert warnings(first) == [] and live.wake == at(2)
+    live.learn(state, first)
     (warn,) = live.replan(state, at(2))
     assert isinstance(warn, DeliverableAtRisk) and warn.id == f"at_risk:clean:{DAY}:1"
     assert warn.at == at(2) and warn.due == at(2 + 40 / 60) and warn.predicted_finish == at(3)
@@ -51,6 +65,44 @@ def test_a_late_delivery_closes_the_warning_without_claiming_recovery() -> None:
                       partition=DAY, outputs=(OutputWritten("clean", DAY),)))
     assert live.replan(state, at(3.5)) == []
     assert ("clean", DAY) not in live.open
+
+
+def test_the_first_plan_is_recorded_once_and_a_moved_prediction_does_not_replace_it() -> None:
+    g = graph(LINE, {"raw": 2})
+    live, state = LivePlan(g, make_planner("jit", g)), EngineState()
+    made = live.replan(state, at(1))
+    assert [e.id for e in made] == [f"planned:clean:{DAY}", "planned:clean:2026-01-06"]
+    first = made[0]
+    assert isinstance(first, DeliverablePlanned) and first.at == at(1)
+    assert (first.predicted_start, first.predicted_finish, first.due) == \
+        (at(2), at(2.5), at(2 + 40 / 60))
+    assert first.policy == "jit" and first.owner == "orders-team"
+    live.learn(state, made)
+    # raw is late: the prediction moves past the due time; the first plan is not made again
+    (warn,) = live.replan(state, at(2))
+    assert isinstance(warn, DeliverableAtRisk) and warn.predicted_finish == at(3)
+    live.learn(state, [warn])
+    assert live.replan(state, at(2.5)) == []
+
+
+def test_a_deliverable_is_first_planned_once_it_has_a_prediction_and_not_when_delivered(
+        ) -> None:
+    g = graph(LINE, {"raw": 2})
+    live, state = LivePlan(g, make_planner("jit", g)), EngineState()
+    feed(g, state, live.planner, arrive("raw", at(2)),
+         RunSucceeded(id="s", at=at(2.5), run_id=f"clean:{DAY}:1", pipeline="clean",
+                      partition=DAY, outputs=(OutputWritten("clean", DAY),)))
+    # first seen delivered (a scheduler started after the fact): no plan to compare with
+    assert [e.id for e in live.replan(state, at(3))] == ["planned:clean:2026-01-06"]
+
+
+def test_the_planner_forgets_first_plans_that_left_its_window() -> None:
+    g = graph(LINE, {"raw": 2})
+    live, state = LivePlan(g, make_planner("jit", g)), EngineState()
+    live.learn(state, live.replan(state, at(1)))
+    assert live.planned == {("clean", DAY), ("clean", "2026-01-06")}
+    live.replan(state, at(24 * 5))
+    assert ("clean", DAY) not in live.planned
 
 
 def test_a_log_replayed_remembers_warnings_and_teaches_arrivals() -> None:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from andon.clock import Clock
 from andon.project import load_project
 from andon.settings import resolve
 from andon.up import Line, open_line, serve
@@ -27,13 +28,15 @@ def clean(ctx):
 
 
 @contextmanager
-def running(root, env: Mapping[str, str] | None = None) -> Iterator[Line]:  # type: ignore[no-untyped-def]
+def running(root, env: Mapping[str, str] | None = None,  # type: ignore[no-untyped-def]
+            executor: str = "inprocess", clock: Clock | None = None) -> Iterator[Line]:
     """Serve the project at ``root`` until the block ends, with settings resolved as the CLI
-    does (flags, then ``env``, then andon.toml)."""
+    does (flags, then ``env``, then andon.toml); ``executor="local"`` runs real processes;
+    ``clock`` (a FakeClock) sets the scheduler's and the pages' time."""
     project = load_project(root)
-    settings = resolve(root, {"executor": "inprocess", "port": 0}, env or {},
+    settings = resolve(root, {"executor": executor, "port": 0}, env or {},
                        project.settings_table)
-    line = open_line(project, settings)
+    line = open_line(project, settings, clock)
     ready = threading.Event()
     thread = threading.Thread(target=serve, args=(line, lambda _line: ready.set()), daemon=True)
     thread.start()

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from starlette.routing import Route
 
+from andon.clock import FakeClock
 from andon.up import Line, _submitter
 from andon.web.app import CSP, WebContext, create_app
 from andon.web.auth import csrf_for, digest
-from tests.web.conftest import make_token
+from tests.web.conftest import make_token, running
 
 PAGES = ["/", "/runs", "/pools", "/deliveries", "/assets/raw", "/assets/clean", "/search?q=cl",
          "/login"]
@@ -187,3 +188,78 @@ def test_metrics_in_prometheus_text_format(client: httpx.Client, line: Line) -> 
     assert samples["andon_open_cords"] == 0 and samples["andon_up"] == 1
     assert samples["andon_slot_wait_seconds_total"] == 0
     assert "andon_deliverables_at_risk" in samples
+
+
+CHAIN = """
+import andon
+
+andon.source("raw", location="data/raw/{partition}.csv", expected_arrival="1h")
+
+@andon.pipeline(inputs=["raw"], outputs=["clean"], expected_duration="30m")
+def clean(ctx):
+    ctx.output("clean").write_text("ok\\n")
+
+@andon.pipeline('agg<i id="inj-cp">', inputs=["clean"], outputs=["daily"],
+                expected_duration="30m")
+def aggregate(ctx):
+    ctx.output("daily").write_text("ok\\n")
+
+@andon.pipeline(inputs=["daily"], outputs=["report"], deadline="3h", expected_duration="30m")
+def report(ctx):
+    ctx.output("report").write_text("ok\\n")
+"""
+END = datetime(2026, 1, 6, tzinfo=UTC)  # the end of partition 2026-01-05, due today at 03:00
+
+
+def _report_row(page: str) -> str:
+    (found,) = re.findall(r'<tr class="d-[^"]+" data-deliverable="report 2026-01-05">.*?</tr>',
+                          page, re.S)
+    return found
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html)).strip()
+
+
+def test_deliveries_show_the_first_plan_the_moved_prediction_and_the_critical_path(
+        make_project) -> None:  # type: ignore[no-untyped-def]
+    clock = FakeClock(END + timedelta(minutes=30))
+    with running(make_project(CHAIN, start="2026-01-05"), clock=clock) as line, \
+            httpx.Client(base_url=line.url, timeout=10) as client:
+        assert line.runner.drain()
+        row = _report_row(client.get("/deliveries").text)
+        # the first plan: raw at 01:00, then three runs of 30 minutes
+        assert '<td class="first-plan">02:00–02:30</td>' in row
+        assert "as first planned" in row
+
+        clock.set(END + timedelta(minutes=90))  # raw is 30 minutes overdue
+        assert line.runner.drain()
+        page = client.get("/deliveries").text
+        row = _report_row(page)
+        assert '<span class="pill amber">at risk</span>' in row
+        assert '<td class="first-plan">02:00–02:30</td>' in row, "the first plan stays"
+        assert "02:45–03:15" in row and '<span class="drift later">+45m</span>' in row
+        assert _text(re.findall(r'<div class="path">.*?</div>', row, re.S)[0]) == \
+            'critical path: raw → clean → agg&lt;i id=&#34;inj-cp&#34;&gt; → report'
+        # in the Gantt, each upstream step of the path under the deliverable, escaped
+        for step in ("raw", "clean", "agg&lt;i id=&#34;inj-cp&#34;&gt;"):
+            assert f'data-step="{step} 2026-01-05"' in page
+        assert 'class="step cp-overdue over"' in page, "raw is overdue, clean cannot make it"
+        assert 'class="step cp-waiting over"' in page, "clean is predicted after its latest finish"
+        assert '<i id="inj-cp">' not in page
+        (plan,) = [d for d in client.get("/api/v1/plan").json()["deliverables"]
+                   if d["pipeline"] == "report" and d["partition"] == "2026-01-05"]
+        assert plan["first_plan"]["predicted_finish"] == "2026-01-06T02:30:00.000000Z"
+        assert [s["name"] for s in plan["critical_path"]] == \
+            ["raw", "clean", 'agg<i id="inj-cp">', "report"]
+
+        clock.set(END + timedelta(minutes=110))
+        path = line.project.root / "data/raw/2026-01-05.csv"
+        path.parent.mkdir(parents=True)
+        path.write_text("a\n1\n")
+        line.runner.submit(line.service.notify("raw", "2026-01-05", clock.now())).result(10)
+        assert line.runner.drain()
+        row = _report_row(client.get("/deliveries").text)
+        assert '<span class="pill green">delivered</span>' in row
+        assert "01:50–01:50" in row and '<span class="drift ">-40m</span>' in row
+        assert 'class="cp-done"' in row and "arrived 01:50" in row

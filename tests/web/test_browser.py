@@ -5,14 +5,22 @@ Screenshots of every page go to test-artifacts/board/ (look at them after a chan
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
+from andon.clock import FakeClock
+from andon.events import RunStarted, RunSucceeded
 from andon.up import Line
 from tests.web.conftest import make_token, running
+from tests.web.test_logstream import PIPELINES as FED_PIPELINE
+from tests.web.test_logstream import Run
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "board"
@@ -209,3 +217,159 @@ def test_injected_markup_is_shown_escaped(browser, board: Line) -> None:  # type
     tab.shot("escaped")
     assert tab.errors == []
     tab.close()
+
+
+def test_a_running_runs_page_shows_its_log_as_it_is_written(browser, make_project) -> None:  # type: ignore[no-untyped-def]
+    """A real process writes a line whenever the test feeds it one; the page shows each line
+    without a reload, as text, and says when the run has ended. The health strip counts the
+    run's slot and shows the fork server."""
+    root = make_project(FED_PIPELINE)
+    os.mkfifo(root / "feed.fifo")
+    with running(root, executor="local") as line:
+        run = Run(line)
+        tab = Page(browser, line, "viewer")
+        try:
+            page = tab.open(f"/runs/{quote(run.run_id, safe='')}")
+            log = page.locator("pre.log")
+            assert log.get_attribute("data-stream"), "a running run's log is followed"
+            page.evaluate("window.__sameDocument = true")  # gone if the page reloads
+            assert page.inner_text("#h-workers") == "workers 1/4 busy"
+            assert page.inner_text("#h-executor") in ("fork server alive",
+                                                      "executor spawns each run")
+            run.say("first line")
+            page.locator("pre.log", has_text="got first line").wait_for(timeout=5000)
+            run.say('<img src=x id="inj-log"> second')
+            page.locator("pre.log", has_text='id="inj-log"> second').wait_for(timeout=5000)
+            assert page.locator("#inj-log").count() == 0, "the log is text, not markup"
+            text = log.inner_text()
+            assert text.index("ready") < text.index("got first line") < text.index("second")
+            assert text.count("got first line") == 1
+            tab.shot("run-live")
+            run.finish()
+            page.wait_for_selector('pre.log[data-state="ended"]', timeout=10000)
+            page.wait_for_selector(".pill.st-succeeded", timeout=10000)  # the live part too
+            assert "done" in log.inner_text()
+            assert page.inner_text("#log-state") == "run ended"
+            assert page.evaluate("window.__sameDocument") is True, "the page was not reloaded"
+            tab.shot("run-ended")
+            assert tab.errors == [], f"console errors: {tab.errors}"
+        finally:
+            run.finish()
+            tab.close()
+
+
+DAY_PIPELINES = """
+import time
+
+import andon
+
+andon.source("raw", expected_arrival="1h", owner="shop")
+andon.source("fx", expected_arrival="30m", owner="treasury")
+
+
+def gate(ctx, name):  # each run takes as long as the test keeps its gate shut
+    deadline = time.monotonic() + 60  # a failure guard only
+    while not (ctx.project_dir / "gates" / name).exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+@andon.pipeline(inputs=["raw"], outputs=["orders"], expected_duration="30m")
+def clean(ctx):
+    gate(ctx, "clean")
+    ctx.output("orders").write_text("ok\\n")
+
+@andon.pipeline(inputs=["fx"], outputs=["rates"], expected_duration="15m", deadline="1h")
+def rates(ctx):
+    gate(ctx, "rates")
+    ctx.output("rates").write_text("ok\\n")
+
+@andon.pipeline(inputs=["orders", "rates"], outputs=["daily"], expected_duration="30m")
+def aggregate(ctx):
+    gate(ctx, "aggregate")
+    ctx.output("daily").write_text("ok\\n")
+
+@andon.pipeline(inputs=["daily"], outputs=["report"], expected_duration="30m", deadline="3h")
+def report(ctx):
+    gate(ctx, "report")
+    ctx.output("report").write_text("ok\\n")
+
+@andon.pipeline(inputs=["orders"], outputs=["kpi"], expected_duration="20m", deadline="2h")
+def kpi(ctx):
+    gate(ctx, "kpi")
+    ctx.output("kpi").write_text("ok\\n")
+"""
+
+
+def test_the_deliveries_page_shows_drift_and_the_critical_path(browser, make_project) -> None:  # type: ignore[no-untyped-def]
+    """A morning with a late source: runs take (fake) time because each waits for its gate
+    while the test moves the clock. The page shows each deliverable's first plan, where the
+    prediction moved to, the actual runs and the critical path under it."""
+    end = datetime(2026, 1, 6, tzinfo=UTC)  # the end of partition 2026-01-05
+    clock = FakeClock(end + timedelta(minutes=20))
+    root = make_project(DAY_PIPELINES, start="2026-01-05")
+    (root / "gates").mkdir()
+    with running(root, executor="local", clock=clock) as line:
+        seen: set[tuple[str, str]] = set()
+        cond = threading.Condition()
+
+        def listen(events) -> None:  # type: ignore[no-untyped-def]
+            with cond:
+                seen.update((type(e).__name__, e.pipeline) for e in events
+                            if isinstance(e, (RunStarted, RunSucceeded)))
+                cond.notify_all()
+
+        def wait(kind: str, pipeline: str) -> None:
+            with cond:
+                assert cond.wait_for(lambda: (kind, pipeline) in seen, 30), f"{kind} {pipeline}"
+
+        def at(minutes: int) -> None:
+            clock.set(end + timedelta(minutes=minutes))
+            assert line.runner.drain()
+
+        def arrive(source: str) -> None:
+            line.runner.submit(line.service.notify(source, "2026-01-05", clock.now())).result(10)
+
+        def finish(pipeline: str) -> None:
+            (root / "gates" / pipeline).write_text("")
+            wait("RunSucceeded", pipeline)
+
+        line.runner.subscribe(listen)
+        assert line.runner.drain()  # the first plans are made at 00:20
+        at(35)
+        arrive("fx")
+        wait("RunStarted", "rates")
+        at(52)
+        finish("rates")  # on time (due 01:00)
+        at(100)  # raw, expected at 01:00, comes 40 minutes late
+        arrive("raw")
+        wait("RunStarted", "clean")
+        at(135)
+        finish("clean")  # aggregate and kpi start at 02:15
+        wait("RunStarted", "kpi")
+        at(150)
+
+        tab = Page(browser, line)
+        try:
+            page = tab.open("/deliveries")
+            rows = page.eval_on_selector_all(
+                "table.deliveries tbody tr", "els => els.map(e => e.dataset.deliverable)")
+            # late and at risk first: kpi is past its due time, report will be late
+            assert rows == ["kpi 2026-01-05", "report 2026-01-05", "rates 2026-01-05"]
+            report = page.locator('table.deliveries tr[data-deliverable="report 2026-01-05"]')
+            assert report.locator("td.first-plan").inner_text() == "02:00–02:30"
+            assert report.locator("td.predicted").inner_text() == "02:45–03:15 +45m"
+            assert report.locator(".path").inner_text() == \
+                "critical path: raw → clean → aggregate → report"
+            gantt = page.locator('svg.gantt g[data-deliverable="report 2026-01-05"]')
+            assert gantt.locator("g.step").count() == 3  # raw, clean, aggregate under report
+            assert gantt.locator("rect.planned").count() == 1
+            assert gantt.locator("rect.predicted").count() == 1
+            box = gantt.locator('g.step[data-step="clean 2026-01-05"] rect.cp').bounding_box()
+            assert box and box["width"] > 20, "clean's run is drawn as long as it took"
+            tab.shot("deliveries-critical-path")
+            assert tab.errors == [], f"console errors: {tab.errors}"
+        finally:
+            tab.close()
+            for name in ("aggregate", "report", "kpi"):
+                (root / "gates" / name).write_text("")

@@ -1,11 +1,26 @@
 """API fuzzing with schemathesis: requests generated from ``/api/v1/openapi.json`` of a real
-running server (runner, store, uvicorn), valid ones and malformed ones, with an operator token so
-that the write routes are exercised too. No generated request may get a 5xx."""
+running server (runner, store, uvicorn), valid ones and malformed ones. No generated request may
+get a 5xx.
+
+schemathesis's Python API drives it (load the document, one Hypothesis strategy per operation
+and generation mode, ``Case.call`` and the ``not_a_server_error`` check), not its
+``@schema.parametrize`` pytest integration: one test against one live server, whose state the
+write operations change as they go. So that those operations reach their real work rather than
+stop at "not found", the generated names are often swapped (all of them, some, or none) for
+objects that exist (data sets, pipelines, partition keys, runs, a cord), and the token is drawn
+from admin, operator, viewer and none. The event streams are fuzzed too, by their status line.
+Derandomized: the same requests every run (ANDON_FUZZ_EXAMPLES=200 digs deeper, at random).
+"""
 
 from __future__ import annotations
 
 import os
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from typing import Any
 
+import httpx
+import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,29 +30,83 @@ from schemathesis.generation import GenerationMode
 from andon.up import Line
 from tests.web.conftest import make_token
 
-# per operation and mode: ~600 requests in all, a few seconds (ANDON_FUZZ_EXAMPLES=150 to dig)
-EXAMPLES = int(os.environ.get("ANDON_FUZZ_EXAMPLES", "20"))
+# per operation and mode: ~850 requests in all, about 15 s (ANDON_FUZZ_EXAMPLES=200 to dig)
+EXAMPLES = int(os.environ.get("ANDON_FUZZ_EXAMPLES", "25"))
+DAYS = [f"2026-01-{d:02d}" for d in range(1, 8)]
+ROLES = ("admin", "operator", "admin", "operator", "viewer", None)
+NAMES = ("real", "real", "mixed", "generated")  # swap in existing objects: all, some, none
+
+
+def _seed(line: Line) -> dict[str, list[str]]:
+    """Make a few partitions (and their runs) and pull a cord; return the names of what exists,
+    per field name of the API."""
+    now = datetime.now(UTC)
+    for key in DAYS[:3]:
+        path = line.project.root / f"data/raw/{key}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"a\n{key}\n")
+        line.runner.submit(line.service.notify("raw", key, now)).result(10)
+    assert line.runner.drain()
+    pulled = line.service.cord_pull("clean", DAYS[0], "fuzzing", now, "test")
+    assert line.runner.submit(pulled).result(10)
+    runs = [r["run_id"] for r in line.service.runs()]
+    assert len(runs) == 3
+    return {"asset": ["raw", "clean"], "pipeline": ["clean"], "partition": DAYS, "from": DAYS,
+            "to": DAYS, "run_id": runs, "cord_id": [pulled.cord_id]}
+
+
+def _streams(document: dict[str, Any]) -> set[str]:
+    """``METHOD /path`` of the operations that answer with an event stream."""
+    return {f"{method.upper()} {path}" for path, item in document["paths"].items()
+            for method, op in item.items()
+            if any("text/event-stream" in r.get("content", {}) for r in op["responses"].values())}
 
 
 def test_no_generated_request_gets_a_server_error(line: Line) -> None:
-    schema = schemathesis.openapi.from_url(line.url + "/api/v1/openapi.json")
-    # the event stream never ends: it has its own tests (tests/web/test_live.py)
-    schema = schema.exclude(path="/api/v1/events/stream")
-    auth = {"Authorization": f"Bearer {make_token(line, 'operator')}"}
+    url = line.url + "/api/v1/openapi.json"
+    schema = schemathesis.openapi.from_url(url)
+    streams = _streams(httpx.get(url).json())
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 14, "every documented operation is fuzzed"
+    assert len(operations) >= 16, "every documented operation is fuzzed"
+    known = _seed(line)
+    tokens = {role: make_token(line, role) for role in ROLES if role}
     strategy = st.one_of(*(op.as_strategy(generation_mode=mode) for op in operations
                            for mode in GenerationMode))
-    seen: set[str] = set()
+    statuses: dict[str, Counter[int]] = defaultdict(Counter)
+    session = requests.Session()
 
-    @given(case=strategy)
+    @given(case=strategy, data=st.data())
     @settings(max_examples=EXAMPLES * len(operations) * 2, deadline=None,
               derandomize="ANDON_FUZZ_EXAMPLES" not in os.environ,  # a deeper dig is random
               database=None, suppress_health_check=list(HealthCheck))
-    def fuzz(case: schemathesis.Case) -> None:
-        response = case.call(headers=auth, timeout=10)
-        seen.add(f"{case.method} {case.path}")
-        case.validate_response(response, checks=[not_a_server_error])
+    def fuzz(case: schemathesis.Case, data: st.DataObject) -> None:
+        names = data.draw(st.sampled_from(NAMES), label="names")
+        for values in (case.path_parameters, case.query, case.body):
+            if names == "generated" or not isinstance(values, dict):
+                continue
+            for name in sorted(set(values) & set(known)):
+                if names == "real" or data.draw(st.booleans(), label=f"real {name}"):
+                    values[name] = data.draw(st.sampled_from(known[name]), label=name)
+        role = data.draw(st.sampled_from(ROLES), label="role")
+        auth = {"Authorization": f"Bearer {tokens[role]}"} if role else {}
+        operation = f"{case.method} {case.operation.path}"
+        if operation in streams:  # never ends (or not soon): the status line is the answer
+            kwargs = case.as_transport_kwargs(base_url=line.url, headers=auth)
+            with session.request(**kwargs, stream=True, timeout=10) as response:
+                status = response.status_code
+            assert status < 500, f"{status} from {case.as_curl_command(headers=auth)}"
+        else:
+            answer = case.call(base_url=line.url, session=session, headers=auth, timeout=10)
+            status = answer.status_code
+            case.validate_response(answer, checks=[not_a_server_error])
+        statuses[operation][status] += 1
 
-    fuzz()
-    assert len(seen) == len(operations), f"only {sorted(seen)} were tried"
+    try:
+        fuzz()
+    finally:
+        session.close()
+    assert len(statuses) == len(operations), f"only {sorted(statuses)} were tried"
+    # each operation did its real work at least once (not only refusals of what it was sent)
+    idle = {op: dict(s) for op, s in statuses.items()
+            if not any(code < 400 or code == 409 for code in s)}
+    assert not idle, f"never got past validation: {idle}"

@@ -80,7 +80,9 @@ Report = Callable[[ExecResult], None]
 
 class Executor(Protocol):
     """Runs RunSpecs. ``start`` returns the pid (0 in-process) and calls ``report`` exactly once
-    when the run ends, from any thread (possibly before ``start`` returns)."""
+    when the run ends, from any thread (possibly before ``start`` returns). An executor may also
+    have ``health()``: a dict with its ``name``, ``mode``, whether it is ``alive`` and its
+    ``runs`` executing, cheap and from any thread (the board's health strip)."""
 
     name: str
 

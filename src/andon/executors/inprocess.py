@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from andon.executors.base import ExecResult, Report, RunSpec
 from andon.executors.execute import Resolver, run_spec
@@ -29,6 +30,10 @@ class InProcessExecutor:
                 log.write(text)
         report(result)
         return 0
+
+    def health(self) -> dict[str, Any]:
+        """For the board's health strip: runs execute on the scheduler's own thread."""
+        return {"name": self.name, "mode": "in-process", "alive": True, "runs": 0}
 
     def cancel(self, run_id: str) -> None:
         """In-process runs finish inside ``start``; there is nothing left to cancel."""

@@ -28,6 +28,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from andon.executors.base import ExecResult, Report, RunSpec
 from andon.executors.child import write_atomic
@@ -284,6 +285,18 @@ class LocalProcessExecutor:
     def running(self) -> list[str]:
         with self._lock:
             return list(self._runs)
+
+    def health(self) -> dict[str, Any]:
+        """For the board's health strip (no I/O): ``mode`` ``fork`` (``alive``: a fork server is
+        running; a dead one is replaced at the next run) or ``spawn`` (runs are spawned, which
+        always works), and ``runs``: the run processes being watched."""
+        with self._lock:
+            alive = any(server.alive for server in self._servers.values())
+            runs = len(self._runs)
+            given_up = any(n >= FORK_FAILURES_BEFORE_SPAWNING for n in self._failures.values())
+        if not self.fork or (given_up and not alive):
+            return {"name": self.name, "mode": "spawn", "alive": True, "runs": runs}
+        return {"name": self.name, "mode": "fork", "alive": alive, "runs": runs}
 
     def _stop_server(self, project_dir: str) -> None:
         with self._lock:

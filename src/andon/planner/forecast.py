@@ -28,6 +28,7 @@ from andon.events import format_time
 from andon.model.durations import format_duration
 from andon.model.graph import Graph
 from andon.model.partitions import Partitions
+from andon.planner.critical import Step, critical_path
 from andon.planner.schedule import (
     ARRIVAL,
     BLOCKED,
@@ -66,11 +67,19 @@ class Deliverable:
     delivered_at: float | None
     slides: bool  # waits for something overdue: its predicted times move with the clock
     why: Callable[[], str] | str = field(default="", compare=False, repr=False)
+    path: Callable[[], tuple[Step, ...]] | tuple[Step, ...] = field(
+        default=(), compare=False, repr=False)
 
     @cached_property
     def reason(self) -> str:
         """What it waits for, in a sentence (worded when first asked: most are never shown)."""
         return self.why if isinstance(self.why, str) else self.why()
+
+    @cached_property
+    def critical_path(self) -> tuple[Step, ...]:
+        """The chain of upstream partitions that decides its finish, first to last (itself);
+        walked when first asked, like ``reason``."""
+        return self.path if isinstance(self.path, tuple) else self.path()
 
     @property
     def delivered(self) -> bool:
@@ -102,12 +111,14 @@ class Forecast:
         if delta <= 0:
             return self
         moved = tuple(replace(d, predicted_start=_plus(d.predicted_start, delta),
-                              predicted_finish=_plus(d.predicted_finish, delta))
+                              predicted_finish=_plus(d.predicted_finish, delta),
+                              path=partial(_moved, d, delta))
                       if d.slides else d for d in self.deliverables)
         return Forecast(now, moved, self.wake)
 
-    def to_dict(self, policy: str = "") -> dict[str, Any]:
-        """The JSON-ready plan (``andon plan --json``, ``GET /api/v1/plan``)."""
+    def to_dict(self, policy: str = "", paths: bool = True) -> dict[str, Any]:
+        """The JSON-ready plan (``andon plan --json``, ``GET /api/v1/plan``); ``paths``: with
+        each deliverable's critical path (the board's lines and /metrics go without)."""
         return {"as_of": _iso(self.now), "policy": policy,
                 "at_risk": sum(d.at_risk for d in self.deliverables),
                 "deliverables": [{
@@ -116,12 +127,24 @@ class Forecast:
                     "predicted_finish": _iso(d.predicted_finish), "due": _iso(d.due),
                     "delivered_at": _iso(d.delivered_at),
                     "slack_seconds": None if d.slack is None else round(d.slack, 3),
-                    "at_risk": d.at_risk, "reason": d.reason}
+                    "at_risk": d.at_risk, "reason": d.reason,
+                    **({"critical_path": [_step(s) for s in d.critical_path]} if paths else {})}
                     for d in self.deliverables]}
 
 
 def _plus(value: float | None, delta: float) -> float | None:
     return None if value is None else value + delta
+
+
+def _moved(d: Deliverable, delta: float) -> tuple[Step, ...]:
+    """The critical path of ``d`` seen ``delta`` seconds later: what slides moves."""
+    return tuple(s.shifted(delta) if s.slides else s for s in d.critical_path)
+
+
+def _step(s: Step) -> dict[str, Any]:
+    return {"kind": s.kind, "name": s.name, "partition": s.partition, "state": s.state,
+            "start": _iso(s.start), "finish": _iso(s.finish),
+            "latest_finish": _iso(s.latest_finish)}
 
 
 def _iso(value: float | None) -> str | None:
@@ -150,8 +173,9 @@ def forecast(graph: Graph, state: Any, planner: Planner, now: datetime,
              t).run(t)
     out = []
     wake = build.breaks
+    latest = partial(_latest_finish, graph, planner.offsets())
     for pipe, key, due, delivered in wanted:
-        d = _result(build, graph, state, pipe, key, due, delivered, t)
+        d = _result(build, graph, state, pipe, key, due, delivered, t, latest)
         out.append(d)
         if not d.delivered and not d.at_risk and d.slides and d.predicted_finish is not None:
             wake = min(wake, t + (due - d.predicted_finish) + EPS)
@@ -345,19 +369,29 @@ class _Builder:
 # -- the answer -------------------------------------------------------------------------------
 
 def _result(build: _Builder, graph: Graph, state: Any, pipeline: str, key: str, due: float,
-            delivered: float | None, t: float) -> Deliverable:
+            delivered: float | None, t: float, latest: Callable[[str, str], float | None]
+            ) -> Deliverable:
     pipe = graph.pipelines[pipeline]
     if delivered is not None:
         last = state.last_end.get((pipeline, key))
         began = last.started_at.timestamp() if last is not None and last.started_at else None
         return Deliverable(pipeline, key, pipe.owner, "delivered", due, began, delivered,
-                           delivered, False, partial(_delivered_reason, delivered, due, t))
+                           delivered, False, partial(_delivered_reason, delivered, due, t),
+                           partial(critical_path, graph, state, latest, pipeline, key))
     node = build.nodes[(pipeline, key)]
     finish = node.finish
     kind = BLOCKED if finish is None else \
         {FUTURE: "waiting", QUEUED: "queued", RUNNING: "running"}.get(node.kind, node.kind)
     return Deliverable(pipeline, key, pipe.owner, kind, due, node.start, finish, None,
-                       node.slides and finish is not None, partial(_reason, node, due, t))
+                       node.slides and finish is not None, partial(_reason, node, due, t),
+                       partial(critical_path, graph, state, latest, pipeline, key, node))
+
+
+def _latest_finish(graph: Graph, offsets: dict[str, float], pipeline: str, key: str
+                   ) -> float | None:
+    """When partition ``key`` of ``pipeline`` must be made for every deadline downstream."""
+    offset = offsets.get(pipeline)
+    return None if offset is None else _end(graph.pipelines[pipeline].partitions, key) + offset
 
 
 def _delivered_reason(delivered: float, due: float, t: float) -> str:

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from andon.events import (
     DeliverableAtRisk,
+    DeliverablePlanned,
     DeliverableRecovered,
     Event,
     PartitionAvailable,
@@ -27,7 +28,7 @@ from andon.planner.stats import HISTORY
 
 # events that do not move the plan (a run's process spawned, a notification, a passing check)
 QUIET = frozenset({"run.launched", "notification.sent", "notification.failed", "check.passed",
-                   "deliverable.at_risk", "deliverable.recovered"})
+                   "deliverable.planned", "deliverable.at_risk", "deliverable.recovered"})
 
 
 def make_planner(name: str, graph: Graph) -> Planner:
@@ -46,8 +47,8 @@ def make_planner(name: str, graph: Graph) -> Planner:
 
 
 class LivePlan:
-    """The planner as a live shell drives it: history, the latest forecast and which
-    deliverables are at risk (as the log says)."""
+    """The planner as a live shell drives it: history, the latest forecast, which deliverables
+    are at risk (as the log says) and which have their first plan recorded."""
 
     def __init__(self, graph: Graph, planner: Planner) -> None:
         self.graph = graph
@@ -56,6 +57,9 @@ class LivePlan:
         self.latest: Forecast | None = None
         self.open: dict[tuple[str, str], int] = {}  # at risk now -> N of its at-risk event
         self.count: dict[tuple[str, str], int] = {}  # at-risk events so far per deliverable
+        # deliverables in the plan whose first plan is recorded. Not read from the log: after a
+        # restart the plan proposes them again and the store keeps the first (same event id)
+        self.planned: set[tuple[str, str]] = set()
         self._history: dict[str, deque[Event]] = {}
         self.order = ranking(planner)  # how the forecast ranks ready work
 
@@ -94,6 +98,8 @@ class LivePlan:
         for ev in events:
             if isinstance(ev, (DeliverableAtRisk, DeliverableRecovered)):
                 self._see(ev)
+            elif isinstance(ev, DeliverablePlanned):
+                self.planned.add((ev.pipeline, ev.partition))
 
     def _see(self, ev: DeliverableAtRisk | DeliverableRecovered) -> None:
         key = (ev.pipeline, ev.partition)
@@ -122,8 +128,9 @@ class LivePlan:
             any(ev.name not in QUIET for ev in events)
 
     def replan(self, state: Any, now: datetime) -> list[Event]:
-        """Forecast again; return the at-risk and recovered events to record (``learn`` them once
-        they are committed). Nothing when no pipeline has a deadline."""
+        """Forecast again; return the events to record (``learn`` them once they are
+        committed): the first plan of a deliverable seen undelivered with a prediction, and the
+        at-risk and recovered ones. Nothing when no pipeline has a deadline."""
         if not self.enabled:
             return []
         fc = forecast(self.graph, state, self.planner, now, self.order)
@@ -133,6 +140,8 @@ class LivePlan:
         for d in fc.deliverables:
             key = (d.pipeline, d.partition)
             seen.add(key)
+            if key not in self.planned and not d.delivered and d.predicted_finish is not None:
+                out.append(self._first_plan(d, now))
             if d.at_risk and key not in self.open:
                 n = self.count.get(key, 0) + 1
                 out.append(DeliverableAtRisk(id=f"at_risk:{d.pipeline}:{d.partition}:{n}",
@@ -146,24 +155,45 @@ class LivePlan:
                     **self._fields(d)))
         for key in [k for k in self.open if k not in seen]:  # out of the plan's window
             del self.open[key]
+        self.planned &= seen
         return out
+
+    def _first_plan(self, d: Deliverable, now: datetime) -> DeliverablePlanned:
+        return DeliverablePlanned(id=f"planned:{d.pipeline}:{d.partition}", at=now,
+                                  pipeline=d.pipeline, partition=d.partition, owner=d.owner,
+                                  due=_moment(d.due), predicted_start=_moment(d.predicted_start),
+                                  predicted_finish=_moment(d.predicted_finish),
+                                  policy=self.planner.name)
 
     @staticmethod
     def _fields(d: Deliverable) -> dict[str, Any]:
         finish = d.delivered_at if d.delivered else d.predicted_finish
         return dict(pipeline=d.pipeline, partition=d.partition, owner=d.owner, reason=d.reason,
-                    due=datetime.fromtimestamp(d.due, UTC),
-                    predicted_finish=None if finish is None else datetime.fromtimestamp(finish, UTC))
+                    due=_moment(d.due), predicted_finish=_moment(finish))
 
-    def view(self, now: datetime) -> dict[str, Any]:
-        """The latest plan as JSON, seen at ``now`` (what waits for something overdue moves)."""
+    def view(self, now: datetime, paths: bool = True) -> dict[str, Any]:
+        """The latest plan as JSON, seen at ``now`` (what waits for something overdue moves);
+        ``paths``: with the critical paths."""
         if self.latest is None:
             return Forecast(now.timestamp(), (), None).to_dict(self.planner.name)
-        return self.latest.at(now.timestamp()).to_dict(self.planner.name)
+        return self.latest.at(now.timestamp()).to_dict(self.planner.name, paths)
+
+
+@overload
+def _moment(t: float) -> datetime: ...
+
+
+@overload
+def _moment(t: float | None) -> datetime | None: ...
+
+
+def _moment(t: float | None) -> datetime | None:
+    """An epoch time of the forecast as a UTC datetime."""
+    return None if t is None else datetime.fromtimestamp(t, UTC)
 
 
 def plan_from_log(graph: Graph, events: Iterable[Event], policy: str, now: datetime,
-                  replay: Any) -> dict[str, Any]:
+                  replay: Any, paths: bool = True) -> dict[str, Any]:
     """The plan as of ``now`` from a whole log (no scheduler running): replay it, learn from it,
     forecast. ``replay`` is the engine's (passed in: the planner sits above the engine)."""
     live = LivePlan(graph, make_planner(policy, graph))
@@ -171,4 +201,4 @@ def plan_from_log(graph: Graph, events: Iterable[Event], policy: str, now: datet
     live.seed(state)
     live.enabled = True
     live.replan(state, now)
-    return live.view(now)
+    return live.view(now, paths)

@@ -7,12 +7,14 @@ statement costs more CPU than running it on SQLite.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
 from andon.events import (
     CORD_EVENTS,
+    DeliverablePlanned,
     Event,
     OutputWritten,
     PartitionAvailable,
@@ -27,7 +29,7 @@ from andon.events import (
 )
 from andon.model.partitions import is_new_version
 from andon.store.cordviews import project_cord
-from andon.store.schema import partition_versions, partitions, runs
+from andon.store.schema import first_plans, partition_versions, partitions, runs
 
 _CURRENT = select(partitions.c.version, partitions.c.fingerprint).where(
     partitions.c.asset == bindparam("b_asset"), partitions.c.partition == bindparam("b_key"))
@@ -38,6 +40,10 @@ _REPLACE = update(partitions).where(partitions.c.asset == bindparam("b_asset"),
 _NEW_RUN = runs.insert()
 # SET takes the columns named in the parameters, so one statement serves every kind of change
 _UPDATE_RUN = update(runs).where(runs.c.run_id == bindparam("b_run_id"))
+_HAS_FIRST_PLAN = select(first_plans.c.seq).where(
+    first_plans.c.pipeline == bindparam("b_pipeline"),
+    first_plans.c.partition == bindparam("b_key"))
+_NEW_FIRST_PLAN = first_plans.insert()
 
 
 def _materialise(conn: Connection, event: Event, asset: str, key: str, origin: str,
@@ -107,6 +113,24 @@ def project(conn: Connection, event: Event, seq: int) -> None:
         _update_run(conn, event.run_id, _run_end(event, "cancelled"))
     elif isinstance(event, CORD_EVENTS):
         project_cord(conn, event, seq)
+    elif isinstance(event, DeliverablePlanned):
+        _first_plan(conn, event, seq)
+
+
+def _first_plan(conn: Connection, event: DeliverablePlanned, seq: int) -> None:
+    """Keep the first plan of a deliverable: a later one (another id) changes nothing."""
+    if conn.execute(_HAS_FIRST_PLAN, dict(b_pipeline=event.pipeline,
+                                          b_key=event.partition)).first() is not None:
+        return
+    conn.execute(_NEW_FIRST_PLAN, dict(
+        pipeline=event.pipeline, partition=event.partition, due=format_time(event.due),
+        predicted_start=_time(event.predicted_start),
+        predicted_finish=_time(event.predicted_finish), planned_at=format_time(event.at),
+        policy=event.policy, seq=seq))
+
+
+def _time(moment: datetime | None) -> str | None:
+    return None if moment is None else format_time(moment)
 
 
 def payload(event: Event) -> str:

@@ -143,6 +143,18 @@ cord_outputs = Table(  # suspect output versions and what was done with them
     Column("at", Text, nullable=False),
 )
 
+first_plans = Table(  # the plan as first made for each deliverable (deliverable.planned)
+    "first_plans", metadata,
+    Column("pipeline", Text, primary_key=True),
+    Column("partition", Text, primary_key=True),
+    Column("due", Text, nullable=False, index=True),
+    Column("predicted_start", Text),
+    Column("predicted_finish", Text),
+    Column("planned_at", Text, nullable=False),
+    Column("policy", Text, nullable=False, default=""),
+    Column("seq", BigInteger, nullable=False, default=0),
+)
+
 schema_version = Table(
     "schema_version", metadata,
     Column("version", Integer, primary_key=True),
@@ -164,10 +176,17 @@ def _v2(conn: Connection) -> None:
     metadata.create_all(conn, tables=[cords, halts, cord_outputs])
 
 
+def _v3(conn: Connection) -> None:
+    # a new table only, from the live definition: freeze it in here (as for _v1) before a later
+    # step changes it
+    metadata.create_all(conn, tables=[first_plans])
+
+
 # (version, description, step); append new steps, never edit an applied one
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "event log, partitions, partition versions, runs, tokens", _v1),
     (2, "andon cords, halted partitions, suspect outputs", _v2),
+    (3, "the first plan of each deliverable", _v3),
 ]
 LATEST = MIGRATIONS[-1][0]
 

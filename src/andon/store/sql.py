@@ -290,6 +290,17 @@ class Store:
             row = conn.execute(q).one()
         return [int(v or 0) for v in row[:len(bounds)]], float(row[-2] or 0.0), int(row[-1] or 0)
 
+    def first_plans(self, due_from: datetime) -> list[dict[str, Any]]:
+        """The plan as first made (``deliverable.planned``) of every deliverable due at or after
+        ``due_from``: ``pipeline``, ``partition``, ``due``, ``predicted_start``,
+        ``predicted_finish``, ``planned_at`` and ``policy``, by due time."""
+        t = schema.first_plans
+        q = select(t.c.pipeline, t.c.partition, t.c.due, t.c.predicted_start,
+                   t.c.predicted_finish, t.c.planned_at, t.c.policy).where(
+            t.c.due >= format_time(due_from)).order_by(t.c.due, t.c.pipeline, t.c.partition)
+        with self._reader.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
     def recent_events(self, types: Sequence[str], limit: int = 1000) -> list[tuple[int, Event]]:
         """The newest ``limit`` events of the given types, newest first (check results for the
         board)."""

@@ -57,6 +57,7 @@ PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/runs"): None,
     ("GET", "/api/v1/runs/{run_id}"): None,
     ("GET", "/api/v1/runs/{run_id}/log"): None,
+    ("GET", "/api/v1/runs/{run_id}/log/stream"): None,
     ("GET", "/api/v1/partitions"): None,
     ("GET", "/api/v1/plan"): None,
     ("GET", "/api/v1/events/stream"): None,
@@ -169,6 +170,7 @@ def create_app(ctx: WebContext) -> Starlette:
     """Build the Starlette application."""
     from andon.web import metrics, openapi
     from andon.web.live import EventHub
+    from andon.web.logstream import FileWatch, follow
     from andon.web.pages import Pages, environment
 
     svc = ctx.service
@@ -176,6 +178,7 @@ def create_app(ctx: WebContext) -> Starlette:
     if ctx.subscribe is not None:
         ctx.subscribe(hub.on_events)
     pages = Pages(ctx, environment())
+    log_files = FileWatch()  # wakes the log streams when their files are written
 
     def session_of(request: Request) -> Session | None:
         token = request.cookies.get(COOKIE)
@@ -241,7 +244,7 @@ def create_app(ctx: WebContext) -> Starlette:
 
     async def health(request: Request) -> Response:
         return JSONResponse({"ok": True, "database": svc.store.ping(), "project": ctx.project,
-                             "scheduler": ctx.alive()})
+                             "scheduler": ctx.alive(), "workers": svc.workers()})
 
     async def status(request: Request) -> Response:
         return JSONResponse(svc.status())
@@ -271,6 +274,23 @@ def create_app(ctx: WebContext) -> Starlette:
         if not 0 <= offset <= MAX_OFFSET:
             raise HTTPError(422, f"offset must be between 0 and {MAX_OFFSET}", where="offset")
         return PlainTextResponse(svc.log_text(request.path_params["run_id"], offset))
+
+    async def run_log_stream(request: Request) -> Response:
+        """The log as server-sent events while the run executes (``andon.web.logstream``), from
+        ``Last-Event-ID`` (a byte offset, sent by a reconnecting browser) or ``offset``."""
+        raw = request.headers.get("last-event-id") or request.query_params.get("offset") or "0"
+        try:
+            offset = int(raw)
+        except ValueError:
+            raise HTTPError(422, "Last-Event-ID and offset must be a whole number of bytes",
+                            where="offset") from None
+        if not 0 <= offset <= MAX_OFFSET:
+            raise HTTPError(422, f"offset must be between 0 and {MAX_OFFSET}", where="offset")
+        run_id = request.path_params["run_id"]
+        svc.run(run_id)  # 404 before the stream starts
+        return StreamingResponse(follow(svc, hub, log_files, run_id, offset),
+                                 media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     async def partitions(request: Request) -> Response:
         return JSONResponse(svc.store.partitions(request.query_params.get("asset")))
@@ -344,7 +364,7 @@ def create_app(ctx: WebContext) -> Starlette:
         return JSONResponse(openapi.document())
 
     async def metrics_text(request: Request) -> Response:
-        text = metrics.render(svc, svc.plan(ctx.now()), ctx.alive())
+        text = metrics.render(svc, svc.plan(ctx.now(), detail=False), ctx.alive())
         return Response(text, media_type=metrics.CONTENT_TYPE)
 
     static = _static_files()
@@ -391,6 +411,7 @@ def create_app(ctx: WebContext) -> Starlette:
         ("GET", "/api/v1/health"): health,
         ("GET", "/api/v1/status"): status, ("GET", "/api/v1/runs"): runs,
         ("GET", "/api/v1/runs/{run_id}"): run, ("GET", "/api/v1/runs/{run_id}/log"): run_log,
+        ("GET", "/api/v1/runs/{run_id}/log/stream"): run_log_stream,
         ("GET", "/api/v1/partitions"): partitions, ("POST", "/api/v1/notify"): notify,
         ("GET", "/api/v1/plan"): plan,
         ("POST", "/api/v1/runs"): request_run, ("POST", "/api/v1/backfills"): backfill,

@@ -307,8 +307,9 @@ def _steps(changes: list[tuple[datetime, int]], since: datetime, now: datetime
 
 
 def deliveries(svc: Service, plan: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """Today's deliverables (due today, or overdue and not delivered): planned and actual start
-    and finish, due time; late or at-risk first."""
+    """Today's deliverables (due today, or overdue and not delivered): the plan as first made,
+    the current prediction when it moved, the actual run, the due time and the critical path;
+    late or at-risk first."""
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     end = day + timedelta(days=1)
     actual: dict[tuple[str, str], dict[str, Any]] = {}
@@ -322,15 +323,91 @@ def deliveries(svc: Service, plan: dict[str, Any], now: datetime) -> dict[str, A
         run = actual.get((d["pipeline"], d["partition"]), {})
         delivered = _t(d["delivered_at"])
         late = (delivered or now) > due and (delivered is not None or d["at_risk"])
-        items.append({**d, "due_t": due, "start_t": _t(d["predicted_start"]),
-                      "finish_t": _t(d["predicted_finish"]), "run": run,
-                      "actual_start": _t(run.get("started_at")),
-                      "actual_end": _t(run.get("ended_at")) or (now if run.get("started_at")
-                                                                  else None),
+        first = d.get("first_plan") or {}
+        start, finish = _t(d["predicted_start"]), _t(d["predicted_finish"])
+        first_start, first_finish = _t(first.get("predicted_start")), _t(first.get("predicted_finish"))
+        # the prediction is news only while it is one (delivered: the actual run says it all)
+        moved = delivered is None and (not first or _apart(start, first_start)
+                                       or _apart(finish, first_finish))
+        outcome = delivered or finish
+        actual_start = _t(run.get("started_at"))
+        actual_end = _t(run.get("ended_at")) or (now if actual_start else None)
+        items.append({**d, "due_t": due, "start_t": start, "finish_t": finish, "run": run,
+                      "first_start_t": first_start, "first_finish_t": first_finish,
+                      "moved": moved, "first_text": _span(first_start, first_finish, day),
+                      "predicted_text": _span(start, finish, day) if moved else "",
+                      "actual_text": _actual(run, delivered, day),
+                      "drift": None if outcome is None or first_finish is None
+                      else _signed(outcome - first_finish),
+                      "actual_start": actual_start, "actual_end": actual_end,
                       "delivered_t": delivered, "late": late,
+                      "path": [_step(s, day) for s in d.get("critical_path", [])],
                       "status": "late" if late and delivered else "missed" if due <= now and
                       not delivered else "at risk" if d["at_risk"] else
                       "delivered" if delivered else "on plan"})
     order = {"missed": 0, "late": 1, "at risk": 2, "on plan": 3, "delivered": 4}
     items.sort(key=lambda i: (order[i["status"]], i["due_t"], i["pipeline"]))
-    return {"day": day, "end": end, "items": items}
+    return {"day": day, "end": end, "items": items,
+            "late_or_at_risk": sum(order[i["status"]] < order["on plan"] for i in items)}
+
+
+def _apart(a: datetime | None, b: datetime | None) -> bool:
+    """Two predictions differ (by a minute or more, or one is missing)."""
+    if a is None or b is None:
+        return a is not b
+    return abs((a - b).total_seconds()) >= 60
+
+
+def _signed(delta: timedelta) -> str:
+    """A drift in words: ``+40m``, ``-5m``, ``as planned`` within a minute."""
+    seconds = delta.total_seconds()
+    if abs(seconds) < 60:
+        return "as planned"
+    return ("+" if seconds > 0 else "-") + _duration(abs(delta))
+
+
+def _step(s: dict[str, Any], day: datetime) -> dict[str, Any]:
+    """A step of a critical path with its moments in words, and whether it ended after its
+    latest finish (where the time was lost)."""
+    start, finish, latest = _t(s["start"]), _t(s["finish"]), _t(s["latest_finish"])
+    done = s["state"] == "done"
+    if s["kind"] == "arrival":
+        when = f"{'arrived' if done else 'expected'} {_clock(finish, day)}"
+    elif finish is None:
+        when = s["state"]
+    else:
+        when = f"{'ran' if done else s['state']} {_span(start, finish, day)}"
+    if latest is not None:
+        when += f", latest finish {_clock(latest, day)}"
+    return {**s, "start_t": start, "finish_t": finish, "latest_t": latest, "when": when,
+            "over": finish is not None and latest is not None and finish > latest}
+
+
+def _actual(run: dict[str, Any], delivered: datetime | None, day: datetime) -> str:
+    """The actual run in words: ``02:05–02:33``, ``running since 02:05``, ``failed 02:05–02:07``."""
+    started, ended = _t(run.get("started_at")), _t(run.get("ended_at"))
+    if delivered is not None:
+        return _span(started, delivered, day)
+    if not run:
+        return "-"
+    if ended is None:
+        return f"running since {_clock(started, day)}" if started else run["status"]
+    return f"{run['status']} {_span(started, ended, day)}"
+
+
+def _clock(moment: datetime | None, day: datetime) -> str:
+    """``06:00`` on ``day``, ``01-05 06:00`` on another day; ``-`` for none."""
+    if moment is None:
+        return "-"
+    return moment.strftime("%H:%M" if moment.date() == day.date() else "%m-%d %H:%M")
+
+
+def _span(start: datetime | None, finish: datetime | None, day: datetime) -> str:
+    """``02:00–02:30`` (with the date when not on ``day``)."""
+    if start is None and finish is None:
+        return "-"
+    if finish is None:
+        return f"from {_clock(start, day)}"
+    if start is None:
+        return f"by {_clock(finish, day)}"
+    return f"{_clock(start, day)}–{_clock(finish, day)}"

@@ -9,7 +9,10 @@ from typing import Any
 
 WIDTH = 1180  # drawn at this width, scaled down by the page when it is narrower
 LABEL = 190  # room for the row labels of the Gantt
-ROW = 26
+ROW = 28  # a deliverable: first plan, prediction and actual run
+SUB = 15  # a step of its critical path
+GAP = 6  # between deliverables
+MIN_SPAN = timedelta(hours=4)  # the Gantt's time axis at least
 
 
 class TimeAxis:
@@ -70,31 +73,67 @@ def step_chart(points: list[tuple[datetime, int]], start: datetime, end: datetim
 
 def gantt(items: list[dict[str, Any]], day: datetime, end: datetime, now: datetime
           ) -> dict[str, Any]:
-    """Rows of planned and actual bars with the due time and now, over the day (widened to show
-    every bar)."""
-    moments = [m for i in items for m in (i["start_t"], i["finish_t"], i["actual_start"],
-                                          i["actual_end"], i["due_t"]) if m is not None]
-    start = min([day, *moments]) if moments else day
-    stop = max([end, *moments]) if moments else end
-    if stop - start > timedelta(days=3):  # something planned far away: keep the day readable
-        start, stop = max(start, day - timedelta(days=1)), min(stop, end + timedelta(days=1))
+    """Rows of bars over the stretch of time they cover: per deliverable the plan as first made,
+    the current prediction when it moved, the actual run and the due time; under it a thin row
+    per upstream step of its critical path (a bar per run, a diamond per source arrival, a tick
+    at the step's latest finish)."""
+    moments = [m for i in items
+               for m in (i["start_t"], i["finish_t"], i["first_start_t"], i["first_finish_t"],
+                         i["actual_start"], i["actual_end"], i["due_t"],
+                         *(t for s in i["path"]
+                           for t in (s["start_t"], s["finish_t"], s["latest_t"])))
+               if m is not None]
+    start, stop = _window([*moments, now], day, end)
     axis = TimeAxis(start, stop, LABEL, WIDTH - 10)
     rows = []
-    for n, i in enumerate(items):
-        top = 22 + n * ROW
-        planned = None
-        if i["start_t"] and i["finish_t"]:
-            planned = {"x": axis.x(i["start_t"]),
-                       "w": max(axis.x(i["finish_t"]) - axis.x(i["start_t"]), 2)}
-        actual = None
-        if i["actual_start"]:
-            actual = {"x": axis.x(i["actual_start"]),
-                      "w": max(axis.x(i["actual_end"]) - axis.x(i["actual_start"]), 2)}
-        rows.append({**i, "y": top, "planned": planned, "actual": actual,
-                     "due_x": axis.x(i["due_t"])})
-    return {"width": WIDTH, "height": 30 + len(items) * ROW, "rows": rows,
+    y = 22
+    for i in items:
+        top = y
+        y += ROW
+        steps = []
+        for s in i["path"][:-1]:  # the last step is the deliverable itself
+            steps.append({**s, "y": y, "label": f"{s['name']} {short_key(s['partition'])}",
+                          "bar": _bar(axis, s["start_t"], s["finish_t"])
+                          if s["kind"] == "run" else None,
+                          "at_x": axis.x(s["finish_t"]) if s["finish_t"] else None,
+                          "latest_x": axis.x(s["latest_t"]) if s["latest_t"] else None})
+            y += SUB
+        y += GAP
+        rows.append({**i, "y": top, "label": f"{i['pipeline']} {short_key(i['partition'])}",
+                     "first": _bar(axis, i["first_start_t"], i["first_finish_t"]),
+                     "planned": _bar(axis, i["start_t"], i["finish_t"]) if i["moved"] else None,
+                     "actual": _bar(axis, i["actual_start"], i["actual_end"]),
+                     "due_x": axis.x(i["due_t"]), "steps": steps})
+    return {"width": WIDTH, "height": y + 8, "rows": rows,
             "ticks": axis.ticks(), "now_x": axis.x(now) if start <= now <= stop else None,
             "label_w": LABEL}
+
+
+def _window(moments: list[datetime], day: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The stretch of time the Gantt shows: what it draws (and now), on whole hours, at least
+    ``MIN_SPAN`` long, and no more than a day either side of today (something planned far
+    away must not squeeze the day into a few pixels)."""
+    first = max(min(moments), day - timedelta(days=1))
+    last = min(max(moments), end + timedelta(days=1))
+    start = first.replace(minute=0, second=0, microsecond=0)
+    stop = last.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    short = MIN_SPAN - (stop - start)
+    if short > timedelta(0):  # widen around the middle, on whole hours
+        before = timedelta(hours=short // timedelta(hours=1) // 2)
+        start, stop = start - before, start - before + MIN_SPAN
+    return start, stop
+
+
+def _bar(axis: TimeAxis, start: datetime | None, finish: datetime | None
+         ) -> dict[str, float] | None:
+    if start is None or finish is None:
+        return None
+    return {"x": axis.x(start), "w": round(max(axis.x(finish) - axis.x(start), 2), 1)}
+
+
+def short_key(key: str) -> str:
+    """A partition key for a narrow label: a date's year left out (``01-05``, ``01-05T03``)."""
+    return key[5:] if len(key) > 5 and key[:4].isdigit() and key[4] == "-" else key
 
 
 def series_chart(points: list[tuple[str, float, bool]], height: int = 90) -> dict[str, Any]:

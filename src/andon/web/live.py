@@ -7,6 +7,9 @@ Every message carries the event's ``seq`` as its ``id``, so a browser that recon
 fills up (it reads too slowly) is disconnected; its browser reconnects and resumes from the log.
 Nothing polls: with no client connected the hub does nothing, and with clients it wakes only for
 commits and a heartbeat every HEARTBEAT seconds (so a page knows the server is there).
+
+A run's log stream (``andon.web.logstream``) asks the hub to ``follow_run``: it is woken when a
+committed event names the run (it was launched, it ended) and when the server stops.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class EventHub:
         self._dirty = False
         self._reading = False
         self._closed = False
+        self._runs: dict[str, set[Callable[[], None]]] = {}  # run id -> wakers (loop thread)
 
     # -- the runner's side -------------------------------------------------------------------------
 
@@ -60,6 +64,16 @@ class EventHub:
         if loop is not None and self._clients and events:
             with contextlib.suppress(RuntimeError):  # the loop closed as the server stopped
                 loop.call_soon_threadsafe(self._wake)
+        if loop is not None and self._runs and events:
+            named = {run_id for run_id in (getattr(e, "run_id", None) for e in events) if run_id}
+            if named:
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(self._wake_runs, named)
+
+    def _wake_runs(self, run_ids: set[str]) -> None:
+        for run_id in run_ids:
+            for wake in list(self._runs.get(run_id, ())):
+                wake()
 
     def _wake(self) -> None:
         self._dirty = True
@@ -94,12 +108,34 @@ class EventHub:
 
     # -- the clients' side -------------------------------------------------------------------------
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
         """End every stream (the server is stopping); called on the server's event loop."""
         self._closed = True
         for queue in list(self._clients):
             self._clients.discard(queue)
             _drop(queue)
+        for wakers in list(self._runs.values()):
+            for wake in list(wakers):
+                wake()
+
+    def follow_run(self, run_id: str, wake: Callable[[], None]) -> Callable[[], None]:
+        """Call ``wake`` (on the server's loop) when a committed event names run ``run_id`` and
+        when the server stops; returns the function that stops following (on the loop too)."""
+        self._loop = asyncio.get_running_loop()
+        self._runs.setdefault(run_id, set()).add(wake)
+
+        def stop() -> None:
+            wakers = self._runs.get(run_id)
+            if wakers is not None:
+                wakers.discard(wake)
+                if not wakers:
+                    del self._runs[run_id]
+
+        return stop
 
     async def stream(self, last_event_id: int | None) -> AsyncIterator[bytes]:
         """The messages of one client: what it missed after ``last_event_id`` (from the log),

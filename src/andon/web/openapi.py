@@ -73,8 +73,39 @@ RUN_FILTERS = [_query("pipeline", "only runs of this pipeline"),
                _query("limit", "at most this many (default 50, at most 1000)", "integer"),
                _query("offset", "skip this many (paging)", "integer")]
 
+TIME = {"type": ["string", "null"], "format": "date-time"}
+STEP = {"type": "object", "description": "one partition on the critical path, first to last",
+        "properties": {
+            "kind": {"enum": ["arrival", "run"],
+                     "description": "a source partition arriving, or a pipeline's run"},
+            "name": {"type": "string", "description": "the source or the pipeline"},
+            "partition": {"type": "string"},
+            "state": {"enum": ["done", "running", "queued", "waiting", "blocked", "expected",
+                               "overdue"]},
+            "start": TIME, "finish": TIME,
+            "latest_finish": {**TIME, "description": "when it must be there for every "
+                                                     "deadline downstream"}}}
+PLAN = {"type": "object", "properties": {
+    "as_of": {"type": "string", "format": "date-time"}, "policy": {"type": "string"},
+    "at_risk": {"type": "integer"},
+    "deliverables": {"type": "array", "items": {"type": "object", "properties": {
+        "pipeline": {"type": "string"}, "partition": {"type": "string"},
+        "owner": {"type": "string"},
+        "state": {"enum": ["waiting", "queued", "running", "blocked", "delivered"]},
+        "predicted_start": TIME, "predicted_finish": TIME,
+        "due": {"type": "string", "format": "date-time"}, "delivered_at": TIME,
+        "slack_seconds": {"type": ["number", "null"]}, "at_risk": {"type": "boolean"},
+        "reason": {"type": "string"},
+        "first_plan": {"type": ["object", "null"],
+                       "description": "the plan as first made (null: none recorded)",
+                       "properties": {"predicted_start": TIME, "predicted_finish": TIME,
+                                      "planned_at": {"type": "string", "format": "date-time"}}},
+        "critical_path": {"type": "array", "items": STEP}}}}}}
+
 PATHS: dict[str, dict[str, Any]] = {
-    "/api/v1/health": {"get": _read("Whether the server and its database answer.", OBJECT)},
+    "/api/v1/health": {"get": _read(
+        "Whether the server, its database and the scheduler answer; `workers`: executor slots "
+        "`busy` of `total` and the `executor` (`name`, `mode`, `alive`).", OBJECT)},
     "/api/v1/status": {"get": _read("Per pipeline the partitions in each state; sources; open "
                                     "cords and what they halt.", OBJECT)},
     "/api/v1/runs": {
@@ -91,6 +122,19 @@ PATHS: dict[str, dict[str, Any]] = {
         "parameters": [_path("run_id"), _query("offset", "first byte", "integer")],
         "responses": {"200": {"description": "OK", "content": {"text/plain": {
             "schema": {"type": "string"}}}}, **_errors(404, 422)}}},
+    "/api/v1/runs/{run_id}/log/stream": {"get": {
+        "summary": "Server-sent events: the run's log from byte `offset`, then each piece it "
+                   "writes while it executes (`data`: `{\"text\"}`, at most 16 KB; `id` = the "
+                   "byte offset after it), then an `end` event with the run's status once it "
+                   "has ended. Send `Last-Event-ID` to resume after a piece.",
+        "security": [],
+        "parameters": [_path("run_id"),
+                       {"name": "Last-Event-ID", "in": "header", "required": False,
+                        "schema": {"type": "integer"}},
+                       _query("offset", "first byte (default 0)", "integer")],
+        "responses": {"200": {"description": "a stream that ends when the run has ended",
+                              "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                      **_errors(404, 422)}}},
     "/api/v1/runs/{run_id}/cancel": {"post": _write(
         "Cancel a queued or running run.", None, 202,
         {"type": "object", "properties": {"id": {"type": "string"}}}, (404, 409),
@@ -98,7 +142,8 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/partitions": {"get": _read("The current version of every partition.", LIST,
                                         [_query("asset", "only this data set")])},
     "/api/v1/plan": {"get": _read("Every upcoming deliverable: predicted start and finish, due "
-                                  "time, slack, at risk and why.", OBJECT)},
+                                  "time, slack, at risk and why, the plan as first made and the "
+                                  "critical path.", PLAN)},
     "/api/v1/notify": {"post": _write(
         "Announce a partition of a source (idempotent: same data, same id).",
         _body({"asset": "source name", "partition": "partition key"},

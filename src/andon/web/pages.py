@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
+LOG_TAIL = 65536  # bytes of a run's log on its page; the rest through the API or `andon logs`
 RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -88,11 +89,13 @@ class Pages:
 
     def health(self, counts: dict[str, int] | None = None, open_cords: int | None = None
                ) -> dict[str, Any]:
-        """The health strip: scheduler, database, queue depth, running runs, open cords."""
+        """The health strip: scheduler, database, queue depth, running runs, executor slots
+        busy of total and whether the executor is alive, open cords."""
         svc = self.svc
         counts = svc.store.run_counts() if counts is None else counts
         return {"scheduler": self.ctx.alive(), "database": svc.store.ping(),
                 "queued": counts.get("queued", 0), "running": counts.get("running", 0),
+                "workers": svc.workers(),
                 "cords": len(svc.cords()) if open_cords is None else open_cords,
                 "now": self.ctx.now()}
 
@@ -116,7 +119,7 @@ class Pages:
     async def board(self, request: Request) -> Response:
         svc, now = self.svc, self.ctx.now()
         status = svc.status()
-        plan = svc.plan(now)
+        plan = svc.plan(now, detail=False)
         checks = board.check_states(svc)
         by_cord: dict[str, list[dict[str, str]]] = {}
         for h in status["halted"]:
@@ -159,10 +162,11 @@ class Pages:
         if run["ended_at"]:
             note = f"{run['error_type']}: {run['error_message']}".strip(": ")
             history.append({"step": run["status"], "at": run["ended_at"], "note": note})
-        log = self.svc.log_text(run["run_id"])
+        # the page shows the log's tail; a running run's page follows the rest from log_end
+        log, log_end, log_cut = self.svc.log_tail(run["run_id"], LOG_TAIL)
         return self.render(request, "run.html", title=f"Run {run['run_id']}", run=run,
-                           history=history, attempts=attempts, log=log[-65536:],
-                           log_cut=len(log) > 65536)
+                           history=history, attempts=attempts, log=log, log_cut=log_cut,
+                           log_end=log_end, following=run["status"] in ("queued", "running"))
 
     async def asset(self, request: Request) -> Response:
         name = request.path_params["name"]
@@ -173,7 +177,7 @@ class Pages:
         view = board.asset_view(self.svc, name, now)
         status = self.svc.status()
         colours = {line["name"]: line["colour"]
-                   for line in board.lines(status, self.svc.plan(now), now)}
+                   for line in board.lines(status, self.svc.plan(now, detail=False), now)}
         states = {"p:" + p: c for p, c in colours.items()}
         layout = lineage.layout(graph, name, states)
         charts_ = [{**s, "chart": charts.series_chart(s["points"])} for s in view["check_series"]]

@@ -81,6 +81,43 @@
     window.addEventListener("pagehide", function () { source.close(); });
   }
 
+  // -- a running run's log ------------------------------------------------------------------------
+
+  // The run page of a queued or running run: its log <pre> names a stream that sends what the run
+  // writes (from the end of what the page shows) and ends with "end" when the run has ended. A
+  // reconnecting EventSource sends the last byte offset it got (Last-Event-ID) and gets the rest.
+  var LOG_KEEP = 262144; // characters of log kept on the page; older ones are cut
+  function followLog() {
+    var pre = document.querySelector("pre.log[data-stream]");
+    if (!pre || !window.EventSource) return;
+    var state = document.getElementById("log-state");
+    var source = new EventSource(pre.getAttribute("data-stream"));
+    source.onmessage = function (e) {
+      var text;
+      try { text = JSON.parse(e.data).text; } catch (err) { return; }
+      if (!text) return;
+      var follow = pre.scrollHeight - pre.scrollTop - pre.clientHeight < 24; // at the bottom
+      if (pre.hasAttribute("data-empty")) { pre.textContent = ""; pre.removeAttribute("data-empty"); }
+      // a text node, like textContent: the log is shown as text, never parsed as markup
+      pre.appendChild(document.createTextNode(text));
+      if (pre.childNodes.length > 200) {
+        var all = pre.textContent;
+        if (all.length > LOG_KEEP) all = all.slice(all.length - LOG_KEEP);
+        pre.textContent = all; // one text node again
+      }
+      pre.setAttribute("data-offset", e.lastEventId);
+      if (follow) pre.scrollTop = pre.scrollHeight;
+    };
+    source.addEventListener("end", function () {
+      source.close(); // or the browser would reconnect
+      pre.setAttribute("data-state", "ended");
+      if (state) state.textContent = "run ended";
+    });
+    source.onerror = function () { if (state) state.textContent = "reconnecting…"; };
+    source.onopen = function () { if (state) state.textContent = "following"; };
+    window.addEventListener("pagehide", function () { source.close(); });
+  }
+
   // -- operator actions ---------------------------------------------------------------------------
 
   function csrf() {
@@ -141,4 +178,5 @@
   // the "last heard" text ages by itself: a local clock, no request
   window.setInterval(function () { showHeard(); }, 1000);
   connect();
+  followLog();
 })();

@@ -1,0 +1,191 @@
+"""A run's log as server-sent events, while the run executes.
+
+A stream sends the log from a byte offset, then each chunk the run appends, and ends with an
+``end`` message once the run has ended. Every chunk's ``id`` is the byte offset just after it, so
+a client that reconnects with ``Last-Event-ID`` gets exactly the rest. Chunks hold at most
+MAX_CHUNK bytes and never split a character.
+
+Nothing polls. The stream sleeps until the kernel says the log file was written (inotify, one
+descriptor for all streams, read by the server's event loop: ``FileWatch``) or until a committed
+event names the run (``EventHub.follow_run``: it was launched, it ended), with a heartbeat every
+HEARTBEAT seconds on a quiet stream. Where inotify is not available the stream still ends with
+the whole log: it is then sent when the run ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+from andon.events import format_time
+from andon.service import Service
+from andon.watcher import IN_CREATE, IN_IGNORED, IN_MODIFY, IN_MOVED_TO, Inotify
+from andon.web.live import RETRY_MS, EventHub, control
+
+log = logging.getLogger("andon.web")
+MAX_CHUNK = 16384  # bytes of log per message
+HEARTBEAT = 15.0  # seconds between heartbeats on a quiet stream
+ACTIVE = ("queued", "running")  # a run in these states may still write to its log
+_MASK = IN_MODIFY | IN_CREATE | IN_MOVED_TO
+
+
+class FileWatch:
+    """Wakes the streams whose log files were written. Watches the files' folders (a run's log
+    need not exist yet when its stream starts), shares one watch among the streams of a folder,
+    and holds an inotify descriptor only while some stream watches."""
+
+    def __init__(self) -> None:
+        self._inotify: Inotify | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._folders: dict[Path, int] = {}  # folder -> watch descriptor
+        self._wakers: dict[int, dict[str, set[Callable[[], None]]]] = {}  # wd -> name -> wakers
+
+    def watch(self, path: Path, wake: Callable[[], None]) -> Callable[[], None]:
+        """Call ``wake`` (on the event loop) whenever the file at ``path`` is written or created;
+        returns the function that stops it. OSError when the folder cannot be watched."""
+        if self._inotify is None:
+            self._inotify = Inotify(nonblocking=True)
+            self._loop = asyncio.get_running_loop()
+            self._loop.add_reader(self._inotify.fd, self._readable)
+        folder, name = path.parent, path.name
+        wd = self._folders.get(folder)
+        if wd is None:
+            try:
+                wd = self._inotify.add(folder, _MASK)
+            except OSError:
+                self._release()
+                raise
+            self._folders[folder] = wd
+            self._wakers[wd] = {}
+        self._wakers[wd].setdefault(name, set()).add(wake)
+
+        def stop() -> None:
+            names = self._wakers.get(wd) if self._folders.get(folder) == wd else None
+            if names is not None:
+                wakers = names.get(name, set())
+                wakers.discard(wake)
+                if not wakers:
+                    names.pop(name, None)
+                if not names:
+                    del self._wakers[wd], self._folders[folder]
+                    if self._inotify is not None:
+                        self._inotify.remove(wd)
+            self._release()
+
+        return stop
+
+    def _readable(self) -> None:
+        if self._inotify is None:
+            return
+        try:
+            events, overflow = self._inotify.read()
+        except OSError:
+            log.exception("reading file events failed")
+            events, overflow = [], True
+        woken: set[Callable[[], None]] = set()
+        for wd, mask, name in events:
+            if mask & IN_IGNORED:  # the folder went away, and its watch: its streams look again
+                for folder in [f for f, w in self._folders.items() if w == wd]:
+                    del self._folders[folder]
+                woken.update(w for ws in self._wakers.pop(wd, {}).values() for w in ws)
+            else:
+                woken.update(self._wakers.get(wd, {}).get(name, ()))
+        if overflow:  # events were lost: every stream looks
+            woken.update(w for names in self._wakers.values() for ws in names.values() for w in ws)
+        for wake in woken:
+            wake()
+
+    def _release(self) -> None:
+        """Close the descriptor when no stream watches any more."""
+        if self._folders or self._inotify is None:
+            return
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.remove_reader(self._inotify.fd)
+        self._inotify.close()
+        self._inotify = None
+
+
+def chunk_message(offset: int, text: str) -> bytes:
+    """A piece of the log (``data``: ``{"text": ...}``); ``id`` is the byte offset after it."""
+    data = json.dumps({"text": text}, separators=(",", ":"))
+    return f"id: {offset}\ndata: {data}\n\n".encode()
+
+
+class _Wake:
+    """What woke a stream: its file was written (``event``) or an event named the run."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.run_changed = False
+
+    def file(self) -> None:
+        self.event.set()
+
+    def run(self) -> None:
+        self.run_changed = True
+        self.event.set()
+
+
+async def follow(svc: Service, hub: EventHub, files: FileWatch, run_id: str,
+                 offset: int) -> AsyncIterator[bytes]:
+    """The messages of one client of run ``run_id``'s log, from byte ``offset``: a hello (retry
+    and a heartbeat), the chunks, heartbeats while it is quiet, and ``end`` with the run's
+    status and final offset when the run has ended. Ends early when the server stops."""
+    loop = asyncio.get_running_loop()
+    wake = _Wake()
+    stop_run = hub.follow_run(run_id, wake.run)  # before the first look: nothing falls between
+    stop_file: Callable[[], None] | None = None
+    try:
+        yield f"retry: {RETRY_MS}\n".encode() + _heartbeat(hub)
+        run, path = await loop.run_in_executor(None, svc.log_file, run_id)
+        while True:
+            wake.event.clear()
+            if wake.run_changed:
+                wake.run_changed = False
+                run, path = await loop.run_in_executor(None, svc.log_file, run_id)
+            ended = run["status"] not in ACTIVE
+            if path is not None and stop_file is None and not ended:
+                stop_file = _watch(files, path, wake.file)
+            while data := svc.log_chunk(path, offset, MAX_CHUNK):
+                offset += len(data)
+                yield chunk_message(offset, data.decode("utf-8", "replace"))
+            if ended:  # its process is gone, so the file is complete: a cut-off character too
+                if rest := svc.log_chunk(path, offset, MAX_CHUNK, whole=False):
+                    offset += len(rest)
+                    yield chunk_message(offset, rest.decode("utf-8", "replace"))
+                yield control("end", {"status": run["status"], "offset": offset})
+                return
+            while not wake.event.is_set() and not hub.closed:
+                try:
+                    await asyncio.wait_for(wake.event.wait(), HEARTBEAT)
+                except TimeoutError:
+                    yield _heartbeat(hub)
+            if hub.closed:
+                return
+    finally:
+        stop_run()
+        if stop_file is not None:
+            stop_file()
+
+
+def _watch(files: FileWatch, path: Path, wake: Callable[[], None]) -> Callable[[], None] | None:
+    """Watch the log file; None to try again on the next wake-up (its folder is not there yet);
+    a no-op where inotify fails (the log then comes when the run ends)."""
+    try:
+        return files.watch(path, wake)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        log.warning("cannot watch %s (%s): its log is sent when the run ends", path, exc)
+        return _nothing
+
+
+def _nothing() -> None:
+    return None
+
+
+def _heartbeat(hub: EventHub) -> bytes:
+    return control("heartbeat", {"now": format_time(hub.now())})
