@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import gc
 import json
 import logging
 import os
@@ -145,6 +146,10 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
         raise
     if found:
         log.warning("recovered %d run(s) that were executing when andon last stopped", found)
+    # the replayed state lives as long as the scheduler: keep it out of the collector's full
+    # passes, which otherwise walk all of it every few hundred milliseconds on a busy server
+    gc.collect()
+    gc.freeze()
     # checks read data and notifications wait on receivers: both work on their own threads and
     # come back to the scheduler as events
     checks = CheckRunner(project.graph, project.checks, project.root, runner.submit, clock.now,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -80,10 +81,15 @@ class Pages:
         self.env = env
 
     def routes(self) -> dict[tuple[str, str], Handler]:
-        return {("GET", "/"): self.board, ("GET", "/runs"): self.runs,
-                ("GET", "/runs/{run_id}"): self.run, ("GET", "/assets/{name}"): self.asset,
-                ("GET", "/pools"): self.pools, ("GET", "/deliveries"): self.deliveries,
-                ("GET", "/search"): self.search, ("GET", "/login"): self.login_form}
+        """The pages by (method, path). Each is built in a worker thread: a page takes tens of
+        milliseconds on a large project, and the event loop must keep pushing the event streams
+        (and answering the API) meanwhile."""
+        pages: dict[tuple[str, str], Callable[[Request], Response]] = {
+            ("GET", "/"): self.board, ("GET", "/runs"): self.runs,
+            ("GET", "/runs/{run_id}"): self.run, ("GET", "/assets/{name}"): self.asset,
+            ("GET", "/pools"): self.pools, ("GET", "/deliveries"): self.deliveries,
+            ("GET", "/search"): self.search, ("GET", "/login"): self.login_form}
+        return {route: _in_thread(page) for route, page in pages.items()}
 
     # -- shared ------------------------------------------------------------------------------------
 
@@ -116,7 +122,7 @@ class Pages:
 
     # -- pages -------------------------------------------------------------------------------------
 
-    async def board(self, request: Request) -> Response:
+    def board(self, request: Request) -> Response:
         svc, now = self.svc, self.ctx.now()
         status = svc.status()
         plan = svc.plan(now, detail=False)
@@ -137,7 +143,7 @@ class Pages:
                            sources=status["sources"], totals=totals,
                            health=self.health(status["runs"], len(status["cords"])))
 
-    async def runs(self, request: Request) -> Response:
+    def runs(self, request: Request) -> Response:
         q = request.query_params
         pipeline, status, partition = q.get("pipeline", ""), q.get("status", ""), q.get("partition", "")
         try:
@@ -152,7 +158,7 @@ class Pages:
                            page=page, more=len(rows) > PAGE_SIZE, filters=filters,
                            pipelines=list(self.svc.graph.order), statuses=RUN_STATUSES)
 
-    async def run(self, request: Request) -> Response:
+    def run(self, request: Request) -> Response:
         run = self.svc.run(request.path_params["run_id"])
         attempts = self.svc.runs(run["pipeline"], None, run["partition"], 20, 0)
         history = [{"step": "queued", "at": run["queued_at"], "note": run["reason"]}]
@@ -168,7 +174,7 @@ class Pages:
                            history=history, attempts=attempts, log=log, log_cut=log_cut,
                            log_end=log_end, following=run["status"] in ("queued", "running"))
 
-    async def asset(self, request: Request) -> Response:
+    def asset(self, request: Request) -> Response:
         name = request.path_params["name"]
         graph = self.svc.graph
         if name not in graph.assets:
@@ -186,7 +192,7 @@ class Pages:
                            check_charts=charts_,
                            health=self.health(status["runs"], len(status["cords"])))
 
-    async def pools(self, request: Request) -> Response:
+    def pools(self, request: Request) -> Response:
         now = self.ctx.now()
         pools = board.pools_view(self.svc, now)
         for p in pools:
@@ -194,7 +200,7 @@ class Pages:
             p["queue_chart"] = charts.step_chart(p["queue"], p["since"], now)
         return self.render(request, "pools.html", title="Pools", pools=pools)
 
-    async def deliveries(self, request: Request) -> Response:
+    def deliveries(self, request: Request) -> Response:
         now = self.ctx.now()
         plan = self.svc.plan(now)
         view = board.deliveries(self.svc, plan, now)
@@ -203,12 +209,19 @@ class Pages:
                            chart=chart, plan=plan, now=now,
                            yesterday=view["day"] - timedelta(days=1))
 
-    async def search(self, request: Request) -> Response:
+    def search(self, request: Request) -> Response:
         q = request.query_params.get("q", "")
         found = board.search(self.svc, q)
         return self.render(request, "search.html", title="Search", q=q, found=found)
 
-    async def login_form(self, request: Request) -> Response:
+    def login_form(self, request: Request) -> Response:
         return self.render(request, "login.html", title="Sign in",
                            next=safe_next(request.query_params.get("next", "/")),
                            failed=request.query_params.get("failed", ""))
+
+
+def _in_thread(page: Callable[[Request], Response]) -> Handler:
+    async def handler(request: Request) -> Response:
+        return await run_in_threadpool(page, request)
+
+    return handler

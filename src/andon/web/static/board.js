@@ -11,6 +11,7 @@
   var timer = null;
   var inflight = false;
   var again = false;
+  var shown = {}; // id of a live part -> the HTML it was last given
   var heard = document.getElementById("heard");
   var heardText = document.getElementById("heard-text");
 
@@ -50,8 +51,14 @@
         document.querySelectorAll("[data-live]").forEach(function (el) {
           var fresh = el.id && doc.getElementById(el.id);
           if (!fresh) return;
+          // a part that did not change is left alone: swapping a thousand lines costs the
+          // browser a restyle and a layout, and the event stream waits behind them
+          var text = fresh.outerHTML;
+          if (shown[el.id] === undefined) shown[el.id] = el.outerHTML;
+          if (text === shown[el.id]) return;
           if (busy(el)) { pending = true; return; }
           el.replaceWith(document.adoptNode(fresh));
+          shown[el.id] = text;
         });
         if (pending) document.addEventListener("focusout", schedule, { once: true });
         centreLineage();
