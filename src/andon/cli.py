@@ -575,7 +575,7 @@ def _user() -> str:
 
 @main.group()
 def token() -> None:
-    """Create and revoke API tokens."""
+    """Create, list and revoke API tokens (on the store: with or without `andon up`)."""
 
 
 @token.command("create")
@@ -586,27 +586,41 @@ def token() -> None:
 @friendly
 def token_create(env: Env, role: str, name: str) -> None:
     """Create a token and print it once (only its SHA-256 is stored)."""
-    from andon.web.auth import digest, new_token
-
     project, settings = env.load()
-    value = new_token()
-    local(project, settings).store.add_token(digest(value), role, name, _now())
-    click.echo(value)
+    made = local(project, settings).token_create(role, name, _now())
+    click.echo(made["token"])
+    click.echo(f"token {made['id']} ({role}): shown only now; revoke it with "
+               f"`andon token revoke {made['id']}`", err=True)
+
+
+@token.command("list")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+@click.pass_obj
+@friendly
+def token_list(env: Env, as_json: bool) -> None:
+    """List every token, oldest first, by id (never the token or its hash)."""
+    project, settings = env.load()
+    data = local(project, settings).tokens()
+    if as_json:
+        out_json(data)
+        return
+    _table(("ID", "NAME", "ROLE", "CREATED", "REVOKED"),
+           [(t["id"], t["name"] or "-", t["role"], t["created_at"][:19],
+             (t["revoked_at"] or "-")[:19]) for t in data])
 
 
 @token.command("revoke")
-@click.argument("value")
+@click.argument("token_ref", metavar="ID_OR_TOKEN")
 @click.pass_obj
 @friendly
-def token_revoke(env: Env, value: str) -> None:
-    """Revoke a token (it fails on its very next request)."""
-    from andon.model.errors import NotFound
-    from andon.web.auth import digest
+def token_revoke(env: Env, token_ref: str) -> None:
+    """Revoke a token, named by its id or by the token itself (it fails on its very next
+    request)."""
+    from andon.tokens import PREFIX, digest, token_id
 
     project, settings = env.load()
-    if not local(project, settings).store.revoke_token(digest(value), _now()):
-        raise NotFound("no active token with that value", hint="check the token you pasted")
-    click.echo("revoked")
+    ident = token_id(digest(token_ref)) if token_ref.startswith(PREFIX) else token_ref
+    click.echo(f"revoked {local(project, settings).token_revoke(ident, _now())['id']}")
 
 
 @main.command()

@@ -19,6 +19,7 @@ from andon.events import (
     PartitionAvailable,
     RunCancelRequested,
     RunRequested,
+    format_time,
     parse_time,
 )
 from andon.executors.outputs import fingerprint
@@ -26,8 +27,10 @@ from andon.model.errors import AndonError, Conflict, NotFound
 from andon.model.graph import Graph
 from andon.model.partitions import PartitionKeyError
 from andon.store.sql import Store
+from andon.tokens import ROLES, digest, is_token_id, new_token, token_id
 
 MAX_BACKFILL = 10_000
+MAX_TOKEN_NAME = 100
 
 
 class BadRequest(AndonError):
@@ -145,6 +148,44 @@ class Service:
     def cord(self, cord_id: str) -> dict[str, Any]:
         """One cord: its incident timeline, what it halts and its suspect outputs."""
         return incidents.cord(self.store, cord_id)
+
+    # -- API tokens (kept in the store's token table, not in the event log) ----------------------
+
+    def tokens(self) -> list[dict[str, Any]]:
+        """Every API token, oldest first: id, name, role, created_at, revoked_at (None while
+        valid). Never a token or its SHA-256."""
+        return self.store.tokens()
+
+    def token_create(self, role: str, name: str, now: datetime) -> dict[str, Any]:
+        """Make an API token of ``role`` labelled ``name`` (who the events say acted). Only its
+        SHA-256 is stored; the answer is the token's listing plus, under ``token``, the token
+        itself, for the caller to show once and never log."""
+        if role not in ROLES:
+            raise BadRequest(f"field 'role' must be one of {', '.join(ROLES)}", where="role",
+                             hint="viewer reads, operator changes state, admin manages tokens")
+        if len(name) > MAX_TOKEN_NAME:
+            raise BadRequest(f"field 'name' must be at most {MAX_TOKEN_NAME} characters",
+                             where="name", hint="give a short label, e.g. the client's name")
+        if not name.isprintable():
+            raise BadRequest("field 'name' must not hold control characters (line breaks, tabs)",
+                             where="name", hint="give a one-line label")
+        value = new_token()
+        sha256 = digest(value)
+        self.store.add_token(sha256, role, name, now)
+        return {"token": value, "id": token_id(sha256), "name": name, "role": role,
+                "created_at": format_time(now), "revoked_at": None}
+
+    def token_revoke(self, ident: str, now: datetime) -> dict[str, Any]:
+        """Revoke the token with id ``ident`` (``andon.tokens.token_id``): it fails on its very
+        next request (every request looks its token up). Answers the token's listing."""
+        found = [t for t in self.store.tokens() if t["id"] == ident] if is_token_id(ident) else []
+        if not found:
+            raise NotFound(f"no token with id {ident!r}",
+                           hint="a token's id is the 12 hex digits `andon token list` shows")
+        if not self.store.revoke_token_id(ident, now):
+            raise Conflict(f"token {ident} is already revoked",
+                           hint="nothing to do; `andon token list` shows every token")
+        return {**found[0], "revoked_at": format_time(now)}
 
     # -- queries --------------------------------------------------------------------------------
 

@@ -61,9 +61,13 @@ SETTINGS: tuple[Setting, ...] = (
             "events to as JSON lines; empty: none"),
     Setting("openlineage_namespace", "andon", "OpenLineage namespace of andon's jobs and "
             "datasets"),
+    Setting("openlineage_transport", "builtin", "who sends the OpenLineage events: builtin "
+            "(POST to openlineage_url) or client (the openlineage-python client, andon[lineage]: "
+            "to openlineage_url, or as openlineage.yml / OPENLINEAGE_* variables say)"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 POLICY_NAMES = ("fifo", "edf", "slack", "atc", "jit", "cpsat")
+LINEAGE_TRANSPORTS = ("builtin", "client")
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ class Settings:
     openlineage_url: str = ""
     openlineage_file: str = ""
     openlineage_namespace: str = "andon"
+    openlineage_transport: str = "builtin"
 
     def public(self) -> dict[str, Any]:
         """Settings safe to show (no secrets)."""
@@ -145,6 +150,9 @@ def resolve(root: Path, flags: Mapping[str, Any], env: Mapping[str, str],
     if values["executor"] not in ("local", "inprocess"):
         raise ConfigError(f"executor {values['executor']!r} is not known",
                           hint="use executor = 'local' or 'inprocess'")
+    if values["openlineage_transport"] not in LINEAGE_TRANSPORTS:
+        raise ConfigError(f"openlineage_transport {values['openlineage_transport']!r} is not known",
+                          hint="use openlineage_transport = 'builtin' or 'client'")
     state_dir = Path(values["state_dir"])
     state_dir = state_dir if state_dir.is_absolute() else root / state_dir
     if not values["database_url"]:

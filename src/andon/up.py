@@ -24,7 +24,7 @@ from andon.events import Event
 from andon.executors.base import Executor
 from andon.executors.inprocess import InProcessExecutor
 from andon.executors.local import LocalProcessExecutor
-from andon.lineage import LineageEmitter
+from andon.lineage import LineageEmitter, make_sender
 from andon.model.errors import ConfigError
 from andon.model.graph import Graph
 from andon.notify.config import notify_config
@@ -35,7 +35,7 @@ from andon.runner import Runner
 from andon.service import Service
 from andon.settings import Settings
 from andon.store.sql import Store
-from andon.web.auth import digest, new_token
+from andon.tokens import digest, new_token
 
 log = logging.getLogger("andon.up")
 
@@ -135,7 +135,10 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
     notify = notify_config(project.config, settings, project.graph, project.name)  # fail early
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     lock = _lock_scheduler(settings.state_dir)
-    try:
+    lineage_sender = None
+    try:  # the OpenLineage sender first: a missing extra stops the start before any work
+        lineage_sender = make_sender(settings.openlineage_transport, settings.openlineage_url,
+                                     settings.notify_timeout)
         store = Store(settings.database_url)
         runner = Runner(project.graph, store, executor or make_executor(settings, project),
                         project.root, settings.state_dir / "runs", clock,
@@ -143,6 +146,8 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
         found = runner.recover()
     except BaseException:
         os.close(lock)
+        if lineage_sender is not None:
+            lineage_sender.close()
         raise
     if found:
         log.warning("recovered %d run(s) that were executing when andon last stopped", found)
@@ -160,10 +165,10 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
     runner.subscribe(checks.on_events)
     runner.subscribe(notifier.on_events)
     lineage = None
-    if settings.openlineage_url or settings.openlineage_file:
-        lineage = LineageEmitter(settings.openlineage_namespace, settings.openlineage_url,
+    if lineage_sender is not None or settings.openlineage_file:
+        lineage = LineageEmitter(settings.openlineage_namespace, lineage_sender,
                                  project.root / settings.openlineage_file
-                                 if settings.openlineage_file else None, settings.notify_timeout)
+                                 if settings.openlineage_file else None)
         runner.subscribe(lineage.on_events)
     runner.start()
     service = Service(project.graph, store, project.root)

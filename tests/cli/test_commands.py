@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from andon.tokens import digest
+
 ANDON = str(Path(sys.executable).with_name("andon"))
 
 
@@ -149,3 +151,34 @@ def test_help_is_fast_to_import() -> None:
                          env={**os.environ}, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "HEAVY:"
+
+
+def test_create_list_and_revoke_tokens(project: Path) -> None:
+    """`andon token create | list | revoke` on the project's store; nothing secret is shown."""
+    viewer = andon(project, "token", "create", "--role", "viewer", "--name", "dashboards")
+    value = viewer.stdout.strip()
+    assert value.startswith("andon_") and len(value) == len("andon_") + 43
+    token_id = digest(value)[:12]
+    assert token_id in viewer.stderr and value not in viewer.stderr
+    other = andon(project, "token", "create").stdout.strip()  # operator, no name
+
+    listed = json.loads(andon(project, "token", "list", "--json").stdout)
+    assert [(t["id"], t["name"], t["role"], t["revoked_at"]) for t in listed] == [
+        (token_id, "dashboards", "viewer", None), (digest(other)[:12], "", "operator", None)]
+    table = andon(project, "token", "list")
+    assert table.stdout.splitlines()[0].split() == ["ID", "NAME", "ROLE", "CREATED", "REVOKED"]
+    assert token_id in table.stdout and "dashboards" in table.stdout
+    for text in (table.stdout, json.dumps(listed)):
+        for secret in (value, other, digest(value), digest(other)):
+            assert secret not in text
+
+    # by id (as the list shows it) or by the token itself
+    assert "revoked " + token_id in andon(project, "token", "revoke", token_id).stdout
+    assert "revoked " + digest(other)[:12] in andon(project, "token", "revoke", other).stdout
+    listed = json.loads(andon(project, "token", "list", "--json").stdout)
+    assert all(t["revoked_at"] for t in listed)
+    again = andon(project, "token", "revoke", token_id, check=False)
+    assert again.returncode == 2 and "already revoked" in again.stderr
+    unknown = andon(project, "token", "revoke", "andon_nope", check=False)
+    assert unknown.returncode == 2 and "no token" in unknown.stderr and "andon_nope" not in \
+        unknown.stderr

@@ -24,6 +24,7 @@ from andon.events import (
     RunRequested,
     RunStarted,
     RunSucceeded,
+    format_time,
 )
 from andon.store.sql import Store
 
@@ -309,6 +310,24 @@ def test_tokens_add_role_revoke(store: Store) -> None:
     assert store.revoke_token(digest, at(2)) is False  # already revoked
     assert store.revoke_token("ef" * 32, at(2)) is False  # never existed
     assert store.token_role("cd" * 32) == "read"
+
+
+def test_tokens_are_listed_by_id_without_their_hash_and_revoked_by_id(store: Store) -> None:
+    store.add_token("cd" * 32, "viewer", "", at(1))
+    store.add_token("ab" * 32, "admin", "local", at(0))
+    store.add_token("ef" * 32, "operator", "ci", at(2))
+    assert store.revoke_token_id("cdcdcdcdcdcd", at(3)) is True
+    assert store.revoke_token_id("cdcdcdcdcdcd", at(4)) is False  # already revoked
+    assert store.revoke_token_id("cdcdcdcdcdc", at(4)) is False  # an id is the whole prefix
+    assert store.revoke_token_id("0123456789ab", at(4)) is False  # never existed
+    assert store.token_role("cd" * 32) is None and store.token_role("ef" * 32) == "operator"
+    assert store.tokens() == [  # oldest first
+        {"id": "abababababab", "name": "local", "role": "admin",
+         "created_at": format_time(at(0)), "revoked_at": None},
+        {"id": "cdcdcdcdcdcd", "name": "", "role": "viewer",
+         "created_at": format_time(at(1)), "revoked_at": format_time(at(3))},
+        {"id": "efefefefefef", "name": "ci", "role": "operator",
+         "created_at": format_time(at(2)), "revoked_at": None}]
 
 
 def test_ping(store: Store) -> None:

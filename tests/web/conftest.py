@@ -13,8 +13,8 @@ import pytest
 from andon.clock import Clock
 from andon.project import load_project
 from andon.settings import resolve
+from andon.tokens import digest, new_token
 from andon.up import Line, open_line, serve
-from andon.web.auth import digest, new_token
 
 PIPELINES = """
 import andon

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from starlette.routing import Route
 
+from andon.tokens import digest, new_token
 from andon.up import Line, _submitter, ensure_local_token
 from andon.web.app import PERMISSIONS, SESSION, WebContext, create_app
-from andon.web.auth import digest, new_token
 from tests.web.conftest import make_token
 
 

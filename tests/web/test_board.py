@@ -10,9 +10,10 @@ import httpx
 from starlette.routing import Route
 
 from andon.clock import FakeClock
+from andon.tokens import digest
 from andon.up import Line, _submitter
 from andon.web.app import CSP, WebContext, create_app
-from andon.web.auth import csrf_for, digest
+from andon.web.auth import csrf_for
 from tests.web.conftest import make_token, running
 
 PAGES = ["/", "/runs", "/pools", "/deliveries", "/assets/raw", "/assets/clean", "/search?q=cl",

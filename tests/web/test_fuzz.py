@@ -7,8 +7,9 @@ and generation mode, ``Case.call`` and the ``not_a_server_error`` check), not it
 ``@schema.parametrize`` pytest integration: one test against one live server, whose state the
 write operations change as they go. So that those operations reach their real work rather than
 stop at "not found", the generated names are often swapped (all of them, some, or none) for
-objects that exist (data sets, pipelines, partition keys, runs, a cord), and the token is drawn
-from admin, operator, viewer and none. The event streams are fuzzed too, by their status line.
+objects that exist (data sets, pipelines, partition keys, runs, a cord, spare tokens to revoke),
+and the token is drawn from admin, operator, viewer and none (those stay valid: the fuzzer never
+learns their ids). The event streams are fuzzed too, by their status line.
 Derandomized: the same requests every run (ANDON_FUZZ_EXAMPLES=200 digs deeper, at random).
 """
 
@@ -27,6 +28,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 
+from andon.tokens import digest
 from andon.up import Line
 from tests.web.conftest import make_token
 
@@ -51,8 +53,10 @@ def _seed(line: Line) -> dict[str, list[str]]:
     assert line.runner.submit(pulled).result(10)
     runs = [r["run_id"] for r in line.service.runs()]
     assert len(runs) == 3
+    # tokens for the fuzzer to revoke: never the ones it sends, which stay valid throughout
+    spare = [digest(make_token(line, "viewer"))[:12] for _ in range(3)]
     return {"asset": ["raw", "clean"], "pipeline": ["clean"], "partition": DAYS, "from": DAYS,
-            "to": DAYS, "run_id": runs, "cord_id": [pulled.cord_id]}
+            "to": DAYS, "run_id": runs, "cord_id": [pulled.cord_id], "token_id": spare}
 
 
 def _streams(document: dict[str, Any]) -> set[str]:
@@ -110,3 +114,5 @@ def test_no_generated_request_gets_a_server_error(line: Line) -> None:
     idle = {op: dict(s) for op, s in statuses.items()
             if not any(code < 400 or code == 409 for code in s)}
     assert not idle, f"never got past validation: {idle}"
+    assert all(line.store.token_role(digest(value)) for value in tokens.values()), \
+        "the tokens the fuzzer sends were never revoked"

@@ -11,7 +11,9 @@ events is one transaction (group commit): durable once ``append`` returns.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -37,11 +39,30 @@ from andon.events import Event, format_time, from_dict
 from andon.model.errors import ConfigError
 from andon.store import cordviews, schema
 from andon.store.projection import payload, project
+from andon.tokens import ID_LENGTH, token_id
 
 BUSY_TIMEOUT_MS = 30_000
 PG_WRITE_LOCK = 0x616E646F6E  # "andon": the advisory lock that serialises writers
 INSERT_CHUNK = 500  # ids per IN (...) query: far below every backend's parameter limit
 _HAS_EVENT = select(schema.events.c.seq).where(schema.events.c.id == bindparam("b_id"))
+
+
+def _switch_to_wal(cur: Any) -> None:
+    """Put the database in WAL mode (once per database: the mode is kept in the file). Processes
+    opening a new database at once race for that switch, and SQLite answers the loser "database
+    is locked" at once instead of calling the busy handler: try again, briefly, until the
+    busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
 
 
 def _sqlite_engine(url: str, write: bool) -> Engine:
@@ -54,7 +75,7 @@ def _sqlite_engine(url: str, write: bool) -> Engine:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # first: switching to WAL may wait
-        cur.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cur)
         cur.execute("PRAGMA synchronous=FULL")
         cur.close()
 
@@ -359,6 +380,25 @@ class Store:
             res = conn.execute(update(t).where(t.c.sha256 == sha256, t.c.revoked_at.is_(None))
                                .values(revoked_at=format_time(now)))
             return bool(res.rowcount)
+
+    def revoke_token_id(self, token_id: str, now: datetime) -> bool:
+        """Revoke the token with this id (``andon.tokens.token_id``); False when there was no
+        such token not yet revoked."""
+        t = schema.tokens
+        with self._write() as conn:
+            res = conn.execute(update(t).where(func.substr(t.c.sha256, 1, ID_LENGTH) == token_id,
+                                               t.c.revoked_at.is_(None))
+                               .values(revoked_at=format_time(now)))
+            return bool(res.rowcount)
+
+    def tokens(self) -> list[dict[str, Any]]:
+        """Every token, oldest first: its id, name, role, created_at and revoked_at (None while
+        it is valid); never its SHA-256."""
+        t = schema.tokens
+        with self._reader.connect() as conn:
+            rows = conn.execute(select(t).order_by(t.c.created_at, t.c.sha256)).all()
+        return [{"id": token_id(r.sha256), "name": r.name, "role": r.role,
+                 "created_at": r.created_at, "revoked_at": r.revoked_at} for r in rows]
 
     def schema_version(self) -> int:
         """The newest schema migration applied to the database (``schema.LATEST`` once open)."""

@@ -3,8 +3,9 @@ shared Service.
 
 State-changing routes need a token of at least the role in PERMISSIONS: a bearer token, or the
 board's session cookie together with the page's CSRF token. Read-only routes are open (the server
-binds to 127.0.0.1 by default). API errors come back as JSON: 401 without a token, 403 for a weaker
-role, 404 for unknown objects, 422 for a malformed request (``where``/``field`` name the field).
+binds to 127.0.0.1 by default), except the token list: managing tokens needs the admin role. API
+errors come back as JSON: 401 without a token, 403 for a weaker role, 404 for unknown objects, 422
+for a malformed request (``where``/``field`` name the field).
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from starlette.routing import Route
 from andon.events import Event
 from andon.model.errors import AndonError
 from andon.service import Service
-from andon.web.auth import csrf_for, digest, role_at_least, safe_next, same
+from andon.tokens import PREFIX, digest
+from andon.web.auth import csrf_for, role_at_least, safe_next, same
 
 SESSION = "session"  # signs a browser in or out: checks the token it is given, changes no state
 # (method, path) -> the least role needed; None = open for reading; SESSION = see above
@@ -70,6 +72,9 @@ PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/cords/{cord_id}"): None,
     ("POST", "/api/v1/cords"): "operator",
     ("POST", "/api/v1/cords/{cord_id}/resolve"): "operator",
+    ("GET", "/api/v1/tokens"): "admin",
+    ("POST", "/api/v1/tokens"): "admin",
+    ("POST", "/api/v1/tokens/{token_id}/revoke"): "admin",
 }
 
 # no inline script or style anywhere: the board's script and style sheet are files of the package
@@ -350,6 +355,23 @@ def create_app(ctx: WebContext) -> Starlette:
         return JSONResponse({"cord_id": event.cord_id, "id": event.id, "recorded": new},
                             status_code=202)
 
+    async def tokens(request: Request) -> Response:
+        return JSONResponse(svc.tokens())
+
+    async def create_token(request: Request) -> Response:
+        body = await _body(request, {"role": str, "name?": str})
+        made = svc.token_create(body["role"], body.get("name", ""), ctx.now())
+        # the only answer that holds a token: shown once, kept by no cache
+        return JSONResponse(made, status_code=201, headers={"Cache-Control": "no-store"})
+
+    async def revoke_token(request: Request) -> Response:
+        ident = request.path_params["token_id"]
+        if ident.startswith(PREFIX):
+            raise HTTPError(422, "the path names a token by its id, not by the token itself",
+                            where="token_id", hint="find its id with GET /api/v1/tokens; a "
+                            "token sent in a URL may be in logs now: revoke it by its id")
+        return JSONResponse(svc.token_revoke(ident, ctx.now()))
+
     async def events_stream(request: Request) -> Response:
         raw = request.headers.get("last-event-id") or request.query_params.get("last_event_id")
         try:
@@ -419,6 +441,8 @@ def create_app(ctx: WebContext) -> Starlette:
         ("GET", "/api/v1/cords"): cords, ("GET", "/api/v1/cords/{cord_id}"): cord,
         ("POST", "/api/v1/cords"): pull_cord,
         ("POST", "/api/v1/cords/{cord_id}/resolve"): resolve_cord,
+        ("GET", "/api/v1/tokens"): tokens, ("POST", "/api/v1/tokens"): create_token,
+        ("POST", "/api/v1/tokens/{token_id}/revoke"): revoke_token,
         ("GET", "/api/v1/events/stream"): events_stream,
         ("GET", "/api/v1/openapi.json"): openapi_json,
     }

@@ -1,21 +1,11 @@
-"""API tokens: 256 random bits with a recognisable prefix; only the SHA-256 is stored."""
+"""Signing in with API tokens (made in ``andon.tokens``): roles, sessions, CSRF."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 
-PREFIX = "andon_"
-ROLES = ("viewer", "operator", "admin")
-
-
-def new_token() -> str:
-    return PREFIX + secrets.token_urlsafe(32)
-
-
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+from andon.tokens import ROLES
 
 
 def role_at_least(role: str | None, needed: str) -> bool:

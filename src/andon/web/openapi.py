@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from andon import __version__
+from andon.service import MAX_TOKEN_NAME
+from andon.tokens import ROLES
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 OBJECT = {"type": "object", "additionalProperties": True}
@@ -49,13 +51,17 @@ def _read(summary: str, response: dict[str, Any], params: list[dict[str, Any]] |
 
 
 def _write(summary: str, body: dict[str, Any] | None, status: int, response: dict[str, Any],
-           errors: tuple[int, ...], params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+           errors: tuple[int, ...], params: list[dict[str, Any]] | None = None,
+           role: str = "operator", replay: bool = True) -> dict[str, Any]:
+    """An operation that needs a token of ``role`` (every change, and the token list); ``replay``:
+    a 201 that answers 200 when the same id comes again."""
     op: dict[str, Any] = {
-        "summary": summary + " Needs the operator role.",
+        "summary": f"{summary} Needs the {role} role.",
         "security": [{"bearer": []}, {"session": [], "csrf": []}],
         "parameters": params or [],
-        "responses": {str(status): _json(response, "accepted"), **_errors(401, 403, *errors)}}
-    if status == 201:
+        "responses": {str(status): _json(response, "OK" if status == 200 else "accepted"),
+                      **_errors(401, 403, *errors)}}
+    if status == 201 and replay:
         op["responses"]["200"] = _json(response, "already recorded (same id)")
     if body is not None:
         op["requestBody"] = body
@@ -101,6 +107,26 @@ PLAN = {"type": "object", "properties": {
                        "properties": {"predicted_start": TIME, "predicted_finish": TIME,
                                       "planned_at": {"type": "string", "format": "date-time"}}},
         "critical_path": {"type": "array", "items": STEP}}}}}}
+
+TOKEN_FIELDS: dict[str, Any] = {
+    "id": {"type": "string", "description": "the first 12 hex digits of the token's SHA-256: "
+                                            "names it in the API and the CLI"},
+    "name": {"type": "string", "description": "its label: who the events say acted"},
+    "role": {"enum": list(ROLES)},
+    "created_at": {"type": "string", "format": "date-time"},
+    "revoked_at": {**TIME, "description": "null while the token is valid"}}
+TOKEN = {"type": "object", "description": "an API token (never the token itself or its hash)",
+         "properties": TOKEN_FIELDS}
+NEW_TOKEN = {"type": "object", "description": "the new token: the only answer that holds it",
+             "properties": {**TOKEN_FIELDS, "token": {
+                 "type": "string", "description": "the token (`andon_` and 256 random bits); "
+                                                  "only its SHA-256 is stored"}}}
+TOKEN_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["role"], "properties": {
+        "role": {"enum": list(ROLES), "description": "viewer reads, operator changes state, "
+                                                     "admin also manages tokens"},
+        "name": {"type": "string", "maxLength": MAX_TOKEN_NAME,
+                 "description": "a one-line label (default empty)"}}}}}}
 
 PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/health": {"get": _read(
@@ -172,6 +198,17 @@ PATHS: dict[str, dict[str, Any]] = {
         _body({"note": "what was fixed"},
               {"manual_fix": {"type": "boolean", "description": "accept the data as fixed"}}),
         202, CORD_ACK, (404, 409, 422), [_path("cord_id")])},
+    "/api/v1/tokens": {
+        "get": _write("Every API token, oldest first, valid and revoked.", None, 200,
+                      {"type": "array", "items": TOKEN}, (), role="admin"),
+        "post": _write("Make an API token; the answer shows it once (only its SHA-256 is "
+                       "stored).", TOKEN_BODY, 201, NEW_TOKEN, (422,), role="admin",
+                       replay=False),
+    },
+    "/api/v1/tokens/{token_id}/revoke": {"post": _write(
+        "Revoke a token by its id: its very next request fails with 401 (409: already revoked; "
+        "422: the path holds a token, not an id).", None, 200, TOKEN, (404, 409, 422),
+        [_path("token_id")], role="admin")},
     "/api/v1/events/stream": {"get": {
         "summary": "Server-sent events: every event as it is committed (`id` = its position in "
                    "the log); send `Last-Event-ID` (or `last_event_id`) to resume after it.",
@@ -192,7 +229,8 @@ def document() -> dict[str, Any]:
         "info": {"title": "andon", "version": __version__,
                  "description": "The HTTP API of a running `andon up`. Reading is open (the "
                                 "server binds to 127.0.0.1 by default); every change needs a "
-                                "token of at least the operator role (`andon token create`)."},
+                                "token of at least the operator role (`andon token create`), "
+                                "and managing tokens the admin role."},
         "paths": PATHS,
         "components": {
             "schemas": {"Error": {"type": "object", "required": ["error", "message"],
