@@ -2,8 +2,10 @@
 predicted arrivals and durations under a dispatch rule, and score the result.
 
 ``jit`` uses it to choose the rule whose plan keeps the deliverables most on time. Pure: no I/O,
-no clock. Each pool keeps a heap of waiting jobs keyed by the rule when the job becomes ready
-(static keys), so one what-if day costs O(n log n).
+no clock. Each pool keeps a heap of waiting jobs keyed by the rule. A rule whose order does not
+change with the clock (earliest due, least slack) is keyed once, at the plan's start, so one
+what-if day costs O(n log n); one whose order does (apparent tardiness cost) is keyed again at each
+dispatch, as the engine does, over the jobs then waiting.
 """
 
 from __future__ import annotations
@@ -38,14 +40,15 @@ class Outcome:
 def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: Callable[[str], float],
                  rule: Key, start: float, busy: list[tuple[str, int, float]] | None = None,
                  backlog: list[Job] | None = None, done: dict[str, float] | None = None,
-                 running: dict[str, float] | None = None) -> Outcome:
+                 running: dict[str, float] | None = None, rekey: bool = False) -> Outcome:
     """List-schedule every pipeline of partition ``key``. ``arrivals``: source -> epoch seconds
     (already arrived sources at their real time); inputs outside ``key`` (windows) count as there.
     ``busy``: (pool, slots, free at) of runs executing now; ``backlog``: runs of other partitions
     already waiting for a slot (they compete with this day's runs and count if they are late).
     A day already under way is planned from where it stands: ``done`` maps the pipelines of
     ``key`` that have finished to when, ``running`` those executing now to their predicted end
-    (their slots are not in ``busy``).
+    (their slots are not in ``busy``). ``rekey``: the rule's order changes with the clock and
+    with the competing jobs (their mean duration), so it is applied again at each dispatch.
     """
     done = done or {}
     running = running or {}
@@ -68,7 +71,9 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
     def enqueue(job: Job, now: float) -> None:
         nonlocal seq
         seq += 1
-        heapq.heappush(queues[graph.pipelines[job.pipeline].pool], (rule(job, now, mean), seq, job))
+        # keyed at the plan's start: a key taken when each job became ready would compare slack
+        # measured at different times
+        heapq.heappush(queues[graph.pipelines[job.pipeline].pool], (rule(job, start, mean), seq, job))
 
     for job in backlog or ():
         if job.pipeline in graph.pipelines:
@@ -94,6 +99,10 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
     now = start
     while True:
         for pool, queue in queues.items():
+            if rekey and len(queue) > 1 and free[pool] > 0:
+                here = max(sum(durations[j.pipeline] for _, _, j in queue) / len(queue), 1.0)
+                queue[:] = [(rule(j, now, here), n, j) for _, n, j in queue]
+                heapq.heapify(queue)
             while queue:
                 job = queue[0][2]
                 pipe = graph.pipelines[job.pipeline]
