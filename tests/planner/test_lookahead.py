@@ -56,3 +56,39 @@ def test_a_running_run_holds_its_slot_until_its_predicted_end() -> None:
     plan = simulate_day(graph, key, {"raw": start}, DUR.__getitem__, _fifo, start,
                         done={"a": start}, running={"b": start + 2700})
     assert plan.finish["c"] == start + 2700 + 600
+
+
+KEYS = {
+    "name": "keys", "start": "2026-01-05T00:00:00Z", "days": 1, "seed": 1,
+    "pools": {"default": 1, "other": 1},
+    "sources": [{"name": "raw", "partitions": "daily", "arrival": {"after": "0s"}}],
+    "pipelines": [
+        {"name": "blocker", "inputs": ["raw"], "outputs": ["x"], "duration": {"p50": "60m"}},
+        {"name": "a", "inputs": ["raw"], "outputs": ["a_out"], "duration": {"p50": "10m"},
+         "deadline": "110m"},
+        {"name": "pre", "inputs": ["raw"], "outputs": ["p"], "pool": "other",
+         "duration": {"p50": "30m"}},
+        {"name": "b", "inputs": ["p"], "outputs": ["b_out"], "duration": {"p50": "10m"},
+         "deadline": "130m"},
+    ],
+}
+
+
+def test_least_slack_compares_every_waiting_job_at_the_same_moment() -> None:
+    """``a`` waits from the start, ``b`` from +30m; when the slot frees at +60m the engine starts
+    ``a`` (latest start +100m) before ``b`` (+120m). A key taken when each became ready would
+    compare a's slack at 0 (100m) with b's at +30m (90m) and plan them the other way round."""
+    from andon.planner.policies import Slack
+
+    graph = parse_scenario(KEYS, "keys").graph
+    key = "2026-01-05"
+    start = graph.assets["raw"].partitions.end(key).timestamp()
+    durations = {"blocker": 3600.0, "a": 600.0, "pre": 1800.0, "b": 600.0}
+    rule = Slack(graph)
+    for name, seconds in durations.items():
+        rule.stats.observe_duration(name, seconds)
+    plan = simulate_day(graph, key, {"raw": start}, durations.__getitem__, rule.key, start,
+                        running={"blocker": start + 3600})
+    assert plan.finish["a"] == start + 3600 + 600
+    assert plan.finish["b"] == start + 3600 + 1200
+    assert plan.misses == 0
