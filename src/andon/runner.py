@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +29,8 @@ from andon.engine.runs import Run, RunStatus
 from andon.engine.state import EngineState
 from andon.events import (
     Event,
+    OutputDeleted,
+    OutputQuarantined,
     OutputSuspect,
     RunCancelled,
     RunFailed,
@@ -189,8 +191,12 @@ class Runner:
         """Rebuild the state from the log; find runs that were executing when the previous
         scheduler stopped and let the executor adopt or bury them (a run that never began is
         started again). Returns the number found."""
-        self.state = replay(self.graph, self.plan.tap(self.store.iter_events()))
+        undisposed: dict[tuple[str, str, str, int], OutputSuspect] = {}
+        self.state = replay(self.graph, _undisposed(
+            self.plan.tap(self.store.iter_events()), undisposed))
         self.plan.seed(self.state)
+        for event in undisposed.values():  # the previous scheduler stopped before moving them
+            self._dispose(event, after_crash=True)
         orphans = self.state.running()
         again = []
         for run in orphans:
@@ -388,11 +394,11 @@ class Runner:
             for item in results:
                 self._inbox.put(item)
 
-    def _dispose(self, event: OutputSuspect) -> None:
+    def _dispose(self, event: OutputSuspect, after_crash: bool = False) -> None:
         """Quarantine or delete an output made from bad data (andon's own outputs only), after
         the turn that marked it suspect was committed, and record what was done."""
         try:
-            done = dispose(self.graph, self.project_dir, self.quarantine_dir, event)
+            done = dispose(self.graph, self.project_dir, self.quarantine_dir, event, after_crash)
         except OSError:
             log.exception("could not %s %s %s", event.action, event.asset, event.partition)
             return
@@ -437,3 +443,15 @@ class Runner:
                          work_seconds=res.work_seconds, exit_code=res.exit_code,
                          error_type=res.error_type, error_message=res.error_message,
                          inputs=run.inputs)
+
+
+def _undisposed(events: Iterable[Event],
+                found: dict[tuple[str, str, str, int], OutputSuspect]) -> Iterator[Event]:
+    """Pass ``events`` through, keeping in ``found`` the suspect outputs to quarantine or delete
+    that no later event says were."""
+    for event in events:
+        if isinstance(event, OutputSuspect) and event.action != "keep":
+            found[(event.cord_id, event.asset, event.partition, event.version)] = event
+        elif isinstance(event, (OutputQuarantined, OutputDeleted)):
+            found.pop((event.cord_id, event.asset, event.partition, event.version), None)
+        yield event

@@ -291,3 +291,65 @@ def test_a_cord_pulled_while_no_scheduler_runs_halts_from_the_next_start(  # typ
         assert not (root / f"out/report/{DAY}.csv").exists()
     finally:
         again.close()
+
+
+def test_a_suspect_output_left_in_place_by_a_crash_is_quarantined_at_the_next_start(  # type: ignore[no-untyped-def]
+        make_project) -> None:
+    """The scheduler commits a cord's turn (halt, suspect outputs) and is killed before it moves
+    the files: the next start finds the suspect outputs nobody disposed of and does it then; a
+    move that happened just before the crash, unrecorded, is recorded."""
+    from andon.engine.core import handle, replay
+    from andon.events import OutputSuspect
+    from andon.service import Service
+    from andon.store.sql import Store
+
+    root = make_project(PIPELINES)
+    (root / f"gate-{DAY}").write_text("")
+    clock = FakeClock(utc(2026, 1, 6, 3))
+    live = open_live(root, clock, executor="inprocess")
+    try:
+        (root / "data/raw").mkdir(parents=True)
+        (root / f"data/raw/{DAY}.csv").write_text("id\n1\n")
+        live.notify("raw", DAY)
+        assert live.runner.quiet()
+    finally:
+        live.close()
+    report = root / f"out/report/{DAY}.csv"
+    mail = root / f"out/mail/{DAY}"
+    content = report.read_text()
+
+    # what the killed scheduler had committed: the pull and everything its turn decided
+    store = Store(f"sqlite:///{root / '.andon/andon.db'}")
+    graph = live.project.graph
+    state = replay(graph, store.iter_events())
+    pull = Service(graph, store, root).cord_pull("orders", DAY, "bad rows", clock.now(), "test")
+    turn = [pull, *handle(graph, state, pull, clock.now()).events]
+    suspects = [e for e in turn if isinstance(e, OutputSuspect) and e.action != "keep"]
+    assert {e.asset for e in suspects} == {"report", "mail"}
+    store.append(turn)
+    store.close()
+    # ... and the mail folder had been deleted just before the crash, unrecorded
+    import shutil
+    shutil.rmtree(mail)
+
+    again = open_live(root, clock, executor="inprocess")
+    try:
+        again.wait_for(lambda log: of(log, OutputQuarantined), "the quarantine after the restart")
+        assert again.runner.drain()
+        (moved,) = of(again.log, OutputQuarantined)
+        assert moved.asset == "report" and not report.exists()
+        assert Path(moved.quarantine_path).read_text() == content
+        assert [e.asset for e in of(again.log, OutputDeleted)] == ["mail"]
+        cord_id = pull.cord_id
+        states = {o["asset"]: o["state"] for o in again.store.cord_outputs(cord_id)}
+        assert states["report"] == "quarantined" and states["mail"] == "deleted"
+    finally:
+        again.close()
+
+    # a third start disposes of nothing again
+    third = open_live(root, clock, executor="inprocess")
+    try:
+        assert third.runner.drain()
+        assert of(third.log, OutputQuarantined) == [] and of(third.log, OutputDeleted) == []
+    finally:
+        third.close()

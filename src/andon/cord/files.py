@@ -38,9 +38,12 @@ def quarantine_path(quarantine_dir: Path, event: OutputSuspect) -> Path:
 
 
 def dispose(graph: Graph, project_dir: Path, quarantine_dir: Path,
-            event: OutputSuspect) -> OutputQuarantined | OutputDeleted | None:
+            event: OutputSuspect, after_crash: bool = False
+            ) -> OutputQuarantined | OutputDeleted | None:
     """Apply ``event.action`` to the suspect output; return the event recording what was done,
-    or None when nothing was (keep, nothing there, or not andon's to touch)."""
+    or None when nothing was (keep, nothing there, or not andon's to touch). ``after_crash``: the
+    scheduler stopped between recording the suspect output and recording what it did with it, so
+    an output already gone was moved (it is in the quarantine) or deleted by that scheduler."""
     if event.action not in ("quarantine", "delete"):
         return None
     what = f"{event.asset} {event.partition} v{event.version}"
@@ -52,27 +55,40 @@ def dispose(graph: Graph, project_dir: Path, quarantine_dir: Path,
         log.warning("not touching %s: location %r is not inside the project", what,
                     event.location)
         return None
-    if not target.exists():
-        return None  # already gone (moved, deleted, or never written)
+    key = f"{event.asset}:{event.partition}:{event.version}"
+    if not target.exists():  # already gone (moved, deleted, or never written)
+        if not after_crash:
+            return None
+        if event.action == "delete":
+            return _deleted(event, key)
+        dest = quarantine_path(quarantine_dir, event)
+        return _quarantined(event, key, dest) if dest.exists() else None
     if event.fingerprint and fingerprint(target)[1] != event.fingerprint:
         log.warning("not touching %s: %s changed since andon wrote it", what, target)
         return None
-    key = f"{event.asset}:{event.partition}:{event.version}"
     if event.action == "delete":
         if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target)
         else:
             target.unlink()
         log.info("deleted %s at %s (cord %s)", what, event.location, event.cord_id)
-        return OutputDeleted(id=f"deleted:{key}", at=event.at, cord_id=event.cord_id,
-                             asset=event.asset, partition=event.partition, version=event.version,
-                             location=event.location)
+        return _deleted(event, key)
     dest = quarantine_path(quarantine_dir, event)
     dest.parent.mkdir(parents=True, exist_ok=True)
     if dest.exists():  # quarantined before and restored, then suspect again
         shutil.rmtree(dest) if dest.is_dir() else dest.unlink()
     shutil.move(str(target), str(dest))
     log.info("quarantined %s: %s -> %s (cord %s)", what, event.location, dest, event.cord_id)
+    return _quarantined(event, key, dest)
+
+
+def _deleted(event: OutputSuspect, key: str) -> OutputDeleted:
+    return OutputDeleted(id=f"deleted:{key}", at=event.at, cord_id=event.cord_id,
+                         asset=event.asset, partition=event.partition, version=event.version,
+                         location=event.location)
+
+
+def _quarantined(event: OutputSuspect, key: str, dest: Path) -> OutputQuarantined:
     return OutputQuarantined(id=f"quarantined:{key}", at=event.at, cord_id=event.cord_id,
                              asset=event.asset, partition=event.partition, version=event.version,
                              location=event.location, quarantine_path=str(dest))
