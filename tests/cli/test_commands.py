@@ -182,3 +182,10 @@ def test_create_list_and_revoke_tokens(project: Path) -> None:
     unknown = andon(project, "token", "revoke", "andon_nope", check=False)
     assert unknown.returncode == 2 and "no token" in unknown.stderr and "andon_nope" not in \
         unknown.stderr
+
+
+def test_python_dash_m_andon_is_the_andon_command() -> None:
+    out = subprocess.run([sys.executable, "-m", "andon", "--help"], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("Usage: andon ") and "notify" in out.stdout
