@@ -465,7 +465,8 @@ def _follow_log(client: Remote, path: str) -> None:
 
 @main.group()
 def cord() -> None:
-    """Pull, resolve and list andon cords (halt everything downstream of a bad partition)."""
+    """Pull, resolve and list andon cords (halt everything downstream of a bad partition), and
+    restore outputs they quarantined."""
 
 
 @cord.command("pull")
@@ -512,6 +513,34 @@ def cord_resolve(env: Env, cord_id: str, note: str, manual_fix: bool) -> None:
         svc.store.append([svc.cord_resolve(cord_id, note, _now(), _user(), manual_fix)])
     click.echo(f"resolved cord {cord_id}: " + ("accepted as fixed" if manual_fix else
                "re-making the partition") + "; what it halted re-runs once that succeeds")
+
+
+@cord.command("restore")
+@click.argument("cord_id")
+@click.argument("asset")
+@click.argument("partition")
+@click.option("--version", "version", type=click.IntRange(min=1), help="which version of the "
+              "suspect output (default: its newest quarantined one)")
+@click.pass_obj
+@friendly
+def cord_restore(env: Env, cord_id: str, asset: str, partition: str, version: int | None) -> None:
+    """Move PARTITION of ASSET, quarantined by CORD_ID, back to where its run wrote it."""
+    project, settings = env.load()
+    client = remote(env, settings)
+    if client:
+        from urllib.parse import quote
+
+        body: dict[str, Any] = {"asset": asset, "partition": partition}
+        if version is not None:
+            body["version"] = version
+        done = client.call("POST", f"/api/v1/cords/{quote(cord_id, safe='')}/restore", body)
+        version, location = done["version"], done["location"]
+    else:
+        svc = local(project, settings)
+        event = svc.output_restore(cord_id, asset, partition, version, _now(), _user())
+        svc.store.append([event])
+        version, location = event.version, event.location
+    click.echo(f"restored {asset} {partition} v{version} to {location}")
 
 
 @cord.command("list")

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from andon.cord import incidents
+from andon.cord import incidents, suspects
 from andon.events import (
     CordPulled,
     CordResolved,
+    OutputRestored,
     PartitionAvailable,
     RunCancelRequested,
     RunRequested,
@@ -50,6 +52,8 @@ class Service:
         self.live_plan: Callable[[datetime, bool], dict[str, Any]] | None = None
         # set by a running scheduler: slots its runs hold now, and its executor's health
         self.live_workers: Callable[[], tuple[int, dict[str, Any]]] | None = None
+        # one restore at a time: two requests for the same output must not both start moving it
+        self._moving = threading.Lock()
 
     # -- requests that become events -----------------------------------------------------------
 
@@ -140,6 +144,21 @@ class Service:
         """The event resolving a pulled cord: andon re-makes the partition (or, with
         ``manual_fix``, accepts it as fixed) and then everything the cord affected."""
         return incidents.resolve_event(self.store, cord_id, note, now, by, manual_fix)
+
+    def output_restore(self, cord_id: str, asset: str, partition: str, version: int | None,
+                       now: datetime, by: str = "") -> OutputRestored:
+        """Move a quarantined output of cord ``cord_id`` back to its location and return the
+        event recording it, for the caller to submit. ``version`` None: the newest quarantined
+        version of ``asset`` ``partition``. NotFound for an unknown cord or an output it did not
+        make suspect; Conflict (with a hint) when the output was kept, deleted or restored
+        already, or its location holds data again (then nothing moves)."""
+        if version is not None and version < 1:
+            raise BadRequest("field 'version' must be a version number (1 or more)",
+                             where="version", hint="`andon cord show CORD_ID` lists the "
+                                                   "versions of its suspect outputs")
+        with self._moving:
+            return suspects.restore_event(self.store, self.project_dir, cord_id, asset,
+                                          partition, version, now, by)
 
     def cords(self, everything: bool = False) -> list[dict[str, Any]]:
         """Open cords (all with ``everything``), newest first, each with its incident timeline."""

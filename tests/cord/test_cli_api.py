@@ -1,14 +1,17 @@
-"""Pulling and resolving cords from the command line and over the API, and every refusal: unknown
-data set or partition, a partition already under an open cord, an unknown or resolved cord."""
+"""Pulling and resolving cords, and restoring the outputs they quarantined, from the command line
+and over the API, and every refusal: unknown data set or partition, a partition already under an
+open cord, an unknown or resolved cord, an output not quarantined or restored already."""
 
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -73,7 +76,8 @@ andon.source("raw", location="data/raw/{partition}.csv")
 def clean(ctx):
     ctx.output("clean").write_text("ok\\n")
 
-@andon.pipeline(inputs=["clean"], outputs=["report"])
+@andon.pipeline(inputs=["clean"], outputs=["report"], bad_outputs="quarantine",
+                locations={"report": "out/report/{partition}.csv"})
 def report(ctx):
     ctx.output("report").write_text("ok\\n")
 """
@@ -184,3 +188,102 @@ def test_the_cli_talks_to_a_running_server(project: Path) -> None:  # noqa: F811
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def _quarantined(outputs: list[dict[str, Any]]) -> bool:
+    return any(o["asset"] == "report" and o["state"] == "quarantined" for o in outputs)
+
+
+def _outputs(root: Path, cord_id: str) -> list[dict[str, Any]]:
+    """The suspect outputs of a cord, as `andon cord show --json` prints them."""
+    return json.loads(andon(root, "cord", "show", cord_id, "--json").stdout)["outputs"]
+
+
+def test_restore_over_the_api(line: Line) -> None:
+    op = _token(line, "operator")
+    report = line.project.root / f"out/report/{DAY}.csv"
+    with httpx.Client(base_url=line.url, timeout=10) as c:
+        c.post("/api/v1/notify", json={"asset": "raw", "partition": DAY}, headers=op)
+        wait_until(report.exists, "report made")
+        cord_id = c.post("/api/v1/cords", json={"asset": "clean", "partition": DAY,
+                                                "reason": "nulls"}, headers=op).json()["cord_id"]
+        wait_until(lambda: _quarantined(line.store.cord_outputs(cord_id)), "report quarantined")
+        assert not report.exists()
+        url, body = f"/api/v1/cords/{cord_id}/restore", {"asset": "report", "partition": DAY}
+
+        assert c.post(url, json=body).status_code == 401
+        r = c.post(url, json=body, headers=_token(line, "viewer"))
+        assert r.status_code == 403 and "operator" in r.json()["message"]
+        for bad, field in (({"asset": "report"}, "partition"), ({**body, "version": "1"}, "version"),
+                           ({**body, "version": 0}, "version"), ({**body, "asset": 5}, "asset")):
+            r = c.post(url, json=bad, headers=op)
+            assert r.status_code == 422 and r.json()["where"] == field, (bad, r.json())
+        assert c.post(url, content=b"{", headers=op).status_code == 422
+        r = c.post("/api/v1/cords/nope:1/restore", json=body, headers=op)
+        assert r.status_code == 404 and "no cord" in r.json()["message"]
+        r = c.post(url, json={**body, "asset": "clean"}, headers=op)
+        assert r.status_code == 404 and "report" in r.json()["hint"]
+        report.write_text("re-made by hand\n")
+        r = c.post(url, json=body, headers=op)
+        assert r.status_code == 409 and "holds data again" in r.json()["message"]
+        assert report.read_text() == "re-made by hand\n" and r.json()["hint"]
+        report.unlink()
+        (row,) = line.store.cord_outputs(cord_id)
+        assert Path(row["quarantine_path"]).read_text() == "ok\n"  # the refusals moved nothing
+
+        r = c.post(url, json=body, headers=op)
+        assert r.status_code == 200, r.json()
+        assert r.json() == {"cord_id": cord_id, "id": f"restored:{cord_id}:report:{DAY}:1",
+                            "recorded": True, "asset": "report", "partition": DAY, "version": 1,
+                            "location": f"out/report/{DAY}.csv"}
+        assert report.read_text() == "ok\n"
+        outputs = c.get(f"/api/v1/cords/{cord_id}").json()["outputs"]
+        assert [(o["asset"], o["state"]) for o in outputs] == [("report", "restored")]
+        r = c.post(url, json={**body, "version": 1}, headers=op)
+        assert r.status_code == 409 and "already restored" in r.json()["message"]
+    (restored,) = [e for _, e in line.store.events() if e.name == "output.restored"]
+    assert restored.by == "operator"  # the token's name
+
+
+def test_restore_from_the_command_line_with_and_without_a_server(  # type: ignore[no-untyped-def]
+        make_project) -> None:
+    root = make_project(PIPELINES)
+    days = (DAY, "2026-01-06")
+    reports = {day: root / f"out/report/{day}.csv" for day in days}
+    with (root.parent / "up.log").open("w") as log:
+        proc = subprocess.Popen([ANDON, "--project", str(root), "up", "--port", "0",
+                                 "--executor", "inprocess"], stdout=log, stderr=log, text=True)
+    try:
+        wait_until((root / ".andon/server.json").exists, "the server")
+        for day in days:
+            andon(root, "notify", "raw", day)
+            wait_until(reports[day].exists, f"report {day}")
+            andon(root, "cord", "pull", "clean", day, "--reason", "nulls")
+            wait_until(lambda cord=f"clean:{day}:1": _quarantined(_outputs(root, cord)),
+                       f"report {day} quarantined")
+
+        out = andon(root, "cord", "restore", f"clean:{DAY}:1", "report", DAY)
+        assert out.stdout.strip() == f"restored report {DAY} v1 to out/report/{DAY}.csv"
+        assert reports[DAY].read_text() == "ok\n"
+        assert [o["state"] for o in _outputs(root, f"clean:{DAY}:1")] == ["restored"]
+        _fails(root, "cord", "restore", f"clean:{DAY}:1", "report", DAY, says="already restored")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(20)
+    assert not (root / ".andon/server.json").exists()
+
+    # no server: the file moves and the event goes straight to the store
+    day = days[1]
+    _fails(root, "cord", "restore", "nope:1", "report", day, says="no cord with id")
+    _fails(root, "cord", "restore", f"clean:{day}:1", "report", day, "--version", "2",
+           says="version 2 of report")
+    bad = andon(root, "cord", "restore", f"clean:{day}:1", "report", day, "--version", "0",
+                check=False)
+    assert bad.returncode == 2 and "--version" in bad.stderr  # click's own range check
+    assert not reports[day].exists()
+    out = andon(root, "cord", "restore", f"clean:{day}:1", "report", day, "--version", "1")
+    assert out.stdout.strip() == f"restored report {day} v1 to out/report/{day}.csv"
+    assert reports[day].read_text() == "ok\n"
+    assert not list((root / ".andon/quarantine").rglob("*.csv"))
+    assert [o["state"] for o in _outputs(root, f"clean:{day}:1")] == ["restored"]
+    _fails(root, "cord", "restore", f"clean:{day}:1", "report", day, says="already restored")

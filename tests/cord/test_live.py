@@ -353,3 +353,4 @@ def test_a_suspect_output_left_in_place_by_a_crash_is_quarantined_at_the_next_st
         assert of(third.log, OutputQuarantined) == [] and of(third.log, OutputDeleted) == []
     finally:
         third.close()
+

@@ -7,9 +7,10 @@ and generation mode, ``Case.call`` and the ``not_a_server_error`` check), not it
 ``@schema.parametrize`` pytest integration: one test against one live server, whose state the
 write operations change as they go. So that those operations reach their real work rather than
 stop at "not found", the generated names are often swapped (all of them, some, or none) for
-objects that exist (data sets, pipelines, partition keys, runs, a cord, spare tokens to revoke),
-and the token is drawn from admin, operator, viewer and none (those stay valid: the fuzzer never
-learns their ids). The event streams are fuzzed too, by their status line.
+objects that exist (data sets, pipelines, partition keys, runs, a cord and the output it
+quarantined, spare tokens to revoke), and the token is drawn from admin, operator, viewer and
+none (those stay valid: the fuzzer never learns their ids). The event streams are fuzzed too,
+by their status line.
 Derandomized: the same requests every run (ANDON_FUZZ_EXAMPLES=200 digs deeper, at random).
 """
 
@@ -17,10 +18,12 @@ from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -30,18 +33,36 @@ from schemathesis.generation import GenerationMode
 
 from andon.tokens import digest
 from andon.up import Line
-from tests.web.conftest import make_token
+from tests.web.conftest import PIPELINES, make_token, running
 
 # per operation and mode: ~850 requests in all, about 15 s (ANDON_FUZZ_EXAMPLES=200 to dig)
 EXAMPLES = int(os.environ.get("ANDON_FUZZ_EXAMPLES", "25"))
 DAYS = [f"2026-01-{d:02d}" for d in range(1, 8)]
 ROLES = ("admin", "operator", "admin", "operator", "viewer", None)
 NAMES = ("real", "real", "mixed", "generated")  # swap in existing objects: all, some, none
+# fields whose existing objects depend on the operation: a restore names the seeded cord's
+# quarantined output (any data set and day would almost always name none: 404)
+PER_OPERATION = {"POST /api/v1/cords/{cord_id}/restore": {"asset": ["report"],
+                                                          "partition": [DAYS[0]]}}
+
+
+# a consumer whose outputs a cord quarantines: something for the restore operation to restore
+QUARANTINING = PIPELINES + """
+@andon.pipeline(inputs=["clean"], outputs=["report"], bad_outputs="quarantine")
+def report(ctx):
+    ctx.output("report").write_text("ok\\n")
+"""
+
+
+@pytest.fixture
+def line(make_project) -> Iterator[Line]:  # type: ignore[no-untyped-def]
+    with running(make_project(QUARANTINING)) as line:
+        yield line
 
 
 def _seed(line: Line) -> dict[str, list[str]]:
-    """Make a few partitions (and their runs) and pull a cord; return the names of what exists,
-    per field name of the API."""
+    """Make a few partitions (and their runs) and pull a cord, which quarantines a report;
+    return the names of what exists, per field name of the API."""
     now = datetime.now(UTC)
     for key in DAYS[:3]:
         path = line.project.root / f"data/raw/{key}.csv"
@@ -51,7 +72,9 @@ def _seed(line: Line) -> dict[str, list[str]]:
     assert line.runner.drain()
     pulled = line.service.cord_pull("clean", DAYS[0], "fuzzing", now, "test")
     assert line.runner.submit(pulled).result(10)
-    runs = [r["run_id"] for r in line.service.runs()]
+    assert line.runner.drain()  # the quarantine is submitted after the pull's turn
+    assert [o["state"] for o in line.store.cord_outputs(pulled.cord_id)] == ["quarantined"]
+    runs = [r["run_id"] for r in line.service.runs(pipeline="clean")]
     assert len(runs) == 3
     # tokens for the fuzzer to revoke: never the ones it sends, which stay valid throughout
     spare = [digest(make_token(line, "viewer"))[:12] for _ in range(3)]
@@ -84,16 +107,17 @@ def test_no_generated_request_gets_a_server_error(line: Line) -> None:
               derandomize="ANDON_FUZZ_EXAMPLES" not in os.environ,  # a deeper dig is random
               database=None, suppress_health_check=list(HealthCheck))
     def fuzz(case: schemathesis.Case, data: st.DataObject) -> None:
+        operation = f"{case.method} {case.operation.path}"
+        real = {**known, **PER_OPERATION.get(operation, {})}
         names = data.draw(st.sampled_from(NAMES), label="names")
         for values in (case.path_parameters, case.query, case.body):
             if names == "generated" or not isinstance(values, dict):
                 continue
-            for name in sorted(set(values) & set(known)):
+            for name in sorted(set(values) & set(real)):
                 if names == "real" or data.draw(st.booleans(), label=f"real {name}"):
-                    values[name] = data.draw(st.sampled_from(known[name]), label=name)
+                    values[name] = data.draw(st.sampled_from(real[name]), label=name)
         role = data.draw(st.sampled_from(ROLES), label="role")
         auth = {"Authorization": f"Bearer {tokens[role]}"} if role else {}
-        operation = f"{case.method} {case.operation.path}"
         if operation in streams:  # never ends (or not soon): the status line is the answer
             kwargs = case.as_transport_kwargs(base_url=line.url, headers=auth)
             with session.request(**kwargs, stream=True, timeout=10) as response:

@@ -55,7 +55,8 @@ def dispose(graph: Graph, project_dir: Path, quarantine_dir: Path,
         log.warning("not touching %s: location %r is not inside the project", what,
                     event.location)
         return None
-    key = f"{event.asset}:{event.partition}:{event.version}"
+    # the cord in the id: a version restored and found bad again under another cord is moved again
+    key = f"{event.cord_id}:{event.asset}:{event.partition}:{event.version}"
     if not target.exists():  # already gone (moved, deleted, or never written)
         if not after_crash:
             return None
@@ -112,7 +113,8 @@ def restore(project_dir: Path, quarantined: OutputQuarantined, now: datetime,
     shutil.move(str(source), str(target))
     _prune(source.parent, source.parents[3])
     return OutputRestored(
-        id=f"restored:{quarantined.asset}:{quarantined.partition}:{quarantined.version}",
+        id=f"restored:{quarantined.cord_id}:{quarantined.asset}:{quarantined.partition}:"
+           f"{quarantined.version}",
         at=now, cord_id=quarantined.cord_id, asset=quarantined.asset,
         partition=quarantined.partition, version=quarantined.version,
         location=quarantined.location, quarantine_path=quarantined.quarantine_path, by=by)

@@ -54,7 +54,7 @@ def pull_event(store: Store, asset: str, partition: str, reason: str, now: datet
 def resolve_event(store: Store, cord_id: str, note: str, now: datetime, by: str = "",
                   manual_fix: bool = False) -> CordResolved:
     """The event resolving a pulled cord (refused for an unknown cord, or one already resolved)."""
-    row = _row(store, cord_id)
+    row = cord_row(store, cord_id)
     if not note.strip():
         raise MissingReason("resolving a cord needs a note", hint='say what was fixed: --note "..."')
     if row["status"] == "resolving":
@@ -70,7 +70,8 @@ def resolve_event(store: Store, cord_id: str, note: str, now: datetime, by: str 
                         cord_id=cord_id, note=note.strip(), by=by, manual_fix=manual_fix)
 
 
-def _row(store: Store, cord_id: str) -> dict[str, Any]:
+def cord_row(store: Store, cord_id: str) -> dict[str, Any]:
+    """The read-model row of one cord; NotFound (with how to list them) for an unknown id."""
     rows = store.cords(cord_id=cord_id)
     if not rows:
         raise NotFound(f"no cord with id {cord_id!r}",
@@ -102,7 +103,7 @@ def cords(store: Store, everything: bool = False) -> list[dict[str, Any]]:
 
 def cord(store: Store, cord_id: str) -> dict[str, Any]:
     """One cord as an incident, with what it halts now and its suspect outputs."""
-    out = incident(_row(store, cord_id))
+    out = incident(cord_row(store, cord_id))
     out["halted"] = [{"pipeline": h["pipeline"], "partition": h["partition"]}
                      for h in store.halts(cord_id)]
     out["outputs"] = store.cord_outputs(cord_id)

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
@@ -72,6 +73,7 @@ PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/cords/{cord_id}"): None,
     ("POST", "/api/v1/cords"): "operator",
     ("POST", "/api/v1/cords/{cord_id}/resolve"): "operator",
+    ("POST", "/api/v1/cords/{cord_id}/restore"): "operator",
     ("GET", "/api/v1/tokens"): "admin",
     ("POST", "/api/v1/tokens"): "admin",
     ("POST", "/api/v1/tokens/{token_id}/revoke"): "admin",
@@ -355,6 +357,17 @@ def create_app(ctx: WebContext) -> Starlette:
         return JSONResponse({"cord_id": event.cord_id, "id": event.id, "recorded": new},
                             status_code=202)
 
+    async def restore_output(request: Request) -> Response:
+        body = await _body(request, {"asset": str, "partition": str, "version?": int})
+        # moves files (a folder across file systems is a copy): off the event loop
+        event = await run_in_threadpool(
+            svc.output_restore, request.path_params["cord_id"], body["asset"],
+            body["partition"], body.get("version"), ctx.now(), by(request))
+        (new,) = await ctx.submit([event])
+        return JSONResponse({"cord_id": event.cord_id, "id": event.id, "recorded": new,
+                             "asset": event.asset, "partition": event.partition,
+                             "version": event.version, "location": event.location})
+
     async def tokens(request: Request) -> Response:
         return JSONResponse(svc.tokens())
 
@@ -441,6 +454,7 @@ def create_app(ctx: WebContext) -> Starlette:
         ("GET", "/api/v1/cords"): cords, ("GET", "/api/v1/cords/{cord_id}"): cord,
         ("POST", "/api/v1/cords"): pull_cord,
         ("POST", "/api/v1/cords/{cord_id}/resolve"): resolve_cord,
+        ("POST", "/api/v1/cords/{cord_id}/restore"): restore_output,
         ("GET", "/api/v1/tokens"): tokens, ("POST", "/api/v1/tokens"): create_token,
         ("POST", "/api/v1/tokens/{token_id}/revoke"): revoke_token,
         ("GET", "/api/v1/events/stream"): events_stream,

@@ -73,6 +73,10 @@ RECORDED = {"type": "object", "properties": {"id": {"type": "string"},
 CORD_ACK = {"type": "object", "properties": {"cord_id": {"type": "string"},
                                              "id": {"type": "string"},
                                              "recorded": {"type": "boolean"}}}
+RESTORED = {"type": "object", "properties": {
+    "cord_id": {"type": "string"}, "id": {"type": "string"}, "recorded": {"type": "boolean"},
+    "asset": {"type": "string"}, "partition": {"type": "string"}, "version": {"type": "integer"},
+    "location": {"type": "string", "description": "where it is back, relative to the project"}}}
 RUN_FILTERS = [_query("pipeline", "only runs of this pipeline"),
                _query("status", "queued, running, succeeded, failed or cancelled"),
                _query("partition", "only runs of this partition key"),
@@ -198,6 +202,14 @@ PATHS: dict[str, dict[str, Any]] = {
         _body({"note": "what was fixed"},
               {"manual_fix": {"type": "boolean", "description": "accept the data as fixed"}}),
         202, CORD_ACK, (404, 409, 422), [_path("cord_id")])},
+    "/api/v1/cords/{cord_id}/restore": {"post": _write(
+        "Move a quarantined output of the cord back to its location (`version`: default the "
+        "newest quarantined one). 404: the cord made no such output suspect; 409: it was kept, "
+        "deleted or restored already, or its location holds data again (nothing moves).",
+        _body({"asset": "data set of the suspect output", "partition": "its partition key"},
+              {"version": {"type": "integer", "minimum": 1,
+                           "description": "which version (default: the newest quarantined)"}}),
+        200, RESTORED, (404, 409, 422), [_path("cord_id")])},
     "/api/v1/tokens": {
         "get": _write("Every API token, oldest first, valid and revoked.", None, 200,
                       {"type": "array", "items": TOKEN}, (), role="admin"),

@@ -1,0 +1,94 @@
+"""Restoring a quarantined output by hand: find it among a cord's suspect outputs (the
+``cord_outputs`` read model), say why when it cannot be restored, and move it back with
+``andon.cord.files.restore``.
+
+The move happens here, before its event is stored: the caller appends the ``OutputRestored`` (to
+the store, or through a running scheduler), which marks the output ``restored`` in the read
+model. The file system is checked again at the move, so a read model that lags (a restore done
+a moment ago, not yet committed) makes the move refuse rather than clobber anything.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from andon.cord import files
+from andon.cord.incidents import cord_row
+from andon.events import OutputQuarantined, OutputRestored, parse_time
+from andon.model.errors import Conflict, NotFound
+from andon.store.sql import Store
+
+
+def _listing(rows: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{o['asset']} {o['partition']} v{o['version']} ({o['state']})"
+                     for o in rows[:10]) + (f" and {len(rows) - 10} more" if len(rows) > 10 else "")
+
+
+def find(store: Store, cord_id: str, asset: str, partition: str,
+         version: int | None = None) -> dict[str, Any]:
+    """The suspect output of cord ``cord_id`` to restore: version ``version`` of ``asset``
+    ``partition``, or (None) its newest quarantined version, else its newest suspect one (whose
+    state then says why it cannot be restored). NotFound when the cord has no such output."""
+    cord_row(store, cord_id)  # NotFound for an unknown cord
+    outputs = store.cord_outputs(cord_id)
+    rows = [o for o in outputs if o["asset"] == asset and o["partition"] == partition]
+    if not rows:
+        raise NotFound(f"cord {cord_id} made no output {asset!r} {partition!r} suspect",
+                       hint=(f"its suspect outputs: {_listing(outputs)}" if outputs else
+                             "it made no output suspect, so nothing of it was quarantined")
+                       + f"; see `andon cord show {cord_id}`")
+    if version is not None:
+        chosen = [o for o in rows if o["version"] == version]
+        if not chosen:
+            raise NotFound(f"version {version} of {asset} {partition} is not a suspect output "
+                           f"of cord {cord_id}",
+                           hint=f"its suspect versions there: {_listing(rows)}")
+        return chosen[0]
+    quarantined = [o for o in rows if o["state"] == "quarantined"]
+    return (quarantined or rows)[-1]  # rows come in version order
+
+
+def refusal(row: dict[str, Any]) -> Conflict | None:
+    """Why the suspect output ``row`` cannot be restored (None: it is quarantined, it can)."""
+    what = f"{row['asset']} {row['partition']} v{row['version']}"
+    remake = (f"re-make it with `andon run {row['pipeline']} --partition {row['partition']}`"
+              if row["pipeline"] else "re-make it")
+    if row["state"] == "restored":
+        return Conflict(f"{what} was already restored to {row['location']}",
+                        hint="nothing to do: it is back where its run wrote it")
+    if row["state"] == "deleted":
+        return Conflict(f"{what} was deleted (its pipeline's bad_outputs is 'delete'), not "
+                        "quarantined: there is nothing to restore", hint=remake)
+    if row["action"] == "keep":
+        return Conflict(f"{what} was kept in place (its pipeline's bad_outputs is 'keep'): "
+                        "there is nothing to restore", hint=f"it is at {row['location']}")
+    if row["state"] != "quarantined":
+        return Conflict(f"{what} is suspect but was not moved aside",
+                        hint="andon leaves an output alone when it changed since its run wrote "
+                             f"it (then it is still at {row['location']}); else the scheduler "
+                             "moves it when it next runs (`andon up`)")
+    return None
+
+
+def restore_event(store: Store, project_dir: Path, cord_id: str, asset: str, partition: str,
+                  version: int | None, now: datetime, by: str = "") -> OutputRestored:
+    """Move the quarantined output (see ``find``) back to its location and return the event
+    recording it, for the caller to append. Refused (Conflict) when it is not quarantined or
+    its location holds data again; nothing moves then."""
+    row = find(store, cord_id, asset, partition, version)
+    refused = refusal(row)
+    if refused is not None:
+        raise refused
+    key = f"{cord_id}:{row['asset']}:{row['partition']}:{row['version']}"
+    quarantined = OutputQuarantined(
+        id=f"quarantined:{key}", at=parse_time(row["at"]), cord_id=cord_id, asset=row["asset"],
+        partition=row["partition"], version=row["version"], location=row["location"],
+        quarantine_path=row["quarantine_path"])
+    try:
+        return files.restore(project_dir, quarantined, now, by)
+    except OSError as exc:  # permissions, a full disk: a person has to look
+        raise Conflict(f"could not move {row['quarantine_path']} back to {row['location']}: "
+                       f"{exc.strerror or exc}",
+                       hint="fix the cause and restore again, or move it back by hand") from None
