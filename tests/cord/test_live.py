@@ -3,7 +3,7 @@ clock that never moves by itself."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -91,6 +91,23 @@ def live(make_project) -> Iterator[Live]:  # type: ignore[no-untyped-def]
     yield line
     (root / f"gate-{DAY}").write_text("")
     line.close()
+
+
+def made_then_stopped(make_project: Callable[..., Path]) -> tuple[Path, FakeClock, Live]:
+    """A project whose day DAY was made by a scheduler (in-process runs) that has stopped since:
+    (its folder, the fake clock, the stopped line)."""
+    root = make_project(PIPELINES)
+    (root / f"gate-{DAY}").write_text("")
+    clock = FakeClock(utc(2026, 1, 6, 3))
+    live = open_live(root, clock, executor="inprocess")
+    try:
+        (root / "data/raw").mkdir(parents=True)
+        (root / f"data/raw/{DAY}.csv").write_text("id\n1\n")
+        live.notify("raw", DAY)
+        assert live.runner.quiet()
+    finally:
+        live.close()
+    return root, clock, live
 
 
 def of(log: list[Event], kind: type) -> list:  # type: ignore[type-arg]
@@ -267,17 +284,7 @@ def test_a_cord_pulled_while_no_scheduler_runs_halts_from_the_next_start(  # typ
     from andon.service import Service
     from andon.store.sql import Store
 
-    root = make_project(PIPELINES)
-    (root / f"gate-{DAY}").write_text("")
-    clock = FakeClock(utc(2026, 1, 6, 3))
-    live = open_live(root, clock, executor="inprocess")
-    try:
-        (root / "data/raw").mkdir(parents=True)
-        (root / f"data/raw/{DAY}.csv").write_text("id\n1\n")
-        live.notify("raw", DAY)
-        assert live.runner.quiet()
-    finally:
-        live.close()
+    root, clock, live = made_then_stopped(make_project)
     store = Store(f"sqlite:///{root / '.andon/andon.db'}")  # what `andon cord pull` does offline
     svc = Service(live.project.graph, store, root)
     store.append([svc.cord_pull("orders", DAY, "found while it was down", clock.now(), "cli")])
@@ -303,17 +310,7 @@ def test_a_suspect_output_left_in_place_by_a_crash_is_quarantined_at_the_next_st
     from andon.service import Service
     from andon.store.sql import Store
 
-    root = make_project(PIPELINES)
-    (root / f"gate-{DAY}").write_text("")
-    clock = FakeClock(utc(2026, 1, 6, 3))
-    live = open_live(root, clock, executor="inprocess")
-    try:
-        (root / "data/raw").mkdir(parents=True)
-        (root / f"data/raw/{DAY}.csv").write_text("id\n1\n")
-        live.notify("raw", DAY)
-        assert live.runner.quiet()
-    finally:
-        live.close()
+    root, clock, live = made_then_stopped(make_project)
     report = root / f"out/report/{DAY}.csv"
     mail = root / f"out/mail/{DAY}"
     content = report.read_text()

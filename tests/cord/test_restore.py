@@ -17,13 +17,19 @@ from andon.events import (
     OutputQuarantined,
     OutputRestored,
     OutputSuspect,
-    RunSucceeded,
 )
 from andon.model.errors import AndonError, Conflict, NotFound
 from andon.service import BadRequest
 from andon.store.sql import Store
 from tests.conftest import utc
-from tests.cord.test_live import DAY, _made, _pull, live, of  # noqa: F401  (the fixture)
+from tests.cord.test_live import (  # noqa: F401  (live: the fixture)
+    DAY,
+    _made,
+    _pull,
+    live,
+    made_then_stopped,
+    of,
+)
 from tests.runner.harness import Live
 
 
@@ -166,21 +172,12 @@ def test_a_restored_output_stays_put_when_the_scheduler_starts_again(  # type: i
         make_project) -> None:
     """Restored while no scheduler runs (what `andon cord restore` does offline): the next start
     does not quarantine it again."""
-    from andon.clock import FakeClock
     from andon.service import Service
-    from tests.cord.test_live import PIPELINES
     from tests.runner.harness import open_live
 
-    root = make_project(PIPELINES)
-    (root / f"gate-{DAY}").write_text("")
-    clock = FakeClock(utc(2026, 1, 6, 3))
+    root, clock, _ = made_then_stopped(make_project)
     line = open_live(root, clock, executor="inprocess")
     try:
-        (root / "data/raw").mkdir(parents=True)
-        (root / f"data/raw/{DAY}.csv").write_text("id\n1\n")
-        line.notify("raw", DAY)
-        assert line.runner.quiet()
-        assert of(line.log, RunSucceeded)
         cord_id = _pull(line, "orders")
         line.wait_for(lambda log: of(log, OutputQuarantined), "the quarantine")
         assert line.runner.drain()
