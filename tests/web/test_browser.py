@@ -373,3 +373,69 @@ def test_the_deliveries_page_shows_drift_and_the_critical_path(browser, make_pro
             tab.close()
             for name in ("aggregate", "report", "kpi"):
                 (root / "gates" / name).write_text("")
+
+
+QUARANTINING = """
+import andon
+
+andon.source("raw", location="data/raw/{partition}.csv")
+
+@andon.pipeline(inputs=["raw"], outputs=["clean"])
+def clean(ctx):
+    ctx.output("clean").write_text("ok\\n")
+
+@andon.pipeline(inputs=["clean"], outputs=["report"], bad_outputs="quarantine",
+                locations={"report": "out/report/{partition}.csv"})
+def report(ctx):
+    ctx.output("report").write_text("ok\\n")
+"""
+
+
+def test_a_quarantined_output_is_restored_from_the_cord_page_without_a_reload(
+        browser, make_project) -> None:  # type: ignore[no-untyped-def]
+    with running(make_project(QUARANTINING)) as line:
+        for key in DAYS:
+            path = line.project.root / f"data/raw/{key}.csv"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(f"a\n{key}\n")
+            line.runner.submit(line.service.notify("raw", key, line.clock.now())).result(10)
+        assert line.runner.drain()
+        pulled = line.service.cord_pull("clean", DAYS[1], 'nulls in <b id="inj-reason">amount</b>',
+                                        line.clock.now(), "alice")
+        assert line.runner.submit(pulled).result(10)
+        assert line.runner.drain()  # the quarantine is submitted after the pull's turn
+        report = line.project.root / f"out/report/{DAYS[1]}.csv"
+        assert not report.exists(), "quarantined"
+        path = "/cords/" + quote(pulled.cord_id, safe="")
+        row = f'tr[data-output="report {DAYS[1]} 1"]'
+
+        for role in ("viewer", None):
+            tab = Page(browser, line, role)
+            page = tab.open(path)
+            assert page.locator(f'{row}[data-state="quarantined"]').count() == 1
+            assert page.locator("[data-action]").count() == 0, f"{role}: no buttons"
+            assert page.locator("form[data-api]").count() == 0, f"{role}: no forms"
+            tab.close()
+
+        tab = Page(browser, line, "operator")
+        try:
+            page = tab.open("/")  # the board links the cord to its page
+            page.click(f'article.cord a[href="{path}"]')
+            page.wait_for_url(line.url + path)
+            page.wait_for_selector('#heard[data-state="live"]', timeout=5000)
+            assert page.title().startswith(f"Cord {pulled.cord_id}")
+            assert page.locator("#inj-reason").count() == 0, "the reason is text"
+            assert 'nulls in <b id="inj-reason">amount</b>' in page.inner_text("#incident")
+            assert page.locator(f'#halts [data-halt="report {DAYS[1]}"]').count() == 1
+            assert page.locator("button[data-action=resolve-cord]").count() == 1
+            tab.shot("cord")
+            page.evaluate("window.__sameDocument = true")  # gone if the page reloads
+            page.click(f"{row} button[data-action=restore]")
+            page.wait_for_selector(f'{row}[data-state="restored"]', timeout=2000)
+            assert page.locator(f"{row} button").count() == 0, "nothing left to restore"
+            assert page.evaluate("window.__sameDocument") is True, "the page was not reloaded"
+            assert report.read_text() == "ok\n", "back where its run wrote it"
+            tab.shot("cord-restored")
+            assert tab.errors == [], f"console errors: {tab.errors}"
+        finally:
+            tab.close()

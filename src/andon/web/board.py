@@ -37,10 +37,11 @@ def lines(status: dict[str, Any], plan: dict[str, Any], now: datetime) -> list[d
     out = []
     for p in status["pipelines"]:
         name, state = p["name"], p["state"]
+        cord_id = None
         if halts[name]:
             first = halts[name][0]["cords"][0]
             keys = sorted({h["partition"] for h in halts[name]})
-            colour, word = "red", "halted"
+            colour, word, cord_id = "red", "halted", first["cord_id"]
             reason = (f"{_count(len(keys), 'partition')} halted ({_listing(keys)}): andon cord on "
                       f"{first['asset']} {first['partition']} pulled by {first['by'] or 'someone'}"
                       f": {first['reason']}")
@@ -62,7 +63,7 @@ def lines(status: dict[str, Any], plan: dict[str, Any], now: datetime) -> list[d
         out.append({"name": name, "colour": colour, "state": word, "reason": reason,
                     "owner": p["owner"], "pool": p["pool"], "counts": p["partitions"],
                     "made": p["made"], "failures": p["failures"],
-                    "risky": risky[name], "halted": len(halts[name])})
+                    "risky": risky[name], "halted": len(halts[name]), "cord_id": cord_id})
     return out
 
 
@@ -118,6 +119,7 @@ def attention(status: dict[str, Any], plan: dict[str, Any], checks: list[dict[st
     """What needs a person first: failed runs, failing checks, missed and at-risk deadlines;
     by severity (critical, high, warning), then oldest first."""
     items = []
+    open_on = {(c["asset"], c["partition"]): c["cord_id"] for c in status["cords"]}
     for p in status["pipelines"]:
         for f in p["failures"]:
             items.append({"severity": 3, "kind": "failed run", "since": f.get("ended_at"),
@@ -131,7 +133,9 @@ def attention(status: dict[str, Any], plan: dict[str, Any], checks: list[dict[st
                           "kind": "blocking check failed" if c["blocking"] else "check warning",
                           "since": c["at"], "title": f"{c['asset']} {c['partition']}: {c['check']}",
                           "reason": c["message"], "asset": c["asset"],
-                          "partition": c["partition"], "action": "asset"})
+                          "partition": c["partition"], "action": "asset",
+                          "cord_id": open_on.get((c["asset"], c["partition"]))
+                          if c["blocking"] else None})
     for d in plan.get("deliverables", []):
         if not d["at_risk"]:
             continue
@@ -259,6 +263,44 @@ def _duration(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"
+
+
+CORD_STEPS = {"produced_bad": "produced bad", "detected": "detected", "pulled": "pulled",
+              "resolved": "resolved", "remade": "re-made", "recovered": "recovered"}
+# a cord's status: the colour of its pill and what it means for the line
+CORD_STATUS = {"pulled": ("red", "open: halting"), "resolving": ("amber", "resolved: re-making"),
+               "released": ("green", "released"), "recovered": ("green", "recovered")}
+
+
+def cord_view(svc: Service, cord_id: str) -> dict[str, Any]:
+    """One cord as its page shows it: the incident with its timeline in words, what it halts now
+    (with the data sets each halted pipeline makes) and its suspect outputs, the quarantined ones
+    marked restorable. NotFound (from the Service) for an unknown id."""
+    c = svc.cord(cord_id)
+    made_by = f" by {c['producer']}" if c["producer"] else ""
+    if c["manual_fix"]:
+        remade = "accepted as fixed by hand"
+    else:
+        remade = "by run" if c["remake_run_id"] else ""  # the page links the run
+    notes = {"produced_bad": f"version {c['version']} made{made_by}",
+             "detected": f"by {c['pulled_by']}" if c["pulled_by"].startswith("check:") else "",
+             "pulled": f"by {c['pulled_by'] or 'someone'}",
+             "resolved": f"by {c['resolved_by'] or 'someone'}: {c['note']}",
+             "remade": remade,
+             "recovered": "every partition it affected was re-made"}
+    timeline = [{**s, "label": CORD_STEPS[s["step"]], "note": notes[s["step"]],
+                 "run_id": c["remake_run_id"] if s["step"] == "remade" and not c["manual_fix"]
+                 else ""} for s in c["timeline"]]
+    steps = list(CORD_STEPS)  # the incident's timeline comes in this order
+    done = steps.index(timeline[-1]["step"]) + 1 if timeline else 0
+    pending = [CORD_STEPS[step] for step in steps[done:]]
+    pipes = svc.graph.pipelines
+    halts = [{**h, "outputs": list(pipes[h["pipeline"]].outputs) if h["pipeline"] in pipes else []}
+             for h in c["halted"]]
+    colour, word = CORD_STATUS.get(c["status"], ("plain", c["status"]))
+    return {**c, "timeline": timeline, "pending": pending, "halted": halts, "colour": colour,
+            "state": word, "resolvable": c["status"] == "pulled",
+            "outputs": [{**o, "restorable": o["state"] == "quarantined"} for o in c["outputs"]]}
 
 
 def pools_view(svc: Service, now: datetime, hours: int = 24) -> list[dict[str, Any]]:

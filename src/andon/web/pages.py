@@ -87,6 +87,7 @@ class Pages:
         pages: dict[tuple[str, str], Callable[[Request], Response]] = {
             ("GET", "/"): self.board, ("GET", "/runs"): self.runs,
             ("GET", "/runs/{run_id}"): self.run, ("GET", "/assets/{name}"): self.asset,
+            ("GET", "/cords/{cord_id}"): self.cord,
             ("GET", "/pools"): self.pools, ("GET", "/deliveries"): self.deliveries,
             ("GET", "/search"): self.search, ("GET", "/login"): self.login_form}
         return {route: _in_thread(page) for route, page in pages.items()}
@@ -191,6 +192,15 @@ class Pages:
                            node_w=lineage.NODE_WIDTH, node_h=lineage.NODE_HEIGHT,
                            check_charts=charts_,
                            health=self.health(status["runs"], len(status["cords"])))
+
+    def cord(self, request: Request) -> Response:
+        cord_id = request.path_params["cord_id"]
+        try:
+            view = board.cord_view(self.svc, cord_id)
+        except NotFound as exc:  # the Service's hint is for the command line
+            raise NotFound(exc.message, hint="open cords are at the top of the board; every "
+                           "cord: /api/v1/cords?all=1 (ids look like ASSET:PARTITION:N)") from None
+        return self.render(request, "cord.html", title=f"Cord {cord_id}", c=view)
 
     def pools(self, request: Request) -> Response:
         now = self.ctx.now()

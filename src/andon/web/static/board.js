@@ -136,7 +136,9 @@
     var body = {};
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name) return;
-      body[el.name] = el.type === "checkbox" ? el.checked : el.value;
+      // a field marked data-int (a version) is a number in the JSON the API expects
+      body[el.name] = el.type === "checkbox" ? el.checked
+        : el.hasAttribute("data-int") ? parseInt(el.value, 10) : el.value;
     });
     var out = form.querySelector("output");
     var button = form.querySelector("button");
@@ -151,7 +153,8 @@
       return r.json().catch(function () { return {}; }).then(function (data) {
         if (!out) return;
         if (r.ok) {
-          out.textContent = data.cord_id ? "done: cord " + data.cord_id : "done";
+          out.textContent = data.location ? "restored to " + data.location
+            : data.cord_id ? "done: cord " + data.cord_id : "done";
         } else {
           out.className = "bad";
           out.textContent = (data.message || ("HTTP " + r.status)) + (data.hint ? " (" + data.hint + ")" : "");
