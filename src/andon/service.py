@@ -160,9 +160,13 @@ class Service:
             return suspects.restore_event(self.store, self.project_dir, cord_id, asset,
                                           partition, version, now, by)
 
-    def cords(self, everything: bool = False) -> list[dict[str, Any]]:
-        """Open cords (all with ``everything``), newest first, each with its incident timeline."""
-        return incidents.cords(self.store, everything)
+    def cords(self, everything: bool = False, *, open_first: bool = False,
+              limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+        """Open cords (all with ``everything``), newest first, each with its incident timeline;
+        with ``open_first`` the open ones before the resolved; ``limit`` of them from
+        ``offset`` (a page of the board's cord list)."""
+        return incidents.cords(self.store, everything, open_first=open_first, limit=limit,
+                               offset=offset)
 
     def cord(self, cord_id: str) -> dict[str, Any]:
         """One cord: its incident timeline, what it halts and its suspect outputs."""

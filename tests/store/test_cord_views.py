@@ -94,6 +94,28 @@ def test_quarantine_records_update_the_output_rows(store: Store) -> None:
     assert states == {"report": ("quarantined", "/q/report"), "mail": ("suspect", "")}
 
 
+def test_cords_open_first_then_newest_a_page_at_a_time(store: Store) -> None:
+    line = _line()
+    for day in ("2026-01-06", "2026-01-07"):
+        line.notify("raw", day, fingerprint="v1")
+    line.run_all()
+    old, _ = pull(line, "orders", DAY)
+    resolve(line, old, manual_fix=True)
+    still, _ = pull(line, "orders", "2026-01-06")
+    new, _ = pull(line, "orders", "2026-01-07")
+    resolve(line, new, manual_fix=True)
+    store.append(line.log)
+
+    def ids(**kw: object) -> list[str]:
+        return [r["cord_id"] for r in store.cords(**kw)]  # type: ignore[arg-type]
+
+    assert ids() == [new, still, old], "newest first"
+    assert ids(first=("pulled", "resolving")) == [still, new, old]
+    assert ids(first=("pulled", "resolving"), limit=2, offset=1) == [new, old]
+    assert ids(first=("pulled", "resolving"), limit=2, offset=3) == []
+    assert ids(status=("pulled",), limit=1) == [still]
+
+
 def test_migration_2_adds_the_cord_tables_to_a_version_1_database(
         open_store: Callable[[], Store], store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     with monkeypatch.context() as patch:

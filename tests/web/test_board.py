@@ -18,8 +18,8 @@ from andon.web.auth import csrf_for
 from tests.executors.helpers import wait_until
 from tests.web.conftest import PIPELINES, make_token, running
 
-PAGES = ["/", "/runs", "/pools", "/deliveries", "/assets/raw", "/assets/clean", "/search?q=cl",
-         "/login"]
+PAGES = ["/", "/runs", "/cords", "/pools", "/deliveries", "/assets/raw", "/assets/clean",
+         "/search?q=cl", "/login"]
 
 
 def _land(line: Line, client: httpx.Client, keys: list[str]) -> None:
@@ -340,7 +340,7 @@ def test_a_cord_page_shows_the_incident_what_it_halts_and_its_suspect_outputs(
         r = client.get("/cords/clean%3A2026-01-09%3A1")
         assert r.status_code == 404
         assert "no cord with id" in r.text and "ASSET:PARTITION:N" in r.text
-        assert "open cords are at the top of the board" in r.text
+        assert "every cord is listed at /cords" in r.text
 
 
 def test_a_cord_page_follows_the_cord_to_its_recovery(make_project) -> None:  # type: ignore[no-untyped-def]
@@ -397,3 +397,80 @@ def test_the_board_links_the_cord_a_failing_check_pulled(make_project) -> None: 
         assert "pulled by check:row_count" in _text(cord)
         assert "check row_count failed: 0 rows" in cord
         assert 'data-halt="clean 2026-01-01"' in cord and "made no output suspect" in cord
+
+
+def _rows(page: str) -> list[tuple[str, str]]:
+    """The cord list's rows as (cord id, status), in order."""
+    return re.findall(r'<tr data-cord="([^"]+)" data-status="(\w+)">', page)
+
+
+def test_the_cord_list_shows_open_cords_first_then_the_newest(make_project) -> None:  # type: ignore[no-untyped-def]
+    """Every cord, resolved ones too (they drop off the board), open first, linked to its page,
+    its data set and its partition's runs; filtered in the URL; the reason escaped."""
+    with running(make_project(QUARANTINING)) as line, \
+            httpx.Client(base_url=line.url, timeout=10) as client:
+        opened = _pulled(line, client)
+        later = line.service.cord_pull("clean", "2026-01-02", "late rows", datetime.now(UTC), "bob")
+        assert line.runner.submit(later).result(10)
+        assert line.runner.drain()
+        fixed = line.service.cord_resolve(later.cord_id, "<i>patched</i>", datetime.now(UTC),
+                                          "carol", manual_fix=True)
+        assert line.runner.submit(fixed).result(10)
+        assert line.runner.drain()
+        status = line.service.cord(later.cord_id)["status"]
+        assert status in ("released", "recovered")
+
+        r = client.get("/cords")
+        assert r.status_code == 200 and r.headers["content-security-policy"] == CSP
+        page = r.text
+        assert "<script>" not in page and " style=" not in page
+        assert 'id="cord-list" data-live' in page
+        # the open cord first, though the resolved one was pulled later
+        assert _rows(page) == [(opened, "pulled"), (later.cord_id, status)]
+        first, second = re.findall(r"<tr data-cord=.*?</tr>", page, re.S)
+        assert 'href="/cords/clean%3A2026-01-01%3A1"' in first
+        assert 'href="/assets/clean"' in first
+        assert 'href="/runs?pipeline=clean&amp;partition=2026-01-01"' in first
+        assert '<span class="pill red">open: halting</span>' in first
+        assert 'nulls in &lt;b id=&#34;inj-reason&#34;&gt;amount&lt;/b&gt;' in first
+        assert '<b id="inj-reason">' not in page, "the reason is escaped"
+        row = _text(first)
+        assert "alice" in row and "not yet" in row, "pulled by alice, not recovered yet"
+        assert 'href="/cords/clean%3A2026-01-02%3A1"' in second
+        assert '<span class="pill green">' in second
+        assert "bob" in _text(second) and "carol" in _text(second), "pulled and resolved by"
+        assert "<i>patched</i>" not in page
+
+        # the filter in the URL: open cords only
+        page = client.get("/cords?status=open").text
+        assert _rows(page) == [(opened, "pulled")]
+        assert '<option value="open" selected>' in page
+        assert _rows(client.get("/cords?status=nonsense").text) == _rows(client.get("/cords").text)
+
+        # the top navigation, the board's cords and a cord's page lead here
+        nav = re.findall(r"<nav>.*?</nav>", client.get("/cords").text, re.S)[0]
+        assert '<a href="/cords" aria-current="page">Cords</a>' in nav
+        assert '<a href="/cords" aria-current="page">' in client.get(
+            "/cords/clean%3A2026-01-02%3A1").text
+        board = client.get("/").text
+        assert re.search(r'<a href="/cords"\s*>Cords</a>', board), "in the navigation, not current"
+        cords = re.findall(r'<section id="cords".*?</section>', board, re.S)[0]
+        assert 'href="/cords">all cords</a>' in cords
+
+
+def test_the_cord_list_is_paged_on_the_server(client: httpx.Client, line: Line) -> None:
+    days = _days(52)
+    _land(line, client, days)
+    for day in days:
+        pulled = line.service.cord_pull("raw", day, "bad", datetime.now(UTC), "alice")
+        assert line.runner.submit(pulled).result(10)
+    assert line.runner.drain()
+    first = client.get("/cords?status=open").text
+    assert [c for c, _ in _rows(first)] == [f"raw:{d}:1" for d in reversed(days)][:50]
+    assert 'href="/cords?status=open&amp;page=2"' in first and 'rel="prev"' not in first
+    second = client.get("/cords?status=open&page=2").text
+    assert [c for c, _ in _rows(second)] == ["raw:2026-01-02:1", "raw:2026-01-01:1"]
+    assert 'rel="next"' not in second and 'href="/cords?status=open&amp;page=1"' in second
+    assert _rows(client.get("/cords?page=3").text) == []
+    assert "No cords" in client.get("/cords?page=3").text
+    assert len(_rows(client.get("/cords?page=x").text)) == 50, "a bad page number: the first"

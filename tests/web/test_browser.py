@@ -117,7 +117,7 @@ def test_every_page_loads_without_console_errors(browser, board: Line) -> None: 
     run_id = board.service.runs("clean", limit=1)[0]["run_id"]
     pages = {"board": "/", "deliveries": "/deliveries", "runs": "/runs?pipeline=clean",
              "run": f"/runs/{run_id}", "asset": "/assets/clean", "source": "/assets/raw",
-             "pools": "/pools", "search": "/search?q=r"}
+             "pools": "/pools", "search": "/search?q=r", "cords-empty": "/cords"}
     for name, path in pages.items():
         page = tab.open(path)
         assert page.title().endswith("test"), path
@@ -165,6 +165,58 @@ def test_a_cord_pulled_from_the_page_turns_the_downstream_lines_red_without_a_re
     assert watcher.errors == [] and actor.errors == []
     watcher.close()
     actor.close()
+
+
+def test_the_cord_list_shows_resolved_cords_and_follows_new_ones(browser, board: Line) -> None:  # type: ignore[no-untyped-def]
+    """Resolved cords stay listed after they leave the board; the open ones come first; a cord
+    pulled meanwhile appears without a reload."""
+    svc, now = board.service, board.clock.now
+    fixed = svc.cord_pull("clean", DAYS[0], "late export", now(), "alice")
+    assert board.runner.submit(fixed).result(10)
+    assert board.runner.drain()
+    assert board.runner.submit(svc.cord_resolve(fixed.cord_id, "re-exported", now(), "bob",
+                                                manual_fix=True)).result(10)
+    assert board.runner.drain()
+    pulled = svc.cord_pull("raw", DAYS[2], 'duplicated rows <b id="inj-reason">x</b>', now(),
+                           "carol")
+    assert board.runner.submit(pulled).result(10)
+    assert board.runner.drain()
+
+    tab = Page(browser, board)
+    try:
+        page = tab.open("/")
+        page.click('#cords a[href="/cords"]')  # "all cords" on the board
+        page.wait_for_url(board.url + "/cords")
+        page.wait_for_selector('#heard[data-state="live"]', timeout=5000)
+        assert page.locator('nav a[aria-current="page"]').inner_text() == "Cords"
+
+        def rows() -> list[str]:
+            return page.eval_on_selector_all("#cord-list tbody tr[data-cord]",
+                                             "els => els.map(e => e.dataset.cord)")
+
+        assert rows() == [pulled.cord_id, fixed.cord_id], "open first, though pulled later"
+        assert page.locator("#inj-reason").count() == 0, "the reason is text"
+        assert 'duplicated rows <b id="inj-reason">x</b>' in page.inner_text("#cord-list")
+        row = page.locator(f'tr[data-cord="{fixed.cord_id}"]')
+        assert row.locator(".pill.green").count() == 1 and "bob" in row.inner_text()
+        tab.shot("cords")
+
+        page.evaluate("window.__sameDocument = true")  # gone if the page reloads
+        again = svc.cord_pull("clean", DAYS[1], "nulls", now(), "dave")
+        assert board.runner.submit(again).result(10)
+        page.wait_for_selector(f'#cord-list tr[data-cord="{again.cord_id}"]', timeout=2000)
+        assert rows() == [again.cord_id, pulled.cord_id, fixed.cord_id]
+        assert page.evaluate("window.__sameDocument") is True, "the page was not reloaded"
+
+        page.select_option("select[name=status]", "open")
+        page.click("form.filters button")
+        page.wait_for_url(board.url + "/cords?status=open")
+        assert rows() == [again.cord_id, pulled.cord_id]
+        page.click(f'tr[data-cord="{pulled.cord_id}"] td:first-child a')
+        page.wait_for_url(board.url + "/cords/" + quote(pulled.cord_id, safe=""))
+        assert tab.errors == [], f"console errors: {tab.errors}"
+    finally:
+        tab.close()
 
 
 def test_a_viewer_sees_no_operator_buttons(browser, board: Line) -> None:  # type: ignore[no-untyped-def]

@@ -96,9 +96,13 @@ def incident(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def cords(store: Store, everything: bool = False) -> list[dict[str, Any]]:
-    """Open cords (every cord with ``everything``), newest first, as incidents."""
-    return [incident(r) for r in store.cords(status=() if everything else OPEN)]
+def cords(store: Store, everything: bool = False, *, open_first: bool = False,
+          limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+    """Open cords (every cord with ``everything``), newest first, as incidents; with
+    ``open_first`` the open ones before the others; ``limit`` of them from ``offset``."""
+    rows = store.cords(status=() if everything else OPEN, first=OPEN if open_first else (),
+                       limit=limit, offset=offset)
+    return [incident(r) for r in rows]
 
 
 def cord(store: Store, cord_id: str) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, case, delete, insert, select, update
 
 from andon.events import (
     CordHalted,
@@ -129,9 +129,15 @@ def project_cord(conn: Connection, event: Event, seq: int) -> None:
 # -- queries -------------------------------------------------------------------------------------
 
 def cord_rows(conn: Connection, cord_id: str | None = None, status: tuple[str, ...] = (),
-              asset: str | None = None, partition: str | None = None) -> list[dict[str, Any]]:
-    """Cords, newest first, filtered."""
-    q = select(cords).order_by(cords.c.seq.desc())
+              asset: str | None = None, partition: str | None = None,
+              first: tuple[str, ...] = (), limit: int | None = None, offset: int = 0
+              ) -> list[dict[str, Any]]:
+    """Cords, filtered: those of a status in ``first`` before the others, each newest first;
+    ``limit`` rows from ``offset``."""
+    q = select(cords)
+    if first:
+        q = q.order_by(case((cords.c.status.in_(first), 0), else_=1))
+    q = q.order_by(cords.c.seq.desc()).limit(limit).offset(offset or None)
     if cord_id is not None:
         q = q.where(cords.c.cord_id == cord_id)
     if status:

@@ -333,10 +333,14 @@ class Store:
     # -- andon cords ---------------------------------------------------------------------------
 
     def cords(self, cord_id: str | None = None, status: tuple[str, ...] = (),
-              asset: str | None = None, partition: str | None = None) -> list[dict[str, Any]]:
-        """Andon cords, newest first (one, of some statuses, on one asset or partition)."""
+              asset: str | None = None, partition: str | None = None,
+              first: tuple[str, ...] = (), limit: int | None = None, offset: int = 0
+              ) -> list[dict[str, Any]]:
+        """Andon cords, newest first (one, of some statuses, on one asset or partition); those
+        of a status in ``first`` before the others; ``limit`` of them from ``offset``."""
         with self._reader.connect() as conn:
-            return cordviews.cord_rows(conn, cord_id, status, asset, partition)
+            return cordviews.cord_rows(conn, cord_id, status, asset, partition, first, limit,
+                                       offset)
 
     def halts(self, cord_id: str | None = None) -> list[dict[str, Any]]:
         """Every (pipeline, partition) an open cord halts, with the cord, its bad partition and

@@ -47,6 +47,7 @@ PERMISSIONS: dict[tuple[str, str], str | None] = {
     ("GET", "/runs"): None,
     ("GET", "/runs/{run_id}"): None,
     ("GET", "/assets/{name}"): None,
+    ("GET", "/cords"): None,
     ("GET", "/cords/{cord_id}"): None,
     ("GET", "/pools"): None,
     ("GET", "/deliveries"): None,

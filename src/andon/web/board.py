@@ -303,6 +303,16 @@ def cord_view(svc: Service, cord_id: str) -> dict[str, Any]:
             "outputs": [{**o, "restorable": o["state"] == "quarantined"} for o in c["outputs"]]}
 
 
+def cord_list(svc: Service, everything: bool, limit: int, offset: int) -> list[dict[str, Any]]:
+    """A page of the cord list: open cords first, then the others, each newest first, with the
+    colour and word of its status pill (as on its page)."""
+    out = []
+    for c in svc.cords(everything, open_first=True, limit=limit, offset=offset):
+        colour, word = CORD_STATUS.get(c["status"], ("plain", c["status"]))
+        out.append({**c, "colour": colour, "state": word})
+    return out
+
+
 def pools_view(svc: Service, now: datetime, hours: int = 24) -> list[dict[str, Any]]:
     """Per pool: capacity, slots in use and runs queued now, and both over the last ``hours``."""
     graph = svc.graph

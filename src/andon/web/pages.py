@@ -30,6 +30,7 @@ HERE = Path(__file__).parent
 PAGE_SIZE = 50
 LOG_TAIL = 65536  # bytes of a run's log on its page; the rest through the API or `andon logs`
 RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+CORD_FILTERS = ("all", "open")  # the cord list's ?status=; the first is the default
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -87,7 +88,7 @@ class Pages:
         pages: dict[tuple[str, str], Callable[[Request], Response]] = {
             ("GET", "/"): self.board, ("GET", "/runs"): self.runs,
             ("GET", "/runs/{run_id}"): self.run, ("GET", "/assets/{name}"): self.asset,
-            ("GET", "/cords/{cord_id}"): self.cord,
+            ("GET", "/cords"): self.cords, ("GET", "/cords/{cord_id}"): self.cord,
             ("GET", "/pools"): self.pools, ("GET", "/deliveries"): self.deliveries,
             ("GET", "/search"): self.search, ("GET", "/login"): self.login_form}
         return {route: _in_thread(page) for route, page in pages.items()}
@@ -147,10 +148,7 @@ class Pages:
     def runs(self, request: Request) -> Response:
         q = request.query_params
         pipeline, status, partition = q.get("pipeline", ""), q.get("status", ""), q.get("partition", "")
-        try:
-            page = min(max(int(q.get("page", 1)), 1), 10**9)  # no offset past a database integer
-        except ValueError:
-            page = 1
+        page = _page(request)
         rows = self.svc.runs(pipeline or None, status or None, partition or None,
                              PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
         filters = {k: v for k, v in (("pipeline", pipeline), ("status", status),
@@ -193,13 +191,24 @@ class Pages:
                            check_charts=charts_,
                            health=self.health(status["runs"], len(status["cords"])))
 
+    def cords(self, request: Request) -> Response:
+        status = request.query_params.get("status", "")
+        if status not in CORD_FILTERS:
+            status = CORD_FILTERS[0]
+        page = _page(request)
+        rows = board.cord_list(self.svc, status == "all", PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
+        filters = {"status": status} if status != CORD_FILTERS[0] else {}
+        return self.render(request, "cords.html", title="Cords", cords=rows[:PAGE_SIZE],
+                           page=page, more=len(rows) > PAGE_SIZE, filters=filters,
+                           status=status, statuses=CORD_FILTERS)
+
     def cord(self, request: Request) -> Response:
         cord_id = request.path_params["cord_id"]
         try:
             view = board.cord_view(self.svc, cord_id)
         except NotFound as exc:  # the Service's hint is for the command line
-            raise NotFound(exc.message, hint="open cords are at the top of the board; every "
-                           "cord: /api/v1/cords?all=1 (ids look like ASSET:PARTITION:N)") from None
+            raise NotFound(exc.message, hint="every cord is listed at /cords (ids look like "
+                           "ASSET:PARTITION:N)") from None
         return self.render(request, "cord.html", title=f"Cord {cord_id}", c=view)
 
     def pools(self, request: Request) -> Response:
@@ -228,6 +237,15 @@ class Pages:
         return self.render(request, "login.html", title="Sign in",
                            next=safe_next(request.query_params.get("next", "/")),
                            failed=request.query_params.get("failed", ""))
+
+
+def _page(request: Request) -> int:
+    """The page number in ``?page=``: 1 for none or nonsense, and never an offset past a
+    database integer."""
+    try:
+        return min(max(int(request.query_params.get("page", 1)), 1), 10**9)
+    except ValueError:
+        return 1
 
 
 def _in_thread(page: Callable[[Request], Response]) -> Handler:
