@@ -25,14 +25,16 @@ def make_project(tmp_path: Path) -> ProjectFactory:
     counter = [0]
 
     def make(pipelines: str, pools: dict[str, int] | None = None, extra: str = "",
-             start: str = "2026-01-01") -> Path:
+             start: str = "2026-01-01", end: str | None = None) -> Path:
+        """``end``: the TOML of ``[project] end``'s value as written (e.g. ``'"2026-01-11"'``)."""
         counter[0] += 1
         root = tmp_path / f"project{counter[0]}"
         root.mkdir()
         pool_lines = "\n".join(f"{k} = {v}" for k, v in (pools or {"default": 4}).items())
+        end_line = "" if end is None else f"end = {end}\n"
         (root / "andon.toml").write_text(
-            f'[project]\nname = "test"\ndefinitions = ["pipelines.py"]\nstart = "{start}"\n\n'
-            f"[pools]\n{pool_lines}\n{extra}\n")
+            f'[project]\nname = "test"\ndefinitions = ["pipelines.py"]\nstart = "{start}"\n'
+            f"{end_line}\n[pools]\n{pool_lines}\n{extra}\n")
         (root / "pipelines.py").write_text(textwrap.dedent(pipelines))
         return root
 

@@ -29,9 +29,22 @@ def test_demo_makes_every_partition_and_exits(tmp_path: Path) -> None:
     assert {s["name"]: s["partitions"] for s in data["sources"]} == {
         "fx_rates": 3, "raw_clickstream": 3, "raw_orders": 3}
     assert all(p["partitions"]["succeeded"] == 3 for p in data["pipelines"])
+    # the project ends on the demo's last day: on the real clock, long after it, nothing is
+    # upcoming, due or at risk (not a row of days whose data never comes)
+    assert 'end = "2026-01-07"' in (target / "andon.toml").read_text()
+    plan = subprocess.run([ANDON, "--project", str(target), "plan", "--json"],
+                          capture_output=True, text=True, timeout=60)
+    assert plan.returncode == 0, plan.stderr
+    assert json.loads(plan.stdout)["deliverables"] == []
+    plan = subprocess.run([ANDON, "--project", str(target), "plan"],
+                          capture_output=True, text=True, timeout=60)
+    assert plan.stderr == ("no upcoming deliverables (the project ended on 2026-01-07: "
+                           "[project] end in andon.toml)\n")
     # a second demo in the same folder starts afresh
     again = subprocess.run([ANDON, "demo", str(target), "--speed", "100000", "--days", "1",
                             "--port", "0", "--exit-when-done"],
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "done: 8 partitions made" in again.stdout
+    toml = (target / "andon.toml").read_text()
+    assert 'end = "2026-01-05"' in toml and toml.count("end = ") == 1

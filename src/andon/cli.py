@@ -383,7 +383,10 @@ def plan(env: Env, as_json: bool) -> None:
     _table(("PIPELINE", "PARTITION", "STATE", "START", "FINISH", "DUE", "SLACK", "RISK", "REASON"),
            rows)
     if not rows:
-        click.echo("no upcoming deliverables (give a pipeline a deadline to plan for it)", err=True)
+        ended = project.end is not None and _now().date() > project.end
+        click.echo(f"no upcoming deliverables (the project ended on {project.end}: [project] end "
+                   "in andon.toml)" if ended else
+                   "no upcoming deliverables (give a pipeline a deadline to plan for it)", err=True)
 
 
 @main.command()

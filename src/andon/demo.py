@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
 import sys
 import threading
@@ -16,6 +17,7 @@ from pathlib import Path
 from andon.clock import SpeedClock
 from andon.events import Event, RunFailed, RunStarted, RunSucceeded
 from andon.examples import write_example
+from andon.model.errors import ConfigError
 from andon.project import load_project
 from andon.settings import resolve
 from andon.up import Line, ensure_local_token, open_line, serve
@@ -35,6 +37,22 @@ def prepare(directory: Path) -> None:
         return
     write_example(directory, "retail")
     (directory / MARKER).write_text("written by `andon demo`; safe to delete\n")
+
+
+def set_end(directory: Path, days: int) -> None:
+    """Make the project end on the demo's last day (``[project] end``), so that after the demo
+    no later partition is expected: on the real clock the plan is empty and the board all
+    green, not a row of data that never comes."""
+    path = directory / "andon.toml"
+    last = (FIRST_DAY + timedelta(days=days - 1)).strftime("%Y-%m-%d")
+    text = re.sub(r'(?m)^end = "[^"\n]*"[^\n]*\n', "", path.read_text(), count=1)
+    line = f'end = "{last}"  # the demo\'s last day (`andon demo --days`)\n'
+    text, found = re.subn(r'(?m)^(start = "[^"\n]*"\n)', lambda m: m.group(1) + line, text,
+                          count=1)
+    if not found:
+        raise ConfigError(f"{path} has no [project] start line to put the demo's end after",
+                          hint="run the demo in a new folder")
+    path.write_text(text)
 
 
 def schedule(days: int, seed: int = 7) -> list[tuple[datetime, str, str]]:
@@ -139,6 +157,7 @@ def run_demo(directory: Path, speed: float = 3600.0, days: int = 7, port: int = 
              exit_when_done: bool = False, executor: str = "local") -> int:
     """Run the demo; return 0 when every partition was made, 1 otherwise."""
     prepare(directory)
+    set_end(directory, days)
     project = load_project(directory.resolve())
     settings = resolve(project.root, {"port": port, "executor": executor}, os.environ,
                        project.settings_table)

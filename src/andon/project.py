@@ -9,7 +9,7 @@ import sys
 import tomllib
 import traceback
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ class Project:
     graph: Graph
     start: datetime
     checks: tuple[Check, ...] = ()  # data quality checks, in declaration order
+    end: date | None = None  # the last day of partitions, inclusive ([project] end); None: none
 
     @property
     def settings_table(self) -> dict[str, Any]:
@@ -110,6 +111,8 @@ def load_project(root: Path) -> Project:
     except ValueError:
         raise ConfigError(f"[project] start = {proj.get('start')!r} is not a date", where=file,
                           hint="write start = \"2026-01-01\"") from None
+    end = _end(proj, start, file)
+    until = None if end is None else datetime.combine(end + timedelta(days=1), time(), UTC)
     modules = proj.get("definitions", ["pipelines.py"])
     if isinstance(modules, str):
         modules = [modules]
@@ -128,7 +131,7 @@ def load_project(root: Path) -> Project:
     finally:
         sys.path.remove(str(root))
     pools = _pools(config, file)
-    graph = _build(registry.declarations, pools, start, file)
+    graph = _build(registry.declarations, pools, start, until, file)
     checks = tuple(Check(d.name, d.options["asset"], d.fn, d.options["blocking"], d.where)
                    for d in registry.declarations if d.kind == "check" and d.fn is not None)
     gated: dict[str, int] = {}
@@ -136,7 +139,31 @@ def load_project(root: Path) -> Project:
         if check.blocking:
             gated[check.asset] = gated.get(check.asset, 0) + 1
     graph = replace(graph, gated=gated)
-    return Project(root, str(proj.get("name", root.name)), config, graph, start, checks)
+    return Project(root, str(proj.get("name", root.name)), config, graph, start, checks,
+                   end)
+
+
+def _end(proj: dict[str, Any], start: datetime, file: str) -> date | None:
+    """``[project] end``: the last day of partitions, inclusive (its hourly partitions too), on
+    or after the day of ``start``; None when it is not set."""
+    if "end" not in proj:
+        return None
+    value = proj["end"]
+    where = _line_of(file, "project", "end")
+    try:
+        if isinstance(value, datetime):
+            raise ValueError  # a moment: the end is a whole day
+        end = value if isinstance(value, date) else date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"[project] end = {value!r} is not a date", where=where,
+                          hint="write the last day of partitions, e.g. end = \"2026-01-11\" "
+                               "(inclusive), or remove end to let partitions go on") from None
+    if end < start.date():
+        raise ConfigError(f"[project] end = {str(value)!r} is before start = "
+                          f"{start.date().isoformat()!r}", where=where,
+                          hint=f"end is the last day of partitions (inclusive): set it on or "
+                               f"after {start.date().isoformat()}, or move start earlier")
+    return end
 
 
 def _line_of(file: str, table: str, key: str) -> str:
@@ -229,7 +256,8 @@ def _or_default(value: Any, default: Any) -> Any:
     return default if value is None else value
 
 
-def _build(decls: list[Declaration], pools: list[Pool], start: datetime, file: str) -> Graph:
+def _build(decls: list[Declaration], pools: list[Pool], start: datetime,
+           until: datetime | None, file: str) -> Graph:
     problems: list[str] = []
     assets: list[Asset] = []
     pipes: list[Pipeline] = []
@@ -238,7 +266,7 @@ def _build(decls: list[Declaration], pools: list[Pool], start: datetime, file: s
         if d.kind == "check":
             continue  # checked against the declared assets below
         try:
-            parts = parse_partitions(o["partitions"], start)
+            parts = parse_partitions(o["partitions"], start, until)
         except PartitionKeyError as exc:
             problems.append(f"{d.where}: {d.kind} {d.name!r}: {exc}")
             continue

@@ -27,7 +27,7 @@ from andon.events import (
 from andon.executors.outputs import fingerprint
 from andon.model.errors import AndonError, Conflict, NotFound
 from andon.model.graph import Graph
-from andon.model.partitions import PartitionKeyError
+from andon.model.partitions import AfterLastPartition, PartitionKeyError, Partitions
 from andon.store.sql import Store
 from andon.tokens import ROLES, digest, is_token_id, new_token, token_id
 
@@ -62,6 +62,11 @@ class Service:
                   else self.graph.pipelines[scheme_owner].partitions)
         try:
             return scheme.validate(key)
+        except AfterLastPartition as exc:
+            raise BadRequest(f"{kind} {scheme_owner!r}: {exc} (the project ends on "
+                             f"{str(scheme.last_key)[:10]})",
+                             hint=f"raise [project] end in andon.toml to {key[:10]} or later to "
+                                  "take partitions after it") from None
         except PartitionKeyError as exc:
             raise BadRequest(f"{kind} {scheme_owner!r}: {exc}",
                              hint=f"partition keys of {scheme_owner!r} look like "
@@ -107,6 +112,13 @@ class Service:
                  by: str = "") -> list[RunRequested]:
         self._pipeline(pipeline)
         scheme = self.graph.pipelines[pipeline].partitions
+        if scheme.last_key is not None and _past_end(scheme, last):
+            # refused, not clipped: a range that silently shrinks hides a wrong end or a typo
+            raise BadRequest(f"backfill range {first}..{last} goes past the last partition "
+                             f"{scheme.last_key} of pipeline {pipeline!r} (the project ends on "
+                             f"{scheme.last_key[:10]})",
+                             hint=f"end the range at {scheme.last_key} (--to {scheme.last_key}), "
+                                  "or raise [project] end in andon.toml")
         a, b = self._key(pipeline, first, "pipeline"), self._key(pipeline, last, "pipeline")
         if scheme.begin(a) > scheme.begin(b):
             raise BadRequest(f"backfill range {first}..{last} is empty",
@@ -340,6 +352,15 @@ class Service:
                 "predicted_start": row["predicted_start"],
                 "predicted_finish": row["predicted_finish"], "planned_at": row["planned_at"]}
         return plan
+
+
+def _past_end(scheme: Partitions, key: str) -> bool:
+    """Whether ``key`` is after the scheme's last partition (False for a malformed key, which
+    ``Service._key`` reports)."""
+    try:
+        return scheme.after_end(key)
+    except PartitionKeyError:
+        return False
 
 
 def _whole_utf8(data: bytes) -> int:

@@ -151,6 +151,52 @@ def test_a_partition_key_before_the_project_start(make_project: ProjectFactory) 
     assert "asset 'src': '2025-12-31T23' is before the first partition '2026-01-01T00'" in err
 
 
+@pytest.mark.parametrize("end,first,hint", [
+    ('"the 11th"', "[project] end = 'the 11th' is not a date",
+     'write the last day of partitions, e.g. end = "2026-01-11" (inclusive), or remove end to '
+     "let partitions go on"),
+    ('"2025-12-31"', "[project] end = '2025-12-31' is before start = '2026-01-01'",
+     "end is the last day of partitions (inclusive): set it on or after 2026-01-01, or move "
+     "start earlier"),
+])
+def test_a_bad_project_end(make_project: ProjectFactory, end: str, first: str, hint: str) -> None:
+    root = make_project("import andon\n", end=end)
+    err = bad(root, "validate")
+    assert err.splitlines()[:2] == [f"Error: {root / 'andon.toml'}:5: {first}", f"  hint: {hint}"]
+
+
+@pytest.mark.parametrize("args,first,hint", [
+    (("notify", "raw", "2026-01-12"),
+     "asset 'raw': '2026-01-12' is after the last partition '2026-01-11' (the project ends on "
+     "2026-01-11)",
+     "raise [project] end in andon.toml to 2026-01-12 or later to take partitions after it"),
+    (("run", "clean", "--partition", "2026-02-01"),
+     "pipeline 'clean': '2026-02-01' is after the last partition '2026-01-11' (the project ends "
+     "on 2026-01-11)",
+     "raise [project] end in andon.toml to 2026-02-01 or later to take partitions after it"),
+    (("backfill", "clean", "--from", "2026-01-05", "--to", "2026-01-15"),
+     "backfill range 2026-01-05..2026-01-15 goes past the last partition 2026-01-11 of pipeline "
+     "'clean' (the project ends on 2026-01-11)",
+     "end the range at 2026-01-11 (--to 2026-01-11), or raise [project] end in andon.toml"),
+])
+def test_a_request_after_the_project_end(make_project: ProjectFactory, args: tuple[str, ...],
+                                         first: str, hint: str) -> None:
+    root = make_project("""\
+        import andon
+        andon.source("raw")
+
+        @andon.pipeline(inputs=["raw"], outputs=["clean"])
+        def clean(ctx):
+            pass
+        """, end='"2026-01-11"')
+    err = bad(root, *args)
+    assert err.splitlines()[:2] == [f"Error: {first}", f"  hint: {hint}"]
+    # the last day itself is taken (end is inclusive)
+    ok = andon("--project", str(root), "backfill", "clean", "--from", "2026-01-10", "--to",
+               "2026-01-11")
+    assert ok.returncode == 0, ok.stderr
+
+
 @pytest.mark.parametrize("args,first,hint", [
     (("run", "clean", "--partition", "2026-02-30"),
      "pipeline 'clean': '2026-02-30' is not a daily partition key; write it like '2026-01-05'",

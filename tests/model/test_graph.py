@@ -63,6 +63,17 @@ def test_a_valid_graph_is_indexed() -> None:
     assert g.consumer_keys("report", "2026-01-05") == []
 
 
+def test_no_consumer_partitions_after_the_end() -> None:
+    # a window reaching past the project's last day triggers nothing there
+    ending = Partitions("daily", START, utc(2026, 1, 12))  # end = "2026-01-11"
+    g = build_graph([src("features", ending)],
+                    [pipe("train", [Input("features", LastN(3))], ["model"], partitions=ending)],
+                    POOLS)
+    assert g.consumer_keys("features", "2026-01-10") == [("train", "2026-01-10"),
+                                                         ("train", "2026-01-11")]
+    assert g.consumer_keys("features", "2026-01-11") == [("train", "2026-01-11")]
+
+
 def test_a_cycle_names_the_pipelines_on_it_in_data_order() -> None:
     text = the_problem([src("raw")], [
         pipe("a", ["raw", "c"], ["a"], 10), pipe("b", ["a"], ["b"], 20),

@@ -8,6 +8,7 @@ import pytest
 
 from andon.model.partitions import (
     UNPARTITIONED_KEY,
+    AfterLastPartition,
     PartitionKeyError,
     Partitions,
     parse_partitions,
@@ -84,6 +85,49 @@ def test_a_key_before_the_first_partition_is_refused() -> None:
     with pytest.raises(PartitionKeyError, match="before the first partition '2026-01-01T00'"):
         HOURLY.end("2025-12-31T23")
     assert DAILY.validate("2026-01-01") == "2026-01-01"
+
+
+# [project] end = "2026-01-11": the schemes stop at midnight after that day (exclusive)
+UNTIL = utc(2026, 1, 12)
+DAILY_TO = Partitions("daily", START, UNTIL)
+HOURLY_TO = Partitions("hourly", START, UNTIL)
+
+
+def test_the_last_partition_is_the_one_before_the_end() -> None:
+    assert DAILY_TO.last_key == "2026-01-11"
+    assert HOURLY_TO.last_key == "2026-01-11T23"  # every hour of the last day
+    assert DAILY.last_key is None  # no end: partitions go on
+    assert Partitions("unpartitioned", START, UNTIL).last_key is None
+
+
+def test_a_key_after_the_last_partition_is_refused_naming_the_last_one() -> None:
+    assert DAILY_TO.validate("2026-01-11") == "2026-01-11"
+    assert HOURLY_TO.validate("2026-01-11T23") == "2026-01-11T23"
+    with pytest.raises(AfterLastPartition) as info:
+        DAILY_TO.validate("2026-01-12")
+    assert str(info.value) == "'2026-01-12' is after the last partition '2026-01-11'"
+    with pytest.raises(AfterLastPartition, match="after the last partition '2026-01-11T23'"):
+        HOURLY_TO.validate("2026-01-12T00")
+    assert issubclass(AfterLastPartition, PartitionKeyError)
+    # a malformed key is still reported as malformed, not as after the end
+    with pytest.raises(PartitionKeyError, match="is not a daily partition key"):
+        DAILY_TO.validate("2026-13-01")
+    assert Partitions("unpartitioned", START, UNTIL).validate("all") == "all"
+
+
+def test_keys_after_the_end_still_parse_for_what_the_log_holds() -> None:
+    # a log written before end was moved earlier must stay readable
+    assert DAILY_TO.begin("2026-02-01") == utc(2026, 2, 1)
+    assert DAILY_TO.end("2026-01-12") == utc(2026, 1, 13)
+    assert DAILY_TO.after_end("2026-01-12") and not DAILY_TO.after_end("2026-01-11")
+    assert not DAILY.after_end("2099-01-01")
+
+
+def test_keys_stop_at_the_last_partition() -> None:
+    assert DAILY_TO.keys("2026-01-10", "2026-01-20") == ["2026-01-10", "2026-01-11"]
+    assert DAILY_TO.keys("2026-01-12", "2026-01-20") == []
+    assert HOURLY_TO.keys("2026-01-11T22", "2026-01-12T05") == ["2026-01-11T22", "2026-01-11T23"]
+    assert parse_partitions("daily", START, UNTIL) == DAILY_TO
 
 
 def test_partition_key_errors_are_value_errors() -> None:

@@ -3,13 +3,14 @@ every mistake is reported with the file and line a person has to open."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from andon.model.errors import ConfigError, DefinitionError
 from andon.project import find_root, load_project, read_config
-from tests.conftest import ProjectFactory
+from tests.conftest import ProjectFactory, utc
 
 GOOD = """\
 import andon
@@ -256,6 +257,56 @@ def test_a_start_that_is_not_a_date(make_project: ProjectFactory) -> None:
         load_project(root)
     assert info.value.message == "[project] start = 'first of May' is not a date"
     assert info.value.where == str(root / "andon.toml")
+
+
+def test_no_end_means_partitions_go_on(make_project: ProjectFactory) -> None:
+    project = load_project(make_project(GOOD))
+    assert project.end is None
+    assert project.graph.assets["raw"].partitions.until is None
+
+
+@pytest.mark.parametrize("written", ['"2026-01-11"', "2026-01-11"])  # a string or a TOML date
+def test_end_is_the_last_day_of_partitions_inclusive(make_project: ProjectFactory,
+                                                     written: str) -> None:
+    project = load_project(make_project(GOOD, start="2026-01-05", end=written))
+    assert project.end == date(2026, 1, 11)
+    for scheme in (project.graph.assets["raw"].partitions,
+                   project.graph.pipelines["clean"].partitions,
+                   project.graph.assets["report"].partitions):
+        assert scheme.until == utc(2026, 1, 12) and scheme.last_key == "2026-01-11"
+
+
+def test_end_may_be_the_start_day(make_project: ProjectFactory) -> None:
+    project = load_project(make_project(GOOD, start="2026-01-05", end='"2026-01-05"'))
+    assert project.graph.assets["raw"].partitions.keys("2026-01-05", "2026-02-01") == [
+        "2026-01-05"]
+
+
+@pytest.mark.parametrize("written,shown", [('"next Friday"', "'next Friday'"),
+                                           ('"2026-01-11T12:00"', "'2026-01-11T12:00'"),
+                                           ("2026-01-11T12:00:00", "datetime.datetime(2026, 1, 11, "
+                                                                   "12, 0)"),
+                                           ("20", "20")])
+def test_an_end_that_is_not_a_date(make_project: ProjectFactory, written: str, shown: str) -> None:
+    root = make_project("import andon\n", end=written)
+    with pytest.raises(ConfigError) as info:
+        load_project(root)
+    err = info.value
+    assert err.message == f"[project] end = {shown} is not a date"
+    assert err.where == f"{root / 'andon.toml'}:5"
+    assert err.hint == ('write the last day of partitions, e.g. end = "2026-01-11" (inclusive), '
+                        "or remove end to let partitions go on")
+
+
+def test_an_end_before_the_start(make_project: ProjectFactory) -> None:
+    root = make_project("import andon\n", start="2026-01-05", end='"2026-01-04"')
+    with pytest.raises(ConfigError) as info:
+        load_project(root)
+    err = info.value
+    assert err.message == "[project] end = '2026-01-04' is before start = '2026-01-05'"
+    assert err.where == f"{root / 'andon.toml'}:5"
+    assert err.hint == ("end is the last day of partitions (inclusive): set it on or after "
+                        "2026-01-05, or move start earlier")
 
 
 def test_no_andon_toml_anywhere_above(tmp_path: Path) -> None:

@@ -200,6 +200,24 @@ def test_the_window_holds_recent_and_upcoming_partitions_only() -> None:
     assert fc.deliverables[0].at_risk and not fc.deliverables[2].at_risk
 
 
+def test_nothing_is_expected_after_the_project_end() -> None:
+    # [project] end = "2026-01-05": DAY is the last partition
+    ending = Partitions("daily", datetime(2026, 1, 1, tzinfo=UTC), END)
+    g = graph([pipe("clean", ["raw"], 0.5, deadline=2 + 40 / 60, scheme=ending)], {"raw": 2},
+              scheme=ending)
+    planner = make_policy("jit", g)
+    fc = forecast(g, EngineState(), planner, at(1))
+    assert [d.partition for d in fc.deliverables] == ["2026-01-04", DAY]  # not 2026-01-06
+    # long after the end: nothing upcoming, nothing at risk, nothing to wake for
+    later = forecast(g, EngineState(), planner, at(24 * 30))
+    assert later.deliverables == () and later.wake is None
+    # the same line without an end expects the days after it, at risk once their data is late
+    g = graph([pipe("clean", ["raw"], 0.5, deadline=2 + 40 / 60, scheme=EARLY)], {"raw": 2},
+              scheme=EARLY)
+    assert any(d.at_risk for d in forecast(g, EngineState(), make_policy("jit", g),
+                                           at(24 * 30)).deliverables)
+
+
 def test_the_forecast_is_deterministic_and_json_ready() -> None:
     g = graph([pipe(f"p{i}", ["raw"], 0.5 + i / 10, deadline=3) for i in range(6)], {"raw": 1},
               slots=2)

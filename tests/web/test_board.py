@@ -474,3 +474,51 @@ def test_the_cord_list_is_paged_on_the_server(client: httpx.Client, line: Line) 
     assert _rows(client.get("/cords?page=3").text) == []
     assert "No cords" in client.get("/cords?page=3").text
     assert len(_rows(client.get("/cords?page=x").text)) == 50, "a bad page number: the first"
+
+
+def test_after_the_project_end_nothing_is_due_missing_or_accepted(make_project) -> None:  # type: ignore[no-untyped-def]
+    # [project] end = "2026-01-06": two days, made; the clock is weeks later
+    clock = FakeClock(END + timedelta(days=20))
+    root = make_project(CHAIN, start="2026-01-05", end='"2026-01-06"')
+    with running(root, clock=clock) as line, \
+            httpx.Client(base_url=line.url, timeout=10) as client:
+        auth = {"Authorization": f"Bearer {make_token(line, 'operator')}"}
+        for key in ("2026-01-05", "2026-01-06"):
+            path = line.project.root / f"data/raw/{key}.csv"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(f"a\n{key}\n")
+            assert client.post("/api/v1/notify", json={"asset": "raw", "partition": key},
+                               headers=auth).status_code == 201
+        assert line.runner.drain()
+        assert client.get("/api/v1/plan").json()["deliverables"] == []
+        board = client.get("/").text
+        assert "Nothing: every line is on plan." in board
+        assert set(re.findall(r'data-colour="(\w+)"', board)) == {"green"}
+        for asset in ("raw", "report"):
+            cells = re.findall(r'data-key="([^"]+)" data-state="(\w+)"',
+                               client.get(f"/assets/{asset}").text)
+            assert cells == [("2026-01-05", "ok"), ("2026-01-06", "ok")], asset
+        # a partition after the end is refused, saying where the end is and how to move it
+        r = client.post("/api/v1/notify", json={"asset": "raw", "partition": "2026-01-07"},
+                        headers=auth)
+        assert r.status_code == 422
+        assert r.json()["message"] == ("asset 'raw': '2026-01-07' is after the last partition "
+                                       "'2026-01-06' (the project ends on 2026-01-06)")
+        assert r.json()["hint"] == ("raise [project] end in andon.toml to 2026-01-07 or later "
+                                    "to take partitions after it")
+        r = client.post("/api/v1/runs", json={"pipeline": "report", "partition": "2026-01-07"},
+                        headers=auth)
+        assert r.status_code == 422 and "after the last partition" in r.json()["message"]
+        r = client.post("/api/v1/backfills", json={"pipeline": "report", "from": "2026-01-05",
+                                                   "to": "2026-01-08"}, headers=auth)
+        assert r.status_code == 422 and "goes past the last partition 2026-01-06" in \
+            r.json()["message"]
+        assert line.runner.drain()
+        assert line.store.count_events("partition.available") == 2
+        assert line.store.count_events("run.requested") == 0
+    # without the end, the same days are followed by days expected and missed
+    with running(make_project(CHAIN, start="2026-01-05"), clock=clock) as line, \
+            httpx.Client(base_url=line.url, timeout=10) as client:
+        assert line.runner.drain()
+        assert any(d["at_risk"] for d in client.get("/api/v1/plan").json()["deliverables"])
+        assert 'data-state="missing"' in client.get("/assets/raw").text

@@ -43,15 +43,17 @@ class Graph:
         return out
 
     def consumer_keys(self, asset: str, key: str) -> list[tuple[str, str]]:
-        """Every (pipeline, partition) that reads partition ``key`` of ``asset``."""
+        """Every (pipeline, partition) that reads partition ``key`` of ``asset``; none after the
+        project's last partition (a window reaching past the end has no partitions there)."""
         out: list[tuple[str, str]] = []
         up = self.assets[asset].partitions
         for name in self.consumers.get(asset, ()):
             pipe = self.pipelines[name]
+            down = pipe.partitions
             for inp in pipe.inputs:
                 if inp.asset == asset:
-                    out.extend((name, k) for k in
-                               inp.mapping.downstream_keys(key, up, pipe.partitions))
+                    out.extend((name, k) for k in inp.mapping.downstream_keys(key, up, down)
+                               if down.until is None or not down.after_end(k))
         return out
 
 

@@ -18,15 +18,23 @@ class PartitionKeyError(ValueError):
     """A partition key does not match its scheme; the message shows the expected form."""
 
 
+class AfterLastPartition(PartitionKeyError):
+    """A well-formed key after the scheme's last partition (the project's ``end``)."""
+
+
 @dataclass(frozen=True)
 class Partitions:
     """A partition scheme: ``kind`` is ``daily``, ``hourly`` or ``unpartitioned``.
 
-    Time schemes start at ``start`` (UTC); keys before it do not exist.
+    Time schemes start at ``start`` (UTC); keys before it do not exist. They stop at ``until``
+    (UTC, exclusive; None: never): the partitions whose window begins at or after it are not
+    expected, listed or accepted (``validate``), though ``begin`` still parses their keys, so a
+    log that holds some from before the end was moved earlier stays readable.
     """
 
     kind: str
     start: datetime = datetime(2026, 1, 1, tzinfo=UTC)
+    until: datetime | None = None
 
     @property
     def step(self) -> timedelta:
@@ -65,8 +73,23 @@ class Partitions:
         return moment
 
     def validate(self, key: str) -> str:
-        self.begin(key)
+        """``key`` if it is a partition of this scheme; PartitionKeyError otherwise (an
+        AfterLastPartition for a well-formed key after the last partition)."""
+        if self.after_end(key):
+            raise AfterLastPartition(f"{key!r} is after the last partition {self.last_key!r}")
         return key
+
+    @property
+    def last_key(self) -> str | None:
+        """The key of the last partition; None when the scheme does not stop."""
+        if self.until is None or not self.is_time:
+            return None
+        return self.key_of(self.until - self.step)
+
+    def after_end(self, key: str) -> bool:
+        """Whether ``key`` is after the last partition; PartitionKeyError for a bad key."""
+        moment = self.begin(key)
+        return self.until is not None and self.is_time and moment >= self.until
 
     def end(self, key: str) -> datetime:
         """When the partition's window ends (its data can be complete from then on)."""
@@ -81,10 +104,12 @@ class Partitions:
         return self.key_of(self.begin(key) + n * self.step)
 
     def keys(self, first: str, last: str) -> list[str]:
-        """Every key from ``first`` to ``last`` inclusive, in order."""
+        """Every key from ``first`` to ``last`` inclusive, in order, up to the last partition."""
         if not self.is_time:
             return [UNPARTITIONED_KEY]
         moment, end = self.begin(first), self.begin(last)
+        if self.until is not None:
+            end = min(end, self.until - self.step)
         out = []
         while moment <= end:
             out.append(self.key_of(moment))
@@ -166,8 +191,10 @@ def last(n: int) -> LastN:
     return LastN(n)
 
 
-def parse_partitions(spec: str | Partitions | None, start: datetime) -> Partitions:
-    """Turn ``"daily"``, ``"hourly"`` or ``None``/``"unpartitioned"`` into a scheme."""
+def parse_partitions(spec: str | Partitions | None, start: datetime,
+                     until: datetime | None = None) -> Partitions:
+    """Turn ``"daily"``, ``"hourly"`` or ``None``/``"unpartitioned"`` into a scheme from
+    ``start`` (stopping at ``until``, exclusive, when given)."""
     if isinstance(spec, Partitions):
         return spec
     if spec is not None and not isinstance(spec, str):
@@ -177,7 +204,7 @@ def parse_partitions(spec: str | Partitions | None, start: datetime) -> Partitio
     if kind not in ("daily", "hourly", "unpartitioned"):
         raise PartitionKeyError(
             f"{spec!r} is not a partition scheme; use 'daily', 'hourly' or 'unpartitioned'")
-    return Partitions(kind, start)
+    return Partitions(kind, start, until)
 
 
 def is_new_version(current_fingerprint: str | None, fingerprint: str, from_run: bool) -> bool:

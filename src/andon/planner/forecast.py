@@ -205,7 +205,8 @@ def ranking(planner: Planner) -> Order:
 
 def _deliverables(graph: Graph, state: Any, t: float
                   ) -> list[tuple[str, str, float, float | None]]:
-    """(pipeline, partition, due, delivered at or None) for every upcoming deliverable."""
+    """(pipeline, partition, due, delivered at or None) for every upcoming deliverable; none
+    after the project's end (``Partitions.keys`` stops at the last partition)."""
     out = []
     for pipe in graph.pipelines.values():
         if pipe.deadline is None:

@@ -194,6 +194,8 @@ def partition_grid(svc: Service, asset: str, now: datetime, columns: int = 31) -
         span = scheme.step * (columns - 1)
         if made and (max(made) > last or scheme.begin(max(made)) < scheme.begin(last) - span):
             last = max(made)  # ahead of the clock, or nothing recent: end at the newest made
+        if scheme.last_key is not None and scheme.after_end(last):
+            last = scheme.last_key  # after the project's end nothing is missing: end the grid there
         if scheme.begin(last) < scheme.start:
             last = scheme.key_of(scheme.start)
         first_moment = max(scheme.begin(last) - span, scheme.start)
