@@ -32,6 +32,7 @@ from andon.store.sql import Store
 from andon.tokens import ROLES, digest, is_token_id, new_token, token_id
 
 MAX_BACKFILL = 10_000
+ACTIVE = ("queued", "running")  # a run in these states may still start, write to its log or end
 MAX_TOKEN_NAME = 100
 
 
@@ -132,7 +133,7 @@ class Service:
 
     def cancel(self, run_id: str, now: datetime, by: str = "", reason: str = "") -> RunCancelRequested:
         run = self.run(run_id)
-        if run["status"] not in ("queued", "running"):
+        if run["status"] not in ACTIVE:
             raise Conflict(f"run {run_id} has already ended ({run['status']})",
                            hint="only queued or running runs can be cancelled")
         return RunCancelRequested(at=now, run_id=run_id, requested_by=by, reason=reason)
@@ -237,11 +238,7 @@ class Service:
     def log_text(self, run_id: str, offset: int = 0) -> str:
         """The run's captured output from byte ``offset``; empty before the run starts."""
         _run, path = self.log_file(run_id)
-        if path is None or not path.exists():
-            return ""
-        with path.open("rb") as fh:
-            fh.seek(offset)
-            return fh.read().decode("utf-8", "replace")
+        return self.log_chunk(path, offset, -1, whole=False).decode("utf-8", "replace")
 
     def log_file(self, run_id: str) -> tuple[dict[str, Any], Path | None]:
         """The run and the file its output is captured in (None until it was launched)."""
@@ -250,8 +247,9 @@ class Service:
 
     @staticmethod
     def log_chunk(path: Path | None, offset: int, limit: int, whole: bool = True) -> bytes:
-        """Up to ``limit`` bytes of a log from byte ``offset`` (nothing while the file does not
-        exist); with ``whole``, a character cut off at the end is left for the next chunk."""
+        """Up to ``limit`` bytes of a log from byte ``offset`` (-1: all the rest; nothing while
+        the file does not exist); with ``whole``, a character cut off at the end is left for
+        the next chunk."""
         if path is None:
             return b""
         try:
@@ -271,7 +269,7 @@ class Service:
         except FileNotFoundError:
             size = 0
         start = max(size - limit, 0)
-        data = self.log_chunk(path, start, size - start, run["status"] in ("queued", "running"))
+        data = self.log_chunk(path, start, size - start, run["status"] in ACTIVE)
         skip = 0
         while start and skip < min(3, len(data)) and data[skip] & 0xC0 == 0x80:
             skip += 1  # the tail began inside a character

@@ -148,7 +148,7 @@ class EventHub:
             if self.last_seq is None:
                 self.last_seq = await loop.run_in_executor(None, self.store.last_seq)
             sent = self.last_seq if last_event_id is None else last_event_id
-            yield f"retry: {RETRY_MS}\n".encode() + self._heartbeat()
+            yield f"retry: {RETRY_MS}\n".encode() + self.heartbeat()
             if last_event_id is not None:
                 missed = 0
                 while True:
@@ -166,7 +166,7 @@ class EventHub:
                 try:
                     item = await asyncio.wait_for(queue.get(), HEARTBEAT)
                 except TimeoutError:
-                    yield self._heartbeat()
+                    yield self.heartbeat()
                     continue
                 if item is None:
                     return
@@ -179,7 +179,8 @@ class EventHub:
             if not self._clients:
                 self.last_seq = None  # no one listens: stop following the log
 
-    def _heartbeat(self) -> bytes:
+    def heartbeat(self) -> bytes:
+        """A heartbeat message with the server's time (every stream sends them when quiet)."""
         return control("heartbeat", {"now": format_time(self.now())})
 
 

@@ -20,15 +20,12 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-from andon.events import format_time
-from andon.service import Service
+from andon.service import ACTIVE, Service
 from andon.watcher import IN_CREATE, IN_IGNORED, IN_MODIFY, IN_MOVED_TO, Inotify
-from andon.web.live import RETRY_MS, EventHub, control
+from andon.web.live import HEARTBEAT, RETRY_MS, EventHub, control
 
 log = logging.getLogger("andon.web")
 MAX_CHUNK = 16384  # bytes of log per message
-HEARTBEAT = 15.0  # seconds between heartbeats on a quiet stream
-ACTIVE = ("queued", "running")  # a run in these states may still write to its log
 _MASK = IN_MODIFY | IN_CREATE | IN_MOVED_TO
 
 
@@ -139,7 +136,7 @@ async def follow(svc: Service, hub: EventHub, files: FileWatch, run_id: str,
     stop_run = hub.follow_run(run_id, wake.run)  # before the first look: nothing falls between
     stop_file: Callable[[], None] | None = None
     try:
-        yield f"retry: {RETRY_MS}\n".encode() + _heartbeat(hub)
+        yield f"retry: {RETRY_MS}\n".encode() + hub.heartbeat()
         run, path = await loop.run_in_executor(None, svc.log_file, run_id)
         while True:
             wake.event.clear()
@@ -162,7 +159,7 @@ async def follow(svc: Service, hub: EventHub, files: FileWatch, run_id: str,
                 try:
                     await asyncio.wait_for(wake.event.wait(), HEARTBEAT)
                 except TimeoutError:
-                    yield _heartbeat(hub)
+                    yield hub.heartbeat()
             if hub.closed:
                 return
     finally:
@@ -186,6 +183,3 @@ def _watch(files: FileWatch, path: Path, wake: Callable[[], None]) -> Callable[[
 def _nothing() -> None:
     return None
 
-
-def _heartbeat(hub: EventHub) -> bytes:
-    return control("heartbeat", {"now": format_time(hub.now())})

@@ -20,6 +20,7 @@ from starlette.responses import HTMLResponse, Response
 
 from andon.events import parse_time
 from andon.model.errors import NotFound
+from andon.service import ACTIVE
 from andon.web import board, charts, lineage
 from andon.web.auth import safe_next
 
@@ -171,7 +172,7 @@ class Pages:
         log, log_end, log_cut = self.svc.log_tail(run["run_id"], LOG_TAIL)
         return self.render(request, "run.html", title=f"Run {run['run_id']}", run=run,
                            history=history, attempts=attempts, log=log, log_cut=log_cut,
-                           log_end=log_end, following=run["status"] in ("queued", "running"))
+                           log_end=log_end, following=run["status"] in ACTIVE)
 
     def asset(self, request: Request) -> Response:
         name = request.path_params["name"]
