@@ -15,12 +15,15 @@ from typing import Any
 
 from andon.cord import incidents, suspects
 from andon.events import (
+    CLIENT_ID_CHARS,
+    MAX_CLIENT_ID,
     CordPulled,
     CordResolved,
     OutputRestored,
     PartitionAvailable,
     RunCancelRequested,
     RunRequested,
+    client_event_id,
     format_time,
     parse_time,
 )
@@ -82,7 +85,9 @@ class Service:
                event_id: str | None = None) -> PartitionAvailable:
         """The event announcing a source partition. Its id is derived from the asset, the key and
         the content fingerprint (when the file is there), so announcing the same data twice is
-        recorded once; pass ``event_id`` to choose the id yourself."""
+        recorded once; pass ``event_id`` to choose the id yourself: it is checked (BadRequest
+        naming field ``id``) and stored as ``client:EVENT_ID``, apart from every id andon derives."""
+        chosen = None if event_id is None else _client_id(event_id)
         found = self.graph.assets.get(asset)
         if found is None:
             raise NotFound(f"no data set named {asset!r}",
@@ -96,10 +101,10 @@ class Service:
         key = self._key(asset, partition, "asset")
         location = found.location_of(key)
         size, digest = fingerprint(self.project_dir / location)
-        if event_id is None:
+        if chosen is None:
             basis = f"{asset}\0{key}\0{digest or 'no-file'}"
-            event_id = "notify:" + hashlib.sha256(basis.encode()).hexdigest()[:32]
-        return PartitionAvailable(id=event_id, at=now, asset=asset, partition=key, origin=origin,
+            chosen = "notify:" + hashlib.sha256(basis.encode()).hexdigest()[:32]
+        return PartitionAvailable(id=chosen, at=now, asset=asset, partition=key, origin=origin,
                                   location=location, size_bytes=size, fingerprint=digest)
 
     def run_request(self, pipeline: str, partition: str, now: datetime, reason: str = "manual",
@@ -350,6 +355,15 @@ class Service:
                 "predicted_start": row["predicted_start"],
                 "predicted_finish": row["predicted_finish"], "planned_at": row["planned_at"]}
         return plan
+
+
+def _client_id(chosen: str) -> str:
+    try:
+        return client_event_id(chosen)
+    except ValueError as exc:
+        raise BadRequest(f"field 'id' {exc}", where="id",
+                         hint=f"an id is 1 to {MAX_CLIENT_ID} characters of {CLIENT_ID_CHARS} "
+                              "(leave it out to derive one from the data)") from None
 
 
 def _past_end(scheme: Partitions, key: str) -> bool:

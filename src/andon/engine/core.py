@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from andon.engine.runs import Run, RunStatus
+from andon.engine.runs import Run, RunStatus, run_id_for
 from andon.engine.state import EngineState, Key, apply
 from andon.events import Event, PartitionRef, RunCancelled, RunQueued, RunStarted
 from andon.model.graph import Graph
@@ -181,7 +181,7 @@ def _evaluate(graph: Graph, state: EngineState, key: Key, now: datetime) -> RunQ
         state.waiting.setdefault(busy, set()).add(key)  # looked at again when ``busy`` ends
         return None
     n = state.run_count.get(key, 0) + 1
-    run_id = f"{pipeline}:{part}:{n}"
+    run_id = run_id_for(pipeline, part, n)
     return RunQueued(id=f"queued:{run_id}", at=now, run_id=run_id, pipeline=pipeline,
                      partition=part, attempt=attempt, reason=reason, not_before=not_before)
 

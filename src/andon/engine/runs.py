@@ -53,10 +53,26 @@ class Run:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+def run_id_for(pipeline: str, partition: str, n: int) -> str:
+    """The id of the ``n``-th run of ``partition`` of ``pipeline``: ``PIPELINE:PARTITION:N``."""
+    return f"{pipeline}:{partition}:{n}"
+
+
+def run_number(run_id: str) -> int:
+    """The N of a run id ``PIPELINE:PARTITION:N`` (0 when it has none)."""
+    tail = run_id.rsplit(":", 1)[-1]
+    return int(tail) if tail.isascii() and tail.isdigit() and len(tail) < 19 else 0
+
+
 def transition(run: Run, to: RunStatus) -> None:
     """Move ``run`` to ``to`` or raise IllegalTransition naming both states."""
+    check_transition(run, to)
+    run.status = to
+
+
+def check_transition(run: Run, to: RunStatus) -> None:
+    """Raise IllegalTransition naming both states unless ``run`` may move to ``to``."""
     if to not in LEGAL[run.status]:
         raise IllegalTransition(
             f"run {run.run_id} cannot go from {run.status.value} to {to.value}",
             hint=f"legal next states: {', '.join(s.value for s in LEGAL[run.status]) or 'none'}")
-    run.status = to

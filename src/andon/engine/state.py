@@ -11,7 +11,7 @@ from datetime import datetime
 
 from andon.engine import cords
 from andon.engine.cords import CordBook
-from andon.engine.runs import Run, RunStatus, transition
+from andon.engine.runs import Run, RunStatus, check_transition, run_number, transition
 from andon.events import (
     CheckFailed,
     CheckPassed,
@@ -31,10 +31,33 @@ from andon.events import (
     RunStarted,
     RunSucceeded,
 )
+from andon.model.errors import IllegalTransition
 from andon.model.graph import Graph
 from andon.model.partitions import is_new_version
 
 Key = tuple[str, str]  # (asset or pipeline, partition)
+RunEvent = RunStarted | RunSucceeded | RunFailed | RunCancelled
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """An event of the log that does not fit the state the events before it built (the log is
+    inconsistent, e.g. a run that ends without having been queued): ``apply`` reports it here
+    instead of raising, so a replay always finishes. ``position`` is the event's place in the
+    replay (1 = the first event folded in)."""
+
+    position: int
+    event_id: str
+    event: str  # the event's name
+    run_id: str  # the run (or cord) it is about, when it is about one
+    message: str  # what does not fit, and what ``apply`` did about it
+
+    def to_dict(self) -> dict[str, object]:
+        return {"position": self.position, "event_id": self.event_id, "event": self.event,
+                "run_id": self.run_id, "message": self.message}
+
+    def __str__(self) -> str:
+        return f"event {self.position} ({self.event} {self.event_id!r}): {self.message}"
 
 
 @dataclass(slots=True)
@@ -71,6 +94,7 @@ class EngineState:
     checks_passed: dict[tuple[str, str, int], int] = field(default_factory=dict)
     seq: int = 0
     events_applied: int = 0
+    problems: list[Problem] = field(default_factory=list)  # events that did not fit (see Problem)
 
     def version(self, asset: str, key: str) -> int:
         part = self.partitions.get((asset, key))
@@ -157,8 +181,67 @@ def _check_result(graph: Graph, state: EngineState, event: CheckPassed | CheckFa
         cords.checks_done(graph, state, *ref, passed=True, at=event.at)
 
 
+def _problem(state: EngineState, event: Event, run_id: str, message: str) -> None:
+    state.problems.append(Problem(state.events_applied, event.id, event.name, run_id, message))
+
+
+def _queue(graph: Graph, state: EngineState, run_id: str, pipeline: str, partition: str,
+           attempt: int, reason: str, at: datetime, not_before: datetime | None = None) -> Run:
+    key = (pipeline, partition)
+    state.seq += 1
+    run = Run(run_id, pipeline, partition, attempt, reason, at, state.seq, not_before=not_before)
+    run.inputs = _inputs_now(graph, state, pipeline, partition)
+    state.runs[run_id] = run
+    state.queue[run_id] = run
+    state.active[key] = run_id
+    # never below the run's own number: the next run's id (and its events' ids) must be new
+    state.run_count[key] = max(state.run_count.get(key, 0) + 1, run_number(run_id))
+    return run
+
+
+def _start(state: EngineState, run: Run, at: datetime, inputs: tuple[PartitionRef, ...],
+           pool: str, slots: int) -> None:
+    transition(run, RunStatus.RUNNING)
+    run.started_at, run.inputs = at, inputs
+    run.pool, run.slots = pool, slots
+    state.queue.pop(run.run_id, None)
+    state.pool_used[run.pool] = state.pool_used.get(run.pool, 0) + run.slots
+    state.running_per_pipeline[run.pipeline] = state.running_per_pipeline.get(run.pipeline, 0) + 1
+
+
+def _run_of(graph: Graph, state: EngineState, event: RunEvent) -> Run:
+    """The run ``event`` is about. One the log never queued is adopted and reported: queued at
+    the event's time (and started then, when the event ends it), because the event says it
+    happened, and what the run made must not be made again."""
+    run = state.runs.get(event.run_id)
+    if run is not None:
+        return run
+    gap = "run.queued" if isinstance(event, RunStarted) else "run.queued and run.started"
+    _problem(state, event, event.run_id,
+             f"run {event.run_id} is unknown (no {gap} before it in the log): adopted as "
+             "begun at this event's time")
+    run = _queue(graph, state, event.run_id, event.pipeline, event.partition, event.attempt,
+                 "unknown", event.at)
+    if not isinstance(event, RunStarted):
+        pipe = graph.pipelines.get(event.pipeline)
+        _start(state, run, event.at, event.inputs if not isinstance(event, RunCancelled) else (),
+               pipe.pool if pipe else "default", pipe.slots if pipe else 1)
+    return run
+
+
+def _move(state: EngineState, event: Event, run: Run, to: RunStatus) -> bool:
+    """Whether ``run`` may go to ``to``; an illegal move is reported and the event skipped."""
+    try:
+        check_transition(run, to)
+    except IllegalTransition as exc:
+        _problem(state, event, run.run_id, f"{exc.message}: event skipped")
+        return False
+    return True
+
+
 def apply(graph: Graph, state: EngineState, event: Event) -> None:
-    """Fold ``event`` into ``state`` (the one door for state changes)."""
+    """Fold ``event`` into ``state`` (the one door for state changes). It never raises on an
+    inconsistent log: an event that does not fit is reported in ``state.problems``."""
     state.events_applied += 1
     if state.cords.owed:  # a derived event the engine owed is now in the log
         state.cords.owed.pop(event.id, None)
@@ -172,27 +255,22 @@ def apply(graph: Graph, state: EngineState, event: Event) -> None:
             state.requests[key] = event.reason
             state.dirty.add(key)
     elif isinstance(event, RunQueued):
-        key = (event.pipeline, event.partition)
-        state.seq += 1
-        run = Run(event.run_id, event.pipeline, event.partition, event.attempt, event.reason,
-                  event.at, state.seq, not_before=event.not_before)
-        run.inputs = _inputs_now(graph, state, event.pipeline, event.partition)
-        state.runs[run.run_id] = run
-        state.queue[run.run_id] = run
-        state.active[key] = run.run_id
-        state.run_count[key] = state.run_count.get(key, 0) + 1
+        if event.run_id in state.runs:
+            _problem(state, event, event.run_id,
+                     f"run {event.run_id} was queued already: event skipped")
+            return
+        _queue(graph, state, event.run_id, event.pipeline, event.partition, event.attempt,
+               event.reason, event.at, event.not_before)
         if event.reason in ("manual", "backfill", "cord"):
-            state.requests.pop(key, None)
+            state.requests.pop((event.pipeline, event.partition), None)
     elif isinstance(event, RunStarted):
-        run = state.runs[event.run_id]
-        transition(run, RunStatus.RUNNING)
-        run.started_at, run.inputs = event.at, event.inputs
-        run.pool, run.slots = event.pool, event.slots
-        state.queue.pop(run.run_id, None)
-        state.pool_used[run.pool] = state.pool_used.get(run.pool, 0) + run.slots
-        state.running_per_pipeline[run.pipeline] = state.running_per_pipeline.get(run.pipeline, 0) + 1
+        run = _run_of(graph, state, event)
+        if _move(state, event, run, RunStatus.RUNNING):
+            _start(state, run, event.at, event.inputs, event.pool, event.slots)
     elif isinstance(event, RunSucceeded):
-        run = state.runs[event.run_id]
+        run = _run_of(graph, state, event)
+        if not _move(state, event, run, RunStatus.SUCCEEDED):
+            return
         _end(graph, state, run, RunStatus.SUCCEEDED, event.at)
         state.last_ok_inputs[(run.pipeline, run.partition)] = run.inputs
         for out in event.outputs:
@@ -201,17 +279,43 @@ def apply(graph: Graph, state: EngineState, event: Event) -> None:
         if state.cords.cords:
             cords.run_succeeded(graph, state, run, event.at)
     elif isinstance(event, RunFailed):
-        run = state.runs[event.run_id]
+        run = _run_of(graph, state, event)
+        if not _move(state, event, run, RunStatus.FAILED):
+            return
         _end(graph, state, run, RunStatus.FAILED, event.at)
         if state.cords.remaking:
             cords.run_stopped(graph, state, run, event.at,
                               f"{event.error_type}: {event.error_message}".strip(": "))
     elif isinstance(event, RunCancelled):
-        run = state.runs[event.run_id]
+        run = _run_of(graph, state, event)
+        if not _move(state, event, run, RunStatus.CANCELLED):
+            return
         _end(graph, state, run, RunStatus.CANCELLED, event.at)
         if state.cords.remaking:
             cords.run_stopped(graph, state, run, event.at, f"cancelled {event.reason}".strip())
-    elif isinstance(event, CordPulled):
+    elif isinstance(event, CORD_MOVES):
+        try:
+            _apply_cord(graph, state, event)
+        except (IllegalTransition, KeyError) as exc:  # e.g. a cord resolved that was never pulled
+            message = exc.message if isinstance(exc, IllegalTransition) else f"unknown {exc}"
+            _problem(state, event, getattr(event, "cord_id", ""), f"{message}: event skipped")
+    elif isinstance(event, (CheckPassed, CheckFailed)):
+        _check_result(graph, state, event)
+    elif isinstance(event, RunCancelRequested):
+        target = state.runs.get(event.run_id)
+        if target is not None and not target.status.ended:
+            target.cancel_requested = True
+            target.extra["cancel_by"] = event.requested_by
+            target.extra["cancel_reason"] = event.reason
+            if target.status is RunStatus.RUNNING and target.run_id not in state.cancels:
+                state.cancels.append(target.run_id)
+
+
+CORD_MOVES = (CordPulled, CordResolved, CordReleased, CordRemakeFailed, CordRecovered)
+
+
+def _apply_cord(graph: Graph, state: EngineState, event: Event) -> None:
+    if isinstance(event, CordPulled):
         cords.pull(graph, state, event)
     elif isinstance(event, CordResolved):
         cord = cords.resolve(graph, state, event)
@@ -224,13 +328,3 @@ def apply(graph: Graph, state: EngineState, event: Event) -> None:
         cords.remake_failed(state, event)
     elif isinstance(event, CordRecovered):
         cords.recovered(state, event)
-    elif isinstance(event, (CheckPassed, CheckFailed)):
-        _check_result(graph, state, event)
-    elif isinstance(event, RunCancelRequested):
-        target = state.runs.get(event.run_id)
-        if target is not None and not target.status.ended:
-            target.cancel_requested = True
-            target.extra["cancel_by"] = event.requested_by
-            target.extra["cancel_reason"] = event.reason
-            if target.status is RunStatus.RUNNING and target.run_id not in state.cancels:
-                state.cancels.append(target.run_id)
