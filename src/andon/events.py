@@ -26,7 +26,8 @@ def new_id() -> str:
 CLIENT_ID_PREFIX = "client:"
 MAX_CLIENT_ID = 200
 CLIENT_ID_CHARS = "A-Z a-z 0-9 . _ : -"
-_CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]+")
+CLIENT_ID_PATTERN = r"^[A-Za-z0-9._:-]+$"
+_CLIENT_ID = re.compile(CLIENT_ID_PATTERN.strip("^$"))
 
 
 def client_event_id(chosen: str) -> str:

@@ -49,6 +49,7 @@ Listener = Callable[[Sequence[Event]], None]
 MAX_BATCH = 1000
 MAX_INLINE_EVENTS = 5000  # an in-process cascade commits at least every this many events
 RETRY_AFTER_STORE_ERROR = 1.0  # seconds to wait before retrying a turn the store refused
+MAX_PROBLEMS_LOGGED = 10  # inconsistencies of the log named in the start-up warning
 
 
 @dataclass
@@ -195,6 +196,7 @@ class Runner:
         self.state = replay(self.graph, _undisposed(
             self.plan.tap(self.store.iter_events()), undisposed))
         self.plan.seed(self.state)
+        self._report_problems()
         for event in undisposed.values():  # the previous scheduler stopped before moving them
             self._dispose(event, after_crash=True)
         orphans = self.state.running()
@@ -220,6 +222,21 @@ class Runner:
         mark_all(self.graph, self.state)
         self.wake()  # one turn to decide what the log implies
         return len(orphans)
+
+    def problems(self) -> list[dict[str, Any]]:
+        """What the replay of the log (and live handling since) found inconsistent: events that
+        did not fit the state before them (``andon.engine.state.Problem``), oldest first."""
+        return [p.to_dict() for p in list(self.state.problems)]
+
+    def _report_problems(self) -> None:
+        problems = self.state.problems
+        if not problems:
+            return
+        log.warning("the event log is inconsistent: %d event(s) did not fit the state before "
+                    "them; andon starts anyway. %s%s", len(problems),
+                    "; ".join(str(p) for p in problems[:MAX_PROBLEMS_LOGGED]),
+                    f" (and {len(problems) - MAX_PROBLEMS_LOGGED} more)"
+                    if len(problems) > MAX_PROBLEMS_LOGGED else "")
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run_forever, name="andon-runner", daemon=True)
@@ -344,7 +361,14 @@ class Runner:
         if self._inline:
             self._cascade(out, ordered)
         self.commits += 1
-        return out, self.store.append(ordered)
+        stored = self.store.append(ordered)
+        if len(stored) != len(ordered):
+            # every event of a turn is new (submitted ones already in the log were skipped above):
+            # one the store refused has an id that was taken, and the log now lacks it
+            taken = sorted({e.id for e in ordered} - {e.id for e in stored})
+            log.error("the store already held the id(s) of %d event(s) this turn derived: %s",
+                      len(taken), ", ".join(taken[:MAX_PROBLEMS_LOGGED]))
+        return out, stored
 
     def _handle(self, event: Event, now: datetime, out: Decisions, ordered: list[Event]) -> Decisions:
         step = handle(self.graph, self.state, event, now, self.policy)
@@ -387,6 +411,7 @@ class Runner:
             if isinstance(item, _Submit) and item.future and not item.future.done():
                 item.future.set_exception(exc)
         self.state = replay(self.graph, self.store.iter_events())
+        self._report_problems()
         mark_all(self.graph, self.state)
         results = [i for i in items if isinstance(i, _Result)]
         if results:

@@ -37,6 +37,7 @@ from andon.tokens import ROLES, digest, is_token_id, new_token, token_id
 MAX_BACKFILL = 10_000
 ACTIVE = ("queued", "running")  # a run in these states may still start, write to its log or end
 MAX_TOKEN_NAME = 100
+MAX_PROBLEMS_LISTED = 20  # inconsistencies of the log shown by health and plan (all are counted)
 
 
 class BadRequest(AndonError):
@@ -56,6 +57,8 @@ class Service:
         self.live_plan: Callable[[datetime, bool], dict[str, Any]] | None = None
         # set by a running scheduler: slots its runs hold now, and its executor's health
         self.live_workers: Callable[[], tuple[int, dict[str, Any]]] | None = None
+        # set by a running scheduler: what its replay of the log found inconsistent
+        self.live_problems: Callable[[], list[dict[str, Any]]] | None = None
         # one restore at a time: two requests for the same output must not both start moving it
         self._moving = threading.Lock()
 
@@ -292,6 +295,13 @@ class Service:
         running = self.store.runs(status="running", limit=10 * total + 100)
         return {"busy": sum(r["slots"] for r in running), "total": total, "executor": None}
 
+    def problems(self, limit: int = MAX_PROBLEMS_LISTED) -> dict[str, Any]:
+        """What the running scheduler found inconsistent in the log (events that did not fit
+        the state before them; ``andon.engine.state.Problem``): their ``count`` and the first
+        ``limit`` of them. None found, or no scheduler running: a count of 0."""
+        found = self.live_problems() if self.live_problems is not None else []
+        return {"count": len(found), "first": found[:limit]}
+
     def status(self) -> dict[str, Any]:
         """Per pipeline, how many partitions are in each state; per source, what arrived; the
         open andon cords and, for each halted partition, which cord halts it and why."""
@@ -332,18 +342,21 @@ class Service:
 
     def plan(self, now: datetime, policy: str = "jit", detail: bool = True) -> dict[str, Any]:
         """Every upcoming deliverable: predicted start and finish, due time, slack, at risk and
-        why; with ``detail`` also its ``critical_path`` and its ``first_plan`` (the plan as
+        why, and ``problems``: the first inconsistencies the replay of the log found; with
+        ``detail`` also its ``critical_path`` and its ``first_plan`` (the plan as
         first made: predicted start and finish then, and when; None when none was recorded).
         From the running scheduler when there is one; else the log is replayed (and ``policy``
         ranks the work)."""
         if self.live_plan is not None:
             plan = self.live_plan(now, detail)
+            plan["problems"] = self.problems()["first"]
         else:
             from andon.engine.core import replay
             from andon.planner.live import plan_from_log
 
             plan = plan_from_log(self.graph, self.store.iter_events(), policy, now, replay,
                                  detail)
+            plan["problems"] = plan["problems"][:MAX_PROBLEMS_LISTED]
         if not detail:
             return plan
         items = plan["deliverables"]

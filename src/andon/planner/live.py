@@ -201,4 +201,7 @@ def plan_from_log(graph: Graph, events: Iterable[Event], policy: str, now: datet
     live.seed(state)
     live.enabled = True
     live.replan(state, now)
-    return live.view(now, paths)
+    view = live.view(now, paths)
+    # what the replay found inconsistent in the log (``andon.engine.state.Problem``)
+    view["problems"] = [p.to_dict() for p in state.problems]
+    return view

@@ -253,7 +253,8 @@ def create_app(ctx: WebContext) -> Starlette:
 
     async def health(request: Request) -> Response:
         return JSONResponse({"ok": True, "database": svc.store.ping(), "project": ctx.project,
-                             "scheduler": ctx.alive(), "workers": svc.workers()})
+                             "scheduler": ctx.alive(), "workers": svc.workers(),
+                             "problems": svc.problems()})
 
     async def status(request: Request) -> Response:
         return JSONResponse(svc.status())

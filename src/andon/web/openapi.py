@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from andon import __version__
+from andon.events import CLIENT_ID_PATTERN, MAX_CLIENT_ID
 from andon.service import MAX_TOKEN_NAME
 from andon.tokens import ROLES
 
@@ -110,7 +111,10 @@ PLAN = {"type": "object", "properties": {
                        "description": "the plan as first made (null: none recorded)",
                        "properties": {"predicted_start": TIME, "predicted_finish": TIME,
                                       "planned_at": {"type": "string", "format": "date-time"}}},
-        "critical_path": {"type": "array", "items": STEP}}}}}}
+        "critical_path": {"type": "array", "items": STEP}}}},
+    "problems": {"type": "array", "items": OBJECT,
+                 "description": "the first events of the log that did not fit the state before "
+                                "them (`position`, `event_id`, `event`, `run_id`, `message`)"}}}
 
 TOKEN_FIELDS: dict[str, Any] = {
     "id": {"type": "string", "description": "the first 12 hex digits of the token's SHA-256: "
@@ -135,7 +139,9 @@ TOKEN_BODY = {"required": True, "content": {"application/json": {"schema": {
 PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/health": {"get": _read(
         "Whether the server, its database and the scheduler answer; `workers`: executor slots "
-        "`busy` of `total` and the `executor` (`name`, `mode`, `alive`).", OBJECT)},
+        "`busy` of `total` and the `executor` (`name`, `mode`, `alive`); `problems`: the "
+        "`count` of events in the log that did not fit the state before them, and the `first` "
+        "ones (`position`, `event_id`, `event`, `run_id`, `message`).", OBJECT)},
     "/api/v1/status": {"get": _read("Per pipeline the partitions in each state; sources; open "
                                     "cords and what they halt.", OBJECT)},
     "/api/v1/runs": {
@@ -177,7 +183,10 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/notify": {"post": _write(
         "Announce a partition of a source (idempotent: same data, same id).",
         _body({"asset": "source name", "partition": "partition key"},
-              {"id": {"type": "string", "description": "event id (default: from the data)"}}),
+              {"id": {"type": "string", "minLength": 1, "maxLength": MAX_CLIENT_ID,
+                      "pattern": CLIENT_ID_PATTERN,
+                      "description": "your event id (default: derived from the data); stored "
+                                     "as `client:ID`, apart from the ids andon derives"}}),
         201, RECORDED, (404, 409, 422))},
     "/api/v1/backfills": {"post": _write(
         "Queue runs of a pipeline for a range of partitions.",
