@@ -248,8 +248,9 @@ def up(env: Env, host: str | None, port: int | None, executor: str | None,
 @main.command()
 @click.argument("asset")
 @click.argument("partition")
-@click.option("--id", "event_id", help="event id (default: derived from the data, so repeating "
-              "a notify of the same data is recorded once)")
+@click.option("--id", "event_id", help="your event id, 1-200 characters of A-Z a-z 0-9 . _ : - "
+              "(stored as client:ID; the same id again is recorded once; default: derived from "
+              "the data, so repeating a notify of the same data is recorded once)")
 @click.pass_obj
 @friendly
 def notify(env: Env, asset: str, partition: str, event_id: str | None) -> None:
@@ -258,7 +259,7 @@ def notify(env: Env, asset: str, partition: str, event_id: str | None) -> None:
     client = remote(env, settings)
     if client:
         body = {"asset": asset, "partition": partition}
-        if event_id:
+        if event_id is not None:
             body["id"] = event_id
         res = client.call("POST", "/api/v1/notify", body)
         recorded = res["recorded"]
@@ -365,6 +366,9 @@ def plan(env: Env, as_json: bool) -> None:
     client = remote(env, settings)
     data = client.call("GET", "/api/v1/plan") if client else \
         local(project, settings).plan(_now(), settings.policy)
+    for problem in data.get("problems", ()):
+        click.echo(f"warning: the event log is inconsistent: event {problem['position']} "
+                   f"({problem['event']} {problem['event_id']!r}): {problem['message']}", err=True)
     if as_json:
         out_json(data)
         return
