@@ -116,3 +116,12 @@ def test_odd_cord_events_never_stop_a_replay(odd: list[Event]) -> None:
 def test_a_consistent_log_has_no_problems() -> None:
     queued = RunQueued(id=f"queued:{RUN}", at=T0, run_id=RUN, pipeline="a", partition=DAY)
     assert replay(G, [_arrived(), queued, _started(), _succeeded()]).problems == []
+
+
+def test_an_adopted_run_leaves_the_partitions_queued_run_in_charge() -> None:
+    queued = RunQueued(id=f"queued:a:{DAY}:2", at=T0, run_id=f"a:{DAY}:2", pipeline="a",
+                       partition=DAY)
+    state = replay(G, [_arrived(), queued, _succeeded()])  # an end of the unknown run 1
+    assert [p.run_id for p in state.problems] == [RUN]
+    assert state.active == {("a", DAY): f"a:{DAY}:2"} and list(state.queue) == [f"a:{DAY}:2"]
+    assert state.run_count[("a", DAY)] == 2

@@ -220,8 +220,14 @@ def _run_of(graph: Graph, state: EngineState, event: RunEvent) -> Run:
     _problem(state, event, event.run_id,
              f"run {event.run_id} is unknown (no {gap} before it in the log): adopted as "
              "begun at this event's time")
+    key = (event.pipeline, event.partition)
+    other, count = state.active.get(key), state.run_count.get(key, 0)
     run = _queue(graph, state, event.run_id, event.pipeline, event.partition, event.attempt,
                  "unknown", event.at)
+    if other is not None:  # a run the log did queue stays the partition's active one
+        state.active[key] = other
+    number = run_number(event.run_id)
+    state.run_count[key] = max(count, number) if number else count + 1
     if not isinstance(event, RunStarted):
         pipe = graph.pipelines.get(event.pipeline)
         _start(state, run, event.at, event.inputs if not isinstance(event, RunCancelled) else (),
