@@ -125,3 +125,24 @@ def test_an_adopted_run_leaves_the_partitions_queued_run_in_charge() -> None:
     assert [p.run_id for p in state.problems] == [RUN]
     assert state.active == {("a", DAY): f"a:{DAY}:2"} and list(state.queue) == [f"a:{DAY}:2"]
     assert state.run_count[("a", DAY)] == 2
+
+
+@pytest.mark.parametrize("taken", [f"queued:{RUN}", f"started:{RUN}", f"ended:{RUN}",
+                                   f"launched:{RUN}:4242"])
+def test_a_run_number_whose_event_ids_are_taken_is_skipped(taken: str) -> None:
+    """A partition.available holding a run event's id (a client id from before client ids were
+    stored as client:ID): the run that would have that number gets the next one."""
+    state = replay(G, [PartitionAvailable(id=taken, at=T0, asset="raw", partition=DAY,
+                                          fingerprint="f1")])
+    assert [(p.position, p.event_id, p.run_id) for p in state.problems] == [(1, taken, RUN)]
+    assert state.taken_runs == {RUN}
+    state.dirty.add(("a", DAY))
+    (queued,) = [e for e in decide(G, state, T0).events if isinstance(e, RunQueued)]
+    assert queued.run_id == f"a:{DAY}:2" and state.run_count[("a", DAY)] == 2
+
+
+@pytest.mark.parametrize("harmless", ["notify:0123", "client:queued:a:2026-01-05:1",
+                                      "0123abcd", "queued:", "arrival:raw:x"])
+def test_other_ids_of_a_partition_available_are_not_taken(harmless: str) -> None:
+    state = replay(G, [PartitionAvailable(id=harmless, at=T0, asset="raw", partition=DAY)])
+    assert state.problems == [] and not state.taken_runs

@@ -178,7 +178,10 @@ def test_plan_and_status_answer_on_an_inconsistent_log(make_project: ProjectFact
     root = make_project(PIPELINES, start=DAY)
     _break_the_log(root)
     proc = andon(root, "plan", "--json")
-    (problem,) = json.loads(proc.stdout)["problems"]
+    taken, problem = json.loads(proc.stdout)["problems"]
+    assert (taken["event_id"], taken["event"], taken["position"]) == (
+        f"queued:{RUN}", "partition.available", 1)
+    assert taken["run_id"] == RUN and "client:ID" in taken["message"]
     assert problem["event_id"] == f"started:{RUN}" and problem["run_id"] == RUN
     assert problem["event"] == "run.started" and problem["position"] == 2
     assert "no run.queued" in problem["message"]
@@ -197,10 +200,11 @@ def test_up_starts_on_an_inconsistent_log_and_reports_it(
         warned = [r.getMessage() for r in caplog.records if "inconsistent" in r.getMessage()]
         assert len(warned) == 1 and f"started:{RUN}" in warned[0] and RUN in warned[0]
         health = client.get("/api/v1/health").json()
-        assert health["ok"] is True and health["problems"]["count"] == 1
-        (problem,) = health["problems"]["first"]
+        assert health["ok"] is True and health["problems"]["count"] == 2
+        taken, problem = health["problems"]["first"]
+        assert (taken["event_id"], taken["run_id"]) == (f"queued:{RUN}", RUN)
         assert (problem["event_id"], problem["run_id"]) == (f"started:{RUN}", RUN)
-        assert client.get("/api/v1/plan").json()["problems"] == [problem]
+        assert client.get("/api/v1/plan").json()["problems"] == [taken, problem]
         # the adopted run made its output: it is not made again, and the line goes on
         assert line.runner.state.runs[RUN].status is RunStatus.SUCCEEDED
         r = client.post("/api/v1/notify", json={"asset": "raw", "partition": DAY2},
@@ -215,4 +219,32 @@ def test_up_starts_on_an_inconsistent_log_and_reports_it(
         assert r.status_code == 202
         assert line.runner.drain()
         assert line.store.run(f"clean:{DAY}:2")["status"] == "succeeded"  # type: ignore[index]
-        assert len(_replayed_problems(line)) == 1  # only the old one
+        assert len(_replayed_problems(line)) == 2  # only the old ones
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_an_old_client_id_of_a_run_event_is_never_taken_by_a_run(
+        make_project: ProjectFactory, caplog: pytest.LogCaptureFixture) -> None:
+    """A notify with ``id = queued:RUN`` whose run never started before andon stopped: the log
+    holds the id and nothing of the run. The run that follows gets the next number, so none of
+    its events is dropped as a duplicate."""
+    root = make_project(PIPELINES, start=DAY)
+    (root / "data/raw").mkdir(parents=True)
+    (root / f"data/raw/{DAY}.csv").write_text("a\n1\n")
+    store = _store(root)
+    try:
+        store.append([PartitionAvailable(id=f"queued:{RUN}", at=utc(2026, 1, 6, 1), asset="raw",
+                                         partition=DAY, origin="api",
+                                         location=f"data/raw/{DAY}.csv", fingerprint="f1")])
+    finally:
+        store.close()
+    caplog.set_level(logging.WARNING, logger="andon")
+    with running(root) as line, httpx.Client(base_url=line.url, timeout=10) as client:
+        assert line.runner.drain()
+        assert client.get("/api/v1/health").json()["problems"]["count"] == 1
+        assert [(r["run_id"], r["status"]) for r in client.get("/api/v1/runs").json()] == [
+            (f"clean:{DAY}:2", "succeeded")]
+        assert line.store.count_events("run.queued") == 1
+        problems = replay(line.project.graph, line.store.iter_events()).problems
+        assert [(p.position, p.event_id, p.run_id) for p in problems] == [(1, f"queued:{RUN}", RUN)]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -182,6 +182,9 @@ def _evaluate(graph: Graph, state: EngineState, key: Key, now: datetime) -> RunQ
         return None
     n = state.run_count.get(key, 0) + 1
     run_id = run_id_for(pipeline, part, n)
+    while state.taken_runs and run_id in state.taken_runs:  # an old client id holds its ids
+        n += 1
+        run_id = run_id_for(pipeline, part, n)
     return RunQueued(id=f"queued:{run_id}", at=now, run_id=run_id, pipeline=pipeline,
                      partition=part, attempt=attempt, reason=reason, not_before=not_before)
 

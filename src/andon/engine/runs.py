@@ -53,6 +53,19 @@ class Run:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+# the kinds of the ids of a run's own events: ``KIND:RUN_ID`` (``launched:RUN_ID:PID``)
+RUN_EVENT_KINDS = ("queued", "started", "ended", "launched")
+
+
+def run_of_event_id(event_id: str) -> str:
+    """The run id inside an id of the form a run's own events have (``queued:RUN_ID``, ...),
+    or "" for any other id."""
+    kind, _, rest = event_id.partition(":")
+    if kind not in RUN_EVENT_KINDS or not rest:
+        return ""
+    return rest.rsplit(":", 1)[0] if kind == "launched" else rest
+
+
 def run_id_for(pipeline: str, partition: str, n: int) -> str:
     """The id of the ``n``-th run of ``partition`` of ``pipeline``: ``PIPELINE:PARTITION:N``."""
     return f"{pipeline}:{partition}:{n}"

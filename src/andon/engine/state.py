@@ -11,7 +11,14 @@ from datetime import datetime
 
 from andon.engine import cords
 from andon.engine.cords import CordBook
-from andon.engine.runs import Run, RunStatus, check_transition, run_number, transition
+from andon.engine.runs import (
+    Run,
+    RunStatus,
+    check_transition,
+    run_number,
+    run_of_event_id,
+    transition,
+)
 from andon.events import (
     CheckFailed,
     CheckPassed,
@@ -95,6 +102,9 @@ class EngineState:
     seq: int = 0
     events_applied: int = 0
     problems: list[Problem] = field(default_factory=list)  # events that did not fit (see Problem)
+    # run ids whose events' ids another event of the log holds (a client id from before client
+    # ids had their own namespace): no run may take them, or its events would be dropped
+    taken_runs: set[str] = field(default_factory=set)
 
     def version(self, asset: str, key: str) -> int:
         part = self.partitions.get((asset, key))
@@ -185,6 +195,16 @@ def _problem(state: EngineState, event: Event, run_id: str, message: str) -> Non
     state.problems.append(Problem(state.events_applied, event.id, event.name, run_id, message))
 
 
+def _taken(state: EngineState, event: Event) -> None:
+    run_id = run_of_event_id(event.id)
+    if run_id:
+        state.taken_runs.add(run_id)
+        _problem(state, event, run_id,
+                 f"the id {event.id!r} is one andon derives for run {run_id}'s events (a client "
+                 "id from before they were stored as client:ID): no run will be numbered "
+                 f"{run_id}")
+
+
 def _queue(graph: Graph, state: EngineState, run_id: str, pipeline: str, partition: str,
            attempt: int, reason: str, at: datetime, not_before: datetime | None = None) -> Run:
     key = (pipeline, partition)
@@ -252,6 +272,8 @@ def apply(graph: Graph, state: EngineState, event: Event) -> None:
     if state.cords.owed:  # a derived event the engine owed is now in the log
         state.cords.owed.pop(event.id, None)
     if isinstance(event, PartitionAvailable):
+        if ":" in event.id and not event.id.startswith(("notify:", "client:")):
+            _taken(state, event)
         _new_version(graph, state, event.asset, event.partition, event.at, event.fingerprint, "",
                      event.location)
     elif isinstance(event, RunRequested):
