@@ -248,3 +248,20 @@ def test_an_old_client_id_of_a_run_event_is_never_taken_by_a_run(
         problems = replay(line.project.graph, line.store.iter_events()).problems
         assert [(p.position, p.event_id, p.run_id) for p in problems] == [(1, f"queued:{RUN}", RUN)]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize("path,body", [
+    ("/api/v1/runs/{id}/cancel", None),
+    ("/api/v1/cords/{id}/resolve", {"note": "x"}),
+    ("/api/v1/cords/{id}/restore", {"asset": "raw", "partition": DAY}),
+])
+@pytest.mark.parametrize("named", [f"queued:{RUN}", RUN, CORD, "client:x", ".."])
+def test_ids_in_paths_only_name_what_exists(line: Line, client: httpx.Client, path: str,
+                                            body: dict[str, str] | None, named: str) -> None:
+    """The other routes that take an id from a client take it in the path, to name a run or a
+    cord that exists; none makes an event with it."""
+    before = line.store.count_events()
+    r = client.post(path.format(id=named), json=body, headers=_auth(line))
+    assert r.status_code == 404, r.text
+    assert line.runner.drain()
+    assert line.store.count_events() == before
