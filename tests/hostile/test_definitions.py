@@ -16,7 +16,7 @@ import pytest
 
 from andon.model.errors import ConfigError, DefinitionError
 from andon.model.limits import MAX_NAME, name_problem
-from andon.model.partitions import Partitions, PartitionKeyError, last
+from andon.model.partitions import PartitionKeyError, Partitions, last
 from andon.project import load_project
 from tests.conftest import ProjectFactory, utc
 
