@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from andon.model.errors import ConfigError, DefinitionError
@@ -19,6 +20,7 @@ from andon.model.limits import MAX_NAME, name_problem
 from andon.model.partitions import PartitionKeyError, Partitions, last
 from andon.project import load_project
 from tests.conftest import ProjectFactory, utc
+from tests.web.conftest import make_token, running
 
 ANDON = str(Path(sys.executable).with_name("andon"))
 
@@ -311,3 +313,30 @@ def test_a_malformed_import_timeout(make_project: ProjectFactory, value: str) ->
     with pytest.raises(ConfigError, match=r"\[project\] import_timeout = ") as info:
         load_project(root)
     assert info.value.where == f"{toml}:6"
+
+
+EXTREME_KEYS = ["9999-12-31", "0001-01-01", "1969-12-31", "9999-12-31T23", "10000-01-01",
+                "2026-01-05" + "5" * 5000]
+
+
+def test_extreme_keys_through_the_api_are_422_and_record_nothing(
+        make_project: ProjectFactory) -> None:
+    root = make_project("""\
+        import andon
+        andon.source("raw")
+        andon.pipeline("clean", command="true", inputs=["raw"], outputs=["clean"])
+        """)
+    with running(root) as line, httpx.Client(base_url=line.url, timeout=30) as client:
+        auth = {"Authorization": f"Bearer {make_token(line, 'operator')}"}
+        before = line.store.count_events()
+        for key in EXTREME_KEYS:
+            for path, body in (("/api/v1/notify", {"asset": "raw", "partition": key}),
+                               ("/api/v1/runs", {"pipeline": "clean", "partition": key}),
+                               ("/api/v1/backfills", {"pipeline": "clean", "from": "2026-01-05",
+                                                      "to": key}),
+                               ("/api/v1/backfills", {"pipeline": "clean", "from": key,
+                                                      "to": "2026-01-05"})):
+                res = client.post(path, json=body, headers=auth)
+                assert res.status_code == 422, (path, key[:20], res.status_code, res.text[:200])
+                assert res.json()["hint"]
+        assert line.store.count_events() == before
