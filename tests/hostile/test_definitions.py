@@ -340,3 +340,13 @@ def test_extreme_keys_through_the_api_are_422_and_record_nothing(
                 assert res.status_code == 422, (path, key[:20], res.status_code, res.text[:200])
                 assert res.json()["hint"]
         assert line.store.count_events() == before
+
+
+def test_an_unnamed_lambda_check_is_named_lambda(
+        make_project: ProjectFactory) -> None:
+    root = make_project("""\
+        import andon
+        andon.source("raw")
+        andon.check("raw")(lambda ctx: True)
+        """)
+    assert [c.name for c in load_project(root).checks] == ["lambda"]
