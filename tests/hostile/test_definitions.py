@@ -7,6 +7,7 @@ Each is refused at load naming the file (and line), the object and the fix, exit
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -14,9 +15,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from andon.model.errors import ConfigError, DefinitionError
-from andon.model.limits import MAX_NAME, name_problem
+from andon.model.limits import MAX_NAME, NAME_RE, location_problem, name_problem
 from andon.model.partitions import PartitionKeyError, Partitions, last
 from andon.project import load_project
 from tests.conftest import ProjectFactory, utc
@@ -130,7 +133,8 @@ def test_every_problem_at_once_from_the_real_command(make_project: ProjectFactor
 @pytest.mark.parametrize("option", [
     'location="/etc/{partition}"', 'location="../{partition}.csv"',
     'location="data/../../{partition}"', 'watch="../landing/{partition}.csv"',
-    'watch="/tmp/landing/{partition}.csv"', 'location="data/{partition}/../../../x"'])
+    'watch="/tmp/landing/{partition}.csv"', 'location="data/{partition}/../../../x"',
+    'location="."', 'location="data/.."'])
 def test_a_source_location_outside_the_project(make_project: ProjectFactory, option: str) -> None:
     root = make_project(f"""\
         import andon
@@ -138,8 +142,8 @@ def test_a_source_location_outside_the_project(make_project: ProjectFactory, opt
         """)
     text = refused(root)
     assert f"{at(root, 'raw')}: source 'raw': " in text
-    assert "outside the project folder; write a path inside the project, or add its folder to " \
-           "[project] data_roots in andon.toml" in text
+    assert ("outside the project folder; write a path inside the project, or add its folder to "
+            "[project] data_roots in andon.toml" in text) or (f"is the folder {root} itself" in text)
 
 
 def test_an_output_location_outside_the_project(make_project: ProjectFactory) -> None:
@@ -350,3 +354,25 @@ def test_an_unnamed_lambda_check_is_named_lambda(
         andon.check("raw")(lambda ctx: True)
         """)
     assert [c.name for c in load_project(root).checks] == ["lambda"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_is_a_name_or_a_clear_problem(name: str) -> None:
+    problem = name_problem("source", name)
+    assert (problem is None) == (bool(NAME_RE.fullmatch(name)) and len(name) <= MAX_NAME)
+    if problem:
+        assert len(problem) < 600
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab/.{}_-~\\0 partition asset"), max_size=40))
+def test_any_template_lands_inside_the_project_or_is_a_clear_problem(template: str) -> None:
+    root = "/srv/project"
+    problem = location_problem("location", template, "raw", "2026-01-05", root, ("/data/lake",))
+    if problem is None:
+        full = os.path.normpath(os.path.join(root, template.format(asset="raw",
+                                                                   partition="2026-01-05")))
+        assert full.startswith((root + "/", "/data/lake/"))
+    else:
+        assert problem.startswith("location=")

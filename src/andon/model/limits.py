@@ -95,6 +95,9 @@ def location_problem(field: str, template: str, asset: str, example_key: str, pr
     if "\0" in path:
         return f"{field}={template!r} holds a NUL character; remove it"
     full = os.path.join(project_dir, path)
+    if os.path.normpath(full) in (project_dir, *roots):  # deleting "it" would delete them all
+        return (f"{field}={template!r} is the folder {os.path.normpath(full)} itself; name a "
+                "file or folder inside it, e.g. 'data/{asset}/{partition}'")
     if inside(full, [project_dir, *roots]):
         return None
     declared = f" and its [project] data_roots ({', '.join(roots)})" if roots else ""
