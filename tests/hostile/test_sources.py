@@ -250,3 +250,32 @@ def test_the_quarantine_never_leaves_its_folder(tmp_path: Path) -> None:
                             fingerprint="", action="quarantine")
     with pytest.raises(UnsafePath, match="would leave"):
         quarantine_path(tmp_path / "quarantine", suspect)
+
+
+def test_a_run_whose_output_a_symlink_leads_out_fails_before_it_starts(
+        make_project: ProjectFactory, tmp_path: Path) -> None:
+    root = make_project("""\
+        import andon
+        andon.source("raw", location="landing/{partition}.csv")
+
+        @andon.pipeline(inputs=["raw"], outputs=["clean"])
+        def clean(ctx):
+            ctx.output("clean").write_text("escaped\\n")
+        """)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (root / "data").symlink_to(outside)  # data/clean/... would land outside the project
+    (root / "landing").mkdir()
+    (root / f"landing/{KEY}.csv").write_text("a\n")
+    line = open_line(load_project(root), resolve(root, {"executor": "inprocess"}, {}, {}),
+                     RealClock())
+    try:
+        line.runner.submit(line.service.notify("raw", KEY, line.clock.now())).result(GUARD)
+        assert line.runner.drain()
+        (run,) = line.service.runs("clean")
+        assert run["status"] == "failed"
+        assert run["error_type"] == "UnsafePath"
+        assert "leads outside the project's roots" in run["error_message"]
+    finally:
+        line.close()
+    assert list(outside.iterdir()) == []  # nothing was written there
