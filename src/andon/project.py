@@ -167,8 +167,9 @@ def load_project(root: Path) -> Project:
     except ValueError:
         raise ConfigError(f"[project] start = {proj.get('start')!r} is not a date", where=file,
                           hint="write start = \"2026-01-01\"") from None
-    if moment_problem(start):
-        raise ConfigError(f"[project] start = {str(proj.get('start'))!r}: {moment_problem(start)}",
+    out_of_range = moment_problem(start)
+    if out_of_range:
+        raise ConfigError(f"[project] start = {str(proj.get('start'))!r}: {out_of_range}",
                           where=_line_of(file, "project", "start"),
                           hint="write a first day inside that range, e.g. start = \"2026-01-01\"")
     end = _end(proj, start, file)
@@ -217,9 +218,9 @@ def _end(proj: dict[str, Any], start: datetime, file: str) -> date | None:
         raise ConfigError(f"[project] end = {value!r} is not a date", where=where,
                           hint="write the last day of partitions, e.g. end = \"2026-01-11\" "
                                "(inclusive), or remove end to let partitions go on") from None
-    if moment_problem(datetime.combine(end, time(23), UTC)):
-        raise ConfigError(f"[project] end = {str(value)!r}: "
-                          f"{moment_problem(datetime.combine(end, time(23), UTC))}", where=where,
+    out_of_range = moment_problem(datetime.combine(end, time(23), UTC))  # its last hour
+    if out_of_range:
+        raise ConfigError(f"[project] end = {str(value)!r}: {out_of_range}", where=where,
                           hint="set the last day inside that range, or remove end to let "
                                "partitions go on")
     if end < start.date():
