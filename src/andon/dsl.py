@@ -8,6 +8,7 @@ deadline or an unknown input is reported naming the file, the object and the fix
 from __future__ import annotations
 
 import difflib
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -138,7 +139,8 @@ def check(asset: str, *, blocking: bool = True, name: str | None = None
             raise DefinitionError(f"check on {asset!r} wraps {fn!r}, which is not a function",
                                   where=where, hint="decorate a function taking a context, or "
                                                     "wrap a built-in such as andon.checks.row_count()")
-        label = name or getattr(fn, "__name__", "") or "check"
+        # a lambda's "<lambda>" becomes "lambda": only a name written out must be an identifier
+        label = name or re.sub(r"[^A-Za-z0-9_.-]+", "", getattr(fn, "__name__", "")) or "check"
         _registry().declarations.append(Declaration(
             "check", label, dict(asset=asset, blocking=bool(blocking)), where, fn,
             getattr(fn, "__module__", "") or ""))

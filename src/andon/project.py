@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+import os
 import re
 import sys
+import threading
 import tomllib
 import traceback
 from dataclasses import dataclass, replace
@@ -18,9 +20,11 @@ from andon.model.definitions import DEFAULT_LOCATION, Asset, Check, Input, Pipel
 from andon.model.durations import DurationFormatError, parse_duration
 from andon.model.errors import AndonError, ConfigError, DefinitionError
 from andon.model.graph import Graph, build_graph
+from andon.model.limits import duration_problem, location_problem, moment_problem, name_problem
 from andon.model.partitions import PartitionKeyError, parse_partitions
 
 PROJECT_FILE = "andon.toml"
+IMPORT_TIMEOUT = timedelta(seconds=30)  # [project] import_timeout: the longest a module may import
 
 
 @dataclass(frozen=True)
@@ -81,12 +85,64 @@ def _import(path: Path, index: int, root: Path) -> None:
     except AndonError:
         sys.modules.pop(name, None)
         raise  # already names the file, the object and the fix
-    except Exception as exc:
+    except SystemExit as exc:
+        sys.modules.pop(name, None)
+        raise DefinitionError(f"importing {path.name} called sys.exit({exc.code!r}); a "
+                              "definitions module must only declare, never end the process",
+                              where=_error_site(exc, path, root),
+                              hint="remove the exit (put a script's own work under "
+                                   "`if __name__ == \"__main__\":`)") from exc
+    except BaseException as exc:  # an Exception, or KeyboardInterrupt & co. raised by the module
         sys.modules.pop(name, None)
         raise DefinitionError(f"importing {path.name} failed: {type(exc).__name__}: {exc}",
                               where=_error_site(exc, path, root),
                               hint="fix the error in the definitions module "
                                    "(`andon --debug validate` shows the traceback)") from exc
+
+
+def _import_all(paths: list[Path], root: Path, timeout: timedelta) -> None:
+    """Import the definition modules in order, on a thread of their own so that one which never
+    finishes (a network call, an endless loop) is reported naming the file and the line it was
+    stuck at once ``timeout`` has passed; the stuck thread is left behind (a daemon)."""
+    current: list[Path] = []
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for i, path in enumerate(paths):
+                current[:] = [path]
+                _import(path, i, root)
+        except BaseException as exc:  # handed to the caller's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=work, name="andon-import", daemon=True)
+    thread.start()
+    thread.join(timeout.total_seconds())
+    if thread.is_alive():
+        path = current[0] if current else paths[0]
+        raise DefinitionError(
+            f"importing {path.name} took longer than {_seconds(timeout)} (import_timeout) and "
+            "was abandoned", where=_stuck_at(thread, path),
+            hint="a definitions module must only declare: move slow work (downloads, queries, "
+                 "waiting) into the pipelines, or raise [project] import_timeout in andon.toml")
+    if failure:
+        raise failure[0]
+
+
+def _seconds(delta: timedelta) -> str:
+    return f"{delta.total_seconds():g}s"
+
+
+def _stuck_at(thread: threading.Thread, path: Path) -> str:
+    """``file:line`` where ``thread`` is now inside ``path`` (the module's own line), else the
+    file."""
+    frame = sys._current_frames().get(thread.ident or -1)
+    target = str(path.resolve())
+    while frame is not None:
+        if str(Path(frame.f_code.co_filename).resolve()) == target:
+            return f"{path}:{frame.f_lineno}"
+        frame = frame.f_back
+    return str(path)
 
 
 def _error_site(exc: BaseException, path: Path, root: Path) -> str:
@@ -111,7 +167,14 @@ def load_project(root: Path) -> Project:
     except ValueError:
         raise ConfigError(f"[project] start = {proj.get('start')!r} is not a date", where=file,
                           hint="write start = \"2026-01-01\"") from None
+    out_of_range = moment_problem(start)
+    if out_of_range:
+        raise ConfigError(f"[project] start = {str(proj.get('start'))!r}: {out_of_range}",
+                          where=_line_of(file, "project", "start"),
+                          hint="write a first day inside that range, e.g. start = \"2026-01-01\"")
     end = _end(proj, start, file)
+    data_roots = _data_roots(proj, root, file)
+    timeout = _import_timeout(proj, file)
     until = None if end is None else datetime.combine(end + timedelta(days=1), time(), UTC)
     modules = proj.get("definitions", ["pipelines.py"])
     if isinstance(modules, str):
@@ -123,15 +186,12 @@ def load_project(root: Path) -> Project:
                               hint="fix [project] definitions in andon.toml")
     sys.path.insert(0, str(root))
     try:
-        def import_all() -> None:
-            for i, p in enumerate(paths):
-                _import(p, i, root.resolve())
-
-        registry = collect(import_all)
+        registry = collect(lambda: _import_all(paths, root.resolve(), timeout))
     finally:
         sys.path.remove(str(root))
     pools = _pools(config, file)
-    graph = _build(registry.declarations, pools, start, until, file)
+    graph = _build(registry.declarations, pools, start, until, file,
+                   os.path.normpath(os.path.abspath(root)), data_roots)
     checks = tuple(Check(d.name, d.options["asset"], d.fn, d.options["blocking"], d.where)
                    for d in registry.declarations if d.kind == "check" and d.fn is not None)
     gated: dict[str, int] = {}
@@ -158,12 +218,49 @@ def _end(proj: dict[str, Any], start: datetime, file: str) -> date | None:
         raise ConfigError(f"[project] end = {value!r} is not a date", where=where,
                           hint="write the last day of partitions, e.g. end = \"2026-01-11\" "
                                "(inclusive), or remove end to let partitions go on") from None
+    out_of_range = moment_problem(datetime.combine(end, time(23), UTC))  # its last hour
+    if out_of_range:
+        raise ConfigError(f"[project] end = {str(value)!r}: {out_of_range}", where=where,
+                          hint="set the last day inside that range, or remove end to let "
+                               "partitions go on")
     if end < start.date():
         raise ConfigError(f"[project] end = {str(value)!r} is before start = "
                           f"{start.date().isoformat()!r}", where=where,
                           hint=f"end is the last day of partitions (inclusive): set it on or "
                                f"after {start.date().isoformat()}, or move start earlier")
     return end
+
+
+def _data_roots(proj: dict[str, Any], root: Path, file: str) -> tuple[str, ...]:
+    """``[project] data_roots``: folders outside the project that locations may point into,
+    absolute or relative to the project, as absolute normalised paths."""
+    raw = proj.get("data_roots", [])
+    where = _line_of(file, "project", "data_roots")
+    if not isinstance(raw, list) or not all(isinstance(r, str) and r.strip() for r in raw):
+        raise ConfigError(f"[project] data_roots = {raw!r} is not a list of folders", where=where,
+                          hint="write data_roots = [\"/data/lake\"] (absolute, or relative to "
+                               "the project folder)")
+    base = os.path.abspath(root)
+    return tuple(os.path.normpath(os.path.join(base, r)) for r in raw)
+
+
+def _import_timeout(proj: dict[str, Any], file: str) -> timedelta:
+    """``[project] import_timeout``: how long importing the definitions may take."""
+    if "import_timeout" not in proj:
+        return IMPORT_TIMEOUT
+    value = proj["import_timeout"]
+    try:
+        delta = parse_duration(value)
+    except DurationFormatError as exc:
+        delta, why = timedelta(0), str(exc)
+    else:
+        why = "" if timedelta(0) < delta <= timedelta(hours=1) else \
+            f"{value!r} must be more than 0s and at most 1h"
+    if why:
+        raise ConfigError(f"[project] import_timeout = {why}",
+                          where=_line_of(file, "project", "import_timeout"),
+                          hint="write import_timeout = \"30s\" (the default), or remove it")
+    return delta
 
 
 def _line_of(file: str, table: str, key: str) -> str:
@@ -211,6 +308,10 @@ def _duration(problems: list[str], decl: Declaration, field: str, value: Any) ->
     except DurationFormatError as exc:
         problems.append(f"{decl.where}: {decl.kind} {decl.name!r}: {field}={exc}")
         return None
+    too_long = duration_problem(field, delta)
+    if too_long:
+        problems.append(f"{decl.where}: {decl.kind} {decl.name!r}: {field}={value!r}: {too_long}")
+        return None
     rule = _DURATIONS.get(field)
     if rule and (delta.total_seconds() < 0 or (rule == "positive" and not delta)):
         problems.append(f"{decl.where}: {decl.kind} {decl.name!r}: {field}={value!r} must be "
@@ -257,8 +358,18 @@ def _or_default(value: Any, default: Any) -> Any:
 
 
 def _build(decls: list[Declaration], pools: list[Pool], start: datetime,
-           until: datetime | None, file: str) -> Graph:
+           until: datetime | None, file: str, project_dir: str = "",
+           data_roots: tuple[str, ...] = ()) -> Graph:
     problems: list[str] = []
+
+    def place(d: Declaration, field: str, template: Any, asset: str, parts: Any) -> None:
+        """Report a location template that cannot be filled in or leaves the roots."""
+        if project_dir and isinstance(asset, str):
+            problem = location_problem(field, template, asset, parts.key_of(parts.start),
+                                       project_dir, data_roots)
+            if problem:
+                problems.append(f"{d.where}: {d.kind} {d.name!r}: {problem}")
+
     assets: list[Asset] = []
     pipes: list[Pipeline] = []
     for d in decls:
@@ -274,6 +385,9 @@ def _build(decls: list[Declaration], pools: list[Pool], start: datetime,
             if "{partition}" in str(Path(o["watch"] or "x").parent):
                 problems.append(f"{d.where}: source {d.name!r}: watch={o['watch']!r} has "
                                 "{partition} in a folder name; put it in the file name")
+            for field in ("location", "watch"):
+                if o[field]:
+                    place(d, field, o[field], d.name, parts)
             assets.append(Asset(d.name, parts, source=True, owner=o["owner"],
                                 description=o["description"],
                                 location=o["location"] or o["watch"] or DEFAULT_LOCATION,
@@ -292,6 +406,8 @@ def _build(decls: list[Declaration], pools: list[Pool], start: datetime,
         for extra in sorted(set(locations) - set(outputs)):
             problems.append(f"{d.where}: pipeline {d.name!r}: locations names {extra!r}, which is "
                             f"not one of its outputs ({', '.join(outputs) or 'none'}); fix the name")
+        for out in sorted(set(locations) & set(outputs)):
+            place(d, f"locations[{out!r}]", locations[out], out, parts)
         subscribers = _subscribers(problems, d)
         for out in outputs:
             assets.append(Asset(out, parts, owner=o["owner"], description=o["description"],
@@ -317,7 +433,7 @@ def _build(decls: list[Declaration], pools: list[Pool], start: datetime,
     graph = build_graph(sources, pipes, pools, file, problems)
     produced = {a.name: a for a in assets if not a.source}
     graph.assets.update({name: produced[name] for name in graph.producer if name in produced})
-    return graph
+    return replace(graph, data_roots=data_roots)
 
 
 def _subscribers(problems: list[str], decl: Declaration) -> tuple[str, ...]:
@@ -337,6 +453,9 @@ def _check_problems(problems: list[str], decls: list[Declaration], assets: set[s
     for d in decls:
         if d.kind != "check":
             continue
+        bad_name = name_problem("check", d.name)
+        if bad_name:
+            problems.append(f"{d.where}: {bad_name}; pass name='...'")
         asset = d.options["asset"]
         if not isinstance(asset, str) or asset not in assets:
             close = difflib.get_close_matches(str(asset), assets, 1)

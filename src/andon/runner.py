@@ -386,8 +386,9 @@ class Runner:
         while pending and len(ordered) < MAX_INLINE_EVENTS:
             run_id = pending.popleft()
             results: list[ExecResult] = []
-            spec = self._spec(self.state.runs[run_id])
-            try:
+            spec: RunSpec | None = None
+            try:  # the spec too: one whose paths leave the project's roots is refused
+                spec = self._spec(self.state.runs[run_id])
                 self.executor.start(spec, results.append)
             except Exception as exc:
                 log.exception("could not start run %s", run_id)
@@ -396,7 +397,7 @@ class Runner:
             self._ran_inline.add(run_id)
             now = self.clock.now()
             events: list[Event] = []
-            if spec.log_path.exists():  # quiet in-process runs leave no log to point at
+            if spec is not None and spec.log_path.exists():  # quiet in-process runs leave no log
                 events.append(RunLaunched(id=f"launched:{run_id}:0", at=now, run_id=run_id,
                                           log_path=str(spec.log_path)))
             events += [e for e in (self._result_event(r, now) for r in results) if e is not None]

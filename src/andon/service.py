@@ -27,7 +27,7 @@ from andon.events import (
     format_time,
     parse_time,
 )
-from andon.executors.outputs import fingerprint
+from andon.executors.outputs import fingerprint, real_roots
 from andon.model.errors import AndonError, Conflict, NotFound
 from andon.model.graph import Graph
 from andon.model.partitions import AfterLastPartition, PartitionKeyError, Partitions
@@ -103,7 +103,10 @@ class Service:
                                 f"--partition {partition}`")
         key = self._key(asset, partition, "asset")
         location = found.location_of(key)
-        size, digest = fingerprint(self.project_dir / location)
+        # a symlink out of the project's roots, a FIFO, a device or a socket: refused (422 /
+        # exit 2) with the reason, and never opened
+        size, digest = fingerprint(self.project_dir / location,
+                                   real_roots(self.project_dir, self.graph.data_roots))
         if chosen is None:
             basis = f"{asset}\0{key}\0{digest or 'no-file'}"
             chosen = "notify:" + hashlib.sha256(basis.encode()).hexdigest()[:32]

@@ -19,7 +19,9 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from andon.executors.outputs import inside_roots, real_roots
 from andon.model.graph import Graph
+from andon.model.limits import inside
 
 log = logging.getLogger("andon.watcher")
 Announce = Callable[[str, str], None]
@@ -98,20 +100,32 @@ def _pattern(template: str) -> re.Pattern[str]:
 
 
 def watched(graph: Graph, root: Path) -> list[Target]:
-    """(asset, folder to watch, pattern of the path relative to the project) per watched source."""
+    """(asset, folder to watch, pattern of the file's absolute path) per watched source whose
+    folder is inside the project or its data roots (validation refuses others at load; a folder
+    that a symlink leads elsewhere since is logged and not watched)."""
     out = []
+    base = os.path.abspath(root)
+    roots = real_roots(base, graph.data_roots)
     for asset in graph.assets.values():
         if asset.source and asset.watch:
-            template = os.path.normpath(asset.watch)
-            folder = root / Path(template).parent  # {partition} is in the file name
+            template = os.path.normpath(os.path.join(base, asset.watch))
+            folder = Path(template).parent  # {partition} is in the file name
+            if not inside(str(folder), [base, *graph.data_roots]) or \
+                    (folder.exists() and not inside_roots(folder, roots)):
+                log.warning("not watching %s for %s: it is outside the project's roots",
+                            folder, asset.name)
+                continue
             out.append((asset.name, folder, _pattern(template)))
     return out
 
 
 def _announce_file(targets: list[Target], root: Path, path: Path, announce: Announce) -> None:
-    rel = os.path.relpath(path, root)
+    """Announce ``path`` for each watched source whose pattern it matches; a refusal (a FIFO, a
+    socket, a symlink out of the roots: ``notify`` never opens those) is logged and skipped."""
+    full = os.path.normpath(os.path.abspath(path))
+    rel = os.path.relpath(full, os.path.abspath(root))
     for asset, _folder, pattern in targets:
-        match = pattern.match(rel)
+        match = pattern.match(full)
         if match:
             try:
                 announce(asset, match.group("partition"))
@@ -124,7 +138,8 @@ def _scan(targets: list[Target], root: Path, announce: Announce) -> None:
     the kernel's event queue overflowed). Announcing known data again records nothing."""
     for folder in sorted({folder for _, folder, _ in targets}):
         try:
-            paths = sorted(p for p in folder.iterdir() if p.is_file())
+            # not is_file(): that would skip a FIFO silently; announce refuses it with a reason
+            paths = sorted(p for p in folder.iterdir() if not p.is_dir())
         except OSError as exc:
             log.warning("cannot list %s: %s", folder, exc)
             continue

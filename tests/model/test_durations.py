@@ -72,3 +72,9 @@ def test_the_error_is_a_value_error() -> None:
 ])
 def test_format_duration(seconds: float | timedelta, text: str) -> None:
     assert format_duration(seconds) == text
+
+
+@pytest.mark.parametrize("value", ["99999999999999d", 10**400, float("inf"), float("nan"), 1e300])
+def test_endless_durations_are_format_errors_not_overflows(value: object) -> None:
+    with pytest.raises(DurationFormatError, match="too long"):
+        parse_duration(value)

@@ -15,26 +15,37 @@ from datetime import datetime
 from pathlib import Path
 
 from andon.events import OutputDeleted, OutputQuarantined, OutputRestored, OutputSuspect
-from andon.executors.outputs import fingerprint
-from andon.model.errors import Conflict, NotFound
+from andon.executors.outputs import fingerprint, inside_roots, real_roots
+from andon.model.errors import Conflict, NotFound, UnsafePath
 from andon.model.graph import Graph
+from andon.model.limits import inside
 
 log = logging.getLogger("andon.cord")
 
 
-def _inside(root: Path, location: str) -> Path | None:
-    """``location`` under ``root``, or None when it is empty or points outside it."""
-    if not location or Path(location).is_absolute():
+def _inside(root: Path, location: str, data_roots: tuple[str, ...] = ()) -> Path | None:
+    """``location`` (relative to ``root``, or absolute inside one of ``data_roots``) with
+    symlinks resolved, or None when it is empty, one of the roots itself or outside them all."""
+    if not location:
         return None
-    base = root.resolve()
-    target = (base / location).resolve()
-    return target if target != base and target.is_relative_to(base) else None
+    roots = real_roots(root, data_roots)
+    target = Path(os.path.realpath(root / location))
+    return target if str(target) not in roots and inside_roots(target, roots) else None
 
 
 def quarantine_path(quarantine_dir: Path, event: OutputSuspect) -> Path:
-    """Where a quarantined output version goes: ``ASSET/PARTITION/vN/<its file or folder name>``."""
-    return quarantine_dir / event.asset / event.partition / f"v{event.version}" / \
+    """Where a quarantined output version goes: ``ASSET/PARTITION/vN/<its file or folder name>``;
+    UnsafePath when the event's names would lead out of ``quarantine_dir`` (a log written before
+    names were identifiers)."""
+    dest = quarantine_dir / event.asset / event.partition / f"v{event.version}" / \
         Path(event.location).name
+    base = os.path.normpath(os.path.abspath(quarantine_dir))
+    parts = (event.asset, event.partition, Path(event.location).name)
+    if any(p in ("", ".", "..") or "/" in p or "\0" in p for p in parts) or \
+            not inside(os.path.abspath(dest), [base]):
+        raise UnsafePath(f"the quarantine path of {event.asset!r} {event.partition!r} "
+                         f"would leave {quarantine_dir}", hint="move the output aside by hand")
+    return dest
 
 
 def dispose(graph: Graph, project_dir: Path, quarantine_dir: Path,
@@ -50,10 +61,15 @@ def dispose(graph: Graph, project_dir: Path, quarantine_dir: Path,
     if event.asset not in graph.producer:
         log.warning("not touching %s: %r is not produced by a pipeline", what, event.asset)
         return None
-    target = _inside(project_dir, event.location)
+    target = _inside(project_dir, event.location, graph.data_roots)
     if target is None:
         log.warning("not touching %s: location %r is not inside the project", what,
                     event.location)
+        return None
+    try:
+        dest = quarantine_path(quarantine_dir, event)
+    except UnsafePath as exc:
+        log.warning("not touching %s: %s", what, exc.message)
         return None
     # the cord in the id: a version restored and found bad again under another cord is moved again
     key = f"{event.cord_id}:{event.asset}:{event.partition}:{event.version}"
@@ -62,9 +78,13 @@ def dispose(graph: Graph, project_dir: Path, quarantine_dir: Path,
             return None
         if event.action == "delete":
             return _deleted(event, key)
-        dest = quarantine_path(quarantine_dir, event)
         return _quarantined(event, key, dest) if dest.exists() else None
-    if event.fingerprint and fingerprint(target)[1] != event.fingerprint:
+    try:
+        changed = bool(event.fingerprint) and fingerprint(target)[1] != event.fingerprint
+    except UnsafePath as exc:  # a FIFO or a device where the output was: not andon's
+        log.warning("not touching %s: %s", what, exc.message)
+        return None
+    if changed:
         log.warning("not touching %s: %s changed since andon wrote it", what, target)
         return None
     if event.action == "delete":
@@ -74,7 +94,6 @@ def dispose(graph: Graph, project_dir: Path, quarantine_dir: Path,
             target.unlink()
         log.info("deleted %s at %s (cord %s)", what, event.location, event.cord_id)
         return _deleted(event, key)
-    dest = quarantine_path(quarantine_dir, event)
     dest.parent.mkdir(parents=True, exist_ok=True)
     if dest.exists():  # quarantined before and restored, then suspect again
         shutil.rmtree(dest) if dest.is_dir() else dest.unlink()

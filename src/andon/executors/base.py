@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from andon.events import OutputWritten
+from andon.executors.outputs import inside_roots, real_roots
+from andon.model.errors import UnsafePath
 from andon.model.graph import Graph
 from andon.model.partitions import Identity
 
@@ -118,6 +120,19 @@ def spec_for(graph: Graph, run_id: str, pipeline: str, partition: str, attempt: 
         if isinstance(inp.mapping, Identity):
             single.append(inp.asset)
     outputs = {o: str(project_dir / graph.assets[o].location_of(partition)) for o in pipe.outputs}
+    _within_roots(project_dir, graph.data_roots,
+                  [*outputs.values(), *(p for paths in inputs.values() for p in paths)])
     return RunSpec(run_id, pipeline, partition, attempt, str(project_dir),
                    str(runs_dir / run_id), pipe.command, inputs, tuple(single), outputs,
                    pipe.timeout.total_seconds() if pipe.timeout else None)
+
+
+def _within_roots(project_dir: Path, data_roots: tuple[str, ...], paths: list[str]) -> None:
+    """UnsafePath (the run fails before it starts) when a symlink makes an input or output path
+    lead out of the project folder and its data roots; validation checked the templates."""
+    roots = real_roots(project_dir, data_roots)
+    for path in paths:
+        if not inside_roots(path, roots):
+            raise UnsafePath(f"{path} leads outside the project's roots ({', '.join(roots)})",
+                             hint="replace the symlink, or add its target's folder to "
+                                  "[project] data_roots in andon.toml")

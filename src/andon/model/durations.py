@@ -27,7 +27,7 @@ def parse_duration(text: str | int | float) -> timedelta:
     if isinstance(text, (int, float)):
         if text < 0:
             raise DurationFormatError(f"{text!r} is negative; durations are zero or more")
-        return timedelta(seconds=float(text))
+        return _seconds(text, text)
     stripped = str(text).strip().replace(" ", "")
     sign = 1
     if stripped.startswith("-"):
@@ -40,7 +40,16 @@ def parse_duration(text: str | int | float) -> timedelta:
         pos = match.end()
     if not stripped or pos != len(stripped):
         raise DurationFormatError(f"{text!r} is not a duration; {_suggest(str(text))}write e.g. {FORMS}")
-    return timedelta(seconds=sign * total)
+    return _seconds(text, sign * total)
+
+
+def _seconds(text: object, seconds: float) -> timedelta:
+    """The timedelta of ``seconds``; DurationFormatError for an endless or not-a-number one."""
+    try:
+        return timedelta(seconds=float(seconds))
+    except (OverflowError, ValueError):
+        raise DurationFormatError(f"{text!r} is too long (or not a number) to be a duration; "
+                                  f"write e.g. {FORMS}") from None
 
 
 def _suggest(text: str) -> str:

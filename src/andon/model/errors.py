@@ -55,3 +55,10 @@ class Conflict(AndonError):
 
 class IllegalTransition(Conflict):
     """A run was asked to move between two states that are not connected."""
+
+
+class UnsafePath(AndonError):
+    """A path andon was asked to read or write leaves the project's roots, or is not a regular
+    file or folder (a FIFO, a device, a socket): refused, never opened."""
+
+    http_status = 422

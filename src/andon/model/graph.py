@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from andon.model.definitions import Asset, Input, Pipeline, Pool
 from andon.model.errors import DefinitionError
+from andon.model.limits import name_problem
 from andon.model.partitions import Identity, LastN, Partitions, Rollup
 
 
@@ -29,6 +30,9 @@ class Graph:
     rank: dict[str, int] = field(default_factory=dict)  # pipeline -> index in ``order``
     # asset -> number of blocking checks: a new version reaches consumers once all have passed
     gated: dict[str, int] = field(default_factory=dict)
+    # absolute, normalised folders outside the project that locations may point into
+    # ([project] data_roots); the project folder itself is always allowed
+    data_roots: tuple[str, ...] = ()
 
     def partitions_of(self, pipeline: str) -> Partitions:
         return self.pipelines[pipeline].partitions
@@ -61,6 +65,12 @@ def _problem(problems: list[str], where: str, text: str) -> None:
     problems.append(f"{where}: {text}" if where else text)
 
 
+def _named(problems: list[str], where: str, kind: str, name: object) -> None:
+    problem = name_problem(kind, name)
+    if problem:
+        _problem(problems, where, problem)
+
+
 def build_graph(assets: list[Asset], pipelines: list[Pipeline], pools: list[Pool],
                 project_file: str = "andon.toml", earlier: list[str] | None = None) -> Graph:
     """Validate the declarations and index them; raise DefinitionError listing every problem
@@ -68,6 +78,7 @@ def build_graph(assets: list[Asset], pipelines: list[Pipeline], pools: list[Pool
     problems: list[str] = list(earlier or ())
     by_asset: dict[str, Asset] = {}
     for asset in assets:
+        _named(problems, asset.where, "source", asset.name)
         if asset.name in by_asset:
             _problem(problems, asset.where,
                      f"source {asset.name!r} is declared twice (also at {by_asset[asset.name].where});"
@@ -76,6 +87,9 @@ def build_graph(assets: list[Asset], pipelines: list[Pipeline], pools: list[Pool
     by_pipe: dict[str, Pipeline] = {}
     producer: dict[str, str] = {}
     for pipe in pipelines:
+        _named(problems, pipe.where, "pipeline", pipe.name)
+        for out in pipe.outputs:
+            _named(problems, pipe.where, f"output of pipeline {pipe.name!r}: data set", out)
         if pipe.name in by_pipe:
             _problem(problems, pipe.where, f"pipeline {pipe.name!r} is declared twice "
                      f"(also at {by_pipe[pipe.name].where}); rename one")
@@ -115,6 +129,7 @@ def build_graph(assets: list[Asset], pipelines: list[Pipeline], pools: list[Pool
                      f"{pipe.bad_outputs!r}; use 'keep', 'quarantine' or 'delete'")
     pool_map = {p.name: p for p in pools}
     for pool in pools:
+        _named(problems, pool.where or project_file, "pool", pool.name)
         if pool.capacity < 1:
             _problem(problems, pool.where or project_file,
                      f"pool {pool.name!r} has capacity {pool.capacity}; "

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from andon.model.limits import MAX_WINDOW, moment_problem
+
 UNPARTITIONED_KEY = "all"
 
 
@@ -67,6 +69,9 @@ class Partitions:
         if moment.strftime(self.key_format) != key:
             raise PartitionKeyError(
                 f"{key!r} is not a {self.kind} partition key; write it like {self.example!r}")
+        problem = moment_problem(moment)
+        if problem:
+            raise PartitionKeyError(f"{key!r}: {problem}")
         if moment < self.start:
             raise PartitionKeyError(
                 f"{key!r} is before the first partition {self.key_of(self.start)!r}")
@@ -101,7 +106,13 @@ class Partitions:
         return moment.astimezone(UTC).strftime(self.key_format)
 
     def shift(self, key: str, n: int) -> str:
-        return self.key_of(self.begin(key) + n * self.step)
+        try:
+            moment = self.begin(key) + n * self.step
+        except OverflowError:
+            moment = datetime.max.replace(tzinfo=UTC)
+        if moment_problem(moment):
+            raise PartitionKeyError(f"{key!r} shifted by {n} is outside the supported partitions")
+        return self.key_of(moment)
 
     def keys(self, first: str, last: str) -> list[str]:
         """Every key from ``first`` to ``last`` inclusive, in order, up to the last partition."""
@@ -186,8 +197,13 @@ class Rollup:
 
 def last(n: int) -> LastN:
     """A window mapping over the last ``n`` partitions, e.g. ``andon.last(7)``."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise ValueError(f"last({n!r}): a window needs a whole number of partitions")
     if n < 1:
         raise ValueError(f"last({n}): a window needs at least one partition")
+    if n > MAX_WINDOW:
+        raise ValueError(f"last({n}): a window holds at most {MAX_WINDOW} partitions "
+                         "(a year of hours); read fewer")
     return LastN(n)
 
 
