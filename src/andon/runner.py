@@ -397,7 +397,8 @@ class Runner:
         if self._inline:
             self._cascade(out, ordered)
         self.commits += 1
-        return out, self.store.append(ordered)
+        # a turn that changed nothing writes nothing (and costs no transaction)
+        return out, self.store.append(ordered) if ordered else []
 
     def _handle(self, event: Event, now: datetime, out: Decisions, ordered: list[Event]) -> Decisions:
         step = handle(self.graph, self.state, event, now, self.policy)
