@@ -155,6 +155,8 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
         # a state folder deleted or replaced under the scheduler stops its writes too: its run
         # logs, token and quarantine would otherwise go to a folder nobody sees
         store.watch(settings.state_dir, "state folder")
+        if lock.path is not None:  # a new lock file would let a second scheduler in
+            store.watch(lock.path, "scheduler lock file")
         runner = Runner(project.graph, store, executor or make_executor(settings, project),
                         project.root, settings.state_dir / "runs", clock,
                         make_planner(settings.policy, project.graph))

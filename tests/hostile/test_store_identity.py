@@ -105,6 +105,22 @@ def test_a_second_up_through_another_state_folder_is_refused_naming_the_holder(
         assert not (other / "server.json").exists()
 
 
+def test_a_symlink_to_the_database_shares_its_lock(tmp_path: Path) -> None:
+    real = tmp_path / "real" / "andon.db"
+    real.parent.mkdir()
+    Store(f"sqlite:///{real}").close()
+    (tmp_path / "elsewhere").mkdir()
+    link = tmp_path / "elsewhere" / "andon.db"
+    link.symlink_to(real)
+    first = lock_scheduler(f"sqlite:///{real}", "the first")
+    try:
+        with pytest.raises(ConfigError, match=r"another andon scheduler \(the first\)"):
+            lock_scheduler(f"sqlite:///{link}", "me")
+    finally:
+        first.release()
+    assert not (tmp_path / "elsewhere" / "andon.db-scheduler.lock").exists()
+
+
 def test_the_store_lock_dies_with_its_holder_even_by_kill_9(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'andon.db'}"
     Store(url).close()
@@ -197,6 +213,8 @@ CASES = {
     "database replaced": ("replaced", "database file"),
     "state folder deleted": ("missing", "state folder"),
     "state folder replaced": ("replaced", "state folder"),
+    # a new lock file would let a second scheduler in: the first one must stop writing
+    "scheduler lock deleted": ("missing", "scheduler lock file"),
 }
 
 
@@ -218,6 +236,8 @@ def test_a_store_gone_under_up_refuses_every_write_with_503_and_writes_nothing(
             _replace_database(db, tmp_path)
         elif case == "state folder deleted":
             shutil.rmtree(state)
+        elif case == "scheduler lock deleted":
+            db.with_name(db.name + "-scheduler.lock").unlink()
         else:
             state.rename(tmp_path / "moved-state")
             state.mkdir()

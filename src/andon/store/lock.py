@@ -4,7 +4,7 @@ Two schedulers on one store would both start every run, so the scheduler's lock 
 database, not to the folder a scheduler was started from:
 
 - SQLite: an exclusive ``flock`` on ``<database file>-scheduler.lock``, beside the database
-  (the file names its holder: pid, host, state folder);
+  (symlinks resolved; the file names its holder: pid, host, state folder);
 - PostgreSQL: a session-level advisory lock (``pg_try_advisory_lock``) on a key derived from
   the database and schema names, held on a connection of its own for the scheduler's life (its
   ``application_name`` names the holder).
@@ -43,7 +43,11 @@ _PG_HOLDER = text(
 
 
 class SchedulerLock(Protocol):
-    """Held from ``lock_scheduler`` until ``release`` (idempotent)."""
+    """Held from ``lock_scheduler`` until ``release`` (idempotent). ``path``: the lock file
+    (SQLite), which the store watches: once it is deleted or replaced, another scheduler can
+    take a new one, so this one must stop writing."""
+
+    path: Path | None
 
     def release(self) -> None: ...
 
@@ -72,6 +76,8 @@ def lock_scheduler(url: str, holder: str) -> SchedulerLock:
 class _NoLock:
     """An in-memory SQLite URL: the store itself refuses it, with the reason."""
 
+    path: Path | None = None
+
     def release(self) -> None:
         pass
 
@@ -83,20 +89,21 @@ def _refused(holder: str, store: str) -> ConfigError:
 
 class _FileLock:
     def __init__(self, database: Path, holder: str) -> None:
-        self.path = database.with_name(database.name + "-scheduler.lock")
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except OSError as exc:
-            raise ConfigError(f"cannot open the store sqlite:///{database}: cannot create its "
-                              f"scheduler lock: {exc.strerror}", where=str(self.path),
-                              hint="check the database URL (ANDON_DATABASE_URL / database_url), "
-                                   "that its folder exists, and the permissions") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            named = os.read(fd, 4096).decode(errors="replace").strip() or "holder unknown"
-            os.close(fd)
-            raise _refused(named, str(database)) from None
+        # beside the file itself: a symlink to the database shares its lock
+        real = database.resolve()
+        lock = real.with_name(real.name + "-scheduler.lock")
+        self.path: Path | None = lock
+        while True:
+            fd = _open(lock, database)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                named = os.read(fd, 4096).decode(errors="replace").strip() or "holder unknown"
+                os.close(fd)
+                raise _refused(named, str(database)) from None
+            if _same_file(fd, lock):
+                break
+            os.close(fd)  # deleted or replaced between open and flock: lock what is there now
         os.ftruncate(fd, 0)
         os.write(fd, holder.encode())
         self._fd = fd
@@ -107,7 +114,28 @@ class _FileLock:
             self._fd = -1
 
 
+def _open(lock: Path, database: Path) -> int:
+    try:
+        return os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise ConfigError(f"cannot open the store sqlite:///{database}: cannot create its "
+                          f"scheduler lock: {exc.strerror}", where=str(lock),
+                          hint="check the database URL (ANDON_DATABASE_URL / database_url), "
+                               "that its folder exists, and the permissions") from None
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (st.st_dev, st.st_ino) == (held.st_dev, held.st_ino)
+
+
 class _AdvisoryLock:
+    path: Path | None = None
+
     def __init__(self, url: str, holder: str) -> None:
         name = f"andon up: {holder}"[:PG_NAME_LIMIT]
         shown = make_url(url).render_as_string(hide_password=True)
