@@ -506,7 +506,7 @@ class Runner:
 
 
 def _log_unavailable(exc: StoreUnavailable) -> None:
-    log.error("%s: %s; no run is started and nothing is recorded until it is back (hint: %s)",
+    log.error("%s: %s; the scheduler starts no run until it is back (hint: %s)",
               exc.where, exc.message, exc.hint)
 
 
