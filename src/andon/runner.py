@@ -7,6 +7,12 @@ commit), answers the callers, re-plans (``andon.planner.live``: learned duration
 the forecast, at-risk events), then starts and cancels runs. Nothing wakes up to look: the loop
 sleeps on its inbox until an item arrives, a retry back-off ends or a prediction of the plan runs
 out (a source's usual arrival passes); on a clock that does not move by itself, until it is moved.
+
+When the store refuses writes because its database was deleted or replaced
+(``StoreUnavailable``), the runner stops deciding: callers get the error, nothing is started
+that could not be recorded, and what the executors and the runner itself reported is held in
+memory. It looks again every STORE_RECHECK seconds; once the original file is back, it rebuilds
+its state from the log and hands the held items in again.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from andon.executors.base import ExecResult, Executor, Report, RunSpec, spec_for
 from andon.model.graph import Graph
 from andon.planner.live import LivePlan
 from andon.planner.policies import Planner, make_policy
+from andon.store.identity import StoreUnavailable
 from andon.store.sql import Store
 
 log = logging.getLogger("andon.runner")
@@ -50,6 +57,7 @@ MAX_BATCH = 1000
 MAX_INLINE_EVENTS = 5000  # an in-process cascade commits at least every this many events
 RETRY_AFTER_STORE_ERROR = 1.0  # seconds to wait before retrying a turn the store refused
 MAX_PROBLEMS_LOGGED = 10  # inconsistencies of the log named in the start-up warning
+STORE_RECHECK = 2.0  # seconds between looks at a store that is unavailable
 
 
 @dataclass
@@ -153,6 +161,9 @@ class Runner:
         self._inbox = _Inbox()
         self._listeners: list[Listener] = []
         self._thread: threading.Thread | None = None
+        self.unavailable: StoreUnavailable | None = None  # why the store refuses writes
+        self._held: list[object] = []  # reports and own events kept while it does
+        self._stale = False  # the state folded events the store then refused: replay it
         self.clock.subscribe(self.wake)
 
     # -- the outside world ---------------------------------------------------------------------
@@ -261,10 +272,14 @@ class Runner:
             wake = min((w for w in (next_wakeup(self.state, since), self.plan.wake) if w is not None),
                        default=None)
             timeout = None if wake is None else self.clock.real_seconds(wake - now)
+            if self.unavailable is not None:  # no decisions to wait for: look at the store
+                timeout = STORE_RECHECK
             items = self._inbox.take(None if timeout is None else max(timeout, 0.0))
             self.turns += 1
             try:
-                self._turn([i for i in items if i is not _WAKE and i is not _STOP])
+                work = [i for i in items if i is not _WAKE and i is not _STOP]
+                if self._store_usable(work):
+                    self._turn(work)
             except Exception:  # keep the line running; the failing item is logged
                 log.exception("runner turn failed")
             finally:
@@ -283,6 +298,42 @@ class Runner:
         waiting for their back-off may remain)."""
         return self._inbox.wait(timeout, no_runs=True)
 
+    # -- a store that refuses writes ------------------------------------------------------------
+
+    def _store_usable(self, items: list[object]) -> bool:
+        """Whether this turn may go on: True while the store takes writes. Else refuse the
+        callers, hold the reports and the runner's own events, and decide nothing."""
+        problem = self.store.unavailable()
+        if problem is None:
+            if self.unavailable is not None:
+                self._store_back()
+            return True
+        if self.unavailable is None:
+            _log_unavailable(problem)
+        self.unavailable = problem
+        self._hold(items, problem)
+        return False
+
+    def _hold(self, items: list[object], exc: StoreUnavailable) -> None:
+        for item in items:
+            if isinstance(item, _Submit) and item.future is not None:
+                if not item.future.done():
+                    item.future.set_exception(exc)
+            else:  # an executor's report or the runner's own event (launched, quarantined)
+                self._held.append(item)
+
+    def _store_back(self) -> None:
+        log.warning("the store is back (%s); recording again", self.store.path or self.store.url)
+        self.unavailable = None
+        if self._stale:  # a turn was folded into the state and then refused
+            self.state = replay(self.graph, self.store.iter_events())
+            mark_all(self.graph, self.state)
+            self._stale = False
+        held, self._held = self._held, []
+        for item in held:
+            self._inbox.put(item)
+        self.wake()
+
     # -- one turn ------------------------------------------------------------------------------
 
     def _turn(self, items: list[object]) -> None:
@@ -291,6 +342,8 @@ class Runner:
             out, committed = self._record(items, answers)
         except Exception as exc:
             self._refused(items, exc)
+            if isinstance(exc, StoreUnavailable):
+                return  # said once, clearly, by _refused
             raise
         for fut, value in answers:
             fut.set_result(value)
@@ -369,6 +422,8 @@ class Runner:
             log.error("the store already held the id(s) of %d event(s) this turn derived: %s",
                       len(taken), ", ".join(taken[:MAX_PROBLEMS_LOGGED]))
         return out, stored
+        # a turn that changed nothing writes nothing (and costs no transaction)
+        return out, self.store.append(ordered) if ordered else []
 
     def _handle(self, event: Event, now: datetime, out: Decisions, ordered: list[Event]) -> Decisions:
         step = handle(self.graph, self.state, event, now, self.policy)
@@ -407,7 +462,13 @@ class Runner:
 
     def _refused(self, items: list[object], exc: Exception) -> None:
         """The store did not take this turn's events: tell the callers, forget what the state
-        assumed (rebuild it from the log) and try the executors' reports again shortly."""
+        assumed (rebuild it from the log) and try the executors' reports again shortly. A store
+        found deleted or replaced is not read: the runner holds everything until it is back."""
+        if isinstance(exc, StoreUnavailable):
+            _log_unavailable(exc)
+            self.unavailable, self._stale = exc, True
+            self._hold(items, exc)
+            return
         for item in items:
             if isinstance(item, _Submit) and item.future and not item.future.done():
                 item.future.set_exception(exc)
@@ -469,6 +530,11 @@ class Runner:
                          work_seconds=res.work_seconds, exit_code=res.exit_code,
                          error_type=res.error_type, error_message=res.error_message,
                          inputs=run.inputs)
+
+
+def _log_unavailable(exc: StoreUnavailable) -> None:
+    log.error("%s: %s; the scheduler starts no run until it is back (hint: %s)",
+              exc.where, exc.message, exc.hint)
 
 
 def _undisposed(events: Iterable[Event],

@@ -34,6 +34,7 @@ from andon.project import Project
 from andon.runner import Runner
 from andon.service import Service
 from andon.settings import Settings
+from andon.store.lock import SchedulerLock, lock_scheduler
 from andon.store.sql import Store
 from andon.tokens import digest, new_token
 
@@ -78,7 +79,8 @@ class Line:
     clock: Clock
     url: str = ""
     stop_event: threading.Event = field(default_factory=threading.Event)
-    lock: int = -1  # the descriptor holding STATE_DIR/scheduler.lock
+    lock: SchedulerLock | None = None  # the store's scheduler lock (andon.store.lock)
+    folder_lock: int = -1  # the descriptor holding STATE_DIR/scheduler.lock
     checks: CheckRunner | None = None
     notifier: Notifier | None = None
     lineage: LineageEmitter | None = None
@@ -102,29 +104,39 @@ class Line:
         if close is not None:  # a fork server (its runs go on)
             close()
         self.store.close()
-        if self.lock >= 0:
-            os.close(self.lock)  # releases the lock
-            self.lock = -1
+        _unlock(self.lock, self.folder_lock)
+        self.lock, self.folder_lock = None, -1
 
 
-def _lock_scheduler(state_dir: Path) -> int:
-    """Take the project's scheduler lock, or fail naming the scheduler that holds it: two
-    schedulers on one store would both start every run. The kernel drops the lock when its
-    holder dies, even by ``kill -9``."""
-    path = state_dir / "scheduler.lock"
+def _lock_scheduler(settings: Settings) -> tuple[SchedulerLock, int]:
+    """Take the store's scheduler lock (``andon.store.lock``: two schedulers on one store would
+    both start every run, wherever their state folders are), then the state folder's (its token,
+    server.json and run logs have one owner), or fail naming the holder. The kernel and
+    PostgreSQL drop both locks when their holder dies, even by ``kill -9``."""
+    me = f"pid {os.getpid()} on {socket.gethostname()}, state folder {settings.state_dir}"
+    store_lock = lock_scheduler(settings.database_url, me)
+    path = settings.state_dir / "scheduler.lock"
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        holder = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
+        holder = os.read(fd, 4096).decode(errors="replace").strip() or "holder unknown"
         os.close(fd)
-        raise ConfigError(f"another andon scheduler (pid {holder}) is already running for "
-                          f"this project", where=str(state_dir),
-                          hint="stop it first, or talk to it: the CLI uses a running "
-                               "`andon up` by itself") from None
+        store_lock.release()
+        raise ConfigError(f"another andon scheduler ({holder}) is already running from this "
+                          f"state folder", where=str(settings.state_dir),
+                          hint="stop it first, or give this one its own state folder "
+                               "(ANDON_STATE_DIR / state_dir)") from None
     os.ftruncate(fd, 0)
-    os.write(fd, str(os.getpid()).encode())
-    return fd
+    os.write(fd, me.encode())
+    return store_lock, fd
+
+
+def _unlock(store_lock: SchedulerLock | None, folder_lock: int) -> None:
+    if folder_lock >= 0:
+        os.close(folder_lock)  # releases the lock
+    if store_lock is not None:
+        store_lock.release()
 
 
 def open_line(project: Project, settings: Settings, clock: Clock | None = None,
@@ -134,18 +146,23 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
     clock = clock or RealClock()
     notify = notify_config(project.config, settings, project.graph, project.name)  # fail early
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    lock = _lock_scheduler(settings.state_dir)
+    lock, folder_lock = _lock_scheduler(settings)
     lineage_sender = None
     try:  # the OpenLineage sender first: a missing extra stops the start before any work
         lineage_sender = make_sender(settings.openlineage_transport, settings.openlineage_url,
                                      settings.notify_timeout)
         store = Store(settings.database_url)
+        # a state folder deleted or replaced under the scheduler stops its writes too: its run
+        # logs, token and quarantine would otherwise go to a folder nobody sees
+        store.watch(settings.state_dir, "state folder")
+        if lock.path is not None:  # a new lock file would let a second scheduler in
+            store.watch(lock.path, "scheduler lock file")
         runner = Runner(project.graph, store, executor or make_executor(settings, project),
                         project.root, settings.state_dir / "runs", clock,
                         make_planner(settings.policy, project.graph))
         found = runner.recover()
     except BaseException:
-        os.close(lock)
+        _unlock(lock, folder_lock)
         if lineage_sender is not None:
             lineage_sender.close()
         raise
@@ -175,8 +192,8 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
     service.live_plan = runner.plan.view  # the runner's latest forecast, not a replay of the log
     service.live_workers = runner.workers  # slots busy and the executor's health, from memory
     service.live_problems = runner.problems  # what the replay found inconsistent in the log
-    return Line(project, settings, store, runner, service, clock, lock=lock, checks=checks,
-                notifier=notifier, lineage=lineage)
+    return Line(project, settings, store, runner, service, clock, lock=lock,
+                folder_lock=folder_lock, checks=checks, notifier=notifier, lineage=lineage)
 
 
 def remake_delay(graph: Graph, duration: Callable[[str], float]

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from andon.events import (
     Event,
     OutputWritten,
@@ -26,6 +28,9 @@ from andon.events import (
     RunSucceeded,
     format_time,
 )
+from andon.model.errors import ConfigError
+from andon.store.identity import StoreUnavailable
+from andon.store.lock import lock_scheduler
 from andon.store.sql import Store
 
 T0 = datetime(2026, 1, 6, 2, 0, tzinfo=UTC)
@@ -426,3 +431,47 @@ def test_an_acknowledged_event_survives_kill_9(store_url: str,
     assert ids[:len(acked)] == acked
     assert len(ids) % 3 == 0  # whole batches only
     assert len(store.partition_versions("shared", "2026-01-05")) == len(ids)
+
+
+# -- one scheduler per store; a store that is no longer what it opened ----------------------------
+
+def test_one_scheduler_lock_per_store(store_url: str) -> None:
+    """``andon.store.lock``: a second holder is refused naming the first; the lock goes with
+    ``release``. (Each holder is a connection or a file descriptor of its own, as a second
+    process would have.)"""
+    first = lock_scheduler(store_url, "pid 1 on host-a, state folder /one")
+    try:
+        with pytest.raises(ConfigError, match=r"already running on this store") as err:
+            lock_scheduler(store_url, "pid 2 on host-b, state folder /two")
+        assert "pid 1 on host-a" in err.value.message
+        assert "/two" not in err.value.message
+    finally:
+        first.release()
+    first.release()  # idempotent
+    lock_scheduler(store_url, "pid 2 on host-b").release()
+
+
+def test_a_watched_folder_replaced_refuses_writes_and_reading_goes_on(
+        store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / "state"
+    folder.mkdir()
+    store.watch(folder, "state folder")
+    assert store.append([source(key="2026-01-05")])
+    assert store.unavailable() is None and store.ping()
+    folder.rename(tmp_path / "moved")
+    folder.mkdir()
+    problem = store.unavailable()
+    assert isinstance(problem, StoreUnavailable)
+    assert (problem.state, problem.http_status) == ("replaced", 503)
+    assert "state folder" in problem.message and problem.where == str(folder)
+    assert not store.ping()
+    with pytest.raises(StoreUnavailable):
+        store.append([source(key="2026-01-06")])
+    with pytest.raises(StoreUnavailable):
+        store.add_token("0" * 64, "viewer", "x", T0)
+    folder.rmdir()
+    assert store.unavailable() is not None and store.unavailable().state == "missing"  # type: ignore[union-attr]
+    (tmp_path / "moved").rename(folder)  # put back: the same folder again
+    assert store.unavailable() is None
+    assert store.append([source(key="2026-01-06")])
+    assert [e.partition for e in store.iter_events()] == ["2026-01-05", "2026-01-06"]

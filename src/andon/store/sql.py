@@ -5,7 +5,9 @@ with a busy timeout (SQLite) or a transaction-scoped advisory lock (PostgreSQL).
 writers keeps the partition version numbers gap-free and makes ``seq`` order commit order, so a
 reader that follows the log with ``events(after=...)`` never skips an event committed late.
 SQLite runs in WAL mode with ``synchronous=FULL``; readers use their own connections. A batch of
-events is one transaction (group commit): durable once ``append`` returns.
+events is one transaction (group commit): durable once ``append`` returns. Before each write
+transaction, and before opening a connection, a SQLite store checks that its file is still the
+one it opened (``andon.store.identity``): a deleted or replaced database is never written to.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -38,6 +41,8 @@ from sqlalchemy.pool import QueuePool, StaticPool
 from andon.events import Event, format_time, from_dict
 from andon.model.errors import ConfigError
 from andon.store import cordviews, schema
+from andon.store.identity import FileIdentity, StoreUnavailable
+from andon.store.lock import database_file
 from andon.store.projection import payload, project
 from andon.tokens import ID_LENGTH, token_id
 
@@ -65,10 +70,14 @@ def _switch_to_wal(cur: Any) -> None:
         pause = min(pause * 2, 0.2)
 
 
-def _sqlite_engine(url: str, write: bool) -> Engine:
+def _sqlite_engine(url: str, write: bool, identity: FileIdentity) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False,
                                               "timeout": BUSY_TIMEOUT_MS / 1000},
                            poolclass=StaticPool if write else QueuePool)
+
+    @event.listens_for(engine, "do_connect")
+    def _do_connect(*_args: Any) -> None:
+        identity.check()  # SQLite would create a new, empty file where the database was
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
@@ -92,17 +101,20 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.dialect = url.split(":", 1)[0].split("+", 1)[0]
+        self.identity = FileIdentity()  # what the store's files are (andon.store.identity)
+        self.path: Path | None = None  # the database file (SQLite)
         if self.dialect not in ("sqlite", "postgresql"):
             raise ConfigError(f"unsupported database URL {url.split('@')[-1]!r}",
                               hint="use sqlite:///path/andon.db or postgresql+psycopg://...")
-        if self.dialect == "sqlite" and _in_memory(url):
+        if self.dialect == "sqlite" and database_file(url) is None:
             raise ConfigError("an in-memory SQLite database cannot be the store (the writer and "
                               "the readers would each see their own empty database)",
                               hint="use a file: sqlite:///path/andon.db")
         try:
             if self.dialect == "sqlite":
-                self._writer = _sqlite_engine(url, write=True)
-                self._reader = _sqlite_engine(url, write=False)
+                self.path = database_file(url)
+                self._writer = _sqlite_engine(url, write=True, identity=self.identity)
+                self._reader = _sqlite_engine(url, write=False, identity=self.identity)
             else:
                 self._writer = self._reader = create_engine(url, pool_pre_ping=True)
         except ModuleNotFoundError as exc:
@@ -114,6 +126,8 @@ class Store:
             index_elements=["id"]).returning(schema.events.c.id, schema.events.c.seq)
         try:
             self.migrate()
+            if self.path is not None:  # the file exists from the first connection on
+                self.identity.watch(self.path, "database file")
         except OperationalError as exc:  # cannot connect, no such folder, not writable...
             self.close()
             raise ConfigError(
@@ -129,11 +143,25 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        """A write transaction, committed on leaving; holds the write lock of every process."""
-        with self._lock, self._writer.begin() as conn:
-            if self.dialect == "postgresql":
-                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
-            yield conn
+        """A write transaction, committed on leaving; holds the write lock of every process.
+        Refused with ``StoreUnavailable`` when the database or a watched folder is gone or
+        replaced (the one door every write goes through)."""
+        with self._lock:
+            self.identity.check()
+            with self._writer.begin() as conn:
+                if self.dialect == "postgresql":
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
+                yield conn
+
+    def watch(self, path: Path, kind: str) -> None:
+        """Refuse writes, too, once ``path`` (a folder the store's users write beside it, such as
+        the state folder) is deleted or replaced; ``kind`` names it in the error."""
+        self.identity.watch(path, kind)
+
+    def unavailable(self) -> StoreUnavailable | None:
+        """Why the store refuses writes (its file or a watched folder is gone or replaced), or
+        None while it takes them; a stat per watched path, no query."""
+        return self.identity.problem()
 
     def migrate(self) -> list[int]:
         """Bring the schema up to ``schema.LATEST``; return the versions applied (none when it
@@ -410,7 +438,9 @@ class Store:
             return int(conn.execute(select(func.max(schema.schema_version.c.version))).scalar() or 0)
 
     def ping(self) -> bool:
-        """Whether the database answers (health checks)."""
+        """Whether the database answers and is still the one opened (health checks)."""
+        if self.unavailable() is not None:
+            return False
         try:
             with self._reader.connect() as conn:
                 conn.execute(select(1))
@@ -422,11 +452,6 @@ class Store:
         """Close every pooled connection."""
         self._writer.dispose()
         self._reader.dispose()
-
-
-def _in_memory(url: str) -> bool:
-    path = url.split("://", 1)[-1].lstrip("/").split("?", 1)[0]
-    return path in ("", ":memory:") or "mode=memory" in url
 
 
 def _run_row(row: Any) -> dict[str, Any]:

@@ -234,6 +234,10 @@ def create_app(ctx: WebContext) -> Starlette:
             try:
                 if needed is not None and needed != SESSION:
                     request.state.token = authorize(request, needed)
+                    if request.method != "GET":  # a change the store could not record: 503
+                        unavailable = svc.store.unavailable()
+                        if unavailable is not None:
+                            raise unavailable
                 if is_page:
                     request.state.session = session_of(request)
                 response = await handler(request)
@@ -252,9 +256,16 @@ def create_app(ctx: WebContext) -> Starlette:
         return Route(path, endpoint, methods=[method])
 
     async def health(request: Request) -> Response:
-        return JSONResponse({"ok": True, "database": svc.store.ping(), "project": ctx.project,
-                             "scheduler": ctx.alive(), "workers": svc.workers(),
-                             "problems": svc.problems()})
+        body: dict[str, Any] = {"ok": True, "database": True, "project": ctx.project,
+                                "scheduler": ctx.alive(), "workers": svc.workers(),
+                                "problems": svc.problems()}
+        unavailable = svc.store.unavailable()
+        if unavailable is not None:  # deleted or replaced under the server: say so, with 503
+            body.update(ok=False, database=unavailable.state, message=unavailable.message,
+                        where=unavailable.where, hint=unavailable.hint)
+            return JSONResponse(body, status_code=503)
+        body["database"] = svc.store.ping()
+        return JSONResponse(body)
 
     async def status(request: Request) -> Response:
         return JSONResponse(svc.status())

@@ -24,7 +24,9 @@ def _errors(*codes: int) -> dict[str, Any]:
     text = {401: "no API token, or an unknown or revoked one",
             403: "the token's role is too weak (or the session's CSRF token is wrong)",
             404: "no such object", 409: "not possible in the current state",
-            422: "malformed request: `where` names the field, `message` the reason"}
+            422: "malformed request: `where` names the field, `message` the reason",
+            503: "the store's database was deleted or replaced under the server: nothing is "
+                 "recorded until it is back"}
     return {str(c): _json(ERROR, text[c]) for c in codes}
 
 
@@ -61,7 +63,7 @@ def _write(summary: str, body: dict[str, Any] | None, status: int, response: dic
         "security": [{"bearer": []}, {"session": [], "csrf": []}],
         "parameters": params or [],
         "responses": {str(status): _json(response, "OK" if status == 200 else "accepted"),
-                      **_errors(401, 403, *errors)}}
+                      **_errors(401, 403, *errors, 503)}}
     if status == 201 and replay:
         op["responses"]["200"] = _json(response, "already recorded (same id)")
     if body is not None:
@@ -141,7 +143,9 @@ PATHS: dict[str, dict[str, Any]] = {
         "Whether the server, its database and the scheduler answer; `workers`: executor slots "
         "`busy` of `total` and the `executor` (`name`, `mode`, `alive`); `problems`: the "
         "`count` of events in the log that did not fit the state before them, and the `first` "
-        "ones (`position`, `event_id`, `event`, `run_id`, `message`).", OBJECT)},
+        "ones (`position`, `event_id`, `event`, `run_id`, `message`). 503 with `ok` false, "
+        "`database` `missing` or `replaced` and a `message` when the store's file or state "
+        "folder was deleted or replaced under the server.", OBJECT, errors=(503,))},
     "/api/v1/status": {"get": _read("Per pipeline the partitions in each state; sources; open "
                                     "cords and what they halt.", OBJECT)},
     "/api/v1/runs": {

@@ -1,0 +1,181 @@
+"""One scheduler per store, wherever its state folder is.
+
+Two schedulers on one store would both start every run, so the scheduler's lock belongs to the
+database, not to the folder a scheduler was started from:
+
+- SQLite: an exclusive ``flock`` on ``<database file>-scheduler.lock``, beside the database
+  (symlinks resolved; the file names its holder: pid, host, state folder);
+- PostgreSQL: a session-level advisory lock (``pg_try_advisory_lock``) on a key derived from
+  the database and schema names, held on a connection of its own for the scheduler's life (its
+  ``application_name`` names the holder).
+
+The kernel drops the ``flock`` and PostgreSQL the advisory lock when the holder dies, even by
+``kill -9``, so a crashed scheduler never blocks the next one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
+
+from andon.model.errors import ConfigError
+
+HINT = ("stop it first, or talk to it: the CLI uses a running `andon up` by itself; a second "
+        "scheduler on one store would start every run twice")
+PG_NAME_LIMIT = 63  # PostgreSQL keeps this much of an application_name
+# the lock key: one per database and schema (tests and teams share a server)
+_PG_KEY = ("SELECT hashtextextended('andon scheduler ' || current_database() || '.' || "
+           "current_schema(), 0)")
+_PG_HOLDER = text(
+    "SELECT a.application_name, a.pid, host(a.client_addr) FROM pg_locks l "
+    "JOIN pg_stat_activity a ON a.pid = l.pid "
+    "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND l.classid::bigint = :hi AND l.objid::bigint = :lo")
+
+
+class SchedulerLock(Protocol):
+    """Held from ``lock_scheduler`` until ``release`` (idempotent). ``path``: the lock file
+    (SQLite), which the store watches: once it is deleted or replaced, another scheduler can
+    take a new one, so this one must stop writing."""
+
+    path: Path | None
+
+    def release(self) -> None: ...
+
+
+def database_file(url: str) -> Path | None:
+    """The database file of a SQLite URL (absolute); None for another database or an
+    in-memory one."""
+    if not url.startswith("sqlite"):
+        return None
+    name = make_url(url).database or ""
+    if name in ("", ":memory:") or "mode=memory" in url:
+        return None
+    return Path(name).absolute()
+
+
+def lock_scheduler(url: str, holder: str) -> SchedulerLock:
+    """Take the scheduler lock of the store at ``url`` for this process, described to others as
+    ``holder`` (e.g. ``pid 12 on host-a, state folder /srv/p/.andon``), or raise ConfigError
+    naming the scheduler that holds it. Taken before the store is opened (and migrated)."""
+    if url.startswith("postgresql"):
+        return _AdvisoryLock(url, holder)
+    path = database_file(url)
+    return _FileLock(path, holder) if path is not None else _NoLock()
+
+
+class _NoLock:
+    """An in-memory SQLite URL: the store itself refuses it, with the reason."""
+
+    path: Path | None = None
+
+    def release(self) -> None:
+        pass
+
+
+def _refused(holder: str, store: str) -> ConfigError:
+    return ConfigError(f"another andon scheduler ({holder}) is already running on this store",
+                       where=store, hint=HINT)
+
+
+class _FileLock:
+    def __init__(self, database: Path, holder: str) -> None:
+        # beside the file itself: a symlink to the database shares its lock
+        real = database.resolve()
+        lock = real.with_name(real.name + "-scheduler.lock")
+        self.path: Path | None = lock
+        while True:
+            fd = _open(lock, database)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                named = os.read(fd, 4096).decode(errors="replace").strip() or "holder unknown"
+                os.close(fd)
+                raise _refused(named, str(database)) from None
+            if _same_file(fd, lock):
+                break
+            os.close(fd)  # deleted or replaced between open and flock: lock what is there now
+        os.ftruncate(fd, 0)
+        os.write(fd, holder.encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)  # drops the lock; the file stays (deleting it would race)
+            self._fd = -1
+
+
+def _open(lock: Path, database: Path) -> int:
+    try:
+        return os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise ConfigError(f"cannot open the store sqlite:///{database}: cannot create its "
+                          f"scheduler lock: {exc.strerror}", where=str(lock),
+                          hint="check the database URL (ANDON_DATABASE_URL / database_url), "
+                               "that its folder exists, and the permissions") from None
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (st.st_dev, st.st_ino) == (held.st_dev, held.st_ino)
+
+
+class _AdvisoryLock:
+    path: Path | None = None
+
+    def __init__(self, url: str, holder: str) -> None:
+        name = f"andon up: {holder}"[:PG_NAME_LIMIT]
+        shown = make_url(url).render_as_string(hide_password=True)
+        try:
+            self._engine = create_engine(url, poolclass=NullPool,
+                                         connect_args={"application_name": name})
+        except ModuleNotFoundError as exc:
+            raise ConfigError(f"the database driver {exc.name!r} is not installed",
+                              hint="pip install 'andon[postgres]'") from None
+        self._conn: Any = None
+        try:
+            conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            self._conn = conn
+            key = int(conn.exec_driver_sql(_PG_KEY).scalar_one())
+            if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+                raise _refused(self._holder(conn, key), shown)
+        except OperationalError as exc:
+            self.release()
+            raise ConfigError(f"cannot open the store {shown}: "
+                              f"{str(exc.orig).strip() or type(exc.orig).__name__}",
+                              hint="check the database URL (ANDON_DATABASE_URL / database_url) "
+                                   "and that its server is running") from None
+        except BaseException:
+            self.release()
+            raise
+
+    @staticmethod
+    def _holder(conn: Any, key: int) -> str:
+        """Who holds the lock, as far as PostgreSQL knows."""
+        row = conn.execute(_PG_HOLDER, {"hi": (key >> 32) & 0xFFFFFFFF,
+                                        "lo": key & 0xFFFFFFFF}).first()
+        if row is None:  # it just let go: the next try will likely succeed
+            return "holder unknown"
+        name, pid, addr = row
+        name = name.removeprefix("andon up: ") or "not andon up"
+        return f"{name}; PostgreSQL session {pid}" + (f" from {addr}" if addr else "")
+
+    def release(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):  # a dead connection has let go already
+                self._conn.close()  # ending the session drops the advisory lock
+            self._conn = None
+        self._engine.dispose()
