@@ -116,14 +116,14 @@ class Tree:
         while todo:
             pid = todo.pop()
             proc = procs.get(pid)
-            if proc is None or pid in found or pid in mine:
+            if proc is None or pid in found or (pid in mine and pid != self.root):
                 continue
             found[pid] = proc
             todo.extend(children.get(pid, ()))
         out = []
         for proc in found.values():
-            if proc.pid == self.root and not self.include_root:
-                continue
+            if (proc.pid == self.root and not self.include_root) or proc.pid in mine:
+                continue  # never this process itself
             self.seen[proc.pid] = proc.start
             self.groups.update(g for g in (proc.sid, proc.pgrp) if g not in foreign)
             if proc.alive:
