@@ -214,7 +214,7 @@ def test_a_tree_whose_root_died_first_is_still_found(tmp_path: Path) -> None:
             os.kill(orphan, signal.SIGKILL)
         with contextlib.suppress(OSError):
             root.kill()
-        root.wait()
+        root.communicate()  # reaps it and closes its pipes
 
 
 def test_kill_tree_never_touches_the_caller(tmp_path: Path) -> None:
