@@ -34,7 +34,7 @@ from pathlib import Path
 import andon
 
 andon.source("raw", location="data/raw/{partition}.csv")
-LEAVE = %r
+LEAVE = LEAVE_HERE
 
 
 def leave(folder):
@@ -62,9 +62,9 @@ def daemonize(folder):
 
 for name, timeout in (("sh_wait", None), ("sh_timeout", "2s"), ("sh_exit", None)):
     folder = "{partition}-" + name
-    tail = "echo 1 > %%s/ready; exec sleep 1000" %% folder if name != "sh_exit" else "true"
+    tail = f"echo 1 > {folder}/ready; exec sleep 1000" if name != "sh_exit" else "true"
     andon.pipeline(name, inputs=["raw"], outputs=[name], timeout=timeout,
-                   command="mkdir -p %%s; " %% folder + LEAVE.format(dir=folder) + tail)
+                   command=f"mkdir -p {folder}; " + LEAVE.format(dir=folder) + tail)
 
 
 @andon.pipeline(inputs=["raw"], outputs=["py_wait"])
@@ -85,7 +85,7 @@ def py_exit(ctx):
     leave(folder)
     daemonize(folder)
     wait_for(folder / "pydaemon.pid")
-''' % _LEAVE
+'''.replace("LEAVE_HERE", repr(_LEAVE))
 
 DAY = "2026-01-05"
 PIDS = ("setsid.pid", "daemon.pid", "group.pid")
