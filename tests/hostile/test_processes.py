@@ -128,7 +128,7 @@ def _tree_pids(folder: Path, names: tuple[str, ...]) -> Iterator[list[int]]:
 def _collect(folder: Path, names: tuple[str, ...], pids: list[int]) -> None:
     pids.extend(read_pid(folder / name) for name in names)
     # they really left the run's session (else the old process-group kill would have sufficed)
-    sessions = {p: read_proc(p).sid for p in pids if read_proc(p) is not None}  # type: ignore[union-attr]
+    sessions = {p: read_proc(p).sid for p in pids if read_proc(p) is not None}
     assert len(set(sessions.values())) >= 2, sessions
 
 
@@ -202,7 +202,7 @@ def test_a_tree_whose_root_died_first_is_still_found(tmp_path: Path) -> None:
         assert {p.pid for p in tree.members()} == {root.pid, orphan}
         root.kill()
         root.wait()
-        wait_until(lambda: (read_proc(orphan) or read_proc(os.getpid())).ppid != root.pid,  # type: ignore[union-attr]
+        wait_until(lambda: (read_proc(orphan) or read_proc(os.getpid())).ppid != root.pid,
                    "the orphan re-parented")
         assert [p.pid for p in tree.members()] == [orphan]  # no longer a descendant of anyone
         from andon.executors.tree import end_tree
