@@ -85,7 +85,7 @@ _PIPELINE_DEFAULTS: dict[str, Any] = dict(
     inputs=(), outputs=(), partitions="daily", pool="default", slots=1, priority=1,
     deadline=None, expected_duration=None, retries=0, retry_delay="10s", timeout=None,
     max_concurrent=0, on_upstream_change="rerun", owner="", description="", locations=None,
-    subscribers=(), on_cord="cancel", bad_outputs="keep")
+    subscribers=(), on_cord="cancel", bad_outputs="keep", env=(), secrets=())
 
 
 def pipeline(name: str | Callable[..., Any] | None = None, *, command: str | None = None,
@@ -96,7 +96,9 @@ def pipeline(name: str | Callable[..., Any] | None = None, *, command: str | Non
     on_upstream_change, owner, description, locations (output -> path template), subscribers
     (e-mail addresses or webhook names notified about its outputs), on_cord ("cancel" or
     "finish": a running run when an andon cord halts it), bad_outputs ("keep", "quarantine" or
-    "delete": what happens to outputs made from data under a cord)."""
+    "delete": what happens to outputs made from data under a cord), env (names of environment
+    variables its runs get from the scheduler's environment; runs get no others but a small base
+    such as PATH, HOME and LANG) and secrets (the same, with their values masked in run logs)."""
     bare = name if callable(name) else None  # used as @andon.pipeline, without parentheses
     label = name if isinstance(name, str) else None
     unknown = sorted(set(options) - set(_PIPELINE_DEFAULTS))

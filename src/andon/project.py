@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from andon.dsl import Declaration, collect
-from andon.model.definitions import DEFAULT_LOCATION, Asset, Check, Input, Pipeline, Pool
+from andon.model.definitions import DEFAULT_LOCATION, Asset, Check, Input, Pipeline, Pool, check_run_names
 from andon.model.durations import DurationFormatError, parse_duration
 from andon.model.errors import AndonError, ConfigError, DefinitionError
 from andon.model.graph import Graph, build_graph
@@ -425,7 +425,8 @@ def _build(decls: list[Declaration], pools: list[Pool], start: datetime,
             timeout=timeout, max_concurrent=o["max_concurrent"],
             on_upstream_change=o["on_upstream_change"], on_cord=o["on_cord"],
             bad_outputs=o["bad_outputs"], owner=o["owner"],
-            description=o["description"], where=d.where, subscribers=subscribers))
+            description=o["description"], where=d.where, subscribers=subscribers,
+            env=_run_names(problems, d, "env"), secrets=_run_names(problems, d, "secrets")))
     _check_problems(problems, decls, {a.name for a in assets})
     # outputs are declared as assets by their pipeline; build_graph re-derives them, so pass
     # only sources here and keep output locations on the produced assets afterwards
@@ -434,6 +435,13 @@ def _build(decls: list[Declaration], pools: list[Pool], start: datetime,
     produced = {a.name: a for a in assets if not a.source}
     graph.assets.update({name: produced[name] for name in graph.producer if name in produced})
     return replace(graph, data_roots=data_roots)
+
+
+def _run_names(problems: list[str], decl: Declaration, option: str) -> tuple[str, ...]:
+    names, problem = check_run_names(option, decl.options.get(option) or ())
+    if problem:
+        problems.append(f"{decl.where}: pipeline {decl.name!r}: {problem}")
+    return names
 
 
 def _subscribers(problems: list[str], decl: Declaration) -> tuple[str, ...]:

@@ -39,6 +39,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("server_url", "", "URL of a running `andon up` for the CLI; default: found from "
             "STATE_DIR/server.json"),
     Setting("kill_grace", 10.0, "seconds between SIGTERM and SIGKILL when cancelling a run"),
+    Setting("max_log_bytes", 50_000_000, "cap on a run's log file in bytes: beyond it the head "
+            "and the tail are kept, with a marker of what was left out between; 0: no cap"),
     Setting("log_format", "auto", "log format on stderr: auto (JSON when not a terminal), text "
             "or json"),
     Setting("policy", "jit", "dispatch policy of `andon up`: fifo, edf, slack, atc, jit or cpsat "
@@ -66,6 +68,8 @@ SETTINGS: tuple[Setting, ...] = (
             "to openlineage_url, or as openlineage.yml / OPENLINEAGE_* variables say)"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
+DEFAULT_MAX_LOG_BYTES: int = _BY_NAME["max_log_bytes"].default
+MIN_LOG_BYTES = 4096  # room for a head, a tail and the marker between them
 POLICY_NAMES = ("fifo", "edf", "slack", "atc", "jit", "cpsat")
 LINEAGE_TRANSPORTS = ("builtin", "client")
 
@@ -84,6 +88,7 @@ class Settings:
     server_url: str
     kill_grace: float
     log_format: str
+    max_log_bytes: int = DEFAULT_MAX_LOG_BYTES
     policy: str = "jit"
     smtp_host: str = ""
     smtp_port: int = 25
@@ -153,6 +158,9 @@ def resolve(root: Path, flags: Mapping[str, Any], env: Mapping[str, str],
     if values["openlineage_transport"] not in LINEAGE_TRANSPORTS:
         raise ConfigError(f"openlineage_transport {values['openlineage_transport']!r} is not known",
                           hint="use openlineage_transport = 'builtin' or 'client'")
+    if values["max_log_bytes"] and values["max_log_bytes"] < MIN_LOG_BYTES:
+        raise ConfigError(f"max_log_bytes = {values['max_log_bytes']} is too small",
+                          hint=f"give max_log_bytes at least {MIN_LOG_BYTES} bytes, or 0 for no cap")
     state_dir = Path(values["state_dir"])
     state_dir = state_dir if state_dir.is_absolute() else root / state_dir
     if not values["database_url"]:

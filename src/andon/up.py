@@ -42,11 +42,16 @@ log = logging.getLogger("andon.up")
 
 
 def make_executor(settings: Settings, project: Project) -> Executor:
+    """The executor of ``settings``. Runs' environments are built from this process's (the
+    edge's) environment: the base variables and what each pipeline declares, never andon's own
+    (docs/settings.md, "The environment of a run")."""
     if settings.executor == "inprocess":
         def resolve(name: str) -> Any:
             return project.graph.pipelines[name].fn
-        return InProcessExecutor(resolve)
-    executor = LocalProcessExecutor(kill_grace=settings.kill_grace)
+        return InProcessExecutor(resolve, os.environ, settings.max_log_bytes)
+    declared = sorted({n for p in project.graph.pipelines.values() for n in p.env})
+    executor = LocalProcessExecutor(kill_grace=settings.kill_grace, environ=os.environ,
+                                    max_log_bytes=settings.max_log_bytes, server_names=declared)
     executor.warm(str(project.root))  # the fork server loads the project while andon starts
     return executor
 

@@ -32,6 +32,9 @@ class RunSpec:
     outputs: dict[str, str] = field(default_factory=dict)
     timeout: float | None = None
     spawned_at: float = 0.0
+    env: tuple[str, ...] = ()  # the pipeline's declared variables (names only, never values)
+    secrets: tuple[str, ...] = ()
+    max_log_bytes: int = 0  # the cap on the run's log.txt (0: none); set by the executor
 
     @property
     def log_path(self) -> Path:
@@ -47,7 +50,8 @@ class RunSpec:
     @classmethod
     def from_json(cls, text: str) -> RunSpec:
         data = json.loads(text)
-        data["single_inputs"] = tuple(data.get("single_inputs", ()))
+        for name in ("single_inputs", "env", "secrets"):
+            data[name] = tuple(data.get(name, ()))
         return cls(**data)
 
 
@@ -124,7 +128,8 @@ def spec_for(graph: Graph, run_id: str, pipeline: str, partition: str, attempt: 
                   [*outputs.values(), *(p for paths in inputs.values() for p in paths)])
     return RunSpec(run_id, pipeline, partition, attempt, str(project_dir),
                    str(runs_dir / run_id), pipe.command, inputs, tuple(single), outputs,
-                   pipe.timeout.total_seconds() if pipe.timeout else None)
+                   pipe.timeout.total_seconds() if pipe.timeout else None,
+                   env=pipe.env, secrets=pipe.secrets)
 
 
 def _within_roots(project_dir: Path, data_roots: tuple[str, ...], paths: list[str]) -> None:

@@ -3,12 +3,16 @@
 Its first act is to write its pid next to the spec (so that a scheduler restarted after a crash
 finds it even if the crash came before the pid was recorded), and its last is to write
 ``result.json`` atomically, so that the scheduler (or, after a crash, its successor) can read how
-the run ended. A process forked by the fork server (``andon.executors.forkserver``) runs the same
-``run_child``, with the project the server loaded already.
+the run ended. In between it makes itself the subreaper of what it starts (``tree``), sends its
+output through a capped, secret-masking copy into the log (``logcap``), and, once the work is
+done, ends whatever the run left running: the run's tree ends with the run. A process forked by
+the fork server (``andon.executors.forkserver``) runs the same ``run_child``, with the project the
+server loaded already.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from collections.abc import Callable
@@ -48,16 +52,28 @@ def run_child(spec_path: str, resolve: Resolver | None = None) -> int:
     run's log: pid file first, ``result.json`` last. Returns the process's exit code."""
     run_dir = Path(spec_path).parent
     write_atomic(run_dir / "pid", str(os.getpid()))
+    from andon.executors.tree import become_subreaper, end_leftovers
+
+    become_subreaper()  # before any user code can start a process
     # line-buffered, so that a run killed by a timeout or a cancel keeps what it printed
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(line_buffering=True)
 
     from andon.executors.base import RunSpec
+    from andon.executors.environment import secret_values
     from andon.executors.execute import run_spec
+    from andon.executors.logcap import LogPump, Masker
 
     spec = RunSpec.from_json(Path(spec_path).read_text())
+    secrets = secret_values(os.environ, spec.secrets)
+    pump = LogPump(spec.log_path, spec.max_log_bytes, secrets)
     result = run_spec(spec, resolve or project_resolver(spec.project_dir), sys.stdout)
     sys.stdout.flush()
+    end_leftovers()  # they may hold the log's pipe too
+    pump.finish()
+    if secrets and result.error_message:
+        masked = Masker(secrets).feed(result.error_message.encode(), final=True)
+        result = dataclasses.replace(result, error_message=masked.decode(errors="replace"))
     write_atomic(spec.result_path, result.to_json())
     return 0 if result.ok else 1
 

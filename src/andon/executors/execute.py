@@ -34,9 +34,9 @@ def _logger(spec: RunSpec, stream: Any) -> logging.Logger:
     return log
 
 
-def _env(spec: RunSpec) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(ANDON_RUN_ID=spec.run_id, ANDON_PARTITION=spec.partition,
+def run_variables(spec: RunSpec) -> dict[str, str]:
+    """The variables andon passes to a shell step (on top of its environment)."""
+    env = dict(ANDON_RUN_ID=spec.run_id, ANDON_PARTITION=spec.partition,
                ANDON_PIPELINE=spec.pipeline, ANDON_ATTEMPT=str(spec.attempt))
     for name, paths in spec.inputs.items():
         env[f"ANDON_INPUT_{name.upper()}"] = os.pathsep.join(paths)
@@ -55,8 +55,11 @@ def _command(spec: RunSpec) -> str:
     return command
 
 
-def run_spec(spec: RunSpec, resolve: Resolver, stream: Any = None) -> ExecResult:
+def run_spec(spec: RunSpec, resolve: Resolver, stream: Any = None,
+             environ: dict[str, str] | None = None) -> ExecResult:
     """Run ``spec`` here and describe how it ended; never raises for a failure of user code.
+    A shell step gets ``environ`` (default: this process's environment, which in a run's own
+    process is the run's environment already) plus ``run_variables``.
 
     Start-up time runs from the process spawn (``spec.spawned_at``) to the moment user code is
     entered, so loading the project's definitions counts as start-up, not as work."""
@@ -72,7 +75,8 @@ def run_spec(spec: RunSpec, resolve: Resolver, stream: Any = None) -> ExecResult
             stream.flush()
             entered = time.time()
             startup = max(entered - spec.spawned_at, 0.0) if spec.spawned_at else None
-            proc = subprocess.run(command, shell=True, cwd=spec.project_dir, env=_env(spec),
+            env = {**(os.environ if environ is None else environ), **run_variables(spec)}
+            proc = subprocess.run(command, shell=True, cwd=spec.project_dir, env=env,
                                   stdin=subprocess.DEVNULL, stdout=stream, stderr=subprocess.STDOUT)
             work = time.time() - entered
             if proc.returncode != 0:

@@ -15,6 +15,7 @@ import logging
 import subprocess
 import threading
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import IO
 
@@ -46,10 +47,12 @@ class _Answer:
 class ForkServer:
     """One fork server process for ``project_dir``, started with ``python``."""
 
-    def __init__(self, project_dir: str, python: str) -> None:
+    def __init__(self, project_dir: str, python: str, env: Mapping[str, str] | None = None) -> None:
+        """``env``: the server's own environment (scrubbed by the caller; None: this
+        process's)."""
         self.project_dir = project_dir
         self.proc = subprocess.Popen(
-            [python, "-m", SERVER_MODULE, project_dir], cwd=project_dir,
+            [python, "-m", SERVER_MODULE, project_dir], cwd=project_dir, env=env,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True)
         self.alive = True
         self._cond = threading.Condition()
@@ -63,10 +66,15 @@ class ForkServer:
     def pid(self) -> int:
         return self.proc.pid
 
-    def fork(self, run_id: str, spec: str, log_path: str, timeout: float | None) -> int:
-        """Have the server fork the run's process; its pid, once it is in its own session."""
+    def fork(self, run_id: str, spec: str, log_path: str, timeout: float | None,
+             env: Mapping[str, str] | None = None) -> int:
+        """Have the server fork the run's process, with environment ``env`` (None: the
+        server's); its pid, once it is in its own session."""
         answer = _Answer(run_id)
-        line = json.dumps({"run_id": run_id, "spec": spec, "log": log_path}) + "\n"
+        request: dict[str, object] = {"run_id": run_id, "spec": spec, "log": log_path}
+        if env is not None:
+            request["env"] = dict(env)
+        line = json.dumps(request) + "\n"
         stdin: IO[bytes] | None = self.proc.stdin
         with self._write:
             with self._cond:

@@ -8,11 +8,16 @@ unsafe) and sleeps in ``select`` between requests and child exits.
 
 The conversation, one line each way (the executor's side is ``andon.executors.forkclient``)::
 
-    stdin   {"run_id": ..., "spec": "RUN_DIR/spec.json", "log": "RUN_DIR/log.txt"}
+    stdin   {"run_id": ..., "spec": "RUN_DIR/spec.json", "log": "RUN_DIR/log.txt", "env": {...}}
     stdout  started RUN_ID PID      the run's process is in its own session, its log open
             failed RUN_ID REASON    this run could not be forked (spawn it instead)
             refused RUN_ID REASON   forking is unsafe in this project (spawn from now on)
             exited PID CODE         a run's process ended (CODE as ``Popen.returncode``)
+
+The server starts with a scrubbed environment (``environment.base_environment``: no ANDON_*
+variable, no secret); each forked process replaces its ``os.environ`` with its run's own
+(``env``, which carries the run's declared secrets over the pipe, never through a file) before
+any user code runs.
 
 A forked process runs no user code until the server has told the executor its pid ("go"): if
 the server dies in between, the process exits at once and the run provably never began, so it
@@ -194,16 +199,18 @@ class Server:
                           "imported, and forking a process with threads is unsafe")
                 return
             spec, log = str(request["spec"]), str(request["log"])
+            env = request.get("env")  # None: the server's own
+            env = None if env is None else {str(k): str(v) for k, v in dict(env).items()}
         except Exception as exc:
             traceback.print_exc()
             self._say(f"failed {run_id} {type(exc).__name__}: {exc}".replace("\n", " "))
             return
         try:
-            self._fork(run_id, spec, log)
+            self._fork(run_id, spec, log, env)
         except OSError as exc:  # fork() itself failed (no memory, too many processes)
             self._say(f"failed {run_id} {type(exc).__name__}: {exc}".replace("\n", " "))
 
-    def _fork(self, run_id: str, spec: str, log: str) -> None:
+    def _fork(self, run_id: str, spec: str, log: str, env: dict[str, str] | None) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         ours, theirs = socket.socketpair()
@@ -212,7 +219,7 @@ class Server:
                 pid = os.fork()
                 if pid == 0:
                     ours.close()
-                    self._child(theirs, spec, log)
+                    self._child(theirs, spec, log, env)
             finally:
                 theirs.close()
             with contextlib.suppress(OSError):
@@ -221,7 +228,8 @@ class Server:
             with contextlib.suppress(OSError):
                 ours.sendall(b"g")
 
-    def _child(self, sock: socket.socket, spec: str, log: str) -> NoReturn:
+    def _child(self, sock: socket.socket, spec: str, log: str,
+               env: dict[str, str] | None) -> NoReturn:
         """The run's process: never returns into the server's loop."""
         code = 70
         try:
@@ -243,6 +251,9 @@ class Server:
             if go != b"g":
                 os._exit(0)  # the server died before the executor knew us: never began
             sock.close()
+            if env is not None:  # the run's environment, and nothing of the server's
+                os.environ.clear()
+                os.environ.update(env)
             sys.argv = [str(child.__file__), spec]
             _reseed()
             code = child.run_child(spec, self.project.resolve)

@@ -1,5 +1,7 @@
-"""The default executor: each run in its own process (its own session, so that cancelling it
-reaches everything it started), logs captured to a file, a timeout, SIGTERM then SIGKILL.
+"""The default executor: each run in its own process (its own session, the subreaper of what it
+starts, so that cancelling it reaches everything it started: ``tree``), logs captured to a capped
+file, a timeout, SIGTERM then SIGKILL, and an environment of its own (``environment``: never the
+scheduler's, so none of andon's secrets).
 
 A run's process is forked by the project's fork server (``andon.executors.forkserver``), which
 loaded andon and the project once, or, with ``fork=False`` (or when forking is not possible),
@@ -26,22 +28,25 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from andon.executors.base import ExecResult, Report, RunSpec
 from andon.executors.child import write_atomic
+from andon.executors.environment import base_environment, run_environment
 from andon.executors.forkclient import ForkFailed, ForkServer
 from andon.executors.processes import (
     CHILD_MODULE,
     find_run_process,
     is_run_process,
-    kill_group,
     pidfd,
     pidfd_works,
     spec_path,
 )
+from andon.executors.tree import kill_tree
+from andon.settings import DEFAULT_MAX_LOG_BYTES
 
 log = logging.getLogger("andon.executors.local")
 FORK_FAILURES_BEFORE_SPAWNING = 3  # fork servers in a row that failed a project
@@ -78,8 +83,13 @@ class LocalProcessExecutor:
     name = "local"
 
     def __init__(self, kill_grace: float = 10.0, python: str = sys.executable, fork: bool = True,
-                 start_timeout: float = 120.0) -> None:
+                 start_timeout: float = 120.0, environ: Mapping[str, str] | None = None,
+                 max_log_bytes: int = DEFAULT_MAX_LOG_BYTES,
+                 server_names: Iterable[str] = ()) -> None:
         self.kill_grace = kill_grace
+        self.environ = environ  # runs' environments are taken from it (None: this process's)
+        self.max_log_bytes = max_log_bytes
+        self.server_names = tuple(server_names)  # variables fork servers get (see warm)
         self.python = python
         self.fork = fork and pidfd_works()  # a forked run can only be watched through a pidfd
         self.start_timeout = start_timeout
@@ -90,8 +100,14 @@ class LocalProcessExecutor:
 
     # -- starting and adopting ----------------------------------------------------------------
 
+    def _source(self) -> Mapping[str, str]:
+        return os.environ if self.environ is None else self.environ
+
     def warm(self, project_dir: str) -> None:
-        """Start the project's fork server now, so that the first run need not wait for it."""
+        """Start the project's fork server now, so that the first run need not wait for it. A
+        fork server's environment is the base one plus ``server_names`` (the project's declared
+        ``env=`` names, so that its definitions may read them when imported); no secret and no
+        ANDON_* variable: each run gets its own environment over the server's pipe."""
         if self.fork:
             with contextlib.suppress(OSError):
                 self._server(project_dir)
@@ -99,11 +115,12 @@ class LocalProcessExecutor:
     def start(self, spec: RunSpec, report: Report) -> int:
         run_dir = Path(spec.run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
-        spec = dataclasses.replace(spec, spawned_at=time.time())
+        spec = dataclasses.replace(spec, spawned_at=time.time(), max_log_bytes=self.max_log_bytes)
+        env = run_environment(self._source(), spec.env, spec.secrets)
         for name in ("result.json", "pid"):
             (run_dir / name).unlink(missing_ok=True)
         write_atomic(spec_path(spec.run_dir), spec.to_json())
-        forked = self._forked(spec) if self.fork else None
+        forked = self._forked(spec, env) if self.fork else None
         if forked is not None:
             server, pid = forked
             self._watch(_Run(spec, pid, report, None, pidfd(pid), server))
@@ -111,7 +128,7 @@ class LocalProcessExecutor:
         with spec.log_path.open("ab") as log_file:
             proc = subprocess.Popen(
                 [self.python, "-m", CHILD_MODULE, str(spec_path(spec.run_dir))],
-                cwd=spec.project_dir, stdout=log_file, stderr=subprocess.STDOUT,
+                cwd=spec.project_dir, env=env, stdout=log_file, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True)
         self._watch(_Run(spec, proc.pid, report, proc, pidfd(proc.pid)))
         return proc.pid
@@ -123,10 +140,11 @@ class LocalProcessExecutor:
                 if server is not None:
                     log.warning("the fork server of %s (pid %d) exited; starting another",
                                 project_dir, server.pid)
-                server = self._servers[project_dir] = ForkServer(project_dir, self.python)
+                server = self._servers[project_dir] = ForkServer(
+                    project_dir, self.python, base_environment(self._source(), self.server_names))
             return server
 
-    def _forked(self, spec: RunSpec) -> tuple[ForkServer, int] | None:
+    def _forked(self, spec: RunSpec, env: dict[str, str]) -> tuple[ForkServer, int] | None:
         """The run forked by its project's fork server, or None: spawn it instead."""
         key = spec.project_dir
         if self._failures.get(key, 0) >= FORK_FAILURES_BEFORE_SPAWNING:
@@ -134,7 +152,7 @@ class LocalProcessExecutor:
         try:
             server = self._server(key)
             pid = server.fork(spec.run_id, str(spec_path(spec.run_dir)), str(spec.log_path),
-                              self.start_timeout)
+                              self.start_timeout, env)
         except (ForkFailed, OSError) as exc:
             kind = exc.kind if isinstance(exc, ForkFailed) else "gone"
             if kind != "failed":
@@ -269,7 +287,7 @@ class LocalProcessExecutor:
     def _kill(self, run: _Run) -> threading.Thread:
         with self._lock:
             if run.killer is None:
-                run.killer = threading.Thread(target=kill_group, args=(run.pid, self.kill_grace),
+                run.killer = threading.Thread(target=kill_tree, args=(run.pid, self.kill_grace),
                                               daemon=True, name=f"kill-{run.spec.run_id}")
                 run.killer.start()
             return run.killer

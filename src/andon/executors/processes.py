@@ -1,10 +1,9 @@
-"""Finding a run's process (after a restart, guarding against pid reuse) and stopping its group."""
+"""Finding a run's process (after a restart, guarding against pid reuse); ending its tree is
+``andon.executors.tree``."""
 
 from __future__ import annotations
 
 import os
-import signal
-import time
 from pathlib import Path
 
 CHILD_MODULE = "andon.executors.child"
@@ -76,47 +75,3 @@ def pidfd_works() -> bool:
         return False
     os.close(fd)
     return True
-
-
-def group_members(pgid: int) -> list[int]:
-    """The live (not zombie) processes of process group ``pgid``. ``killpg(pgid, 0)`` alone is
-    not enough: where the init process does not reap orphans, a dead grandchild stays a zombie
-    of the group for ever."""
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return []
-    except PermissionError:
-        pass
-    try:
-        names = os.listdir("/proc")
-    except OSError:
-        return [pgid]  # no /proc: trust killpg
-    members = []
-    for name in names:
-        if not name.isdigit():
-            continue
-        try:
-            fields = _stat_fields(name)
-        except OSError:
-            continue
-        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
-            members.append(int(name))
-    return members
-
-
-def kill_group(pgid: int, grace: float) -> None:
-    """SIGTERM the run's process group, then SIGKILL whatever is left after ``grace`` s. The
-    short sleeps below happen only while a kill is in progress."""
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(pgid, sig)
-        except (ProcessLookupError, PermissionError):
-            return
-        deadline = time.monotonic() + wait
-        while group_members(pgid):
-            if time.monotonic() >= deadline:
-                break
-            time.sleep(0.02)
-        else:
-            return

@@ -6,6 +6,7 @@ errors can name it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -14,6 +15,8 @@ from typing import Any
 from andon.model.partitions import Identity, PartitionMapping, Partitions
 
 DEFAULT_LOCATION = "data/{asset}/{partition}"
+RESERVED_ENV_PREFIX = "ANDON_"  # andon's own variables: its settings and what it passes to runs
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 @dataclass(frozen=True)
@@ -77,10 +80,33 @@ class Pipeline:
     description: str = ""
     where: str = ""
     subscribers: tuple[str, ...] = ()  # notified about its outputs, like their owner
+    env: tuple[str, ...] = ()  # variables of the scheduler's environment passed to its runs
+    secrets: tuple[str, ...] = ()  # passed too, and their values masked in its runs' logs
 
     def retry_backoff(self, attempt: int) -> timedelta:
         """Delay before attempt ``attempt + 1``: doubling from ``retry_delay``, capped at an hour."""
         return min(self.retry_delay * (2 ** max(attempt - 1, 0)), timedelta(hours=1))
+
+
+def check_run_names(option: str, names: object) -> tuple[tuple[str, ...], str]:
+    """A pipeline's ``env=`` or ``secrets=``: (the names, "") or ((), the problem and its fix).
+    Names are environment variable names; ANDON_* ones are andon's own (its settings, among
+    them its secrets) and never reach a run."""
+    example = f"{option}=['AWS_PROFILE']" if option == "env" else f"{option}=['WAREHOUSE_PASSWORD']"
+    if isinstance(names, str) or not isinstance(names, (list, tuple)) \
+            or not all(isinstance(n, str) for n in names):
+        return (), f"{option}={names!r} must be a list of environment variable names, e.g. {example}"
+    bad = [n for n in names if not _ENV_NAME.match(n)]
+    if bad:
+        return (), (f"{option}= names {', '.join(map(repr, bad))}, which are not environment "
+                    f"variable names (letters, digits and _, not starting with a digit), e.g. "
+                    f"{example}")
+    reserved = [n for n in names if n.upper().startswith(RESERVED_ENV_PREFIX)]
+    if reserved:
+        return (), (f"{option}= names {', '.join(reserved)}: {RESERVED_ENV_PREFIX}* variables are "
+                    f"andon's own (its settings and secrets) and never reach a run; remove them "
+                    f"(a run gets its inputs and outputs as ANDON_INPUT_*/ANDON_OUTPUT_* anyway)")
+    return tuple(dict.fromkeys(names)), ""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,159 @@
+"""A run's log on disk, capped, with its secrets masked.
+
+The run's own process sends its stdout and stderr (and so those of everything it starts) into a
+pipe; a thread of that process (``LogPump``) copies the pipe into ``log.txt`` as it comes, so the
+log streams while the run runs, and a scheduler killed meanwhile loses nothing (the copying is
+not its work). ``CappedLog`` keeps the file under ``cap`` bytes: the first half of the cap is kept
+as written (the head); after it the file grows on until the cap, and is then cut back to the head,
+a marker line ``... [andon: N bytes left out] ...`` and the latest quarter of the cap (the tail),
+and grows on from there. A follower of the file sees it shrink at each cut; what it read before
+the marker is still true. The values of the run's declared secrets are replaced by ``***``,
+also when a write splits one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from pathlib import Path
+
+MASK = b"***"
+
+
+def marker(left_out: int) -> bytes:
+    return f"\n... [andon: {left_out} bytes left out] ...\n".encode()
+
+
+class Masker:
+    """Replaces secret values in a byte stream that may split them across chunks."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        self.secrets = sorted({s.encode() for s in secrets if s}, key=len, reverse=True)
+        self.carry = b""
+
+    def feed(self, data: bytes, final: bool = False) -> bytes:
+        if not self.secrets:
+            return data
+        buf = self.carry + data
+        for secret in self.secrets:
+            buf = buf.replace(secret, MASK)
+        self.carry = b"" if final else buf[len(buf) - self._pending(buf):]
+        return buf[:len(buf) - len(self.carry)]
+
+    def _pending(self, buf: bytes) -> int:
+        """The length of the longest end of ``buf`` that could begin a secret."""
+        for n in range(min(len(buf), max(len(s) for s in self.secrets) - 1), 0, -1):
+            tail = buf[-n:]
+            if any(s.startswith(tail) for s in self.secrets):
+                return n
+        return 0
+
+
+class CappedLog:
+    """Appends to the open file ``fd`` (at ``origin`` bytes now), keeping what it adds under
+    ``cap`` bytes (0: no cap)."""
+
+    def __init__(self, fd: int, cap: int, secrets: list[str], origin: int = 0) -> None:
+        self.fd, self.cap, self.origin = fd, cap, origin
+        self.masker = Masker(secrets)
+        self.head_room = cap // 2
+        self.keep = cap // 4
+        self.section = 0  # bytes in the file after the head
+        self.after_head = 0  # bytes written after the head, all told
+        self.recent = bytearray()  # the latest ``keep`` of them
+
+    def write(self, data: bytes, final: bool = False) -> None:
+        data = self.masker.feed(data, final)
+        if not data:
+            return
+        if not self.cap:
+            self._append(data)
+            return
+        if self.head_room:
+            head, data = data[:self.head_room], data[self.head_room:]
+            self._append(head)
+            self.head_room -= len(head)
+            if not data:
+                return
+        self.after_head += len(data)
+        self.recent += data
+        del self.recent[:max(len(self.recent) - self.keep, 0)]
+        if self.cap // 2 + self.section + len(data) <= self.cap:
+            self._append(data)
+            self.section += len(data)
+            return
+        cut = marker(self.after_head - len(self.recent))
+        self._truncate(self.origin + self.cap // 2)
+        self._append(cut + bytes(self.recent))
+        self.section = len(cut) + len(self.recent)
+
+    def _truncate(self, size: int) -> None:
+        os.ftruncate(self.fd, size)
+
+    def _append(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
+
+
+class _MemoryLog(CappedLog):
+    def __init__(self, cap: int, secrets: list[str]) -> None:
+        super().__init__(-1, cap, secrets)
+        self.out = bytearray()
+
+    def _append(self, data: bytes) -> None:
+        self.out += data
+
+    def _truncate(self, size: int) -> None:
+        del self.out[size:]
+
+
+def cap_bytes(data: bytes, cap: int, secrets: list[str]) -> bytes:
+    """``data`` as a CappedLog would leave it in a new file (the in-process executor)."""
+    log = _MemoryLog(cap, secrets)
+    log.write(data, final=True)
+    return bytes(log.out)
+
+
+class LogPump:
+    """Sends this process's stdout and stderr through a CappedLog into ``log_path`` until
+    ``finish``."""
+
+    def __init__(self, log_path: Path, cap: int, secrets: list[str]) -> None:
+        self.file = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC,
+                            0o644)
+        self.log = CappedLog(self.file, cap, secrets, os.fstat(self.file).st_size)
+        self.read_end, write_end = os.pipe2(os.O_CLOEXEC)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(write_end, 1)
+        os.dup2(write_end, 2)
+        os.close(write_end)
+        self.thread = threading.Thread(target=self._copy, daemon=True, name="andon-log")
+        self.thread.start()
+
+    def _copy(self) -> None:
+        while True:
+            try:
+                data = os.read(self.read_end, 65536)
+            except InterruptedError:
+                continue
+            except OSError:
+                return
+            if not data:
+                break
+            self.log.write(data)
+        self.log.write(b"", final=True)
+
+    def finish(self, timeout: float = 5.0) -> None:
+        """Close this process's ends of the pipe (stdout and stderr go to the file directly
+        from now on) and wait for the copy to finish: at once when no process still holds the
+        pipe, else up to ``timeout`` s."""
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os.dup2(self.file, 1)
+        os.dup2(self.file, 2)
+        self.thread.join(timeout)
