@@ -413,6 +413,8 @@ class Runner:
             ordered.extend(step.events)
         if self._inline:
             self._cascade(out, ordered)
+        if not ordered:  # a turn that changed nothing writes nothing (and costs no transaction)
+            return out, []
         self.commits += 1
         stored = self.store.append(ordered)
         if len(stored) != len(ordered):
@@ -422,8 +424,6 @@ class Runner:
             log.error("the store already held the id(s) of %d event(s) this turn derived: %s",
                       len(taken), ", ".join(taken[:MAX_PROBLEMS_LOGGED]))
         return out, stored
-        # a turn that changed nothing writes nothing (and costs no transaction)
-        return out, self.store.append(ordered) if ordered else []
 
     def _handle(self, event: Event, now: datetime, out: Decisions, ordered: list[Event]) -> Decisions:
         step = handle(self.graph, self.state, event, now, self.policy)
