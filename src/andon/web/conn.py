@@ -1,0 +1,105 @@
+"""Connections slow or greedy clients cannot hold: a header timeout and a cap per client address.
+
+uvicorn (0.3x-0.5x, h11) times out only idle kept-alive connections, and only until their first
+byte: a client that connects and says nothing, or sends its headers a byte at a time, holds its
+connection for ever, and enough of them hold every file descriptor. ``guarded_protocol`` makes
+uvicorn's h11 protocol class with two guards:
+
+- **header timeout**: from the moment a connection is made, and again each time a response is
+  complete, the client has ``header_timeout`` seconds to finish the next request's headers, or
+  the connection is closed. A request that is being answered (an event stream, a long poll) is
+  never timed out.
+- **per-client cap**: one client address holds at most ``max_connections``. A new connection past
+  the cap drops that address's oldest connection that is still waiting for headers (a slow or
+  idle client loses its place to a working one); when every one of them is busy with a request,
+  the new connection gets ``503`` and is closed.
+
+Both act at the protocol level, before a request exists, so the application never sees them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from typing import Any
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+_BUSY_BODY = (b'{"error":"TooManyConnections","message":"this client holds too many connections '
+              b'busy with requests","where":"","hint":"wait for one to end, or reuse it"}')
+BUSY = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n"
+        b"connection: close\r\ncontent-length: " + str(len(_BUSY_BODY)).encode()
+        + b"\r\n\r\n" + _BUSY_BODY)
+
+
+def guarded_protocol(header_timeout: float, max_connections: int) -> type[asyncio.Protocol]:
+    """uvicorn's h11 protocol with the header timeout and the per-client cap (see the module);
+    each call makes a class with its own connection table (one per server)."""
+    # client host -> its open connections, oldest first (a dict used as an ordered set)
+    table: dict[str, OrderedDict[Guarded, None]] = {}
+
+    class Guarded(H11Protocol):
+        _header_timer: asyncio.TimerHandle | None = None
+        _peer = ""
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._peer = self.client[0] if self.client else ""
+            mine = table.setdefault(self._peer, OrderedDict())
+            if len(mine) >= max_connections:
+                waiting = next((c for c in mine if c._waiting()), None)
+                if waiting is None:
+                    transport.write(BUSY)
+                    transport.close()
+                    return
+                waiting._drop()
+            mine[self] = None
+            self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            mine = table.get(self._peer)
+            if mine is not None:
+                mine.pop(self, None)
+                if not mine:
+                    del table[self._peer]
+            super().connection_lost(exc)
+
+        def handle_events(self) -> None:
+            super().handle_events()
+            if not self._waiting():
+                self._disarm()  # the headers are in: the request has as long as it needs
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing() and self._waiting():
+                self._arm()
+
+        def _waiting(self) -> bool:
+            """Still waiting for (the rest of) a request's headers."""
+            return bool(self.conn.their_state is h11.IDLE)
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._header_timer = self.loop.call_later(header_timeout, self._expire)
+
+        def _disarm(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+
+        def _expire(self) -> None:
+            self._header_timer = None
+            if self._waiting():
+                self._drop()
+
+        def _drop(self) -> None:
+            self._disarm()
+            mine = table.get(self._peer)
+            if mine is not None:
+                mine.pop(self, None)
+            if not self.transport.is_closing():
+                self.transport.close()
+
+    return Guarded
