@@ -167,8 +167,12 @@ def parse_json(body: bytes, limits: Limits) -> Any:
 
 
 def _check_string(text: str, where: str, limits: Limits) -> None:
-    if len(text) * 4 > limits.max_string_bytes and \
-            len(text.encode("utf-8", "surrogatepass")) > limits.max_string_bytes:
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate (\ud800): no database can store it
+        raise BadBody(f"field {where!r} is not valid Unicode (a lone surrogate)", where=where,
+                      hint="send text as UTF-8") from None
+    if size > limits.max_string_bytes:
         raise BadBody(f"field {where!r} is longer than {limits.max_string_bytes} bytes",
                       where=where, hint="send a shorter text; the limit is the "
                                         "max_string_bytes setting")
