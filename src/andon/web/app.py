@@ -483,8 +483,16 @@ def create_app(ctx: WebContext) -> Starlette:
     }
     routes = [guarded(m, p, h) for (m, p), h in handlers.items()]
     # pages and lists shrink ~10x; small answers and the event stream are sent as they are
-    app = Starlette(routes=routes, middleware=[Middleware(guard, limits=limits),
-                                              Middleware(GZipMiddleware, minimum_size=2048)])
+    async def unrouted(request: Request, exc: Exception) -> Response:
+        code = getattr(exc, "status_code", 404)
+        message = "no such page or route" if code == 404 else \
+            f"{request.method} is not allowed on {request.url.path[:200]}"
+        return _error(HTTPError(code, message, hint="the API is described at "
+                                                    "/api/v1/openapi.json"))
+
+    app = Starlette(routes=routes, exception_handlers={404: unrouted, 405: unrouted},
+                    middleware=[Middleware(guard, limits=limits),
+                                Middleware(GZipMiddleware, minimum_size=2048)])
     app.state.hub = hub  # the server ends the streams on its way out (hub.close)
     return app
 
