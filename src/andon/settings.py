@@ -70,10 +70,10 @@ SETTINGS: tuple[Setting, ...] = (
             "(a cord reason, a note, a name); longer: 422"),
     Setting("log_page_bytes", 1_048_576, "most bytes of a run log one GET "
             "/api/v1/runs/{id}/log answers (the default and the cap of its limit)"),
-    Setting("header_timeout", 10.0, "seconds a client has to send a request's headers (on a "
-            "new or a kept-alive connection) before it is disconnected"),
+    Setting("header_timeout", 10.0, "seconds a client has to send a request, headers and body "
+            "(on a new or a kept-alive connection), before it is disconnected"),
     Setting("max_client_connections", 64, "connections one client address may hold; beyond "
-            "it the oldest one still sending headers is dropped, or the new one gets 503"),
+            "it the oldest one still sending its request is dropped, or the new one gets 503"),
     Setting("allowed_hosts", "", "extra Host names the HTTP server answers (comma-separated; "
             "localhost, IP addresses and the bound host always; * = any): others get 421"),
 )

@@ -93,6 +93,44 @@ def test_a_kept_alive_connection_is_timed_out_between_requests(tight: Line) -> N
         assert _closed(sock)
 
 
+def test_a_body_sent_a_byte_at_a_time_is_cut_off_and_records_nothing(tight: Line) -> None:
+    token = make_token(tight, "operator")
+    body = b'{"pipeline": "clean", "partition": "2026-01-05"}'
+    before = tight.store.count_events()
+    with _connect(tight) as sock:
+        sock.sendall(b"POST /api/v1/runs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     b"Authorization: Bearer " + token.encode() + b"\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: "
+                     + str(len(body)).encode() + b"\r\n\r\n")
+        try:
+            for byte in body:  # 48 bytes 0.05 s apart: longer than the 0.5 s allowed
+                sock.send(bytes([byte]))
+                time.sleep(0.05)
+            answer = sock.recv(65536)
+        except (BrokenPipeError, ConnectionResetError):
+            answer = b""
+    assert not answer.startswith(b"HTTP/1.1 2"), answer[:200]
+    assert tight.store.count_events() == before
+
+
+def test_slow_bodies_give_way_to_a_new_client_connection(tight: Line) -> None:
+    token = make_token(tight, "operator")
+    slow = []
+    try:
+        for _ in range(4):  # headers in, body announced and never sent
+            sock = _connect(tight)
+            sock.sendall(b"POST /api/v1/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: "
+                         b"Bearer " + token.encode() + b"\r\nContent-Length: 100\r\n\r\n{")
+            slow.append(sock)
+        time.sleep(0.05)  # let the server accept them, in order (not a measure of speed)
+        with httpx.Client(base_url=tight.url, timeout=GUARD) as client:
+            assert client.get("/api/v1/health").status_code == 200
+        assert _closed(slow[0])
+    finally:
+        for sock in slow:
+            sock.close()
+
+
 def test_idle_connections_give_way_to_a_new_client_connection(tight: Line) -> None:
     idle = [_connect(tight) for _ in range(4)]  # the cap of this client address
     try:

@@ -2,17 +2,18 @@
 
 uvicorn (0.3x-0.5x, h11) times out only idle kept-alive connections, and only until their first
 byte: a client that connects and says nothing, or sends its headers a byte at a time, holds its
-connection for ever, and enough of them hold every file descriptor. ``guarded_protocol`` makes
-uvicorn's h11 protocol class with two guards:
+connection for ever, and enough of them hold every file descriptor; so does one that sends its
+headers and then its body a byte at a time. ``guarded_protocol`` makes uvicorn's h11 protocol
+class with two guards:
 
-- **header timeout**: from the moment a connection is made, and again each time a response is
-  complete, the client has ``header_timeout`` seconds to finish the next request's headers, or
-  the connection is closed. A request that is being answered (an event stream, a long poll) is
-  never timed out.
+- **request timeout**: from the moment a connection is made, and again each time a response is
+  complete, the client has ``header_timeout`` seconds to finish sending the next request, headers
+  and body, or the connection is closed. A request that has arrived and is being answered (an
+  event stream, a long poll) is never timed out.
 - **per-client cap**: one client address holds at most ``max_connections``. A new connection past
-  the cap drops that address's oldest connection that is still waiting for headers (a slow or
-  idle client loses its place to a working one); when every one of them is busy with a request,
-  the new connection gets ``503`` and is closed.
+  the cap drops that address's oldest connection that is still sending (or has not begun) its
+  request (a slow or idle client loses its place to a working one); when every one of them is
+  busy with an answer, the new connection gets ``503`` and is closed.
 
 Both act at the protocol level, before a request exists, so the application never sees them.
 """
@@ -69,7 +70,7 @@ def guarded_protocol(header_timeout: float, max_connections: int) -> type[asynci
         def handle_events(self) -> None:
             super().handle_events()
             if not self._waiting():
-                self._disarm()  # the headers are in: the request has as long as it needs
+                self._disarm()  # the request is in: its answer takes as long as it needs
 
         def on_response_complete(self) -> None:
             super().on_response_complete()
@@ -77,8 +78,8 @@ def guarded_protocol(header_timeout: float, max_connections: int) -> type[asynci
                 self._arm()
 
         def _waiting(self) -> bool:
-            """Still waiting for (the rest of) a request's headers."""
-            return bool(self.conn.their_state is h11.IDLE)
+            """Still waiting for (the rest of) a request: its headers or its body."""
+            return bool(self.conn.their_state in (h11.IDLE, h11.SEND_BODY))
 
         def _arm(self) -> None:
             self._disarm()

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from andon.model.errors import AndonError
@@ -128,11 +128,15 @@ async def read_body(request: Request, limits: Limits) -> bytes:
     if cached is not None:
         return bytes(cached)
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limits.max_body_bytes:
-            raise _too_large(limits)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limits.max_body_bytes:
+                raise _too_large(limits)
+            chunks.append(chunk)
+    except ClientDisconnect:  # gone, or cut off by the request timeout (andon.web.conn)
+        raise BadLength("the client went away before its body was complete", where="body",
+                        hint="send the whole body within the header_timeout setting") from None
     body = b"".join(chunks)
     request._body = body  # what Request.body() answers from now on
     return body
