@@ -9,8 +9,10 @@ own process, SQLite store):
 (c) the same slow clients all from 127.0.0.1, the health checker's own address: the per-client
     cap drops the oldest of them still sending headers to let new connections in.
 
-Health is asked on one keep-alive connection (a new one when the server dropped it) every 20 ms;
-reported: p50 / p99 of its latency in each phase (target p99 < 100 ms), and the failed asks.
+Health is asked on one keep-alive connection every 20 ms; when the server has dropped it (in (c)
+the cap may: between asks it is an idle connection of the flooding address) the ask is sent again
+on a new one, inside the measured time. Reported: p50 / p99 of its latency in each phase (target
+p99 < 100 ms), the failed asks, and the asks sent again.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class Sampler:
         self.url, self.interval = url, interval
         self.latencies: list[float] = []
         self.failures = 0
+        self.dropped = 0  # kept-alive connections the server had dropped (asked again)
 
     def run_while(self, busy: threading.Event | None = None, seconds: float = 0.0) -> None:
         http = Http(self.url, timeout=30)
@@ -51,14 +54,16 @@ class Sampler:
         try:
             while (busy.is_set() if busy is not None else time.monotonic() < deadline):
                 t0 = time.perf_counter()
-                try:
-                    status, _h, _b, _s = http.get("/api/v1/health")
-                    ok = status == 200
-                except OSError:  # dropped (kept-alive and idle): ask again on a new connection
-                    http.close()
-                    http = Http(self.url, timeout=30)
-                    status, _h, _b, _s = http.get("/api/v1/health")
-                    ok = status == 200
+                ok = False
+                for _attempt in range(3):
+                    try:
+                        status, _h, _b, _s = http.get("/api/v1/health")
+                        ok = status == 200
+                        break
+                    except OSError:  # dropped while kept alive and idle: ask on a new one
+                        self.dropped += 1
+                        http.close()
+                        http = Http(self.url, timeout=30)
                 self.latencies.append((time.perf_counter() - t0) * 1000)
                 self.failures += not ok
                 time.sleep(self.interval)
@@ -93,7 +98,8 @@ def hashing_phase(url: str, token: str, root: Path, gigabytes: float) -> dict[st
     thread.join()
     source.unlink()
     return {"latencies": sampler.latencies, "failures": sampler.failures,
-            "notify_seconds": answer.get("seconds"), "notify_status": answer.get("status")}
+            "dropped_keepalive": sampler.dropped, "notify_seconds": answer.get("seconds"),
+            "notify_status": answer.get("status")}
 
 
 async def _slow_client(host: str, port: int, source: str, kind: str, stop: asyncio.Event,
@@ -166,8 +172,8 @@ def slow_phase(url: str, slow: int, sources: list[str], seconds: float) -> dict[
     thread.join(60)
     loop.close()
     return {"latencies": sampler.latencies, "failures": sampler.failures,
-            "open_at_start": opened_before, "min_open": counts["min_open"],
-            "connects": counts["connects"]}
+            "dropped_keepalive": sampler.dropped, "open_at_start": opened_before,
+            "min_open": counts["min_open"], "connects": counts["connects"]}
 
 
 def main() -> int:
@@ -204,7 +210,8 @@ def main() -> int:
                    figure(f"health latency {labels[name]}, p99", stats["p99"], "ms", TARGET_MS),
                    figure(f"failed health asks {labels[name]}", phase["failures"], "count", 1))
         print(f"  {labels[name]}: p50 {stats['p50']:.1f} ms p99 {stats['p99']:.1f} ms "
-              f"({phase['asks']} asks, {phase['failures']} failed)", flush=True)
+              f"({phase['asks']} asks, {phase['failures']} failed, "
+              f"{phase['dropped_keepalive']} asked again on a new connection)", flush=True)
     result.details = {**phases, "gigabytes": args.gigabytes, "slow": args.slow,
                       "seconds": args.seconds}
     print(f"  notify of {args.gigabytes:g} GB took {hashing['notify_seconds']:.1f} s "

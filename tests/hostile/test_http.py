@@ -32,6 +32,21 @@ def _connect(line: Line) -> socket.socket:
     return socket.create_connection((host, int(port)), timeout=GUARD)
 
 
+def _answer(sock: socket.socket) -> bytes:
+    """One whole answer (headers and a Content-Length body) read from ``sock``."""
+    data = b""
+    while True:
+        head, sep, body = data.partition(b"\r\n\r\n")
+        length = [int(h.split(b":")[1]) for h in head.lower().split(b"\r\n")
+                  if h.startswith(b"content-length:")]
+        if sep and length and len(body) >= length[0]:
+            return data
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
 def _closed(sock: socket.socket) -> bool:
     """Whether the server closed ``sock`` (reads until it does; the guard fails the test)."""
     try:
@@ -88,7 +103,7 @@ def test_headers_sent_a_byte_at_a_time_are_cut_off(tight: Line) -> None:
 def test_a_kept_alive_connection_is_timed_out_between_requests(tight: Line) -> None:
     with _connect(tight) as sock:
         sock.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        assert _answer(sock).startswith(b"HTTP/1.1 200")
         sock.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: 127")  # and then nothing
         assert _closed(sock)
 
@@ -191,3 +206,21 @@ def test_health_answers_while_a_notify_hashes_a_huge_source(make_project) -> Non
             thread.join(600)
             os.unlink(raw)
         assert answers == [201]
+
+
+def test_a_working_kept_alive_connection_keeps_its_place_against_silent_ones(make_project) -> None:  # type: ignore[no-untyped-def]
+    with running(make_project(PIPELINES), env={"ANDON_MAX_CLIENT_CONNECTIONS": "4",
+                                               "ANDON_HEADER_TIMEOUT": "30"}) as line, \
+            _connect(line) as working:
+        ask = b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        working.sendall(ask)
+        assert _answer(working).startswith(b"HTTP/1.1 200")
+        silent = [_connect(line) for _ in range(5)]  # each past the cap drops a silent one
+        try:
+            time.sleep(0.05)  # let the server accept them, in order (not a measure of speed)
+            working.sendall(ask)
+            assert _answer(working).startswith(b"HTTP/1.1 200")
+            assert _closed(silent[0]) and _closed(silent[1])
+        finally:
+            for sock in silent:
+                sock.close()

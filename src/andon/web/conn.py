@@ -12,8 +12,9 @@ class with two guards:
   event stream, a long poll) is never timed out.
 - **per-client cap**: one client address holds at most ``max_connections``. A new connection past
   the cap drops that address's oldest connection that is still sending (or has not begun) its
-  request (a slow or idle client loses its place to a working one); when every one of them is
-  busy with an answer, the new connection gets ``503`` and is closed.
+  request, preferring one that never had a request answered (a slow or silent client loses its
+  place to a working one, and a kept-alive client that works keeps it); when every one of them
+  is busy with an answer, the new connection gets ``503`` and is closed.
 
 Both act at the protocol level, before a request exists, so the application never sees them.
 """
@@ -43,18 +44,21 @@ def guarded_protocol(header_timeout: float, max_connections: int) -> type[asynci
     class Guarded(H11Protocol):
         _header_timer: asyncio.TimerHandle | None = None
         _peer = ""
+        _served = False  # a request of this connection was answered
 
         def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
             self._peer = self.client[0] if self.client else ""
             mine = table.setdefault(self._peer, OrderedDict())
             if len(mine) >= max_connections:
-                waiting = next((c for c in mine if c._waiting()), None)
-                if waiting is None:
+                waiting = [c for c in mine if c._waiting()]
+                if not waiting:
                     transport.write(BUSY)
                     transport.close()
                     return
-                waiting._drop()
+                # one that never completed a request first: a kept-alive client that did keeps
+                # its place against a flood of silent ones
+                next((c for c in waiting if not c._served), waiting[0])._drop()
             mine[self] = None
             self._arm()
 
@@ -73,6 +77,7 @@ def guarded_protocol(header_timeout: float, max_connections: int) -> type[asynci
                 self._disarm()  # the request is in: its answer takes as long as it needs
 
         def on_response_complete(self) -> None:
+            self._served = True
             super().on_response_complete()
             if not self.transport.is_closing() and self._waiting():
                 self._arm()
