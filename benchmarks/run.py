@@ -35,6 +35,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], float]] = {
     "notify_load": ([], ["--seconds", "3"], 180),
     "board": ([], ["--pipelines", "200", "--gets", "10", "--loads", "3"], 300),
     "live": ([], ["--pipelines", "200", "--interval", "0.02"], 300),
+    "hostile_http": ([], ["--gigabytes", "1", "--slow", "100", "--seconds", "3"], 600),
 }
 
 

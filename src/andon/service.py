@@ -38,6 +38,7 @@ MAX_BACKFILL = 10_000
 ACTIVE = ("queued", "running")  # a run in these states may still start, write to its log or end
 MAX_TOKEN_NAME = 100
 MAX_PROBLEMS_LISTED = 20  # inconsistencies of the log shown by health and plan (all are counted)
+LOG_PAGE = 1_048_576  # the most bytes of a log one read answers (the log_page_bytes default)
 
 
 class BadRequest(AndonError):
@@ -135,10 +136,13 @@ class Service:
         if scheme.begin(a) > scheme.begin(b):
             raise BadRequest(f"backfill range {first}..{last} is empty",
                              hint="give --from before --to")
-        keys = scheme.keys(a, b)
-        if len(keys) > MAX_BACKFILL:
-            raise BadRequest(f"backfill of {len(keys)} partitions is larger than {MAX_BACKFILL}",
+        # counted from the scheme before any key is made: 0001-01-01..9999-12-31 costs nothing
+        count = (scheme.begin(b) - scheme.begin(a)) // scheme.step + 1 if scheme.is_time else 1
+        if count > MAX_BACKFILL:
+            raise BadRequest(f"backfill of {count} partitions is larger than {MAX_BACKFILL}",
                              hint="split it into smaller ranges")
+        # shifted from the first key, never past the last: no date beyond it is computed
+        keys = [scheme.shift(a, n) for n in range(count)] if scheme.is_time else [a]
         return [RunRequested(at=now, pipeline=pipeline, partition=k, reason="backfill",
                              requested_by=by) for k in keys]
 
@@ -246,10 +250,21 @@ class Service:
              partition: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
         return self.store.runs(pipeline, status, partition, limit, offset)
 
-    def log_text(self, run_id: str, offset: int = 0) -> str:
-        """The run's captured output from byte ``offset``; empty before the run starts."""
+    def log_text(self, run_id: str, offset: int = 0, limit: int = LOG_PAGE) -> str:
+        """At most ``limit`` bytes of the run's captured output from byte ``offset`` (one page:
+        never the whole file); empty before the run starts. ``log_page`` also says where the
+        next page starts."""
+        return self.log_page(run_id, offset, limit)[0]
+
+    def log_page(self, run_id: str, offset: int, limit: int = LOG_PAGE) -> tuple[str, int]:
+        """One page of the run's output: up to ``limit`` bytes from byte ``offset`` (past the
+        end: empty), and the offset of the next page. A page that stops short of the end stops
+        before a character it would cut, so pages join into the log exactly."""
         _run, path = self.log_file(run_id)
-        return self.log_chunk(path, offset, -1, whole=False).decode("utf-8", "replace")
+        data = self.log_chunk(path, offset, limit, whole=False)
+        if len(data) == limit:  # the log may go on: leave a cut character for the next page
+            data = data[:_whole_utf8(data)] or data
+        return data.decode("utf-8", "replace"), offset + len(data)
 
     def log_file(self, run_id: str) -> tuple[dict[str, Any], Path | None]:
         """The run and the file its output is captured in (None until it was launched)."""

@@ -66,6 +66,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("openlineage_transport", "builtin", "who sends the OpenLineage events: builtin "
             "(POST to openlineage_url) or client (the openlineage-python client, andon[lineage]: "
             "to openlineage_url, or as openlineage.yml / OPENLINEAGE_* variables say)"),
+    Setting("max_body_bytes", 1_048_576, "largest HTTP request body (bytes); larger: 413"),
+    Setting("max_json_depth", 32, "deepest nesting of a JSON request body; deeper: 422"),
+    Setting("max_string_bytes", 10_240, "longest string (UTF-8 bytes) in a JSON request body "
+            "(a cord reason, a note, a name); longer: 422"),
+    Setting("log_page_bytes", 1_048_576, "most bytes of a run log one GET "
+            "/api/v1/runs/{id}/log answers (the default and the cap of its limit)"),
+    Setting("header_timeout", 10.0, "seconds a client has to send a request, headers and body "
+            "(on a new or a kept-alive connection), before it is disconnected"),
+    Setting("max_client_connections", 64, "connections one client address may hold; beyond "
+            "it the oldest one still sending its request is dropped, or the new one gets 503"),
+    Setting("allowed_hosts", "", "extra Host names the HTTP server answers (comma-separated; "
+            "localhost, IP addresses and the bound host always; * = any): others get 421"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 DEFAULT_MAX_LOG_BYTES: int = _BY_NAME["max_log_bytes"].default
@@ -104,6 +116,13 @@ class Settings:
     openlineage_file: str = ""
     openlineage_namespace: str = "andon"
     openlineage_transport: str = "builtin"
+    max_body_bytes: int = 1_048_576
+    max_json_depth: int = 32
+    max_string_bytes: int = 10_240
+    log_page_bytes: int = 1_048_576
+    header_timeout: float = 10.0
+    max_client_connections: int = 64
+    allowed_hosts: str = ""
 
     def public(self) -> dict[str, Any]:
         """Settings safe to show (no secrets)."""

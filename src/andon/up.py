@@ -295,11 +295,15 @@ def serve(line: Line, on_ready: Callable[[Line], None] | None = None) -> None:
 
     from andon.watcher import start_watcher
     from andon.web.app import WebContext, create_app
+    from andon.web.conn import guarded_protocol
+    from andon.web.limits import Limits, allowed_hosts
 
     settings = line.settings
+    limits = Limits(settings.max_body_bytes, settings.max_json_depth, settings.max_string_bytes,
+                    settings.log_page_bytes, allowed_hosts(settings.host, settings.allowed_hosts))
     ctx = WebContext(line.service, _submitter(line.runner), line.clock.now, line.store.token_role,
                      line.project.name, line.runner.alive, line.runner.subscribe,
-                     line.store.token_name)
+                     line.store.token_name, limits)
     # IPPROTO_TCP, not 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets that say TCP,
     # and with Nagle on, a response written in two parts waits ~40 ms for the client's delayed ACK
     sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET,
@@ -311,10 +315,13 @@ def serve(line: Line, on_ready: Callable[[Line], None] | None = None) -> None:
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     line.url = f"http://{host}:{port}"
     app = create_app(ctx)
-    # open event streams would keep uvicorn's graceful shutdown waiting: end them as it begins
+    # open event streams would keep uvicorn's graceful shutdown waiting: end them as it begins;
+    # slow clients are cut off by the header timeout and the per-client cap (andon.web.conn);
+    # h11 already answers 400 to headers past 16 KB
+    protocol = guarded_protocol(settings.header_timeout, settings.max_client_connections)
     server = _server(uvicorn.Config(_with_date(app), log_level="warning", lifespan="off",
                                     access_log=False, date_header=False,
-                                    timeout_graceful_shutdown=5),
+                                    timeout_graceful_shutdown=5, http=protocol),
                      line.stop_event, app.state.hub.close)
     start_watcher(line.project.graph, line.project.root, line.announce, line.stop_event)
     info = settings.state_dir / "server.json"

@@ -5,13 +5,15 @@ State-changing routes need a token of at least the role in PERMISSIONS: a bearer
 board's session cookie together with the page's CSRF token. Read-only routes are open (the server
 binds to 127.0.0.1 by default), except the token list: managing tokens needs the admin role. API
 errors come back as JSON: 401 without a token, 403 for a weaker role, 404 for unknown objects, 422
-for a malformed request (``where``/``field`` name the field).
+for a malformed request (``where``/``field`` name the field), 413 for a body past the cap and
+421 for a Host the server does not answer to (``andon.web.limits``). Work that can take long
+(hashing a source, planning, building a backfill, cord changes) runs on worker threads, so the
+event loop, and ``/api/v1/health``, always answer.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +41,7 @@ from andon.model.errors import AndonError
 from andon.service import Service
 from andon.tokens import PREFIX, digest
 from andon.web.auth import csrf_for, role_at_least, safe_next, same
+from andon.web.limits import Limits, guard, parse_json, read_body
 
 SESSION = "session"  # signs a browser in or out: checks the token it is given, changes no state
 # (method, path) -> the least role needed; None = open for reading; SESSION = see above
@@ -108,6 +111,7 @@ class WebContext:
     alive: Callable[[], bool] = _always
     subscribe: Callable[[Callable[[Sequence[Event]], None]], None] | None = None
     token_name: Callable[[str], str] | None = None  # who did it, in events ("api" without)
+    limits: Limits = Limits()  # what one request may be (the server's settings)
 
 
 @dataclass(frozen=True)
@@ -135,12 +139,11 @@ def _error(exc: AndonError) -> JSONResponse:
     return JSONResponse(body, status_code=exc.http_status)
 
 
-async def _body(request: Request, fields: dict[str, type]) -> dict[str, Any]:
-    """Parse a JSON object body; 422 naming the field for anything missing or mistyped."""
-    try:
-        data = json.loads(await request.body() or b"null")
-    except ValueError as exc:
-        raise HTTPError(422, f"the body is not valid JSON: {exc}", hint="send a JSON object") from None
+async def _body(request: Request, fields: dict[str, type], limits: Limits) -> dict[str, Any]:
+    """Parse a JSON object body within ``limits`` (413 past the size cap, 422 past the depth or
+    a string's length); 422 naming the field for anything missing or mistyped. ``name?``: an
+    optional field."""
+    data = parse_json(await read_body(request, limits), limits)
     if not isinstance(data, dict):
         raise HTTPError(422, "the body must be a JSON object", hint="send a JSON object")
     out = {}
@@ -152,7 +155,7 @@ async def _body(request: Request, fields: dict[str, type]) -> dict[str, Any]:
                 continue
             raise HTTPError(422, f"field {key!r} is required", where=key,
                             hint=f"send {key!r} as a {typ.__name__}")
-        if not isinstance(data[key], typ) or isinstance(data[key], bool):
+        if not isinstance(data[key], typ) or (typ is not bool and isinstance(data[key], bool)):
             raise HTTPError(422, f"field {key!r} must be a {typ.__name__}", where=key,
                             hint=f"send {key!r} as a {typ.__name__}")
         out[key] = data[key]
@@ -183,6 +186,7 @@ def create_app(ctx: WebContext) -> Starlette:
     from andon.web.pages import Pages, environment
 
     svc = ctx.service
+    limits = ctx.limits
     hub = EventHub(svc.store, ctx.now)
     if ctx.subscribe is not None:
         ctx.subscribe(hub.on_events)
@@ -268,7 +272,7 @@ def create_app(ctx: WebContext) -> Starlette:
         return JSONResponse(body)
 
     async def status(request: Request) -> Response:
-        return JSONResponse(svc.status())
+        return JSONResponse(await run_in_threadpool(svc.status))
 
     async def runs(request: Request) -> Response:
         q = request.query_params
@@ -281,20 +285,30 @@ def create_app(ctx: WebContext) -> Starlette:
             raise HTTPError(422, "limit and offset must not be negative", where="limit")
         if offset > MAX_OFFSET:
             raise HTTPError(422, f"offset must be at most {MAX_OFFSET}", where="offset")
-        return JSONResponse(svc.runs(q.get("pipeline"), q.get("status"), q.get("partition"),
-                                     limit, offset))
+        return JSONResponse(await run_in_threadpool(
+            svc.runs, q.get("pipeline"), q.get("status"), q.get("partition"), limit, offset))
 
     async def run(request: Request) -> Response:
         return JSONResponse(svc.run(request.path_params["run_id"]))
 
     async def run_log(request: Request) -> Response:
+        """One page of the run's log: ``limit`` bytes (at most, and by default, the
+        log_page_bytes setting) from byte ``offset``; ``X-Andon-Next-Offset`` is where the next
+        page starts (the log's end when this one reached it)."""
+        q = request.query_params
         try:
-            offset = int(request.query_params.get("offset", 0))
+            offset = int(q.get("offset", 0))
+            limit = int(q.get("limit", limits.log_page_bytes))
         except ValueError:
-            raise HTTPError(422, "offset must be a whole number", where="offset") from None
+            raise HTTPError(422, "offset and limit must be whole numbers of bytes",
+                            where="offset" if "limit" not in q else "limit") from None
         if not 0 <= offset <= MAX_OFFSET:
             raise HTTPError(422, f"offset must be between 0 and {MAX_OFFSET}", where="offset")
-        return PlainTextResponse(svc.log_text(request.path_params["run_id"], offset))
+        if limit < 1:
+            raise HTTPError(422, "limit must be at least 1 byte", where="limit")
+        text, after = await run_in_threadpool(svc.log_page, request.path_params["run_id"],
+                                              offset, min(limit, limits.log_page_bytes))
+        return PlainTextResponse(text, headers={"X-Andon-Next-Offset": str(after)})
 
     async def run_log_stream(request: Request) -> Response:
         """The log as server-sent events while the run executes (``andon.web.logstream``), from
@@ -308,71 +322,72 @@ def create_app(ctx: WebContext) -> Starlette:
         if not 0 <= offset <= MAX_OFFSET:
             raise HTTPError(422, f"offset must be between 0 and {MAX_OFFSET}", where="offset")
         run_id = request.path_params["run_id"]
-        svc.run(run_id)  # 404 before the stream starts
+        await run_in_threadpool(svc.run, run_id)  # 404 before the stream starts
         return StreamingResponse(follow(svc, hub, log_files, run_id, offset),
                                  media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     async def partitions(request: Request) -> Response:
-        return JSONResponse(svc.store.partitions(request.query_params.get("asset")))
+        return JSONResponse(await run_in_threadpool(svc.store.partitions,
+                                                    request.query_params.get("asset")))
 
     async def plan(request: Request) -> Response:
-        return JSONResponse(svc.plan(ctx.now()))
+        return JSONResponse(await run_in_threadpool(svc.plan, ctx.now()))
 
     async def notify(request: Request) -> Response:
-        body = await _body(request, {"asset": str, "partition": str, "id?": str})
-        event = svc.notify(body["asset"], body["partition"], ctx.now(), "api", body.get("id"))
+        body = await _body(request, {"asset": str, "partition": str, "id?": str}, limits)
+        # hashes the source file (it may be gigabytes): off the event loop
+        event = await run_in_threadpool(svc.notify, body["asset"], body["partition"], ctx.now(),
+                                        "api", body.get("id"))
         (new,) = await ctx.submit([event])
         return JSONResponse({"id": event.id, "recorded": new}, status_code=201 if new else 200)
 
     async def request_run(request: Request) -> Response:
-        body = await _body(request, {"pipeline": str, "partition": str})
+        body = await _body(request, {"pipeline": str, "partition": str}, limits)
         event = svc.run_request(body["pipeline"], body["partition"], ctx.now(), "manual",
                                 by(request))
         await ctx.submit([event])
         return JSONResponse({"id": event.id}, status_code=202)
 
     async def backfill(request: Request) -> Response:
-        body = await _body(request, {"pipeline": str, "from": str, "to": str})
-        events = svc.backfill(body["pipeline"], body["from"], body["to"], ctx.now(),
-                              by(request))
+        body = await _body(request, {"pipeline": str, "from": str, "to": str}, limits)
+        events = await run_in_threadpool(svc.backfill, body["pipeline"], body["from"],
+                                         body["to"], ctx.now(), by(request))
         await ctx.submit(events)
         return JSONResponse({"partitions": [e.partition for e in events]}, status_code=202)
 
     async def cancel(request: Request) -> Response:
-        event = svc.cancel(request.path_params["run_id"], ctx.now(), by(request))
+        event = await run_in_threadpool(svc.cancel, request.path_params["run_id"], ctx.now(),
+                                        by(request))
         await ctx.submit([event])
         return JSONResponse({"id": event.id}, status_code=202)
 
     async def cords(request: Request) -> Response:
         everything = request.query_params.get("all", "") in ("1", "true", "yes")
-        return JSONResponse(svc.cords(everything))
+        return JSONResponse(await run_in_threadpool(svc.cords, everything))
 
     async def cord(request: Request) -> Response:
-        return JSONResponse(svc.cord(request.path_params["cord_id"]))
+        return JSONResponse(await run_in_threadpool(svc.cord, request.path_params["cord_id"]))
 
     async def pull_cord(request: Request) -> Response:
-        body = await _body(request, {"asset": str, "partition": str, "reason": str})
-        event = svc.cord_pull(body["asset"], body["partition"], body["reason"], ctx.now(),
-                              by(request))
+        body = await _body(request, {"asset": str, "partition": str, "reason": str}, limits)
+        event = await run_in_threadpool(svc.cord_pull, body["asset"], body["partition"],
+                                        body["reason"], ctx.now(), by(request))
         (new,) = await ctx.submit([event])
         return JSONResponse({"cord_id": event.cord_id, "id": event.id, "recorded": new},
                             status_code=201 if new else 200)
 
     async def resolve_cord(request: Request) -> Response:
-        body = await _body(request, {"note": str})
-        manual_fix = json.loads(await request.body()).get("manual_fix", False)
-        if not isinstance(manual_fix, bool):
-            raise HTTPError(422, "field 'manual_fix' must be true or false", where="manual_fix",
-                            hint="send 'manual_fix' as a boolean")
-        event = svc.cord_resolve(request.path_params["cord_id"], body["note"], ctx.now(),
-                                 by(request), manual_fix)
+        body = await _body(request, {"note": str, "manual_fix?": bool}, limits)
+        event = await run_in_threadpool(svc.cord_resolve, request.path_params["cord_id"],
+                                        body["note"], ctx.now(), by(request),
+                                        body.get("manual_fix", False))
         (new,) = await ctx.submit([event])
         return JSONResponse({"cord_id": event.cord_id, "id": event.id, "recorded": new},
                             status_code=202)
 
     async def restore_output(request: Request) -> Response:
-        body = await _body(request, {"asset": str, "partition": str, "version?": int})
+        body = await _body(request, {"asset": str, "partition": str, "version?": int}, limits)
         # moves files (a folder across file systems is a copy): off the event loop
         event = await run_in_threadpool(
             svc.output_restore, request.path_params["cord_id"], body["asset"],
@@ -383,10 +398,10 @@ def create_app(ctx: WebContext) -> Starlette:
                              "version": event.version, "location": event.location})
 
     async def tokens(request: Request) -> Response:
-        return JSONResponse(svc.tokens())
+        return JSONResponse(await run_in_threadpool(svc.tokens))
 
     async def create_token(request: Request) -> Response:
-        body = await _body(request, {"role": str, "name?": str})
+        body = await _body(request, {"role": str, "name?": str}, limits)
         made = svc.token_create(body["role"], body.get("name", ""), ctx.now())
         # the only answer that holds a token: shown once, kept by no cache
         return JSONResponse(made, status_code=201, headers={"Cache-Control": "no-store"})
@@ -406,6 +421,9 @@ def create_app(ctx: WebContext) -> Starlette:
         except ValueError:
             raise HTTPError(422, "Last-Event-ID must be the whole number of an event",
                             where="Last-Event-ID") from None
+        if last is not None and not 0 <= last <= MAX_OFFSET:
+            raise HTTPError(422, f"Last-Event-ID must be between 0 and {MAX_OFFSET}",
+                            where="Last-Event-ID", hint="reconnect without it to start afresh")
         return StreamingResponse(hub.stream(last), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
@@ -413,7 +431,8 @@ def create_app(ctx: WebContext) -> Starlette:
         return JSONResponse(openapi.document())
 
     async def metrics_text(request: Request) -> Response:
-        text = metrics.render(svc, svc.plan(ctx.now(), detail=False), ctx.alive())
+        text = await run_in_threadpool(
+            lambda: metrics.render(svc, svc.plan(ctx.now(), detail=False), ctx.alive()))
         return Response(text, media_type=metrics.CONTENT_TYPE)
 
     static = _static_files()
@@ -431,11 +450,11 @@ def create_app(ctx: WebContext) -> Starlette:
     async def login(request: Request) -> Response:
         """Sign a browser in with an API token: the token goes into an HttpOnly, SameSite=Strict
         cookie (scripts cannot read it, other sites cannot send it)."""
-        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        if not _same_origin(request):  # before the body is read
+            raise HTTPError(403, "sign in from the board's own page")
+        form = parse_qs((await read_body(request, limits)).decode("utf-8", "replace"))
         token = (form.get("token") or [""])[0].strip()
         target = safe_next((form.get("next") or ["/"])[0])
-        if not _same_origin(request):
-            raise HTTPError(403, "sign in from the board's own page")
         if not token or ctx.token_role(digest(token)) is None:
             return RedirectResponse(f"/login?failed=1&next={quote(target)}", status_code=303)
         response = RedirectResponse(target, status_code=303)
@@ -444,7 +463,7 @@ def create_app(ctx: WebContext) -> Starlette:
         return response
 
     async def logout(request: Request) -> Response:
-        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        form = parse_qs((await read_body(request, limits)).decode("utf-8", "replace"))
         token = request.cookies.get(COOKIE, "")
         if token and not same((form.get("csrf") or [""])[0], csrf_for(token)):
             raise HTTPError(403, "the request lacks the page's CSRF token",
@@ -476,7 +495,16 @@ def create_app(ctx: WebContext) -> Starlette:
     }
     routes = [guarded(m, p, h) for (m, p), h in handlers.items()]
     # pages and lists shrink ~10x; small answers and the event stream are sent as they are
-    app = Starlette(routes=routes, middleware=[Middleware(GZipMiddleware, minimum_size=2048)])
+    async def unrouted(request: Request, exc: Exception) -> Response:
+        code = getattr(exc, "status_code", 404)
+        message = "no such page or route" if code == 404 else \
+            f"{request.method} is not allowed on {request.url.path[:200]}"
+        return _error(HTTPError(code, message, hint="the API is described at "
+                                                    "/api/v1/openapi.json"))
+
+    app = Starlette(routes=routes, exception_handlers={404: unrouted, 405: unrouted},
+                    middleware=[Middleware(guard, limits=limits),
+                                Middleware(GZipMiddleware, minimum_size=2048)])
     app.state.hub = hub  # the server ends the streams on its way out (hub.close)
     return app
 

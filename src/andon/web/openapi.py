@@ -158,10 +158,16 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/runs/{run_id}": {"get": _read("One run: inputs read, outputs written, timings.",
                                            OBJECT, [_path("run_id")], (404,))},
     "/api/v1/runs/{run_id}/log": {"get": {
-        "summary": "The run's captured output from byte `offset`.", "security": [],
-        "parameters": [_path("run_id"), _query("offset", "first byte", "integer")],
+        "summary": "One page of the run's captured output: `limit` bytes (default and cap: the "
+                   "log_page_bytes setting, 1 MB) from byte `offset`; the "
+                   "`X-Andon-Next-Offset` header is where the next page starts (equal to "
+                   "`offset` at the end).", "security": [],
+        "parameters": [_path("run_id"), _query("offset", "first byte", "integer"),
+                       _query("limit", "most bytes to answer (at least 1)", "integer")],
         "responses": {"200": {"description": "OK", "content": {"text/plain": {
-            "schema": {"type": "string"}}}}, **_errors(404, 422)}}},
+            "schema": {"type": "string"}}}, "headers": {"X-Andon-Next-Offset": {
+                "description": "the byte offset of the next page",
+                "schema": {"type": "integer"}}}}, **_errors(404, 422)}}},
     "/api/v1/runs/{run_id}/log/stream": {"get": {
         "summary": "Server-sent events: the run's log from byte `offset`, then each piece it "
                    "writes while it executes (`data`: `{\"text\"}`, at most 16 KB; `id` = the "
@@ -255,7 +261,10 @@ def document() -> dict[str, Any]:
                  "description": "The HTTP API of a running `andon up`. Reading is open (the "
                                 "server binds to 127.0.0.1 by default); every change needs a "
                                 "token of at least the operator role (`andon token create`), "
-                                "and managing tokens the admin role."},
+                                "and managing tokens the admin role. On every route: a "
+                                "body past max_body_bytes gets 413, JSON nested past "
+                                "max_json_depth or a string past max_string_bytes 422, a Host "
+                                "header the server does not answer to 421."},
         "paths": PATHS,
         "components": {
             "schemas": {"Error": {"type": "object", "required": ["error", "message"],
