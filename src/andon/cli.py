@@ -101,6 +101,12 @@ class Remote:
         self.url, self.token = url.rstrip("/"), token
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
+        """The answer to one request: JSON decoded, or text."""
+        raw, headers = self.request(method, path, body)
+        return json.loads(raw) if "json" in headers.get("content-type", "") else raw.decode()
+
+    def request(self, method: str, path: str, body: Any = None) -> tuple[bytes, Any]:
+        """The raw answer to one request and its headers; an error answer raises."""
         import urllib.error
         import urllib.request
 
@@ -111,11 +117,9 @@ class Remote:
             req.add_header("Authorization", f"Bearer {self.token}")
         try:
             with urllib.request.urlopen(req, timeout=30) as resp:
-                raw = resp.read()
-                ctype = resp.headers.get("content-type", "")
+                return resp.read(), resp.headers
         except urllib.error.HTTPError as err:
             raise _api_error(err) from None
-        return json.loads(raw) if "json" in ctype else raw.decode()
 
     def messages(self, path: str, last_event_id: str = "") -> Iterator[dict[str, str]]:
         """The server-sent events of ``path`` as dicts of their fields (``event`` defaults to
@@ -439,12 +443,24 @@ def logs(env: Env, run_id: str, follow: bool) -> None:
         if follow:
             _follow_log(client, path + "/stream")
             return
-        text = client.call("GET", path)
+
+        def read(offset: int) -> tuple[str, int]:
+            raw, headers = client.request("GET", f"{path}?offset={offset}")
+            return raw.decode("utf-8", "replace"), int(headers["X-Andon-Next-Offset"])
     else:  # no `andon up`: nothing runs, so nothing is added to the log
-        text = local(project, settings).log_text(run_id)
+        svc = local(project, settings)
         if follow:
             click.echo("no `andon up` is running for this project: the log as it is", err=True)
-    click.echo(text, nl=False)
+
+        def read(offset: int) -> tuple[str, int]:
+            return svc.log_page(run_id, offset)
+    offset = 0
+    while True:  # page by page (a page is at most 1 MB): a long log is never held whole
+        text, after = read(offset)
+        click.echo(text, nl=False)
+        if after <= offset:
+            return
+        offset = after
 
 
 def _follow_log(client: Remote, path: str) -> None:

@@ -259,3 +259,30 @@ def test_one_inotify_descriptor_wakes_the_streams_of_a_file_and_is_closed_after_
         stops[0]()  # stopping twice does no harm
 
     asyncio.run(scenario())
+
+
+def test_a_follower_goes_on_when_the_capped_log_is_cut_behind_it(make_project) -> None:  # type: ignore[no-untyped-def]
+    root = make_project(PIPELINES)
+    os.mkfifo(root / "feed.fifo")
+    with running(root, {"ANDON_MAX_LOG_BYTES": "4096"}, executor="local") as line:
+        run = Run(line)
+        guard = threading.Timer(GUARD, run.finish)  # a follower that hangs fails, not blocks
+        guard.start()
+        try:
+            with httpx.Client(base_url=line.url, timeout=GUARD) as client, \
+                    client.stream("GET", run.path) as r:
+                stream = messages(r.iter_lines())
+                chunks_until(stream, "ready\n")
+                # each big write cuts the file back to the same size (head, marker, tail); a
+                # long line read after one cut puts the follower past the file's end after the
+                # next cut, which a short line then does not reach again
+                for word in ("L" * 600, "s", "M" * 600, "t"):
+                    run.say("big")
+                    run.say(word)
+                    chunks_until(stream, f"got {word}\n")
+                log = run.log_bytes()
+                assert len(log) <= 4096 and b"bytes left out" in log
+                assert log.endswith(b"got t\n")
+        finally:
+            guard.cancel()
+            run.finish()

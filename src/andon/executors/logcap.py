@@ -17,13 +17,34 @@ import contextlib
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 MASK = b"***"
 
 
+CUT_MARK = b"\n... [andon: "  # how the marker of a cut begins
+
+
+def cut_path(log_path: Path) -> Path:
+    """Where a capped log records its latest cut: ``MARKER_OFFSET CUTS`` (one line, replaced
+    whole). A follower cannot see a cut in the log's size (every cut leaves the same size), so
+    it compares this record with the one it knew."""
+    return log_path.with_name(log_path.name + ".cut")
+
+
+def read_cut(log_path: Path) -> tuple[int, int] | None:
+    """The latest cut of a capped log: where its marker begins and how many cuts there were
+    (None: never cut)."""
+    try:
+        offset, cuts = cut_path(log_path).read_text().split()
+        return int(offset), int(cuts)
+    except (OSError, ValueError):
+        return None
+
+
 def marker(left_out: int) -> bytes:
-    return f"\n... [andon: {left_out} bytes left out] ...\n".encode()
+    return CUT_MARK + f"{left_out} bytes left out] ...\n".encode()
 
 
 class Masker:
@@ -55,8 +76,11 @@ class CappedLog:
     """Appends to the open file ``fd`` (at ``origin`` bytes now), keeping what it adds under
     ``cap`` bytes (0: no cap)."""
 
-    def __init__(self, fd: int, cap: int, secrets: list[str], origin: int = 0) -> None:
+    def __init__(self, fd: int, cap: int, secrets: list[str], origin: int = 0,
+                 on_cut: Callable[[int, int], None] | None = None) -> None:
         self.fd, self.cap, self.origin = fd, cap, origin
+        self.on_cut = on_cut  # told (marker offset, cuts so far) after each cut
+        self.cuts = 0
         self.masker = Masker(secrets)
         self.head_room = cap // 2
         self.keep = cap // 4
@@ -88,6 +112,9 @@ class CappedLog:
         self._truncate(self.origin + self.cap // 2)
         self._append(cut + bytes(self.recent))
         self.section = len(cut) + len(self.recent)
+        self.cuts += 1
+        if self.on_cut is not None:
+            self.on_cut(self.origin + self.cap // 2, self.cuts)
 
     def _truncate(self, size: int) -> None:
         os.ftruncate(self.fd, size)
@@ -124,7 +151,8 @@ class LogPump:
     def __init__(self, log_path: Path, cap: int, secrets: list[str]) -> None:
         self.file = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC,
                             0o644)
-        self.log = CappedLog(self.file, cap, secrets, os.fstat(self.file).st_size)
+        self.cut_record = cut_path(log_path)
+        self.log = CappedLog(self.file, cap, secrets, os.fstat(self.file).st_size, self._cut)
         self.read_end, write_end = os.pipe2(os.O_CLOEXEC)
         sys.stdout.flush()
         sys.stderr.flush()
@@ -133,6 +161,12 @@ class LogPump:
         os.close(write_end)
         self.thread = threading.Thread(target=self._copy, daemon=True, name="andon-log")
         self.thread.start()
+
+    def _cut(self, offset: int, cuts: int) -> None:
+        with contextlib.suppress(OSError):  # the log itself matters more than the record
+            part = self.cut_record.with_name(self.cut_record.name + ".part")
+            part.write_text(f"{offset} {cuts}\n")
+            os.replace(part, self.cut_record)
 
     def _copy(self) -> None:
         while True:

@@ -20,6 +20,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+from andon.executors.logcap import read_cut
 from andon.service import ACTIVE, Service
 from andon.watcher import IN_CREATE, IN_IGNORED, IN_MODIFY, IN_MOVED_TO, Inotify
 from andon.web.live import HEARTBEAT, RETRY_MS, EventHub, control
@@ -138,6 +139,8 @@ async def follow(svc: Service, hub: EventHub, files: FileWatch, run_id: str,
     try:
         yield f"retry: {RETRY_MS}\n".encode() + hub.heartbeat()
         run, path = await loop.run_in_executor(None, svc.log_file, run_id)
+        # the cut the reader's offset already takes into account (a resumed reader: the latest)
+        known_cut = read_cut(path) if path is not None else None
         while True:
             wake.event.clear()
             if wake.run_changed:
@@ -146,6 +149,13 @@ async def follow(svc: Service, hub: EventHub, files: FileWatch, run_id: str,
             ended = run["status"] not in ACTIVE
             if path is not None and stop_file is None and not ended:
                 stop_file = _watch(files, path, wake.file)
+            if path is not None:
+                cut = read_cut(path)
+                if cut != known_cut:  # the capped log was cut (head, marker, latest tail)
+                    known_cut = cut
+                    if cut is not None and offset > cut[0]:
+                        offset = cut[0]  # go on from the marker: nothing after it is lost
+                        yield control("cut", {"offset": offset})
             while data := svc.log_chunk(path, offset, MAX_CHUNK):
                 offset += len(data)
                 yield chunk_message(offset, data.decode("utf-8", "replace"))

@@ -115,6 +115,9 @@
       pre.setAttribute("data-offset", e.lastEventId);
       if (follow) pre.scrollTop = pre.scrollHeight;
     };
+    source.addEventListener("cut", function () { // the capped log was cut on disk
+      pre.appendChild(document.createTextNode("\n... [andon: the log was cut here] ...\n"));
+    });
     source.addEventListener("end", function () {
       source.close(); // or the browser would reconnect
       pre.setAttribute("data-state", "ended");
