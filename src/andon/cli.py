@@ -180,7 +180,8 @@ def local(project: Any, settings: Any) -> Any:
     from andon.store.sql import Store
 
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    return Service(project.graph, Store(settings.database_url), project.root)
+    return Service(project.graph, Store(settings.database_url), project.root,
+                   settings.max_backfill)
 
 
 def _now() -> Any:

@@ -31,7 +31,7 @@ from typing import Any
 from andon.clock import Clock, RealClock
 from andon.cord.files import dispose
 from andon.engine.core import Decisions, decide, handle, mark_all, next_wakeup, replay
-from andon.engine.runs import Run, RunStatus
+from andon.engine.runs import Run, RunStatus, run_event_id
 from andon.engine.state import EngineState
 from andon.events import (
     Event,
@@ -453,7 +453,7 @@ class Runner:
             now = self.clock.now()
             events: list[Event] = []
             if spec is not None and spec.log_path.exists():  # quiet in-process runs leave no log
-                events.append(RunLaunched(id=f"launched:{run_id}:0", at=now, run_id=run_id,
+                events.append(RunLaunched(id=run_event_id("launched", run_id, 0), at=now, run_id=run_id,
                                           log_path=str(spec.log_path)))
             events += [e for e in (self._result_event(r, now) for r in results) if e is not None]
             for event in events:
@@ -506,7 +506,7 @@ class Runner:
             self._report(ExecResult(run_id, False, None, type(exc).__name__,
                                     f"could not start the run: {exc}"))
             return
-        self._inbox.put(_Submit(RunLaunched(id=f"launched:{run_id}:{pid}", at=self.clock.now(),
+        self._inbox.put(_Submit(RunLaunched(id=run_event_id("launched", run_id, pid), at=self.clock.now(),
                                             run_id=run_id, pid=pid,
                                             log_path=str(spec.log_path)), None))
         report.release()
@@ -516,7 +516,7 @@ class Runner:
         if run is None or run.status is not RunStatus.RUNNING:
             return None  # already ended (e.g. reported twice after a restart)
         queue_s = (run.started_at - run.queued_at).total_seconds() if run.started_at else 0.0
-        common: dict[str, Any] = dict(id=f"ended:{run.run_id}", at=now, run_id=run.run_id,
+        common: dict[str, Any] = dict(id=run_event_id("ended", run.run_id), at=now, run_id=run.run_id,
                                       pipeline=run.pipeline, partition=run.partition,
                                       attempt=run.attempt)
         if res.cancelled:

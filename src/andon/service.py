@@ -31,14 +31,14 @@ from andon.executors.outputs import fingerprint, real_roots
 from andon.model.errors import AndonError, Conflict, NotFound
 from andon.model.graph import Graph
 from andon.model.partitions import AfterLastPartition, PartitionKeyError, Partitions
+from andon.settings import default
 from andon.store.sql import Store
 from andon.tokens import ROLES, digest, is_token_id, new_token, token_id
 
-MAX_BACKFILL = 10_000
 ACTIVE = ("queued", "running")  # a run in these states may still start, write to its log or end
 MAX_TOKEN_NAME = 100
 MAX_PROBLEMS_LISTED = 20  # inconsistencies of the log shown by health and plan (all are counted)
-LOG_PAGE = 1_048_576  # the most bytes of a log one read answers (the log_page_bytes default)
+LOG_PAGE: int = default("log_page_bytes")  # the most bytes of a log one read answers
 
 
 class BadRequest(AndonError):
@@ -50,8 +50,10 @@ class BadRequest(AndonError):
 class Service:
     """Validation and queries over one project's graph and store."""
 
-    def __init__(self, graph: Graph, store: Store, project_dir: Path) -> None:
+    def __init__(self, graph: Graph, store: Store, project_dir: Path,
+                 max_backfill: int = default("max_backfill")) -> None:
         self.graph = graph
+        self.max_backfill = max_backfill
         self.store = store
         self.project_dir = project_dir
         # set by a running scheduler: its latest forecast, as JSON, seen at a given time
@@ -138,9 +140,10 @@ class Service:
                              hint="give --from before --to")
         # counted from the scheme before any key is made: 0001-01-01..9999-12-31 costs nothing
         count = (scheme.begin(b) - scheme.begin(a)) // scheme.step + 1 if scheme.is_time else 1
-        if count > MAX_BACKFILL:
-            raise BadRequest(f"backfill of {count} partitions is larger than {MAX_BACKFILL}",
-                             hint="split it into smaller ranges")
+        if count > self.max_backfill:
+            raise BadRequest(f"backfill of {count} partitions is larger than "
+                             f"{self.max_backfill}", hint="split it into smaller ranges, or "
+                                                          "raise the max_backfill setting")
         # shifted from the first key, never past the last: no date beyond it is computed
         keys = [scheme.shift(a, n) for n in range(count)] if scheme.is_time else [a]
         return [RunRequested(at=now, pipeline=pipeline, partition=k, reason="backfill",

@@ -76,10 +76,18 @@ SETTINGS: tuple[Setting, ...] = (
             "(on a new or a kept-alive connection), before it is disconnected"),
     Setting("max_client_connections", 64, "connections one client address may hold; beyond "
             "it the oldest one still sending its request is dropped, or the new one gets 503"),
+    Setting("max_backfill", 10_000, "most partitions one backfill may request (counted before "
+            "any is listed); more: 422"),
     Setting("allowed_hosts", "", "extra Host names the HTTP server answers (comma-separated; "
             "localhost, IP addresses and the bound host always; * = any): others get 421"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def default(name: str) -> Any:
+    """The default of the setting ``name`` (the one place it is spelled)."""
+    return _BY_NAME[name].default
+
 DEFAULT_MAX_LOG_BYTES: int = _BY_NAME["max_log_bytes"].default
 MIN_LOG_BYTES = 4096  # room for a head, a tail and the marker between them
 POLICY_NAMES = ("fifo", "edf", "slack", "atc", "jit", "cpsat")
@@ -123,6 +131,7 @@ class Settings:
     header_timeout: float = 10.0
     max_client_connections: int = 64
     allowed_hosts: str = ""
+    max_backfill: int = default("max_backfill")
 
     def public(self) -> dict[str, Any]:
         """Settings safe to show (no secrets)."""

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from andon.up import Line
+from tests.conftest import utc
 from tests.web.conftest import PIPELINES, make_token, running
 
 GUARD = 60.0  # seconds: a failure guard, never a measure of speed
@@ -200,3 +201,20 @@ def test_a_run_log_is_served_in_pages_that_join_into_the_log(make_project) -> No
         for bad in ("0", "-5", "y"):
             r = client.get(f"/api/v1/runs/{run_id}/log", params={"limit": bad})
             assert r.status_code == 422 and r.json()["where"] == "limit", bad
+
+
+def test_the_backfill_cap_is_a_setting(make_project) -> None:  # type: ignore[no-untyped-def]
+    from andon.project import load_project
+    from andon.service import BadRequest, Service
+    from andon.settings import resolve
+    from andon.store.sql import Store
+
+    root = make_project(PIPELINES)
+    project = load_project(root)
+    settings = resolve(root, {}, {"ANDON_MAX_BACKFILL": "5"}, project.settings_table)
+    store = Store(f"sqlite:///{root / 'andon.db'}")
+    svc = Service(project.graph, store, root, settings.max_backfill)
+    assert len(svc.backfill("clean", "2026-01-01", "2026-01-05", utc(2026, 2, 1))) == 5
+    with pytest.raises(BadRequest, match="6 partitions is larger than 5"):
+        svc.backfill("clean", "2026-01-01", "2026-01-06", utc(2026, 2, 1))
+    assert store.count_events() == 0

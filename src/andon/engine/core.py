@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from andon.engine.runs import Run, RunStatus, run_id_for
+from andon.engine.runs import Run, RunStatus, run_event_id, run_id_for
 from andon.engine.state import EngineState, Key, apply
 from andon.events import Event, PartitionRef, RunCancelled, RunQueued, RunStarted
 from andon.model.graph import Graph
@@ -54,7 +54,7 @@ def decide(graph: Graph, state: EngineState, now: datetime, policy: Policy = fif
     out.cancel, state.cancels = state.cancels, []
     for run in [r for r in state.queue.values() if r.cancel_requested]:
         _emit(graph, state, out, RunCancelled(
-            id=f"ended:{run.run_id}", at=now, run_id=run.run_id, pipeline=run.pipeline,
+            id=run_event_id("ended", run.run_id), at=now, run_id=run.run_id, pipeline=run.pipeline,
             partition=run.partition, attempt=run.attempt, by=str(run.extra.get("cancel_by", "")),
             reason=str(run.extra.get("cancel_reason", ""))))
     rank = graph.rank
@@ -185,7 +185,7 @@ def _evaluate(graph: Graph, state: EngineState, key: Key, now: datetime) -> RunQ
     while state.taken_runs and run_id in state.taken_runs:  # an old client id holds its ids
         n += 1
         run_id = run_id_for(pipeline, part, n)
-    return RunQueued(id=f"queued:{run_id}", at=now, run_id=run_id, pipeline=pipeline,
+    return RunQueued(id=run_event_id("queued", run_id), at=now, run_id=run_id, pipeline=pipeline,
                      partition=part, attempt=attempt, reason=reason, not_before=not_before)
 
 
@@ -215,7 +215,7 @@ def _dispatch(graph: Graph, state: EngineState, out: Decisions, now: datetime,
             continue
         free[pipe.pool] -= pipe.slots
         _emit(graph, state, out, RunStarted(
-            id=f"started:{run.run_id}", at=now, run_id=run.run_id, pipeline=run.pipeline,
+            id=run_event_id("started", run.run_id), at=now, run_id=run.run_id, pipeline=run.pipeline,
             partition=run.partition, attempt=run.attempt, pool=pipe.pool, slots=pipe.slots,
             inputs=inputs))
         if all(v <= 0 for v in free.values()):

@@ -57,6 +57,13 @@ class Run:
 RUN_EVENT_KINDS = ("queued", "started", "ended", "launched")
 
 
+def run_event_id(kind: str, run_id: str, pid: int | None = None) -> str:
+    """The id of run ``run_id``'s own event of ``kind`` (one of ``RUN_EVENT_KINDS``):
+    ``KIND:RUN_ID``, and ``launched:RUN_ID:PID`` for a launch (a re-launch is a new event)."""
+    assert kind in RUN_EVENT_KINDS, kind
+    return f"{kind}:{run_id}" if pid is None else f"{kind}:{run_id}:{pid}"
+
+
 def run_of_event_id(event_id: str) -> str:
     """The run id inside an id of the form a run's own events have (``queued:RUN_ID``, ...),
     or "" for any other id."""

@@ -16,6 +16,7 @@ from typing import Any
 
 from andon.engine.cords import next_cord_id
 from andon.engine.core import Decisions, decide, handle, next_wakeup
+from andon.engine.runs import run_event_id
 from andon.engine.state import EngineState
 from andon.events import (
     CordPulled,
@@ -187,7 +188,7 @@ class EngineSim:
         record.update(end=format_time(now), status="cancelled", outputs=[])
         self.trace.append(record)
         run = self.state.runs[run_id]
-        self.step(RunCancelled(id=f"ended:{run_id}", at=now, run_id=run_id, pipeline=run.pipeline,
+        self.step(RunCancelled(id=run_event_id("ended", run_id), at=now, run_id=run_id, pipeline=run.pipeline,
                                partition=run.partition, attempt=run.attempt, by="cord"), now)
 
     def _end(self, started: RunStarted, now: datetime) -> None:
@@ -196,7 +197,7 @@ class EngineSim:
         pipe = self.graph.pipelines[started.pipeline]
         outputs = tuple(OutputWritten(o, started.partition, fingerprint=started.run_id)
                         for o in pipe.outputs)
-        self.step(RunSucceeded(id=f"ended:{started.run_id}", at=now, run_id=started.run_id,
+        self.step(RunSucceeded(id=run_event_id("ended", started.run_id), at=now, run_id=started.run_id,
                                pipeline=started.pipeline, partition=started.partition,
                                attempt=started.attempt, inputs=started.inputs, outputs=outputs), now)
         record = self.open_runs.pop(started.run_id)

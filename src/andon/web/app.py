@@ -268,7 +268,7 @@ def create_app(ctx: WebContext) -> Starlette:
             body.update(ok=False, database=unavailable.state, message=unavailable.message,
                         where=unavailable.where, hint=unavailable.hint)
             return JSONResponse(body, status_code=503)
-        body["database"] = svc.store.ping()
+        body["database"] = await run_in_threadpool(svc.store.ping)  # a query: off the loop
         return JSONResponse(body)
 
     async def status(request: Request) -> Response:

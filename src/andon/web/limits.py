@@ -17,6 +17,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from andon.model.errors import AndonError
+from andon.settings import default
 
 MAX_INT = 2**53  # integers past it fit no JSON reader's number, nor every database column
 
@@ -41,10 +42,10 @@ class BadLength(AndonError):
 class Limits:
     """The request limits of one server (defaults: the settings' defaults)."""
 
-    max_body_bytes: int = 1_048_576
-    max_json_depth: int = 32
-    max_string_bytes: int = 10_240
-    log_page_bytes: int = 1_048_576
+    max_body_bytes: int = default("max_body_bytes")
+    max_json_depth: int = default("max_json_depth")
+    max_string_bytes: int = default("max_string_bytes")
+    log_page_bytes: int = default("log_page_bytes")
     allowed_hosts: tuple[str, ...] = ()  # names beyond localhost and IP addresses; "*": any
 
 
