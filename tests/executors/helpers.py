@@ -8,8 +8,29 @@ from collections.abc import Callable
 from pathlib import Path
 
 from andon.executors.base import ExecResult
+from andon.project import Project, load_project
 
 GUARD = 60.0  # seconds: only a failure guard, never a measure of speed
+
+# pipeline code (for a definitions module that imports time): wait until the test makes a file
+WAIT_FOR = '''
+def wait_for(path):
+    deadline = time.monotonic() + 120  # a failure guard for the test, not a timing
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path} never appeared")
+        time.sleep(0.01)
+'''
+
+
+def project_with_raw(make_project: Callable[..., Path], pipelines: str, day: str,
+                     text: str = "a\n") -> Project:
+    """A project of ``pipelines`` whose source ``raw`` has partition ``day`` (``text``)."""
+    root = make_project(pipelines)
+    raw = root / "data/raw" / f"{day}.csv"
+    raw.parent.mkdir(parents=True)
+    raw.write_text(text)
+    return load_project(root)
 
 
 class Reports:

@@ -17,8 +17,8 @@ from andon.executors.base import RunSpec, spec_for
 from andon.executors.execute import run_spec
 from andon.executors.inprocess import InProcessExecutor
 from andon.executors.local import LocalProcessExecutor
-from andon.project import Project, load_project
-from tests.executors.helpers import Reports, alive, read_pid, wait_until
+from andon.project import Project
+from tests.executors.helpers import WAIT_FOR, Reports, alive, project_with_raw, read_pid, wait_until
 
 PIPELINES = r'''
 import os
@@ -32,13 +32,7 @@ import andon
 andon.source("raw", location="data/raw/{partition}.csv")
 
 
-def wait_for(path):
-    deadline = time.monotonic() + 120  # a failure guard for the test, not a timing
-    while not path.exists():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{path} never appeared")
-        time.sleep(0.01)
-
+'''+WAIT_FOR+r'''
 
 @andon.pipeline(inputs=["raw"], outputs=["clean"], locations={"clean": "data/clean/{partition}.csv"})
 def clean(ctx):
@@ -99,11 +93,7 @@ DAY = "2026-01-05"
 
 @pytest.fixture
 def project(make_project) -> Project:
-    root = make_project(PIPELINES)
-    raw = root / "data/raw" / f"{DAY}.csv"
-    raw.parent.mkdir(parents=True)
-    raw.write_text("a 1\nb 2\nc 3\n")
-    return load_project(root)
+    return project_with_raw(make_project, PIPELINES, DAY, "a 1\nb 2\nc 3\n")
 
 
 Make = Callable[..., LocalProcessExecutor]

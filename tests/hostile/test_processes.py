@@ -15,8 +15,8 @@ import pytest
 from andon.executors.base import RunSpec, spec_for
 from andon.executors.local import LocalProcessExecutor
 from andon.executors.tree import Tree, kill_tree, read_proc
-from andon.project import Project, load_project
-from tests.executors.helpers import Reports, alive, read_pid, wait_until
+from andon.project import Project
+from tests.executors.helpers import WAIT_FOR, Reports, alive, project_with_raw, read_pid, wait_until
 
 # every process of the tree writes its own pid: $$ of the shell that then execs sleep
 _LEAVE = ("setsid sh -c 'echo $$ > {dir}/setsid.pid; exec sleep 1000' & "
@@ -25,7 +25,7 @@ _LEAVE = ("setsid sh -c 'echo $$ > {dir}/setsid.pid; exec sleep 1000' & "
           "until [ -s {dir}/setsid.pid ] && [ -s {dir}/daemon.pid ] && [ -s {dir}/group.pid ]; "
           "do sleep 0.01; done; ")
 
-PIPELINES = r'''
+PIPELINES = (r'''
 import os
 import subprocess
 import time
@@ -41,13 +41,7 @@ def leave(folder):
     subprocess.run(LEAVE.format(dir=folder), shell=True, check=True)
 
 
-def wait_for(path):
-    deadline = time.monotonic() + 120  # a failure guard for the test, not a timing
-    while not path.exists():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{path} never appeared")
-        time.sleep(0.01)
-
+'''+WAIT_FOR+r'''
 
 def daemonize(folder):
     """A classic double fork: the middle process exits, the daemon leaves the session."""
@@ -85,7 +79,7 @@ def py_exit(ctx):
     leave(folder)
     daemonize(folder)
     wait_for(folder / "pydaemon.pid")
-'''.replace("LEAVE_HERE", repr(_LEAVE))
+''').replace("LEAVE_HERE", repr(_LEAVE))
 
 DAY = "2026-01-05"
 PIDS = ("setsid.pid", "daemon.pid", "group.pid")
@@ -93,11 +87,7 @@ PIDS = ("setsid.pid", "daemon.pid", "group.pid")
 
 @pytest.fixture
 def project(make_project) -> Project:  # type: ignore[no-untyped-def]
-    root = make_project(PIPELINES)
-    raw = root / "data/raw" / f"{DAY}.csv"
-    raw.parent.mkdir(parents=True)
-    raw.write_text("a\n")
-    return load_project(root)
+    return project_with_raw(make_project, PIPELINES, DAY)
 
 
 @pytest.fixture(params=["fork", "spawn"])

@@ -22,7 +22,7 @@ from andon.executors.inprocess import InProcessExecutor
 from andon.executors.local import LocalProcessExecutor
 from andon.model.errors import DefinitionError
 from andon.project import Project, load_project
-from tests.executors.helpers import Reports, wait_until
+from tests.executors.helpers import Reports, project_with_raw, wait_until
 from tests.web.conftest import make_token, running
 
 CANARY = "canary-5e1d77a0c3f94b2e"
@@ -78,11 +78,7 @@ def _environ() -> dict[str, str]:
 
 @pytest.fixture
 def project(make_project) -> Project:  # type: ignore[no-untyped-def]
-    root = make_project(PIPELINES)
-    raw = root / "data/raw" / f"{DAY}.csv"
-    raw.parent.mkdir(parents=True)
-    raw.write_text("a\n")
-    return load_project(root)
+    return project_with_raw(make_project, PIPELINES, DAY)
 
 
 @pytest.fixture(params=["fork", "spawn"])

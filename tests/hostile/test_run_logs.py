@@ -18,9 +18,9 @@ from andon.executors.inprocess import InProcessExecutor
 from andon.executors.local import LocalProcessExecutor
 from andon.executors.logcap import CappedLog, Masker, cap_bytes
 from andon.model.errors import ConfigError
-from andon.project import Project, load_project
+from andon.project import Project
 from andon.settings import resolve
-from tests.executors.helpers import Reports, read_pid, wait_until
+from tests.executors.helpers import WAIT_FOR, Reports, project_with_raw, read_pid, wait_until
 
 CAP = 64 * 1024
 DAY = "2026-01-05"
@@ -37,13 +37,7 @@ import andon
 andon.source("raw", location="data/raw/{partition}.csv")
 
 
-def wait_for(path):
-    deadline = time.monotonic() + 120  # a failure guard for the test, not a timing
-    while not path.exists():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{path} never appeared")
-        time.sleep(0.01)
-
+'''+WAIT_FOR+r'''
 
 @andon.pipeline(inputs=["raw"], outputs=["loud"])
 def loud(ctx):
@@ -74,11 +68,7 @@ andon.pipeline("shell_loud", inputs=["raw"], outputs=["shell_loud"],
 
 @pytest.fixture
 def project(make_project) -> Project:  # type: ignore[no-untyped-def]
-    root = make_project(PIPELINES)
-    raw = root / "data/raw" / f"{DAY}.csv"
-    raw.parent.mkdir(parents=True)
-    raw.write_text("a\n")
-    return load_project(root)
+    return project_with_raw(make_project, PIPELINES, DAY)
 
 
 ENVIRON = {**os.environ, "LOG_SECRET": "hunter2-s3cr3t"}
