@@ -4,7 +4,6 @@ JSON, and nothing is recorded."""
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 
 from andon.up import Line
 from tests.conftest import utc
+from tests.hostile.sockets import answer, connect
 from tests.web.conftest import PIPELINES, make_token, running
 
 GUARD = 60.0  # seconds: a failure guard, never a measure of speed
@@ -39,20 +39,9 @@ def _auth(line: Line) -> dict[str, str]:
 
 def _raw(line: Line, request: bytes, timeout: float = GUARD) -> bytes:
     """Send ``request`` on a fresh socket and read the answer (headers and body)."""
-    host, port = line.url.removeprefix("http://").rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+    with connect(line, timeout) as sock:
         sock.sendall(request)
-        data = b""
-        while True:
-            head, _, body = data.partition(b"\r\n\r\n")
-            length = [int(h.split(b":")[1]) for h in head.lower().split(b"\r\n")
-                      if h.startswith(b"content-length:")]
-            if _ and length and len(body) >= length[0]:
-                return data
-            chunk = sock.recv(65536)
-            if not chunk:
-                return data
-            data += chunk
+        return answer(sock)
 
 
 def test_a_declared_body_past_the_cap_is_413_before_any_of_it_is_sent(small: Line) -> None:

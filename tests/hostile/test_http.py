@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from andon.up import Line
+from tests.hostile.sockets import answer, connect
 from tests.web.conftest import PIPELINES, make_token, running
 
 GUARD = 60.0  # seconds: a failure guard, never a measure of speed
@@ -25,26 +26,6 @@ TIGHT = {"ANDON_HEADER_TIMEOUT": "0.5", "ANDON_MAX_CLIENT_CONNECTIONS": "4",
 def tight(make_project) -> Iterator[Line]:  # type: ignore[no-untyped-def]
     with running(make_project(PIPELINES), env=TIGHT) as line:
         yield line
-
-
-def _connect(line: Line) -> socket.socket:
-    host, port = line.url.removeprefix("http://").rsplit(":", 1)
-    return socket.create_connection((host, int(port)), timeout=GUARD)
-
-
-def _answer(sock: socket.socket) -> bytes:
-    """One whole answer (headers and a Content-Length body) read from ``sock``."""
-    data = b""
-    while True:
-        head, sep, body = data.partition(b"\r\n\r\n")
-        length = [int(h.split(b":")[1]) for h in head.lower().split(b"\r\n")
-                  if h.startswith(b"content-length:")]
-        if sep and length and len(body) >= length[0]:
-            return data
-        chunk = sock.recv(65536)
-        if not chunk:
-            return data
-        data += chunk
 
 
 def _closed(sock: socket.socket) -> bool:
@@ -84,13 +65,13 @@ def test_a_rebinding_page_cannot_write_either(tight: Line) -> None:
 
 
 def test_a_client_that_says_nothing_is_disconnected(tight: Line) -> None:
-    with _connect(tight) as sock:
+    with connect(tight) as sock:
         assert _closed(sock)
 
 
 def test_headers_sent_a_byte_at_a_time_are_cut_off(tight: Line) -> None:
     request = b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 10_000
-    with _connect(tight) as sock:
+    with connect(tight) as sock:
         try:
             for byte in request:  # far slower than the 0.5 s the headers may take in all
                 sock.send(bytes([byte]))
@@ -101,9 +82,9 @@ def test_headers_sent_a_byte_at_a_time_are_cut_off(tight: Line) -> None:
 
 
 def test_a_kept_alive_connection_is_timed_out_between_requests(tight: Line) -> None:
-    with _connect(tight) as sock:
+    with connect(tight) as sock:
         sock.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        assert _answer(sock).startswith(b"HTTP/1.1 200")
+        assert answer(sock).startswith(b"HTTP/1.1 200")
         sock.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: 127")  # and then nothing
         assert _closed(sock)
 
@@ -112,7 +93,7 @@ def test_a_body_sent_a_byte_at_a_time_is_cut_off_and_records_nothing(tight: Line
     token = make_token(tight, "operator")
     body = b'{"pipeline": "clean", "partition": "2026-01-05"}'
     before = tight.store.count_events()
-    with _connect(tight) as sock:
+    with connect(tight) as sock:
         sock.sendall(b"POST /api/v1/runs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                      b"Authorization: Bearer " + token.encode() + b"\r\n"
                      b"Content-Type: application/json\r\nContent-Length: "
@@ -133,7 +114,7 @@ def test_slow_bodies_give_way_to_a_new_client_connection(tight: Line) -> None:
     slow = []
     try:
         for _ in range(4):  # headers in, body announced and never sent
-            sock = _connect(tight)
+            sock = connect(tight)
             sock.sendall(b"POST /api/v1/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: "
                          b"Bearer " + token.encode() + b"\r\nContent-Length: 100\r\n\r\n{")
             slow.append(sock)
@@ -147,7 +128,7 @@ def test_slow_bodies_give_way_to_a_new_client_connection(tight: Line) -> None:
 
 
 def test_idle_connections_give_way_to_a_new_client_connection(tight: Line) -> None:
-    idle = [_connect(tight) for _ in range(4)]  # the cap of this client address
+    idle = [connect(tight) for _ in range(4)]  # the cap of this client address
     try:
         time.sleep(0.05)  # let the server accept them, in order (not a measure of speed)
         with httpx.Client(base_url=tight.url, timeout=GUARD) as client:
@@ -162,11 +143,11 @@ def test_busy_connections_past_the_cap_get_503(tight: Line) -> None:
     streams = []
     try:
         for _ in range(4):  # event streams: connections busy with a request for as long as
-            sock = _connect(tight)  # they stay open
+            sock = connect(tight)  # they stay open
             sock.sendall(b"GET /api/v1/events/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             assert sock.recv(65536).startswith(b"HTTP/1.1 200")
             streams.append(sock)
-        with _connect(tight) as sock:
+        with connect(tight) as sock:
             data = b""
             while chunk := sock.recv(65536):
                 data += chunk
@@ -211,15 +192,15 @@ def test_health_answers_while_a_notify_hashes_a_huge_source(make_project) -> Non
 def test_a_working_kept_alive_connection_keeps_its_place_against_silent_ones(make_project) -> None:  # type: ignore[no-untyped-def]
     with running(make_project(PIPELINES), env={"ANDON_MAX_CLIENT_CONNECTIONS": "4",
                                                "ANDON_HEADER_TIMEOUT": "30"}) as line, \
-            _connect(line) as working:
+            connect(line) as working:
         ask = b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
         working.sendall(ask)
-        assert _answer(working).startswith(b"HTTP/1.1 200")
-        silent = [_connect(line) for _ in range(5)]  # each past the cap drops a silent one
+        assert answer(working).startswith(b"HTTP/1.1 200")
+        silent = [connect(line) for _ in range(5)]  # each past the cap drops a silent one
         try:
             time.sleep(0.05)  # let the server accept them, in order (not a measure of speed)
             working.sendall(ask)
-            assert _answer(working).startswith(b"HTTP/1.1 200")
+            assert answer(working).startswith(b"HTTP/1.1 200")
             assert _closed(silent[0]) and _closed(silent[1])
         finally:
             for sock in silent:
