@@ -14,7 +14,7 @@ import pytest
 from andon.up import Line
 from tests.conftest import utc
 from tests.hostile.sockets import answer, connect
-from tests.web.conftest import PIPELINES, make_token, running
+from tests.web.conftest import PIPELINES, auth_header, make_token, running
 
 GUARD = 60.0  # seconds: a failure guard, never a measure of speed
 SMALL = {"ANDON_MAX_BODY_BYTES": "4096", "ANDON_MAX_STRING_BYTES": "100",
@@ -32,9 +32,6 @@ def api(small: Line) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=small.url, timeout=GUARD) as client:
         yield client
 
-
-def _auth(line: Line) -> dict[str, str]:
-    return {"Authorization": f"Bearer {make_token(line, 'operator')}"}
 
 
 def _raw(line: Line, request: bytes, timeout: float = GUARD) -> bytes:
@@ -94,7 +91,7 @@ def test_strings_depth_and_nul_are_limited_in_every_body(small: Line, body: str,
     before = small.store.count_events()
     with httpx.Client(base_url=small.url, timeout=GUARD) as client:
         r = client.post("/api/v1/cords", content=body.encode(),
-                        headers={**_auth(small), "Content-Type": "application/json"})
+                        headers={**auth_header(small), "Content-Type": "application/json"})
     assert r.status_code == status, r.text
     assert r.json()["message"] and r.json()["where"] == where
     assert small.store.count_events() == before
@@ -102,11 +99,11 @@ def test_strings_depth_and_nul_are_limited_in_every_body(small: Line, body: str,
 
 def test_a_number_past_2_53_is_refused(small: Line, api: httpx.Client) -> None:
     line, client = small, api
-    r = client.post("/api/v1/cords/c1/restore", headers=_auth(line),
+    r = client.post("/api/v1/cords/c1/restore", headers=auth_header(line),
                     content=b'{"asset": "raw", "partition": "2026-01-05", "version": '
                             + str(10**30).encode() + b"}")
     assert r.status_code == 422 and r.json()["where"] == "version"
-    r = client.post("/api/v1/cords/c1/resolve", headers=_auth(line),
+    r = client.post("/api/v1/cords/c1/resolve", headers=auth_header(line),
                     json={"note": "n", "manual_fix": "yes"})
     assert r.status_code == 422 and r.json()["where"] == "manual_fix"
 
@@ -115,13 +112,13 @@ def test_a_huge_backfill_is_refused_before_its_partitions_are_listed(small: Line
                                                                      api: httpx.Client) -> None:
     line, client = small, api
     before = line.store.count_events()
-    r = client.post("/api/v1/backfills", headers=_auth(line),
+    r = client.post("/api/v1/backfills", headers=auth_header(line),
                     json={"pipeline": "clean", "from": "2026-01-01", "to": "9998-12-31"})
     assert r.status_code == 422 and "larger than" in r.json()["message"]
-    r = client.post("/api/v1/backfills", headers=_auth(line),
+    r = client.post("/api/v1/backfills", headers=auth_header(line),
                     json={"pipeline": "clean", "from": "0001-01-01", "to": "9999-12-31"})
     assert r.status_code == 422
-    r = client.post("/api/v1/backfills", headers=_auth(line),
+    r = client.post("/api/v1/backfills", headers=auth_header(line),
                     json={"pipeline": "clean", "from": "2026-01-01", "to": "10000-01-01"})
     assert r.status_code == 422
     assert line.store.count_events() == before
@@ -155,9 +152,9 @@ def test_a_run_log_is_served_in_pages_that_join_into_the_log(make_project) -> No
         raw = line.project.root / "data/raw/2026-01-05.csv"
         raw.parent.mkdir(parents=True)
         raw.write_text("a\n")
-        assert client.post("/api/v1/notify", headers=_auth(line),
+        assert client.post("/api/v1/notify", headers=auth_header(line),
                            json={"asset": "raw", "partition": "2026-01-05"}).status_code == 201
-        r = client.post("/api/v1/runs", headers=_auth(line),
+        r = client.post("/api/v1/runs", headers=auth_header(line),
                         json={"pipeline": "clean", "partition": "2026-01-05"})
         assert r.status_code == 202
         deadline = time.monotonic() + GUARD

@@ -30,7 +30,7 @@ from andon.store.sql import Store
 from andon.up import Line
 from tests.cli.test_commands import andon
 from tests.conftest import ProjectFactory, utc
-from tests.web.conftest import PIPELINES, make_token, running
+from tests.web.conftest import PIPELINES, auth_header, running
 
 DAY, DAY2 = "2026-01-05", "2026-01-06"
 RUN = f"clean:{DAY}:1"
@@ -64,9 +64,6 @@ def client(line: Line) -> Iterator[httpx.Client]:
         yield c
 
 
-def _auth(line: Line) -> dict[str, str]:
-    return {"Authorization": f"Bearer {make_token(line, 'operator')}"}
-
 
 def _replayed_problems(line: Line) -> list[str]:
     return [str(p) for p in replay(line.project.graph, line.store.iter_events()).problems]
@@ -79,7 +76,7 @@ def test_a_client_id_equal_to_a_derived_one_takes_nothing_from_the_engine(
     (root / "data/raw").mkdir(parents=True)
     (root / f"data/raw/{DAY}.csv").write_text("a\n1\n")
     with running(root) as line, httpx.Client(base_url=line.url, timeout=10) as client:
-        auth = _auth(line)
+        auth = auth_header(line)
         body = {"asset": "raw", "partition": DAY, "id": chosen}
         first = client.post("/api/v1/notify", json=body, headers=auth)
         assert first.status_code == 201, first.text
@@ -107,7 +104,7 @@ def test_a_malformed_client_id_is_refused_naming_the_field(line: Line, client: h
                                                            bad: object) -> None:
     before = line.store.count_events()
     r = client.post("/api/v1/notify", json={"asset": "raw", "partition": DAY, "id": bad},
-                    headers=_auth(line))
+                    headers=auth_header(line))
     assert r.status_code == 422, r.text
     err = r.json()
     assert err["where"] == "id" and "'id'" in err["message"] and err["hint"]
@@ -118,7 +115,7 @@ def test_a_malformed_client_id_is_refused_naming_the_field(line: Line, client: h
 def test_the_longest_allowed_client_id_is_taken(line: Line, client: httpx.Client) -> None:
     chosen = "Az09._:-" * 25  # 200 characters
     r = client.post("/api/v1/notify", json={"asset": "raw", "partition": DAY, "id": chosen},
-                    headers=_auth(line))
+                    headers=auth_header(line))
     assert (r.status_code, r.json()["id"]) == (201, f"client:{chosen}")
 
 
@@ -208,14 +205,14 @@ def test_up_starts_on_an_inconsistent_log_and_reports_it(
         # the adopted run made its output: it is not made again, and the line goes on
         assert line.runner.state.runs[RUN].status is RunStatus.SUCCEEDED
         r = client.post("/api/v1/notify", json={"asset": "raw", "partition": DAY2},
-                        headers=_auth(line))
+                        headers=auth_header(line))
         assert r.status_code == 201
         assert line.runner.drain()
         assert [(r["run_id"], r["status"]) for r in client.get("/api/v1/runs").json()] == [
             (f"clean:{DAY2}:1", "succeeded")]
         # a request to re-make the broken partition gets a new run number: nothing is dropped
         r = client.post("/api/v1/runs", json={"pipeline": "clean", "partition": DAY},
-                        headers=_auth(line))
+                        headers=auth_header(line))
         assert r.status_code == 202
         assert line.runner.drain()
         assert line.store.run(f"clean:{DAY}:2")["status"] == "succeeded"  # type: ignore[index]
@@ -261,7 +258,7 @@ def test_ids_in_paths_only_name_what_exists(line: Line, client: httpx.Client, pa
     """The other routes that take an id from a client take it in the path, to name a run or a
     cord that exists; none makes an event with it."""
     before = line.store.count_events()
-    r = client.post(path.format(id=named), json=body, headers=_auth(line))
+    r = client.post(path.format(id=named), json=body, headers=auth_header(line))
     assert r.status_code == 404, r.text
     assert line.runner.drain()
     assert line.store.count_events() == before

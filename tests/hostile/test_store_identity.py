@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -26,7 +27,7 @@ from andon.store.lock import lock_scheduler
 from andon.store.sql import Store
 from andon.up import Line, open_line
 from tests.conftest import ProjectFactory
-from tests.web.conftest import make_token, running
+from tests.web.conftest import auth_header, running
 
 ANDON = str(Path(sys.executable).with_name("andon"))
 PIPELINES = """
@@ -55,9 +56,6 @@ def clean(ctx):
 """
 DAY = "2026-01-05"
 
-
-def _auth(line: Line, role: str = "operator") -> dict[str, str]:
-    return {"Authorization": f"Bearer {make_token(line, role)}"}
 
 
 def _events_in(path: Path) -> int:
@@ -121,21 +119,28 @@ def test_a_symlink_to_the_database_shares_its_lock(tmp_path: Path) -> None:
     assert not (tmp_path / "elsewhere" / "andon.db-scheduler.lock").exists()
 
 
-def test_the_store_lock_dies_with_its_holder_even_by_kill_9(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'andon.db'}"
-    Store(url).close()
+@contextmanager
+def _lock_holder(url: str) -> Iterator[None]:
+    """A real process holding the store lock of ``url`` (as 'the child') for the block; it is
+    killed with SIGKILL at the end, never released."""
     child = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom andon.store.lock import lock_scheduler\n"
+        [sys.executable, "-c", "import time\nfrom andon.store.lock import lock_scheduler\n"
          f"lock_scheduler({url!r}, 'the child')\nprint('locked', flush=True)\ntime.sleep(600)"],
         stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout is not None and child.stdout.readline().strip() == "locked"
-        with pytest.raises(ConfigError, match=r"another andon scheduler \(the child\)"):
-            lock_scheduler(url, "me")
+        yield
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait(10)
         child.stdout.close()  # type: ignore[union-attr]
+
+
+def test_the_store_lock_dies_with_its_holder_even_by_kill_9(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'andon.db'}"
+    Store(url).close()
+    with _lock_holder(url), pytest.raises(ConfigError, match=r"another andon scheduler \(the child\)"):
+        lock_scheduler(url, "me")
     lock_scheduler(url, "me").release()
 
 
@@ -163,18 +168,9 @@ def test_a_second_scheduler_on_one_postgres_store_is_refused(
 
 def test_a_postgres_lock_holder_killed_by_kill_9_lets_the_next_one_in(
         postgres_database: str) -> None:
-    child = subprocess.Popen(
-        [sys.executable, "-c", "import time\nfrom andon.store.lock import lock_scheduler\n"
-         f"lock_scheduler({postgres_database!r}, 'the child')\nprint('locked', flush=True)\n"
-         "time.sleep(600)"], stdout=subprocess.PIPE, text=True)
-    try:
-        assert child.stdout is not None and child.stdout.readline().strip() == "locked"
-        with pytest.raises(ConfigError, match=r"another andon scheduler \(the child; PostgreSQL"):
-            lock_scheduler(postgres_database, "me")
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait(10)
-        child.stdout.close()  # type: ignore[union-attr]
+    refused = r"another andon scheduler \(the child; PostgreSQL"
+    with _lock_holder(postgres_database), pytest.raises(ConfigError, match=refused):
+        lock_scheduler(postgres_database, "me")
     taken: list[object] = []
 
     def take() -> bool:
@@ -224,7 +220,7 @@ def test_a_store_gone_under_up_refuses_every_write_with_503_and_writes_nothing(
     line = served
     db, state = line.store.path, line.settings.state_dir
     assert db is not None
-    operator, admin = _auth(line), _auth(line, "admin")
+    operator, admin = auth_header(line), auth_header(line, "admin")
     with httpx.Client(base_url=line.url, timeout=10) as client:
         assert client.post("/api/v1/notify", json={"asset": "raw", "partition": DAY},
                            headers=operator).status_code == 201
@@ -284,7 +280,7 @@ def test_a_database_put_back_is_used_again_and_the_held_reports_are_recorded(
     aside = tmp_path / "aside.db"
     with running(root, env={"ANDON_DATABASE_URL": f"sqlite:///{db}"}, executor="local") as line, \
             httpx.Client(base_url=line.url, timeout=10) as client:
-        operator = _auth(line)
+        operator = auth_header(line)
         assert client.post("/api/v1/notify", json={"asset": "raw", "partition": DAY},
                            headers=operator).status_code == 201
         assert _wait(lambda: any(r["status"] == "running"

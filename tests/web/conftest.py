@@ -67,4 +67,9 @@ def make_token(line: Line, role: str) -> str:
     return value
 
 
+def auth_header(line: Line, role: str = "operator") -> dict[str, str]:
+    """The Authorization header of a new token of ``role``."""
+    return {"Authorization": f"Bearer {make_token(line, role)}"}
+
+
 TokenFactory = Callable[[str], str]
