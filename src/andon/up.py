@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import gc
 import json
 import logging
@@ -34,7 +33,7 @@ from andon.project import Project
 from andon.runner import Runner
 from andon.service import Service
 from andon.settings import Settings
-from andon.store.lock import SchedulerLock, lock_scheduler
+from andon.store.lock import FileLock, SchedulerLock, lock_scheduler
 from andon.store.sql import Store
 from andon.tokens import digest, new_token
 
@@ -85,7 +84,7 @@ class Line:
     url: str = ""
     stop_event: threading.Event = field(default_factory=threading.Event)
     lock: SchedulerLock | None = None  # the store's scheduler lock (andon.store.lock)
-    folder_lock: int = -1  # the descriptor holding STATE_DIR/scheduler.lock
+    folder_lock: SchedulerLock | None = None  # STATE_DIR/scheduler.lock
     checks: CheckRunner | None = None
     notifier: Notifier | None = None
     lineage: LineageEmitter | None = None
@@ -109,11 +108,11 @@ class Line:
         if close is not None:  # a fork server (its runs go on)
             close()
         self.store.close()
-        _unlock(self.lock, self.folder_lock)
-        self.lock, self.folder_lock = None, -1
+        _unlock(self.folder_lock, self.lock)
+        self.lock = self.folder_lock = None
 
 
-def _lock_scheduler(settings: Settings) -> tuple[SchedulerLock, int]:
+def _lock_scheduler(settings: Settings) -> tuple[SchedulerLock, SchedulerLock]:
     """Take the store's scheduler lock (``andon.store.lock``: two schedulers on one store would
     both start every run, wherever their state folders are), then the state folder's (its token,
     server.json and run logs have one owner), or fail naming the holder. The kernel and
@@ -121,27 +120,28 @@ def _lock_scheduler(settings: Settings) -> tuple[SchedulerLock, int]:
     me = f"pid {os.getpid()} on {socket.gethostname()}, state folder {settings.state_dir}"
     store_lock = lock_scheduler(settings.database_url, me)
     path = settings.state_dir / "scheduler.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+
+    def refused(holder: str) -> ConfigError:
+        return ConfigError(f"another andon scheduler ({holder}) is already running from this "
+                           f"state folder", where=str(settings.state_dir),
+                           hint="stop it first, or give this one its own state folder "
+                                "(ANDON_STATE_DIR / state_dir)")
+
+    def cannot_open(exc: OSError) -> ConfigError:
+        return ConfigError(f"cannot create the state folder's lock: {exc.strerror}",
+                           where=str(path), hint="check the state folder's permissions")
+
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.read(fd, 4096).decode(errors="replace").strip() or "holder unknown"
-        os.close(fd)
+        return store_lock, FileLock(path, me, refused, cannot_open)
+    except BaseException:
         store_lock.release()
-        raise ConfigError(f"another andon scheduler ({holder}) is already running from this "
-                          f"state folder", where=str(settings.state_dir),
-                          hint="stop it first, or give this one its own state folder "
-                               "(ANDON_STATE_DIR / state_dir)") from None
-    os.ftruncate(fd, 0)
-    os.write(fd, me.encode())
-    return store_lock, fd
+        raise
 
 
-def _unlock(store_lock: SchedulerLock | None, folder_lock: int) -> None:
-    if folder_lock >= 0:
-        os.close(folder_lock)  # releases the lock
-    if store_lock is not None:
-        store_lock.release()
+def _unlock(*locks: SchedulerLock | None) -> None:
+    for lock in locks:
+        if lock is not None:
+            lock.release()
 
 
 def open_line(project: Project, settings: Settings, clock: Clock | None = None,
@@ -167,7 +167,7 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
                         make_planner(settings.policy, project.graph))
         found = runner.recover()
     except BaseException:
-        _unlock(lock, folder_lock)
+        _unlock(folder_lock, lock)
         if lineage_sender is not None:
             lineage_sender.close()
         raise

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -70,7 +71,7 @@ def lock_scheduler(url: str, holder: str) -> SchedulerLock:
     if url.startswith("postgresql"):
         return _AdvisoryLock(url, holder)
     path = database_file(url)
-    return _FileLock(path, holder) if path is not None else _NoLock()
+    return _database_lock(path, holder) if path is not None else _NoLock()
 
 
 class _NoLock:
@@ -87,21 +88,28 @@ def _refused(holder: str, store: str) -> ConfigError:
                        where=store, hint=HINT)
 
 
-class _FileLock:
-    def __init__(self, database: Path, holder: str) -> None:
-        # beside the file itself: a symlink to the database shares its lock
-        real = database.resolve()
-        lock = real.with_name(real.name + "-scheduler.lock")
-        self.path: Path | None = lock
+class FileLock:
+    """An exclusive ``flock`` on ``path``, held until ``release``; the file names its ``holder``
+    for the next one who tries. ``refused(named)`` is the error when another process holds it
+    (``named``: what the file says of the holder), ``cannot_open(exc)`` the one when the file
+    cannot be opened or made. A file deleted or replaced between the open and the flock is
+    opened again: the lock is always on the file that is at ``path`` now."""
+
+    def __init__(self, path: Path, holder: str, refused: Callable[[str], ConfigError],
+                 cannot_open: Callable[[OSError], ConfigError]) -> None:
+        self.path: Path | None = path
         while True:
-            fd = _open(lock, database)
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            except OSError as exc:
+                raise cannot_open(exc) from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 named = os.read(fd, 4096).decode(errors="replace").strip() or "holder unknown"
                 os.close(fd)
-                raise _refused(named, str(database)) from None
-            if _same_file(fd, lock):
+                raise refused(named) from None
+            if _same_file(fd, path):
                 break
             os.close(fd)  # deleted or replaced between open and flock: lock what is there now
         os.ftruncate(fd, 0)
@@ -114,14 +122,18 @@ class _FileLock:
             self._fd = -1
 
 
-def _open(lock: Path, database: Path) -> int:
-    try:
-        return os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    except OSError as exc:
-        raise ConfigError(f"cannot open the store sqlite:///{database}: cannot create its "
-                          f"scheduler lock: {exc.strerror}", where=str(lock),
-                          hint="check the database URL (ANDON_DATABASE_URL / database_url), "
-                               "that its folder exists, and the permissions") from None
+def _database_lock(database: Path, holder: str) -> FileLock:
+    # beside the file itself: a symlink to the database shares its lock
+    real = database.resolve()
+    lock = real.with_name(real.name + "-scheduler.lock")
+
+    def cannot_open(exc: OSError) -> ConfigError:
+        return ConfigError(f"cannot open the store sqlite:///{database}: cannot create its "
+                           f"scheduler lock: {exc.strerror}", where=str(lock),
+                           hint="check the database URL (ANDON_DATABASE_URL / database_url), "
+                                "that its folder exists, and the permissions")
+
+    return FileLock(lock, holder, lambda named: _refused(named, str(database)), cannot_open)
 
 
 def _same_file(fd: int, path: Path) -> bool:
