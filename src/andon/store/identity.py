@@ -43,7 +43,8 @@ class StoreUnavailable(AndonError):
         self.path = path
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
+def identity_of(path: Path) -> tuple[int, int] | None:
+    """The (device, inode) of what is at ``path`` now; None when nothing is."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -61,7 +62,7 @@ class FileIdentity:
     def watch(self, path: Path, kind: str) -> None:
         """Remember what is at ``path`` now (it must exist); ``kind`` names it in errors
         ("database file", "state folder")."""
-        found = _identity(path)
+        found = identity_of(path)
         if found is None:
             raise FileNotFoundError(path)
         with self._lock:
@@ -73,7 +74,7 @@ class FileIdentity:
         with self._lock:
             known = list(self._known.items())
         for path, (kind, expected) in known:
-            found = _identity(path)
+            found = identity_of(path)
             if found != expected:
                 return StoreUnavailable(MISSING if found is None else REPLACED, path, kind)
         return None

@@ -28,6 +28,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from andon.model.errors import ConfigError
+from andon.store.identity import identity_of
 
 HINT = ("stop it first, or talk to it: the CLI uses a running `andon up` by itself; a second "
         "scheduler on one store would start every run twice")
@@ -137,12 +138,8 @@ def _database_lock(database: Path, holder: str) -> FileLock:
 
 
 def _same_file(fd: int, path: Path) -> bool:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return False
     held = os.fstat(fd)
-    return (st.st_dev, st.st_ino) == (held.st_dev, held.st_ino)
+    return identity_of(path) == (held.st_dev, held.st_ino)
 
 
 class _AdvisoryLock:
