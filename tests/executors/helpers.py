@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from andon.executors.base import ExecResult
+from andon.executors.tree import read_proc
 from andon.project import Project, load_project
 
 GUARD = 60.0  # seconds: only a failure guard, never a measure of speed
@@ -69,8 +70,5 @@ def read_pid(path: Path) -> int:
 
 def alive(pid: int) -> bool:
     """True when ``pid`` runs (a zombie, dead but not reaped, counts as gone)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rfind(")") + 2] not in "ZX"
+    proc = read_proc(pid)
+    return proc is not None and proc.alive

@@ -6,19 +6,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from andon.executors.tree import read_proc
+
 CHILD_MODULE = "andon.executors.child"
 SERVER_MODULE = "andon.executors.forkserver"
 
 
 def spec_path(run_dir: str) -> Path:
     return Path(run_dir) / "spec.json"
-
-
-def _stat_fields(pid: int | str) -> list[str]:
-    """The fields of /proc/PID/stat after the command name (which may hold spaces): state, ppid,
-    pgrp, session, ..."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    return stat[stat.rfind(")") + 2:].split()
 
 
 def _holds(pid: int, path: Path) -> bool:
@@ -43,7 +38,8 @@ def is_run_process(pid: int, run_dir: str) -> bool:
         args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         if CHILD_MODULE.encode() in args:
             return str(spec).encode() in args
-        return (SERVER_MODULE.encode() in args and int(_stat_fields(pid)[3]) == pid
+        proc = read_proc(pid)
+        return (SERVER_MODULE.encode() in args and proc is not None and proc.sid == pid
                 and _holds(pid, spec))
     except (OSError, ValueError, IndexError):
         return False
