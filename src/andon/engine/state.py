@@ -272,7 +272,7 @@ def apply(graph: Graph, state: EngineState, event: Event) -> None:
     if state.cords.owed:  # a derived event the engine owed is now in the log
         state.cords.owed.pop(event.id, None)
     if isinstance(event, PartitionAvailable):
-        if ":" in event.id and not event.id.startswith(("notify:", "client:")):
+        if ":" in event.id:  # the id of a run's own event (``_taken`` tells): an old client id
             _taken(state, event)
         _new_version(graph, state, event.asset, event.partition, event.at, event.fingerprint, "",
                      event.location)
