@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from andon.model.definitions import RESERVED_ENV_PREFIX
 from andon.model.errors import ConfigError
 
 
@@ -23,7 +24,7 @@ class Setting:
 
     @property
     def env(self) -> str:
-        return "ANDON_" + self.name.upper()
+        return RESERVED_ENV_PREFIX + self.name.upper()
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -88,7 +89,8 @@ def default(name: str) -> Any:
     """The default of the setting ``name`` (the one place it is spelled)."""
     return _BY_NAME[name].default
 
-DEFAULT_MAX_LOG_BYTES: int = _BY_NAME["max_log_bytes"].default
+
+DEFAULT_MAX_LOG_BYTES: int = default("max_log_bytes")
 MIN_LOG_BYTES = 4096  # room for a head, a tail and the marker between them
 POLICY_NAMES = ("fifo", "edf", "slack", "atc", "jit", "cpsat")
 LINEAGE_TRANSPORTS = ("builtin", "client")
@@ -124,13 +126,13 @@ class Settings:
     openlineage_file: str = ""
     openlineage_namespace: str = "andon"
     openlineage_transport: str = "builtin"
-    max_body_bytes: int = 1_048_576
-    max_json_depth: int = 32
-    max_string_bytes: int = 10_240
-    log_page_bytes: int = 1_048_576
-    header_timeout: float = 10.0
-    max_client_connections: int = 64
-    allowed_hosts: str = ""
+    max_body_bytes: int = default("max_body_bytes")
+    max_json_depth: int = default("max_json_depth")
+    max_string_bytes: int = default("max_string_bytes")
+    log_page_bytes: int = default("log_page_bytes")
+    header_timeout: float = default("header_timeout")
+    max_client_connections: int = default("max_client_connections")
+    allowed_hosts: str = default("allowed_hosts")
     max_backfill: int = default("max_backfill")
 
     def public(self) -> dict[str, Any]:
