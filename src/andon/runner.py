@@ -30,7 +30,7 @@ from typing import Any
 
 from andon.clock import Clock, RealClock
 from andon.cord.files import dispose
-from andon.engine.core import Decisions, decide, handle, mark_all, next_wakeup, replay
+from andon.engine.core import Decisions, mark_all, next_wakeup, record, replay, settle
 from andon.engine.runs import Run, RunStatus, run_event_id
 from andon.engine.state import EngineState
 from andon.events import (
@@ -407,10 +407,7 @@ class Runner:
             self._handle(event, now, out, ordered)
             if isinstance(item, _Submit) and item.future:
                 answers.append((item.future, True))
-        if not ordered:  # a wake-up, or items that changed nothing: a back-off may have ended
-            step = decide(self.graph, self.state, now, self.policy)
-            out.extend(step)
-            ordered.extend(step.events)
+        settle(self.graph, self.state, now, self.policy, out, ordered)
         if self._inline:
             self._cascade(out, ordered)
         if not ordered:  # a turn that changed nothing writes nothing (and costs no transaction)
@@ -426,11 +423,7 @@ class Runner:
         return out, stored
 
     def _handle(self, event: Event, now: datetime, out: Decisions, ordered: list[Event]) -> Decisions:
-        step = handle(self.graph, self.state, event, now, self.policy)
-        ordered.append(event)
-        ordered.extend(step.events)
-        out.extend(step)
-        return step
+        return record(self.graph, self.state, event, now, self.policy, out, ordered)
 
     def _cascade(self, out: Decisions, ordered: list[Event]) -> None:
         """In-process executor: run what was started right here and fold the results into this

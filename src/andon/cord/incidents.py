@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from andon.engine.cords import cord_id_for
 from andon.events import CordPulled, CordResolved, parse_time
 from andon.model.errors import AndonError, Conflict, NotFound
 from andon.store.sql import Store
@@ -45,7 +46,7 @@ def pull_event(store: Store, asset: str, partition: str, reason: str, now: datet
             raise Conflict(f"{asset} {partition} is already under open cord {row['cord_id']} "
                            f"({row['reason']})",
                            hint=f"resolve it with `andon cord resolve {row['cord_id']}` first")
-    cord_id = f"{asset}:{partition}:{len(there) + 1}"
+    cord_id = cord_id_for(asset, partition, len(there) + 1)
     return CordPulled(id=f"cord:{cord_id}", at=now, cord_id=cord_id, asset=asset,
                       partition=partition, version=int(current["version"]), reason=reason.strip(),
                       by=by, detected_at=detected_at)

@@ -133,9 +133,15 @@ class CordBook:
         return [self.cords[c] for c in sorted(self.halted.get((pipeline, partition), ()))]
 
 
+def cord_id_for(asset: str, partition: str, n: int) -> str:
+    """``ASSET:PARTITION:N``, the id of the N-th cord pulled on that partition (like run ids):
+    the one function that makes cord ids, for the engine, the simulator and the API."""
+    return f"{asset}:{partition}:{n}"
+
+
 def next_cord_id(book: CordBook, asset: str, partition: str) -> str:
-    """``ASSET:PARTITION:N``, the N-th cord pulled on that partition (like run ids)."""
-    return f"{asset}:{partition}:{book.pulled.get((asset, partition), 0) + 1}"
+    """The id the next cord pulled on that partition gets."""
+    return cord_id_for(asset, partition, book.pulled.get((asset, partition), 0) + 1)
 
 
 def _owe(book: CordBook, event: Event) -> None:

@@ -45,6 +45,28 @@ def handle(graph: Graph, state: EngineState, event: Event, now: datetime,
     return decide(graph, state, now, policy)
 
 
+def record(graph: Graph, state: EngineState, event: Event, now: datetime, policy: Policy,
+           out: Decisions, ordered: list[Event]) -> Decisions:
+    """Handle ``event`` as one step of a turn: ``ordered`` (the turn's log, in the order the
+    engine saw it) gets the event and then what it decided, ``out`` the decisions. The live
+    runner and the offline write path (``andon.offline``) both record a turn this way."""
+    step = handle(graph, state, event, now, policy)
+    ordered.append(event)
+    ordered.extend(step.events)
+    out.extend(step)
+    return step
+
+
+def settle(graph: Graph, state: EngineState, now: datetime, policy: Policy, out: Decisions,
+           ordered: list[Event]) -> None:
+    """End a turn that recorded nothing (a wake-up, or only events already in the log): decide
+    once anyway, since a back-off may have ended or a replay left partitions to look at."""
+    if not ordered:
+        step = decide(graph, state, now, policy)
+        out.extend(step)
+        ordered.extend(step.events)
+
+
 def decide(graph: Graph, state: EngineState, now: datetime, policy: Policy = fifo) -> Decisions:
     """Queue every partition that should run, cancel what was asked, start what fits."""
     out = Decisions()
