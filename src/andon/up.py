@@ -294,8 +294,9 @@ def serve(line: Line, on_ready: Callable[[Line], None] | None = None) -> None:
     import uvicorn
 
     from andon.watcher import start_watcher
-    from andon.web.app import WebContext, create_app
+    from andon.web.app import create_app
     from andon.web.conn import guarded_protocol
+    from andon.web.context import WebContext
     from andon.web.limits import Limits, allowed_hosts
 
     settings = line.settings

@@ -14,7 +14,9 @@ from starlette.routing import Route
 
 from andon.tokens import digest, new_token
 from andon.up import Line, _submitter, ensure_local_token
-from andon.web.app import PERMISSIONS, SESSION, WebContext, create_app
+from andon.web.app import create_app
+from andon.web.context import WebContext
+from andon.web.routes import PERMISSIONS, SESSION
 from tests.web.conftest import make_token
 
 

@@ -17,7 +17,7 @@ import pytest
 from andon.events import RunLaunched
 from andon.up import Line
 from andon.web import logstream
-from andon.web.app import PERMISSIONS
+from andon.web.routes import PERMISSIONS
 from tests.web.conftest import make_token, running
 from tests.web.test_live import messages
 

@@ -1,15 +1,23 @@
-"""The OpenAPI 3.1 document of ``/api/v1``, written by hand next to the routes it describes (a
-test fails when a route is missing here). Served at ``/api/v1/openapi.json``; no interactive page
-(it would need vendored assets for little gain)."""
+"""The OpenAPI 3.1 document of ``/api/v1``, made from the routes (``andon.web.routes``) and the
+description each one carries (``andon.web.endpoints``), so no route can go undocumented or be
+documented with another role. Served at ``/api/v1/openapi.json``; no interactive page (it would
+need vendored assets for little gain).
+
+The builders here (``read``, ``write``, ``described``) make a route's ``Doc``: its operation
+object, given the role its route needs, which says who may call it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from andon import __version__
-from andon.events import CLIENT_ID_PATTERN, MAX_CLIENT_ID
 from andon.service import MAX_TOKEN_NAME
 from andon.tokens import ROLES
+from andon.web.routes import Route
+
+Doc = Callable[[str | None], dict[str, Any]]  # the role a route needs -> its operation object
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 OBJECT = {"type": "object", "additionalProperties": True}
@@ -20,7 +28,8 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _errors(*codes: int) -> dict[str, Any]:
+def error_responses(*codes: int) -> dict[str, Any]:
+    """The error answers ``codes`` as responses."""
     text = {401: "no API token, or an unknown or revoked one",
             403: "the token's role is too weak (or the session's CSRF token is wrong)",
             404: "no such object", 409: "not possible in the current state",
@@ -30,45 +39,67 @@ def _errors(*codes: int) -> dict[str, Any]:
     return {str(c): _json(ERROR, text[c]) for c in codes}
 
 
-def _query(name: str, description: str, kind: str = "string") -> dict[str, Any]:
+def query(name: str, description: str, kind: str = "string") -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "description": description,
             "schema": {"type": kind}}
 
 
-def _path(name: str) -> dict[str, Any]:
+def path_param(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
 
-def _body(required: dict[str, str], optional: dict[str, dict[str, Any]] | None = None
-          ) -> dict[str, Any]:
+def json_body(required: dict[str, str], optional: dict[str, dict[str, Any]] | None = None
+         ) -> dict[str, Any]:
+    """A JSON object request body: ``required`` string fields (name -> description), then the
+    ``optional`` ones (name -> schema)."""
     props: dict[str, Any] = {k: {"type": "string", "description": v} for k, v in required.items()}
     props.update(optional or {})
     return {"required": True, "content": {"application/json": {"schema": {
         "type": "object", "required": list(required), "properties": props}}}}
 
 
-def _read(summary: str, response: dict[str, Any], params: list[dict[str, Any]] | None = None,
-          errors: tuple[int, ...] = ()) -> dict[str, Any]:
-    return {"summary": summary, "security": [], "parameters": params or [],
-            "responses": {"200": _json(response, "OK"), **_errors(*errors)}}
+def _open(op: dict[str, Any]) -> Doc:
+    def doc(role: str | None) -> dict[str, Any]:
+        if role is not None:
+            raise ValueError(f"{op['summary']!r} describes an open route, not one for {role}")
+        return op
+
+    return doc
 
 
-def _write(summary: str, body: dict[str, Any] | None, status: int, response: dict[str, Any],
-           errors: tuple[int, ...], params: list[dict[str, Any]] | None = None,
-           role: str = "operator", replay: bool = True) -> dict[str, Any]:
-    """An operation that needs a token of ``role`` (every change, and the token list); ``replay``:
-    a 201 that answers 200 when the same id comes again."""
-    op: dict[str, Any] = {
-        "summary": f"{summary} Needs the {role} role.",
-        "security": [{"bearer": []}, {"session": [], "csrf": []}],
-        "parameters": params or [],
-        "responses": {str(status): _json(response, "OK" if status == 200 else "accepted"),
-                      **_errors(401, 403, *errors, 503)}}
-    if status == 201 and replay:
-        op["responses"]["200"] = _json(response, "already recorded (same id)")
-    if body is not None:
-        op["requestBody"] = body
-    return op
+def described(op: dict[str, Any]) -> Doc:
+    """An open route's operation object, written out whole (streams, plain text)."""
+    return _open(op)
+
+
+def read(summary: str, response: dict[str, Any], params: list[dict[str, Any]] | None = None,
+         errors: tuple[int, ...] = ()) -> Doc:
+    """An open route that answers ``response`` as JSON."""
+    return _open({"summary": summary, "security": [], "parameters": params or [],
+                  "responses": {"200": _json(response, "OK"), **error_responses(*errors)}})
+
+
+def write(summary: str, body: dict[str, Any] | None, status: int, response: dict[str, Any],
+          errors: tuple[int, ...], params: list[dict[str, Any]] | None = None,
+          replay: bool = True) -> Doc:
+    """A route that needs a token of its route's role (every change, and the token list);
+    ``replay``: a 201 that answers 200 when the same id comes again."""
+    def doc(role: str | None) -> dict[str, Any]:
+        if role is None:
+            raise ValueError(f"{summary!r} describes a route that needs a role")
+        op: dict[str, Any] = {
+            "summary": f"{summary} Needs the {role} role.",
+            "security": [{"bearer": []}, {"session": [], "csrf": []}],
+            "parameters": params or [],
+            "responses": {str(status): _json(response, "OK" if status == 200 else "accepted"),
+                          **error_responses(401, 403, *errors, 503)}}
+        if status == 201 and replay:
+            op["responses"]["200"] = _json(response, "already recorded (same id)")
+        if body is not None:
+            op["requestBody"] = body
+        return op
+
+    return doc
 
 
 RECORDED = {"type": "object", "properties": {"id": {"type": "string"},
@@ -80,11 +111,11 @@ RESTORED = {"type": "object", "properties": {
     "cord_id": {"type": "string"}, "id": {"type": "string"}, "recorded": {"type": "boolean"},
     "asset": {"type": "string"}, "partition": {"type": "string"}, "version": {"type": "integer"},
     "location": {"type": "string", "description": "where it is back, relative to the project"}}}
-RUN_FILTERS = [_query("pipeline", "only runs of this pipeline"),
-               _query("status", "queued, running, succeeded, failed or cancelled"),
-               _query("partition", "only runs of this partition key"),
-               _query("limit", "at most this many (default 50, at most 1000)", "integer"),
-               _query("offset", "skip this many (paging)", "integer")]
+RUN_FILTERS = [query("pipeline", "only runs of this pipeline"),
+               query("status", "queued, running, succeeded, failed or cancelled"),
+               query("partition", "only runs of this partition key"),
+               query("limit", "at most this many (default 50, at most 1000)", "integer"),
+               query("offset", "skip this many (paging)", "integer")]
 
 TIME = {"type": ["string", "null"], "format": "date-time"}
 STEP = {"type": "object", "description": "one partition on the critical path, first to last",
@@ -138,123 +169,11 @@ TOKEN_BODY = {"required": True, "content": {"application/json": {"schema": {
         "name": {"type": "string", "maxLength": MAX_TOKEN_NAME,
                  "description": "a one-line label (default empty)"}}}}}}
 
-PATHS: dict[str, dict[str, Any]] = {
-    "/api/v1/health": {"get": _read(
-        "Whether the server, its database and the scheduler answer; `workers`: executor slots "
-        "`busy` of `total` and the `executor` (`name`, `mode`, `alive`); `problems`: the "
-        "`count` of events in the log that did not fit the state before them, and the `first` "
-        "ones (`position`, `event_id`, `event`, `run_id`, `message`). 503 with `ok` false, "
-        "`database` `missing` or `replaced` and a `message` when the store's file or state "
-        "folder was deleted or replaced under the server.", OBJECT, errors=(503,))},
-    "/api/v1/status": {"get": _read("Per pipeline the partitions in each state; sources; open "
-                                    "cords and what they halt.", OBJECT)},
-    "/api/v1/runs": {
-        "get": _read("Runs, newest first.", LIST, RUN_FILTERS, (422,)),
-        "post": _write("Queue a manual run of one partition.",
-                       _body({"pipeline": "pipeline name", "partition": "partition key"}),
-                       202, {"type": "object", "properties": {"id": {"type": "string"}}},
-                       (404, 422)),
-    },
-    "/api/v1/runs/{run_id}": {"get": _read("One run: inputs read, outputs written, timings.",
-                                           OBJECT, [_path("run_id")], (404,))},
-    "/api/v1/runs/{run_id}/log": {"get": {
-        "summary": "One page of the run's captured output: `limit` bytes (default and cap: the "
-                   "log_page_bytes setting, 1 MB) from byte `offset`; the "
-                   "`X-Andon-Next-Offset` header is where the next page starts (equal to "
-                   "`offset` at the end).", "security": [],
-        "parameters": [_path("run_id"), _query("offset", "first byte", "integer"),
-                       _query("limit", "most bytes to answer (at least 1)", "integer")],
-        "responses": {"200": {"description": "OK", "content": {"text/plain": {
-            "schema": {"type": "string"}}}, "headers": {"X-Andon-Next-Offset": {
-                "description": "the byte offset of the next page",
-                "schema": {"type": "integer"}}}}, **_errors(404, 422)}}},
-    "/api/v1/runs/{run_id}/log/stream": {"get": {
-        "summary": "Server-sent events: the run's log from byte `offset`, then each piece it "
-                   "writes while it executes (`data`: `{\"text\"}`, at most 16 KB; `id` = the "
-                   "byte offset after it), then an `end` event with the run's status once it "
-                   "has ended. Send `Last-Event-ID` to resume after a piece.",
-        "security": [],
-        "parameters": [_path("run_id"),
-                       {"name": "Last-Event-ID", "in": "header", "required": False,
-                        "schema": {"type": "integer"}},
-                       _query("offset", "first byte (default 0)", "integer")],
-        "responses": {"200": {"description": "a stream that ends when the run has ended",
-                              "content": {"text/event-stream": {"schema": {"type": "string"}}}},
-                      **_errors(404, 422)}}},
-    "/api/v1/runs/{run_id}/cancel": {"post": _write(
-        "Cancel a queued or running run.", None, 202,
-        {"type": "object", "properties": {"id": {"type": "string"}}}, (404, 409),
-        [_path("run_id")])},
-    "/api/v1/partitions": {"get": _read("The current version of every partition.", LIST,
-                                        [_query("asset", "only this data set")])},
-    "/api/v1/plan": {"get": _read("Every upcoming deliverable: predicted start and finish, due "
-                                  "time, slack, at risk and why, the plan as first made and the "
-                                  "critical path.", PLAN)},
-    "/api/v1/notify": {"post": _write(
-        "Announce a partition of a source (idempotent: same data, same id).",
-        _body({"asset": "source name", "partition": "partition key"},
-              {"id": {"type": "string", "minLength": 1, "maxLength": MAX_CLIENT_ID,
-                      "pattern": CLIENT_ID_PATTERN,
-                      "description": "your event id (default: derived from the data); stored "
-                                     "as `client:ID`, apart from the ids andon derives"}}),
-        201, RECORDED, (404, 409, 422))},
-    "/api/v1/backfills": {"post": _write(
-        "Queue runs of a pipeline for a range of partitions.",
-        _body({"pipeline": "pipeline name", "from": "first partition key",
-               "to": "last partition key"}),
-        202, {"type": "object", "properties": {"partitions": {"type": "array",
-                                                              "items": {"type": "string"}}}},
-        (404, 422))},
-    "/api/v1/cords": {
-        "get": _read("Open andon cords (all with `all=1`), newest first, as incidents.", LIST,
-                     [_query("all", "1 to include resolved cords")]),
-        "post": _write("Pull the andon cord on a partition: everything downstream halts.",
-                       _body({"asset": "data set", "partition": "partition key",
-                              "reason": "what is wrong"}), 201, CORD_ACK, (404, 409, 422)),
-    },
-    "/api/v1/cords/{cord_id}": {"get": _read("One cord: its timeline, what it halts, its "
-                                             "suspect outputs.", OBJECT, [_path("cord_id")],
-                                             (404,))},
-    "/api/v1/cords/{cord_id}/resolve": {"post": _write(
-        "Resolve a cord: andon re-makes the partition (or accepts it with `manual_fix`) and "
-        "then everything it affected.",
-        _body({"note": "what was fixed"},
-              {"manual_fix": {"type": "boolean", "description": "accept the data as fixed"}}),
-        202, CORD_ACK, (404, 409, 422), [_path("cord_id")])},
-    "/api/v1/cords/{cord_id}/restore": {"post": _write(
-        "Move a quarantined output of the cord back to its location (`version`: default the "
-        "newest quarantined one). 404: the cord made no such output suspect; 409: it was kept, "
-        "deleted or restored already, or its location holds data again (nothing moves).",
-        _body({"asset": "data set of the suspect output", "partition": "its partition key"},
-              {"version": {"type": "integer", "minimum": 1,
-                           "description": "which version (default: the newest quarantined)"}}),
-        200, RESTORED, (404, 409, 422), [_path("cord_id")])},
-    "/api/v1/tokens": {
-        "get": _write("Every API token, oldest first, valid and revoked.", None, 200,
-                      {"type": "array", "items": TOKEN}, (), role="admin"),
-        "post": _write("Make an API token; the answer shows it once (only its SHA-256 is "
-                       "stored).", TOKEN_BODY, 201, NEW_TOKEN, (422,), role="admin",
-                       replay=False),
-    },
-    "/api/v1/tokens/{token_id}/revoke": {"post": _write(
-        "Revoke a token by its id: its very next request fails with 401 (409: already revoked; "
-        "422: the path holds a token, not an id).", None, 200, TOKEN, (404, 409, 422),
-        [_path("token_id")], role="admin")},
-    "/api/v1/events/stream": {"get": {
-        "summary": "Server-sent events: every event as it is committed (`id` = its position in "
-                   "the log); send `Last-Event-ID` (or `last_event_id`) to resume after it.",
-        "security": [],
-        "parameters": [{"name": "Last-Event-ID", "in": "header", "required": False,
-                        "schema": {"type": "integer"}},
-                       _query("last_event_id", "resume after this event", "integer")],
-        "responses": {"200": {"description": "an endless event stream", "content": {
-            "text/event-stream": {"schema": {"type": "string"}}}}, **_errors(422)}}},
-    "/api/v1/openapi.json": {"get": _read("This document.", OBJECT)},
-}
-
-
-def document() -> dict[str, Any]:
-    """The OpenAPI document."""
+def document(routes: Iterable[tuple[Route, Doc]]) -> dict[str, Any]:
+    """The OpenAPI document of ``routes`` (each with its description), in their order."""
+    paths: dict[str, dict[str, Any]] = {}
+    for route, doc in routes:
+        paths.setdefault(route.path, {})[route.method.lower()] = doc(route.role)
     return {
         "openapi": "3.1.0",
         "info": {"title": "andon", "version": __version__,
@@ -265,7 +184,7 @@ def document() -> dict[str, Any]:
                                 "body past max_body_bytes gets 413, JSON nested past "
                                 "max_json_depth or a string past max_string_bytes 422, a Host "
                                 "header the server does not answer to 421."},
-        "paths": PATHS,
+        "paths": paths,
         "components": {
             "schemas": {"Error": {"type": "object", "required": ["error", "message"],
                                   "properties": {"error": {"type": "string"},

@@ -1,0 +1,173 @@
+"""What each route of ``andon.web.routes`` does: its handler and, for the API, its OpenAPI
+description (``andon.web.openapi``), by route name. ``andon.web.app`` builds the server from
+``ROUTES`` and this table, and refuses to start when a route has no entry here or an entry names
+no route."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from andon.events import CLIENT_ID_PATTERN, MAX_CLIENT_ID
+from andon.web import api_cords, api_runs, api_status, api_tokens, pages
+from andon.web.context import Handler
+from andon.web.openapi import (
+    CORD_ACK,
+    LIST,
+    NEW_TOKEN,
+    OBJECT,
+    PLAN,
+    RECORDED,
+    RESTORED,
+    RUN_FILTERS,
+    TOKEN,
+    TOKEN_BODY,
+    Doc,
+    described,
+    error_responses,
+    json_body,
+    path_param,
+    query,
+    read,
+    write,
+)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A route's handler, and its OpenAPI description (API routes only: the pages, the board's
+    files and /metrics are not part of the API)."""
+
+    handler: Handler
+    doc: Doc | None = None
+
+
+ID = {"type": "object", "properties": {"id": {"type": "string"}}}
+
+ENDPOINTS: dict[str, Endpoint] = {
+    "board_page": Endpoint(pages.board_page),
+    "runs_page": Endpoint(pages.runs_page),
+    "run_page": Endpoint(pages.run_page),
+    "asset_page": Endpoint(pages.asset_page),
+    "cords_page": Endpoint(pages.cords_page),
+    "cord_page": Endpoint(pages.cord_page),
+    "pools_page": Endpoint(pages.pools_page),
+    "deliveries_page": Endpoint(pages.deliveries_page),
+    "search_page": Endpoint(pages.search_page),
+    "login_page": Endpoint(pages.login_page),
+    "login": Endpoint(pages.login),
+    "logout": Endpoint(pages.logout),
+    "static_file": Endpoint(pages.static_file),
+    "metrics": Endpoint(api_status.metrics),
+    "health": Endpoint(api_status.health, read(
+        "Whether the server, its database and the scheduler answer; `workers`: executor slots "
+        "`busy` of `total` and the `executor` (`name`, `mode`, `alive`); `problems`: the "
+        "`count` of events in the log that did not fit the state before them, and the `first` "
+        "ones (`position`, `event_id`, `event`, `run_id`, `message`). 503 with `ok` false, "
+        "`database` `missing` or `replaced` and a `message` when the store's file or state "
+        "folder was deleted or replaced under the server.", OBJECT, errors=(503,))),
+    "status": Endpoint(api_status.status, read(
+        "Per pipeline the partitions in each state; sources; open cords and what they halt.",
+        OBJECT)),
+    "list_runs": Endpoint(api_runs.list_runs, read(
+        "Runs, newest first.", LIST, RUN_FILTERS, (422,))),
+    "request_run": Endpoint(api_runs.request_run, write(
+        "Queue a manual run of one partition.",
+        json_body({"pipeline": "pipeline name", "partition": "partition key"}), 202, ID,
+        (404, 422))),
+    "get_run": Endpoint(api_runs.get_run, read(
+        "One run: inputs read, outputs written, timings.", OBJECT, [path_param("run_id")],
+        (404,))),
+    "run_log": Endpoint(api_runs.run_log, described({
+        "summary": "One page of the run's captured output: `limit` bytes (default and cap: the "
+                   "log_page_bytes setting, 1 MB) from byte `offset`; the "
+                   "`X-Andon-Next-Offset` header is where the next page starts (equal to "
+                   "`offset` at the end).", "security": [],
+        "parameters": [path_param("run_id"), query("offset", "first byte", "integer"),
+                       query("limit", "most bytes to answer (at least 1)", "integer")],
+        "responses": {"200": {"description": "OK", "content": {"text/plain": {
+            "schema": {"type": "string"}}}, "headers": {"X-Andon-Next-Offset": {
+                "description": "the byte offset of the next page",
+                "schema": {"type": "integer"}}}}, **error_responses(404, 422)}})),
+    "run_log_stream": Endpoint(api_runs.run_log_stream, described({
+        "summary": "Server-sent events: the run's log from byte `offset`, then each piece it "
+                   "writes while it executes (`data`: `{\"text\"}`, at most 16 KB; `id` = the "
+                   "byte offset after it), then an `end` event with the run's status once it "
+                   "has ended. Send `Last-Event-ID` to resume after a piece.",
+        "security": [],
+        "parameters": [path_param("run_id"),
+                       {"name": "Last-Event-ID", "in": "header", "required": False,
+                        "schema": {"type": "integer"}},
+                       query("offset", "first byte (default 0)", "integer")],
+        "responses": {"200": {"description": "a stream that ends when the run has ended",
+                              "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                      **error_responses(404, 422)}})),
+    "cancel_run": Endpoint(api_runs.cancel_run, write(
+        "Cancel a queued or running run.", None, 202, ID, (404, 409), [path_param("run_id")])),
+    "partitions": Endpoint(api_status.partitions, read(
+        "The current version of every partition.", LIST,
+        [query("asset", "only this data set")])),
+    "plan": Endpoint(api_status.plan, read(
+        "Every upcoming deliverable: predicted start and finish, due time, slack, at risk and "
+        "why, the plan as first made and the critical path.", PLAN)),
+    "notify": Endpoint(api_runs.notify, write(
+        "Announce a partition of a source (idempotent: same data, same id).",
+        json_body({"asset": "source name", "partition": "partition key"},
+                  {"id": {"type": "string", "minLength": 1, "maxLength": MAX_CLIENT_ID,
+                          "pattern": CLIENT_ID_PATTERN,
+                          "description": "your event id (default: derived from the data); "
+                                         "stored as `client:ID`, apart from the ids andon "
+                                         "derives"}}),
+        201, RECORDED, (404, 409, 422))),
+    "backfill": Endpoint(api_runs.backfill, write(
+        "Queue runs of a pipeline for a range of partitions.",
+        json_body({"pipeline": "pipeline name", "from": "first partition key",
+                   "to": "last partition key"}),
+        202, {"type": "object", "properties": {"partitions": {"type": "array",
+                                                              "items": {"type": "string"}}}},
+        (404, 422))),
+    "list_cords": Endpoint(api_cords.list_cords, read(
+        "Open andon cords (all with `all=1`), newest first, as incidents.", LIST,
+        [query("all", "1 to include resolved cords")])),
+    "pull_cord": Endpoint(api_cords.pull_cord, write(
+        "Pull the andon cord on a partition: everything downstream halts.",
+        json_body({"asset": "data set", "partition": "partition key",
+                   "reason": "what is wrong"}), 201, CORD_ACK, (404, 409, 422))),
+    "get_cord": Endpoint(api_cords.get_cord, read(
+        "One cord: its timeline, what it halts, its suspect outputs.", OBJECT,
+        [path_param("cord_id")], (404,))),
+    "resolve_cord": Endpoint(api_cords.resolve_cord, write(
+        "Resolve a cord: andon re-makes the partition (or accepts it with `manual_fix`) and "
+        "then everything it affected.",
+        json_body({"note": "what was fixed"},
+                  {"manual_fix": {"type": "boolean", "description": "accept the data as fixed"}}),
+        202, CORD_ACK, (404, 409, 422), [path_param("cord_id")])),
+    "restore_output": Endpoint(api_cords.restore_output, write(
+        "Move a quarantined output of the cord back to its location (`version`: default the "
+        "newest quarantined one). 404: the cord made no such output suspect; 409: it was kept, "
+        "deleted or restored already, or its location holds data again (nothing moves).",
+        json_body({"asset": "data set of the suspect output", "partition": "its partition key"},
+                  {"version": {"type": "integer", "minimum": 1,
+                               "description": "which version (default: the newest "
+                                              "quarantined)"}}),
+        200, RESTORED, (404, 409, 422), [path_param("cord_id")])),
+    "list_tokens": Endpoint(api_tokens.list_tokens, write(
+        "Every API token, oldest first, valid and revoked.", None, 200,
+        {"type": "array", "items": TOKEN}, ())),
+    "create_token": Endpoint(api_tokens.create_token, write(
+        "Make an API token; the answer shows it once (only its SHA-256 is stored).",
+        TOKEN_BODY, 201, NEW_TOKEN, (422,), replay=False)),
+    "revoke_token": Endpoint(api_tokens.revoke_token, write(
+        "Revoke a token by its id: its very next request fails with 401 (409: already revoked; "
+        "422: the path holds a token, not an id).", None, 200, TOKEN, (404, 409, 422),
+        [path_param("token_id")])),
+    "events_stream": Endpoint(api_status.events_stream, described({
+        "summary": "Server-sent events: every event as it is committed (`id` = its position in "
+                   "the log); send `Last-Event-ID` (or `last_event_id`) to resume after it.",
+        "security": [],
+        "parameters": [{"name": "Last-Event-ID", "in": "header", "required": False,
+                        "schema": {"type": "integer"}},
+                       query("last_event_id", "resume after this event", "integer")],
+        "responses": {"200": {"description": "an endless event stream", "content": {
+            "text/event-stream": {"schema": {"type": "string"}}}}, **error_responses(422)}})),
+    "openapi": Endpoint(api_status.openapi, read("This document.", OBJECT)),
+}
