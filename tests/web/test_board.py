@@ -14,8 +14,8 @@ from andon.clock import FakeClock
 from andon.tokens import digest
 from andon.up import Line, _submitter
 from andon.web.app import CSP, create_app
-from andon.web.context import WebContext
 from andon.web.auth import csrf_for
+from andon.web.context import WebContext
 from tests.executors.helpers import wait_until
 from tests.web.conftest import PIPELINES, make_token, running
 

@@ -84,7 +84,7 @@ PERMISSIONS: dict[tuple[str, str], str | None] = {(r.method, r.path): r.role for
 _PARAM = re.compile(r"{(\w+)}")
 
 
-def path_for(name: str, **params: str) -> str:
+def path_for(name: str, /, **params: str) -> str:
     """The path of route ``name`` with its ``{param}`` segments filled in from ``params`` (each
     URL-quoted whole, ``/`` too); KeyError for an unknown route, a missing or an unused
     parameter."""
