@@ -37,7 +37,7 @@ class Route:
         return not self.is_api and self.path != "/metrics"
 
 
-# The API routes in the order the OpenAPI document lists them.
+# in the order the router tries them and the OpenAPI document lists the API routes
 ROUTES: tuple[Route, ...] = (
     Route("board_page", "GET", "/"),
     Route("runs_page", "GET", "/runs"),
