@@ -45,6 +45,7 @@ from andon.events import (
     RunSucceeded,
 )
 from andon.executors.base import ExecResult, Executor, Report, RunSpec, spec_for
+from andon.model.dispatch import DEFAULT_POLICY
 from andon.model.graph import Graph
 from andon.planner.live import LivePlan
 from andon.planner.policies import Planner, make_policy
@@ -149,7 +150,7 @@ class Runner:
         self.runs_dir = runs_dir
         self.quarantine_dir = runs_dir.parent / "quarantine"  # STATE_DIR/quarantine
         self.clock = clock or RealClock()
-        self.policy = policy or make_policy("jit", graph)
+        self.policy = policy or make_policy(DEFAULT_POLICY, graph)
         self.plan = LivePlan(graph, self.policy)  # learned statistics, the forecast, at-risk
         self.state = EngineState()
         self.turns = 0  # loop iterations (an idle runner does not add any)

@@ -28,6 +28,7 @@ from andon.events import (
     parse_time,
 )
 from andon.executors.outputs import fingerprint, real_roots
+from andon.model.dispatch import DEFAULT_POLICY
 from andon.model.errors import AndonError, Conflict, NotFound
 from andon.model.graph import Graph
 from andon.model.partitions import AfterLastPartition, PartitionKeyError, Partitions
@@ -361,7 +362,7 @@ class Service:
                 "events": self.store.count_events(), "cords": incidents.cords(self.store),
                 "halted": halted}
 
-    def plan(self, now: datetime, policy: str = "jit", detail: bool = True) -> dict[str, Any]:
+    def plan(self, now: datetime, policy: str = DEFAULT_POLICY, detail: bool = True) -> dict[str, Any]:
         """Every upcoming deliverable: predicted start and finish, due time, slack, at risk and
         why, and ``problems``: the first inconsistencies the replay of the log found; with
         ``detail`` also its ``critical_path`` and its ``first_plan`` (the plan as

@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from andon.events import Event
+from andon.model.dispatch import Policy
 from andon.model.graph import Graph
 from andon.planner.policies import INF, Jit, Planner
 from andon.planner.stats import Stats
@@ -82,7 +83,8 @@ class CpSat(Planner):
     seconds. ``hold`` keeps back the ready runs the plan starts later.
     """
 
-    name = "cpsat"
+    name = Policy.CPSAT
+    plain = False  # solves a plan
 
     def __init__(self, graph: Graph, stats: Stats | None = None, *, time_limit: float = 0.5,
                  work_limit: float = 0.01, lookahead: int = 4, max_tasks: int = 100,
@@ -117,11 +119,11 @@ class CpSat(Planner):
         total = sum(self.fallbacks.values())
         if total:
             why = ", ".join(f"{n} {status.lower()}" for status, n in sorted(self.fallbacks.items()))
-            out.append(f"cpsat fell back to the jit heuristic {total} time(s) in {self.plans} plans "
-                       f"(solver status: {why})")
+            out.append(f"{self.name} fell back to the {self.heuristic.name} heuristic {total} time(s) "
+                       f"in {self.plans} plans (solver status: {why})")
         if self.unproven:
-            out.append(f"cpsat kept the jit heuristic's order {self.unproven} time(s) in "
-                       f"{self.plans} plans: the plan was not proven optimal within the limits")
+            out.append(f"{self.name} kept the {self.heuristic.name} heuristic's order {self.unproven} "
+                       f"time(s) in {self.plans} plans: the plan was not proven optimal within the limits")
         return out
 
     def __call__(self, graph: Graph, state: Any, ready: list[Any], now: datetime) -> list[Any]:

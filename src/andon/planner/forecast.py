@@ -183,18 +183,12 @@ def forecast(graph: Graph, state: Any, planner: Planner, now: datetime,
     return Forecast(t, tuple(out), None if wake == INF else wake)
 
 
-PLAIN_RULES = ("fifo", "edf", "slack", "atc")  # orders without state of their own
-
-
 def ranking(planner: Planner) -> Order:
-    """How the forecast ranks ready work: the planner's own order for the plain rules; a planner
-    with state of its own (``jit`` chooses a rule per day, ``cpsat`` solves) may offer a
-    side-effect-free ``forecast_order``, else least slack, which is what those aim for (sharing
-    the planner's due times and statistics). Build it once per planner, not per forecast."""
-    hook = getattr(planner, "forecast_order", None)
-    if hook is not None:
-        return hook
-    if planner.name in PLAIN_RULES:
+    """How the forecast ranks ready work: the planner's own order for the plain rules; for a
+    planner with state of its own (``jit`` chooses a rule per day, ``cpsat`` solves) least slack,
+    which is what those aim for (sharing the planner's due times and statistics). Build it once
+    per planner, not per forecast."""
+    if planner.plain:
         return planner.order
     from andon.planner.policies import Slack
 

@@ -20,6 +20,7 @@ from andon.events import (
     PartitionAvailable,
     RunSucceeded,
 )
+from andon.model.dispatch import DEFAULT_POLICY, Policy
 from andon.model.errors import ConfigError
 from andon.model.graph import Graph
 from andon.planner.forecast import Deliverable, Forecast, forecast, ranking
@@ -37,12 +38,12 @@ def make_planner(name: str, graph: Graph) -> Planner:
     if name not in POLICIES:
         raise ConfigError(f"policy {name!r} is not known",
                           hint="set policy to one of " + ", ".join(POLICIES))
-    if name == "cpsat":
+    if name == Policy.CPSAT:
         from andon.planner.cpsat import available
 
         if not available():
-            raise ConfigError("policy 'cpsat' needs OR-Tools, which is not installed",
-                              hint="pip install 'andon[opt]', or set policy = 'jit'")
+            raise ConfigError(f"policy '{Policy.CPSAT}' needs OR-Tools, which is not installed",
+                              hint=f"pip install 'andon[opt]', or set policy = '{DEFAULT_POLICY}'")
     return make_policy(name, graph)
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from andon.events import Event, PartitionAvailable, RunSucceeded
+from andon.model.dispatch import Policy
 from andon.model.graph import Graph
 from andon.planner.due import latest_finish_offsets, weights
 from andon.planner.stats import Stats
@@ -33,8 +34,9 @@ def stats_for(graph: Graph) -> Stats:
 class Planner:
     """Shared machinery: learned durations, due times (latest finish) and weights."""
 
-    name = "fifo"
+    name: str = Policy.FIFO
     dynamic = False  # the order changes with the clock (what-if plans must key it again)
+    plain = True  # the order has no state of its own: a forecast may rank ready work by it
 
     def __init__(self, graph: Graph, stats: Stats | None = None,
                  parent: Planner | None = None) -> None:
@@ -107,17 +109,22 @@ class Planner:
     def __call__(self, graph: Graph, state: Any, ready: list[Any], now: datetime) -> list[Any]:
         return self.order(ready, now.timestamp())
 
+    @property
+    def notes(self) -> list[str]:
+        """What a report should say about how this planner decided (empty: nothing to say)."""
+        return []
+
 
 class Fifo(Planner):
     """First come, first served."""
 
-    name = "fifo"
+    name = Policy.FIFO
 
 
 class Edf(Planner):
     """Earliest due time first (deadlines propagated upstream)."""
 
-    name = "edf"
+    name = Policy.EDF
 
     def key(self, run: Any, now: float, mean: float) -> tuple[float, int]:
         return (self.due(run.pipeline, run.partition), run.seq)
@@ -126,7 +133,7 @@ class Edf(Planner):
 class Slack(Planner):
     """Least slack first: due time minus now minus the predicted duration."""
 
-    name = "slack"
+    name = Policy.SLACK
 
     def key(self, run: Any, now: float, mean: float) -> tuple[float, int]:
         return (self.slack(run.pipeline, run.partition, now), run.seq)
@@ -136,7 +143,7 @@ class Atc(Planner):
     """Apparent tardiness cost (Vepsalainen & Morton): weight over duration, discounted by how
     much slack is left relative to the average duration."""
 
-    name = "atc"
+    name = Policy.ATC
     dynamic = True
     k = 2.0
 
@@ -159,16 +166,18 @@ class Jit(Atc):
     plan keeps the deliverables most on time; while the day stays contended it plans again every
     ``rechoose`` seconds, switching only to a clearly better rule."""
 
-    name = "jit"
+    name = Policy.JIT
+    plain = False  # chooses a rule per day
 
     def __init__(self, graph: Graph, stats: Stats | None = None) -> None:
         super().__init__(graph, stats)
         # candidates in order of preference when their plans score the same
-        self.rules: dict[str, Planner] = {"slack": Slack(graph, self.stats, self), "atc": self,
-                                          "edf": Edf(graph, self.stats, self)}
+        self.rules: dict[str, Planner] = {
+            rule.name: rule for rule in (Slack(graph, self.stats, self), self,
+                                         Edf(graph, self.stats, self))}
         self.chosen: dict[str, str] = {}  # partition key -> rule
         self._chosen_at: dict[str, float] = {}
-        self._last = "slack"  # the rule in use; a new day starts with it
+        self._last: str = Policy.SLACK  # the rule in use; a new day starts with it
         self._state: Any = None
         self._contended = False
         self._planned_at = float("-inf")  # the last re-plan of a contended day
@@ -371,8 +380,9 @@ def _cpsat(graph: Graph, stats: Stats | None = None) -> Planner:
     return CpSat(graph, stats)
 
 
+# one class per name of the one list (``andon.model.dispatch.Policy``), in its order
 POLICIES: dict[str, Callable[[Graph, Stats | None], Planner]] = {
-    "fifo": Fifo, "edf": Edf, "slack": Slack, "atc": Atc, "jit": Jit, "cpsat": _cpsat,
+    **{cls.name: cls for cls in (Fifo, Edf, Slack, Atc, Jit)}, Policy.CPSAT: _cpsat,
 }
 
 

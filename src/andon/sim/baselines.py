@@ -54,6 +54,7 @@ class CronSim:
         self.waiting: dict[str, deque[_Task]] = {name: deque() for name in self.graph.pools}
         self.work_runs: dict[tuple[str, str], int] = {}
         self.redo: set[tuple[str, str]] = set()  # backfill: (pipeline, key) still to re-run
+        self._pending_backfill: list[tuple[str, str]] = []  # redo whose inputs are not there yet
 
     def push(self, at: datetime, kind: str, data: Any) -> None:
         self.seq += 1
@@ -182,11 +183,11 @@ class CronSim:
                     todo.append((consumer, ck))
                     frontier.extend((o, ck) for o in self.graph.pipelines[consumer].outputs)
         self.redo |= set(todo)
-        self._pending_backfill = getattr(self, "_pending_backfill", []) + todo
+        self._pending_backfill = self._pending_backfill + todo
         self._release_backfill(now)
 
     def _release_backfill(self, now: datetime) -> None:
-        pending = getattr(self, "_pending_backfill", [])
+        pending = self._pending_backfill
         still = []
         for pipeline, key in pending:
             task = _Task(pipeline, key, backfill=True)
