@@ -18,6 +18,7 @@ from andon.clock import SpeedClock
 from andon.events import Event, RunFailed, RunStarted, RunSucceeded
 from andon.examples import write_example
 from andon.model.errors import ConfigError
+from andon.model.status import RunStatus
 from andon.project import load_project
 from andon.settings import resolve
 from andon.up import Line, ensure_local_token, open_line, serve
@@ -119,11 +120,11 @@ class Progress:
             for ev in events:
                 key = (getattr(ev, "pipeline", ""), getattr(ev, "partition", ""))
                 if isinstance(ev, RunStarted):
-                    self.cells[key] = "running"
+                    self.cells[key] = RunStatus.RUNNING
                 elif isinstance(ev, RunSucceeded):
                     self.cells[key] = "ok"
                 elif isinstance(ev, RunFailed):
-                    self.cells[key] = "failed"
+                    self.cells[key] = RunStatus.FAILED
                     self.failures += 1
         self.changed.set()
 
@@ -132,7 +133,7 @@ class Progress:
             return all(self.cells.get((p, d)) == "ok" for p in self.pipelines for d in self.days)
 
     def render(self, now: datetime) -> str:
-        marks = {"ok": "#", "running": ">", "failed": "X"}
+        marks = {"ok": "#", RunStatus.RUNNING: ">", RunStatus.FAILED: "X"}
         width = max(len(p) for p in self.pipelines)
         head = " " * width + "  " + " ".join(d[5:] for d in self.days)
         with self.lock:

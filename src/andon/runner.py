@@ -31,7 +31,7 @@ from typing import Any
 from andon.clock import Clock, RealClock
 from andon.cord.files import dispose
 from andon.engine.core import Decisions, mark_all, next_wakeup, record, replay, settle
-from andon.engine.runs import Run, RunStatus, run_event_id
+from andon.engine.runs import Run, run_event_id
 from andon.engine.state import EngineState
 from andon.events import (
     Event,
@@ -47,6 +47,7 @@ from andon.events import (
 from andon.executors.base import ExecResult, Executor, Report, RunSpec, spec_for
 from andon.model.dispatch import DEFAULT_POLICY
 from andon.model.graph import Graph
+from andon.model.status import RunStatus
 from andon.planner.live import LivePlan
 from andon.planner.policies import Planner, make_policy
 from andon.store.identity import StoreUnavailable

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from andon.events import format_time
+from andon.model.status import RunStatus
 from andon.sim.sampling import run_duration
 from andon.sim.scenario import Scenario
 from andon.sim.simulator import Happening, SimResult, arrivals, horizon, incident_record
@@ -122,7 +123,7 @@ class CronSim:
                            "partition": task.partition, "at": format_time(now)})
         if now - task.poke_since >= POKE_TIMEOUT:  # give up, free the slot, retry later
             pipe = self.graph.pipelines[task.pipeline]
-            self.trace.append(self._record(task, now, now, "failed", [], []))
+            self.trace.append(self._record(task, now, now, RunStatus.FAILED.value, [], []))
             self.free[pipe.pool] += pipe.slots
             task.acquired = task.poke_since = None
             task.delay = FIRST_RETRY
@@ -146,7 +147,7 @@ class CronSim:
              now: datetime) -> None:
         pipe = self.graph.pipelines[task.pipeline]
         outs = [(o, task.partition, self._make(o, task.partition, now)) for o in pipe.outputs]
-        self.trace.append(self._record(task, work_start, now, "succeeded", refs, outs))
+        self.trace.append(self._record(task, work_start, now, RunStatus.SUCCEEDED.value, refs, outs))
         self.free[pipe.pool] += pipe.slots
         if task.backfill:
             self.redo.discard((task.pipeline, task.partition))

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from andon.events import CheckFailed, CheckPassed, format_time, parse_time
+from andon.model.status import RunStatus
 from andon.service import Service
 
 SEVERITY = {3: "critical", 2: "high", 1: "warning"}
@@ -218,7 +219,7 @@ def partition_grid(svc: Service, asset: str, now: datetime, columns: int = 31) -
     for key in keys:
         run = runs.get(key)
         states = [suspect.get(key), "halted" if key in halted else None,
-                  run if run in ("failed", "running", "queued") else None,
+                  run if run in (RunStatus.FAILED, RunStatus.RUNNING, RunStatus.QUEUED) else None,
                   "ok" if key in made else "missing"]
         state = min((s for s in states if s), key=STATE_ORDER.index)
         made_row = made.get(key) or {}

@@ -20,7 +20,7 @@ from starlette.responses import HTMLResponse, Response
 
 from andon.events import parse_time
 from andon.model.errors import NotFound
-from andon.service import ACTIVE
+from andon.model.status import ACTIVE_STATUSES, RunStatus
 from andon.web import board, charts, lineage
 from andon.web.auth import safe_next
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
 LOG_TAIL = 65536  # bytes of a run's log on its page; the rest through the API or `andon logs`
-RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+RUN_STATUSES = tuple(s.value for s in RunStatus)
 CORD_FILTERS = ("all", "open")  # the cord list's ?status=; the first is the default
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -103,7 +103,7 @@ class Pages:
         svc = self.svc
         counts = svc.store.run_counts() if counts is None else counts
         return {"scheduler": self.ctx.alive(), "database": svc.store.ping(),
-                "queued": counts.get("queued", 0), "running": counts.get("running", 0),
+                "queued": counts.get(RunStatus.QUEUED, 0), "running": counts.get(RunStatus.RUNNING, 0),
                 "workers": svc.workers(),
                 "cords": len(svc.cords()) if open_cords is None else open_cords,
                 "now": self.ctx.now()}
@@ -172,7 +172,7 @@ class Pages:
         log, log_end, log_cut = self.svc.log_tail(run["run_id"], LOG_TAIL)
         return self.render(request, "run.html", title=f"Run {run['run_id']}", run=run,
                            history=history, attempts=attempts, log=log, log_cut=log_cut,
-                           log_end=log_end, following=run["status"] in ACTIVE)
+                           log_end=log_end, following=run["status"] in ACTIVE_STATUSES)
 
     def asset(self, request: Request) -> Response:
         name = request.path_params["name"]
