@@ -29,6 +29,7 @@ from andon.model.durations import format_duration
 from andon.model.graph import Graph
 from andon.model.partitions import Partitions
 from andon.model.status import RunStatus
+from andon.model.timefmt import plan_time
 from andon.planner.critical import Step, critical_path
 from andon.planner.schedule import (
     ARRIVAL,
@@ -467,6 +468,4 @@ def _fact(node: Node, t: float) -> str:
 
 def _clock(moment: float, now: float) -> str:
     """``02:35`` on the day of ``now``, ``2026-01-07 02:35`` on another day (UTC)."""
-    when, today = _dt(moment), _dt(now)
-    text = when.strftime("%H:%M:%S" if when.second else "%H:%M")
-    return text if when.date() == today.date() else f"{when:%Y-%m-%d} {text}"
+    return plan_time(_dt(moment), _dt(now))

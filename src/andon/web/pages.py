@@ -9,7 +9,7 @@ the page when something happened.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +19,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from andon.events import parse_time
+from andon.model.durations import format_duration
 from andon.model.errors import NotFound
 from andon.model.status import ACTIVE_STATUSES, RunStatus
+from andon.model.timefmt import format_minute
 from andon.web import board, charts, lineage
 from andon.web.auth import safe_next
 
@@ -40,21 +42,12 @@ def _time(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if not value:
         return "-"
     moment = parse_time(value) if isinstance(value, str) else value
-    return str(moment.astimezone(UTC).strftime(fmt))
+    return format_minute(moment, fmt)
 
 
 def _seconds(value: Any) -> str:
     """A duration in words a person reads at a glance: 850 ms, 12 s, 4m05s, 2h10m."""
-    if value is None:
-        return "-"
-    s = float(value)
-    if s < 1:
-        return f"{s * 1000:.0f} ms"
-    if s < 60:
-        return f"{s:.1f} s" if s < 10 else f"{s:.0f} s"
-    if s < 3600:
-        return f"{int(s // 60)}m{int(s % 60):02d}s"
-    return f"{int(s // 3600)}h{int(s % 3600 // 60):02d}m"
+    return "-" if value is None else format_duration(float(value), spaced=True)
 
 
 def _size(value: Any) -> str:
