@@ -332,9 +332,9 @@ def pools_view(svc: Service, now: datetime, hours: int = 24) -> list[dict[str, A
             if (r["pool"] or (pipe.pool if pipe else "")) != pool.name:
                 continue
             started, ended, queued_at = _t(r["started_at"]), _t(r["ended_at"]), _t(r["queued_at"])
-            if r["status"] == "running":
+            if r["status"] == RunStatus.RUNNING:
                 in_use += r["slots"]
-            elif r["status"] == "queued":
+            elif r["status"] == RunStatus.QUEUED:
                 queued += 1
             if started is not None:
                 use += [(started, r["slots"]), (ended or now, -r["slots"])]
