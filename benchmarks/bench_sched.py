@@ -23,7 +23,8 @@ from benchlib import REPO, RESULTS, Result, figure
 
 from andon.sim.check import check_trace
 from andon.sim.generate import generate
-from andon.sim.run import ALL_POLICIES, simulate
+from andon.sim.policies import ALL_POLICIES
+from andon.sim.run import simulate
 from andon.sim.scenario import Scenario, load_scenario, parse_scenario
 from andon.sim.simulator import horizon
 from andon.sim.wfcommons import convert

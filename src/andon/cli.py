@@ -15,6 +15,9 @@ from typing import Any, TypeVar
 
 import click
 
+from andon.model.dispatch import DEFAULT_POLICY, POLICY_NAMES, one_of
+from andon.sim.policies import ALL_POLICIES
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -228,8 +231,8 @@ def validate(env: Env, as_json: bool) -> None:
 @click.option("--host", help="address to bind [env ANDON_HOST; default 127.0.0.1]")
 @click.option("--port", type=int, help="port [env ANDON_PORT; default 8765; 0 = any free]")
 @click.option("--executor", type=click.Choice(["local", "inprocess"]), help="[env ANDON_EXECUTOR]")
-@click.option("--policy", type=click.Choice(["fifo", "edf", "slack", "atc", "jit", "cpsat"]),
-              help="dispatch policy [env ANDON_POLICY; default jit]")
+@click.option("--policy", type=click.Choice(POLICY_NAMES),
+              help=f"dispatch policy [env ANDON_POLICY; default {DEFAULT_POLICY}]")
 @click.pass_obj
 @friendly
 def up(env: Env, host: str | None, port: int | None, executor: str | None,
@@ -699,8 +702,8 @@ def demo(env: Env, directory: str, speed: float, days: int, port: int, exit_when
 
 @main.command()
 @click.argument("scenario_file", metavar="SCENARIO", type=click.Path(dir_okay=False))
-@click.option("--policy", default="jit", show_default=True,
-              help="cron, cron-poke, fifo, edf, slack, atc, cpsat, jit or bound")
+@click.option("--policy", default=DEFAULT_POLICY.value, show_default=True,
+              help=one_of(ALL_POLICIES))
 @click.option("--compare", is_flag=True, help="run every policy and print one table")
 @click.option("--trace", "trace_file", type=click.Path(dir_okay=False),
               help="write the trace (JSON lines) here")
@@ -709,8 +712,8 @@ def demo(env: Env, directory: str, speed: float, days: int, port: int, exit_when
 def simulate(scenario_file: str, policy: str, compare: bool, trace_file: str | None,
              as_json: bool) -> None:
     """Run a scenario through the engine and a policy on a virtual clock."""
-    from andon.sim.run import ALL_POLICIES, write_trace
     from andon.sim.run import simulate as run_sim
+    from andon.sim.run import write_trace
     from andon.sim.scenario import load_scenario
 
     scenario = load_scenario(scenario_file)

@@ -18,6 +18,8 @@ from andon.clock import SpeedClock
 from andon.events import Event, RunFailed, RunStarted, RunSucceeded
 from andon.examples import write_example
 from andon.model.errors import ConfigError
+from andon.model.status import RunStatus
+from andon.model.timefmt import day_key
 from andon.project import load_project
 from andon.settings import resolve
 from andon.up import Line, ensure_local_token, open_line, serve
@@ -44,7 +46,7 @@ def set_end(directory: Path, days: int) -> None:
     no later partition is expected: on the real clock the plan is empty and the board all
     green, not a row of data that never comes."""
     path = directory / "andon.toml"
-    last = (FIRST_DAY + timedelta(days=days - 1)).strftime("%Y-%m-%d")
+    last = day_key(FIRST_DAY + timedelta(days=days - 1))
     text = re.sub(r'(?m)^end = "[^"\n]*"[^\n]*\n', "", path.read_text(), count=1)
     line = f'end = "{last}"  # the demo\'s last day (`andon demo --days`)\n'
     text, found = re.subn(r'(?m)^(start = "[^"\n]*"\n)', lambda m: m.group(1) + line, text,
@@ -62,7 +64,7 @@ def schedule(days: int, seed: int = 7) -> list[tuple[datetime, str, str]]:
     out = []
     for d in range(days):
         day = FIRST_DAY + timedelta(days=d)
-        key = day.strftime("%Y-%m-%d")
+        key = day_key(day)
         for source, (after, jitter) in ARRIVALS.items():
             minutes = after + rng.uniform(-jitter, jitter)
             if source == "raw_clickstream" and d == 3:
@@ -119,11 +121,11 @@ class Progress:
             for ev in events:
                 key = (getattr(ev, "pipeline", ""), getattr(ev, "partition", ""))
                 if isinstance(ev, RunStarted):
-                    self.cells[key] = "running"
+                    self.cells[key] = RunStatus.RUNNING
                 elif isinstance(ev, RunSucceeded):
                     self.cells[key] = "ok"
                 elif isinstance(ev, RunFailed):
-                    self.cells[key] = "failed"
+                    self.cells[key] = RunStatus.FAILED
                     self.failures += 1
         self.changed.set()
 
@@ -132,7 +134,7 @@ class Progress:
             return all(self.cells.get((p, d)) == "ok" for p in self.pipelines for d in self.days)
 
     def render(self, now: datetime) -> str:
-        marks = {"ok": "#", "running": ">", "failed": "X"}
+        marks = {"ok": "#", RunStatus.RUNNING: ">", RunStatus.FAILED: "X"}
         width = max(len(p) for p in self.pipelines)
         head = " " * width + "  " + " ".join(d[5:] for d in self.days)
         with self.lock:
@@ -165,7 +167,7 @@ def run_demo(directory: Path, speed: float = 3600.0, days: int = 7, port: int = 
     clock = SpeedClock(arrivals[0][0] - timedelta(minutes=30), speed)
     line = open_line(project, settings, clock)
     ensure_local_token(settings, line.store)
-    keys = [(FIRST_DAY + timedelta(days=d)).strftime("%Y-%m-%d") for d in range(days)]
+    keys = [day_key(FIRST_DAY + timedelta(days=d)) for d in range(days)]
     progress = Progress(list(project.graph.order), keys)
     line.runner.subscribe(progress.on_events)
     tty = sys.stdout.isatty()

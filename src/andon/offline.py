@@ -24,6 +24,7 @@ from datetime import datetime
 from andon.engine.core import Decisions, mark_all, record, replay, settle
 from andon.engine.state import EngineState
 from andon.events import Event
+from andon.model.dispatch import DEFAULT_POLICY
 from andon.model.graph import Graph
 from andon.planner.live import LivePlan
 from andon.planner.policies import Planner, make_policy
@@ -51,7 +52,7 @@ def submit(graph: Graph, store: Store, events: Sequence[Event], now: datetime,
     already in the log (it is then skipped, as the runner skips it). One transaction: either
     every event of the turn is stored or none. Not safe beside a running scheduler (that one
     owns the log; send it the events instead)."""
-    policy = policy or make_policy("jit", graph)
+    policy = policy or make_policy(DEFAULT_POLICY, graph)
     state = load(graph, store, policy)
     known = store.known_ids(e.id for e in events)
     out = Decisions()

@@ -31,7 +31,7 @@ from typing import Any
 from andon.clock import Clock, RealClock
 from andon.cord.files import dispose
 from andon.engine.core import Decisions, mark_all, next_wakeup, record, replay, settle
-from andon.engine.runs import Run, RunStatus, run_event_id
+from andon.engine.runs import Run, run_event_id
 from andon.engine.state import EngineState
 from andon.events import (
     Event,
@@ -45,7 +45,9 @@ from andon.events import (
     RunSucceeded,
 )
 from andon.executors.base import ExecResult, Executor, Report, RunSpec, spec_for
+from andon.model.dispatch import DEFAULT_POLICY
 from andon.model.graph import Graph
+from andon.model.status import RunStatus
 from andon.planner.live import LivePlan
 from andon.planner.policies import Planner, make_policy
 from andon.store.identity import StoreUnavailable
@@ -149,7 +151,7 @@ class Runner:
         self.runs_dir = runs_dir
         self.quarantine_dir = runs_dir.parent / "quarantine"  # STATE_DIR/quarantine
         self.clock = clock or RealClock()
-        self.policy = policy or make_policy("jit", graph)
+        self.policy = policy or make_policy(DEFAULT_POLICY, graph)
         self.plan = LivePlan(graph, self.policy)  # learned statistics, the forecast, at-risk
         self.state = EngineState()
         self.turns = 0  # loop iterations (an idle runner does not add any)

@@ -28,14 +28,15 @@ from andon.events import (
     parse_time,
 )
 from andon.executors.outputs import fingerprint, real_roots
+from andon.model.dispatch import DEFAULT_POLICY
 from andon.model.errors import AndonError, Conflict, NotFound
 from andon.model.graph import Graph
 from andon.model.partitions import AfterLastPartition, PartitionKeyError, Partitions
+from andon.model.status import ACTIVE_STATUSES, RunStatus
 from andon.settings import default
 from andon.store.sql import Store
 from andon.tokens import ROLES, digest, is_token_id, new_token, token_id
 
-ACTIVE = ("queued", "running")  # a run in these states may still start, write to its log or end
 MAX_TOKEN_NAME = 100
 MAX_PROBLEMS_LISTED = 20  # inconsistencies of the log shown by health and plan (all are counted)
 LOG_PAGE: int = default("log_page_bytes")  # the most bytes of a log one read answers
@@ -151,7 +152,7 @@ class Service:
 
     def cancel(self, run_id: str, now: datetime, by: str = "", reason: str = "") -> RunCancelRequested:
         run = self.run(run_id)
-        if run["status"] not in ACTIVE:
+        if run["status"] not in ACTIVE_STATUSES:
             raise Conflict(f"run {run_id} has already ended ({run['status']})",
                            hint="only queued or running runs can be cancelled")
         return RunCancelRequested(at=now, run_id=run_id, requested_by=by, reason=reason)
@@ -298,7 +299,7 @@ class Service:
         except FileNotFoundError:
             size = 0
         start = max(size - limit, 0)
-        data = self.log_chunk(path, start, size - start, run["status"] in ACTIVE)
+        data = self.log_chunk(path, start, size - start, run["status"] in ACTIVE_STATUSES)
         skip = 0
         while start and skip < min(3, len(data)) and data[skip] & 0xC0 == 0x80:
             skip += 1  # the tail began inside a character
@@ -313,7 +314,7 @@ class Service:
         if self.live_workers is not None:
             busy, executor = self.live_workers()
             return {"busy": busy, "total": total, "executor": executor}
-        running = self.store.runs(status="running", limit=10 * total + 100)
+        running = self.store.runs(status=RunStatus.RUNNING.value, limit=10 * total + 100)
         return {"busy": sum(r["slots"] for r in running), "total": total, "executor": None}
 
     def problems(self, limit: int = MAX_PROBLEMS_LISTED) -> dict[str, Any]:
@@ -341,13 +342,15 @@ class Service:
         for name in self.graph.order:
             pipe = self.graph.pipelines[name]
             counts_ = latest[name]
-            state = "halted" if halted_per[name] else "failed" if counts_["failed"] else \
-                "running" if counts_["running"] else "queued" if counts_["queued"] else \
-                "ok" if counts_["succeeded"] else "waiting"
+            state = "halted" if halted_per[name] else "failed" if counts_[RunStatus.FAILED] else \
+                "running" if counts_[RunStatus.RUNNING] else \
+                "queued" if counts_[RunStatus.QUEUED] else \
+                "ok" if counts_[RunStatus.SUCCEEDED] else "waiting"
             pipelines.append({
                 "name": name, "state": state, "pool": pipe.pool,
-                "partitions": {s: counts_[s] for s in
-                               ("succeeded", "running", "queued", "failed", "cancelled")},
+                "partitions": {s.value: counts_[s] for s in (
+                    RunStatus.SUCCEEDED, RunStatus.RUNNING, RunStatus.QUEUED, RunStatus.FAILED,
+                    RunStatus.CANCELLED)},
                 # one run writes all of a pipeline's outputs, so they have the same partitions
                 "made": max((parts.get(o, (0, ""))[0] for o in pipe.outputs), default=0),
                 "failures": failures.get(name, [])[:5],
@@ -361,7 +364,7 @@ class Service:
                 "events": self.store.count_events(), "cords": incidents.cords(self.store),
                 "halted": halted}
 
-    def plan(self, now: datetime, policy: str = "jit", detail: bool = True) -> dict[str, Any]:
+    def plan(self, now: datetime, policy: str = DEFAULT_POLICY, detail: bool = True) -> dict[str, Any]:
         """Every upcoming deliverable: predicted start and finish, due time, slack, at risk and
         why, and ``problems``: the first inconsistencies the replay of the log found; with
         ``detail`` also its ``critical_path`` and its ``first_plan`` (the plan as

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from andon.model.definitions import RESERVED_ENV_PREFIX
+from andon.model.dispatch import DEFAULT_POLICY, POLICY_NAMES, Policy, one_of
 from andon.model.errors import ConfigError
 
 
@@ -44,8 +45,8 @@ SETTINGS: tuple[Setting, ...] = (
             "and the tail are kept, with a marker of what was left out between; 0: no cap"),
     Setting("log_format", "auto", "log format on stderr: auto (JSON when not a terminal), text "
             "or json"),
-    Setting("policy", "jit", "dispatch policy of `andon up`: fifo, edf, slack, atc, jit or cpsat "
-            "(cpsat needs andon[opt])"),
+    Setting("policy", DEFAULT_POLICY.value, f"dispatch policy of `andon up`: {one_of(POLICY_NAMES)} "
+            f"({Policy.CPSAT} needs andon[opt])"),
     Setting("smtp_host", "", "SMTP server for e-mail notifications; empty: no e-mail"),
     Setting("smtp_port", 25, "port of the SMTP server"),
     Setting("smtp_user", "", "SMTP login user (empty: no login)"),
@@ -92,7 +93,6 @@ def default(name: str) -> Any:
 
 DEFAULT_MAX_LOG_BYTES: int = default("max_log_bytes")
 MIN_LOG_BYTES = 4096  # room for a head, a tail and the marker between them
-POLICY_NAMES = ("fifo", "edf", "slack", "atc", "jit", "cpsat")
 LINEAGE_TRANSPORTS = ("builtin", "client")
 
 
@@ -111,7 +111,7 @@ class Settings:
     kill_grace: float
     log_format: str
     max_log_bytes: int = DEFAULT_MAX_LOG_BYTES
-    policy: str = "jit"
+    policy: str = default("policy")
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_user: str = ""

@@ -13,7 +13,8 @@ import pytest
 from andon.events import parse_time
 from andon.sim.check import check_trace
 from andon.sim.metrics import tainted_runs
-from andon.sim.run import EVENT_POLICIES, simulate
+from andon.sim.policies import EVENT_POLICIES
+from andon.sim.run import simulate
 from andon.sim.scenario import Scenario, load_scenario
 from andon.sim.simulator import horizon
 

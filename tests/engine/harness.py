@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from andon.engine.core import Decisions, decide, handle
-from andon.engine.runs import RunStatus
 from andon.engine.state import EngineState
 from andon.events import (
     Event,
@@ -25,6 +24,7 @@ from andon.events import (
 from andon.model.definitions import Asset, Input, Pipeline, Pool
 from andon.model.graph import Graph, build_graph
 from andon.model.partitions import Partitions
+from andon.model.status import RunStatus
 from tests.conftest import utc
 
 START = utc(2026, 1, 1)

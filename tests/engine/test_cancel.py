@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from andon.engine.runs import RunStatus
 from andon.events import RunCancelled
+from andon.model.status import RunStatus
 from tests.engine.harness import Line, graph, pipe, source, started
 
 

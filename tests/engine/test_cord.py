@@ -5,7 +5,6 @@ it affected, in dependency order, with no one un-pausing anything."""
 from __future__ import annotations
 
 from andon.engine.cords import CordStatus
-from andon.engine.runs import RunStatus
 from andon.events import (
     CordHalted,
     CordRecovered,
@@ -19,6 +18,7 @@ from andon.events import (
 )
 from andon.model.definitions import Input
 from andon.model.partitions import LastN, Rollup
+from andon.model.status import RunStatus
 from tests.engine.cordlib import cord, halted, of_type, pull, resolve, suspects
 from tests.engine.harness import HOURLY, Line, graph, pipe, queued, source, started
 

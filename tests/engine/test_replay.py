@@ -10,11 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from andon.engine.core import decide, mark_all, replay
-from andon.engine.runs import RunStatus
 from andon.events import Event, RunQueued, RunStarted, from_dict, to_dict
 from andon.model.definitions import Input
 from andon.model.graph import Graph
 from andon.model.partitions import LastN
+from andon.model.status import RunStatus
 from tests.engine.harness import Line, graph, pipe, snapshot, source
 
 DAYS = ["2026-01-01", "2026-01-02", "2026-01-03"]

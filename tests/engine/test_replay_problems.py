@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from andon.engine.core import decide, replay
-from andon.engine.runs import RunStatus
 from andon.events import (
     CordPulled,
     CordRecovered,
@@ -21,6 +20,7 @@ from andon.events import (
     RunStarted,
     RunSucceeded,
 )
+from andon.model.status import RunStatus
 from tests.engine.harness import T0, graph, pipe, source
 
 G = graph([source("raw")], [pipe("a", ["raw"])], default=2)

@@ -3,10 +3,10 @@ stale partitions re-run automatically, in dependency order, each exactly once.""
 
 from __future__ import annotations
 
-from andon.engine.runs import RunStatus
 from andon.events import Event, PartitionRef, RunStarted
 from andon.model.definitions import Input
 from andon.model.partitions import LastN
+from andon.model.status import RunStatus
 from tests.engine.harness import Line, graph, pipe, queued, source, started
 
 DAY = "2026-01-05"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from andon.engine.core import next_wakeup
-from andon.engine.runs import RunStatus
+from andon.model.status import RunStatus
 from tests.engine.harness import Line, graph, pipe, queued, source, started
 
 DAY = "2026-01-05"

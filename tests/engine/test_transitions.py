@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from andon.engine.runs import LEGAL, Run, RunStatus, transition
+from andon.engine.runs import LEGAL, Run, transition
 from andon.events import RunStarted, RunSucceeded
 from andon.model.errors import EXIT_USAGE, IllegalTransition
+from andon.model.status import RunStatus
 from tests.engine.harness import T0, Line, graph, pipe, source
 
 Q, R, S, F, C = (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.SUCCEEDED, RunStatus.FAILED,

@@ -15,7 +15,6 @@ import httpx
 import pytest
 
 from andon.engine.core import replay
-from andon.engine.runs import RunStatus
 from andon.events import (
     OutputWritten,
     PartitionAvailable,
@@ -24,6 +23,7 @@ from andon.events import (
     RunStarted,
     RunSucceeded,
 )
+from andon.model.status import RunStatus
 from andon.project import load_project
 from andon.settings import resolve
 from andon.store.sql import Store

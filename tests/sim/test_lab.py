@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from andon.sim.check import check_trace
-from andon.sim.run import ALL_POLICIES, simulate
+from andon.sim.policies import ALL_POLICIES
+from andon.sim.run import simulate
 from andon.sim.scenario import ScenarioError, load_scenario, parse_scenario
 from andon.sim.simulator import horizon
 from andon.sim.wfcommons import convert

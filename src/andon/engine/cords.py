@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from andon.engine.runs import Run, RunStatus
+from andon.engine.runs import Run
 from andon.events import (
     CordHalted,
     CordPulled,
@@ -47,6 +47,7 @@ from andon.events import (
 )
 from andon.model.errors import IllegalTransition
 from andon.model.graph import Graph
+from andon.model.status import RunStatus
 
 if TYPE_CHECKING:
     from andon.engine.state import EngineState

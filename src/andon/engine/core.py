@@ -11,10 +11,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from andon.engine.runs import Run, RunStatus, run_event_id, run_id_for
+from andon.engine.runs import Run, run_event_id, run_id_for
 from andon.engine.state import EngineState, Key, apply
 from andon.events import Event, PartitionRef, RunCancelled, RunQueued, RunStarted
 from andon.model.graph import Graph
+from andon.model.status import RunStatus
 
 # A dispatch order: given the queued runs that may start now, return them best first.
 Policy = Callable[[Graph, EngineState, list[Run], datetime], list[Run]]

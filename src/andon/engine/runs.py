@@ -1,26 +1,14 @@
-"""Run states and the one table of legal transitions between them."""
+"""The engine's runs and the one table of legal transitions between their states
+(``andon.model.status.RunStatus``)."""
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from andon.events import PartitionRef
 from andon.model.errors import IllegalTransition
-
-
-class RunStatus(str, enum.Enum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def ended(self) -> bool:
-        return self in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
-
+from andon.model.status import RunStatus
 
 LEGAL: dict[RunStatus, frozenset[RunStatus]] = {
     RunStatus.QUEUED: frozenset({RunStatus.RUNNING, RunStatus.CANCELLED}),

@@ -13,7 +13,6 @@ from andon.engine import cords
 from andon.engine.cords import CordBook
 from andon.engine.runs import (
     Run,
-    RunStatus,
     check_transition,
     run_number,
     run_of_event_id,
@@ -41,6 +40,7 @@ from andon.events import (
 from andon.model.errors import IllegalTransition
 from andon.model.graph import Graph
 from andon.model.partitions import is_new_version
+from andon.model.status import RunStatus
 
 Key = tuple[str, str]  # (asset or pipeline, partition)
 RunEvent = RunStarted | RunSucceeded | RunFailed | RunCancelled

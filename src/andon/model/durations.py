@@ -65,16 +65,19 @@ def _suggest(text: str) -> str:
     return f"did you mean '{match.group(1)}{unit}'? "
 
 
-def format_duration(delta: timedelta | float) -> str:
-    """Render a duration compactly (``"1h05m"``, ``"42s"``, ``"350ms"``)."""
+def format_duration(delta: timedelta | float, spaced: bool = False) -> str:
+    """Render a duration compactly (``"1h05m"``, ``"4m05s"``, ``"42s"``, ``"4.2s"``,
+    ``"350ms"``). ``spaced``: the pages' form, a space before a unit under a minute (``"42 s"``,
+    ``"350 ms"``) and whole seconds cut rather than rounded, as a stopwatch shows them."""
     seconds = delta.total_seconds() if isinstance(delta, timedelta) else float(delta)
     sign = "-" if seconds < 0 else ""
     seconds = abs(seconds)
+    unit = " " if spaced else ""
     if seconds < 1:
-        return f"{sign}{seconds * 1000:.0f}ms"
+        return f"{sign}{seconds * 1000:.0f}{unit}ms"
     if seconds < 60:
-        return f"{sign}{seconds:.1f}s" if seconds < 10 else f"{sign}{seconds:.0f}s"
-    minutes, secs = divmod(int(round(seconds)), 60)
+        return f"{sign}{seconds:.1f}{unit}s" if seconds < 10 else f"{sign}{seconds:.0f}{unit}s"
+    minutes, secs = divmod(int(seconds) if spaced else int(round(seconds)), 60)
     if minutes < 60:
         return f"{sign}{minutes}m{secs:02d}s"
     hours, minutes = divmod(minutes, 60)

@@ -22,15 +22,16 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from andon.events import Event
+from andon.model.dispatch import Policy
 from andon.model.graph import Graph
 from andon.planner.policies import INF, Jit, Planner
 from andon.planner.stats import Stats
+from andon.planner.view import PlanningState, R, RunView
 
 # Weighted tardiness (priority x time unit) costs this many times more than starting a ready run
 # one time unit later: the second term only breaks ties (start what can start, now).
@@ -57,7 +58,7 @@ class Task:
     duration: int
     release: int = 0  # earliest start (inputs predicted to exist)
     running: bool = False  # occupies [0, duration) whatever the plan says
-    run: Any = None  # the engine's run, for ready runs
+    run: RunView | None = None  # the engine's run, for ready runs
     preds: list[int] = field(default_factory=list)  # tasks that must end before this starts
 
 
@@ -66,7 +67,7 @@ class Plan:
     """The solver's answer: the ready runs to start, best first; whether the solver proved it
     optimal, and whether it predicts less weighted tardiness than the heuristic's plan."""
 
-    runs: list[Any]
+    runs: list[RunView]
     proven: bool
     better: bool
 
@@ -82,7 +83,8 @@ class CpSat(Planner):
     seconds. ``hold`` keeps back the ready runs the plan starts later.
     """
 
-    name = "cpsat"
+    name = Policy.CPSAT
+    plain = False  # solves a plan
 
     def __init__(self, graph: Graph, stats: Stats | None = None, *, time_limit: float = 0.5,
                  work_limit: float = 0.01, lookahead: int = 4, max_tasks: int = 100,
@@ -103,7 +105,7 @@ class CpSat(Planner):
         self.fallbacks: Counter[str] = Counter()  # solver status -> plans not found at all
 
     # The heuristic learns and keeps the due times; this planner reads them.
-    def observe(self, state: Any, events: Iterable[Event]) -> None:
+    def observe(self, state: PlanningState, events: Iterable[Event]) -> None:
         self.heuristic.observe(state, events)
 
     def offsets(self) -> dict[str, float]:
@@ -117,14 +119,15 @@ class CpSat(Planner):
         total = sum(self.fallbacks.values())
         if total:
             why = ", ".join(f"{n} {status.lower()}" for status, n in sorted(self.fallbacks.items()))
-            out.append(f"cpsat fell back to the jit heuristic {total} time(s) in {self.plans} plans "
-                       f"(solver status: {why})")
+            out.append(f"{self.name} fell back to the {self.heuristic.name} heuristic {total} time(s) "
+                       f"in {self.plans} plans (solver status: {why})")
         if self.unproven:
-            out.append(f"cpsat kept the jit heuristic's order {self.unproven} time(s) in "
-                       f"{self.plans} plans: the plan was not proven optimal within the limits")
+            out.append(f"{self.name} kept the {self.heuristic.name} heuristic's order {self.unproven} "
+                       f"time(s) in {self.plans} plans: the plan was not proven optimal within the limits")
         return out
 
-    def __call__(self, graph: Graph, state: Any, ready: list[Any], now: datetime) -> list[Any]:
+    def __call__(self, graph: Graph, state: PlanningState, ready: list[R],
+                 now: datetime) -> list[R]:
         heuristic = self.heuristic(graph, state, ready, now)
         if not _has_room(graph, state, ready):
             return heuristic  # nothing that may start fits anyway
@@ -145,14 +148,16 @@ class CpSat(Planner):
         if not plan.better:
             return heuristic
         self.overrides += 1
-        return plan.runs
+        given = {r.run_id: r for r in ready}  # the plan's runs are these very objects
+        return [given[r.run_id] for r in plan.runs]
 
     # -- the model -------------------------------------------------------------------------------
 
     def _units(self, seconds: float) -> int:
         return max(1, math.ceil(seconds / self.unit))
 
-    def tasks(self, graph: Graph, state: Any, ready: list[Any], now: float) -> list[Task]:
+    def tasks(self, graph: Graph, state: PlanningState, ready: Sequence[RunView], now: float
+              ) -> list[Task]:
         """The known work: ``ready`` (best first), the running runs, and the runs downstream of
         both up to ``lookahead`` levels whose inputs all have a predicted time."""
         tasks: list[Task] = []
@@ -166,10 +171,7 @@ class CpSat(Planner):
             pipe = graph.pipelines[run.pipeline]
             add(Task(run.pipeline, run.partition, pipe.pool, pipe.slots,
                      self._units(self.stats.duration(run.pipeline)), run=run))
-        for run_id in state.active.values():  # queued or running: far fewer than all runs
-            run = state.runs[run_id]
-            if run.status != "running":  # RunStatus is a str enum; the planner sits above the engine
-                continue
+        for run in state.running():
             p50 = self.stats.duration(run.pipeline)
             started = run.started_at.timestamp() if run.started_at else now
             left = started + p50 - now
@@ -193,7 +195,7 @@ class CpSat(Planner):
             frontier = found
         return tasks
 
-    def _downstream(self, graph: Graph, state: Any, key: tuple[str, str],
+    def _downstream(self, graph: Graph, state: PlanningState, key: tuple[str, str],
                     index: dict[tuple[str, str], int], now: float) -> Task | None:
         """A future run of ``key``, or None when one of its inputs has no predicted time."""
         pipeline, part = key
@@ -293,7 +295,8 @@ class CpSat(Planner):
             self.fallbacks[solver.status_name(status)] += 1
             return None
         planned = sorted((solver.value(starts[i]), i) for i, t in enumerate(tasks) if t.run is not None)
-        return Plan([tasks[i].run for start, i in planned if start == 0 or not self.hold],
+        return Plan([run for start, i in planned
+                     if (run := tasks[i].run) is not None and (start == 0 or not self.hold)],
                     proven=status == cp_model.OPTIMAL,
                     better=bool(tardy) and solver.value(sum(tardy)) < hint_tardy)
 
@@ -309,13 +312,14 @@ def _consumers(graph: Graph, task: Task) -> list[tuple[str, str]]:
     return out
 
 
-def _has_room(graph: Graph, state: Any, ready: list[Any]) -> bool:
+def _has_room(graph: Graph, state: PlanningState, ready: Sequence[RunView]) -> bool:
     """True when some ready run's pool has a free slot."""
     pools = {graph.pipelines[run.pipeline].pool for run in ready}
     return any(graph.pools[p].capacity > state.pool_used.get(p, 0) for p in pools if p in graph.pools)
 
 
-def _contended(graph: Graph, state: Any, ready: list[Any], future: Iterable[Task] = ()) -> bool:
+def _contended(graph: Graph, state: PlanningState, ready: Sequence[RunView],
+               future: Iterable[Task] = ()) -> bool:
     """True when, in some pool with free slots, the ready runs and the ``future`` ones need more
     than it has free: only then does the order decide what starts, or is a slot worth holding."""
     demand: Counter[str] = Counter()

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
 
 from andon.model.graph import Graph
 from andon.planner.schedule import ARRIVAL, BLOCKED, FUTURE, QUEUED, RUNNING, Node
+from andon.planner.view import PlanningState
 
 MOST = 12  # steps at most: a chain through many earlier partitions of the same pipeline ends
 STATES = {RUNNING: "running", QUEUED: "queued", FUTURE: "waiting", BLOCKED: "blocked"}
@@ -56,7 +56,7 @@ def _plus(value: float | None, delta: float) -> float | None:
     return None if value is None else value + delta
 
 
-def critical_path(graph: Graph, state: Any, latest: Latest, pipeline: str, key: str,
+def critical_path(graph: Graph, state: PlanningState, latest: Latest, pipeline: str, key: str,
                   node: Node | None = None) -> tuple[Step, ...]:
     """The steps from the first (a source's arrival, usually) to the deliverable ``pipeline``
     ``key`` itself. ``node`` is its node in the forecast's schedule; None when it is delivered."""
@@ -118,7 +118,7 @@ def _planned(node: Node, latest: Latest) -> Step:
                 node.start, node.finish, latest(node.pipeline, node.partition), node.slides)
 
 
-def _made_last(graph: Graph, state: Any, pipeline: str, key: str,
+def _made_last(graph: Graph, state: PlanningState, pipeline: str, key: str,
                before: float | None) -> tuple[str, str] | None:
     """The input of ``pipeline`` ``key`` made last: of the run that read them when there is one
     (queued or running), else of the definitions."""
@@ -133,7 +133,7 @@ def _made_last(graph: Graph, state: Any, pipeline: str, key: str,
     return _latest_of(state, inputs, before)
 
 
-def _latest_of(state: Any, inputs: list[tuple[str, str]], before: float | None
+def _latest_of(state: PlanningState, inputs: list[tuple[str, str]], before: float | None
                ) -> tuple[str, str] | None:
     """Of ``inputs``, the one made last (before ``before``, the moment they were read, when
     known: a partition re-made since was not what held the step up)."""

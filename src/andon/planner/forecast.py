@@ -28,6 +28,8 @@ from andon.events import format_time
 from andon.model.durations import format_duration
 from andon.model.graph import Graph
 from andon.model.partitions import Partitions
+from andon.model.status import RunStatus
+from andon.model.timefmt import plan_time
 from andon.planner.critical import Step, critical_path
 from andon.planner.schedule import (
     ARRIVAL,
@@ -40,6 +42,7 @@ from andon.planner.schedule import (
     Order,
     Schedule,
 )
+from andon.planner.view import PlanningState
 
 if TYPE_CHECKING:
     from andon.planner.policies import Planner
@@ -151,7 +154,7 @@ def _iso(value: float | None) -> str | None:
     return None if value is None else format_time(datetime.fromtimestamp(value, UTC))
 
 
-def forecast(graph: Graph, state: Any, planner: Planner, now: datetime,
+def forecast(graph: Graph, state: PlanningState, planner: Planner, now: datetime,
              order: Order | None = None) -> Forecast:
     """Predict every upcoming deliverable: partitions of pipelines with a deadline whose window
     began in the last few days, not yet delivered (and not long overdue) or delivered recently.
@@ -165,9 +168,9 @@ def forecast(graph: Graph, state: Any, planner: Planner, now: datetime,
     for pipe, key, _due, delivered in wanted:
         if delivered is None:
             build.work((pipe, key))
-    for key in list(state.active):  # queued and running runs take capacity too
-        if key[0] in graph.pipelines:
-            build.work(key)
+    for busy in list(state.active):  # queued and running runs take capacity too
+        if busy[0] in graph.pipelines:
+            build.work(busy)
     build.link()
     Schedule(build.nodes.values(), build.arrivals.values(), graph, order or ranking(planner),
              t).run(t)
@@ -183,18 +186,12 @@ def forecast(graph: Graph, state: Any, planner: Planner, now: datetime,
     return Forecast(t, tuple(out), None if wake == INF else wake)
 
 
-PLAIN_RULES = ("fifo", "edf", "slack", "atc")  # orders without state of their own
-
-
 def ranking(planner: Planner) -> Order:
-    """How the forecast ranks ready work: the planner's own order for the plain rules; a planner
-    with state of its own (``jit`` chooses a rule per day, ``cpsat`` solves) may offer a
-    side-effect-free ``forecast_order``, else least slack, which is what those aim for (sharing
-    the planner's due times and statistics). Build it once per planner, not per forecast."""
-    hook = getattr(planner, "forecast_order", None)
-    if hook is not None:
-        return hook
-    if planner.name in PLAIN_RULES:
+    """How the forecast ranks ready work: the planner's own order for the plain rules; for a
+    planner with state of its own (``jit`` chooses a rule per day, ``cpsat`` solves) least slack,
+    which is what those aim for (sharing the planner's due times and statistics). Build it once
+    per planner, not per forecast."""
+    if planner.plain:
         return planner.order
     from andon.planner.policies import Slack
 
@@ -203,11 +200,11 @@ def ranking(planner: Planner) -> Order:
 
 # -- what to forecast -------------------------------------------------------------------------
 
-def _deliverables(graph: Graph, state: Any, t: float
+def _deliverables(graph: Graph, state: PlanningState, t: float
                   ) -> list[tuple[str, str, float, float | None]]:
     """(pipeline, partition, due, delivered at or None) for every upcoming deliverable; none
     after the project's end (``Partitions.keys`` stops at the last partition)."""
-    out = []
+    out: list[tuple[str, str, float, float | None]] = []
     for pipe in graph.pipelines.values():
         if pipe.deadline is None:
             continue
@@ -223,7 +220,7 @@ def _deliverables(graph: Graph, state: Any, t: float
             due = _end(scheme, key) + deadline
             made = [state.partitions.get((o, key)) for o in pipe.outputs]
             if all(made):
-                delivered = max(p.at.timestamp() for p in made)
+                delivered = max(p.at.timestamp() for p in made if p is not None)
                 if delivered >= t - RECENT:
                     out.append((pipe.name, key, due, delivered))
             elif due >= t - STALE:
@@ -251,7 +248,7 @@ class _Builder:
     """The nodes of the schedule: the deliverables, everything upstream of them that is not
     there yet, and every queued or running run."""
 
-    def __init__(self, graph: Graph, state: Any, planner: Planner, t: float) -> None:
+    def __init__(self, graph: Graph, state: PlanningState, planner: Planner, t: float) -> None:
         self.graph, self.state, self.stats, self.t = graph, state, planner.stats, t
         self.nodes: dict[tuple[str, str], Node] = {}
         self.arrivals: dict[tuple[str, str], Node] = {}
@@ -289,7 +286,7 @@ class _Builder:
         if halted:  # stopped (or about to be) until a person resolves the cord
             node.kind, node.note = BLOCKED, halted
             return node
-        if node.kind == RUNNING:
+        if run is not None and run.started_at is not None:  # RUNNING
             began = run.started_at.timestamp()
             p90 = max(self.stats.duration_p90(pipeline), p50)
             node.start, node.expected = began, began + p50
@@ -303,7 +300,7 @@ class _Builder:
             node.late = t >= began + p50
             node.pool, node.slots = run.pool or pipe.pool, run.slots or pipe.slots
             return node
-        if node.kind == QUEUED:
+        if run is not None:  # QUEUED
             gate = run.not_before.timestamp() if run.not_before is not None else t
             if gate > t:
                 node.expected, node.note = gate, f"attempt {run.attempt}"
@@ -325,16 +322,16 @@ class _Builder:
         last = state.last_end.get(key)
         if not node.deps and last is not None:  # everything is there, yet it does not run
             node.kind = BLOCKED
-            status = getattr(last.status, "value", str(last.status))
-            node.note = f"{status} (attempt {last.attempt}) and is not retried" \
-                if status != "succeeded" else "succeeded without writing its outputs"
+            node.note = f"{last.status.value} (attempt {last.attempt}) and is not retried" \
+                if last.status is not RunStatus.SUCCEEDED else \
+                f"{last.status.value} without writing its outputs"
         return node
 
     def _halted(self, key: tuple[str, str]) -> str:
         """Why an andon cord halts this partition (the engine's cord book), or ""."""
-        book = getattr(self.state, "cords", None)
-        ids = book.halted.get(key) if book is not None else None
-        if book is None or not ids:
+        book = self.state.cords
+        ids = book.halted.get(key)
+        if not ids:
             return ""
         cord = book.cords.get(min(ids))
         if cord is None:
@@ -369,7 +366,7 @@ class _Builder:
 
 # -- the answer -------------------------------------------------------------------------------
 
-def _result(build: _Builder, graph: Graph, state: Any, pipeline: str, key: str, due: float,
+def _result(build: _Builder, graph: Graph, state: PlanningState, pipeline: str, key: str, due: float,
             delivered: float | None, t: float, latest: Callable[[str, str], float | None]
             ) -> Deliverable:
     pipe = graph.pipelines[pipeline]
@@ -471,6 +468,4 @@ def _fact(node: Node, t: float) -> str:
 
 def _clock(moment: float, now: float) -> str:
     """``02:35`` on the day of ``now``, ``2026-01-07 02:35`` on another day (UTC)."""
-    when, today = _dt(moment), _dt(now)
-    text = when.strftime("%H:%M:%S" if when.second else "%H:%M")
-    return text if when.date() == today.date() else f"{when:%Y-%m-%d} {text}"
+    return plan_time(_dt(moment), _dt(now))

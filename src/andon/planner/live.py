@@ -8,7 +8,7 @@ in events, the engine state and the time, and records the events it gets back.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, overload
 
@@ -20,11 +20,13 @@ from andon.events import (
     PartitionAvailable,
     RunSucceeded,
 )
+from andon.model.dispatch import DEFAULT_POLICY, Policy
 from andon.model.errors import ConfigError
 from andon.model.graph import Graph
 from andon.planner.forecast import Deliverable, Forecast, forecast, ranking
 from andon.planner.policies import POLICIES, Planner, make_policy
 from andon.planner.stats import HISTORY
+from andon.planner.view import PlanningState
 
 # events that do not move the plan (a run's process spawned, a notification, a passing check)
 QUIET = frozenset({"run.launched", "notification.sent", "notification.failed", "check.passed",
@@ -37,12 +39,12 @@ def make_planner(name: str, graph: Graph) -> Planner:
     if name not in POLICIES:
         raise ConfigError(f"policy {name!r} is not known",
                           hint="set policy to one of " + ", ".join(POLICIES))
-    if name == "cpsat":
+    if name == Policy.CPSAT:
         from andon.planner.cpsat import available
 
         if not available():
-            raise ConfigError("policy 'cpsat' needs OR-Tools, which is not installed",
-                              hint="pip install 'andon[opt]', or set policy = 'jit'")
+            raise ConfigError(f"policy '{Policy.CPSAT}' needs OR-Tools, which is not installed",
+                              hint=f"pip install 'andon[opt]', or set policy = '{DEFAULT_POLICY}'")
     return make_policy(name, graph)
 
 
@@ -80,7 +82,7 @@ class LivePlan:
                 self._see(ev)
             yield ev
 
-    def seed(self, state: Any) -> None:
+    def seed(self, state: PlanningState) -> None:
         """After the replay: learn the durations and arrivals the tapped log holds (newest
         weigh most) on top of the declared ones."""
         recent = sorted((ev for q in self._history.values() for ev in q), key=lambda e: e.at)
@@ -91,7 +93,7 @@ class LivePlan:
             except ValueError:  # a partition key the definitions no longer have: skip it
                 continue
 
-    def learn(self, state: Any, events: Iterable[Event]) -> None:
+    def learn(self, state: PlanningState, events: Iterable[Event]) -> None:
         """After a commit: learn from the events just recorded."""
         events = list(events)
         self.planner.observe(state, events)
@@ -127,7 +129,7 @@ class LivePlan:
         return self.latest is None or (wake is not None and now >= wake) or \
             any(ev.name not in QUIET for ev in events)
 
-    def replan(self, state: Any, now: datetime) -> list[Event]:
+    def replan(self, state: PlanningState, now: datetime) -> list[Event]:
         """Forecast again; return the events to record (``learn`` them once they are
         committed): the first plan of a deliverable seen undelivered with a prediction, and the
         at-risk and recovered ones. Nothing when no pipeline has a deadline."""
@@ -193,7 +195,8 @@ def _moment(t: float | None) -> datetime | None:
 
 
 def plan_from_log(graph: Graph, events: Iterable[Event], policy: str, now: datetime,
-                  replay: Any, paths: bool = True) -> dict[str, Any]:
+                  replay: Callable[[Graph, Iterable[Event]], PlanningState], paths: bool = True
+                  ) -> dict[str, Any]:
     """The plan as of ``now`` from a whole log (no scheduler running): replay it, learn from it,
     forecast. ``replay`` is the engine's (passed in: the planner sits above the engine)."""
     live = LivePlan(graph, make_planner(policy, graph))

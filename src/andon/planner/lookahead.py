@@ -13,7 +13,6 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from andon.model.graph import Graph
 
@@ -27,7 +26,7 @@ class Job:
     seq: int
 
 
-Key = Callable[[Any, float, float], tuple[float, int]]
+Key = Callable[[Job, float, float], tuple[float, int]]
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,20 @@ The same objects run live and in the simulator.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from andon.events import Event, PartitionAvailable, RunSucceeded
+from andon.model.dispatch import Policy
 from andon.model.graph import Graph
 from andon.planner.due import latest_finish_offsets, weights
 from andon.planner.stats import Stats
+from andon.planner.view import PlanningState, R, RunView, W, Work
+
+if TYPE_CHECKING:
+    from andon.planner.lookahead import Job
 
 INF = float("inf")
 
@@ -33,8 +38,9 @@ def stats_for(graph: Graph) -> Stats:
 class Planner:
     """Shared machinery: learned durations, due times (latest finish) and weights."""
 
-    name = "fifo"
+    name: str = Policy.FIFO
     dynamic = False  # the order changes with the clock (what-if plans must key it again)
+    plain = True  # the order has no state of its own: a forecast may rank ready work by it
 
     def __init__(self, graph: Graph, stats: Stats | None = None,
                  parent: Planner | None = None) -> None:
@@ -47,7 +53,7 @@ class Planner:
 
     # -- learning --------------------------------------------------------------------------------
 
-    def observe(self, state: Any, events: Iterable[Event]) -> None:
+    def observe(self, state: PlanningState, events: Iterable[Event]) -> None:
         """Learn from recorded events (run durations, source arrival times)."""
         for ev in events:
             if isinstance(ev, PartitionAvailable) and ev.asset in self.graph.assets:
@@ -93,42 +99,48 @@ class Planner:
 
     # -- ordering --------------------------------------------------------------------------------
 
-    def order(self, ready: list[Any], now: float) -> list[Any]:
+    def order(self, ready: list[W], now: float) -> list[W]:
         if len(ready) < 2 or not self.offsets():  # nothing is due anywhere: first come first
             return ready
         mean = max(sum(self.stats.duration(r.pipeline) for r in ready) / len(ready), 1.0)
         return sorted(ready, key=lambda r: self.key(r, now, mean))
 
-    def key(self, run: Any, now: float, mean: float) -> tuple[float, int]:
+    def key(self, run: Work, now: float, mean: float) -> tuple[float, int]:
         """The rule as a sort key (smaller first); ``mean`` is the mean predicted duration of
         the competing runs (only ATC uses it)."""
         return (0.0, run.seq)
 
-    def __call__(self, graph: Graph, state: Any, ready: list[Any], now: datetime) -> list[Any]:
+    def __call__(self, graph: Graph, state: PlanningState, ready: list[R],
+                 now: datetime) -> list[R]:
         return self.order(ready, now.timestamp())
+
+    @property
+    def notes(self) -> list[str]:
+        """What a report should say about how this planner decided (empty: nothing to say)."""
+        return []
 
 
 class Fifo(Planner):
     """First come, first served."""
 
-    name = "fifo"
+    name = Policy.FIFO
 
 
 class Edf(Planner):
     """Earliest due time first (deadlines propagated upstream)."""
 
-    name = "edf"
+    name = Policy.EDF
 
-    def key(self, run: Any, now: float, mean: float) -> tuple[float, int]:
+    def key(self, run: Work, now: float, mean: float) -> tuple[float, int]:
         return (self.due(run.pipeline, run.partition), run.seq)
 
 
 class Slack(Planner):
     """Least slack first: due time minus now minus the predicted duration."""
 
-    name = "slack"
+    name = Policy.SLACK
 
-    def key(self, run: Any, now: float, mean: float) -> tuple[float, int]:
+    def key(self, run: Work, now: float, mean: float) -> tuple[float, int]:
         return (self.slack(run.pipeline, run.partition, now), run.seq)
 
 
@@ -136,11 +148,11 @@ class Atc(Planner):
     """Apparent tardiness cost (Vepsalainen & Morton): weight over duration, discounted by how
     much slack is left relative to the average duration."""
 
-    name = "atc"
+    name = Policy.ATC
     dynamic = True
     k = 2.0
 
-    def index(self, run: Any, now: float, mean: float) -> float:
+    def index(self, run: Work, now: float, mean: float) -> float:
         dur = max(self.stats.duration(run.pipeline), 1.0)
         w = self.weight.get(run.pipeline, 0.0) + 0.01  # undated work still gets done
         slack = self.slack(run.pipeline, run.partition, now)
@@ -148,7 +160,7 @@ class Atc(Planner):
             return w / dur * 1e-6
         return w / dur * math.exp(-max(slack, 0.0) / (self.k * mean))
 
-    def key(self, run: Any, now: float, mean: float) -> tuple[float, int]:
+    def key(self, run: Work, now: float, mean: float) -> tuple[float, int]:
         return (-self.index(run, now, mean), run.seq)
 
 
@@ -159,22 +171,25 @@ class Jit(Atc):
     plan keeps the deliverables most on time; while the day stays contended it plans again every
     ``rechoose`` seconds, switching only to a clearly better rule."""
 
-    name = "jit"
+    name = Policy.JIT
+    plain = False  # chooses a rule per day
 
     def __init__(self, graph: Graph, stats: Stats | None = None) -> None:
         super().__init__(graph, stats)
         # candidates in order of preference when their plans score the same
-        self.rules: dict[str, Planner] = {"slack": Slack(graph, self.stats, self), "atc": self,
-                                          "edf": Edf(graph, self.stats, self)}
+        self.rules: dict[str, Planner] = {
+            rule.name: rule for rule in (Slack(graph, self.stats, self), self,
+                                         Edf(graph, self.stats, self))}
         self.chosen: dict[str, str] = {}  # partition key -> rule
         self._chosen_at: dict[str, float] = {}
-        self._last = "slack"  # the rule in use; a new day starts with it
-        self._state: Any = None
+        self._last: str = Policy.SLACK  # the rule in use; a new day starts with it
+        self._state: PlanningState | None = None
         self._contended = False
         self._planned_at = float("-inf")  # the last re-plan of a contended day
         self._replan: _Replan | None = None
 
-    def __call__(self, graph: Graph, state: Any, ready: list[Any], now: datetime) -> list[Any]:
+    def __call__(self, graph: Graph, state: PlanningState, ready: list[R],
+                 now: datetime) -> list[R]:
         self._state = state
         free = {n: max(p.capacity - state.pool_used.get(n, 0), 0) for n, p in graph.pools.items()}
         self._contended = len(ready) > sum(free.values())
@@ -183,7 +198,7 @@ class Jit(Atc):
             return ordered
         return self._hold_back(state, ordered, free, now.timestamp())
 
-    def _imminent(self, state: Any, starting: list[Any], now: float,
+    def _imminent(self, state: PlanningState, starting: Sequence[RunView], now: float,
                   horizon: float) -> list[tuple[str, float, float, float]]:
         """Runs not queued yet that will be once a running (or now starting) run ends: (pool,
         when, weight, latest start) — only those that carry a deadline's weight and whose latest
@@ -205,12 +220,12 @@ class Jit(Atc):
                                     latest_start))
         return out
 
-    def _hold_back(self, state: Any, ordered: list[Any], free: dict[str, int],
-                   now: float) -> list[Any]:
+    def _hold_back(self, state: PlanningState, ordered: list[R], free: dict[str, int],
+                   now: float) -> list[R]:
         """Keep a slot free for a more important run about to become ready: a run is held when
         taking the last free slot of its pool would make such a run start after its latest start
         although it would have been on time had the slot waited for it."""
-        out: list[Any] = []
+        out: list[R] = []
         starting = ordered[:sum(free.values())]
         horizon = now + max((self.stats.duration(r.pipeline) for r in starting), default=0.0)
         imminent = self._imminent(state, starting, now, horizon)
@@ -228,7 +243,7 @@ class Jit(Atc):
             free[pipe.pool] = free.get(pipe.pool, 0) - pipe.slots
         return out
 
-    def order(self, ready: list[Any], now: float) -> list[Any]:
+    def order(self, ready: list[W], now: float) -> list[W]:
         if len(ready) < 2 or not self.offsets():
             return ready
         key = max((r.partition for r in ready), key=lambda k: (len(k), k))
@@ -332,7 +347,7 @@ class _Load:
     """The line as it stands when a day is planned again (see ``Jit._load``)."""
 
     busy: list[tuple[str, int, float]]  # (pool, slots, free at) of other partitions' runs
-    backlog: list[Any]  # queued runs of other partitions
+    backlog: list[Job]  # queued runs of other partitions
     running: dict[str, float]  # pipeline of the day -> predicted end
     done: dict[str, float]  # pipeline of the day -> when it finished
 
@@ -371,8 +386,9 @@ def _cpsat(graph: Graph, stats: Stats | None = None) -> Planner:
     return CpSat(graph, stats)
 
 
+# one class per name of the one list (``andon.model.dispatch.Policy``), in its order
 POLICIES: dict[str, Callable[[Graph, Stats | None], Planner]] = {
-    "fifo": Fifo, "edf": Edf, "slack": Slack, "atc": Atc, "jit": Jit, "cpsat": _cpsat,
+    **{cls.name: cls for cls in (Fifo, Edf, Slack, Atc, Jit)}, Policy.CPSAT: _cpsat,
 }
 
 

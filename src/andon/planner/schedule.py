@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from andon.model.graph import Graph
 
 INF = float("inf")
-Order = Callable[[list[Any], float], list[Any]]  # ready work, now (epoch s) -> best first
 
 ARRIVAL, RUNNING, QUEUED, FUTURE, BLOCKED = "arrival", "running", "queued", "future", "blocked"
 
@@ -39,6 +37,9 @@ class Node:
         self.expected = 0.0  # arrivals: the p50 moment; runs: the p50 end
         self.late = False  # an overdue arrival, or a run past its p50
         self.note = ""
+
+
+Order = Callable[[list[Node], float], list[Node]]  # ready work, now (epoch s) -> best first
 
 
 class Schedule:

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from andon.events import format_time
+from andon.model.status import RunStatus
 from andon.sim.sampling import run_duration
 from andon.sim.scenario import Scenario
 from andon.sim.simulator import Happening, SimResult, arrivals, horizon, incident_record
@@ -54,6 +55,7 @@ class CronSim:
         self.waiting: dict[str, deque[_Task]] = {name: deque() for name in self.graph.pools}
         self.work_runs: dict[tuple[str, str], int] = {}
         self.redo: set[tuple[str, str]] = set()  # backfill: (pipeline, key) still to re-run
+        self._pending_backfill: list[tuple[str, str]] = []  # redo whose inputs are not there yet
 
     def push(self, at: datetime, kind: str, data: Any) -> None:
         self.seq += 1
@@ -121,7 +123,7 @@ class CronSim:
                            "partition": task.partition, "at": format_time(now)})
         if now - task.poke_since >= POKE_TIMEOUT:  # give up, free the slot, retry later
             pipe = self.graph.pipelines[task.pipeline]
-            self.trace.append(self._record(task, now, now, "failed", [], []))
+            self.trace.append(self._record(task, now, now, RunStatus.FAILED.value, [], []))
             self.free[pipe.pool] += pipe.slots
             task.acquired = task.poke_since = None
             task.delay = FIRST_RETRY
@@ -145,7 +147,7 @@ class CronSim:
              now: datetime) -> None:
         pipe = self.graph.pipelines[task.pipeline]
         outs = [(o, task.partition, self._make(o, task.partition, now)) for o in pipe.outputs]
-        self.trace.append(self._record(task, work_start, now, "succeeded", refs, outs))
+        self.trace.append(self._record(task, work_start, now, RunStatus.SUCCEEDED.value, refs, outs))
         self.free[pipe.pool] += pipe.slots
         if task.backfill:
             self.redo.discard((task.pipeline, task.partition))
@@ -182,11 +184,11 @@ class CronSim:
                     todo.append((consumer, ck))
                     frontier.extend((o, ck) for o in self.graph.pipelines[consumer].outputs)
         self.redo |= set(todo)
-        self._pending_backfill = getattr(self, "_pending_backfill", []) + todo
+        self._pending_backfill = self._pending_backfill + todo
         self._release_backfill(now)
 
     def _release_backfill(self, now: datetime) -> None:
-        pending = getattr(self, "_pending_backfill", [])
+        pending = self._pending_backfill
         still = []
         for pipeline, key in pending:
             task = _Task(pipeline, key, backfill=True)

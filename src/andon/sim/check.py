@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from andon.events import parse_time
+from andon.model.status import RunStatus
 from andon.sim.metrics import compute_metrics, tainted_runs
 from andon.sim.scenario import Scenario
 
@@ -29,12 +30,12 @@ def check_trace(scenario: Scenario, trace: list[dict[str, Any]], metrics: dict[s
     for r in trace:
         if r["type"] == "arrival":
             made[(r["asset"], r["partition"], r.get("version", 1))] = parse_time(r["at"])
-        elif r["type"] == "run" and r["status"] == "succeeded":
+        elif r["type"] == "run" and r["status"] == RunStatus.SUCCEEDED:
             for o in r.get("outputs", []):
                 made[(o["asset"], o["partition"], o["version"])] = parse_time(r["end"])
     runs = [r for r in trace if r["type"] == "run"]
     for r in runs:
-        if r["status"] != "succeeded":
+        if r["status"] != RunStatus.SUCCEEDED:
             continue
         start = parse_time(r["work_start"])
         if parse_time(r["acquired"]) > start or start > parse_time(r["end"]):

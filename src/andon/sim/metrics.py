@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from andon.events import parse_time
+from andon.model.status import RunStatus
 from andon.sim.scenario import Scenario
 
 Version = tuple[str, str, int]
@@ -25,7 +26,7 @@ def tainted_runs(trace: list[dict[str, Any]]) -> tuple[set[Version], list[dict[s
     for r in trace:
         if r["type"] == "arrival":
             made.append((parse_time(r["at"]), "arrival", r))
-        elif r["type"] == "run" and r["status"] == "succeeded":
+        elif r["type"] == "run" and r["status"] == RunStatus.SUCCEEDED:
             made.append((parse_time(r["end"]), "run", r))
     made.sort(key=lambda x: x[0])
     tainted = []
@@ -58,7 +59,7 @@ def compute_metrics(scenario: Scenario, trace: list[dict[str, Any]], horizon: da
     runs = [r for r in trace if r["type"] == "run"]
     good_finish: dict[tuple[str, str], datetime] = {}
     for r in runs:
-        if r["status"] != "succeeded":
+        if r["status"] != RunStatus.SUCCEEDED:
             continue
         outs = [(o["asset"], o["partition"], o["version"]) for o in r.get("outputs", [])]
         if any(o in bad for o in outs):

@@ -6,13 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from andon.model.dispatch import DEFAULT_POLICY, Policy
 from andon.sim.metrics import compute_metrics
+from andon.sim.policies import ALL_POLICIES, BASELINES, EVENT_POLICIES
 from andon.sim.scenario import Scenario
 from andon.sim.simulator import EngineSim, SimResult, horizon
-
-EVENT_POLICIES = ("fifo", "edf", "slack", "atc", "jit", "bound")
-BASELINES = ("cron", "cron-poke")
-ALL_POLICIES = ("cron", "cron-poke", "fifo", "edf", "slack", "atc", "cpsat", "jit", "bound")
 
 
 def simulate(scenario: Scenario, policy: str) -> tuple[dict[str, Any], SimResult]:
@@ -23,17 +21,17 @@ def simulate(scenario: Scenario, policy: str) -> tuple[dict[str, Any], SimResult
         result = CronSim(scenario, poke=policy == "cron-poke").run()
     elif policy in EVENT_POLICIES:
         result = EngineSim(scenario, policy).run()
-    elif policy == "cpsat":
+    elif policy == Policy.CPSAT:
         from andon.planner.cpsat import available
 
         if available():
-            sim = EngineSim(scenario, "cpsat")
+            sim = EngineSim(scenario, Policy.CPSAT)
             result = sim.run()
-            result.notes.extend(getattr(sim.policy, "notes", []))  # the times it fell back
+            result.notes.extend(sim.policy.notes)  # the times it fell back
         else:
-            result = EngineSim(scenario, "jit").run()
+            result = EngineSim(scenario, DEFAULT_POLICY).run()
             result.notes.append("OR-Tools is not installed (pip install 'andon[opt]'): "
-                                "cpsat fell back to the jit heuristic")
+                                f"{Policy.CPSAT} fell back to the {DEFAULT_POLICY} heuristic")
     else:
         raise ValueError(f"unknown policy {policy!r}; known: {', '.join(ALL_POLICIES)}")
     metrics = compute_metrics(scenario, result.trace, horizon(scenario), result.replan_ms)

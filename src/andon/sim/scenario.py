@@ -17,6 +17,7 @@ from andon.model.durations import DurationFormatError, parse_duration
 from andon.model.errors import DefinitionError
 from andon.model.graph import Graph, build_graph
 from andon.model.partitions import Partitions
+from andon.model.timefmt import day_key
 
 
 class ScenarioError(DefinitionError):
@@ -78,7 +79,7 @@ class Scenario:
     @property
     def keys(self) -> list[str]:
         """The daily partition keys the scenario covers."""
-        return [(self.start + timedelta(days=d)).strftime("%Y-%m-%d") for d in range(self.days)]
+        return [day_key(self.start + timedelta(days=d)) for d in range(self.days)]
 
 
 _KIND_NAMES = {int: "a whole number", str: "a string", list: "a list", dict: "an object",

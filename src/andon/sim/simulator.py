@@ -31,6 +31,7 @@ from andon.events import (
 )
 from andon.model.definitions import Pool
 from andon.model.graph import Graph
+from andon.model.status import RunStatus
 from andon.planner.policies import Planner, make_policy
 from andon.sim.sampling import arrival_time, run_duration
 from andon.sim.scenario import Incident, Scenario
@@ -171,7 +172,7 @@ class EngineSim:
             else:
                 self.step(None, now)
         for record in self.open_runs.values():  # still running at the horizon
-            record.update(end=format_time(stop), status="cancelled", outputs=[])
+            record.update(end=format_time(stop), status=RunStatus.CANCELLED.value, outputs=[])
             self.trace.append(record)
         return SimResult(self.trace, self.replan_ms)
 
@@ -185,7 +186,7 @@ class EngineSim:
         record = self.open_runs.pop(run_id, None)
         if record is None:
             return
-        record.update(end=format_time(now), status="cancelled", outputs=[])
+        record.update(end=format_time(now), status=RunStatus.CANCELLED.value, outputs=[])
         self.trace.append(record)
         run = self.state.runs[run_id]
         self.step(RunCancelled(id=run_event_id("ended", run_id), at=now, run_id=run_id, pipeline=run.pipeline,
@@ -201,7 +202,7 @@ class EngineSim:
                                pipeline=started.pipeline, partition=started.partition,
                                attempt=started.attempt, inputs=started.inputs, outputs=outputs), now)
         record = self.open_runs.pop(started.run_id)
-        record.update(end=format_time(now), status="succeeded", outputs=[
+        record.update(end=format_time(now), status=RunStatus.SUCCEEDED.value, outputs=[
             {"asset": o, "partition": started.partition,
              "version": self.state.version(o, started.partition)} for o in pipe.outputs])
         self.trace.append(record)

@@ -28,6 +28,7 @@ from andon.events import (
     to_dict,
 )
 from andon.model.partitions import is_new_version
+from andon.model.status import RunStatus
 from andon.store.cordviews import project_cord
 from andon.store.schema import first_plans, partition_versions, partitions, runs
 
@@ -93,24 +94,24 @@ def project(conn: Connection, event: Event, seq: int) -> None:
     elif isinstance(event, RunQueued):
         conn.execute(_NEW_RUN, dict(
             run_id=event.run_id, pipeline=event.pipeline, partition=event.partition,
-            attempt=event.attempt, status="queued", reason=event.reason,
+            attempt=event.attempt, status=RunStatus.QUEUED.value, reason=event.reason,
             queued_at=format_time(event.at), seq=seq))
     elif isinstance(event, RunStarted):
         _update_run(conn, event.run_id, dict(
-            status="running", started_at=format_time(event.at), pool=event.pool,
+            status=RunStatus.RUNNING.value, started_at=format_time(event.at), pool=event.pool,
             slots=event.slots, inputs=json.dumps(to_dict_list(event.inputs))))
     elif isinstance(event, RunLaunched):
         _update_run(conn, event.run_id, dict(pid=event.pid, log_path=event.log_path))
     elif isinstance(event, RunSucceeded):
-        values = _run_end(event, "succeeded")
+        values = _run_end(event, RunStatus.SUCCEEDED.value)
         values["outputs"] = json.dumps(to_dict_list(event.outputs))
         _update_run(conn, event.run_id, values)
         for out in event.outputs:
             _materialise(conn, event, out.asset, out.partition, "run", out, event.run_id)
     elif isinstance(event, RunFailed):
-        _update_run(conn, event.run_id, _run_end(event, "failed"))
+        _update_run(conn, event.run_id, _run_end(event, RunStatus.FAILED.value))
     elif isinstance(event, RunCancelled):
-        _update_run(conn, event.run_id, _run_end(event, "cancelled"))
+        _update_run(conn, event.run_id, _run_end(event, RunStatus.CANCELLED.value))
     elif isinstance(event, CORD_EVENTS):
         project_cord(conn, event, seq)
     elif isinstance(event, DeliverablePlanned):

@@ -40,6 +40,7 @@ from sqlalchemy.pool import QueuePool, StaticPool
 
 from andon.events import Event, format_time, from_dict
 from andon.model.errors import ConfigError
+from andon.model.status import RunStatus
 from andon.store import cordviews, schema
 from andon.store.identity import FileIdentity, StoreUnavailable
 from andon.store.lock import database_file
@@ -299,7 +300,7 @@ class Store:
             t.c.seq.in_(newest)).group_by(t.c.pipeline, t.c.status)
         failed = select(t.c.run_id, t.c.pipeline, t.c.partition, t.c.error_type,
                         t.c.error_message, t.c.ended_at).where(
-            t.c.seq.in_(newest), t.c.status == "failed").order_by(t.c.seq.desc())
+            t.c.seq.in_(newest), t.c.status == RunStatus.FAILED.value).order_by(t.c.seq.desc())
         with self._reader.connect() as conn:
             return ([(p, s, int(n)) for p, s, n in conn.execute(counts)],
                     [dict(r._mapping) for r in conn.execute(failed)])

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from andon.events import CheckFailed, CheckPassed, format_time, parse_time
+from andon.model.status import RunStatus
+from andon.model.timefmt import format_minute, short_time
 from andon.service import Service
 
 SEVERITY = {3: "critical", 2: "high", 1: "warning"}
@@ -86,7 +88,7 @@ def _green_reason(p: dict[str, Any], next_due: dict[str, Any] | None) -> str:
 
 def _hm(text: str | None) -> str:
     moment = _t(text)
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+    return format_minute(moment)
 
 
 def _count(n: int, word: str) -> str:
@@ -218,7 +220,7 @@ def partition_grid(svc: Service, asset: str, now: datetime, columns: int = 31) -
     for key in keys:
         run = runs.get(key)
         states = [suspect.get(key), "halted" if key in halted else None,
-                  run if run in ("failed", "running", "queued") else None,
+                  run if run in (RunStatus.FAILED, RunStatus.RUNNING, RunStatus.QUEUED) else None,
                   "ok" if key in made else "missing"]
         state = min((s for s in states if s), key=STATE_ORDER.index)
         made_row = made.get(key) or {}
@@ -330,9 +332,9 @@ def pools_view(svc: Service, now: datetime, hours: int = 24) -> list[dict[str, A
             if (r["pool"] or (pipe.pool if pipe else "")) != pool.name:
                 continue
             started, ended, queued_at = _t(r["started_at"]), _t(r["ended_at"]), _t(r["queued_at"])
-            if r["status"] == "running":
+            if r["status"] == RunStatus.RUNNING:
                 in_use += r["slots"]
-            elif r["status"] == "queued":
+            elif r["status"] == RunStatus.QUEUED:
                 queued += 1
             if started is not None:
                 use += [(started, r["slots"]), (ended or now, -r["slots"])]
@@ -426,13 +428,13 @@ def _step(s: dict[str, Any], day: datetime) -> dict[str, Any]:
     start, finish, latest = _t(s["start"]), _t(s["finish"]), _t(s["latest_finish"])
     done = s["state"] == "done"
     if s["kind"] == "arrival":
-        when = f"{'arrived' if done else 'expected'} {_clock(finish, day)}"
+        when = f"{'arrived' if done else 'expected'} {short_time(finish, day)}"
     elif finish is None:
         when = s["state"]
     else:
         when = f"{'ran' if done else s['state']} {_span(start, finish, day)}"
     if latest is not None:
-        when += f", latest finish {_clock(latest, day)}"
+        when += f", latest finish {short_time(latest, day)}"
     return {**s, "start_t": start, "finish_t": finish, "latest_t": latest, "when": when,
             "over": finish is not None and latest is not None and finish > latest}
 
@@ -445,15 +447,8 @@ def _actual(run: dict[str, Any], delivered: datetime | None, day: datetime) -> s
     if not run:
         return "-"
     if ended is None:
-        return f"running since {_clock(started, day)}" if started else run["status"]
+        return f"running since {short_time(started, day)}" if started else run["status"]
     return f"{run['status']} {_span(started, ended, day)}"
-
-
-def _clock(moment: datetime | None, day: datetime) -> str:
-    """``06:00`` on ``day``, ``01-05 06:00`` on another day; ``-`` for none."""
-    if moment is None:
-        return "-"
-    return moment.strftime("%H:%M" if moment.date() == day.date() else "%m-%d %H:%M")
 
 
 def _span(start: datetime | None, finish: datetime | None, day: datetime) -> str:
@@ -461,7 +456,7 @@ def _span(start: datetime | None, finish: datetime | None, day: datetime) -> str
     if start is None and finish is None:
         return "-"
     if finish is None:
-        return f"from {_clock(start, day)}"
+        return f"from {short_time(start, day)}"
     if start is None:
-        return f"by {_clock(finish, day)}"
-    return f"{_clock(start, day)}–{_clock(finish, day)}"
+        return f"by {short_time(finish, day)}"
+    return f"{short_time(start, day)}–{short_time(finish, day)}"

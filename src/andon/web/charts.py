@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from andon.model.timefmt import tick_label
+
 WIDTH = 1180  # drawn at this width, scaled down by the page when it is narrower
 LABEL = 190  # room for the row labels of the Gantt
 ROW = 28  # a deliverable: first plan, prediction and actual run
@@ -38,7 +40,7 @@ class TimeAxis:
         out = []
         while tick <= self.end:
             if tick >= self.start:
-                label = tick.strftime("%m-%d") if tick.hour == 0 else tick.strftime("%H:%M")
+                label = tick_label(tick)
                 x = self.x(tick)
                 anchor = "end" if x > self.right - 20 else "start" if x < self.left + 20 else \
                     "middle"

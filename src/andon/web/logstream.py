@@ -21,7 +21,8 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from andon.executors.logcap import read_cut
-from andon.service import ACTIVE, Service
+from andon.model.status import ACTIVE_STATUSES
+from andon.service import Service
 from andon.watcher import IN_CREATE, IN_IGNORED, IN_MODIFY, IN_MOVED_TO, Inotify
 from andon.web.live import HEARTBEAT, RETRY_MS, EventHub, control
 
@@ -146,7 +147,7 @@ async def follow(svc: Service, hub: EventHub, files: FileWatch, run_id: str,
             if wake.run_changed:
                 wake.run_changed = False
                 run, path = await loop.run_in_executor(None, svc.log_file, run_id)
-            ended = run["status"] not in ACTIVE
+            ended = run["status"] not in ACTIVE_STATUSES
             if path is not None and stop_file is None and not ended:
                 stop_file = _watch(files, path, wake.file)
             if path is not None:

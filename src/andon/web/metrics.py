@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from andon.model.status import RunStatus
 from andon.service import Service
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # seconds from a run's inputs all being there (it is queued) to its start
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
                    300.0, 900.0, 3600.0)
-RUN_STATES = ("queued", "running", "succeeded", "failed", "cancelled")
+RUN_STATES = tuple(s.value for s in RunStatus)
 
 
 def _label(value: str) -> str:
@@ -56,9 +57,9 @@ def render(svc: Service, plan: dict[str, Any], scheduler_alive: bool) -> str:
     w.metric("andon_runs", "gauge", "Runs by state (the newest attempt and every earlier one)",
              [({"state": s}, counts.get(s, 0)) for s in sorted({*RUN_STATES, *counts})])
     w.metric("andon_queue_length", "gauge", "Runs whose inputs are all there, waiting for a slot",
-             [({}, counts.get("queued", 0))])
+             [({}, counts.get(RunStatus.QUEUED, 0))])
     graph = svc.graph
-    running = svc.runs(status="running", limit=100_000)
+    running = svc.runs(status=RunStatus.RUNNING.value, limit=100_000)
     used = {p: 0 for p in graph.pools}
     for r in running:
         pipe = graph.pipelines.get(r["pipeline"])

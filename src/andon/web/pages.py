@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import UTC, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
@@ -21,8 +21,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from andon.events import parse_time
+from andon.model.durations import format_duration
 from andon.model.errors import NotFound
-from andon.service import ACTIVE
+from andon.model.status import ACTIVE_STATUSES, RunStatus
+from andon.model.timefmt import format_minute
 from andon.web import board, charts, lineage
 from andon.web.auth import COOKIE, csrf_for, role_of, safe_next, same, same_origin
 from andon.web.context import Handler, HTTPError, Web, web_of
@@ -31,7 +33,7 @@ from andon.web.limits import read_body
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
 LOG_TAIL = 65536  # bytes of a run's log on its page; the rest through the API or `andon logs`
-RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+RUN_STATUSES = tuple(s.value for s in RunStatus)
 CORD_FILTERS = ("all", "open")  # the cord list's ?status=; the first is the default
 
 
@@ -40,21 +42,12 @@ def _time(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if not value:
         return "-"
     moment = parse_time(value) if isinstance(value, str) else value
-    return str(moment.astimezone(UTC).strftime(fmt))
+    return format_minute(moment, fmt)
 
 
 def _seconds(value: Any) -> str:
     """A duration in words a person reads at a glance: 850 ms, 12 s, 4m05s, 2h10m."""
-    if value is None:
-        return "-"
-    s = float(value)
-    if s < 1:
-        return f"{s * 1000:.0f} ms"
-    if s < 60:
-        return f"{s:.1f} s" if s < 10 else f"{s:.0f} s"
-    if s < 3600:
-        return f"{int(s // 60)}m{int(s % 60):02d}s"
-    return f"{int(s // 3600)}h{int(s % 3600 // 60):02d}m"
+    return "-" if value is None else format_duration(float(value), spaced=True)
 
 
 def _size(value: Any) -> str:
@@ -90,7 +83,7 @@ def _health(web: Web, counts: dict[str, int] | None = None, open_cords: int | No
     svc = web.svc
     counts = svc.store.run_counts() if counts is None else counts
     return {"scheduler": web.ctx.alive(), "database": svc.store.ping(),
-            "queued": counts.get("queued", 0), "running": counts.get("running", 0),
+            "queued": counts.get(RunStatus.QUEUED, 0), "running": counts.get(RunStatus.RUNNING, 0),
             "workers": svc.workers(),
             "cords": len(svc.cords()) if open_cords is None else open_cords,
             "now": web.ctx.now()}
@@ -171,7 +164,7 @@ def run_page(request: Request) -> Response:
     log, log_end, log_cut = web.svc.log_tail(run["run_id"], LOG_TAIL)
     return render(request, "run.html", title=f"Run {run['run_id']}", run=run,
                   history=history, attempts=attempts, log=log, log_cut=log_cut,
-                  log_end=log_end, following=run["status"] in ACTIVE)
+                  log_end=log_end, following=run["status"] in ACTIVE_STATUSES)
 
 
 @_in_thread
