@@ -392,6 +392,22 @@ class OutputDeleted(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class OutputRestoreRequested(Event):
+    """Someone asked to move a quarantined output back (``andon cord restore``, ``POST
+    /api/v1/cords/{id}/restore``). The engine accepts it while the output is quarantined; the
+    cord's file step then moves it and ``output.restored`` records the move."""
+
+    name: ClassVar[str] = "output.restore_requested"
+    cord_id: str
+    asset: str
+    partition: str
+    version: int
+    location: str
+    quarantine_path: str
+    by: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class OutputRestored(Event):
     """A quarantined output was moved back from ``quarantine_path`` to ``location``."""
 
@@ -416,6 +432,21 @@ class CordResolved(Event):
     note: str = ""
     by: str = ""
     manual_fix: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class CordFixAccepted(Event):
+    """The engine accepted a ``manual_fix`` resolve of cord ``cord_id``: the data of its bad
+    partition as it is now is version ``version`` (same ``location`` and ``fingerprint``). A log
+    from before this event gets it at the next engine turn, once per manual fix it holds."""
+
+    name: ClassVar[str] = "cord.fix_accepted"
+    cord_id: str
+    asset: str
+    partition: str
+    version: int
+    location: str = ""
+    fingerprint: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -451,9 +482,10 @@ class CordRecovered(Event):
     cord_id: str
 
 
-CORD_EVENTS = (
-    CordPulled, CordHalted, OutputSuspect, OutputQuarantined, OutputDeleted, OutputRestored,
-    CordResolved, CordReleased, CordRemakeFailed, CordRecovered)
+OUTPUT_EVENTS = (OutputSuspect, OutputQuarantined, OutputDeleted, OutputRestoreRequested,
+                 OutputRestored)
+CORD_EVENTS = (CordPulled, CordHalted, *OUTPUT_EVENTS, CordResolved, CordFixAccepted,
+               CordReleased, CordRemakeFailed, CordRecovered)
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
