@@ -68,6 +68,7 @@ class CordStatus(str, enum.Enum):
         return self in (CordStatus.PULLED, CordStatus.RESOLVING)
 
 
+OPEN = tuple(s.value for s in CordStatus if s.open)  # the statuses of a cord that halts, as stored
 LEGAL: dict[CordStatus, frozenset[CordStatus]] = {
     CordStatus.PULLED: frozenset({CordStatus.RESOLVING}),
     CordStatus.RESOLVING: frozenset({CordStatus.RELEASED, CordStatus.PULLED}),

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
+from andon.engine.runs import RunStatus
 from andon.events import (
     CORD_EVENTS,
     DeliverablePlanned,
@@ -66,8 +67,8 @@ def _update_run(conn: Connection, run_id: str, values: dict[str, Any]) -> None:
     conn.execute(_UPDATE_RUN, dict(b_run_id=run_id, **values))
 
 
-def _run_end(event: RunSucceeded | RunFailed | RunCancelled, status: str) -> dict[str, Any]:
-    values: dict[str, Any] = dict(status=status, ended_at=format_time(event.at))
+def _run_end(event: RunSucceeded | RunFailed | RunCancelled, status: RunStatus) -> dict[str, Any]:
+    values: dict[str, Any] = dict(status=status.value, ended_at=format_time(event.at))
     if not isinstance(event, RunCancelled):
         values.update(queue_seconds=event.queue_seconds, startup_seconds=event.startup_seconds,
                       work_seconds=event.work_seconds, exit_code=event.exit_code)
@@ -93,24 +94,24 @@ def project(conn: Connection, event: Event, seq: int) -> None:
     elif isinstance(event, RunQueued):
         conn.execute(_NEW_RUN, dict(
             run_id=event.run_id, pipeline=event.pipeline, partition=event.partition,
-            attempt=event.attempt, status="queued", reason=event.reason,
+            attempt=event.attempt, status=RunStatus.QUEUED.value, reason=event.reason,
             queued_at=format_time(event.at), seq=seq))
     elif isinstance(event, RunStarted):
         _update_run(conn, event.run_id, dict(
-            status="running", started_at=format_time(event.at), pool=event.pool,
+            status=RunStatus.RUNNING.value, started_at=format_time(event.at), pool=event.pool,
             slots=event.slots, inputs=json.dumps(to_dict_list(event.inputs))))
     elif isinstance(event, RunLaunched):
         _update_run(conn, event.run_id, dict(pid=event.pid, log_path=event.log_path))
     elif isinstance(event, RunSucceeded):
-        values = _run_end(event, "succeeded")
+        values = _run_end(event, RunStatus.SUCCEEDED)
         values["outputs"] = json.dumps(to_dict_list(event.outputs))
         _update_run(conn, event.run_id, values)
         for out in event.outputs:
             _materialise(conn, event, out.asset, out.partition, "run", out, event.run_id)
     elif isinstance(event, RunFailed):
-        _update_run(conn, event.run_id, _run_end(event, "failed"))
+        _update_run(conn, event.run_id, _run_end(event, RunStatus.FAILED))
     elif isinstance(event, RunCancelled):
-        _update_run(conn, event.run_id, _run_end(event, "cancelled"))
+        _update_run(conn, event.run_id, _run_end(event, RunStatus.CANCELLED))
     elif isinstance(event, CORD_EVENTS):
         project_cord(conn, event, seq)
     elif isinstance(event, DeliverablePlanned):
