@@ -366,17 +366,24 @@ class OutputSuspect(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class OutputQuarantined(Event):
-    """A suspect output was moved aside to ``quarantine_path`` (under STATE_DIR/quarantine), from
-    where it can be restored."""
+class _OutputAside(Event):
+    """Suspect output version ``version`` of a partition under cord ``cord_id``, at ``location``
+    (relative to the project) or moved aside to ``quarantine_path``."""
 
-    name: ClassVar[str] = "output.quarantined"
     cord_id: str
     asset: str
     partition: str
     version: int
     location: str
     quarantine_path: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutputQuarantined(_OutputAside):
+    """A suspect output was moved aside to ``quarantine_path`` (under STATE_DIR/quarantine), from
+    where it can be restored."""
+
+    name: ClassVar[str] = "output.quarantined"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -392,32 +399,20 @@ class OutputDeleted(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class OutputRestoreRequested(Event):
-    """Someone asked to move a quarantined output back (``andon cord restore``, ``POST
+class OutputRestoreRequested(_OutputAside):
+    """Someone (``by``) asked to move a quarantined output back (``andon cord restore``, ``POST
     /api/v1/cords/{id}/restore``). The engine accepts it while the output is quarantined; the
     cord's file step then moves it and ``output.restored`` records the move."""
 
     name: ClassVar[str] = "output.restore_requested"
-    cord_id: str
-    asset: str
-    partition: str
-    version: int
-    location: str
-    quarantine_path: str
     by: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
-class OutputRestored(Event):
+class OutputRestored(_OutputAside):
     """A quarantined output was moved back from ``quarantine_path`` to ``location``."""
 
     name: ClassVar[str] = "output.restored"
-    cord_id: str
-    asset: str
-    partition: str
-    version: int
-    location: str
-    quarantine_path: str
     by: str = ""
 
 
