@@ -366,17 +366,24 @@ class OutputSuspect(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class OutputQuarantined(Event):
-    """A suspect output was moved aside to ``quarantine_path`` (under STATE_DIR/quarantine), from
-    where it can be restored."""
+class _OutputAside(Event):
+    """Suspect output version ``version`` of a partition under cord ``cord_id``, at ``location``
+    (relative to the project) or moved aside to ``quarantine_path``."""
 
-    name: ClassVar[str] = "output.quarantined"
     cord_id: str
     asset: str
     partition: str
     version: int
     location: str
     quarantine_path: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutputQuarantined(_OutputAside):
+    """A suspect output was moved aside to ``quarantine_path`` (under STATE_DIR/quarantine), from
+    where it can be restored."""
+
+    name: ClassVar[str] = "output.quarantined"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -392,16 +399,20 @@ class OutputDeleted(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class OutputRestored(Event):
+class OutputRestoreRequested(_OutputAside):
+    """Someone (``by``) asked to move a quarantined output back (``andon cord restore``, ``POST
+    /api/v1/cords/{id}/restore``). The engine accepts it while the output is quarantined; the
+    cord's file step then moves it and ``output.restored`` records the move."""
+
+    name: ClassVar[str] = "output.restore_requested"
+    by: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutputRestored(_OutputAside):
     """A quarantined output was moved back from ``quarantine_path`` to ``location``."""
 
     name: ClassVar[str] = "output.restored"
-    cord_id: str
-    asset: str
-    partition: str
-    version: int
-    location: str
-    quarantine_path: str
     by: str = ""
 
 
@@ -416,6 +427,21 @@ class CordResolved(Event):
     note: str = ""
     by: str = ""
     manual_fix: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class CordFixAccepted(Event):
+    """The engine accepted a ``manual_fix`` resolve of cord ``cord_id``: the data of its bad
+    partition as it is now is version ``version`` (same ``location`` and ``fingerprint``). A log
+    from before this event gets it at the next engine turn, once per manual fix it holds."""
+
+    name: ClassVar[str] = "cord.fix_accepted"
+    cord_id: str
+    asset: str
+    partition: str
+    version: int
+    location: str = ""
+    fingerprint: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -451,9 +477,10 @@ class CordRecovered(Event):
     cord_id: str
 
 
-CORD_EVENTS = (
-    CordPulled, CordHalted, OutputSuspect, OutputQuarantined, OutputDeleted, OutputRestored,
-    CordResolved, CordReleased, CordRemakeFailed, CordRecovered)
+OUTPUT_EVENTS = (OutputSuspect, OutputQuarantined, OutputDeleted, OutputRestoreRequested,
+                 OutputRestored)
+CORD_EVENTS = (CordPulled, CordHalted, *OUTPUT_EVENTS, CordResolved, CordFixAccepted,
+               CordReleased, CordRemakeFailed, CordRecovered)
 
 
 EVENT_TYPES: dict[str, type[Event]] = {

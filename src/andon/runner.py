@@ -4,7 +4,8 @@ One thread owns the engine state and is the only writer of the store. Everything
 (notifications, run requests, executors reporting, clock wake-ups) arrives in its inbox; each turn
 of the loop handles all waiting items, commits the resulting events in one transaction (group
 commit), answers the callers, re-plans (``andon.planner.live``: learned durations and arrivals,
-the forecast, at-risk events), then starts and cancels runs. Nothing wakes up to look: the loop
+the forecast, at-risk events), then starts and cancels runs and carries out the cord's file
+moves (``andon.cord.files.FileStep``). Nothing wakes up to look: the loop
 sleeps on its inbox until an item arrives, a retry back-off ends or a prediction of the plan runs
 out (a source's usual arrival passes); on a clock that does not move by itself, until it is moved.
 
@@ -21,7 +22,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,25 +30,24 @@ from pathlib import Path
 from typing import Any
 
 from andon.clock import Clock, RealClock
-from andon.cord.files import dispose
+from andon.cord.files import FileStep
+from andon.cord.suspects import answer
 from andon.engine.core import Decisions, mark_all, next_wakeup, record, replay, settle
+from andon.engine.outputs import FileMove, owed_moves
 from andon.engine.runs import Run, run_event_id
 from andon.engine.state import EngineState
 from andon.events import (
     Event,
-    OutputDeleted,
-    OutputQuarantined,
-    OutputSuspect,
-    RunCancelled,
-    RunFailed,
+    OutputRestored,
+    OutputRestoreRequested,
     RunLaunched,
     RunStarted,
-    RunSucceeded,
 )
-from andon.executors.base import ExecResult, Executor, Report, RunSpec, spec_for
+from andon.executors.base import ExecResult, Executor, RunSpec, spec_for
+from andon.executors.reports import HeldReport, ended_event
 from andon.model.dispatch import DEFAULT_POLICY
+from andon.model.errors import AndonError
 from andon.model.graph import Graph
-from andon.model.status import RunStatus
 from andon.planner.live import LivePlan
 from andon.planner.policies import Planner, make_policy
 from andon.store.identity import StoreUnavailable
@@ -66,11 +66,7 @@ STORE_RECHECK = 2.0  # seconds between looks at a store that is unavailable
 class _Submit:
     event: Event
     future: Future[bool] | None
-
-
-@dataclass
-class _Result:
-    result: ExecResult
+    outcome: Future[OutputRestored] | None = None  # a restore request's, after the file step
 
 
 _WAKE = object()  # look again (the clock moved, or the log implies work after a restart)
@@ -112,31 +108,6 @@ class _Inbox:
                 lambda: self._unfinished == 0 and (not no_runs or self.running == 0), timeout)
 
 
-class _HeldReport:
-    """Holds an executor's report until the run's RunLaunched is in the inbox, so that the log
-    always says "launched" before "ended", even for a run that ends inside ``start``."""
-
-    def __init__(self, report: Report) -> None:
-        self._report = report
-        self._lock = threading.Lock()
-        self._open = False
-        self._held: list[ExecResult] = []
-
-    def __call__(self, result: ExecResult) -> None:
-        with self._lock:
-            if not self._open:
-                self._held.append(result)
-                return
-        self._report(result)
-
-    def release(self) -> None:
-        with self._lock:
-            self._open = True
-            held, self._held = self._held, []
-        for result in held:
-            self._report(result)
-
-
 class Runner:
     """Drives the engine live. ``submit`` is thread-safe and returns a future that resolves to
     True (recorded) or False (already in the log) once the event is durable. ``policy`` orders
@@ -149,7 +120,8 @@ class Runner:
         self.executor = executor
         self.project_dir = project_dir
         self.runs_dir = runs_dir
-        self.quarantine_dir = runs_dir.parent / "quarantine"  # STATE_DIR/quarantine
+        # the cord's file step; STATE_DIR/quarantine beside STATE_DIR/runs
+        self.files = FileStep(project_dir, graph, runs_dir.parent / "quarantine")
         self.clock = clock or RealClock()
         self.policy = policy or make_policy(DEFAULT_POLICY, graph)
         self.plan = LivePlan(graph, self.policy)  # learned statistics, the forecast, at-risk
@@ -192,12 +164,22 @@ class Runner:
         self._inbox.put(_Submit(event, fut))
         return fut
 
+    def restore(self, request: OutputRestoreRequested) -> OutputRestored:
+        """Record a restore request, have the file step move the output back on the runner
+        thread once the engine accepted it, and return the ``OutputRestored`` for the caller to
+        record; raise why not (``andon.cord.suspects.answer``). Blocks: not on the event loop."""
+        recorded: Future[bool] = Future()
+        outcome: Future[OutputRestored] = Future()
+        self._inbox.put(_Submit(request, recorded, outcome))
+        recorded.result()  # the store's refusal, if any
+        return outcome.result()
+
     def wake(self) -> None:
         """Look again now (the clock moved)."""
         self._inbox.put(_WAKE)
 
     def _report(self, result: ExecResult) -> None:
-        self._inbox.put(_Result(result))
+        self._inbox.put(result)  # an ExecResult in the inbox is an executor's report
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -205,13 +187,11 @@ class Runner:
         """Rebuild the state from the log; find runs that were executing when the previous
         scheduler stopped and let the executor adopt or bury them (a run that never began is
         started again). Returns the number found."""
-        undisposed: dict[tuple[str, str, str, int], OutputSuspect] = {}
-        self.state = replay(self.graph, _undisposed(
-            self.plan.tap(self.store.iter_events()), undisposed))
+        self.state = replay(self.graph, self.plan.tap(self.store.iter_events()))
         self.plan.seed(self.state)
         self._report_problems()
-        for event in undisposed.values():  # the previous scheduler stopped before moving them
-            self._dispose(event, after_crash=True)
+        # the previous scheduler stopped before moving them, or before recording the move
+        self._carry_out(owed_moves(self.state.cords), after_crash=True)
         orphans = self.state.running()
         again = []
         for run in orphans:
@@ -364,9 +344,7 @@ class Runner:
                 self.executor.cancel(run_id)
             except Exception:
                 log.exception("could not cancel run %s", run_id)
-        for event in out.events:
-            if isinstance(event, OutputSuspect) and event.action != "keep":
-                self._dispose(event)
+        self._carry_out(out.files, asked=[i for i in items if isinstance(i, _Submit)])
 
     def _replan(self, committed: list[Event]) -> list[Event]:
         """Learn from the turn's events; when something happened or a timer of the plan came,
@@ -402,8 +380,8 @@ class Runner:
                     continue
                 known.add(item.event.id)
                 event = item.event
-            elif isinstance(item, _Result):
-                event = self._result_event(item.result, now)
+            elif isinstance(item, ExecResult):
+                event = ended_event(self.state.runs, item, now)
             if event is None:
                 continue
             self._handle(event, now, out, ordered)
@@ -450,7 +428,7 @@ class Runner:
             if spec is not None and spec.log_path.exists():  # quiet in-process runs leave no log
                 events.append(RunLaunched(id=run_event_id("launched", run_id, 0), at=now, run_id=run_id,
                                           log_path=str(spec.log_path)))
-            events += [e for e in (self._result_event(r, now) for r in results) if e is not None]
+            events += [e for e in (ended_event(self.state.runs, r, now) for r in results) if e is not None]
             for event in events:
                 step = self._handle(event, now, out, ordered)
                 pending.extend(e.run_id for e in step.events if isinstance(e, RunStarted))
@@ -470,29 +448,37 @@ class Runner:
         self.state = replay(self.graph, self.store.iter_events())
         self._report_problems()
         mark_all(self.graph, self.state)
-        results = [i for i in items if isinstance(i, _Result)]
+        results = [i for i in items if isinstance(i, ExecResult)]
         if results:
             time.sleep(RETRY_AFTER_STORE_ERROR)
             for item in results:
                 self._inbox.put(item)
 
-    def _dispose(self, event: OutputSuspect, after_crash: bool = False) -> None:
-        """Quarantine or delete an output made from bad data (andon's own outputs only), after
-        the turn that marked it suspect was committed, and record what was done."""
-        try:
-            done = dispose(self.graph, self.project_dir, self.quarantine_dir, event, after_crash)
-        except OSError:
-            log.exception("could not %s %s %s", event.action, event.asset, event.partition)
-            return
-        if done is not None:
-            self._inbox.put(_Submit(done, None))
+    def _carry_out(self, moves: list[FileMove], after_crash: bool = False,
+                   asked: Sequence[_Submit] = ()) -> None:
+        """The cord's file step, after the turn that decided ``moves`` was committed: record
+        what was done with each suspect output (and with a restore found owed after a replay);
+        answer each restore request ``asked`` in the turn with what came of it (``answer``: a
+        request the engine refused was not carried out)."""
+        restores: dict[str, object] = {}
+        for move, what in self.files.carry_out(moves, self.clock.now(), after_crash):
+            if isinstance(move, OutputRestoreRequested) and not after_crash:
+                restores[move.id] = what
+            elif isinstance(what, Event):
+                self._inbox.put(_Submit(what, None))
+        for item in asked:
+            if item.outcome is not None:
+                try:
+                    item.outcome.set_result(answer(restores.get(item.event.id)))
+                except AndonError as exc:
+                    item.outcome.set_exception(exc)
 
     def _spec(self, run: Run) -> RunSpec:
         return spec_for(self.graph, run.run_id, run.pipeline, run.partition, run.attempt,
                         self.project_dir, self.runs_dir)
 
     def _launch(self, run_id: str) -> None:
-        report = _HeldReport(self._report)
+        report = HeldReport(self._report)
         try:
             spec = self._spec(self.state.runs[run_id])
             pid = self.executor.start(spec, report)
@@ -506,39 +492,7 @@ class Runner:
                                             log_path=str(spec.log_path)), None))
         report.release()
 
-    def _result_event(self, res: ExecResult, now: datetime) -> Event | None:
-        run = self.state.runs.get(res.run_id)
-        if run is None or run.status is not RunStatus.RUNNING:
-            return None  # already ended (e.g. reported twice after a restart)
-        queue_s = (run.started_at - run.queued_at).total_seconds() if run.started_at else 0.0
-        common: dict[str, Any] = dict(id=run_event_id("ended", run.run_id), at=now, run_id=run.run_id,
-                                      pipeline=run.pipeline, partition=run.partition,
-                                      attempt=run.attempt)
-        if res.cancelled:
-            return RunCancelled(**common, by=str(run.extra.get("cancel_by", "")),
-                                reason=str(run.extra.get("cancel_reason", "")) or res.error_message)
-        if res.ok:
-            return RunSucceeded(**common, queue_seconds=queue_s,
-                                startup_seconds=res.startup_seconds, work_seconds=res.work_seconds,
-                                exit_code=res.exit_code or 0, inputs=run.inputs, outputs=res.outputs)
-        return RunFailed(**common, queue_seconds=queue_s, startup_seconds=res.startup_seconds,
-                         work_seconds=res.work_seconds, exit_code=res.exit_code,
-                         error_type=res.error_type, error_message=res.error_message,
-                         inputs=run.inputs)
-
 
 def _log_unavailable(exc: StoreUnavailable) -> None:
     log.error("%s: %s; the scheduler starts no run until it is back (hint: %s)",
               exc.where, exc.message, exc.hint)
-
-
-def _undisposed(events: Iterable[Event],
-                found: dict[tuple[str, str, str, int], OutputSuspect]) -> Iterator[Event]:
-    """Pass ``events`` through, keeping in ``found`` the suspect outputs to quarantine or delete
-    that no later event says were."""
-    for event in events:
-        if isinstance(event, OutputSuspect) and event.action != "keep":
-            found[(event.cord_id, event.asset, event.partition, event.version)] = event
-        elif isinstance(event, (OutputQuarantined, OutputDeleted)):
-            found.pop((event.cord_id, event.asset, event.partition, event.version), None)
-        yield event

@@ -13,13 +13,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from andon import offline
 from andon.cord import incidents, suspects
+from andon.cord.files import FileStep
 from andon.events import (
     CLIENT_ID_CHARS,
     MAX_CLIENT_ID,
     CordPulled,
     CordResolved,
     OutputRestored,
+    OutputRestoreRequested,
     PartitionAvailable,
     RunCancelRequested,
     RunRequested,
@@ -63,6 +66,9 @@ class Service:
         self.live_workers: Callable[[], tuple[int, dict[str, Any]]] | None = None
         # set by a running scheduler: what its replay of the log found inconsistent
         self.live_problems: Callable[[], list[dict[str, Any]]] | None = None
+        # set by a running scheduler: record a restore request, move the output on its thread
+        # and answer the OutputRestored (or raise why not)
+        self.live_restore: Callable[[OutputRestoreRequested], OutputRestored] | None = None
         # one restore at a time: two requests for the same output must not both start moving it
         self._moving = threading.Lock()
 
@@ -183,14 +189,22 @@ class Service:
         event recording it, for the caller to submit. ``version`` None: the newest quarantined
         version of ``asset`` ``partition``. NotFound for an unknown cord or an output it did not
         make suspect; Conflict (with a hint) when the output was kept, deleted or restored
-        already, or its location holds data again (then nothing moves)."""
+        already, or its location holds data again (then nothing moves).
+
+        The request (``output.restore_requested``) is recorded and decided by the engine, and
+        the cord's file step moves the output: the running scheduler's (``live_restore``, on
+        its thread), else an offline turn's (``andon.offline.restore``)."""
         if version is not None and version < 1:
             raise BadRequest("field 'version' must be a version number (1 or more)",
                              where="version", hint="`andon cord show CORD_ID` lists the "
                                                    "versions of its suspect outputs")
         with self._moving:
-            return suspects.restore_event(self.store, self.project_dir, cord_id, asset,
-                                          partition, version, now, by)
+            request = suspects.restore_request(self.store, cord_id, asset, partition, version,
+                                               now, by)
+            if self.live_restore is not None:
+                return self.live_restore(request)
+            return offline.restore(self.graph, self.store, request, now,
+                                   FileStep(self.project_dir))
 
     def cords(self, everything: bool = False, *, open_first: bool = False,
               limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:

@@ -197,6 +197,7 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
     service.live_plan = runner.plan.view  # the runner's latest forecast, not a replay of the log
     service.live_workers = runner.workers  # slots busy and the executor's health, from memory
     service.live_problems = runner.problems  # what the replay found inconsistent in the log
+    service.live_restore = runner.restore  # a restore's file move on the runner thread
     return Line(project, settings, store, runner, service, clock, lock=lock,
                 folder_lock=folder_lock, checks=checks, notifier=notifier, lineage=lineage)
 

@@ -1,5 +1,8 @@
-"""What the runner does with a suspect output, per its pipeline's ``bad_outputs`` policy: keep it,
-move it aside under STATE_DIR/quarantine (restorable), or delete it.
+"""The cord's file step: it carries out the file moves the engine decided
+(``andon.engine.outputs``), in the order decided, after the turn that decided them is recorded:
+a suspect output is kept, moved aside under STATE_DIR/quarantine (restorable) or deleted, per
+its pipeline's ``bad_outputs`` policy; a restore the engine accepted moves it back. The runner
+calls it after each turn and after its replay, ``andon.offline`` after an offline turn.
 
 Only data andon produced is ever touched: the asset must be a pipeline's output (never a source),
 the location must be the one the run recorded, inside the project folder, and the file there must
@@ -11,12 +14,21 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from andon.events import OutputDeleted, OutputQuarantined, OutputRestored, OutputSuspect
+from andon.engine.outputs import FileMove
+from andon.events import (
+    OutputDeleted,
+    OutputQuarantined,
+    OutputRestored,
+    OutputRestoreRequested,
+    OutputSuspect,
+)
 from andon.executors.outputs import fingerprint, inside_roots, real_roots
-from andon.model.errors import Conflict, NotFound, UnsafePath
+from andon.model.errors import AndonError, Conflict, NotFound, UnsafePath
 from andon.model.graph import Graph
 from andon.model.limits import inside
 
@@ -114,9 +126,64 @@ def _quarantined(event: OutputSuspect, key: str, dest: Path) -> OutputQuarantine
                              location=event.location, quarantine_path=str(dest))
 
 
-def restore(project_dir: Path, quarantined: OutputQuarantined, now: datetime,
-            by: str = "") -> OutputRestored:
-    """Move a quarantined output back to its location; refuse when something is there now."""
+Outcome = OutputQuarantined | OutputDeleted | OutputRestored
+# a move and what came of it: the event recording it, None (nothing done), or why a restore
+# was refused (for the person who asked)
+Done = tuple[FileMove, Outcome | AndonError | None]
+
+
+@dataclass(frozen=True)
+class FileStep:
+    """Where the cord's file moves happen: the project (outputs' locations are relative to it)
+    and STATE_DIR/quarantine. Without the graph and the quarantine folder (a caller that knows
+    neither) quarantine and delete are left owed for the next ``andon up``, which carries them
+    out after its replay; a restore needs neither."""
+
+    project_dir: Path
+    graph: Graph | None = None
+    quarantine_dir: Path | None = None
+
+    def carry_out(self, moves: Sequence[FileMove], now: datetime,
+                  after_crash: bool = False) -> list[Done]:
+        """Carry out ``moves`` in order. ``after_crash``: moves a replay found owed, which a
+        scheduler may have done before it stopped: an output already gone was moved (found in
+        the quarantine) or deleted, a restore whose quarantine is empty and whose location holds
+        data was done; a restore is never started then (its requester had no answer)."""
+        done: list[Done] = []
+        for move in moves:
+            try:
+                if isinstance(move, OutputSuspect):
+                    disposed = None if self.graph is None or self.quarantine_dir is None \
+                        else dispose(self.graph, self.project_dir, self.quarantine_dir, move,
+                                     after_crash)
+                    done.append((move, disposed))
+                elif after_crash:
+                    done.append((move, _restored_before(self.project_dir, move)))
+                else:
+                    done.append((move, restore(self.project_dir, move, now)))
+            except AndonError as exc:  # a restore refused at the move
+                done.append((move, exc))
+            except OSError as exc:  # permissions, a full disk: a person has to look
+                log.exception("could not %s %s %s", "restore" if isinstance(
+                    move, OutputRestoreRequested) else move.action, move.asset, move.partition)
+                done.append((move, Conflict(
+                    f"could not move {move.quarantine_path} back to {move.location}: "
+                    f"{exc.strerror or exc}", hint="fix the cause and restore again, or move "
+                    "it back by hand") if isinstance(move, OutputRestoreRequested) else None))
+        return done
+
+
+def _restored_before(project_dir: Path, request: OutputRestoreRequested) -> OutputRestored | None:
+    target = _inside(project_dir, request.location)
+    if target is None or not target.exists() or Path(request.quarantine_path).exists():
+        return None
+    return _restored(request, request.at, request.by)
+
+
+def restore(project_dir: Path, quarantined: OutputQuarantined | OutputRestoreRequested,
+            now: datetime, by: str = "") -> OutputRestored:
+    """Move a quarantined output back to its location; refuse when something is there now.
+    ``by`` defaults to who requested it."""
     target = _inside(project_dir, quarantined.location)
     source = Path(quarantined.quarantine_path)
     if target is None:
@@ -131,12 +198,18 @@ def restore(project_dir: Path, quarantined: OutputQuarantined, now: datetime,
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(source), str(target))
     _prune(source.parent, source.parents[3])
+    if not by and isinstance(quarantined, OutputRestoreRequested):
+        by = quarantined.by
+    return _restored(quarantined, now, by)
+
+
+def _restored(moved: OutputQuarantined | OutputRestoreRequested, now: datetime,
+              by: str) -> OutputRestored:
     return OutputRestored(
-        id=f"restored:{quarantined.cord_id}:{quarantined.asset}:{quarantined.partition}:"
-           f"{quarantined.version}",
-        at=now, cord_id=quarantined.cord_id, asset=quarantined.asset,
-        partition=quarantined.partition, version=quarantined.version,
-        location=quarantined.location, quarantine_path=quarantined.quarantine_path, by=by)
+        id=f"restored:{moved.cord_id}:{moved.asset}:{moved.partition}:{moved.version}",
+        at=now, cord_id=moved.cord_id, asset=moved.asset, partition=moved.partition,
+        version=moved.version, location=moved.location, quarantine_path=moved.quarantine_path,
+        by=by)
 
 
 def _prune(folder: Path, stop: Path) -> None:

@@ -12,12 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from andon.engine.cords import cord_id_for
+from andon.engine.cords import OPEN, CordStatus, cord_id_for
 from andon.events import CordPulled, CordResolved, parse_time
 from andon.model.errors import AndonError, Conflict, NotFound
 from andon.store.sql import Store
 
-OPEN = ("pulled", "resolving")
 STEPS = (("produced_bad", "produced_at"), ("detected", "detected_at"), ("pulled", "pulled_at"),
          ("resolved", "resolved_at"), ("remade", "remade_at"), ("recovered", "recovered_at"))
 
@@ -58,7 +57,7 @@ def resolve_event(store: Store, cord_id: str, note: str, now: datetime, by: str 
     row = cord_row(store, cord_id)
     if not note.strip():
         raise MissingReason("resolving a cord needs a note", hint='say what was fixed: --note "..."')
-    if row["status"] == "resolving":
+    if row["status"] == CordStatus.RESOLVING:
         raise Conflict(f"cord {cord_id} is already resolved; its partition is being re-made",
                        hint="wait for the re-make: if it fails, the cord is pulled again and can "
                             "be resolved again")

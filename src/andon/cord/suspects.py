@@ -1,11 +1,11 @@
 """Restoring a quarantined output by hand: find it among a cord's suspect outputs (the
-``cord_outputs`` read model), say why when it cannot be restored, and move it back with
-``andon.cord.files.restore``.
+``cord_outputs`` read model), say why when it cannot be restored, and build the request.
 
-The move happens here, before its event is stored: the caller appends the ``OutputRestored`` (to
-the store, or through a running scheduler), which marks the output ``restored`` in the read
-model. The file system is checked again at the move, so a read model that lags (a restore done
-a moment ago, not yet committed) makes the move refuse rather than clobber anything.
+The request goes through the engine (``output.restore_requested``, accepted while the output is
+quarantined) and the cord's file step moves the output back (``andon.cord.files``); the
+``OutputRestored`` it returns goes back to the person who asked, whose caller records it, which
+marks the output ``restored`` in the read model. The file system is checked again at the move,
+so a read model that lags makes the move refuse rather than clobber anything.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from andon.cord import files
+from andon.cord.files import FileStep
 from andon.cord.incidents import cord_row
-from andon.events import OutputQuarantined, OutputRestored, parse_time
-from andon.model.errors import Conflict, NotFound
+from andon.engine.outputs import OutputState
+from andon.events import OutputRestored, OutputRestoreRequested
+from andon.model.errors import AndonError, Conflict, NotFound
 from andon.store.sql import Store
 
 
@@ -46,7 +47,7 @@ def find(store: Store, cord_id: str, asset: str, partition: str,
                            f"of cord {cord_id}",
                            hint=f"its suspect versions there: {_listing(rows)}")
         return chosen[0]
-    quarantined = [o for o in rows if o["state"] == "quarantined"]
+    quarantined = [o for o in rows if o["state"] == OutputState.QUARANTINED]
     return (quarantined or rows)[-1]  # rows come in version order
 
 
@@ -55,16 +56,16 @@ def refusal(row: dict[str, Any]) -> Conflict | None:
     what = f"{row['asset']} {row['partition']} v{row['version']}"
     remake = (f"re-make it with `andon run {row['pipeline']} --partition {row['partition']}`"
               if row["pipeline"] else "re-make it")
-    if row["state"] == "restored":
+    if row["state"] == OutputState.RESTORED:
         return Conflict(f"{what} was already restored to {row['location']}",
                         hint="nothing to do: it is back where its run wrote it")
-    if row["state"] == "deleted":
+    if row["state"] == OutputState.DELETED:
         return Conflict(f"{what} was deleted (its pipeline's bad_outputs is 'delete'), not "
                         "quarantined: there is nothing to restore", hint=remake)
     if row["action"] == "keep":
         return Conflict(f"{what} was kept in place (its pipeline's bad_outputs is 'keep'): "
                         "there is nothing to restore", hint=f"it is at {row['location']}")
-    if row["state"] != "quarantined":
+    if row["state"] != OutputState.QUARANTINED:
         return Conflict(f"{what} is suspect but was not moved aside",
                         hint="andon leaves an output alone when it changed since its run wrote "
                              f"it (then it is still at {row['location']}); else the scheduler "
@@ -72,23 +73,38 @@ def refusal(row: dict[str, Any]) -> Conflict | None:
     return None
 
 
-def restore_event(store: Store, project_dir: Path, cord_id: str, asset: str, partition: str,
-                  version: int | None, now: datetime, by: str = "") -> OutputRestored:
-    """Move the quarantined output (see ``find``) back to its location and return the event
-    recording it, for the caller to append. Refused (Conflict) when it is not quarantined or
-    its location holds data again; nothing moves then."""
+def restore_request(store: Store, cord_id: str, asset: str, partition: str,
+                    version: int | None, now: datetime, by: str = "") -> OutputRestoreRequested:
+    """The request to move the quarantined output (see ``find``) back, for the engine to
+    decide. Refused (Conflict, with ``refusal``'s reason) when it is not quarantined; whether
+    its location holds data again is seen at the move. Each request has its own id: a
+    restore refused at the move can be asked again."""
     row = find(store, cord_id, asset, partition, version)
     refused = refusal(row)
     if refused is not None:
         raise refused
-    key = f"{cord_id}:{row['asset']}:{row['partition']}:{row['version']}"
-    quarantined = OutputQuarantined(
-        id=f"quarantined:{key}", at=parse_time(row["at"]), cord_id=cord_id, asset=row["asset"],
-        partition=row["partition"], version=row["version"], location=row["location"],
-        quarantine_path=row["quarantine_path"])
-    try:
-        return files.restore(project_dir, quarantined, now, by)
-    except OSError as exc:  # permissions, a full disk: a person has to look
-        raise Conflict(f"could not move {row['quarantine_path']} back to {row['location']}: "
-                       f"{exc.strerror or exc}",
-                       hint="fix the cause and restore again, or move it back by hand") from None
+    return OutputRestoreRequested(
+        at=now, cord_id=cord_id, asset=row["asset"], partition=row["partition"],
+        version=row["version"], location=row["location"],
+        quarantine_path=row["quarantine_path"], by=by)
+
+
+def restore_event(store: Store, project_dir: Path, cord_id: str, asset: str, partition: str,
+                  version: int | None, now: datetime, by: str = "") -> OutputRestored:
+    """Validate a restore (``restore_request``) and move the output back at once with the file
+    step, with no engine to ask (a store holding a cord's outputs, nothing else); the event
+    recording the move is for the caller to append. ``andon.service`` goes through the engine
+    instead (``Service.output_restore``)."""
+    request = restore_request(store, cord_id, asset, partition, version, now, by)
+    ((_move, outcome),) = FileStep(project_dir).carry_out([request], now)
+    return answer(outcome)
+
+
+def answer(outcome: object) -> OutputRestored:
+    """What a restore came to, for the person who asked: the move recorded, or why not."""
+    if isinstance(outcome, OutputRestored):
+        return outcome
+    if isinstance(outcome, AndonError):
+        raise outcome
+    raise Conflict("the output is not quarantined any more (restored a moment ago?)",
+                   hint="see `andon cord show CORD_ID`")

@@ -31,8 +31,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from andon.engine.outputs import FileMove, OutputKey, OutputState
 from andon.engine.runs import Run
 from andon.events import (
+    CordFixAccepted,
     CordHalted,
     CordPulled,
     CordRecovered,
@@ -67,6 +69,7 @@ class CordStatus(str, enum.Enum):
         return self in (CordStatus.PULLED, CordStatus.RESOLVING)
 
 
+OPEN = tuple(s.value for s in CordStatus if s.open)  # the statuses of a cord that halts, as stored
 LEGAL: dict[CordStatus, frozenset[CordStatus]] = {
     CordStatus.PULLED: frozenset({CordStatus.RESOLVING}),
     CordStatus.RESOLVING: frozenset({CordStatus.RELEASED, CordStatus.PULLED}),
@@ -124,6 +127,8 @@ class CordBook:
     # new version of a bad partition -> (cord, re-make run) waiting for its blocking checks
     awaiting_checks: dict[tuple[str, str, int], tuple[str, str]] = field(default_factory=dict)
     pulled: dict[Key, int] = field(default_factory=dict)  # cords ever pulled per (asset, partition)
+    outputs: dict[OutputKey, OutputState] = field(default_factory=dict)  # suspect outputs' files
+    moves: dict[OutputKey, FileMove] = field(default_factory=dict)  # file moves owed (outputs.py)
 
     def reads_bad(self, inputs: Iterable[PartitionRef]) -> bool:
         """Whether any of these input versions is known to be bad."""
@@ -302,6 +307,16 @@ def resolve(graph: Graph, state: EngineState, event: CordResolved) -> Cord | Non
     elif state.version(cord.asset, cord.partition) > cord.version:  # announced again already
         accepted(graph, state, cord, event.at)
     return None
+
+
+def fix_accepted(state: EngineState, cord: Cord, at: datetime) -> None:
+    """A manual fix made the bad partition's data as it is now a new version: owe the event that
+    says which, for the read models to record."""
+    part = state.partitions[(cord.asset, cord.partition)]
+    _owe(state.cords, CordFixAccepted(
+        id=f"fixed:{cord.cord_id}:{cord.resolutions}", at=at, cord_id=cord.cord_id,
+        asset=cord.asset, partition=cord.partition, version=part.version,
+        location=part.location, fingerprint=part.fingerprint))
 
 
 def accepted(graph: Graph, state: EngineState, cord: Cord, at: datetime, run_id: str = "") -> None:

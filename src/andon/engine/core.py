@@ -11,9 +11,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from andon.engine.outputs import FileMove, decided
 from andon.engine.runs import Run, run_event_id, run_id_for
 from andon.engine.state import EngineState, Key, apply
-from andon.events import Event, PartitionRef, RunCancelled, RunQueued, RunStarted
+from andon.events import (
+    Event,
+    OutputRestoreRequested,
+    PartitionRef,
+    RunCancelled,
+    RunQueued,
+    RunStarted,
+)
 from andon.model.graph import Graph
 from andon.model.status import RunStatus
 
@@ -28,22 +36,29 @@ def fifo(graph: Graph, state: EngineState, ready: list[Run], now: datetime) -> l
 
 @dataclass
 class Decisions:
-    """What the engine decided: events to record (already applied to the state) and running runs
-    whose executor must cancel them."""
+    """What the engine decided: events to record (already applied to the state), running runs
+    whose executor must cancel them, and file moves for the cord's file step to carry out once
+    the turn is recorded (``andon.engine.outputs``), in the order decided."""
 
     events: list[Event] = field(default_factory=list)
     cancel: list[str] = field(default_factory=list)
+    files: list[FileMove] = field(default_factory=list)
 
     def extend(self, other: Decisions) -> None:
         self.events.extend(other.events)
         self.cancel.extend(other.cancel)
+        self.files.extend(other.files)
 
 
 def handle(graph: Graph, state: EngineState, event: Event, now: datetime,
            policy: Policy = fifo) -> Decisions:
-    """Apply ``event`` and decide what follows from it."""
+    """Apply ``event`` and decide what follows from it (a restore request it accepts first)."""
     apply(graph, state, event)
-    return decide(graph, state, now, policy)
+    move = decided(state.cords, event) if isinstance(event, OutputRestoreRequested) else None
+    out = decide(graph, state, now, policy)
+    if move is not None:
+        out.files.insert(0, move)
+    return out
 
 
 def record(graph: Graph, state: EngineState, event: Event, now: datetime, policy: Policy,
@@ -109,6 +124,9 @@ def next_wakeup(state: EngineState, now: datetime) -> datetime | None:
 def _emit(graph: Graph, state: EngineState, out: Decisions, event: Event) -> None:
     apply(graph, state, event)
     out.events.append(event)
+    move = decided(state.cords, event)
+    if move is not None:
+        out.files.append(move)
 
 
 def current_inputs(graph: Graph, state: EngineState, pipeline: str,

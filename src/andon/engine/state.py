@@ -11,6 +11,7 @@ from datetime import datetime
 
 from andon.engine import cords
 from andon.engine.cords import CordBook
+from andon.engine.outputs import apply_output
 from andon.engine.runs import (
     Run,
     check_transition,
@@ -19,6 +20,7 @@ from andon.engine.runs import (
     transition,
 )
 from andon.events import (
+    OUTPUT_EVENTS,
     CheckFailed,
     CheckPassed,
     CordPulled,
@@ -327,6 +329,8 @@ def apply(graph: Graph, state: EngineState, event: Event) -> None:
         except (IllegalTransition, KeyError) as exc:  # e.g. a cord resolved that was never pulled
             message = exc.message if isinstance(exc, IllegalTransition) else f"unknown {exc}"
             _problem(state, event, getattr(event, "cord_id", ""), f"{message}: event skipped")
+    elif isinstance(event, OUTPUT_EVENTS):
+        apply_output(state.cords, event)
     elif isinstance(event, (CheckPassed, CheckFailed)):
         _check_result(graph, state, event)
     elif isinstance(event, RunCancelRequested):
@@ -349,6 +353,7 @@ def _apply_cord(graph: Graph, state: EngineState, event: Event) -> None:
         cord = cords.resolve(graph, state, event)
         if cord is not None:
             _accept_as_fixed(graph, state, cord.asset, cord.partition, event.at)
+            cords.fix_accepted(state, cord, event.at)
             cords.accepted(graph, state, cord, event.at)
     elif isinstance(event, CordReleased):
         cords.release(graph, state, event)

@@ -1,5 +1,11 @@
 """Keep the andon cord read models (``cords``, ``halts``, ``cord_outputs``) in step with the log,
-inside the append transaction; and answer the queries on them."""
+inside the append transaction; and answer the queries on them.
+
+They record what the engine decided (``andon.engine.cords``, ``andon.engine.outputs``), with its
+enums: each event moves a cord or an output to the one state the engine's table gives it, and a
+version accepted as fixed by hand is the one ``cord.fix_accepted`` names. A pull or a resolve is
+a request the engine may ignore (a cord already open on the partition, a cord not pulled): those
+are recorded only when the engine's own rule (``CordStatus.open``, ``LEGAL``) lets them move."""
 
 from __future__ import annotations
 
@@ -7,7 +13,10 @@ from typing import Any
 
 from sqlalchemy import Connection, case, delete, insert, select, update
 
+from andon.engine.cords import LEGAL, OPEN, CordStatus
+from andon.engine.outputs import OutputState
 from andon.events import (
+    CordFixAccepted,
     CordHalted,
     CordPulled,
     CordRecovered,
@@ -32,31 +41,40 @@ def _set(conn: Connection, cord_id: str, **values: Any) -> None:
     conn.execute(update(cords).where(cords.c.cord_id == cord_id).values(**values))
 
 
-def _output(conn: Connection, event: OutputQuarantined | OutputDeleted | OutputRestored,
-            state: str, quarantine_path: str) -> None:
+_OUTPUT_STATE = {OutputQuarantined: OutputState.QUARANTINED, OutputDeleted: OutputState.DELETED,
+                 OutputRestored: OutputState.RESTORED}
+
+
+def _output(conn: Connection, event: OutputQuarantined | OutputDeleted | OutputRestored) -> None:
     t = cord_outputs
+    aside = event.quarantine_path if isinstance(event, OutputQuarantined) else ""
     conn.execute(update(t).where(t.c.asset == event.asset, t.c.partition == event.partition,
                                  t.c.version == event.version)
-                 .values(state=state, quarantine_path=quarantine_path, at=format_time(event.at)))
+                 .values(state=_OUTPUT_STATE[type(event)].value, quarantine_path=aside,
+                         at=format_time(event.at)))
 
 
-def _accept_as_fixed(conn: Connection, event: CordResolved, row: Any) -> None:
-    """The same new version the engine gives a partition accepted as fixed by hand."""
-    current = conn.execute(select(partitions).where(
-        partitions.c.asset == row.asset, partitions.c.partition == row.partition)).first()
+def _fixed(conn: Connection, event: CordFixAccepted) -> None:
+    """Record the version the engine gave a partition accepted as fixed by hand: the data as it
+    is (its size and rows from the version before). Recorded once: a log from before
+    ``cord.fix_accepted`` gets it late, for a version its read models already hold."""
+    where = (partitions.c.asset == event.asset) & (partitions.c.partition == event.partition)
+    pv = partition_versions
+    if conn.execute(select(pv.c.version).where(
+            pv.c.asset == event.asset, pv.c.partition == event.partition,
+            pv.c.version == event.version)).first() is not None:
+        return
+    current = conn.execute(select(partitions).where(where)).first()
     values: dict[str, Any] = dict(
-        version=(current.version + 1) if current else 1, at=format_time(event.at), run_id="",
-        origin="manual_fix", location=current.location if current else "",
-        size_bytes=current.size_bytes if current else 0, rows=current.rows if current else None,
-        fingerprint=current.fingerprint if current else "")
-    conn.execute(insert(partition_versions).values(asset=row.asset, partition=row.partition,
-                                                   **values))
+        version=event.version, at=format_time(event.at), run_id="", origin="manual_fix",
+        location=event.location, size_bytes=current.size_bytes if current else 0,
+        rows=current.rows if current else None, fingerprint=event.fingerprint)
+    conn.execute(insert(pv).values(asset=event.asset, partition=event.partition, **values))
     if current is None:
-        conn.execute(insert(partitions).values(asset=row.asset, partition=row.partition, **values))
-    else:
-        conn.execute(update(partitions).where(
-            partitions.c.asset == row.asset, partitions.c.partition == row.partition)
-            .values(**values))
+        conn.execute(insert(partitions).values(asset=event.asset, partition=event.partition,
+                                               **values))
+    elif current.version < event.version:
+        conn.execute(update(partitions).where(where).values(**values))
 
 
 def project_cord(conn: Connection, event: Event, seq: int) -> None:
@@ -65,7 +83,7 @@ def project_cord(conn: Connection, event: Event, seq: int) -> None:
         there = select(cords.c.cord_id).where(
             (cords.c.cord_id == event.cord_id) | (
                 (cords.c.asset == event.asset) & (cords.c.partition == event.partition)
-                & cords.c.status.in_(("pulled", "resolving"))))
+                & cords.c.status.in_(OPEN)))
         if conn.execute(there).first() is not None:
             return  # the same cord again, or one already open there: the engine ignores it too
         pv = partition_versions
@@ -77,7 +95,8 @@ def project_cord(conn: Connection, event: Event, seq: int) -> None:
         conn.execute(insert(cords).values(
             cord_id=event.cord_id, asset=event.asset, partition=event.partition,
             version=event.version or (made.version if made else 0), reason=event.reason,
-            pulled_by=event.by, status="pulled", produced_at=made.at if made else None,
+            pulled_by=event.by, status=CordStatus.PULLED.value,
+            produced_at=made.at if made else None,
             detected_at=format_time(event.detected_at or event.at),
             pulled_at=format_time(event.at), seq=seq))
     elif isinstance(event, CordHalted):
@@ -91,39 +110,36 @@ def project_cord(conn: Connection, event: Event, seq: int) -> None:
         conn.execute(insert(cord_outputs).values(
             cord_id=event.cord_id, asset=event.asset, partition=event.partition,
             version=event.version, pipeline=event.pipeline, action=event.action,
-            state="suspect", location=event.location, at=format_time(event.at)))
-    elif isinstance(event, OutputQuarantined):
-        _output(conn, event, "quarantined", event.quarantine_path)
-    elif isinstance(event, OutputDeleted):
-        _output(conn, event, "deleted", "")
-    elif isinstance(event, OutputRestored):
-        _output(conn, event, "restored", "")
+            state=OutputState.SUSPECT.value, location=event.location, at=format_time(event.at)))
+    elif isinstance(event, (OutputQuarantined, OutputDeleted, OutputRestored)):
+        _output(conn, event)
     elif isinstance(event, CordResolved):
         row = _cord(conn, event.cord_id)
-        if row is None or row.status != "pulled":
+        if row is None or CordStatus.RESOLVING not in LEGAL[CordStatus(row.status)]:
             return  # the engine ignores it too
-        _set(conn, event.cord_id, status="resolving", resolved_at=format_time(event.at),
-             resolved_by=event.by, note=event.note, manual_fix=int(event.manual_fix),
-             resolutions=row.resolutions + 1)
-        if event.manual_fix:
-            _accept_as_fixed(conn, event, row)
-        elif row.producer:  # its producer's partition runs again: the re-make
+        _set(conn, event.cord_id, status=CordStatus.RESOLVING.value,
+             resolved_at=format_time(event.at), resolved_by=event.by, note=event.note,
+             manual_fix=int(event.manual_fix), resolutions=row.resolutions + 1)
+        if not event.manual_fix and row.producer:  # its producer's partition runs again
             conn.execute(delete(halts).where(halts.c.cord_id == event.cord_id,
                                              halts.c.pipeline == row.producer,
                                              halts.c.partition == row.partition))
+    elif isinstance(event, CordFixAccepted):
+        _fixed(conn, event)
     elif isinstance(event, CordReleased):
-        _set(conn, event.cord_id, status="released", remade_at=format_time(event.at),
+        _set(conn, event.cord_id, status=CordStatus.RELEASED.value, remade_at=format_time(event.at),
              remake_run_id=event.run_id)
         conn.execute(delete(halts).where(halts.c.cord_id == event.cord_id))
     elif isinstance(event, CordRemakeFailed):
         row = _cord(conn, event.cord_id)
-        _set(conn, event.cord_id, status="pulled", remake_run_id=event.run_id,
+        _set(conn, event.cord_id, status=CordStatus.PULLED.value, remake_run_id=event.run_id,
              remake_error=event.error)
         if row is not None and row.producer:
             conn.execute(insert(halts).values(cord_id=event.cord_id, pipeline=row.producer,
                                               partition=row.partition, position=0))
     elif isinstance(event, CordRecovered):
-        _set(conn, event.cord_id, status="recovered", recovered_at=format_time(event.at))
+        _set(conn, event.cord_id, status=CordStatus.RECOVERED.value,
+             recovered_at=format_time(event.at))
 
 
 # -- queries -------------------------------------------------------------------------------------

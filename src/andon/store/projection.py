@@ -67,8 +67,8 @@ def _update_run(conn: Connection, run_id: str, values: dict[str, Any]) -> None:
     conn.execute(_UPDATE_RUN, dict(b_run_id=run_id, **values))
 
 
-def _run_end(event: RunSucceeded | RunFailed | RunCancelled, status: str) -> dict[str, Any]:
-    values: dict[str, Any] = dict(status=status, ended_at=format_time(event.at))
+def _run_end(event: RunSucceeded | RunFailed | RunCancelled, status: RunStatus) -> dict[str, Any]:
+    values: dict[str, Any] = dict(status=status.value, ended_at=format_time(event.at))
     if not isinstance(event, RunCancelled):
         values.update(queue_seconds=event.queue_seconds, startup_seconds=event.startup_seconds,
                       work_seconds=event.work_seconds, exit_code=event.exit_code)
@@ -103,15 +103,15 @@ def project(conn: Connection, event: Event, seq: int) -> None:
     elif isinstance(event, RunLaunched):
         _update_run(conn, event.run_id, dict(pid=event.pid, log_path=event.log_path))
     elif isinstance(event, RunSucceeded):
-        values = _run_end(event, RunStatus.SUCCEEDED.value)
+        values = _run_end(event, RunStatus.SUCCEEDED)
         values["outputs"] = json.dumps(to_dict_list(event.outputs))
         _update_run(conn, event.run_id, values)
         for out in event.outputs:
             _materialise(conn, event, out.asset, out.partition, "run", out, event.run_id)
     elif isinstance(event, RunFailed):
-        _update_run(conn, event.run_id, _run_end(event, RunStatus.FAILED.value))
+        _update_run(conn, event.run_id, _run_end(event, RunStatus.FAILED))
     elif isinstance(event, RunCancelled):
-        _update_run(conn, event.run_id, _run_end(event, RunStatus.CANCELLED.value))
+        _update_run(conn, event.run_id, _run_end(event, RunStatus.CANCELLED))
     elif isinstance(event, CORD_EVENTS):
         project_cord(conn, event, seq)
     elif isinstance(event, DeliverablePlanned):
