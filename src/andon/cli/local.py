@@ -1,5 +1,6 @@
 """The client that works on the project's store, with no ``andon up`` running: requests are
-checked and built by ``andon.service.Service``, and every write goes through one door."""
+checked and built by ``andon.service.Service``, and every write is decided by the engine as
+``andon up`` would decide it (``andon.offline``), through one door."""
 
 from __future__ import annotations
 
@@ -32,9 +33,16 @@ class LocalClient:
                                settings.max_backfill)
 
     def _submit(self, events: Sequence[Event]) -> list[bool]:
-        """Record ``events``; per event, whether it was new (False: its id was in the log)."""
-        stored = {e.id for e in self.service.store.append(events)}
-        return [e.id in stored for e in events]
+        """The one door of the CLI's writes with no server: ``events`` are decided as one turn of
+        ``andon up`` with the live policy would decide them, and recorded with what the engine
+        decided (``andon.offline.submit``). Per event, whether it was new (False: its id was in
+        the log already)."""
+        from andon.offline import submit
+        from andon.planner.live import make_planner
+
+        graph = self.project.graph
+        return submit(graph, self.service.store, events, _now(),
+                      make_planner(self.settings.policy, graph))
 
     # -- writes ----------------------------------------------------------------------------------
 
