@@ -4,7 +4,7 @@ HTTP only: no heavy import)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from andon.cli.client import Json
@@ -29,6 +29,8 @@ PATHS = {
     "cords": ("GET", "/api/v1/cords"),
     "cord": ("GET", "/api/v1/cords/{cord_id}"),
 }
+
+Query = Mapping[str, str | int]  # a query string's parameters
 
 
 class HttpClient:
@@ -124,13 +126,13 @@ class HttpClient:
 
     # -- the transport ---------------------------------------------------------------------------
 
-    def _call(self, op: str, body: Any = None, query: dict[str, Any] | None = None,
+    def _call(self, op: str, body: Any = None, query: Query | None = None,
               **params: str) -> Any:
         """The answer to operation ``op`` of PATHS, JSON decoded (or text)."""
         raw, headers = self._request(op, body, query, **params)
         return json.loads(raw) if "json" in headers.get("content-type", "") else raw.decode()
 
-    def _request(self, op: str, body: Any = None, query: dict[str, Any] | None = None,
+    def _request(self, op: str, body: Any = None, query: Query | None = None,
                  **params: str) -> tuple[bytes, Any]:
         """The raw answer to operation ``op`` and its headers; an error answer raises."""
         import urllib.error
