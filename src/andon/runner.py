@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from andon.clock import Clock, RealClock
-from andon.cord.files import FileStep
+from andon.cord.files import file_step
 from andon.cord.suspects import answer
 from andon.engine.core import Decisions, mark_all, next_wakeup, record, replay, settle
 from andon.engine.outputs import FileMove, owed_moves
@@ -121,7 +121,7 @@ class Runner:
         self.project_dir = project_dir
         self.runs_dir = runs_dir
         # the cord's file step; STATE_DIR/quarantine beside STATE_DIR/runs
-        self.files = FileStep(project_dir, graph, runs_dir.parent / "quarantine")
+        self.files = file_step(project_dir, graph, runs_dir.parent)
         self.clock = clock or RealClock()
         self.policy = policy or make_policy(DEFAULT_POLICY, graph)
         self.plan = LivePlan(graph, self.policy)  # learned statistics, the forecast, at-risk

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import gc
 import json
 import logging
@@ -119,7 +120,7 @@ def _lock_scheduler(settings: Settings) -> tuple[SchedulerLock, SchedulerLock]:
     PostgreSQL drop both locks when their holder dies, even by ``kill -9``."""
     me = f"pid {os.getpid()} on {socket.gethostname()}, state folder {settings.state_dir}"
     store_lock = lock_scheduler(settings.database_url, me)
-    path = settings.state_dir / "scheduler.lock"
+    path = _folder_lock(settings.state_dir)
 
     def refused(holder: str) -> ConfigError:
         return ConfigError(f"another andon scheduler ({holder}) is already running from this "
@@ -344,10 +345,47 @@ def serve(line: Line, on_ready: Callable[[Line], None] | None = None) -> None:
 
 
 def server_url(state_dir: Path) -> str | None:
-    """The URL of a running ``andon up`` of this project, if one is alive."""
+    """The URL of a running ``andon up`` of this project, if one is alive: one holds the state
+    folder's lock (the kernel drops it when its holder dies, even by ``kill -9``: a pid that
+    answers a signal may be a dead server not yet reaped, or another process) and its address
+    in ``server.json`` does not refuse a connection."""
     try:
-        info = json.loads((state_dir / "server.json").read_text())
-        os.kill(int(info["pid"]), 0)
-        return str(info["url"])
-    except (OSError, ValueError, KeyError):
+        url = str(json.loads((state_dir / "server.json").read_text())["url"])
+    except (OSError, ValueError, KeyError, TypeError):
         return None
+    return url if _held(_folder_lock(state_dir)) and not _refused(url) else None
+
+
+def _folder_lock(state_dir: Path) -> Path:
+    return state_dir / "scheduler.lock"
+
+
+def _held(path: Path) -> bool:
+    """Whether a live process holds the ``flock`` on ``path``. Probed with a shared lock, let go
+    at once: only a scheduler starting in that instant could find it taken (and say so)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # drops the probe's lock
+    return False
+
+
+def _refused(url: str) -> bool:
+    """Whether nothing listens at ``url`` (a connection refused: no request was sent, so the
+    caller may safely work on the store instead)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        with socket.create_connection((parts.hostname or "", parts.port or 80), timeout=5):
+            return False
+    except ConnectionRefusedError:
+        return True
+    except (OSError, ValueError):  # slow, unreachable or malformed: let the request tell
+        return False

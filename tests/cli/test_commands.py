@@ -70,13 +70,16 @@ def test_init_validate_and_offline_commands(project: Path) -> None:
     assert out.stdout.startswith("ok: 2 pipelines, 1 sources")
     graph = json.loads(andon(project, "validate", "--json").stdout)
     assert graph["pipelines"] == ["count_events", "weekly_total"]
-    # no scheduler is running: notify is recorded in the store, and picked up by the next `up`
+    # no scheduler is running: notify is recorded in the store and decided there as `andon up`
+    # would (its run is queued and started; the next `up` launches it)
     assert "recorded" in andon(project, "notify", "events", "2026-01-05").stdout
     assert "already recorded" in andon(project, "notify", "events", "2026-01-05").stdout
     status = json.loads(andon(project, "status", "--json").stdout)
     assert status["sources"] == [{"name": "events", "partitions": 1, "latest": "2026-01-05",
                                   "owner": "you@example.com"}]
-    assert json.loads(andon(project, "runs", "--json").stdout) == []
+    runs = json.loads(andon(project, "runs", "--json").stdout)
+    assert [(r["pipeline"], r["partition"], r["pid"]) for r in runs] == [
+        ("count_events", "2026-01-05", None)]
     text = andon(project, "status").stdout
     assert "count_events" in text and "waiting" in text
 

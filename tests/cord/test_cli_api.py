@@ -60,7 +60,10 @@ def test_the_cord_from_the_command_line_without_a_scheduler(project: Path) -> No
           "--manual-fix")
     _fails(project, "cord", "resolve", "events:2026-01-05:1", "--note", "twice",
            says="already resolved")
-    assert json.loads(andon(project, "cord", "list", "--json").stdout)[0]["status"] == "resolving"
+    # accepted as fixed, decided at once as `andon up` would: what it halted is released
+    assert json.loads(andon(project, "cord", "list", "--json").stdout) == []
+    assert json.loads(andon(project, "cord", "list", "--all", "--json").stdout)[0]["status"] == \
+        "released"
     assert json.loads(andon(project, "cord", "list", "--all", "--json").stdout)[0]["note"] == \
         "re-exported"
     text = andon(project, "cord", "show", "events:2026-01-05:1").stdout

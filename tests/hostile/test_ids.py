@@ -131,8 +131,12 @@ def test_notify_id_on_the_command_line(make_project: ProjectFactory) -> None:
     assert plan["problems"] == []
     store = _store(root)
     try:
-        assert store.has_event(f"client:queued:{RUN}") and not store.has_event(f"queued:{RUN}")
-        assert store.count_events() == 1
+        # the chosen id is the notify's, apart from andon's own: the engine, deciding the notify
+        # at once, still queues the run under its id queued:RUN
+        ids = {e.id: type(e).__name__ for e in store.iter_events()}
+        assert ids[f"client:queued:{RUN}"] == "PartitionAvailable"
+        assert ids[f"queued:{RUN}"] == "RunQueued"
+        assert list(ids.values()).count("PartitionAvailable") == 1
     finally:
         store.close()
 

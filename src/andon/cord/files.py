@@ -173,6 +173,12 @@ class FileStep:
         return done
 
 
+def file_step(project_dir: Path, graph: Graph, state_dir: Path) -> FileStep:
+    """The file step of a project whose state folder is ``state_dir``: quarantined outputs go
+    to STATE_DIR/quarantine, whichever door the cord came in by."""
+    return FileStep(project_dir, graph, state_dir / "quarantine")
+
+
 def _restored_before(project_dir: Path, request: OutputRestoreRequested) -> OutputRestored | None:
     target = _inside(project_dir, request.location)
     if target is None or not target.exists() or Path(request.quarantine_path).exists():

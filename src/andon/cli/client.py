@@ -1,0 +1,88 @@
+"""One interface for what the commands ask of andon, whether a scheduler is running or not.
+
+``HttpClient`` (``andon.cli.http``) talks to the project's running ``andon up`` over its API;
+``LocalClient`` (``andon.cli.local``) works on the store through ``andon.service.Service`` and
+records a write as one turn of ``andon up`` would. ``open_client`` picks one: a command parses
+its arguments, makes one call and prints the answer, the same whichever client answered."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from andon.project import Project
+    from andon.settings import Settings
+
+# an answer as the API sends it and andon.service.Service returns it: a JSON object
+Json = dict[str, Any]
+
+
+class Client(Protocol):
+    """The operations of the commands. Refusals raise AndonError (exit code 2) with the same
+    message and hint from either client."""
+
+    live: bool  # a scheduler is running: it decides and starts at once
+
+    def notify(self, asset: str, partition: str, event_id: str | None) -> bool:
+        """Announce a source partition; whether it was recorded (False: already)."""
+        ...
+
+    def run(self, pipeline: str, partition: str) -> None:
+        """Request a manual run of one partition."""
+        ...
+
+    def backfill(self, pipeline: str, first: str, last: str) -> int:
+        """Request the partitions ``first`` to ``last``; how many were requested."""
+        ...
+
+    def cancel(self, run_id: str) -> None: ...
+
+    def cord_pull(self, asset: str, partition: str, reason: str) -> str:
+        """Pull the cord on a partition; its id."""
+        ...
+
+    def cord_resolve(self, cord_id: str, note: str, manual_fix: bool) -> None: ...
+
+    def cord_restore(self, cord_id: str, asset: str, partition: str,
+                     version: int | None) -> tuple[int, str]:
+        """Move a quarantined output back; the version restored and its location."""
+        ...
+
+    def status(self) -> Json: ...
+
+    def plan(self) -> Json: ...
+
+    def runs(self, pipeline: str | None, status: str | None, partition: str | None,
+             limit: int) -> list[Json]: ...
+
+    def log_page(self, run_id: str, offset: int) -> tuple[str, int]:
+        """One page of a run's log from byte ``offset``, and where the next page starts."""
+        ...
+
+    def log_stream(self, run_id: str, last_event_id: str) -> Iterator[dict[str, str]]:
+        """A running run's log as server-sent events (their fields), after ``last_event_id``,
+        until the stream ends; nothing with no scheduler running (nothing writes to a log)."""
+        ...
+
+    def cords(self, everything: bool) -> list[Json]: ...
+
+    def cord(self, cord_id: str) -> Json: ...
+
+
+def open_client(project: Project, settings: Settings) -> Client:
+    """The project's running ``andon up`` (``server_url``, or the one ``andon.up.server_url``
+    finds alive), with the token of ``api_token`` or the local one; else its store."""
+    from andon.up import server_url
+
+    url = settings.server_url or server_url(settings.state_dir)
+    if not url:
+        from andon.cli.local import LocalClient
+
+        return LocalClient(project, settings)
+    from andon.cli.http import HttpClient
+
+    token = settings.api_token
+    if not token and (settings.state_dir / "token").exists():
+        token = (settings.state_dir / "token").read_text().strip()
+    return HttpClient(url, token)

@@ -1,0 +1,146 @@
+"""The client of a running ``andon up``: its API over HTTP with the project's token (stdlib
+HTTP only: no heavy import)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from andon.cli.client import Json
+from andon.model.errors import AndonError
+from andon.web.routes import BY_NAME, path_for  # the routes, declared once (stdlib only)
+
+Query = Mapping[str, str | int]  # a query string's parameters
+
+
+class HttpClient:
+    """Talks to the running ``andon up`` at ``url``; an error answer raises the AndonError it
+    describes (exit code 2)."""
+
+    live = True
+
+    def __init__(self, url: str, token: str) -> None:
+        self.url, self.token = url.rstrip("/"), token
+
+    # -- the operations (andon.cli.client.Client) ------------------------------------------------
+
+    def notify(self, asset: str, partition: str, event_id: str | None) -> bool:
+        body = {"asset": asset, "partition": partition}
+        if event_id is not None:
+            body["id"] = event_id
+        return bool(self._call("notify", body)["recorded"])
+
+    def run(self, pipeline: str, partition: str) -> None:
+        self._call("request_run", {"pipeline": pipeline, "partition": partition})
+
+    def backfill(self, pipeline: str, first: str, last: str) -> int:
+        body = {"pipeline": pipeline, "from": first, "to": last}
+        return len(self._call("backfill", body)["partitions"])
+
+    def cancel(self, run_id: str) -> None:
+        self._call("cancel_run", {}, run_id=run_id)
+
+    def cord_pull(self, asset: str, partition: str, reason: str) -> str:
+        body = {"asset": asset, "partition": partition, "reason": reason}
+        return str(self._call("pull_cord", body)["cord_id"])
+
+    def cord_resolve(self, cord_id: str, note: str, manual_fix: bool) -> None:
+        self._call("resolve_cord", {"note": note, "manual_fix": manual_fix}, cord_id=cord_id)
+
+    def cord_restore(self, cord_id: str, asset: str, partition: str,
+                     version: int | None) -> tuple[int, str]:
+        body: Json = {"asset": asset, "partition": partition}
+        if version is not None:
+            body["version"] = version
+        done = self._call("restore_output", body, cord_id=cord_id)
+        return done["version"], done["location"]
+
+    def status(self) -> Json:
+        return self._call("status")
+
+    def plan(self) -> Json:
+        return self._call("plan")
+
+    def runs(self, pipeline: str | None, status: str | None, partition: str | None,
+             limit: int) -> list[Json]:
+        query = {k: v for k, v in dict(pipeline=pipeline, status=status, partition=partition,
+                                       limit=limit).items() if v}
+        return self._call("list_runs", query=query)
+
+    def log_page(self, run_id: str, offset: int) -> tuple[str, int]:
+        raw, headers = self._request("run_log", query={"offset": offset}, run_id=run_id)
+        return raw.decode("utf-8", "replace"), int(headers["X-Andon-Next-Offset"])
+
+    def log_stream(self, run_id: str, last_event_id: str) -> Iterator[dict[str, str]]:
+        """The server-sent events of the run's log as dicts of their fields (``event`` defaults
+        to ``message``), until the server ends the stream."""
+        import urllib.error
+        import urllib.request
+
+        req = urllib.request.Request(self.url + path_for("run_log_stream", run_id=run_id),
+                                     headers={"Accept": "text/event-stream"})
+        if last_event_id:
+            req.add_header("Last-Event-ID", last_event_id)
+        if self.token:
+            req.add_header("Authorization", f"Bearer {self.token}")
+        try:  # heartbeats come every 15 s: a minute of silence means the server is gone
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                fields: dict[str, str] = {}
+                for raw in resp:
+                    line = raw.decode("utf-8").rstrip("\r\n")
+                    if not line:
+                        if "data" in fields:
+                            yield {"event": "message", **fields}
+                        fields = {}
+                    elif not line.startswith(":"):
+                        name, _, value = line.partition(":")
+                        fields[name] = value.removeprefix(" ")
+        except urllib.error.HTTPError as err:
+            raise _api_error(err) from None
+
+    def cords(self, everything: bool) -> list[Json]:
+        return self._call("list_cords", query={"all": 1} if everything else None)
+
+    def cord(self, cord_id: str) -> Json:
+        return self._call("get_cord", cord_id=cord_id)
+
+    # -- the transport ---------------------------------------------------------------------------
+
+    def _call(self, op: str, body: Any = None, query: Query | None = None,
+              **params: str) -> Any:
+        """The answer to route ``op`` (``andon.web.routes``), JSON decoded (or text)."""
+        raw, headers = self._request(op, body, query, **params)
+        return json.loads(raw) if "json" in headers.get("content-type", "") else raw.decode()
+
+    def _request(self, op: str, body: Any = None, query: Query | None = None,
+                 **params: str) -> tuple[bytes, Any]:
+        """The raw answer to operation ``op`` and its headers; an error answer raises."""
+        import urllib.error
+        import urllib.request
+        from urllib.parse import urlencode
+
+        method = BY_NAME[op].method
+        url = self.url + path_for(op, **params) + ("" if query is None else "?" + urlencode(query))
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(url, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        if self.token:
+            req.add_header("Authorization", f"Bearer {self.token}")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.read(), resp.headers
+        except urllib.error.HTTPError as err:
+            raise _api_error(err) from None
+
+
+def _api_error(err: Any) -> AndonError:
+    """An API error answer as the AndonError it describes (exit code 2)."""
+    try:
+        info = json.loads(err.read())
+    except ValueError:
+        info = {"message": f"HTTP {err.code}"}
+    exc = AndonError(info.get("message", f"HTTP {err.code}"), where=info.get("where", ""),
+                     hint=info.get("hint", ""))
+    exc.exit_code = 2
+    return exc

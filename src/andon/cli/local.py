@@ -1,0 +1,128 @@
+"""The client that works on the project's store, with no ``andon up`` running: requests are
+checked and built by ``andon.service.Service``, and every write is decided by the engine as
+``andon up`` would decide it (``andon.offline``), through one door."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from andon.cli.client import Json
+
+if TYPE_CHECKING:
+    from andon.events import Event
+    from andon.project import Project
+    from andon.settings import Settings
+
+
+class LocalClient:
+    """The operations of ``andon.cli.client.Client`` on the store, plus the token commands
+    (tokens live in the store's token table, never in the event log, so they are managed here
+    with or without a scheduler)."""
+
+    live = False
+
+    def __init__(self, project: Project, settings: Settings) -> None:
+        from andon.service import Service
+        from andon.store.sql import Store
+
+        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        self.project, self.settings = project, settings
+        self.service = Service(project.graph, Store(settings.database_url), project.root,
+                               settings.max_backfill)
+
+    def _submit(self, events: Sequence[Event]) -> list[bool]:
+        """The one door of the CLI's writes with no server: ``events`` are decided as one turn of
+        ``andon up`` with the live policy would decide them, and recorded with what the engine
+        decided (``andon.offline.submit``). Per event, whether it was new (False: its id was in
+        the log already)."""
+        from andon.cord.files import file_step
+        from andon.offline import submit
+        from andon.planner.live import make_planner
+
+        graph = self.project.graph
+        return submit(graph, self.service.store, events, _now(),
+                      make_planner(self.settings.policy, graph),
+                      file_step(self.project.root, graph, self.settings.state_dir))
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    def notify(self, asset: str, partition: str, event_id: str | None) -> bool:
+        (recorded,) = self._submit([self.service.notify(asset, partition, _now(), "notify",
+                                                        event_id)])
+        return recorded
+
+    def run(self, pipeline: str, partition: str) -> None:
+        self._submit([self.service.run_request(pipeline, partition, _now(), "manual", "cli")])
+
+    def backfill(self, pipeline: str, first: str, last: str) -> int:
+        events = self.service.backfill(pipeline, first, last, _now(), "cli")
+        self._submit(events)
+        return len(events)
+
+    def cancel(self, run_id: str) -> None:
+        self._submit([self.service.cancel(run_id, _now(), "cli")])
+
+    def cord_pull(self, asset: str, partition: str, reason: str) -> str:
+        event = self.service.cord_pull(asset, partition, reason, _now(), _user())
+        self._submit([event])
+        return event.cord_id
+
+    def cord_resolve(self, cord_id: str, note: str, manual_fix: bool) -> None:
+        self._submit([self.service.cord_resolve(cord_id, note, _now(), _user(), manual_fix)])
+
+    def cord_restore(self, cord_id: str, asset: str, partition: str,
+                     version: int | None) -> tuple[int, str]:
+        event = self.service.output_restore(cord_id, asset, partition, version, _now(), _user())
+        self._submit([event])
+        return event.version, event.location
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    def status(self) -> Json:
+        return self.service.status()
+
+    def plan(self) -> Json:
+        return self.service.plan(_now(), self.settings.policy)
+
+    def runs(self, pipeline: str | None, status: str | None, partition: str | None,
+             limit: int) -> list[Json]:
+        return self.service.runs(pipeline, status, partition, limit)
+
+    def log_page(self, run_id: str, offset: int) -> tuple[str, int]:
+        return self.service.log_page(run_id, offset)
+
+    def log_stream(self, run_id: str, last_event_id: str) -> Iterator[dict[str, str]]:
+        return iter(())  # nothing runs without a scheduler: the log is what it is
+
+    def cords(self, everything: bool) -> list[Json]:
+        return self.service.cords(everything)
+
+    def cord(self, cord_id: str) -> Json:
+        return self.service.cord(cord_id)
+
+    # -- API tokens (andon.service.Service keeps them in the store's token table) ---------------
+
+    def tokens(self) -> list[Json]:
+        return self.service.tokens()
+
+    def token_create(self, role: str, name: str) -> Json:
+        return self.service.token_create(role, name, _now())
+
+    def token_revoke(self, ident: str) -> Json:
+        return self.service.token_revoke(ident, _now())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _user() -> str:
+    """Who the events of a write say did it: the CLI's user."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user name (a container without /etc/passwd entry)
+        return "cli"

@@ -1,0 +1,69 @@
+"""The commands that make and start a project: init, validate, up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from andon.cli.group import Env, friendly, main, out_json
+from andon.model.dispatch import DEFAULT_POLICY, POLICY_NAMES
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--example", type=click.Choice(["retail", "minimal"]), default="minimal",
+              show_default=True, help="which example project to write")
+@friendly
+def init(directory: str, example: str) -> None:
+    """Create a project in DIRECTORY (andon.toml and a definitions module)."""
+    from andon.examples import write_example
+
+    path = write_example(Path(directory), example)
+    click.echo(f"created {example} project in {path}", err=True)
+    click.echo(f"next: cd {directory} && andon validate && andon up", err=True)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="print the graph as JSON")
+@click.pass_obj
+@friendly
+def validate(env: Env, as_json: bool) -> None:
+    """Load the definitions and report every problem (exit 2 if any)."""
+    project, _settings = env.load()
+    g = project.graph
+    if as_json:
+        out_json({"project": project.name, "pipelines": list(g.order),
+                  "sources": sorted(a.name for a in g.assets.values() if a.source),
+                  "pools": {p.name: p.capacity for p in g.pools.values()}})
+        return
+    sources = sum(1 for a in g.assets.values() if a.source)
+    click.echo(f"ok: {len(g.pipelines)} pipelines, {sources} sources, {len(g.pools)} pools "
+               f"in {project.root / 'andon.toml'}")
+
+
+@main.command()
+@click.option("--host", help="address to bind [env ANDON_HOST; default 127.0.0.1]")
+@click.option("--port", type=int, help="port [env ANDON_PORT; default 8765; 0 = any free]")
+@click.option("--executor", type=click.Choice(["local", "inprocess"]), help="[env ANDON_EXECUTOR]")
+@click.option("--policy", type=click.Choice(POLICY_NAMES),
+              help=f"dispatch policy [env ANDON_POLICY; default {DEFAULT_POLICY}]")
+@click.pass_obj
+@friendly
+def up(env: Env, host: str | None, port: int | None, executor: str | None,
+       policy: str | None) -> None:
+    """Run the scheduler and the HTTP server until Ctrl-C."""
+    from andon.logs import setup_logging
+    from andon.up import Line, ensure_local_token, open_line, serve
+
+    project, settings = env.load(host=host, port=port, executor=executor, policy=policy)
+    setup_logging(settings.log_format)
+    line = open_line(project, settings)
+    ensure_local_token(settings, line.store)
+
+    def ready(line: Line) -> None:
+        click.echo(f"andon is up: {line.url}  (project {project.name}, "
+                   f"{len(project.graph.pipelines)} pipelines)", err=True)
+
+    serve(line, ready)
+
