@@ -5,7 +5,7 @@ A generated project with ``--sources`` sources, each read by one pipeline with a
 source's ``expected_arrival`` is set so that it passes a few seconds after start-up, staggered by
 ``--spacing`` seconds, and its pipeline's deadline leaves less slack than the source's usual
 lateness: when the expected arrival passes without data, the deliverable turns at risk. No data
-ever arrives. The line is the real one (``andon.up.open_line``: SQLite store, runner, in-process
+ever arrives. The line is the real one (``andon.serve.up.open_line``: SQLite store, runner, in-process
 executor, ``jit`` policy); the runner sleeps until the next expected arrival (no polling) and
 re-plans when it wakes. Each sample is the wall time at which a runner listener saw the committed
 event, minus the expected arrival; the event's own ``at`` (read in the turn) is kept too.
@@ -48,9 +48,9 @@ def definitions(offsets: list[float], duration: float, slack: float) -> str:
 def measure(sources: int, lead: float, spacing: float) -> dict[str, Any]:
     enable_bytecode()
     from andon.events import DeliverableAtRisk
-    from andon.project import load_project
-    from andon.settings import resolve
-    from andon.up import open_line
+    from andon.project.load import load_project
+    from andon.project.settings import resolve
+    from andon.serve.up import open_line
 
     now = datetime.now(UTC)
     day = (now - timedelta(days=1)).date()  # yesterday: ended at today 00:00

@@ -19,7 +19,7 @@ from benchlib import ANDON, Result, bench_env, figure, summary_stats
 TARGET_S = 0.100
 # what `andon --help` must not import (DESIGN.md: lazy imports for a fast start)
 HEAVY = ("sqlalchemy", "starlette", "uvicorn", "anyio", "asyncio", "numpy", "andon.store",
-         "andon.runner", "andon.web", "andon.engine")
+         "andon.live.runner", "andon.web", "andon.engine")
 
 
 def wall_times(cmd: list[str], runs: int, warmup: int, env: dict[str, str]) -> list[float]:

@@ -140,9 +140,9 @@ def run(root: Path, n: int, pool: int, repeats: int) -> dict[str, Any]:
         RunStarted,
         RunSucceeded,
     )
-    from andon.project import load_project
-    from andon.settings import resolve
-    from andon.up import make_executor, open_line
+    from andon.project.load import load_project
+    from andon.project.settings import resolve
+    from andon.serve.up import make_executor, open_line
 
     project = load_project(root)
     settings = resolve(project.root, {"executor": "local"}, {}, project.settings_table)

@@ -10,7 +10,7 @@ ended and the runner is idle, so every sample starts from the same quiet state. 
     response is sent only after that commit, so the round trip bounds it from above.
   - *process spawned*: ``RunLaunched.at`` (written by the scheduler right after the run's process was
     spawned, on the same system clock) minus the wall time at which the request was sent.
-* ``submit``: the same line opened in this process (``andon.up.open_line``); the clock starts
+* ``submit``: the same line opened in this process (``andon.serve.up.open_line``); the clock starts
   before ``Service.notify`` + ``Runner.submit``.
   - *RunStarted committed*: a runner listener sees the committed batch holding the RunStarted.
   - *process spawned*: the executor's ``start`` returned (the ``Popen`` of the run's process).
@@ -118,9 +118,9 @@ class _TimedExecutor:
 
 def via_submit(root: Path, partitions: list[str], warmup: int) -> dict[str, list[float]]:
     from andon.events import RunFailed, RunStarted, RunSucceeded
-    from andon.project import load_project
-    from andon.settings import resolve
-    from andon.up import make_executor, open_line
+    from andon.project.load import load_project
+    from andon.project.settings import resolve
+    from andon.serve.up import make_executor, open_line
 
     project = load_project(root)
     settings = resolve(project.root, {"executor": "local"}, {}, project.settings_table)

@@ -1,5 +1,5 @@
 """Throughput: a 1,000-task chain and a 1,000-task fan-out of no-op pipelines through the real
-live runner (``andon.up.open_line``: SQLite store in WAL with synchronous=FULL, engine, executor).
+live runner (``andon.serve.up.open_line``: SQLite store in WAL with synchronous=FULL, engine, executor).
 
 The clock starts just before the source partition is announced (``Service.notify`` + ``Runner.submit``,
 what ``POST /api/v1/notify`` does) and stops in a runner listener when the commit that records the
@@ -68,9 +68,9 @@ def worker(executor: str, shape: str, n: int, pool: int, keep: bool,
     enable_bytecode()
     prof = _profile_runner_thread() if profile_to else None
     from andon.events import RunCancelled, RunFailed, RunSucceeded
-    from andon.project import load_project
-    from andon.settings import resolve
-    from andon.up import open_line
+    from andon.project.load import load_project
+    from andon.project.settings import resolve
+    from andon.serve.up import open_line
 
     root = Path(tempfile.mkdtemp(prefix=f"andon-bench-{shape}-", dir=base_dir))
     try:

@@ -299,8 +299,8 @@ def generate_history(root: Path, days: int, batch: int = 5000) -> dict[str, Any]
     from andon.engine.core import handle
     from andon.engine.state import EngineState
     from andon.events import OutputWritten, PartitionAvailable, RunLaunched, RunStarted, RunSucceeded
-    from andon.project import load_project
-    from andon.settings import resolve
+    from andon.project.load import load_project
+    from andon.project.settings import resolve
     from andon.store.sql import Store
 
     project = load_project(root)

@@ -8,7 +8,7 @@ import click
 
 from andon.cli import main
 from andon.events import EVENT_TYPES
-from andon.settings import SETTINGS
+from andon.project.settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 def __getattr__(name: str) -> Any:  # lazy, so that `andon --help` imports nothing it does not need
     if name in ("source", "pipeline", "window", "rollup", "mapped", "check"):
-        from andon import dsl
+        from andon.project import dsl
 
         return getattr(dsl, name)
     if name in ("checks", "CheckContext", "CheckResult"):

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from andon.events import Event
-from andon.up import Line
+from andon.serve.up import Line
 from tests.notify.servers import GUARD
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from andon.model.errors import ConfigError, DefinitionError
 from andon.notify.config import notify_config
-from andon.project import load_project
-from andon.settings import resolve
+from andon.project.load import load_project
+from andon.project.settings import resolve
 from tests.conftest import ProjectFactory
 from tests.model.test_project_load import line, problems
 

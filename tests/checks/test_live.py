@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from andon.clock import FakeClock
 from andon.events import CheckFailed, CheckPassed, CordPulled, NotificationSent
-from andon.project import load_project
-from andon.settings import resolve
-from andon.up import Line, open_line
+from andon.live.clock import FakeClock
+from andon.project.load import load_project
+from andon.project.settings import resolve
+from andon.serve.up import Line, open_line
 from tests.checks.helpers import Log, announce
 from tests.conftest import ProjectFactory
 from tests.notify.servers import hook_server

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from andon.tokens import digest
+from andon.model.tokens import digest
 
 ANDON = str(Path(sys.executable).with_name("andon"))
 

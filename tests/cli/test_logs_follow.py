@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from andon.up import Line
+from andon.serve.up import Line
 from tests.cli.test_commands import ANDON
 from tests.web.conftest import running
 from tests.web.test_logstream import GUARD, PIPELINES, Run

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from andon.up import Line
+from andon.serve.up import Line
 from tests.cli.test_commands import andon
 from tests.web.conftest import running
 

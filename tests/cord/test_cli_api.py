@@ -17,10 +17,10 @@ import httpx
 import pytest
 
 from andon.events import CordHalted
-from andon.project import load_project
-from andon.settings import resolve
-from andon.tokens import digest, new_token
-from andon.up import Line, open_line, serve
+from andon.model.tokens import digest, new_token
+from andon.project.load import load_project
+from andon.project.settings import resolve
+from andon.serve.up import Line, open_line, serve
 from tests.cli.test_commands import ANDON, andon, project  # noqa: F401  (the fixture)
 from tests.executors.helpers import wait_until
 

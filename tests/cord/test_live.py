@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from andon.clock import FakeClock
 from andon.cord.files import restore
 from andon.events import (
     CordHalted,
@@ -22,6 +21,7 @@ from andon.events import (
     RunStarted,
     RunSucceeded,
 )
+from andon.live.clock import FakeClock
 from tests.conftest import utc
 from tests.executors.helpers import alive, read_pid, wait_until
 from tests.runner.harness import Live, open_live
@@ -281,7 +281,7 @@ def test_overlapping_cords_release_a_partition_only_when_both_are_resolved(live:
 
 def test_a_cord_pulled_while_no_scheduler_runs_halts_from_the_next_start(  # type: ignore[no-untyped-def]
         make_project) -> None:
-    from andon.service import Service
+    from andon.live.service import Service
     from andon.store.sql import Store
 
     root, clock, live = made_then_stopped(make_project)
@@ -307,7 +307,7 @@ def test_a_suspect_output_left_in_place_by_a_crash_is_quarantined_at_the_next_st
     move that happened just before the crash, unrecorded, is recorded."""
     from andon.engine.core import handle, replay
     from andon.events import OutputSuspect
-    from andon.service import Service
+    from andon.live.service import Service
     from andon.store.sql import Store
 
     root, clock, live = made_then_stopped(make_project)

@@ -18,8 +18,8 @@ from andon.events import (
     OutputRestored,
     OutputSuspect,
 )
+from andon.live.service import BadRequest
 from andon.model.errors import AndonError, Conflict, NotFound
-from andon.service import BadRequest
 from andon.store.sql import Store
 from tests.conftest import utc
 from tests.cord.test_live import (  # noqa: F401  (live: the fixture)
@@ -172,7 +172,7 @@ def test_a_restored_output_stays_put_when_the_scheduler_starts_again(  # type: i
         make_project) -> None:
     """Restored while no scheduler runs (what `andon cord restore` does offline): the next start
     does not quarantine it again."""
-    from andon.service import Service
+    from andon.live.service import Service
     from tests.runner.harness import open_live
 
     root, clock, _ = made_then_stopped(make_project)

@@ -14,8 +14,8 @@ import pytest
 from andon.cord.files import Done, FileStep
 from andon.engine.outputs import FileMove
 from andon.events import OutputQuarantined, OutputRestored, OutputRestoreRequested
+from andon.live.service import Service
 from andon.model.errors import Conflict
-from andon.service import Service
 from andon.store.sql import Store
 from tests.cord.test_live import DAY, _pull, made_then_stopped, of
 from tests.runner.harness import Live, open_live

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from andon.executors.base import ExecResult
 from andon.executors.tree import read_proc
-from andon.project import Project, load_project
+from andon.project.load import Project, load_project
 
 GUARD = 60.0  # seconds: only a failure guard, never a measure of speed
 

@@ -21,7 +21,7 @@ from andon.executors.child import write_atomic
 from andon.executors.forkclient import ForkFailed, ForkServer
 from andon.executors.local import LocalProcessExecutor
 from andon.executors.processes import SERVER_MODULE, is_run_process
-from andon.project import Project, load_project
+from andon.project.load import Project, load_project
 from tests.executors.helpers import Reports, alive, read_pid, wait_until
 
 DAY = "2026-01-05"

@@ -17,7 +17,7 @@ from andon.executors.base import RunSpec, spec_for
 from andon.executors.execute import run_spec
 from andon.executors.inprocess import InProcessExecutor
 from andon.executors.local import LocalProcessExecutor
-from andon.project import Project
+from andon.project.load import Project
 from tests.executors.helpers import WAIT_FOR, Reports, alive, project_with_raw, read_pid, wait_until
 
 PIPELINES = r'''

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from andon.up import Line
+from andon.serve.up import Line
 
 GUARD = 60.0  # seconds: a failure guard, never a measure of speed
 

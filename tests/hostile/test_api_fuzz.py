@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from andon.up import Line
+from andon.serve.up import Line
 from tests.web.conftest import PIPELINES, make_token, running
 
 GUARD = 60.0  # seconds: a failure guard, never a measure of speed

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from andon.up import Line
+from andon.serve.up import Line
 from tests.conftest import utc
 from tests.hostile.sockets import answer, connect
 from tests.web.conftest import PIPELINES, auth_header, make_token, running
@@ -190,9 +190,9 @@ def test_a_run_log_is_served_in_pages_that_join_into_the_log(make_project) -> No
 
 
 def test_the_backfill_cap_is_a_setting(make_project) -> None:  # type: ignore[no-untyped-def]
-    from andon.project import load_project
-    from andon.service import BadRequest, Service
-    from andon.settings import resolve
+    from andon.live.service import BadRequest, Service
+    from andon.project.load import load_project
+    from andon.project.settings import resolve
     from andon.store.sql import Store
 
     root = make_project(PIPELINES)

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from andon.model.errors import ConfigError, DefinitionError
 from andon.model.limits import MAX_NAME, NAME_RE, location_problem, name_problem
 from andon.model.partitions import PartitionKeyError, Partitions, last
-from andon.project import load_project
+from andon.project.load import load_project
 from tests.conftest import ProjectFactory, utc
 from tests.web.conftest import make_token, running
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from andon.up import Line
+from andon.serve.up import Line
 from tests.hostile.sockets import answer, connect
 from tests.web.conftest import PIPELINES, make_token, running
 

@@ -24,10 +24,10 @@ from andon.events import (
     RunSucceeded,
 )
 from andon.model.status import RunStatus
-from andon.project import load_project
-from andon.settings import resolve
+from andon.project.load import load_project
+from andon.project.settings import resolve
+from andon.serve.up import Line
 from andon.store.sql import Store
-from andon.up import Line
 from tests.cli.test_commands import andon
 from tests.conftest import ProjectFactory, utc
 from tests.web.conftest import PIPELINES, auth_header, running

@@ -15,7 +15,7 @@ import pytest
 from andon.executors.base import RunSpec, spec_for
 from andon.executors.local import LocalProcessExecutor
 from andon.executors.tree import Tree, kill_tree, read_proc
-from andon.project import Project
+from andon.project.load import Project
 from tests.executors.helpers import WAIT_FOR, Reports, alive, project_with_raw, read_pid, wait_until
 
 # every process of the tree writes its own pid: $$ of the shell that then execs sleep

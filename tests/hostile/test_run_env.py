@@ -21,7 +21,7 @@ from andon.executors.environment import base_environment, run_environment
 from andon.executors.inprocess import InProcessExecutor
 from andon.executors.local import LocalProcessExecutor
 from andon.model.errors import DefinitionError
-from andon.project import Project, load_project
+from andon.project.load import Project, load_project
 from tests.executors.helpers import Reports, project_with_raw, wait_until
 from tests.web.conftest import make_token, running
 

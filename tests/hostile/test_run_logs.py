@@ -18,8 +18,8 @@ from andon.executors.inprocess import InProcessExecutor
 from andon.executors.local import LocalProcessExecutor
 from andon.executors.logcap import CappedLog, Masker, cap_bytes
 from andon.model.errors import ConfigError
-from andon.project import Project
-from andon.settings import resolve
+from andon.project.load import Project
+from andon.project.settings import resolve
 from tests.executors.helpers import WAIT_FOR, Reports, project_with_raw, read_pid, wait_until
 
 CAP = 64 * 1024

@@ -20,14 +20,14 @@ from typing import Any
 import httpx
 import pytest
 
-from andon.clock import RealClock
 from andon.events import OutputSuspect
 from andon.executors.outputs import fingerprint, real_roots
+from andon.live.clock import RealClock
+from andon.live.watcher import start_watcher
 from andon.model.errors import UnsafePath
-from andon.project import load_project
-from andon.settings import resolve
-from andon.up import Line, open_line
-from andon.watcher import start_watcher
+from andon.project.load import load_project
+from andon.project.settings import resolve
+from andon.serve.up import Line, open_line
 from tests.conftest import ProjectFactory, utc
 from tests.executors.helpers import GUARD
 from tests.web.conftest import make_token, running
@@ -212,7 +212,7 @@ def test_the_watcher_logs_and_skips_hostile_files(line: Line) -> None:
     landing.mkdir()
     os.mkfifo(landing / "2026-01-04.csv")  # there before the start: found by the first scan
     handler = Warnings()
-    logging.getLogger("andon.watcher").addHandler(handler)
+    logging.getLogger("andon.live.watcher").addHandler(handler)
     announced: list[tuple[str, str]] = []
     done = threading.Event()
 
@@ -234,7 +234,7 @@ def test_the_watcher_logs_and_skips_hostile_files(line: Line) -> None:
         (landing / "2026-01-06.csv").write_text("fine\n")  # the watcher goes on
         assert done.wait(GUARD)
     finally:
-        logging.getLogger("andon.watcher").removeHandler(handler)
+        logging.getLogger("andon.live.watcher").removeHandler(handler)
     assert "2026-01-04.csv for landed not announced" in handler.messages[0]
     assert "is a FIFO (named pipe)" in handler.messages[0]
     assert "outside the project's roots" in handler.messages[1]

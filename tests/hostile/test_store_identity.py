@@ -20,12 +20,12 @@ import httpx
 import pytest
 
 from andon.model.errors import ConfigError
-from andon.project import load_project
-from andon.settings import resolve
+from andon.project.load import load_project
+from andon.project.settings import resolve
+from andon.serve.up import Line, open_line
 from andon.store.identity import StoreUnavailable
 from andon.store.lock import lock_scheduler
 from andon.store.sql import Store
-from andon.up import Line, open_line
 from tests.conftest import ProjectFactory
 from tests.web.conftest import auth_header, running
 

@@ -18,12 +18,12 @@ from openlineage.client.event_v2 import RunEvent
 from openlineage.client.serde import Serde
 
 from andon.events import OutputWritten, PartitionRef, RunFailed, RunStarted, RunSucceeded
-from andon.lineage import SCHEMA, run_event, run_uuid
-from andon.lineage_client import client_event
+from andon.lineage.client import client_event
+from andon.lineage.emitter import SCHEMA, run_event, run_uuid
 from andon.model.errors import ConfigError
-from andon.project import load_project
-from andon.settings import resolve
-from andon.up import open_line
+from andon.project.load import load_project
+from andon.project.settings import resolve
+from andon.serve.up import open_line
 from tests.conftest import ProjectFactory
 from tests.lineage.conftest import PIPELINES, Endpoint, wait
 
@@ -142,7 +142,7 @@ def test_without_the_extra_the_client_transport_stops_the_start(
     settings = resolve(root, {"executor": "inprocess", "openlineage_transport": "client"},
                        {}, project.settings_table)
     # as if openlineage-python were not installed: None in sys.modules makes its import fail
-    monkeypatch.delitem(sys.modules, "andon.lineage_client", raising=False)
+    monkeypatch.delitem(sys.modules, "andon.lineage.client", raising=False)
     for name in [m for m in sys.modules if m == "openlineage" or m.startswith("openlineage.")]:
         monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.setitem(sys.modules, "openlineage", None)
@@ -156,7 +156,7 @@ def test_without_the_extra_the_client_transport_stops_the_start(
 
 
 def test_the_core_does_not_import_the_client() -> None:
-    code = ("import sys, andon.cli, andon.up, andon.lineage; "
+    code = ("import sys, andon.cli, andon.serve.up, andon.lineage.emitter; "
             "print(sorted(m for m in sys.modules if m.startswith(('openlineage', 'attr'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -7,9 +7,9 @@ import json
 import uuid
 from pathlib import Path
 
-from andon.project import load_project
-from andon.settings import resolve
-from andon.up import Line, open_line
+from andon.project.load import load_project
+from andon.project.settings import resolve
+from andon.serve.up import Line, open_line
 from tests.conftest import ProjectFactory
 from tests.lineage.conftest import PIPELINES, Endpoint, wait
 

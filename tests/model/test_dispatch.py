@@ -2,7 +2,7 @@
 
 from andon.model.dispatch import DEFAULT_POLICY, POLICY_NAMES, Policy, one_of
 from andon.planner.policies import POLICIES
-from andon.settings import SETTINGS, default
+from andon.project.settings import SETTINGS, default
 from andon.sim.policies import ALL_POLICIES, BASELINES, BOUND, EVENT_POLICIES
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from andon.model.errors import ConfigError, DefinitionError
-from andon.project import find_root, load_project, read_config
+from andon.project.load import find_root, load_project, read_config
 from tests.conftest import ProjectFactory, utc
 
 GOOD = """\
@@ -392,7 +392,7 @@ def test_a_bad_window_points_at_the_users_line_not_into_andon(make_project: Proj
 def test_a_zero_retry_delay_is_kept(make_project) -> None:  # type: ignore[no-untyped-def]
     from datetime import timedelta
 
-    from andon.project import load_project
+    from andon.project.load import load_project
 
     root = make_project("""
         import andon

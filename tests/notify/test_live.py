@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from andon.clock import FakeClock
 from andon.events import CheckFailed, NotificationSent, RunSucceeded
-from andon.project import load_project
-from andon.settings import resolve
-from andon.up import open_line
+from andon.live.clock import FakeClock
+from andon.project.load import load_project
+from andon.project.settings import resolve
+from andon.serve.up import open_line
 from tests.checks.helpers import Log, announce
 from tests.conftest import ProjectFactory
 from tests.notify.servers import hook_server

@@ -1,4 +1,4 @@
-"""The offline write path (``andon.offline.submit``): with no scheduler running, a write is
+"""The offline write path (``andon.live.offline.submit``): with no scheduler running, a write is
 decided by the engine as one turn of ``andon up`` would decide it. Real SQLite files, real
 projects on disk, a fake clock; nothing is launched (a null executor online)."""
 
@@ -13,14 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from andon.clock import FakeClock
 from andon.events import Event, RunQueued, RunStarted, to_dict
 from andon.executors.base import Report, RunSpec
+from andon.live.clock import FakeClock
+from andon.live.offline import submit
+from andon.live.runner import Runner
+from andon.live.service import Service
 from andon.model.errors import AndonError
-from andon.offline import submit
-from andon.project import load_project
-from andon.runner import Runner
-from andon.service import Service
+from andon.project.load import load_project
 from andon.store.sql import Store
 from tests.conftest import utc
 

@@ -9,14 +9,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from andon.clock import Clock
 from andon.events import Event
 from andon.executors.base import Executor
 from andon.executors.inprocess import InProcessExecutor
 from andon.executors.local import LocalProcessExecutor
-from andon.project import Project, load_project
-from andon.runner import Runner
-from andon.service import Service
+from andon.live.clock import Clock
+from andon.live.runner import Runner
+from andon.live.service import Service
+from andon.project.load import Project, load_project
 from andon.store.sql import Store
 from tests.executors.helpers import GUARD
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from andon.clock import FakeClock
 from andon.events import DeliverableAtRisk, DeliverableRecovered, Event
+from andon.live.clock import FakeClock
 from tests.conftest import utc
 from tests.runner.harness import Live, open_live
 

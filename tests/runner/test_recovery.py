@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from andon.clock import RealClock
 from andon.events import RunLaunched, RunSucceeded
 from andon.executors.base import Report, RunSpec
 from andon.executors.inprocess import InProcessExecutor
-from andon.project import load_project
-from andon.runner import Runner
-from andon.service import Service
+from andon.live.clock import RealClock
+from andon.live.runner import Runner
+from andon.live.service import Service
+from andon.project.load import load_project
 from andon.store.sql import Store
 from tests.executors.helpers import alive, read_pid, wait_until
 from tests.runner.harness import Live, open_live

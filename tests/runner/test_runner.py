@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from andon.clock import FakeClock, RealClock
 from andon.events import (
     Event,
     RunCancelled,
@@ -18,6 +17,7 @@ from andon.events import (
     RunStarted,
     RunSucceeded,
 )
+from andon.live.clock import FakeClock, RealClock
 from tests.conftest import utc
 from tests.executors.helpers import alive, read_pid, wait_until
 from tests.runner.harness import Live, open_live

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from andon.model.errors import ConfigError
-from andon.project import load_project
-from andon.settings import resolve
-from andon.up import open_line
+from andon.project.load import load_project
+from andon.project.settings import resolve
+from andon.serve.up import open_line
 
 PIPELINES = """
 import andon

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from andon.clock import RealClock
 from andon.events import RunSucceeded
-from andon.project import load_project
-from andon.settings import resolve
-from andon.up import Line, open_line
-from andon.watcher import _pattern, start_watcher
+from andon.live.clock import RealClock
+from andon.live.watcher import _pattern, start_watcher
+from andon.project.load import load_project
+from andon.project.settings import resolve
+from andon.serve.up import Line, open_line
 from tests.executors.helpers import GUARD
 
 PIPELINES = r'''
@@ -55,7 +55,7 @@ def line(make_project) -> Iterator[Line]:
 @pytest.fixture
 def warnings_seen() -> Iterator[Collect]:
     handler = Collect()
-    logger = logging.getLogger("andon.watcher")
+    logger = logging.getLogger("andon.live.watcher")
     logger.addHandler(handler)
     yield handler
     logger.removeHandler(handler)

@@ -25,7 +25,7 @@ from andon.events import (
     OutputRestoreRequested,
     OutputSuspect,
 )
-from andon.offline import submit
+from andon.live.offline import submit
 from andon.store.sql import Store
 from tests.engine.harness import Line, graph, pipe, source
 

@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from andon.clock import Clock
-from andon.project import load_project
-from andon.settings import resolve
-from andon.tokens import digest, new_token
-from andon.up import Line, open_line, serve
+from andon.live.clock import Clock
+from andon.model.tokens import digest, new_token
+from andon.project.load import load_project
+from andon.project.settings import resolve
+from andon.serve.up import Line, open_line, serve
 
 PIPELINES = """
 import andon

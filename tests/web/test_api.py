@@ -12,8 +12,8 @@ import httpx
 import pytest
 from starlette.routing import Route
 
-from andon.tokens import digest, new_token
-from andon.up import Line, _submitter, ensure_local_token
+from andon.model.tokens import digest, new_token
+from andon.serve.up import Line, _submitter, ensure_local_token
 from andon.web.app import create_app
 from andon.web.context import WebContext
 from andon.web.routes import PERMISSIONS, SESSION

@@ -10,9 +10,9 @@ from urllib.parse import quote
 import httpx
 from starlette.routing import Route
 
-from andon.clock import FakeClock
-from andon.tokens import digest
-from andon.up import Line, _submitter
+from andon.live.clock import FakeClock
+from andon.model.tokens import digest
+from andon.serve.up import Line, _submitter
 from andon.web.app import CSP, create_app
 from andon.web.auth import csrf_for
 from andon.web.context import WebContext

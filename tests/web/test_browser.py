@@ -15,9 +15,9 @@ from urllib.parse import quote
 
 import pytest
 
-from andon.clock import FakeClock
 from andon.events import RunStarted, RunSucceeded
-from andon.up import Line
+from andon.live.clock import FakeClock
+from andon.serve.up import Line
 from tests.web.conftest import make_token, running
 from tests.web.test_logstream import PIPELINES as FED_PIPELINE
 from tests.web.test_logstream import Run

@@ -31,8 +31,8 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 
-from andon.tokens import digest
-from andon.up import Line
+from andon.model.tokens import digest
+from andon.serve.up import Line
 from tests.web.conftest import PIPELINES, make_token, running
 
 # per operation and mode: ~850 requests in all, about 15 s (ANDON_FUZZ_EXAMPLES=200 to dig)

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 
 from andon.events import PartitionAvailable
+from andon.serve.up import Line
 from andon.store.sql import Store
-from andon.up import Line
 from andon.web import live
 from andon.web.live import EventHub
 from tests.web.conftest import make_token

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from andon.events import RunLaunched
-from andon.up import Line
+from andon.serve.up import Line
 from andon.web import logstream
 from andon.web.routes import PERMISSIONS
 from tests.web.conftest import make_token, running

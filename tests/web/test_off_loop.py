@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from andon.up import Line
+from andon.serve.up import Line
 from andon.web.auth import COOKIE
 from andon.web.routes import ROUTES, path_for
 from tests.web.conftest import make_token

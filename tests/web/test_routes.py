@@ -10,7 +10,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Route as StarletteRoute
 
-from andon.up import Line, _submitter
+from andon.serve.up import Line, _submitter
 from andon.web import endpoints, openapi
 from andon.web.app import create_app
 from andon.web.context import WebContext

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from andon.events import NotificationFailed, NotificationSent, RunFailed, RunSucceeded, to_dict
-from andon.up import Line
+from andon.serve.up import Line
 from tests.conftest import ProjectFactory
 from tests.notify.servers import free_port, hook_server
 from tests.web.conftest import make_token, running

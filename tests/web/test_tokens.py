@@ -7,8 +7,8 @@ import logging
 import httpx
 import pytest
 
-from andon.tokens import digest
-from andon.up import Line
+from andon.model.tokens import digest
+from andon.serve.up import Line
 from tests.web.conftest import make_token
 
 ROUTES = [("GET", "/api/v1/tokens", None),

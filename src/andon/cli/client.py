@@ -1,7 +1,7 @@
 """One interface for what the commands ask of andon, whether a scheduler is running or not.
 
 ``HttpClient`` (``andon.cli.http``) talks to the project's running ``andon up`` over its API;
-``LocalClient`` (``andon.cli.local``) works on the store through ``andon.service.Service`` and
+``LocalClient`` (``andon.cli.local``) works on the store through ``andon.live.service.Service`` and
 records a write as one turn of ``andon up`` would. ``open_client`` picks one: a command parses
 its arguments, makes one call and prints the answer, the same whichever client answered."""
 
@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from andon.project import Project
-    from andon.settings import Settings
+    from andon.project.load import Project
+    from andon.project.settings import Settings
 
-# an answer as the API sends it and andon.service.Service returns it: a JSON object
+# an answer as the API sends it and andon.live.service.Service returns it: a JSON object
 Json = dict[str, Any]
 
 
@@ -71,9 +71,9 @@ class Client(Protocol):
 
 
 def open_client(project: Project, settings: Settings) -> Client:
-    """The project's running ``andon up`` (``server_url``, or the one ``andon.up.server_url``
+    """The project's running ``andon up`` (``server_url``, or the one ``andon.serve.up.server_url``
     finds alive), with the token of ``api_token`` or the local one; else its store."""
-    from andon.up import server_url
+    from andon.serve.up import server_url
 
     url = settings.server_url or server_url(settings.state_dir)
     if not url:

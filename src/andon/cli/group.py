@@ -15,8 +15,8 @@ import click
 
 if TYPE_CHECKING:
     from andon.cli.client import Client
-    from andon.project import Project
-    from andon.settings import Settings
+    from andon.project.load import Project
+    from andon.project.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,14 +30,14 @@ class Env:
         self.flags = flags
 
     def root(self) -> Path:
-        from andon.project import find_root
+        from andon.project.load import find_root
 
         return find_root(Path(self.project_arg or os.getcwd()))
 
     def load(self, **flags: Any) -> tuple[Project, Settings]:
         """(project, settings) resolved flag > environment > andon.toml > default."""
-        from andon.project import load_project
-        from andon.settings import resolve
+        from andon.project.load import load_project
+        from andon.project.settings import resolve
 
         project = load_project(self.root())
         settings = resolve(project.root, {**self.flags, **flags}, os.environ,

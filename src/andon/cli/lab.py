@@ -27,7 +27,7 @@ from andon.sim.policies import ALL_POLICIES
 def demo(env: Env, directory: str, speed: float, days: int, port: int, exit_when_done: bool,
          executor: str) -> None:
     """Write the retail + ML example to DIRECTORY and run a week of it on an accelerated clock."""
-    from andon.demo import run_demo
+    from andon.serve.demo import run_demo
 
     code = run_demo(Path(directory), speed=speed, days=days, port=port,
                     exit_when_done=exit_when_done, executor=executor)

@@ -1,6 +1,6 @@
 """The client that works on the project's store, with no ``andon up`` running: requests are
-checked and built by ``andon.service.Service``, and every write is decided by the engine as
-``andon up`` would decide it (``andon.offline``), through one door."""
+checked and built by ``andon.live.service.Service``, and every write is decided by the engine as
+``andon up`` would decide it (``andon.live.offline``), through one door."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from andon.cli.client import Json
 
 if TYPE_CHECKING:
     from andon.events import Event
-    from andon.project import Project
-    from andon.settings import Settings
+    from andon.project.load import Project
+    from andon.project.settings import Settings
 
 
 class LocalClient:
@@ -24,7 +24,7 @@ class LocalClient:
     live = False
 
     def __init__(self, project: Project, settings: Settings) -> None:
-        from andon.service import Service
+        from andon.live.service import Service
         from andon.store.sql import Store
 
         settings.state_dir.mkdir(parents=True, exist_ok=True)
@@ -35,10 +35,10 @@ class LocalClient:
     def _submit(self, events: Sequence[Event]) -> list[bool]:
         """The one door of the CLI's writes with no server: ``events`` are decided as one turn of
         ``andon up`` with the live policy would decide them, and recorded with what the engine
-        decided (``andon.offline.submit``). Per event, whether it was new (False: its id was in
+        decided (``andon.live.offline.submit``). Per event, whether it was new (False: its id was in
         the log already)."""
         from andon.cord.files import file_step
-        from andon.offline import submit
+        from andon.live.offline import submit
         from andon.planner.live import make_planner
 
         graph = self.project.graph
@@ -102,7 +102,7 @@ class LocalClient:
     def cord(self, cord_id: str) -> Json:
         return self.service.cord(cord_id)
 
-    # -- API tokens (andon.service.Service keeps them in the store's token table) ---------------
+    # -- API tokens (andon.live.service.Service keeps them in the store's token table) ---------------
 
     def tokens(self) -> list[Json]:
         return self.service.tokens()

@@ -53,8 +53,8 @@ def validate(env: Env, as_json: bool) -> None:
 def up(env: Env, host: str | None, port: int | None, executor: str | None,
        policy: str | None) -> None:
     """Run the scheduler and the HTTP server until Ctrl-C."""
-    from andon.logs import setup_logging
-    from andon.up import Line, ensure_local_token, open_line, serve
+    from andon.live.logs import setup_logging
+    from andon.serve.up import Line, ensure_local_token, open_line, serve
 
     project, settings = env.load(host=host, port=port, executor=executor, policy=policy)
     setup_logging(settings.log_format)

@@ -60,7 +60,7 @@ def token_list(env: Env, as_json: bool) -> None:
 def token_revoke(env: Env, token_ref: str) -> None:
     """Revoke a token, named by its id or by the token itself (it fails on its very next
     request)."""
-    from andon.tokens import PREFIX, digest, token_id
+    from andon.model.tokens import PREFIX, digest, token_id
 
     client = _store(env)
     ident = token_id(digest(token_ref)) if token_ref.startswith(PREFIX) else token_ref

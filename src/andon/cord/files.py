@@ -2,7 +2,7 @@
 (``andon.engine.outputs``), in the order decided, after the turn that decided them is recorded:
 a suspect output is kept, moved aside under STATE_DIR/quarantine (restorable) or deleted, per
 its pipeline's ``bad_outputs`` policy; a restore the engine accepted moves it back. The runner
-calls it after each turn and after its replay, ``andon.offline`` after an offline turn.
+calls it after each turn and after its replay, ``andon.live.offline`` after an offline turn.
 
 Only data andon produced is ever touched: the asset must be a pipeline's output (never a source),
 the location must be the one the run recorded, inside the project folder, and the file there must

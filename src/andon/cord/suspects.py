@@ -93,7 +93,7 @@ def restore_event(store: Store, project_dir: Path, cord_id: str, asset: str, par
                   version: int | None, now: datetime, by: str = "") -> OutputRestored:
     """Validate a restore (``restore_request``) and move the output back at once with the file
     step, with no engine to ask (a store holding a cord's outputs, nothing else); the event
-    recording the move is for the caller to append. ``andon.service`` goes through the engine
+    recording the move is for the caller to append. ``andon.live.service`` goes through the engine
     instead (``Service.output_restore``)."""
     request = restore_request(store, cord_id, asset, partition, version, now, by)
     ((_move, outcome),) = FileStep(project_dir).carry_out([request], now)

@@ -65,7 +65,7 @@ def record(graph: Graph, state: EngineState, event: Event, now: datetime, policy
            out: Decisions, ordered: list[Event]) -> Decisions:
     """Handle ``event`` as one step of a turn: ``ordered`` (the turn's log, in the order the
     engine saw it) gets the event and then what it decided, ``out`` the decisions. The live
-    runner and the offline write path (``andon.offline``) both record a turn this way."""
+    runner and the offline write path (``andon.live.offline``) both record a turn this way."""
     step = handle(graph, state, event, now, policy)
     ordered.append(event)
     ordered.extend(step.events)

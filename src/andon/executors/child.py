@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 def project_resolver(project_dir: str) -> Resolver:
     """Find a pipeline's function by loading the project (a spawned process does, for its run)."""
     def resolve(pipeline: str) -> Callable[..., Any]:
-        from andon.project import load_project
+        from andon.project.load import load_project
 
         return function_of(load_project(Path(project_dir)).graph.pipelines[pipeline].fn,
                            pipeline)

@@ -72,7 +72,7 @@ class LoadedProject:
         self.load()
 
     def load(self) -> None:
-        from andon.project import PROJECT_FILE, load_project, read_config
+        from andon.project.load import PROJECT_FILE, load_project, read_config
 
         for name in self._modules:
             sys.modules.pop(name, None)

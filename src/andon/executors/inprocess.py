@@ -18,7 +18,7 @@ from andon.executors.base import ExecResult, Report, RunSpec
 from andon.executors.environment import run_environment, secret_values
 from andon.executors.execute import Resolver, run_spec
 from andon.executors.logcap import cap_bytes
-from andon.settings import DEFAULT_MAX_LOG_BYTES
+from andon.project.settings import DEFAULT_MAX_LOG_BYTES
 
 
 class _Buffer:

@@ -46,7 +46,7 @@ from andon.executors.processes import (
     spec_path,
 )
 from andon.executors.tree import kill_tree
-from andon.settings import DEFAULT_MAX_LOG_BYTES
+from andon.project.settings import DEFAULT_MAX_LOG_BYTES
 
 log = logging.getLogger("andon.executors.local")
 FORK_FAILURES_BEFORE_SPAWNING = 3  # fork servers in a row that failed a project

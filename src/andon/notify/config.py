@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from andon.model.errors import ConfigError
 from andon.model.graph import Graph
-from andon.settings import Settings
+from andon.project.settings import Settings
 
 
 @dataclass(frozen=True)

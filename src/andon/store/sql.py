@@ -41,11 +41,11 @@ from sqlalchemy.pool import QueuePool, StaticPool
 from andon.events import Event, format_time, from_dict
 from andon.model.errors import ConfigError
 from andon.model.status import RunStatus
+from andon.model.tokens import ID_LENGTH, token_id
 from andon.store import cordviews, schema
 from andon.store.identity import FileIdentity, StoreUnavailable
 from andon.store.lock import database_file
 from andon.store.projection import payload, project
-from andon.tokens import ID_LENGTH, token_id
 
 BUSY_TIMEOUT_MS = 30_000
 PG_WRITE_LOCK = 0x616E646F6E  # "andon": the advisory lock that serialises writers
@@ -415,7 +415,7 @@ class Store:
             return bool(res.rowcount)
 
     def revoke_token_id(self, token_id: str, now: datetime) -> bool:
-        """Revoke the token with this id (``andon.tokens.token_id``); False when there was no
+        """Revoke the token with this id (``andon.model.tokens.token_id``); False when there was no
         such token not yet revoked."""
         t = schema.tokens
         with self._write() as conn:

@@ -7,7 +7,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from andon.tokens import PREFIX
+from andon.model.tokens import PREFIX
 from andon.web.context import HTTPError, json_fields, web_of
 
 

@@ -1,4 +1,4 @@
-"""Signing in with API tokens (made in ``andon.tokens``): roles, sessions, CSRF, and who a
+"""Signing in with API tokens (made in ``andon.model.tokens``): roles, sessions, CSRF, and who a
 request is. Every token lookup is a query, so it runs on a worker thread, never on the event loop
 (which must keep pushing the live streams)."""
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from andon.tokens import ROLES, digest
+from andon.model.tokens import ROLES, digest
 from andon.web.context import HTTPError, web_of
 
 COOKIE = "andon_session"

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from andon.events import CheckFailed, CheckPassed, format_time, parse_time
+from andon.live.service import Service
 from andon.model.status import RunStatus
 from andon.model.timefmt import format_minute, short_time
-from andon.service import Service
 
 SEVERITY = {3: "critical", 2: "high", 1: "warning"}
 STATE_ORDER = ("quarantined", "suspect", "halted", "failed", "running", "queued", "ok", "missing")

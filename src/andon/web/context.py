@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from andon.events import Event
+from andon.live.service import Service
 from andon.model.errors import AndonError
-from andon.service import Service
 from andon.web.limits import Limits, parse_json, read_body
 
 if TYPE_CHECKING:

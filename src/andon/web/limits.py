@@ -1,6 +1,6 @@
 """What one HTTP request may be: the size of its body, the shape of its JSON, the Host it names.
 
-Each limit is a setting (``andon.settings``); the server passes them in as one ``Limits``. A request
+Each limit is a setting (``andon.project.settings``); the server passes them in as one ``Limits``. A request
 past a limit gets the usual error JSON (413 for too large, 422 for the rest, 421 for a Host the
 server does not answer to) and nothing is recorded: the checks run before any handler acts.
 """
@@ -17,7 +17,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from andon.model.errors import AndonError
-from andon.settings import default
+from andon.project.settings import default
 
 MAX_INT = 2**53  # integers past it fit no JSON reader's number, nor every database column
 

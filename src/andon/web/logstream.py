@@ -21,9 +21,9 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from andon.executors.logcap import read_cut
+from andon.live.service import Service
+from andon.live.watcher import IN_CREATE, IN_IGNORED, IN_MODIFY, IN_MOVED_TO, Inotify
 from andon.model.status import ACTIVE_STATUSES
-from andon.service import Service
-from andon.watcher import IN_CREATE, IN_IGNORED, IN_MODIFY, IN_MOVED_TO, Inotify
 from andon.web.live import HEARTBEAT, RETRY_MS, EventHub, control
 
 log = logging.getLogger("andon.web")

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from andon.live.service import Service
 from andon.model.status import RunStatus
-from andon.service import Service
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # seconds from a run's inputs all being there (it is queued) to its start

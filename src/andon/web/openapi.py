@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from andon import __version__
-from andon.service import MAX_TOKEN_NAME
-from andon.tokens import ROLES
+from andon.live.service import MAX_TOKEN_NAME
+from andon.model.tokens import ROLES
 from andon.web.routes import Route
 
 Doc = Callable[[str | None], dict[str, Any]]  # the role a route needs -> its operation object

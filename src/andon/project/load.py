@@ -15,13 +15,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from andon.dsl import Declaration, collect
 from andon.model.definitions import DEFAULT_LOCATION, Asset, Check, Input, Pipeline, Pool, check_run_names
 from andon.model.durations import DurationFormatError, parse_duration
 from andon.model.errors import AndonError, ConfigError, DefinitionError
 from andon.model.graph import Graph, build_graph
 from andon.model.limits import duration_problem, location_problem, moment_problem, name_problem
 from andon.model.partitions import PartitionKeyError, parse_partitions
+from andon.project.dsl import Declaration, collect
 
 PROJECT_FILE = "andon.toml"
 IMPORT_TIMEOUT = timedelta(seconds=30)  # [project] import_timeout: the longest a module may import

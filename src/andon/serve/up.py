@@ -19,26 +19,26 @@ from pathlib import Path
 from typing import Any
 
 from andon.checks.runner import CheckRunner
-from andon.clock import Clock, RealClock
 from andon.events import Event
 from andon.executors.base import Executor
 from andon.executors.inprocess import InProcessExecutor
 from andon.executors.local import LocalProcessExecutor
-from andon.lineage import LineageEmitter, make_sender
+from andon.lineage.emitter import LineageEmitter, make_sender
+from andon.live.clock import Clock, RealClock
+from andon.live.runner import Runner
+from andon.live.service import Service
 from andon.model.errors import ConfigError
 from andon.model.graph import Graph
+from andon.model.tokens import digest, new_token
 from andon.notify.config import notify_config
 from andon.notify.notifier import Notifier, start_notifier
 from andon.planner.live import make_planner
-from andon.project import Project
-from andon.runner import Runner
-from andon.service import Service
-from andon.settings import Settings
+from andon.project.load import Project
+from andon.project.settings import Settings
 from andon.store.lock import FileLock, SchedulerLock, lock_scheduler
 from andon.store.sql import Store
-from andon.tokens import digest, new_token
 
-log = logging.getLogger("andon.up")
+log = logging.getLogger("andon.serve.up")
 
 
 def make_executor(settings: Settings, project: Project) -> Executor:
@@ -295,7 +295,7 @@ def serve(line: Line, on_ready: Callable[[Line], None] | None = None) -> None:
     processes go on, and the next ``andon up`` adopts them."""
     import uvicorn
 
-    from andon.watcher import start_watcher
+    from andon.live.watcher import start_watcher
     from andon.web.app import create_app
     from andon.web.conn import guarded_protocol
     from andon.web.context import WebContext

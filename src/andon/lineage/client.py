@@ -22,7 +22,7 @@ from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, R
 from openlineage.client.facet_v2 import DatasetFacet, RunFacet, error_message_run
 from openlineage.client.transport.http import HttpConfig, HttpTransport
 
-log = logging.getLogger("andon.lineage")
+log = logging.getLogger("andon.lineage.emitter")
 
 
 @attr.define

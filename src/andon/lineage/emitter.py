@@ -6,7 +6,7 @@ thread that sleeps on its queue (no polling); the scheduler only puts events on 
 documents follow the OpenLineage spec (2-0-2) and need no client library: the built-in sender
 POSTs them to an HTTP endpoint (``openlineage_url``, e.g. Marquez's ``/api/v1/lineage``) and
 retries a failing endpoint a few times. With ``openlineage_transport = 'client'`` the same
-documents go through the openlineage-python client instead (``andon.lineage_client``, the
+documents go through the openlineage-python client instead (``andon.lineage.client``, the
 ``andon[lineage]`` extra, imported only then), for its transports: HTTP with auth, Kafka, ...
 """
 
@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from andon.events import Event, PartitionRef, RunFailed, RunStarted, RunSucceeded, format_time
 from andon.model.errors import ConfigError
 
-log = logging.getLogger("andon.lineage")
+log = logging.getLogger("andon.lineage.emitter")
 PRODUCER = "https://github.com/andon/andon"
 SPEC = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/"
 SCHEMA = SPEC + "RunEvent"
@@ -117,7 +117,7 @@ def make_sender(transport: str, url: str, timeout: float) -> Sender | None:
     if transport == "builtin":
         return HttpSender(url, timeout) if url else None
     try:
-        from andon.lineage_client import ClientSender
+        from andon.lineage.client import ClientSender
     except ImportError as exc:
         if not (exc.name or "").startswith("openlineage"):
             raise

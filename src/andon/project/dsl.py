@@ -1,7 +1,7 @@
 """What users write: ``andon.source(...)``, ``@andon.pipeline(...)`` and ``@andon.check(...)``.
 
 Declarations are collected raw (with the file and line they come from) while the project's
-definition modules are imported; ``andon.project`` turns them into the validated graph, so a bad
+definition modules are imported; ``andon.project.load`` turns them into the validated graph, so a bad
 deadline or an unknown input is reported naming the file, the object and the fix.
 """
 

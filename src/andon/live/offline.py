@@ -51,7 +51,7 @@ def submit(graph: Graph, store: Store, events: Sequence[Event], now: datetime,
     """Record ``events`` as one turn of ``andon up`` at time ``now`` would, with nothing running.
 
     ``graph`` is the project's (``load_project(...).graph``), ``store`` its store, ``events`` the
-    requests built by ``andon.service.Service`` (validated there), ``policy`` the live dispatch
+    requests built by ``andon.live.service.Service`` (validated there), ``policy`` the live dispatch
     policy (``andon.planner.live.make_planner(settings.policy, graph)``; default ``jit``, as the
     runner's), ``files`` the cord's file step (None: no file moves here; they wait for the next
     ``andon up``). Returns, per submitted

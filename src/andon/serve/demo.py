@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from andon.clock import SpeedClock
 from andon.events import Event, RunFailed, RunStarted, RunSucceeded
 from andon.examples import write_example
+from andon.live.clock import SpeedClock
 from andon.model.errors import ConfigError
 from andon.model.status import RunStatus
 from andon.model.timefmt import day_key
-from andon.project import load_project
-from andon.settings import resolve
-from andon.up import Line, ensure_local_token, open_line, serve
+from andon.project.load import load_project
+from andon.project.settings import resolve
+from andon.serve.up import Line, ensure_local_token, open_line, serve
 
 FIRST_DAY = datetime(2026, 1, 5, tzinfo=UTC)
 MARKER = ".andon-demo"

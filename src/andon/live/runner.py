@@ -29,7 +29,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from andon.clock import Clock, RealClock
 from andon.cord.files import file_step
 from andon.cord.suspects import answer
 from andon.engine.core import Decisions, mark_all, next_wakeup, record, replay, settle
@@ -45,6 +44,7 @@ from andon.events import (
 )
 from andon.executors.base import ExecResult, Executor, RunSpec, spec_for
 from andon.executors.reports import HeldReport, ended_event
+from andon.live.clock import Clock, RealClock
 from andon.model.dispatch import DEFAULT_POLICY
 from andon.model.errors import AndonError
 from andon.model.graph import Graph
@@ -53,7 +53,7 @@ from andon.planner.policies import Planner, make_policy
 from andon.store.identity import StoreUnavailable
 from andon.store.sql import Store
 
-log = logging.getLogger("andon.runner")
+log = logging.getLogger("andon.live.runner")
 Listener = Callable[[Sequence[Event]], None]
 MAX_BATCH = 1000
 MAX_INLINE_EVENTS = 5000  # an in-process cascade commits at least every this many events

@@ -13,7 +13,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from andon import offline
 from andon.cord import incidents, suspects
 from andon.cord.files import FileStep
 from andon.events import (
@@ -31,14 +30,15 @@ from andon.events import (
     parse_time,
 )
 from andon.executors.outputs import fingerprint, real_roots
+from andon.live import offline
 from andon.model.dispatch import DEFAULT_POLICY
 from andon.model.errors import AndonError, Conflict, NotFound
 from andon.model.graph import Graph
 from andon.model.partitions import AfterLastPartition, PartitionKeyError, Partitions
 from andon.model.status import ACTIVE_STATUSES, RunStatus
-from andon.settings import default
+from andon.model.tokens import ROLES, digest, is_token_id, new_token, token_id
+from andon.project.settings import default
 from andon.store.sql import Store
-from andon.tokens import ROLES, digest, is_token_id, new_token, token_id
 
 MAX_TOKEN_NAME = 100
 MAX_PROBLEMS_LISTED = 20  # inconsistencies of the log shown by health and plan (all are counted)
@@ -193,7 +193,7 @@ class Service:
 
         The request (``output.restore_requested``) is recorded and decided by the engine, and
         the cord's file step moves the output: the running scheduler's (``live_restore``, on
-        its thread), else an offline turn's (``andon.offline.restore``)."""
+        its thread), else an offline turn's (``andon.live.offline.restore``)."""
         if version is not None and version < 1:
             raise BadRequest("field 'version' must be a version number (1 or more)",
                              where="version", hint="`andon cord show CORD_ID` lists the "
@@ -245,7 +245,7 @@ class Service:
                 "created_at": format_time(now), "revoked_at": None}
 
     def token_revoke(self, ident: str, now: datetime) -> dict[str, Any]:
-        """Revoke the token with id ``ident`` (``andon.tokens.token_id``): it fails on its very
+        """Revoke the token with id ``ident`` (``andon.model.tokens.token_id``): it fails on its very
         next request (every request looks its token up). Answers the token's listing."""
         found = [t for t in self.store.tokens() if t["id"] == ident] if is_token_id(ident) else []
         if not found:

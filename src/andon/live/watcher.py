@@ -23,7 +23,7 @@ from andon.executors.outputs import inside_roots, real_roots
 from andon.model.graph import Graph
 from andon.model.limits import inside
 
-log = logging.getLogger("andon.watcher")
+log = logging.getLogger("andon.live.watcher")
 Announce = Callable[[str, str], None]
 
 

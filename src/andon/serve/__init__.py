@@ -1,0 +1,2 @@
+"""``andon up`` and ``andon demo``: the live shell, the file watcher and the HTTP server wired
+into one process."""
