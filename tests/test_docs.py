@@ -60,3 +60,37 @@ def test_every_event_is_in_the_event_docs() -> None:
 def test_readme_starts_with_the_two_commands() -> None:
     head = (ROOT / "README.md").read_text().split("\n\n", 3)[:3]
     assert "make demo" in "\n".join(head) and "make test" in "\n".join(head)
+
+
+def _contract_layers() -> list[str]:
+    """The layers of the first import-linter contract, top first, each split into its names."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    layers = config["tool"]["importlinter"]["contracts"][0]["layers"]
+    return [name.strip() for layer in layers for name in layer.split("|")]
+
+
+def _first_column(text: str, marker: str) -> list[str]:
+    """The names in the first column of the table after ``marker``, backticks and slashes off."""
+    lines = text[text.index(marker):].splitlines()[1:]
+    rows = lines[:next(i for i, line in enumerate(lines) if not line.startswith("|"))][2:]
+    return [row.split("|")[1].strip().strip("`").rstrip("/").removesuffix(".py") for row in rows]
+
+
+def test_the_architecture_doc_lists_the_contracts_layers_in_order() -> None:
+    text = (ROOT / "docs/architecture.md").read_text()
+    names = [cell.strip() for row in _first_column(text, "<!-- layers")
+             for cell in row.replace("`", "").split(",")]
+    assert names == _contract_layers()
+
+
+def test_the_module_map_lists_every_package_in_layer_order() -> None:
+    package = ROOT / "src/andon"
+    present = {p.stem if p.suffix == ".py" else p.name for p in package.iterdir()
+               if (p.suffix == ".py" and p.stem not in ("__init__", "__main__"))
+               or (p.is_dir() and (p / "__init__.py").exists())}
+    listed = _first_column((ROOT / "README.md").read_text(), "<!-- module map")
+    assert sorted(listed) == sorted(present), "README's module map names the packages of src/andon"
+    order = [name for name in _contract_layers() if name in present]
+    assert listed == order, "README's module map follows the layers of pyproject.toml"
