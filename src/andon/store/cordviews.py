@@ -28,8 +28,8 @@ from andon.events import (
     OutputQuarantined,
     OutputRestored,
     OutputSuspect,
-    format_time,
 )
+from andon.events.codec import format_time
 from andon.store.schema import cord_outputs, cords, halts, partition_versions, partitions
 
 

@@ -24,9 +24,8 @@ from andon.events import (
     RunQueued,
     RunStarted,
     RunSucceeded,
-    format_time,
-    to_dict,
 )
+from andon.events.codec import format_time, to_dict
 from andon.model.partitions import is_new_version
 from andon.model.status import RunStatus
 from andon.store.cordviews import project_cord
