@@ -139,10 +139,12 @@ class CordBook:
         return [self.cords[c] for c in sorted(self.halted.get((pipeline, partition), ()))]
 
 
-def cord_id_for(asset: str, partition: str, n: int) -> str:
-    """``ASSET:PARTITION:N``, the id of the N-th cord pulled on that partition (like run ids):
-    the one function that makes cord ids, for the engine, the simulator and the API."""
-    return f"{asset}:{partition}:{n}"
+def cord_id_for(asset: str, partition: str, n: int, check: bool = False) -> str:
+    """``ASSET:PARTITION:N``, the id of the N-th cord pulled on that partition (like run ids);
+    with ``check``, ``ASSET:PARTITION:check-vN``, the one cord failing blocking checks pull on
+    version N (one incident per bad version, however many of its checks fail). The one function
+    that makes cord ids, for the engine, the simulator, the API and the checks."""
+    return f"{asset}:{partition}:{'check-v' if check else ''}{n}"
 
 
 def next_cord_id(book: CordBook, asset: str, partition: str) -> str:
