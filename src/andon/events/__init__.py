@@ -53,7 +53,9 @@ class OutputWritten:
 @dataclass(frozen=True, kw_only=True)
 class PartitionAvailable(Event):
     """A source partition exists (announced by notify, the API or a file landing). Re-announcing
-    identical data (same fingerprint) does not create a new version."""
+    identical data (same fingerprint) does not create a new version. ``version`` is the one the
+    engine gave the data as it recorded the event (the current one again for identical data; 0
+    in an event recorded without the engine)."""
 
     name: ClassVar[str] = "partition.available"
     asset: str
@@ -62,6 +64,7 @@ class PartitionAvailable(Event):
     location: str = ""
     size_bytes: int = 0
     fingerprint: str = ""
+    version: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,7 +133,8 @@ class RunLaunched(Event):
 class RunSucceeded(Event):
     """A run finished well. Times: ``queue_seconds`` (queued -> started), ``startup_seconds``
     (process spawned -> user code entered), ``work_seconds`` (user code); ``outputs`` describe each
-    partition written."""
+    partition written, ``versions`` the version the engine gave each of them as it recorded the
+    event (empty in an event recorded without the engine)."""
 
     name: ClassVar[str] = "run.succeeded"
     run_id: str
@@ -143,6 +147,7 @@ class RunSucceeded(Event):
     exit_code: int = 0
     inputs: tuple[PartitionRef, ...] = ()
     outputs: tuple[OutputWritten, ...] = ()
+    versions: tuple[PartitionRef, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,7 +16,6 @@ from sqlalchemy import Connection, case, delete, insert, select, update
 from andon.engine.cords import LEGAL, OPEN, CordStatus
 from andon.engine.outputs import OutputState
 from andon.events import (
-    CordFixAccepted,
     CordHalted,
     CordPulled,
     CordRecovered,
@@ -30,7 +29,7 @@ from andon.events import (
     OutputSuspect,
 )
 from andon.events.codec import format_time
-from andon.store.schema import cord_outputs, cords, halts, partition_versions, partitions
+from andon.store.schema import cord_outputs, cords, halts, partition_versions
 
 
 def _cord(conn: Connection, cord_id: str) -> Any:
@@ -52,29 +51,6 @@ def _output(conn: Connection, event: OutputQuarantined | OutputDeleted | OutputR
                                  t.c.version == event.version)
                  .values(state=_OUTPUT_STATE[type(event)].value, quarantine_path=aside,
                          at=format_time(event.at)))
-
-
-def _fixed(conn: Connection, event: CordFixAccepted) -> None:
-    """Record the version the engine gave a partition accepted as fixed by hand: the data as it
-    is (its size and rows from the version before). Recorded once: a log from before
-    ``cord.fix_accepted`` gets it late, for a version its read models already hold."""
-    where = (partitions.c.asset == event.asset) & (partitions.c.partition == event.partition)
-    pv = partition_versions
-    if conn.execute(select(pv.c.version).where(
-            pv.c.asset == event.asset, pv.c.partition == event.partition,
-            pv.c.version == event.version)).first() is not None:
-        return
-    current = conn.execute(select(partitions).where(where)).first()
-    values: dict[str, Any] = dict(
-        version=event.version, at=format_time(event.at), run_id="", origin="manual_fix",
-        location=event.location, size_bytes=current.size_bytes if current else 0,
-        rows=current.rows if current else None, fingerprint=event.fingerprint)
-    conn.execute(insert(pv).values(asset=event.asset, partition=event.partition, **values))
-    if current is None:
-        conn.execute(insert(partitions).values(asset=event.asset, partition=event.partition,
-                                               **values))
-    elif current.version < event.version:
-        conn.execute(update(partitions).where(where).values(**values))
 
 
 def project_cord(conn: Connection, event: Event, seq: int) -> None:
@@ -124,8 +100,6 @@ def project_cord(conn: Connection, event: Event, seq: int) -> None:
             conn.execute(delete(halts).where(halts.c.cord_id == event.cord_id,
                                              halts.c.pipeline == row.producer,
                                              halts.c.partition == row.partition))
-    elif isinstance(event, CordFixAccepted):
-        _fixed(conn, event)
     elif isinstance(event, CordReleased):
         _set(conn, event.cord_id, status=CordStatus.RELEASED.value, remade_at=format_time(event.at),
              remake_run_id=event.run_id)
