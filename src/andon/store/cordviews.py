@@ -2,10 +2,12 @@
 inside the append transaction; and answer the queries on them.
 
 They record what the engine decided (``andon.engine.cords``, ``andon.engine.outputs``), with its
-enums: each event moves a cord or an output to the one state the engine's table gives it, and a
-version accepted as fixed by hand is the one ``cord.fix_accepted`` names. A pull or a resolve is
-a request the engine may ignore (a cord already open on the partition, a cord not pulled): those
-are recorded only when the engine's own rule (``CordStatus.open``, ``LEGAL``) lets them move."""
+enums: each event moves a cord or an output to the one state the engine's table gives it (the
+version a fix by hand is accepted as goes to the partition read models, ``projection``). A pull
+or a resolve is a request the engine may ignore (a cord already open on the partition, a cord
+not pulled) and an ignored one leaves no trace in the log, so each is recorded only when the
+engine's own rule (``CordStatus.open``, ``CordStatus.may_become``) applied to the stored cord lets
+it move: a log appended without the engine (the store's tests do) must end in the same rows."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, case, delete, insert, select, update
 
-from andon.engine.cords import LEGAL, OPEN, CordStatus
+from andon.engine.cords import OPEN, CordStatus
 from andon.engine.outputs import OutputState
 from andon.events import (
     CordHalted,
@@ -62,6 +64,7 @@ def project_cord(conn: Connection, event: Event, seq: int) -> None:
                 & cords.c.status.in_(OPEN)))
         if conn.execute(there).first() is not None:
             return  # the same cord again, or one already open there: the engine ignores it too
+            # (``andon.engine.cords.pull``)
         pv = partition_versions
         q = select(pv.c.version, pv.c.at).where(pv.c.asset == event.asset,
                                                  pv.c.partition == event.partition)
@@ -91,8 +94,8 @@ def project_cord(conn: Connection, event: Event, seq: int) -> None:
         _output(conn, event)
     elif isinstance(event, CordResolved):
         row = _cord(conn, event.cord_id)
-        if row is None or CordStatus.RESOLVING not in LEGAL[CordStatus(row.status)]:
-            return  # the engine ignores it too
+        if row is None or not CordStatus(row.status).may_become(CordStatus.RESOLVING):
+            return  # the engine ignores it too (``andon.engine.cords.resolve``)
         _set(conn, event.cord_id, status=CordStatus.RESOLVING.value,
              resolved_at=format_time(event.at), resolved_by=event.by, note=event.note,
              manual_fix=int(event.manual_fix), resolutions=row.resolutions + 1)
