@@ -159,7 +159,7 @@ def latencies(sent: dict[str, dict[str, float]], arrivals: dict[str, float],
 
 
 def _recorded(reader: StreamReader) -> dict[str, float]:
-    from andon.events import parse_time
+    from andon.events.codec import parse_time
 
     return {i: parse_time(data["at"]).timestamp() for i, (_, data) in reader.arrivals.items()}
 
@@ -188,7 +188,7 @@ def _clock_offset(page: Any, tries: int = 20) -> dict[str, float]:
 
 
 def board_phase(url: str, token: str, n: int, interval: float, warmup: int) -> dict[str, Any]:
-    from andon.events import parse_time
+    from andon.events.codec import parse_time
 
     reader = StreamReader(url)
     with chromium() as browser:

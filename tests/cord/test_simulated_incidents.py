@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from andon.events import parse_time
+from andon.events.codec import parse_time
 from andon.sim.check import check_trace
 from andon.sim.metrics import tainted_runs
 from andon.sim.policies import EVENT_POLICIES

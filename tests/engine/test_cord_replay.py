@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from andon.engine.cords import CordStatus
 from andon.engine.core import decide, mark_all, replay
-from andon.events import CordPulled, Event, RunStarted, from_dict, to_dict
+from andon.events import CordPulled, Event, RunStarted
+from andon.events.codec import from_dict, to_dict
 from andon.model.graph import Graph
 from tests.engine.cordlib import pull, resolve
 from tests.engine.harness import Line, snapshot

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from andon.engine.core import decide, mark_all, replay
-from andon.events import Event, RunQueued, RunStarted, from_dict, to_dict
+from andon.events import Event, RunQueued, RunStarted
+from andon.events.codec import from_dict, to_dict
 from andon.model.definitions import Input
 from andon.model.graph import Graph
 from andon.model.partitions import LastN

@@ -10,7 +10,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from andon.events import CordPulled, Event, NotificationFailed, NotificationSent, to_dict
+from andon.events import CordPulled, Event, NotificationFailed, NotificationSent
+from andon.events.codec import to_dict
 from andon.notify.config import NotifyConfig, SmtpConfig
 from andon.notify.message import Recipient
 from andon.notify.notifier import Notifier, deliverer

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from andon.events import Event, RunQueued, RunStarted, to_dict
+from andon.events import Event, RunQueued, RunStarted
+from andon.events.codec import to_dict
 from andon.executors.base import Report, RunSpec
 from andon.live.clock import FakeClock
 from andon.live.offline import submit

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from andon.events import parse_time
+from andon.events.codec import parse_time
 from andon.planner.cpsat import CpSat, Task, available, list_schedule
 from andon.planner.policies import make_policy
 from andon.sim.check import check_trace

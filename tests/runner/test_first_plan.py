@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from andon.events import DeliverablePlanned, Event, format_time
+from andon.events import DeliverablePlanned, Event
+from andon.events.codec import format_time
 from andon.live.clock import FakeClock
 from tests.conftest import utc
 from tests.runner.harness import Live, open_live

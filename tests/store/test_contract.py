@@ -26,8 +26,8 @@ from andon.events import (
     RunRequested,
     RunStarted,
     RunSucceeded,
-    format_time,
 )
+from andon.events.codec import format_time
 from andon.model.errors import ConfigError
 from andon.store.identity import StoreUnavailable
 from andon.store.lock import lock_scheduler

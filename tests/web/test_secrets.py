@@ -12,7 +12,8 @@ import os
 import httpx
 import pytest
 
-from andon.events import NotificationFailed, NotificationSent, RunFailed, RunSucceeded, to_dict
+from andon.events import NotificationFailed, NotificationSent, RunFailed, RunSucceeded
+from andon.events.codec import to_dict
 from andon.serve.up import Line
 from tests.conftest import ProjectFactory
 from tests.notify.servers import free_port, hook_server

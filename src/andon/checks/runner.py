@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from andon.checks.context import CheckContext, CheckResult, as_result, finite_numbers
+from andon.engine.cords import cord_id_for
 from andon.events import (
     CheckFailed,
     CheckPassed,
@@ -46,17 +47,12 @@ def check_event(check: Check, ctx: CheckContext, result: CheckResult,
                message=result.message[:2000])
 
 
-def cord_id_for(asset: str, partition: str, version: int) -> str:
-    """The id of the cord that failing blocking checks pull on one partition version: one cord
-    (one incident) per bad version, however many of its checks fail."""
-    return f"{asset}:{partition}:check-v{version}"  # beside the engine's ASSET:PARTITION:N
-
-
 def cord_pull(asset: str, partition: str, version: int, failed: Sequence[CheckFailed],
               now: datetime) -> CordPulled:
-    """The cord pull for ``failed`` blocking checks on one partition version. Its event id is
-    derived from the version, so submitting it twice pulls once."""
-    cord_id = cord_id_for(asset, partition, version)
+    """The cord pull for ``failed`` blocking checks on one partition version: one cord per bad
+    version (``cord_id_for`` with ``check``). Its event id is derived from the version, so
+    submitting it twice pulls once."""
+    cord_id = cord_id_for(asset, partition, version, check=True)
     reason = "; ".join(f"check {e.check} failed: {e.message}" for e in failed)
     return CordPulled(id=f"pull:{cord_id}", at=now, cord_id=cord_id, asset=asset,
                       partition=partition, version=version, reason=reason[:2000],

@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from andon.engine.cords import OPEN, CordStatus, cord_id_for
-from andon.events import CordPulled, CordResolved, parse_time
+from andon.events import CordPulled, CordResolved
+from andon.events.codec import parse_time
 from andon.model.errors import AndonError, Conflict, NotFound
 from andon.store.sql import Store
 

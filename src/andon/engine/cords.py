@@ -68,6 +68,11 @@ class CordStatus(str, enum.Enum):
         """Whether the cord still halts (pulled, or being re-made)."""
         return self in (CordStatus.PULLED, CordStatus.RESOLVING)
 
+    def may_become(self, to: CordStatus) -> bool:
+        """Whether ``LEGAL`` lets a cord go from this status to ``to``: the one test of a cord's
+        moves, for the engine (``transition`` and the events it ignores) and the read models."""
+        return to in LEGAL[self]
+
 
 OPEN = tuple(s.value for s in CordStatus if s.open)  # the statuses of a cord that halts, as stored
 LEGAL: dict[CordStatus, frozenset[CordStatus]] = {
@@ -106,7 +111,7 @@ class Cord:
 
 def transition(cord: Cord, to: CordStatus) -> None:
     """Move ``cord`` to ``to`` or raise IllegalTransition naming both states."""
-    if to not in LEGAL[cord.status]:
+    if not cord.status.may_become(to):
         raise IllegalTransition(
             f"cord {cord.cord_id} cannot go from {cord.status.value} to {to.value}",
             hint=f"legal next states: {', '.join(s.value for s in LEGAL[cord.status]) or 'none'}")
@@ -139,10 +144,12 @@ class CordBook:
         return [self.cords[c] for c in sorted(self.halted.get((pipeline, partition), ()))]
 
 
-def cord_id_for(asset: str, partition: str, n: int) -> str:
-    """``ASSET:PARTITION:N``, the id of the N-th cord pulled on that partition (like run ids):
-    the one function that makes cord ids, for the engine, the simulator and the API."""
-    return f"{asset}:{partition}:{n}"
+def cord_id_for(asset: str, partition: str, n: int, check: bool = False) -> str:
+    """``ASSET:PARTITION:N``, the id of the N-th cord pulled on that partition (like run ids);
+    with ``check``, ``ASSET:PARTITION:check-vN``, the one cord failing blocking checks pull on
+    version N (one incident per bad version, however many of its checks fail). The one function
+    that makes cord ids, for the engine, the simulator, the API and the checks."""
+    return f"{asset}:{partition}:{'check-v' if check else ''}{n}"
 
 
 def next_cord_id(book: CordBook, asset: str, partition: str) -> str:
@@ -288,7 +295,7 @@ def resolve(graph: Graph, state: EngineState, event: CordResolved) -> Cord | Non
     otherwise. A cord that is unknown or not pulled is left alone (the service refuses both)."""
     book = state.cords
     cord = book.cords.get(event.cord_id)
-    if cord is None or cord.status is not CordStatus.PULLED:
+    if cord is None or not cord.status.may_become(CordStatus.RESOLVING):
         return None
     transition(cord, CordStatus.RESOLVING)
     cord.resolutions += 1
@@ -349,7 +356,7 @@ def release(graph: Graph, state: EngineState, event: CordReleased) -> None:
     machinery orders them (a partition waits while anything above it is being re-made)."""
     book = state.cords
     cord = book.cords.get(event.cord_id)
-    if cord is None or cord.status is not CordStatus.RESOLVING:
+    if cord is None or not cord.status.may_become(CordStatus.RELEASED):
         return
     transition(cord, CordStatus.RELEASED)
     cord.released_at = event.at
@@ -384,7 +391,7 @@ def remake_failed(state: EngineState, event: CordRemakeFailed) -> None:
     """The re-make failed: the cord is pulled again and halts the producer's partition again."""
     book = state.cords
     cord = book.cords.get(event.cord_id)
-    if cord is None or cord.status is not CordStatus.RESOLVING:
+    if cord is None or not cord.status.may_become(CordStatus.PULLED):
         return
     transition(cord, CordStatus.PULLED)
     key = cord.producer_key
@@ -398,7 +405,7 @@ def remake_failed(state: EngineState, event: CordRemakeFailed) -> None:
 
 def recovered(state: EngineState, event: CordRecovered) -> None:
     cord = state.cords.cords.get(event.cord_id)
-    if cord is not None and cord.status is CordStatus.RELEASED:
+    if cord is not None and cord.status.may_become(CordStatus.RECOVERED):
         transition(cord, CordStatus.RECOVERED)
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from andon.engine.outputs import FileMove, decided
 from andon.engine.runs import Run, run_event_id, run_id_for
-from andon.engine.state import EngineState, Key, apply
+from andon.engine.state import EngineState, Key, apply, as_recorded
 from andon.events import (
     Event,
     OutputRestoreRequested,
@@ -64,10 +64,11 @@ def handle(graph: Graph, state: EngineState, event: Event, now: datetime,
 def record(graph: Graph, state: EngineState, event: Event, now: datetime, policy: Policy,
            out: Decisions, ordered: list[Event]) -> Decisions:
     """Handle ``event`` as one step of a turn: ``ordered`` (the turn's log, in the order the
-    engine saw it) gets the event and then what it decided, ``out`` the decisions. The live
-    runner and the offline write path (``andon.live.offline``) both record a turn this way."""
+    engine saw it) gets the event, as recorded (``as_recorded``: with the versions the engine gave
+    new data), and then what it decided; ``out`` the decisions. The live runner and the offline
+    write path (``andon.live.offline``) both record a turn this way."""
     step = handle(graph, state, event, now, policy)
-    ordered.append(event)
+    ordered.append(as_recorded(state, event))
     ordered.extend(step.events)
     out.extend(step)
     return step

@@ -6,7 +6,7 @@ It also marks which (pipeline, partition) pairs must be looked at again by ``dec
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from andon.engine import cords
@@ -41,7 +41,6 @@ from andon.events import (
 )
 from andon.model.errors import IllegalTransition
 from andon.model.graph import Graph
-from andon.model.partitions import is_new_version
 from andon.model.status import RunStatus
 
 Key = tuple[str, str]  # (asset or pipeline, partition)
@@ -123,12 +122,29 @@ def _mark_consumers(graph: Graph, state: EngineState, asset: str, key: str) -> N
         state.dirty.update(graph.consumer_keys(asset, key))
 
 
+def next_version(version: int, known: str, fingerprint: str, from_run: bool) -> int | None:
+    """The version new data of a partition gets when its current one is ``version`` with
+    fingerprint ``known`` (0: none yet): the next number, or None for the same source data
+    announced again (the same non-empty fingerprint), which changes nothing. A run's output is
+    always a new version (it was re-made).
+
+    The one rule that numbers versions: ``apply`` decides with it, and an event the engine
+    records carries the number decided (``as_recorded``). The read models apply it to their
+    stored current row only for an event recorded without the engine (appended to the store
+    directly, as the store's own tests do), so they never number versions by a rule of their
+    own (``andon.store.projection``)."""
+    if version and not from_run and fingerprint and fingerprint == known:
+        return None
+    return version + 1
+
+
 def _new_version(graph: Graph, state: EngineState, asset: str, key: str, at: datetime,
                  fingerprint: str, run_id: str, location: str = "") -> None:
     current = state.partitions.get((asset, key))
-    if current and not is_new_version(current.fingerprint, fingerprint, bool(run_id)):
+    version = next_version(current.version if current else 0,
+                           current.fingerprint if current else "", fingerprint, bool(run_id))
+    if version is None:
         return  # the same source data announced again: nothing changed
-    version = current.version + 1 if current else 1
     state.partitions[(asset, key)] = PartitionState(version, at, fingerprint, run_id, location)
     _mark_consumers(graph, state, asset, key)
     if state.cords.open_on:
@@ -139,9 +155,8 @@ def _accept_as_fixed(graph: Graph, state: EngineState, asset: str, key: str,
                      at: datetime) -> None:
     """A cord resolved with a manual fix: the data as it is now is a new, good version."""
     current = state.partitions.get((asset, key))
-    version = current.version + 1 if current else 1
     state.partitions[(asset, key)] = PartitionState(
-        version, at, current.fingerprint if current else "", "",
+        (current.version if current else 0) + 1, at, current.fingerprint if current else "", "",
         current.location if current else "")
     _mark_consumers(graph, state, asset, key)
 
@@ -341,6 +356,20 @@ def apply(graph: Graph, state: EngineState, event: Event) -> None:
             target.extra["cancel_reason"] = event.reason
             if target.status is RunStatus.RUNNING and target.run_id not in state.cancels:
                 state.cancels.append(target.run_id)
+
+
+def as_recorded(state: EngineState, event: Event) -> Event:
+    """``event`` as the log records it once ``apply`` folded it into ``state``: new data carries
+    the version the engine gave it (a source's ``version``; a run's ``versions``, one per output
+    the run made), so the read models write the engine's number and decide none themselves."""
+    if isinstance(event, PartitionAvailable):
+        return replace(event, version=state.version(event.asset, event.partition))
+    if isinstance(event, RunSucceeded) and event.outputs:
+        made = [state.partitions.get((o.asset, o.partition)) for o in event.outputs]
+        return replace(event, versions=tuple(
+            PartitionRef(o.asset, o.partition, part.version) for o, part in zip(event.outputs, made)
+            if part is not None and part.run_id == event.run_id))
+    return event
 
 
 CORD_MOVES = (CordPulled, CordResolved, CordReleased, CordRemakeFailed, CordRecovered)

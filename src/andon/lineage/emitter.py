@@ -25,7 +25,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from andon.events import Event, PartitionRef, RunFailed, RunStarted, RunSucceeded, format_time
+from andon.events import Event, PartitionRef, RunFailed, RunStarted, RunSucceeded
+from andon.events.codec import format_time
 from andon.model.errors import ConfigError
 
 log = logging.getLogger("andon.lineage.emitter")

@@ -16,8 +16,6 @@ from typing import Any
 from andon.cord import incidents, suspects
 from andon.cord.files import FileStep
 from andon.events import (
-    CLIENT_ID_CHARS,
-    MAX_CLIENT_ID,
     CordPulled,
     CordResolved,
     OutputRestored,
@@ -25,10 +23,9 @@ from andon.events import (
     PartitionAvailable,
     RunCancelRequested,
     RunRequested,
-    client_event_id,
-    format_time,
-    parse_time,
 )
+from andon.events.codec import format_time, parse_time
+from andon.events.ids import CLIENT_ID_CHARS, MAX_CLIENT_ID, client_event_id
 from andon.executors.outputs import fingerprint, real_roots
 from andon.live import offline
 from andon.model.dispatch import DEFAULT_POLICY

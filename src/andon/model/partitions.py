@@ -221,10 +221,3 @@ def parse_partitions(spec: str | Partitions | None, start: datetime,
         raise PartitionKeyError(
             f"{spec!r} is not a partition scheme; use 'daily', 'hourly' or 'unpartitioned'")
     return Partitions(kind, start, until)
-
-
-def is_new_version(current_fingerprint: str | None, fingerprint: str, from_run: bool) -> bool:
-    """Whether a materialisation makes a new version: a source announced again with identical
-    content does not; a run's output always does (it was re-made)."""
-    return from_run or current_fingerprint is None or not fingerprint or \
-        fingerprint != current_fingerprint

@@ -1,6 +1,6 @@
 """How andon shows moments to people: one function per form, all in UTC.
 
-The stored and JSON form of a moment is ``andon.events.format_time`` (the log's contract);
+The stored and JSON form of a moment is ``andon.events.codec.format_time`` (the log's contract);
 durations are ``andon.model.durations.format_duration``. A partition key of a day is
 ``day_key``, the form ``Partitions`` of ``daily`` use.
 """

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from andon.events import CheckFailed, Event, format_time
+from andon.events import CheckFailed, Event
+from andon.events.codec import format_time
 from andon.model.durations import format_duration
 from andon.model.graph import Graph
 from andon.notify.config import NotifyConfig, is_address

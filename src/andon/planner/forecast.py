@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from functools import cached_property, lru_cache, partial
 from typing import TYPE_CHECKING, Any
 
-from andon.events import format_time
+from andon.events.codec import format_time
 from andon.model.durations import format_duration
 from andon.model.graph import Graph
 from andon.model.partitions import Partitions

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from andon.events import format_time
+from andon.events.codec import format_time
 from andon.model.status import RunStatus
 from andon.sim.sampling import run_duration
 from andon.sim.scenario import Scenario

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from andon.events import parse_time
+from andon.events.codec import parse_time
 from andon.model.status import RunStatus
 from andon.sim.metrics import compute_metrics, tainted_runs
 from andon.sim.scenario import Scenario

@@ -10,7 +10,7 @@ import statistics
 from datetime import datetime
 from typing import Any
 
-from andon.events import parse_time
+from andon.events.codec import parse_time
 from andon.model.status import RunStatus
 from andon.sim.scenario import Scenario
 

@@ -27,8 +27,8 @@ from andon.events import (
     RunCancelled,
     RunStarted,
     RunSucceeded,
-    format_time,
 )
+from andon.events.codec import format_time
 from andon.model.definitions import Pool
 from andon.model.graph import Graph
 from andon.model.status import RunStatus

@@ -2,10 +2,12 @@
 inside the append transaction; and answer the queries on them.
 
 They record what the engine decided (``andon.engine.cords``, ``andon.engine.outputs``), with its
-enums: each event moves a cord or an output to the one state the engine's table gives it, and a
-version accepted as fixed by hand is the one ``cord.fix_accepted`` names. A pull or a resolve is
-a request the engine may ignore (a cord already open on the partition, a cord not pulled): those
-are recorded only when the engine's own rule (``CordStatus.open``, ``LEGAL``) lets them move."""
+enums: each event moves a cord or an output to the one state the engine's table gives it (the
+version a fix by hand is accepted as goes to the partition read models, ``projection``). A pull
+or a resolve is a request the engine may ignore (a cord already open on the partition, a cord
+not pulled) and an ignored one leaves no trace in the log, so each is recorded only when the
+engine's own rule (``CordStatus.open``, ``CordStatus.may_become``) applied to the stored cord lets
+it move: a log appended without the engine (the store's tests do) must end in the same rows."""
 
 from __future__ import annotations
 
@@ -13,10 +15,9 @@ from typing import Any
 
 from sqlalchemy import Connection, case, delete, insert, select, update
 
-from andon.engine.cords import LEGAL, OPEN, CordStatus
+from andon.engine.cords import OPEN, CordStatus
 from andon.engine.outputs import OutputState
 from andon.events import (
-    CordFixAccepted,
     CordHalted,
     CordPulled,
     CordRecovered,
@@ -28,9 +29,9 @@ from andon.events import (
     OutputQuarantined,
     OutputRestored,
     OutputSuspect,
-    format_time,
 )
-from andon.store.schema import cord_outputs, cords, halts, partition_versions, partitions
+from andon.events.codec import format_time
+from andon.store.schema import cord_outputs, cords, halts, partition_versions
 
 
 def _cord(conn: Connection, cord_id: str) -> Any:
@@ -54,29 +55,6 @@ def _output(conn: Connection, event: OutputQuarantined | OutputDeleted | OutputR
                          at=format_time(event.at)))
 
 
-def _fixed(conn: Connection, event: CordFixAccepted) -> None:
-    """Record the version the engine gave a partition accepted as fixed by hand: the data as it
-    is (its size and rows from the version before). Recorded once: a log from before
-    ``cord.fix_accepted`` gets it late, for a version its read models already hold."""
-    where = (partitions.c.asset == event.asset) & (partitions.c.partition == event.partition)
-    pv = partition_versions
-    if conn.execute(select(pv.c.version).where(
-            pv.c.asset == event.asset, pv.c.partition == event.partition,
-            pv.c.version == event.version)).first() is not None:
-        return
-    current = conn.execute(select(partitions).where(where)).first()
-    values: dict[str, Any] = dict(
-        version=event.version, at=format_time(event.at), run_id="", origin="manual_fix",
-        location=event.location, size_bytes=current.size_bytes if current else 0,
-        rows=current.rows if current else None, fingerprint=event.fingerprint)
-    conn.execute(insert(pv).values(asset=event.asset, partition=event.partition, **values))
-    if current is None:
-        conn.execute(insert(partitions).values(asset=event.asset, partition=event.partition,
-                                               **values))
-    elif current.version < event.version:
-        conn.execute(update(partitions).where(where).values(**values))
-
-
 def project_cord(conn: Connection, event: Event, seq: int) -> None:
     """Update the cord read models for one newly stored cord or output event."""
     if isinstance(event, CordPulled):
@@ -86,6 +64,7 @@ def project_cord(conn: Connection, event: Event, seq: int) -> None:
                 & cords.c.status.in_(OPEN)))
         if conn.execute(there).first() is not None:
             return  # the same cord again, or one already open there: the engine ignores it too
+            # (``andon.engine.cords.pull``)
         pv = partition_versions
         q = select(pv.c.version, pv.c.at).where(pv.c.asset == event.asset,
                                                  pv.c.partition == event.partition)
@@ -115,8 +94,8 @@ def project_cord(conn: Connection, event: Event, seq: int) -> None:
         _output(conn, event)
     elif isinstance(event, CordResolved):
         row = _cord(conn, event.cord_id)
-        if row is None or CordStatus.RESOLVING not in LEGAL[CordStatus(row.status)]:
-            return  # the engine ignores it too
+        if row is None or not CordStatus(row.status).may_become(CordStatus.RESOLVING):
+            return  # the engine ignores it too (``andon.engine.cords.resolve``)
         _set(conn, event.cord_id, status=CordStatus.RESOLVING.value,
              resolved_at=format_time(event.at), resolved_by=event.by, note=event.note,
              manual_fix=int(event.manual_fix), resolutions=row.resolutions + 1)
@@ -124,8 +103,6 @@ def project_cord(conn: Connection, event: Event, seq: int) -> None:
             conn.execute(delete(halts).where(halts.c.cord_id == event.cord_id,
                                              halts.c.pipeline == row.producer,
                                              halts.c.partition == row.partition))
-    elif isinstance(event, CordFixAccepted):
-        _fixed(conn, event)
     elif isinstance(event, CordReleased):
         _set(conn, event.cord_id, status=CordStatus.RELEASED.value, remade_at=format_time(event.at),
              remake_run_id=event.run_id)

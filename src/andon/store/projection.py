@@ -1,5 +1,9 @@
 """Keep the read models (runs, partitions) in step with the log, inside the append transaction.
 
+They record what the engine decided: a partition's versions are the numbers the engine gave new
+data (``partition.available``'s ``version``, ``run.succeeded``'s ``versions``,
+``cord.fix_accepted``), see ``_materialise``.
+
 The statements are built once: ``append`` is on the hot path, and building and caching a
 statement costs more CPU than running it on SQLite.
 """
@@ -12,8 +16,10 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
+from andon.engine.state import next_version
 from andon.events import (
     CORD_EVENTS,
+    CordFixAccepted,
     DeliverablePlanned,
     Event,
     OutputWritten,
@@ -24,15 +30,14 @@ from andon.events import (
     RunQueued,
     RunStarted,
     RunSucceeded,
-    format_time,
-    to_dict,
 )
-from andon.model.partitions import is_new_version
+from andon.events.codec import format_time, to_dict
 from andon.model.status import RunStatus
 from andon.store.cordviews import project_cord
 from andon.store.schema import first_plans, partition_versions, partitions, runs
 
-_CURRENT = select(partitions.c.version, partitions.c.fingerprint).where(
+_CURRENT = select(partitions.c.version, partitions.c.fingerprint, partitions.c.size_bytes,
+                  partitions.c.rows).where(
     partitions.c.asset == bindparam("b_asset"), partitions.c.partition == bindparam("b_key"))
 _NEW_VERSION = partition_versions.insert()
 _FIRST = partitions.insert()
@@ -47,20 +52,38 @@ _HAS_FIRST_PLAN = select(first_plans.c.seq).where(
 _NEW_FIRST_PLAN = first_plans.insert()
 
 
-def _materialise(conn: Connection, event: Event, asset: str, key: str, origin: str,
-                 out: OutputWritten, run_id: str) -> None:
+def _materialise(conn: Connection, at: datetime, out: OutputWritten, origin: str,
+                 run_id: str = "", decided: int = 0) -> None:
+    """Record a new version of partition ``out.asset`` ``out.partition``, the data ``out``
+    describes: version ``decided``, the number the engine gave it as it recorded the event. An
+    event recorded without the engine (0: appended to the store directly) is numbered by the
+    engine's own rule (``andon.engine.state.next_version``) applied to the stored current row,
+    never by a rule of the read models'. Nothing is recorded for a version the read models hold
+    already, or one older than the current (the same source data announced again; a fix
+    accepted in a log whose read models recorded it before ``cord.fix_accepted`` existed)."""
+    asset, key = out.asset, out.partition
     row = conn.execute(_CURRENT, dict(b_asset=asset, b_key=key)).first()
-    if row is not None and not is_new_version(row.fingerprint, out.fingerprint, bool(run_id)):
+    version = decided or next_version(row.version if row else 0, row.fingerprint if row else "",
+                                      out.fingerprint, bool(run_id))
+    if version is None or (row is not None and version <= row.version):
         return
     values: dict[str, Any] = dict(
-        version=(row.version + 1) if row else 1, at=format_time(event.at), run_id=run_id,
-        origin=origin, location=out.location, size_bytes=out.size_bytes, rows=out.rows,
-        fingerprint=out.fingerprint)
+        version=version, at=format_time(at), run_id=run_id, origin=origin, location=out.location,
+        size_bytes=out.size_bytes, rows=out.rows, fingerprint=out.fingerprint)
     conn.execute(_NEW_VERSION, dict(asset=asset, partition=key, **values))
     if row is None:
         conn.execute(_FIRST, dict(asset=asset, partition=key, **values))
     else:
         conn.execute(_REPLACE, dict(b_asset=asset, b_key=key, **values))
+
+
+def _fixed(conn: Connection, event: CordFixAccepted) -> None:
+    """The version the engine gave a partition accepted as fixed by hand: the data as it is, so
+    its size and rows are the current version's."""
+    row = conn.execute(_CURRENT, dict(b_asset=event.asset, b_key=event.partition)).first()
+    _materialise(conn, event.at, OutputWritten(
+        event.asset, event.partition, event.location, row.size_bytes if row else 0,
+        row.rows if row else None, event.fingerprint), "manual_fix", "", event.version)
 
 
 def _update_run(conn: Connection, run_id: str, values: dict[str, Any]) -> None:
@@ -88,9 +111,9 @@ def to_dict_list(items: Any) -> list[dict[str, Any]]:
 def project(conn: Connection, event: Event, seq: int) -> None:
     """Update the read models for one newly stored event."""
     if isinstance(event, PartitionAvailable):
-        _materialise(conn, event, event.asset, event.partition, event.origin,
-                     OutputWritten(event.asset, event.partition, event.location, event.size_bytes,
-                                   None, event.fingerprint), "")
+        _materialise(conn, event.at, OutputWritten(
+            event.asset, event.partition, event.location, event.size_bytes, None,
+            event.fingerprint), event.origin, "", event.version)
     elif isinstance(event, RunQueued):
         conn.execute(_NEW_RUN, dict(
             run_id=event.run_id, pipeline=event.pipeline, partition=event.partition,
@@ -106,12 +129,16 @@ def project(conn: Connection, event: Event, seq: int) -> None:
         values = _run_end(event, RunStatus.SUCCEEDED)
         values["outputs"] = json.dumps(to_dict_list(event.outputs))
         _update_run(conn, event.run_id, values)
+        decided = {(v.asset, v.partition): v.version for v in event.versions}
         for out in event.outputs:
-            _materialise(conn, event, out.asset, out.partition, "run", out, event.run_id)
+            _materialise(conn, event.at, out, "run", event.run_id,
+                         decided.get((out.asset, out.partition), 0))
     elif isinstance(event, RunFailed):
         _update_run(conn, event.run_id, _run_end(event, RunStatus.FAILED))
     elif isinstance(event, RunCancelled):
         _update_run(conn, event.run_id, _run_end(event, RunStatus.CANCELLED))
+    elif isinstance(event, CordFixAccepted):
+        _fixed(conn, event)
     elif isinstance(event, CORD_EVENTS):
         project_cord(conn, event, seq)
     elif isinstance(event, DeliverablePlanned):

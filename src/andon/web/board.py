@@ -11,7 +11,8 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from andon.events import CheckFailed, CheckPassed, format_time, parse_time
+from andon.events import CheckFailed, CheckPassed
+from andon.events.codec import format_time, parse_time
 from andon.live.service import Service
 from andon.model.status import RunStatus
 from andon.model.timefmt import format_minute, short_time

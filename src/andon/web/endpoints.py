@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from andon.events import CLIENT_ID_PATTERN, MAX_CLIENT_ID
+from andon.events.ids import CLIENT_ID_PATTERN, MAX_CLIENT_ID
 from andon.web import api_cords, api_runs, api_status, api_tokens, pages
 from andon.web.context import Handler
 from andon.web.openapi import (

@@ -21,7 +21,8 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from andon.events import Event, format_time, to_dict
+from andon.events import Event
+from andon.events.codec import format_time, to_dict
 from andon.store.sql import Store
 
 QUEUE_SIZE = 1000  # messages waiting per client before it is dropped

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from andon.events import parse_time
+from andon.events.codec import parse_time
 from andon.model.durations import format_duration
 from andon.model.errors import NotFound
 from andon.model.status import ACTIVE_STATUSES, RunStatus

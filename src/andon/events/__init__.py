@@ -2,46 +2,17 @@
 
 Each event has a stable ``name`` (stored in the log), an ``id`` (ingesting the same id twice changes
 nothing) and ``at``, a UTC time. The log stores only these; all other state is derived from them.
+Their stored form is ``andon.events.codec``; the ids andon and clients give them,
+``andon.events.ids``.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import re
-import typing
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
-
-def new_id() -> str:
-    return uuid.uuid4().hex
-
-
-# Ids a client chooses (``andon notify --id``, ``POST /api/v1/notify`` ``id``) live in their own
-# namespace: stored with this prefix, which no id andon derives (``queued:``, ``ended:``,
-# ``notify:``, a uuid...) begins with, so a client can never take the id of an event the engine
-# will record and make it be dropped as a duplicate.
-CLIENT_ID_PREFIX = "client:"
-MAX_CLIENT_ID = 200
-CLIENT_ID_CHARS = "A-Z a-z 0-9 . _ : -"
-CLIENT_ID_PATTERN = r"^[A-Za-z0-9._:-]+$"
-_CLIENT_ID = re.compile(CLIENT_ID_PATTERN.strip("^$"))
-
-
-def client_event_id(chosen: str) -> str:
-    """The stored id of an event whose id a client chose: ``client:`` + ``chosen``. Raises
-    ValueError (the reason, for the caller to report) unless ``chosen`` is 1 to
-    ``MAX_CLIENT_ID`` characters of ``CLIENT_ID_CHARS``."""
-    if not chosen:
-        raise ValueError("is empty")
-    if len(chosen) > MAX_CLIENT_ID:
-        raise ValueError(f"is {len(chosen)} characters long, more than {MAX_CLIENT_ID}")
-    if not _CLIENT_ID.fullmatch(chosen):
-        bad = next(c for c in chosen if not _CLIENT_ID.fullmatch(c))
-        raise ValueError(f"holds {bad!r}, not one of {CLIENT_ID_CHARS}")
-    return CLIENT_ID_PREFIX + chosen
+from andon.events.ids import new_id
 
 
 def _epoch() -> datetime:
@@ -82,7 +53,9 @@ class OutputWritten:
 @dataclass(frozen=True, kw_only=True)
 class PartitionAvailable(Event):
     """A source partition exists (announced by notify, the API or a file landing). Re-announcing
-    identical data (same fingerprint) does not create a new version."""
+    identical data (same fingerprint) does not create a new version. ``version`` is the one the
+    engine gave the data as it recorded the event (the current one again for identical data; 0
+    in an event recorded without the engine)."""
 
     name: ClassVar[str] = "partition.available"
     asset: str
@@ -91,6 +64,7 @@ class PartitionAvailable(Event):
     location: str = ""
     size_bytes: int = 0
     fingerprint: str = ""
+    version: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -159,7 +133,8 @@ class RunLaunched(Event):
 class RunSucceeded(Event):
     """A run finished well. Times: ``queue_seconds`` (queued -> started), ``startup_seconds``
     (process spawned -> user code entered), ``work_seconds`` (user code); ``outputs`` describe each
-    partition written."""
+    partition written, ``versions`` the version the engine gave each of them as it recorded the
+    event (empty in an event recorded without the engine)."""
 
     name: ClassVar[str] = "run.succeeded"
     run_id: str
@@ -172,6 +147,7 @@ class RunSucceeded(Event):
     exit_code: int = 0
     inputs: tuple[PartitionRef, ...] = ()
     outputs: tuple[OutputWritten, ...] = ()
+    versions: tuple[PartitionRef, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -491,58 +467,3 @@ EVENT_TYPES: dict[str, type[Event]] = {
                               *CORD_EVENTS)
 }
 RUN_ENDED = (RunSucceeded, RunFailed, RunCancelled)
-
-
-def format_time(moment: datetime) -> str:
-    """ISO-8601 UTC with a fixed width, so that stored times sort as text."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return format_time(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, (tuple, list)):
-        return [_encode(v) for v in value]
-    return value
-
-
-def to_dict(event: Event) -> dict[str, Any]:
-    """The JSON-ready form of an event, with its ``type``."""
-    data = _encode(event)
-    data["type"] = event.name
-    return data
-
-
-def parse_time(text: str) -> datetime:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-_HINTS: dict[type, dict[str, Any]] = {}
-
-
-def _decode(hint: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    if hint is datetime or hint == (datetime | None):
-        return parse_time(value)
-    origin = typing.get_origin(hint)
-    if origin is tuple:
-        inner: Any = typing.get_args(hint)[0]
-        if isinstance(inner, type) and dataclasses.is_dataclass(inner):
-            return tuple(inner(**v) for v in value)
-        return tuple(value)
-    return value
-
-
-def from_dict(data: dict[str, Any]) -> Event:
-    """Rebuild an event from ``to_dict`` output; unknown fields are ignored (forward compatible)."""
-    cls = EVENT_TYPES[data["type"]]
-    hints = _HINTS.get(cls)
-    if hints is None:
-        hints = _HINTS[cls] = typing.get_type_hints(cls)
-    kwargs = {f.name: _decode(hints[f.name], data[f.name])
-              for f in dataclasses.fields(cls) if f.name in data}
-    return cls(**kwargs)

@@ -1,0 +1,67 @@
+"""The stored (and JSON) form of events: an event <-> a dict with its ``type``, and moments as
+fixed-width ISO-8601 UTC text, which sorts as text. The log's contract: a field added to an event
+reads back from an older payload as its default, and an unknown field is ignored."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from datetime import UTC, datetime
+from typing import Any
+
+from andon.events import EVENT_TYPES, Event
+
+
+def format_time(moment: datetime) -> str:
+    """ISO-8601 UTC with a fixed width, so that stored times sort as text."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_time(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (tuple, list)):
+        return [_encode(v) for v in value]
+    return value
+
+
+def to_dict(event: Event) -> dict[str, Any]:
+    """The JSON-ready form of an event, with its ``type``."""
+    data = _encode(event)
+    data["type"] = event.name
+    return data
+
+
+def parse_time(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _decode(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if hint is datetime or hint == (datetime | None):
+        return parse_time(value)
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        inner: Any = typing.get_args(hint)[0]
+        if isinstance(inner, type) and dataclasses.is_dataclass(inner):
+            return tuple(inner(**v) for v in value)
+        return tuple(value)
+    return value
+
+
+def from_dict(data: dict[str, Any]) -> Event:
+    """Rebuild an event from ``to_dict`` output; unknown fields are ignored (forward compatible)."""
+    cls = EVENT_TYPES[data["type"]]
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = typing.get_type_hints(cls)
+    kwargs = {f.name: _decode(hints[f.name], data[f.name])
+              for f in dataclasses.fields(cls) if f.name in data}
+    return cls(**kwargs)
