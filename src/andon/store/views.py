@@ -5,8 +5,8 @@ A view is a frozen record of typed fields (the existing enums where a status is 
 the order of the API's JSON object. ``to_json`` is the one place a view becomes JSON: an enum
 becomes its value, a nested view its object; the API's handlers and the command line's local
 client both call it, so ``andon ... --json`` offline prints what the API answers. A view also
-reads as a read-only mapping of its fields (``view["status"]``), so it compares equal to the JSON
-object it stands for; code reads its attributes.
+reads as the read-only mapping of that JSON object (``view["status"]`` is ``"running"``), so it
+compares equal to the JSON object it stands for; code reads its attributes.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ def to_json(value: Any) -> Any:
 
 class View(Mapping[str, Any]):
     """The base of the read side's records (each a ``@dataclass(frozen=True, slots=True,
-    eq=False)``: equality is the mapping's, field by field, so a view equals its JSON object)."""
+    eq=False)``: equality is the mapping's, so a view equals its JSON object). As a mapping, a
+    view is its JSON object: field names in order, each value as JSON."""
 
     __slots__ = ()
     __dataclass_fields__: ClassVar[dict[str, Any]]
@@ -46,7 +47,7 @@ class View(Mapping[str, Any]):
     def __getitem__(self, key: str) -> Any:
         if key not in self.__dataclass_fields__:
             raise KeyError(key)
-        return getattr(self, key)
+        return to_json(getattr(self, key))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.__dataclass_fields__)
@@ -56,7 +57,7 @@ class View(Mapping[str, Any]):
 
     def to_json(self) -> Json:
         """The JSON object of this view, its fields in order."""
-        return {name: to_json(getattr(self, name)) for name in self.__dataclass_fields__}
+        return dict(self.items())
 
 
 # -- runs ----------------------------------------------------------------------------------------
@@ -171,9 +172,10 @@ class TokenView(View):
     revoked_at: str | None
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class NewToken(View):
-    """A token just made: the token itself (shown once, never stored) and its listing."""
+@dataclass(frozen=True, slots=True)
+class NewToken:
+    """A token just made: the token itself (shown once, never stored) and its listing; its
+    JSON is the listing's with the token first."""
 
     token: str
     listing: TokenView
