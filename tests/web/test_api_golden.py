@@ -203,10 +203,13 @@ def _build(line: Line, clock: FakeClock) -> None:
         _wait(line, "a settled scheduler", lambda: True)
 
 
-def _answers(get: Callable[[str, dict[str, str]], str], root: str) -> dict[str, str]:
+def _answers(client: httpx.Client | TestClient, root: str) -> dict[str, str]:
+    """Every call of CALLS answered by ``client``, as compared."""
     out = {}
     for name, route, params, query in CALLS:
-        out[name] = text_of(get(path_for(route, **params), query), root)
+        r = client.get(path_for(route, **params), params=query)
+        assert r.status_code == 200, (name, r.status_code, r.text)
+        out[name] = text_of(r.text, root)
     return out
 
 
@@ -217,12 +220,7 @@ def test_the_api_answers_as_the_goldens_say(project: Path) -> None:
     with running(project, clock=clock) as line:
         _build(line, clock)
         with httpx.Client(base_url=line.url, timeout=GUARD, headers=admin) as c:
-            def get(path: str, query: dict[str, str]) -> str:
-                r = c.get(path, params=query)
-                assert r.status_code == 200, (path, r.status_code, r.text)
-                return r.text
-
-            live = _answers(get, root)
+            live = _answers(c, root)
     for name, text in live.items():
         check(f"live_{name}", text)
 
@@ -239,12 +237,7 @@ def test_the_api_answers_as_the_goldens_say(project: Path) -> None:
         app = create_app(WebContext(service, submit, clock.now, store.token_role,
                                     project="test", alive=lambda: False))
         with TestClient(app, base_url="http://127.0.0.1", headers=admin) as tc:
-            def get_offline(path: str, query: dict[str, str]) -> str:
-                r = tc.get(path, params=query)
-                assert r.status_code == 200, (path, r.status_code, r.text)
-                return r.text
-
-            offline = _answers(get_offline, root)
+            offline = _answers(tc, root)
         for name, text in offline.items():
             check(f"offline_{name}", text)
         local = LocalClient(project_, settings)
