@@ -8,14 +8,13 @@ its arguments, makes one call and prints the answer, the same whichever client a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+from andon.store.views import Json  # an answer as the API sends it (the read side's views' JSON)
 
 if TYPE_CHECKING:
     from andon.project.load import Project
     from andon.project.settings import Settings
-
-# an answer as the API sends it and andon.live.service.Service returns it: a JSON object
-Json = dict[str, Any]
 
 
 class Client(Protocol):

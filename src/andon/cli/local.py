@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from andon.cli.client import Json
+from andon.store.views import Json
 
 if TYPE_CHECKING:
     from andon.events import Event
@@ -81,14 +81,14 @@ class LocalClient:
     # -- queries ---------------------------------------------------------------------------------
 
     def status(self) -> Json:
-        return self.service.status()
+        return self.service.status().to_json()
 
     def plan(self) -> Json:
         return self.service.plan(_now(), self.settings.policy)
 
     def runs(self, pipeline: str | None, status: str | None, partition: str | None,
              limit: int) -> list[Json]:
-        return self.service.runs(pipeline, status, partition, limit)
+        return [r.to_json() for r in self.service.runs(pipeline, status, partition, limit)]
 
     def log_page(self, run_id: str, offset: int) -> tuple[str, int]:
         return self.service.log_page(run_id, offset)
@@ -105,13 +105,13 @@ class LocalClient:
     # -- API tokens (andon.live.service.Service keeps them in the store's token table) ---------------
 
     def tokens(self) -> list[Json]:
-        return self.service.tokens()
+        return [t.to_json() for t in self.service.tokens()]
 
     def token_create(self, role: str, name: str) -> Json:
-        return self.service.token_create(role, name, _now())
+        return self.service.token_create(role, name, _now()).to_json()
 
     def token_revoke(self, ident: str) -> Json:
-        return self.service.token_revoke(ident, _now())
+        return self.service.token_revoke(ident, _now()).to_json()
 
 
 def _now() -> datetime:

@@ -199,9 +199,9 @@ class Runner:
                 self._report(ExecResult(run.run_id, False, None, "ProcessLost",
                                         f"pipeline {run.pipeline!r} is no longer defined"))
                 continue
-            row = self.store.run(run.run_id) or {}
+            row = self.store.run(run.run_id)
             try:
-                began = self.executor.recover(self._spec(run), int(row.get("pid") or 0),
+                began = self.executor.recover(self._spec(run), row.pid or 0 if row else 0,
                                               self._report)
             except Exception as exc:
                 log.exception("could not recover run %s", run.run_id)

@@ -9,6 +9,7 @@ import hashlib
 import threading
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,17 @@ from andon.model.status import ACTIVE_STATUSES, RunStatus
 from andon.model.tokens import ROLES, digest, is_token_id, new_token, token_id
 from andon.project.settings import default
 from andon.store.sql import Store
+from andon.store.views import (
+    NewToken,
+    PipelineStatus,
+    Problems,
+    RunFailure,
+    RunView,
+    SourceStatus,
+    StatusView,
+    TokenView,
+    Workers,
+)
 
 MAX_TOKEN_NAME = 100
 MAX_PROBLEMS_LISTED = 20  # inconsistencies of the log shown by health and plan (all are counted)
@@ -155,8 +167,8 @@ class Service:
 
     def cancel(self, run_id: str, now: datetime, by: str = "", reason: str = "") -> RunCancelRequested:
         run = self.run(run_id)
-        if run["status"] not in ACTIVE_STATUSES:
-            raise Conflict(f"run {run_id} has already ended ({run['status']})",
+        if run.status not in ACTIVE_STATUSES:
+            raise Conflict(f"run {run_id} has already ended ({run.status.value})",
                            hint="only queued or running runs can be cancelled")
         return RunCancelRequested(at=now, run_id=run_id, requested_by=by, reason=reason)
 
@@ -217,15 +229,14 @@ class Service:
 
     # -- API tokens (kept in the store's token table, not in the event log) ----------------------
 
-    def tokens(self) -> list[dict[str, Any]]:
-        """Every API token, oldest first: id, name, role, created_at, revoked_at (None while
-        valid). Never a token or its SHA-256."""
+    def tokens(self) -> list[TokenView]:
+        """Every API token, oldest first. Never a token or its SHA-256."""
         return self.store.tokens()
 
-    def token_create(self, role: str, name: str, now: datetime) -> dict[str, Any]:
+    def token_create(self, role: str, name: str, now: datetime) -> NewToken:
         """Make an API token of ``role`` labelled ``name`` (who the events say acted). Only its
-        SHA-256 is stored; the answer is the token's listing plus, under ``token``, the token
-        itself, for the caller to show once and never log."""
+        SHA-256 is stored; the answer is the token's listing and the token itself, for the
+        caller to show once and never log."""
         if role not in ROLES:
             raise BadRequest(f"field 'role' must be one of {', '.join(ROLES)}", where="role",
                              hint="viewer reads, operator changes state, admin manages tokens")
@@ -238,31 +249,30 @@ class Service:
         value = new_token()
         sha256 = digest(value)
         self.store.add_token(sha256, role, name, now)
-        return {"token": value, "id": token_id(sha256), "name": name, "role": role,
-                "created_at": format_time(now), "revoked_at": None}
+        return NewToken(value, TokenView(token_id(sha256), name, role, format_time(now), None))
 
-    def token_revoke(self, ident: str, now: datetime) -> dict[str, Any]:
+    def token_revoke(self, ident: str, now: datetime) -> TokenView:
         """Revoke the token with id ``ident`` (``andon.model.tokens.token_id``): it fails on its very
         next request (every request looks its token up). Answers the token's listing."""
-        found = [t for t in self.store.tokens() if t["id"] == ident] if is_token_id(ident) else []
+        found = [t for t in self.store.tokens() if t.id == ident] if is_token_id(ident) else []
         if not found:
             raise NotFound(f"no token with id {ident!r}",
                            hint="a token's id is the 12 hex digits `andon token list` shows")
         if not self.store.revoke_token_id(ident, now):
             raise Conflict(f"token {ident} is already revoked",
                            hint="nothing to do; `andon token list` shows every token")
-        return {**found[0], "revoked_at": format_time(now)}
+        return replace(found[0], revoked_at=format_time(now))
 
     # -- queries --------------------------------------------------------------------------------
 
-    def run(self, run_id: str) -> dict[str, Any]:
+    def run(self, run_id: str) -> RunView:
         row = self.store.run(run_id)
         if row is None:
             raise NotFound(f"no run with id {run_id!r}", hint="list runs with `andon runs`")
         return row
 
     def runs(self, pipeline: str | None = None, status: str | None = None,
-             partition: str | None = None, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+             partition: str | None = None, limit: int = 50, offset: int = 0) -> list[RunView]:
         return self.store.runs(pipeline, status, partition, limit, offset)
 
     def log_text(self, run_id: str, offset: int = 0, limit: int = LOG_PAGE) -> str:
@@ -281,10 +291,10 @@ class Service:
             data = data[:_whole_utf8(data)] or data
         return data.decode("utf-8", "replace"), offset + len(data)
 
-    def log_file(self, run_id: str) -> tuple[dict[str, Any], Path | None]:
+    def log_file(self, run_id: str) -> tuple[RunView, Path | None]:
         """The run and the file its output is captured in (None until it was launched)."""
         run = self.run(run_id)
-        return run, Path(run["log_path"]) if run["log_path"] else None
+        return run, Path(run.log_path) if run.log_path else None
 
     @staticmethod
     def log_chunk(path: Path | None, offset: int, limit: int, whole: bool = True) -> bytes:
@@ -310,44 +320,40 @@ class Service:
         except FileNotFoundError:
             size = 0
         start = max(size - limit, 0)
-        data = self.log_chunk(path, start, size - start, run["status"] in ACTIVE_STATUSES)
+        data = self.log_chunk(path, start, size - start, run.status in ACTIVE_STATUSES)
         skip = 0
         while start and skip < min(3, len(data)) and data[skip] & 0xC0 == 0x80:
             skip += 1  # the tail began inside a character
         return data[skip:].decode("utf-8", "replace"), start + len(data), start > 0
 
-    def workers(self) -> dict[str, Any]:
-        """The executor's capacity for the health strip: ``busy`` slots (held by running runs)
-        out of ``total`` (the pools' capacities), and ``executor``: its ``name``, ``mode`` and
-        whether it is ``alive`` (able to start runs). From the running scheduler's memory when
-        there is one (no query); else from the runs table, with ``executor`` None."""
+    def workers(self) -> Workers:
+        """The executor's capacity for the health strip: slots busy (held by running runs) out
+        of the pools' capacities, and the executor's health. From the running scheduler's
+        memory when there is one (no query); else from the runs table, with no executor."""
         total = sum(pool.capacity for pool in self.graph.pools.values())
         if self.live_workers is not None:
             busy, executor = self.live_workers()
-            return {"busy": busy, "total": total, "executor": executor}
+            return Workers(busy, total, executor)
         running = self.store.runs(status=RunStatus.RUNNING.value, limit=10 * total + 100)
-        return {"busy": sum(r["slots"] for r in running), "total": total, "executor": None}
+        return Workers(sum(r.slots for r in running), total, None)
 
-    def problems(self, limit: int = MAX_PROBLEMS_LISTED) -> dict[str, Any]:
+    def problems(self, limit: int = MAX_PROBLEMS_LISTED) -> Problems:
         """What the running scheduler found inconsistent in the log (events that did not fit
-        the state before them; ``andon.engine.state.Problem``): their ``count`` and the first
+        the state before them; ``andon.engine.state.Problem``): how many, and the first
         ``limit`` of them. None found, or no scheduler running: a count of 0."""
         found = self.live_problems() if self.live_problems is not None else []
-        return {"count": len(found), "first": found[:limit]}
+        return Problems(len(found), found[:limit])
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> StatusView:
         """Per pipeline, how many partitions are in each state; per source, what arrived; the
         open andon cords and, for each halted partition, which cord halts it and why."""
         halted = incidents.halted(self.store)
         halted_per = Counter(h["pipeline"] for h in halted)
-        latest: dict[str, Counter[str]] = {p: Counter() for p in self.graph.pipelines}
-        failures: dict[str, list[dict[str, Any]]] = {}
-        counts, failed = self.store.latest_run_summary()
+        latest: dict[str, Counter[RunStatus]] = {p: Counter() for p in self.graph.pipelines}
+        counts, failures = self.store.latest_run_summary()
         for pipeline, run_status, n in counts:
             if pipeline in latest:
                 latest[pipeline][run_status] += n
-        for row in failed:
-            failures.setdefault(row.pop("pipeline"), []).append(row)
         parts = self.store.partition_summary()
         pipelines = []
         for name in self.graph.order:
@@ -357,23 +363,17 @@ class Service:
                 "running" if counts_[RunStatus.RUNNING] else \
                 "queued" if counts_[RunStatus.QUEUED] else \
                 "ok" if counts_[RunStatus.SUCCEEDED] else "waiting"
-            pipelines.append({
-                "name": name, "state": state, "pool": pipe.pool,
-                "partitions": {s.value: counts_[s] for s in (
-                    RunStatus.SUCCEEDED, RunStatus.RUNNING, RunStatus.QUEUED, RunStatus.FAILED,
-                    RunStatus.CANCELLED)},
+            no_failures: list[RunFailure] = []
+            pipelines.append(PipelineStatus(
+                name, state, pipe.pool, {s: counts_[s] for s in _STATUS_COLUMNS},
                 # one run writes all of a pipeline's outputs, so they have the same partitions
-                "made": max((parts.get(o, (0, ""))[0] for o in pipe.outputs), default=0),
-                "failures": failures.get(name, [])[:5],
-                "owner": pipe.owner,
-                "halted": halted_per[name],
-            })
-        sources = [{"name": a.name, "partitions": parts.get(a.name, (0, ""))[0],
-                    "latest": parts[a.name][1] if a.name in parts else None, "owner": a.owner}
+                max((parts.get(o, (0, ""))[0] for o in pipe.outputs), default=0),
+                failures.get(name, no_failures)[:5], pipe.owner, halted_per[name]))
+        sources = [SourceStatus(a.name, parts.get(a.name, (0, ""))[0],
+                                parts[a.name][1] if a.name in parts else None, a.owner)
                    for a in sorted(self.graph.assets.values(), key=lambda a: a.name) if a.source]
-        return {"pipelines": pipelines, "sources": sources, "runs": self.store.run_counts(),
-                "events": self.store.count_events(), "cords": incidents.cords(self.store),
-                "halted": halted}
+        return StatusView(pipelines, sources, self.store.run_counts(), self.store.count_events(),
+                          incidents.cords(self.store), halted)
 
     def plan(self, now: datetime, policy: str = DEFAULT_POLICY, detail: bool = True) -> dict[str, Any]:
         """Every upcoming deliverable: predicted start and finish, due time, slack, at risk and
@@ -384,7 +384,7 @@ class Service:
         ranks the work)."""
         if self.live_plan is not None:
             plan = self.live_plan(now, detail)
-            plan["problems"] = self.problems()["first"]
+            plan["problems"] = self.problems().first
         else:
             from andon.engine.core import replay
             from andon.planner.live import plan_from_log
@@ -395,14 +395,19 @@ class Service:
         if not detail:
             return plan
         items = plan["deliverables"]
-        first = {(r["pipeline"], r["partition"]): r for r in self.store.first_plans(
+        first = {(r.pipeline, r.partition): r for r in self.store.first_plans(
             min(parse_time(d["due"]) for d in items))} if items else {}
         for d in items:
             row = first.get((d["pipeline"], d["partition"]))
             d["first_plan"] = None if row is None else {
-                "predicted_start": row["predicted_start"],
-                "predicted_finish": row["predicted_finish"], "planned_at": row["planned_at"]}
+                "predicted_start": row.predicted_start, "predicted_finish": row.predicted_finish,
+                "planned_at": row.planned_at}
         return plan
+
+
+# a pipeline's partitions in the status, by the status of their newest run
+_STATUS_COLUMNS = (RunStatus.SUCCEEDED, RunStatus.RUNNING, RunStatus.QUEUED, RunStatus.FAILED,
+                   RunStatus.CANCELLED)
 
 
 def _client_id(chosen: str) -> str:

@@ -47,6 +47,14 @@ from andon.store import cordviews, schema
 from andon.store.identity import FileIdentity, StoreUnavailable
 from andon.store.lock import database_file
 from andon.store.projection import payload, project
+from andon.store.views import (
+    FirstPlan,
+    PartitionView,
+    RunFailure,
+    RunSpan,
+    RunView,
+    TokenView,
+)
 
 BUSY_TIMEOUT_MS = 30_000
 PG_WRITE_LOCK = 0x616E646F6E  # "andon": the advisory lock that serialises writers
@@ -246,31 +254,32 @@ class Store:
         with self._reader.connect() as conn:
             return int(conn.execute(select(func.max(schema.events.c.seq))).scalar() or 0)
 
-    def partitions(self, asset: str | None = None) -> list[dict[str, Any]]:
+    def partitions(self, asset: str | None = None) -> list[PartitionView]:
         """The current version of every partition (of ``asset``), by asset and key."""
         q = select(schema.partitions).order_by(schema.partitions.c.asset,
                                                schema.partitions.c.partition)
         if asset:
             q = q.where(schema.partitions.c.asset == asset)
         with self._reader.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(q)]
+            return [PartitionView(**r._mapping) for r in conn.execute(q)]
 
-    def partition_versions(self, asset: str, key: str) -> list[dict[str, Any]]:
+    def partition_versions(self, asset: str, key: str) -> list[PartitionView]:
         """Every materialisation of one partition, oldest (version 1) first."""
         t = schema.partition_versions
         q = select(t).where(t.c.asset == asset, t.c.partition == key).order_by(t.c.version)
         with self._reader.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(q)]
+            return [PartitionView(**r._mapping) for r in conn.execute(q)]
 
-    def run(self, run_id: str) -> dict[str, Any] | None:
-        """One run's row (``inputs`` and ``outputs`` decoded to lists), or None."""
+    def run(self, run_id: str) -> RunView | None:
+        """One run, or None."""
         with self._reader.connect() as conn:
             row = conn.execute(select(schema.runs).where(schema.runs.c.run_id == run_id)).first()
-        return _run_row(row._mapping) if row else None
+        return RunView.from_row(row._mapping) if row else None
 
     def runs(self, pipeline: str | None = None, status: str | None = None,
-             partition: str | None = None, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
-        """Runs, newest first, filtered by pipeline, status and partition."""
+             partition: str | None = None, limit: int = 100, offset: int = 0) -> list[RunView]:
+        """Runs, newest first, filtered by pipeline, status (a RunStatus's value) and
+        partition."""
         t = schema.runs
         q = select(t).order_by(t.c.seq.desc()).limit(limit).offset(offset)
         if pipeline:
@@ -280,31 +289,34 @@ class Store:
         if partition:
             q = q.where(t.c.partition == partition)
         with self._reader.connect() as conn:
-            return [_run_row(r._mapping) for r in conn.execute(q)]
+            return [RunView.from_row(r._mapping) for r in conn.execute(q)]
 
-    def latest_runs(self) -> list[dict[str, Any]]:
+    def latest_runs(self) -> list[RunView]:
         """The newest run of every (pipeline, partition)."""
         t = schema.runs
         newest = select(func.max(t.c.seq).label("seq")).group_by(t.c.pipeline, t.c.partition)
-        q = select(t.c.run_id, t.c.pipeline, t.c.partition, t.c.status, t.c.attempt,
-                   t.c.ended_at, t.c.error_type, t.c.error_message).where(t.c.seq.in_(newest))
         with self._reader.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(q)]
+            return [RunView.from_row(r._mapping)
+                    for r in conn.execute(select(t).where(t.c.seq.in_(newest)))]
 
-    def latest_run_summary(self) -> tuple[list[tuple[str, str, int]], list[dict[str, Any]]]:
+    def latest_run_summary(self) -> tuple[list[tuple[str, RunStatus, int]],
+                                          dict[str, list[RunFailure]]]:
         """Over the newest run of every (pipeline, partition): how many are in each status per
-        pipeline, and the failed ones, newest first (counted in SQL: a board of a thousand
-        pipelines and a month of partitions must not read every run)."""
+        pipeline, and per pipeline the failed ones, newest first (counted in SQL: a board of a
+        thousand pipelines and a month of partitions must not read every run)."""
         t = schema.runs
         newest = select(func.max(t.c.seq)).group_by(t.c.pipeline, t.c.partition)
         counts = select(t.c.pipeline, t.c.status, func.count()).where(
             t.c.seq.in_(newest)).group_by(t.c.pipeline, t.c.status)
-        failed = select(t.c.run_id, t.c.pipeline, t.c.partition, t.c.error_type,
+        failed = select(t.c.pipeline, t.c.run_id, t.c.partition, t.c.error_type,
                         t.c.error_message, t.c.ended_at).where(
             t.c.seq.in_(newest), t.c.status == RunStatus.FAILED.value).order_by(t.c.seq.desc())
+        failures: dict[str, list[RunFailure]] = {}
         with self._reader.connect() as conn:
-            return ([(p, s, int(n)) for p, s, n in conn.execute(counts)],
-                    [dict(r._mapping) for r in conn.execute(failed)])
+            summary = [(p, RunStatus(s), int(n)) for p, s, n in conn.execute(counts)]
+            for pipeline, *fields in conn.execute(failed):
+                failures.setdefault(pipeline, []).append(RunFailure(*fields))
+        return summary, failures
 
     def partition_summary(self) -> dict[str, tuple[int, str]]:
         """Per asset: how many partitions exist and the newest key."""
@@ -313,13 +325,14 @@ class Store:
         with self._reader.connect() as conn:
             return {a: (int(n), str(k)) for a, n, k in conn.execute(q)}
 
-    def run_counts(self) -> dict[str, int]:
+    def run_counts(self) -> dict[RunStatus, int]:
         """The number of runs in each status (statuses with none are left out)."""
         t = schema.runs
+        q = select(t.c.status, func.count()).group_by(t.c.status)
         with self._reader.connect() as conn:
-            return {s: n for s, n in conn.execute(select(t.c.status, func.count()).group_by(t.c.status))}
+            return {RunStatus(s): int(n) for s, n in conn.execute(q)}
 
-    def runs_active_since(self, moment: datetime) -> list[dict[str, Any]]:
+    def runs_active_since(self, moment: datetime) -> list[RunSpan]:
         """Runs that held slots at some time from ``moment`` on: still queued or running, or
         ended after it (pools over time on the board)."""
         t = schema.runs
@@ -327,7 +340,7 @@ class Store:
                    t.c.started_at, t.c.ended_at).where(
             (t.c.ended_at.is_(None)) | (t.c.ended_at >= format_time(moment))).order_by(t.c.seq)
         with self._reader.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(q)]
+            return [RunSpan(p, k, RunStatus(s), *rest) for p, k, s, *rest in conn.execute(q)]
 
     def queue_seconds_histogram(self, bounds: Sequence[float]) -> tuple[list[int], float, int]:
         """How many started runs waited at most each of ``bounds`` seconds between being queued
@@ -341,16 +354,15 @@ class Store:
             row = conn.execute(q).one()
         return [int(v or 0) for v in row[:len(bounds)]], float(row[-2] or 0.0), int(row[-1] or 0)
 
-    def first_plans(self, due_from: datetime) -> list[dict[str, Any]]:
+    def first_plans(self, due_from: datetime) -> list[FirstPlan]:
         """The plan as first made (``deliverable.planned``) of every deliverable due at or after
-        ``due_from``: ``pipeline``, ``partition``, ``due``, ``predicted_start``,
-        ``predicted_finish``, ``planned_at`` and ``policy``, by due time."""
+        ``due_from``, by due time."""
         t = schema.first_plans
         q = select(t.c.pipeline, t.c.partition, t.c.due, t.c.predicted_start,
                    t.c.predicted_finish, t.c.planned_at, t.c.policy).where(
             t.c.due >= format_time(due_from)).order_by(t.c.due, t.c.pipeline, t.c.partition)
         with self._reader.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(q)]
+            return [FirstPlan(*r) for r in conn.execute(q)]
 
     def recent_events(self, types: Sequence[str], limit: int = 1000) -> list[tuple[int, Event]]:
         """The newest ``limit`` events of the given types, newest first (check results for the
@@ -425,14 +437,13 @@ class Store:
                                .values(revoked_at=format_time(now)))
             return bool(res.rowcount)
 
-    def tokens(self) -> list[dict[str, Any]]:
-        """Every token, oldest first: its id, name, role, created_at and revoked_at (None while
-        it is valid); never its SHA-256."""
+    def tokens(self) -> list[TokenView]:
+        """Every token, oldest first, by id (never its SHA-256)."""
         t = schema.tokens
         with self._reader.connect() as conn:
             rows = conn.execute(select(t).order_by(t.c.created_at, t.c.sha256)).all()
-        return [{"id": token_id(r.sha256), "name": r.name, "role": r.role,
-                 "created_at": r.created_at, "revoked_at": r.revoked_at} for r in rows]
+        return [TokenView(token_id(r.sha256), r.name, r.role, r.created_at, r.revoked_at)
+                for r in rows]
 
     def schema_version(self) -> int:
         """The newest schema migration applied to the database (``schema.LATEST`` once open)."""
@@ -454,13 +465,6 @@ class Store:
         """Close every pooled connection."""
         self._writer.dispose()
         self._reader.dispose()
-
-
-def _run_row(row: Any) -> dict[str, Any]:
-    out = dict(row)
-    out["inputs"] = json.loads(out["inputs"] or "[]")
-    out["outputs"] = json.loads(out["outputs"] or "[]")
-    return out
 
 
 def open_store(url: str) -> Store:

@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 
+from andon.store.views import to_json
 from andon.web.auth import by
 from andon.web.context import MAX_OFFSET, HTTPError, json_fields, web_of
 from andon.web.logstream import follow
@@ -26,14 +27,14 @@ async def list_runs(request: Request) -> Response:
         raise HTTPError(422, "limit and offset must not be negative", where="limit")
     if offset > MAX_OFFSET:
         raise HTTPError(422, f"offset must be at most {MAX_OFFSET}", where="offset")
-    return JSONResponse(await run_in_threadpool(
+    return JSONResponse(to_json(await run_in_threadpool(
         web_of(request).svc.runs, q.get("pipeline"), q.get("status"), q.get("partition"),
-        limit, offset))
+        limit, offset)))
 
 
 async def get_run(request: Request) -> Response:
-    return JSONResponse(await run_in_threadpool(web_of(request).svc.run,
-                                                request.path_params["run_id"]))
+    return JSONResponse(to_json(await run_in_threadpool(web_of(request).svc.run,
+                                                        request.path_params["run_id"])))
 
 
 async def run_log(request: Request) -> Response:

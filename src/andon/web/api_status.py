@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from andon.store.views import to_json
 from andon.web import metrics as prometheus
 from andon.web.api_runs import SSE_HEADERS
 from andon.web.context import MAX_OFFSET, HTTPError, web_of
@@ -21,8 +22,8 @@ async def health(request: Request) -> Response:
     # the workers come from the scheduler's memory, or else from a query
     body: dict[str, Any] = {"ok": True, "database": True, "project": ctx.project,
                             "scheduler": ctx.alive(),
-                            "workers": await run_in_threadpool(svc.workers),
-                            "problems": svc.problems()}
+                            "workers": to_json(await run_in_threadpool(svc.workers)),
+                            "problems": to_json(svc.problems())}
     unavailable = svc.store.unavailable()  # a stat per watched path, no query
     if unavailable is not None:  # deleted or replaced under the server: say so, with 503
         body.update(ok=False, database=unavailable.state, message=unavailable.message,
@@ -33,12 +34,12 @@ async def health(request: Request) -> Response:
 
 
 async def status(request: Request) -> Response:
-    return JSONResponse(await run_in_threadpool(web_of(request).svc.status))
+    return JSONResponse(to_json(await run_in_threadpool(web_of(request).svc.status)))
 
 
 async def partitions(request: Request) -> Response:
-    return JSONResponse(await run_in_threadpool(web_of(request).svc.store.partitions,
-                                                request.query_params.get("asset")))
+    return JSONResponse(to_json(await run_in_threadpool(web_of(request).svc.store.partitions,
+                                                        request.query_params.get("asset"))))
 
 
 async def plan(request: Request) -> Response:

@@ -8,11 +8,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from andon.model.tokens import PREFIX
+from andon.store.views import to_json
 from andon.web.context import HTTPError, json_fields, web_of
 
 
 async def list_tokens(request: Request) -> Response:
-    return JSONResponse(await run_in_threadpool(web_of(request).svc.tokens))
+    return JSONResponse(to_json(await run_in_threadpool(web_of(request).svc.tokens)))
 
 
 async def create_token(request: Request) -> Response:
@@ -21,7 +22,7 @@ async def create_token(request: Request) -> Response:
     made = await run_in_threadpool(ctx.service.token_create, body["role"],
                                    body.get("name", ""), ctx.now())
     # the only answer that holds a token: shown once, kept by no cache
-    return JSONResponse(made, status_code=201, headers={"Cache-Control": "no-store"})
+    return JSONResponse(made.to_json(), status_code=201, headers={"Cache-Control": "no-store"})
 
 
 async def revoke_token(request: Request) -> Response:
@@ -31,4 +32,5 @@ async def revoke_token(request: Request) -> Response:
                         where="token_id", hint="find its id with GET /api/v1/tokens; a token "
                         "sent in a URL may be in logs now: revoke it by its id")
     ctx = web_of(request).ctx
-    return JSONResponse(await run_in_threadpool(ctx.service.token_revoke, ident, ctx.now()))
+    return JSONResponse(to_json(await run_in_threadpool(ctx.service.token_revoke, ident,
+                                                        ctx.now())))

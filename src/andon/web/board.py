@@ -16,6 +16,7 @@ from andon.events.codec import format_time, parse_time
 from andon.live.service import Service
 from andon.model.status import RunStatus
 from andon.model.timefmt import format_minute, short_time
+from andon.store.views import PipelineStatus, RunSpan, StatusView
 
 SEVERITY = {3: "critical", 2: "high", 1: "warning"}
 STATE_ORDER = ("quarantined", "suspect", "halted", "failed", "running", "queued", "ok", "missing")
@@ -25,7 +26,7 @@ def _t(text: str | None) -> datetime | None:
     return parse_time(text) if text else None
 
 
-def lines(status: dict[str, Any], plan: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+def lines(status: StatusView, plan: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
     """Every pipeline as a line: colour, state word and the reason in words."""
     risky: dict[str, list[dict[str, Any]]] = defaultdict(list)
     upcoming: dict[str, dict[str, Any]] = {}
@@ -35,11 +36,11 @@ def lines(status: dict[str, Any], plan: dict[str, Any], now: datetime) -> list[d
         elif not d["delivered_at"] and d["pipeline"] not in upcoming:
             upcoming[d["pipeline"]] = d
     halts: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for h in status.get("halted", []):
+    for h in status.halted:
         halts[h["pipeline"]].append(h)
     out = []
-    for p in status["pipelines"]:
-        name, state = p["name"], p["state"]
+    for p in status.pipelines:
+        name, state = p.name, p.state
         cord_id = None
         if halts[name]:
             first = halts[name][0]["cords"][0]
@@ -48,11 +49,11 @@ def lines(status: dict[str, Any], plan: dict[str, Any], now: datetime) -> list[d
             reason = (f"{_count(len(keys), 'partition')} halted ({_listing(keys)}): andon cord on "
                       f"{first['asset']} {first['partition']} pulled by {first['by'] or 'someone'}"
                       f": {first['reason']}")
-        elif p["failures"]:
-            f = p["failures"][0]
+        elif p.failures:
+            f = p.failures[0]
             colour, word = "red", "failed"
-            more = len(p["failures"]) - 1
-            reason = (f"{f['partition']} failed: {f['error_type']}: {f['error_message']}".rstrip(": ")
+            more = len(p.failures) - 1
+            reason = (f"{f.partition} failed: {f.error_type}: {f.error_message}".rstrip(": ")
                       + (f" (and {_count(more, 'more partition')})" if more else ""))
         elif risky[name]:
             d = risky[name][0]
@@ -64,25 +65,25 @@ def lines(status: dict[str, Any], plan: dict[str, Any], now: datetime) -> list[d
             word = {"ok": "on plan", "waiting": "waiting"}.get(state, state)
             reason = _green_reason(p, upcoming.get(name))
         out.append({"name": name, "colour": colour, "state": word, "reason": reason,
-                    "owner": p["owner"], "pool": p["pool"], "counts": p["partitions"],
-                    "made": p["made"], "failures": p["failures"],
+                    "owner": p.owner, "pool": p.pool, "counts": p.partitions,
+                    "made": p.made, "failures": p.failures,
                     "risky": risky[name], "halted": len(halts[name]), "cord_id": cord_id})
     return out
 
 
-def _green_reason(p: dict[str, Any], next_due: dict[str, Any] | None) -> str:
-    counts = p["partitions"]
+def _green_reason(p: PipelineStatus, next_due: dict[str, Any] | None) -> str:
+    counts = p.partitions
     parts = []
-    if counts["running"]:
-        parts.append(f"{counts['running']} running")
-    if counts["queued"]:
-        parts.append(f"{counts['queued']} queued")
-    parts.append(f"{_count(p['made'], 'partition')} made")
+    if counts[RunStatus.RUNNING]:
+        parts.append(f"{counts[RunStatus.RUNNING]} running")
+    if counts[RunStatus.QUEUED]:
+        parts.append(f"{counts[RunStatus.QUEUED]} queued")
+    parts.append(f"{_count(p.made, 'partition')} made")
     if next_due is not None:
         finish = next_due["predicted_finish"]
         parts.append(f"next: {next_due['partition']} due {_hm(next_due['due'])}"
                      + (f", predicted {_hm(finish)}" if finish else ""))
-    elif not p["made"]:
+    elif not p.made:
         parts = ["waiting for its first inputs"]
     return "; ".join(parts)
 
@@ -117,19 +118,19 @@ def check_states(svc: Service, asset: str | None = None, limit: int = 2000) -> l
     return out
 
 
-def attention(status: dict[str, Any], plan: dict[str, Any], checks: list[dict[str, Any]],
+def attention(status: StatusView, plan: dict[str, Any], checks: list[dict[str, Any]],
               now: datetime) -> list[dict[str, Any]]:
     """What needs a person first: failed runs, failing checks, missed and at-risk deadlines;
     by severity (critical, high, warning), then oldest first."""
-    items = []
-    open_on = {(c["asset"], c["partition"]): c["cord_id"] for c in status["cords"]}
-    for p in status["pipelines"]:
-        for f in p["failures"]:
-            items.append({"severity": 3, "kind": "failed run", "since": f.get("ended_at"),
-                          "title": f"{p['name']} {f['partition']}",
-                          "reason": f"{f['error_type']}: {f['error_message']}".rstrip(": "),
-                          "pipeline": p["name"], "partition": f["partition"],
-                          "run_id": f["run_id"], "action": "rerun"})
+    items: list[dict[str, Any]] = []
+    open_on = {(c["asset"], c["partition"]): c["cord_id"] for c in status.cords}
+    for p in status.pipelines:
+        for f in p.failures:
+            items.append({"severity": 3, "kind": "failed run", "since": f.ended_at,
+                          "title": f"{p.name} {f.partition}",
+                          "reason": f"{f.error_type}: {f.error_message}".rstrip(": "),
+                          "pipeline": p.name, "partition": f.partition,
+                          "run_id": f.run_id, "action": "rerun"})
     for c in checks:
         if not c["passed"]:
             items.append({"severity": 3 if c["blocking"] else 1,
@@ -190,7 +191,7 @@ def partition_grid(svc: Service, asset: str, now: datetime, columns: int = 31) -
     """The latest ``columns`` partitions of ``asset``, each with its state."""
     graph = svc.graph
     scheme = graph.assets[asset].partitions
-    made = {r["partition"]: r for r in svc.store.partitions(asset)}
+    made = {r.partition: r for r in svc.store.partitions(asset)}
     producer = graph.producer.get(asset)
     if scheme.is_time:
         last = scheme.key_of(now - scheme.step)
@@ -205,10 +206,10 @@ def partition_grid(svc: Service, asset: str, now: datetime, columns: int = 31) -
         keys = scheme.keys(scheme.key_of(first_moment), last)
     else:
         keys = [scheme.key_of(now)]
-    runs: dict[str, str] = {}
+    runs: dict[str, RunStatus] = {}
     if producer:  # newest first: the first run seen of a partition is its latest
         for row in svc.store.runs(producer, limit=columns * 10):
-            runs.setdefault(row["partition"], row["status"])
+            runs.setdefault(row.partition, row.status)
     halted = {h["partition"] for h in svc.store.halts() if h["pipeline"] == producer}
     suspect: dict[str, str] = {}
     for cord in svc.cords():
@@ -221,12 +222,12 @@ def partition_grid(svc: Service, asset: str, now: datetime, columns: int = 31) -
     for key in keys:
         run = runs.get(key)
         states = [suspect.get(key), "halted" if key in halted else None,
-                  run if run in (RunStatus.FAILED, RunStatus.RUNNING, RunStatus.QUEUED) else None,
-                  "ok" if key in made else "missing"]
+                  run.value if run in (RunStatus.FAILED, RunStatus.RUNNING, RunStatus.QUEUED)
+                  else None, "ok" if key in made else "missing"]
         state = min((s for s in states if s), key=STATE_ORDER.index)
-        made_row = made.get(key) or {}
-        cells.append({"key": key, "state": state, "version": made_row.get("version"),
-                      "at": made_row.get("at"), "rows": made_row.get("rows")})
+        version = made.get(key)
+        cells.append({"key": key, "state": state, "version": version and version.version,
+                      "at": version and version.at, "rows": version and version.rows})
     return {"cells": cells, "states": [s for s in STATE_ORDER
                                        if any(c["state"] == s for c in cells)]}
 
@@ -329,16 +330,16 @@ def pools_view(svc: Service, now: datetime, hours: int = 24) -> list[dict[str, A
         queue: list[tuple[datetime, int]] = []
         in_use = queued = 0
         for r in rows:
-            pipe = graph.pipelines.get(r["pipeline"])
-            if (r["pool"] or (pipe.pool if pipe else "")) != pool.name:
+            pipe = graph.pipelines.get(r.pipeline)
+            if (r.pool or (pipe.pool if pipe else "")) != pool.name:
                 continue
-            started, ended, queued_at = _t(r["started_at"]), _t(r["ended_at"]), _t(r["queued_at"])
-            if r["status"] == RunStatus.RUNNING:
-                in_use += r["slots"]
-            elif r["status"] == RunStatus.QUEUED:
+            started, ended, queued_at = _t(r.started_at), _t(r.ended_at), _t(r.queued_at)
+            if r.status is RunStatus.RUNNING:
+                in_use += r.slots
+            elif r.status is RunStatus.QUEUED:
                 queued += 1
             if started is not None:
-                use += [(started, r["slots"]), (ended or now, -r["slots"])]
+                use += [(started, r.slots), (ended or now, -r.slots)]
             if queued_at is not None:
                 queue += [(queued_at, 1), (started or ended or now, -1)]
         out.append({"name": pool.name, "capacity": pool.capacity, "in_use": in_use,
@@ -369,15 +370,15 @@ def deliveries(svc: Service, plan: dict[str, Any], now: datetime) -> dict[str, A
     late or at-risk first."""
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     end = day + timedelta(days=1)
-    actual: dict[tuple[str, str], dict[str, Any]] = {}
+    actual: dict[tuple[str, str], RunSpan] = {}
     for r in svc.store.runs_active_since(day - timedelta(days=2)):
-        actual[(r["pipeline"], r["partition"])] = r  # oldest first: the newest run wins
-    items = []
+        actual[(r.pipeline, r.partition)] = r  # oldest first: the newest run wins
+    items: list[dict[str, Any]] = []
     for d in plan.get("deliverables", []):
         due = parse_time(d["due"])
         if not (day <= due < end or (due < day and not d["delivered_at"])):
             continue
-        run = actual.get((d["pipeline"], d["partition"]), {})
+        run = actual.get((d["pipeline"], d["partition"]))
         delivered = _t(d["delivered_at"])
         late = (delivered or now) > due and (delivered is not None or d["at_risk"])
         first = d.get("first_plan") or {}
@@ -387,8 +388,9 @@ def deliveries(svc: Service, plan: dict[str, Any], now: datetime) -> dict[str, A
         moved = delivered is None and (not first or _apart(start, first_start)
                                        or _apart(finish, first_finish))
         outcome = delivered or finish
-        actual_start = _t(run.get("started_at"))
-        actual_end = _t(run.get("ended_at")) or (now if actual_start else None)
+        actual_start = _t(run.started_at) if run is not None else None
+        actual_end = (_t(run.ended_at) if run is not None else None) or \
+            (now if actual_start else None)
         items.append({**d, "due_t": due, "start_t": start, "finish_t": finish, "run": run,
                       "first_start_t": first_start, "first_finish_t": first_finish,
                       "moved": moved, "first_text": _span(first_start, first_finish, day),
@@ -440,16 +442,17 @@ def _step(s: dict[str, Any], day: datetime) -> dict[str, Any]:
             "over": finish is not None and latest is not None and finish > latest}
 
 
-def _actual(run: dict[str, Any], delivered: datetime | None, day: datetime) -> str:
+def _actual(run: RunSpan | None, delivered: datetime | None, day: datetime) -> str:
     """The actual run in words: ``02:05–02:33``, ``running since 02:05``, ``failed 02:05–02:07``."""
-    started, ended = _t(run.get("started_at")), _t(run.get("ended_at"))
+    started = _t(run.started_at) if run is not None else None
     if delivered is not None:
         return _span(started, delivered, day)
-    if not run:
+    if run is None:
         return "-"
+    ended = _t(run.ended_at)
     if ended is None:
-        return f"running since {short_time(started, day)}" if started else run["status"]
-    return f"{run['status']} {_span(started, ended, day)}"
+        return f"running since {short_time(started, day)}" if started else run.status.value
+    return f"{run.status.value} {_span(started, ended, day)}"
 
 
 def _span(start: datetime | None, finish: datetime | None, day: datetime) -> str:

@@ -51,20 +51,20 @@ class _Writer:
 def render(svc: Service, plan: dict[str, Any], scheduler_alive: bool) -> str:
     """The metrics text."""
     w = _Writer()
-    counts = svc.store.run_counts()
+    counts = {s.value: n for s, n in svc.store.run_counts().items()}
     w.metric("andon_up", "gauge", "1 while the scheduler loop is running",
              [({}, 1 if scheduler_alive else 0)])
     w.metric("andon_runs", "gauge", "Runs by state (the newest attempt and every earlier one)",
              [({"state": s}, counts.get(s, 0)) for s in sorted({*RUN_STATES, *counts})])
     w.metric("andon_queue_length", "gauge", "Runs whose inputs are all there, waiting for a slot",
-             [({}, counts.get(RunStatus.QUEUED, 0))])
+             [({}, counts.get(RunStatus.QUEUED.value, 0))])
     graph = svc.graph
     running = svc.runs(status=RunStatus.RUNNING.value, limit=100_000)
     used = {p: 0 for p in graph.pools}
     for r in running:
-        pipe = graph.pipelines.get(r["pipeline"])
-        pool = r["pool"] or (pipe.pool if pipe else "")
-        used[pool] = used.get(pool, 0) + int(r["slots"] or 1)
+        pipe = graph.pipelines.get(r.pipeline)
+        pool = r.pool or (pipe.pool if pipe else "")
+        used[pool] = used.get(pool, 0) + (r.slots or 1)
     w.metric("andon_pool_slots", "gauge", "Slots of each pool",
              [({"pool": p.name}, p.capacity) for p in sorted(graph.pools.values(),
                                                               key=lambda p: p.name)])

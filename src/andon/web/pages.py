@@ -76,8 +76,8 @@ def _in_thread(page: Callable[[Request], Response]) -> Handler:
 
 # -- shared ------------------------------------------------------------------------------------
 
-def _health(web: Web, counts: dict[str, int] | None = None, open_cords: int | None = None
-            ) -> dict[str, Any]:
+def _health(web: Web, counts: dict[RunStatus, int] | None = None,
+            open_cords: int | None = None) -> dict[str, Any]:
     """The health strip: scheduler, database, queue depth, running runs, executor slots
     busy of total and whether the executor is alive, open cords."""
     svc = web.svc
@@ -117,11 +117,11 @@ def board_page(request: Request) -> Response:
     plan = svc.plan(now, detail=False)
     checks = board.check_states(svc)
     by_cord: dict[str, list[dict[str, str]]] = {}
-    for h in status["halted"]:
+    for h in status.halted:
         for c in h["cords"]:
             by_cord.setdefault(c["cord_id"], []).append(
                 {"pipeline": h["pipeline"], "partition": h["partition"]})
-    cords = [{**c, "halts": by_cord.get(c["cord_id"], [])} for c in status["cords"]]
+    cords = [{**c, "halts": by_cord.get(c["cord_id"], [])} for c in status.cords]
     lines = board.lines(status, plan, now)
     totals = {colour: sum(1 for line in lines if line["colour"] == colour)
               for colour in ("green", "amber", "red")}
@@ -129,8 +129,8 @@ def board_page(request: Request) -> Response:
     return render(request, "board.html", title="Board", lines=lines, cords=cords,
                   outputs=outputs,
                   attention=board.attention(status, plan, checks, now),
-                  sources=status["sources"], totals=totals,
-                  health=_health(web, status["runs"], len(status["cords"])))
+                  sources=status.sources, totals=totals,
+                  health=_health(web, status.runs, len(status.cords)))
 
 
 @_in_thread
@@ -152,19 +152,19 @@ def runs_page(request: Request) -> Response:
 def run_page(request: Request) -> Response:
     web = web_of(request)
     run = web.svc.run(request.path_params["run_id"])
-    attempts = web.svc.runs(run["pipeline"], None, run["partition"], 20, 0)
-    history = [{"step": "queued", "at": run["queued_at"], "note": run["reason"]}]
-    if run["started_at"]:
-        history.append({"step": "started", "at": run["started_at"],
-                        "note": f"pool {run['pool']}, {run['slots']} slot(s)"})
-    if run["ended_at"]:
-        note = f"{run['error_type']}: {run['error_message']}".strip(": ")
-        history.append({"step": run["status"], "at": run["ended_at"], "note": note})
+    attempts = web.svc.runs(run.pipeline, None, run.partition, 20, 0)
+    history = [{"step": "queued", "at": run.queued_at, "note": run.reason}]
+    if run.started_at:
+        history.append({"step": "started", "at": run.started_at,
+                        "note": f"pool {run.pool}, {run.slots} slot(s)"})
+    if run.ended_at:
+        note = f"{run.error_type}: {run.error_message}".strip(": ")
+        history.append({"step": run.status.value, "at": run.ended_at, "note": note})
     # the page shows the log's tail; a running run's page follows the rest from log_end
-    log, log_end, log_cut = web.svc.log_tail(run["run_id"], LOG_TAIL)
-    return render(request, "run.html", title=f"Run {run['run_id']}", run=run,
+    log, log_end, log_cut = web.svc.log_tail(run.run_id, LOG_TAIL)
+    return render(request, "run.html", title=f"Run {run.run_id}", run=run,
                   history=history, attempts=attempts, log=log, log_cut=log_cut,
-                  log_end=log_end, following=run["status"] in ACTIVE_STATUSES)
+                  log_end=log_end, following=run.status in ACTIVE_STATUSES)
 
 
 @_in_thread
@@ -185,7 +185,7 @@ def asset_page(request: Request) -> Response:
     return render(request, "asset.html", title=name, a=view, lineage=layout,
                   node_w=lineage.NODE_WIDTH, node_h=lineage.NODE_HEIGHT,
                   check_charts=charts_,
-                  health=_health(web, status["runs"], len(status["cords"])))
+                  health=_health(web, status.runs, len(status.cords)))
 
 
 @_in_thread

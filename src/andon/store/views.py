@@ -1,0 +1,244 @@
+"""The records the read side answers with: what the store's queries return and the Service
+passes on to the API, the command line and the pages.
+
+A view is a frozen record of typed fields (the existing enums where a status is a concept), in
+the order of the API's JSON object. ``to_json`` is the one place a view becomes JSON: an enum
+becomes its value, a nested view its object; the API's handlers and the command line's local
+client both call it, so ``andon ... --json`` offline prints what the API answers. A view also
+reads as the read-only mapping of that JSON object (``view["status"]`` is ``"running"``), so it
+compares equal to the JSON object it stands for; code reads its attributes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, ClassVar
+
+from andon.model.status import RunStatus
+
+Json = dict[str, Any]  # a JSON object, as the API sends it
+
+
+def to_json(value: Any) -> Any:
+    """``value`` as JSON: views as their objects, enums as their values, lists and dicts
+    element by element; anything else as it is."""
+    if isinstance(value, View):
+        return value.to_json()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {to_json(k): to_json(v) for k, v in value.items()}
+    return value
+
+
+class View(Mapping[str, Any]):
+    """The base of the read side's records (each a ``@dataclass(frozen=True, slots=True,
+    eq=False)``: equality is the mapping's, so a view equals its JSON object). As a mapping, a
+    view is its JSON object: field names in order, each value as JSON."""
+
+    __slots__ = ()
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.__dataclass_fields__:
+            raise KeyError(key)
+        return to_json(getattr(self, key))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.__dataclass_fields__)
+
+    def __len__(self) -> int:
+        return len(self.__dataclass_fields__)
+
+    def to_json(self) -> Json:
+        """The JSON object of this view, its fields in order."""
+        return dict(self.items())
+
+
+# -- runs ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RunView(View):
+    """One run as the ``runs`` read model holds it: times as stored (UTC text, None before
+    they happen), the slots it holds, where its log goes, what it read (``inputs``: asset,
+    partition, version) and wrote (``outputs``: asset, partition, location, size_bytes, rows,
+    fingerprint), and its error; ``seq``: the log position of its first event (newest first)."""
+
+    run_id: str
+    pipeline: str
+    partition: str
+    attempt: int
+    status: RunStatus
+    reason: str
+    queued_at: str | None
+    started_at: str | None
+    ended_at: str | None
+    pool: str
+    slots: int
+    pid: int | None
+    log_path: str
+    queue_seconds: float | None
+    startup_seconds: float | None
+    work_seconds: float | None
+    exit_code: int | None
+    error_type: str
+    error_message: str
+    inputs: list[Json]  # the run.* events' PartitionRef records, as stored
+    outputs: list[Json]  # the run.succeeded event's OutputWritten records, as stored
+    seq: int
+
+    @classmethod
+    def from_row(cls, row: Mapping[Any, Any]) -> RunView:
+        """A row of the ``runs`` table (``inputs`` and ``outputs`` are stored as JSON text)."""
+        values = dict(row)
+        values["status"] = RunStatus(values["status"])
+        values["inputs"] = json.loads(values["inputs"] or "[]")
+        values["outputs"] = json.loads(values["outputs"] or "[]")
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RunSpan(View):
+    """When a run held or waited for slots (pools over time, the day's deliveries)."""
+
+    pipeline: str
+    partition: str
+    status: RunStatus
+    pool: str
+    slots: int
+    queued_at: str | None
+    started_at: str | None
+    ended_at: str | None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class RunFailure(View):
+    """The newest run of a partition, failed: what the status lists under its pipeline."""
+
+    run_id: str
+    partition: str
+    error_type: str
+    error_message: str
+    ended_at: str | None
+
+
+# -- partitions, plans, tokens -------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PartitionView(View):
+    """One version of a partition (the current one in ``partitions``, every one in
+    ``partition_versions``): when, by which run (or ``origin``: notify, file, manual_fix...),
+    where, how big and its content fingerprint."""
+
+    asset: str
+    partition: str
+    version: int
+    at: str
+    run_id: str
+    origin: str
+    location: str
+    size_bytes: int
+    rows: int | None
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class FirstPlan(View):
+    """The plan as first made of one deliverable (``deliverable.planned``)."""
+
+    pipeline: str
+    partition: str
+    due: str
+    predicted_start: str | None
+    predicted_finish: str | None
+    planned_at: str
+    policy: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class TokenView(View):
+    """An API token as listed: its id (never the token or its SHA-256), label, role, when it
+    was made and revoked (None while it is valid)."""
+
+    id: str
+    name: str
+    role: str
+    created_at: str
+    revoked_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewToken:
+    """A token just made: the token itself (shown once, never stored) and its listing; its
+    JSON is the listing's with the token first."""
+
+    token: str
+    listing: TokenView
+
+    def to_json(self) -> Json:
+        return {"token": self.token, **self.listing.to_json()}
+
+
+# -- how things stand ----------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PipelineStatus(View):
+    """A pipeline's line in the status: its ``state`` word (halted, failed, running, queued,
+    ok, waiting), how many partitions' newest runs are in each status, how many partitions it
+    made, the newest failures (at most five) and how many partitions a cord halts."""
+
+    name: str
+    state: str
+    pool: str
+    partitions: dict[RunStatus, int]
+    made: int
+    failures: list[RunFailure]
+    owner: str
+    halted: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SourceStatus(View):
+    """What arrived of a source: how many partitions and the newest key."""
+
+    name: str
+    partitions: int
+    latest: str | None
+    owner: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class StatusView(View):
+    """The status: pipelines in dependency order, sources by name, runs per status, the log's
+    length, the open cords and every halted partition (as ``andon.cord.incidents`` gives them)."""
+
+    pipelines: list[PipelineStatus]
+    sources: list[SourceStatus]
+    runs: dict[RunStatus, int]
+    events: int
+    cords: list[Json]
+    halted: list[Json]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Workers(View):
+    """Executor slots ``busy`` of ``total``, and the executor's own health (its ``name``,
+    ``mode``, whether it is ``alive``; None with no scheduler running)."""
+
+    busy: int
+    total: int
+    executor: Json | None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Problems(View):
+    """How many events of the log did not fit the state before them, and the first ones
+    (``andon.engine.state.Problem`` as JSON)."""
+
+    count: int
+    first: list[Json]
