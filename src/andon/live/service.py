@@ -15,6 +15,7 @@ from typing import Any
 
 from andon.cord import incidents, suspects
 from andon.cord.files import FileStep
+from andon.cord.views import JsonObject
 from andon.events import (
     CLIENT_ID_CHARS,
     MAX_CLIENT_ID,
@@ -207,16 +208,18 @@ class Service:
                                    FileStep(self.project_dir))
 
     def cords(self, everything: bool = False, *, open_first: bool = False,
-              limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
-        """Open cords (all with ``everything``), newest first, each with its incident timeline;
-        with ``open_first`` the open ones before the resolved; ``limit`` of them from
-        ``offset`` (a page of the board's cord list)."""
-        return incidents.cords(self.store, everything, open_first=open_first, limit=limit,
-                               offset=offset)
+              limit: int | None = None, offset: int = 0) -> list[JsonObject]:
+        """Open cords (all with ``everything``), newest first, each with its incident timeline
+        (``andon.cord.views.Incident``, as JSON); with ``open_first`` the open ones before the
+        resolved; ``limit`` of them from ``offset``."""
+        return [c.to_json() for c in incidents.cords(self.store, everything,
+                                                     open_first=open_first, limit=limit,
+                                                     offset=offset)]
 
-    def cord(self, cord_id: str) -> dict[str, Any]:
-        """One cord: its incident timeline, what it halts and its suspect outputs."""
-        return incidents.cord(self.store, cord_id)
+    def cord(self, cord_id: str) -> JsonObject:
+        """One cord: its incident timeline, what it halts and its suspect outputs
+        (``andon.cord.views.CordDetail``, as JSON)."""
+        return incidents.cord(self.store, cord_id).to_json()
 
     # -- API tokens (kept in the store's token table, not in the event log) ----------------------
 
@@ -342,7 +345,7 @@ class Service:
         """Per pipeline, how many partitions are in each state; per source, what arrived; the
         open andon cords and, for each halted partition, which cord halts it and why."""
         halted = incidents.halted(self.store)
-        halted_per = Counter(h["pipeline"] for h in halted)
+        halted_per = Counter(h.pipeline for h in halted)
         latest: dict[str, Counter[str]] = {p: Counter() for p in self.graph.pipelines}
         failures: dict[str, list[dict[str, Any]]] = {}
         counts, failed = self.store.latest_run_summary()
@@ -375,8 +378,9 @@ class Service:
                     "latest": parts[a.name][1] if a.name in parts else None, "owner": a.owner}
                    for a in sorted(self.graph.assets.values(), key=lambda a: a.name) if a.source]
         return {"pipelines": pipelines, "sources": sources, "runs": self.store.run_counts(),
-                "events": self.store.count_events(), "cords": incidents.cords(self.store),
-                "halted": halted}
+                "events": self.store.count_events(),
+                "cords": [c.to_json() for c in incidents.cords(self.store)],
+                "halted": [h.to_json() for h in halted]}
 
     def plan(self, now: datetime, policy: str = DEFAULT_POLICY, detail: bool = True) -> dict[str, Any]:
         """Every upcoming deliverable: predicted start and finish, due time, slack, at risk and

@@ -43,6 +43,7 @@ from andon.model.errors import ConfigError
 from andon.model.status import RunStatus
 from andon.model.tokens import ID_LENGTH, token_id
 from andon.store import cordviews, schema
+from andon.store.cordviews import CordRow, HaltRow, OutputRow
 from andon.store.identity import FileIdentity, StoreUnavailable
 from andon.store.lock import database_file
 from andon.store.projection import payload, project
@@ -364,20 +365,20 @@ class Store:
     def cords(self, cord_id: str | None = None, status: tuple[str, ...] = (),
               asset: str | None = None, partition: str | None = None,
               first: tuple[str, ...] = (), limit: int | None = None, offset: int = 0
-              ) -> list[dict[str, Any]]:
+              ) -> list[CordRow]:
         """Andon cords, newest first (one, of some statuses, on one asset or partition); those
         of a status in ``first`` before the others; ``limit`` of them from ``offset``."""
         with self._reader.connect() as conn:
             return cordviews.cord_rows(conn, cord_id, status, asset, partition, first, limit,
                                        offset)
 
-    def halts(self, cord_id: str | None = None) -> list[dict[str, Any]]:
+    def halts(self, cord_id: str | None = None) -> list[HaltRow]:
         """Every (pipeline, partition) an open cord halts, with the cord, its bad partition and
         reason."""
         with self._reader.connect() as conn:
             return cordviews.halt_rows(conn, cord_id)
 
-    def cord_outputs(self, cord_id: str) -> list[dict[str, Any]]:
+    def cord_outputs(self, cord_id: str) -> list[OutputRow]:
         """The suspect outputs of one cord and what was done with each."""
         with self._reader.connect() as conn:
             return cordviews.output_rows(conn, cord_id)
