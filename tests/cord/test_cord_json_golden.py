@@ -19,17 +19,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from andon import events as ev
 from andon.engine.core import Decisions
-from andon.events import (
-    CordPulled,
-    CordRemakeFailed,
-    Event,
-    OutputDeleted,
-    OutputQuarantined,
-    OutputRestored,
-    OutputRestoreRequested,
-    OutputSuspect,
-)
 from andon.live.service import Service
 from andon.project.load import load_project
 from andon.store.sql import Store
@@ -64,20 +55,20 @@ def mail(ctx):
 MINUTE = timedelta(minutes=1)
 
 
-def _aside(out: Decisions, kind: type, restored: bool = False) -> list[Event]:
+def _aside(out: Decisions, kind: type) -> list[ev.Event]:
     """What the cord's file step would record (of type ``kind``) for the suspect outputs the
     engine decided in ``out``: a quarantine or a deletion, per the pipeline's ``bad_outputs``."""
-    done: list[Event] = []
-    for s in of_type(out.events, OutputSuspect):
+    done: list[ev.Event] = []
+    for s in of_type(out.events, ev.OutputSuspect):
         where = f".andon/quarantine/{s.cord_id}/{s.location}"
         if s.action == "quarantine":
-            done.append(OutputQuarantined(at=s.at, cord_id=s.cord_id, asset=s.asset,
-                                          partition=s.partition, version=s.version,
-                                          location=s.location, quarantine_path=where))
+            done.append(ev.OutputQuarantined(at=s.at, cord_id=s.cord_id, asset=s.asset,
+                                             partition=s.partition, version=s.version,
+                                             location=s.location, quarantine_path=where))
         elif s.action == "delete":
-            done.append(OutputDeleted(at=s.at, cord_id=s.cord_id, asset=s.asset,
-                                      partition=s.partition, version=s.version,
-                                      location=s.location))
+            done.append(ev.OutputDeleted(at=s.at, cord_id=s.cord_id, asset=s.asset,
+                                         partition=s.partition, version=s.version,
+                                         location=s.location))
     return [e for e in done if isinstance(e, kind)]
 
 
@@ -94,7 +85,7 @@ def cord_log(root: Path) -> tuple[Line, list[str]]:
 
     # recovered: re-made after the pull; its report was quarantined, its mail deleted
     cord_id, out = pull(line, "orders", "2026-01-05", "duplicated rows")
-    for e in _aside(out, Event):
+    for e in _aside(out, ev.Event):
         line.send(e)
     line.tick(5 * MINUTE)
     resolve(line, cord_id)
@@ -105,7 +96,7 @@ def cord_log(root: Path) -> tuple[Line, list[str]]:
     # released by a manual fix (then recovered downstream)
     line.tick(MINUTE)
     cord_id, out = pull(line, "orders", "2026-01-06", "a column of nulls")
-    for e in _aside(out, Event):
+    for e in _aside(out, ev.Event):
         line.send(e)
     line.tick(3 * MINUTE)
     resolve(line, cord_id, manual_fix=True)  # what it halted re-runs: not finished here
@@ -114,9 +105,9 @@ def cord_log(root: Path) -> tuple[Line, list[str]]:
     # resolving: pulled by a check on a source, which waits to be announced again
     line.tick(MINUTE)
     raw = "raw:2026-01-07:1"
-    out = line.send(CordPulled(id=f"cord:{raw}", at=line.now, cord_id=raw, asset="raw",
-                               partition="2026-01-07", reason="row count 0 < 10",
-                               by="check:rows", detected_at=line.now - 2 * MINUTE))
+    out = line.send(ev.CordPulled(id=f"cord:{raw}", at=line.now, cord_id=raw, asset="raw",
+                                  partition="2026-01-07", reason="row count 0 < 10",
+                                  by="check:rows", detected_at=line.now - 2 * MINUTE))
     line.tick(2 * MINUTE)
     resolve(line, raw)
     ids.append(raw)
@@ -124,20 +115,20 @@ def cord_log(root: Path) -> tuple[Line, list[str]]:
     # pulled, its report quarantined and restored by hand, its mail deleted
     line.tick(MINUTE)
     cord_id, out = pull(line, "orders", "2026-01-08", "late data")
-    for e in _aside(out, Event):
+    for e in _aside(out, ev.Event):
         line.send(e)
-    (moved,) = _aside(out, OutputQuarantined)
-    assert isinstance(moved, OutputQuarantined)
+    (moved,) = _aside(out, ev.OutputQuarantined)
+    assert isinstance(moved, ev.OutputQuarantined)
     line.tick(MINUTE)
-    request = OutputRestoreRequested(at=line.now, cord_id=cord_id, asset=moved.asset,
-                                     partition=moved.partition, version=moved.version,
-                                     location=moved.location,
-                                     quarantine_path=moved.quarantine_path, by="cli:ann")
+    request = ev.OutputRestoreRequested(at=line.now, cord_id=cord_id, asset=moved.asset,
+                                        partition=moved.partition, version=moved.version,
+                                        location=moved.location,
+                                        quarantine_path=moved.quarantine_path, by="cli:ann")
     line.send(request)
-    line.send(OutputRestored(at=line.now, cord_id=cord_id, asset=moved.asset,
-                             partition=moved.partition, version=moved.version,
-                             location=moved.location, quarantine_path=moved.quarantine_path,
-                             by="cli:ann"))
+    line.send(ev.OutputRestored(at=line.now, cord_id=cord_id, asset=moved.asset,
+                                partition=moved.partition, version=moved.version,
+                                location=moved.location, quarantine_path=moved.quarantine_path,
+                                by="cli:ann"))
     ids.append(cord_id)
 
     # pulled again after its re-make failed
@@ -148,7 +139,7 @@ def cord_log(root: Path) -> tuple[Line, list[str]]:
     line.tick(MINUTE)
     (remake,) = [r for r in line.running() if r.startswith("clean:2026-01-09:")]
     out = line.fail(remake)
-    assert of_type(out.events, CordRemakeFailed)
+    assert of_type(out.events, ev.CordRemakeFailed)
     ids.append(cord_id)
     return line, ids
 

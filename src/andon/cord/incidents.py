@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from andon.cord.views import CordDetail, Halt, Halted, HaltingCord, Incident, SuspectOutput
+from andon.cord.views import CordDetail, Halt, Halted, HaltingCord, Incident, Row, SuspectOutput
 from andon.engine.cords import OPEN, CordStatus, cord_id_for
 from andon.events import CordPulled, CordResolved
 from andon.model.errors import AndonError, Conflict, NotFound
-from andon.store.cordviews import CordRow
 from andon.store.sql import Store
 
 
@@ -63,7 +62,7 @@ def resolve_event(store: Store, cord_id: str, note: str, now: datetime, by: str 
                         cord_id=cord_id, note=note.strip(), by=by, manual_fix=manual_fix)
 
 
-def cord_row(store: Store, cord_id: str) -> CordRow:
+def cord_row(store: Store, cord_id: str) -> Row:
     """The read-model row of one cord; NotFound (with how to list them) for an unknown id."""
     rows = store.cords(cord_id=cord_id)
     if not rows:

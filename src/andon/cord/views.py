@@ -1,5 +1,5 @@
-"""What the readers of the cord read models get: small frozen records made from the store's rows
-(``andon.store.cordviews``), typed with the engine's enums. Each says once what its JSON is
+"""What the readers of the cord read models get: small frozen records made from the rows the
+store answers (``andon.store.cordviews``), typed with the engine's enums. Each says once what its JSON is
 (``to_json``): the API's answer and what ``andon cord ... --json`` prints, key for key.
 
 An incident's timeline: the bad version was ``produced``, the problem was ``detected``, the cord
@@ -11,14 +11,18 @@ produced; time to recover = recovered - detected.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, is_dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from andon.engine.cords import CordStatus
 from andon.engine.outputs import OutputState
 from andon.events import parse_time
-from andon.store.cordviews import CordRow, HaltRow, OutputRow
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+Row = Mapping[str, Any]  # a row of a read model, as the store answers it
 JsonObject = dict[str, object]
 
 # the steps of an incident, in order, and the field holding when each happened
@@ -26,9 +30,9 @@ STEPS = (("produced_bad", "produced_at"), ("detected", "detected_at"), ("pulled"
          ("resolved", "resolved_at"), ("remade", "remade_at"), ("recovered", "recovered_at"))
 
 
-def _json(view: object) -> JsonObject:
+def _json(view: DataclassInstance) -> JsonObject:
     """A view's fields as JSON, in field order: enums as their values, tuples as lists."""
-    return {f.name: _plain(getattr(view, f.name)) for f in fields(view)}  # type: ignore[arg-type]
+    return {f.name: _plain(getattr(view, f.name)) for f in fields(view)}
 
 
 def _plain(value: object) -> object:
@@ -36,7 +40,7 @@ def _plain(value: object) -> object:
         return value.value
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
-    if is_dataclass(value):
+    if is_dataclass(value) and not isinstance(value, type):
         return _json(value)
     return value
 
@@ -49,7 +53,8 @@ def _seconds(later: str | None, earlier: str | None) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """A step of an incident's timeline and when it happened."""
+    """A step of an incident's timeline (one of ``STEPS``) and when it happened, in the log's
+    text form."""
 
     step: str
     at: str
@@ -87,10 +92,10 @@ class Incident:
     seq: int
 
     @classmethod
-    def of(cls, row: CordRow) -> Incident:
-        values: dict[str, Any] = {**row, "status": CordStatus(row["status"]),
-                                  "manual_fix": bool(row["manual_fix"])}
-        return cls(**values)
+    def of(cls, row: Row) -> Incident:
+        """The incident of a row of ``cords``."""
+        return cls(**{**row, "status": CordStatus(row["status"]),
+                      "manual_fix": bool(row["manual_fix"])})
 
     @property
     def timeline(self) -> tuple[Step, ...]:
@@ -138,9 +143,9 @@ class SuspectOutput:
     at: str
 
     @classmethod
-    def of(cls, row: OutputRow) -> SuspectOutput:
-        values: dict[str, Any] = {**row, "state": OutputState(row["state"])}
-        return cls(**values)
+    def of(cls, row: Row) -> SuspectOutput:
+        """The suspect output of a row of ``cord_outputs``."""
+        return cls(**{**row, "state": OutputState(row["state"])})
 
     @property
     def restorable(self) -> bool:
@@ -177,7 +182,8 @@ class HaltingCord:
     status: CordStatus
 
     @classmethod
-    def of(cls, row: HaltRow) -> HaltingCord:
+    def of(cls, row: Row) -> HaltingCord:
+        """The halting cord of a row of the store's ``halts`` (``bad_partition``: its own)."""
         return cls(row["cord_id"], row["asset"], row["bad_partition"], row["reason"],
                    row["pulled_by"], CordStatus(row["status"]))
 

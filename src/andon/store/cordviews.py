@@ -9,7 +9,7 @@ are recorded only when the engine's own rule (``CordStatus.open``, ``LEGAL``) le
 
 from __future__ import annotations
 
-from typing import Any, TypedDict, cast
+from typing import Any
 
 from sqlalchemy import Connection, case, delete, insert, select, update
 
@@ -143,72 +143,11 @@ def project_cord(conn: Connection, event: Event, seq: int) -> None:
 
 
 # -- queries -------------------------------------------------------------------------------------
-# The rows as stored: ``andon.cord.views`` makes the readers' typed records of them.
-
-class CordRow(TypedDict):
-    """A row of ``cords``: times in the log's text form, ``status`` a ``CordStatus`` value,
-    ``manual_fix`` 0 or 1, ``halted`` the number of partitions in its scope."""
-
-    cord_id: str
-    asset: str
-    partition: str
-    version: int
-    reason: str
-    pulled_by: str
-    status: str
-    producer: str
-    produced_at: str | None
-    detected_at: str | None
-    pulled_at: str
-    resolved_at: str | None
-    resolved_by: str
-    note: str
-    manual_fix: int
-    resolutions: int
-    remake_run_id: str
-    remake_error: str
-    remade_at: str | None
-    recovered_at: str | None
-    halted: int
-    held: int
-    cancelled: int
-    seq: int
-
-
-class HaltRow(TypedDict):
-    """A halted (pipeline, partition) with the cord halting it: its bad ``asset`` and
-    ``bad_partition``, why, who pulled it and its ``status`` (a ``CordStatus`` value)."""
-
-    cord_id: str
-    pipeline: str
-    partition: str
-    asset: str
-    bad_partition: str
-    reason: str
-    pulled_by: str
-    status: str
-
-
-class OutputRow(TypedDict):
-    """A row of ``cord_outputs``: a suspect output version, its pipeline's ``bad_outputs``
-    ``action`` and its ``state`` (an ``OutputState`` value)."""
-
-    cord_id: str
-    asset: str
-    partition: str
-    version: int
-    pipeline: str
-    action: str
-    state: str
-    location: str
-    quarantine_path: str
-    at: str
-
 
 def cord_rows(conn: Connection, cord_id: str | None = None, status: tuple[str, ...] = (),
               asset: str | None = None, partition: str | None = None,
               first: tuple[str, ...] = (), limit: int | None = None, offset: int = 0
-              ) -> list[CordRow]:
+              ) -> list[dict[str, Any]]:
     """Cords, filtered: those of a status in ``first`` before the others, each newest first;
     ``limit`` rows from ``offset``."""
     q = select(cords)
@@ -223,10 +162,10 @@ def cord_rows(conn: Connection, cord_id: str | None = None, status: tuple[str, .
         q = q.where(cords.c.asset == asset)
     if partition is not None:
         q = q.where(cords.c.partition == partition)
-    return [cast(CordRow, dict(r._mapping)) for r in conn.execute(q)]
+    return [dict(r._mapping) for r in conn.execute(q)]
 
 
-def halt_rows(conn: Connection, cord_id: str | None = None) -> list[HaltRow]:
+def halt_rows(conn: Connection, cord_id: str | None = None) -> list[dict[str, Any]]:
     """Halted (pipeline, partition) with the cord that halts each and why."""
     q = select(halts.c.cord_id, halts.c.pipeline, halts.c.partition, cords.c.asset,
                cords.c.partition.label("bad_partition"), cords.c.reason, cords.c.pulled_by,
@@ -234,10 +173,10 @@ def halt_rows(conn: Connection, cord_id: str | None = None) -> list[HaltRow]:
         .order_by(cords.c.seq, halts.c.position)
     if cord_id is not None:
         q = q.where(halts.c.cord_id == cord_id)
-    return [cast(HaltRow, dict(r._mapping)) for r in conn.execute(q)]
+    return [dict(r._mapping) for r in conn.execute(q)]
 
 
-def output_rows(conn: Connection, cord_id: str) -> list[OutputRow]:
+def output_rows(conn: Connection, cord_id: str) -> list[dict[str, Any]]:
     t = cord_outputs
     q = select(t).where(t.c.cord_id == cord_id).order_by(t.c.asset, t.c.partition, t.c.version)
-    return [cast(OutputRow, dict(r._mapping)) for r in conn.execute(q)]
+    return [dict(r._mapping) for r in conn.execute(q)]

@@ -43,7 +43,6 @@ from andon.model.errors import ConfigError
 from andon.model.status import RunStatus
 from andon.model.tokens import ID_LENGTH, token_id
 from andon.store import cordviews, schema
-from andon.store.cordviews import CordRow, HaltRow, OutputRow
 from andon.store.identity import FileIdentity, StoreUnavailable
 from andon.store.lock import database_file
 from andon.store.projection import payload, project
@@ -365,20 +364,20 @@ class Store:
     def cords(self, cord_id: str | None = None, status: tuple[str, ...] = (),
               asset: str | None = None, partition: str | None = None,
               first: tuple[str, ...] = (), limit: int | None = None, offset: int = 0
-              ) -> list[CordRow]:
+              ) -> list[dict[str, Any]]:
         """Andon cords, newest first (one, of some statuses, on one asset or partition); those
         of a status in ``first`` before the others; ``limit`` of them from ``offset``."""
         with self._reader.connect() as conn:
             return cordviews.cord_rows(conn, cord_id, status, asset, partition, first, limit,
                                        offset)
 
-    def halts(self, cord_id: str | None = None) -> list[HaltRow]:
+    def halts(self, cord_id: str | None = None) -> list[dict[str, Any]]:
         """Every (pipeline, partition) an open cord halts, with the cord, its bad partition and
         reason."""
         with self._reader.connect() as conn:
             return cordviews.halt_rows(conn, cord_id)
 
-    def cord_outputs(self, cord_id: str) -> list[OutputRow]:
+    def cord_outputs(self, cord_id: str) -> list[dict[str, Any]]:
         """The suspect outputs of one cord and what was done with each."""
         with self._reader.connect() as conn:
             return cordviews.output_rows(conn, cord_id)
