@@ -1,6 +1,6 @@
 """What the readers of the cord read models get: small frozen records made from the rows the
-store answers (``andon.store.cordviews``), typed with the engine's enums. Each says once what its JSON is
-(``to_json``): the API's answer and what ``andon cord ... --json`` prints, key for key.
+store answers (``andon.store.cordviews``), typed with the engine's enums. Each says once what its
+JSON is (``to_json``): the API's answer and what ``andon cord ... --json`` prints, key for key.
 
 An incident's timeline: the bad version was ``produced``, the problem was ``detected``, the cord
 ``pulled``, ``resolved`` by a person, the partition ``remade`` (or accepted as fixed, which
