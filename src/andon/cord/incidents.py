@@ -1,25 +1,16 @@
-"""Pulling and resolving cords from the outside (validated against the read models), and every
-cord described as an incident with its timeline.
-
-The timeline of an incident: the bad version was ``produced``, the problem was ``detected``, the
-cord ``pulled``, ``resolved`` by a person, the partition ``remade`` (or accepted as fixed, which
-releases the halt) and everything downstream ``recovered``. Time to detect = detected - produced;
-time to recover = recovered - detected.
-"""
+"""Pulling and resolving cords from the outside (validated against the read models), and the
+queries on the cords: each as an incident with its timeline (``andon.cord.views``), what they
+halt and their suspect outputs."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
+from andon.cord.views import CordDetail, Halt, Halted, HaltingCord, Incident, Row, SuspectOutput
 from andon.engine.cords import OPEN, CordStatus, cord_id_for
 from andon.events import CordPulled, CordResolved
-from andon.events.codec import parse_time
 from andon.model.errors import AndonError, Conflict, NotFound
 from andon.store.sql import Store
-
-STEPS = (("produced_bad", "produced_at"), ("detected", "detected_at"), ("pulled", "pulled_at"),
-         ("resolved", "resolved_at"), ("remade", "remade_at"), ("recovered", "recovered_at"))
 
 
 class MissingReason(AndonError):
@@ -71,7 +62,7 @@ def resolve_event(store: Store, cord_id: str, note: str, now: datetime, by: str 
                         cord_id=cord_id, note=note.strip(), by=by, manual_fix=manual_fix)
 
 
-def cord_row(store: Store, cord_id: str) -> dict[str, Any]:
+def cord_row(store: Store, cord_id: str) -> Row:
     """The read-model row of one cord; NotFound (with how to list them) for an unknown id."""
     rows = store.cords(cord_id=cord_id)
     if not rows:
@@ -81,47 +72,30 @@ def cord_row(store: Store, cord_id: str) -> dict[str, Any]:
     return rows[0]
 
 
-def _seconds(later: str | None, earlier: str | None) -> float | None:
-    if not later or not earlier:
-        return None
-    return round((parse_time(later) - parse_time(earlier)).total_seconds(), 3)
-
-
-def incident(row: dict[str, Any]) -> dict[str, Any]:
-    """One cord as an incident: its fields, its timeline and its two durations."""
-    out = dict(row)
-    out["manual_fix"] = bool(row["manual_fix"])
-    out["timeline"] = [{"step": step, "at": row[col]} for step, col in STEPS if row[col]]
-    out["time_to_detect_seconds"] = _seconds(row["detected_at"], row["produced_at"])
-    out["time_to_recover_seconds"] = _seconds(row["recovered_at"], row["detected_at"])
-    return out
-
-
 def cords(store: Store, everything: bool = False, *, open_first: bool = False,
-          limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+          limit: int | None = None, offset: int = 0) -> list[Incident]:
     """Open cords (every cord with ``everything``), newest first, as incidents; with
     ``open_first`` the open ones before the others; ``limit`` of them from ``offset``."""
     rows = store.cords(status=() if everything else OPEN, first=OPEN if open_first else (),
                        limit=limit, offset=offset)
-    return [incident(r) for r in rows]
+    return [Incident.of(r) for r in rows]
 
 
-def cord(store: Store, cord_id: str) -> dict[str, Any]:
+def outputs(store: Store, cord_id: str) -> list[SuspectOutput]:
+    """The suspect outputs of a cord, by asset, partition and version (none: an unknown id)."""
+    return [SuspectOutput.of(r) for r in store.cord_outputs(cord_id)]
+
+
+def cord(store: Store, cord_id: str) -> CordDetail:
     """One cord as an incident, with what it halts now and its suspect outputs."""
-    out = incident(cord_row(store, cord_id))
-    out["halted"] = [{"pipeline": h["pipeline"], "partition": h["partition"]}
-                     for h in store.halts(cord_id)]
-    out["outputs"] = store.cord_outputs(cord_id)
-    return out
+    return CordDetail(Incident.of(cord_row(store, cord_id)),
+                      tuple(Halt(h["pipeline"], h["partition"]) for h in store.halts(cord_id)),
+                      tuple(outputs(store, cord_id)))
 
 
-def halted(store: Store) -> list[dict[str, Any]]:
+def halted(store: Store) -> list[Halted]:
     """Every halted (pipeline, partition) with the cords that halt it and why."""
-    out: dict[tuple[str, str], dict[str, Any]] = {}
+    out: dict[tuple[str, str], list[HaltingCord]] = {}
     for h in store.halts():
-        entry = out.setdefault((h["pipeline"], h["partition"]), {
-            "pipeline": h["pipeline"], "partition": h["partition"], "cords": []})
-        entry["cords"].append({"cord_id": h["cord_id"], "asset": h["asset"],
-                               "partition": h["bad_partition"], "reason": h["reason"],
-                               "by": h["pulled_by"], "status": h["status"]})
-    return list(out.values())
+        out.setdefault((h["pipeline"], h["partition"]), []).append(HaltingCord.of(h))
+    return [Halted(pipeline, partition, tuple(by)) for (pipeline, partition), by in out.items()]

@@ -16,6 +16,7 @@ from typing import Any
 
 from andon.cord import incidents, suspects
 from andon.cord.files import FileStep
+from andon.cord.views import JsonObject
 from andon.events import (
     CordPulled,
     CordResolved,
@@ -216,16 +217,18 @@ class Service:
                                    FileStep(self.project_dir))
 
     def cords(self, everything: bool = False, *, open_first: bool = False,
-              limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
-        """Open cords (all with ``everything``), newest first, each with its incident timeline;
-        with ``open_first`` the open ones before the resolved; ``limit`` of them from
-        ``offset`` (a page of the board's cord list)."""
-        return incidents.cords(self.store, everything, open_first=open_first, limit=limit,
-                               offset=offset)
+              limit: int | None = None, offset: int = 0) -> list[JsonObject]:
+        """Open cords (all with ``everything``), newest first, each with its incident timeline
+        (``andon.cord.views.Incident``, as JSON); with ``open_first`` the open ones before the
+        resolved; ``limit`` of them from ``offset``."""
+        return [c.to_json() for c in incidents.cords(self.store, everything,
+                                                     open_first=open_first, limit=limit,
+                                                     offset=offset)]
 
-    def cord(self, cord_id: str) -> dict[str, Any]:
-        """One cord: its incident timeline, what it halts and its suspect outputs."""
-        return incidents.cord(self.store, cord_id)
+    def cord(self, cord_id: str) -> JsonObject:
+        """One cord: its incident timeline, what it halts and its suspect outputs
+        (``andon.cord.views.CordDetail``, as JSON)."""
+        return incidents.cord(self.store, cord_id).to_json()
 
     # -- API tokens (kept in the store's token table, not in the event log) ----------------------
 
@@ -348,7 +351,7 @@ class Service:
         """Per pipeline, how many partitions are in each state; per source, what arrived; the
         open andon cords and, for each halted partition, which cord halts it and why."""
         halted = incidents.halted(self.store)
-        halted_per = Counter(h["pipeline"] for h in halted)
+        halted_per = Counter(h.pipeline for h in halted)
         latest: dict[str, Counter[RunStatus]] = {p: Counter() for p in self.graph.pipelines}
         counts, failures = self.store.latest_run_summary()
         for pipeline, run_status, n in counts:
@@ -373,7 +376,8 @@ class Service:
                                 parts[a.name][1] if a.name in parts else None, a.owner)
                    for a in sorted(self.graph.assets.values(), key=lambda a: a.name) if a.source]
         return StatusView(pipelines, sources, self.store.run_counts(), self.store.count_events(),
-                          incidents.cords(self.store), halted)
+                          [c.to_json() for c in incidents.cords(self.store)],
+                          [h.to_json() for h in halted])
 
     def plan(self, now: datetime, policy: str = DEFAULT_POLICY, detail: bool = True) -> dict[str, Any]:
         """Every upcoming deliverable: predicted start and finish, due time, slack, at risk and

@@ -221,8 +221,8 @@ class StatusView(View):
     sources: list[SourceStatus]
     runs: dict[RunStatus, int]
     events: int
-    cords: list[Json]
-    halted: list[Json]
+    cords: list[Json]  # the JSON of andon.cord.views.Incident (a layer above the store)
+    halted: list[Json]  # the JSON of andon.cord.views.Halted
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -11,6 +11,8 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
+from andon.cord import incidents
+from andon.engine.outputs import OutputState
 from andon.events import CheckFailed, CheckPassed
 from andon.events.codec import format_time, parse_time
 from andon.live.service import Service
@@ -210,14 +212,14 @@ def partition_grid(svc: Service, asset: str, now: datetime, columns: int = 31) -
     if producer:  # newest first: the first run seen of a partition is its latest
         for row in svc.store.runs(producer, limit=columns * 10):
             runs.setdefault(row.partition, row.status)
-    halted = {h["partition"] for h in svc.store.halts() if h["pipeline"] == producer}
+    halted = {h.partition for h in incidents.halted(svc.store) if h.pipeline == producer}
     suspect: dict[str, str] = {}
-    for cord in svc.cords():
-        if cord["asset"] == asset:
-            suspect[cord["partition"]] = "suspect"
-        for out in svc.store.cord_outputs(cord["cord_id"]):
-            if out["asset"] == asset and out["state"] in ("suspect", "quarantined"):
-                suspect[out["partition"]] = out["state"]
+    for cord in incidents.cords(svc.store):
+        if cord.asset == asset:
+            suspect[cord.partition] = "suspect"
+        for out in incidents.outputs(svc.store, cord.cord_id):
+            if out.asset == asset and out.state in (OutputState.SUSPECT, OutputState.QUARANTINED):
+                suspect[out.partition] = out.state.value
     cells = []
     for key in keys:
         run = runs.get(key)
@@ -249,7 +251,7 @@ def asset_view(svc: Service, name: str, now: datetime) -> dict[str, Any]:
         "grid": partition_grid(svc, name, now),
         "checks": checks,
         "check_series": check_series(checks),
-        "cords": [c for c in svc.cords() if c["asset"] == name],
+        "cords": [c for c in incidents.cords(svc.store) if c.asset == name],
         "location": asset.location,
     }
 
@@ -269,54 +271,6 @@ def _duration(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"
-
-
-CORD_STEPS = {"produced_bad": "produced bad", "detected": "detected", "pulled": "pulled",
-              "resolved": "resolved", "remade": "re-made", "recovered": "recovered"}
-# a cord's status: the colour of its pill and what it means for the line
-CORD_STATUS = {"pulled": ("red", "open: halting"), "resolving": ("amber", "resolved: re-making"),
-               "released": ("green", "released"), "recovered": ("green", "recovered")}
-
-
-def cord_view(svc: Service, cord_id: str) -> dict[str, Any]:
-    """One cord as its page shows it: the incident with its timeline in words, what it halts now
-    (with the data sets each halted pipeline makes) and its suspect outputs, the quarantined ones
-    marked restorable. NotFound (from the Service) for an unknown id."""
-    c = svc.cord(cord_id)
-    made_by = f" by {c['producer']}" if c["producer"] else ""
-    if c["manual_fix"]:
-        remade = "accepted as fixed by hand"
-    else:
-        remade = "by run" if c["remake_run_id"] else ""  # the page links the run
-    notes = {"produced_bad": f"version {c['version']} made{made_by}",
-             "detected": f"by {c['pulled_by']}" if c["pulled_by"].startswith("check:") else "",
-             "pulled": f"by {c['pulled_by'] or 'someone'}",
-             "resolved": f"by {c['resolved_by'] or 'someone'}: {c['note']}",
-             "remade": remade,
-             "recovered": "every partition it affected was re-made"}
-    timeline = [{**s, "label": CORD_STEPS[s["step"]], "note": notes[s["step"]],
-                 "run_id": c["remake_run_id"] if s["step"] == "remade" and not c["manual_fix"]
-                 else ""} for s in c["timeline"]]
-    steps = list(CORD_STEPS)  # the incident's timeline comes in this order
-    done = steps.index(timeline[-1]["step"]) + 1 if timeline else 0
-    pending = [CORD_STEPS[step] for step in steps[done:]]
-    pipes = svc.graph.pipelines
-    halts = [{**h, "outputs": list(pipes[h["pipeline"]].outputs) if h["pipeline"] in pipes else []}
-             for h in c["halted"]]
-    colour, word = CORD_STATUS.get(c["status"], ("plain", c["status"]))
-    return {**c, "timeline": timeline, "pending": pending, "halted": halts, "colour": colour,
-            "state": word, "resolvable": c["status"] == "pulled",
-            "outputs": [{**o, "restorable": o["state"] == "quarantined"} for o in c["outputs"]]}
-
-
-def cord_list(svc: Service, everything: bool, limit: int, offset: int) -> list[dict[str, Any]]:
-    """A page of the cord list: open cords first, then the others, each newest first, with the
-    colour and word of its status pill (as on its page)."""
-    out = []
-    for c in svc.cords(everything, open_first=True, limit=limit, offset=offset):
-        colour, word = CORD_STATUS.get(c["status"], ("plain", c["status"]))
-        out.append({**c, "colour": colour, "state": word})
-    return out
 
 
 def pools_view(svc: Service, now: datetime, hours: int = 24) -> list[dict[str, Any]]:

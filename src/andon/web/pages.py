@@ -25,7 +25,7 @@ from andon.model.durations import format_duration
 from andon.model.errors import NotFound
 from andon.model.status import ACTIVE_STATUSES, RunStatus
 from andon.model.timefmt import format_minute
-from andon.web import board, charts, lineage
+from andon.web import board, charts, cordpages, lineage
 from andon.web.auth import COOKIE, csrf_for, role_of, safe_next, same, same_origin
 from andon.web.context import Handler, HTTPError, Web, web_of
 from andon.web.limits import read_body
@@ -195,7 +195,7 @@ def cords_page(request: Request) -> Response:
     if status not in CORD_FILTERS:
         status = CORD_FILTERS[0]
     page = _page(request)
-    rows = board.cord_list(web.svc, status == "all", PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
+    rows = cordpages.cord_list(web.svc, status == "all", PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)
     filters = {"status": status} if status != CORD_FILTERS[0] else {}
     return render(request, "cords.html", title="Cords", cords=rows[:PAGE_SIZE],
                   page=page, more=len(rows) > PAGE_SIZE, filters=filters,
@@ -207,11 +207,11 @@ def cord_page(request: Request) -> Response:
     web = web_of(request)
     cord_id = request.path_params["cord_id"]
     try:
-        view = board.cord_view(web.svc, cord_id)
+        view = cordpages.cord_view(web.svc, cord_id)
     except NotFound as exc:  # the Service's hint is for the command line
         raise NotFound(exc.message, hint="every cord is listed at /cords (ids look like "
                        "ASSET:PARTITION:N)") from None
-    return render(request, "cord.html", title=f"Cord {cord_id}", c=view)
+    return render(request, "cord.html", title=f"Cord {cord_id}", c=view.cord, view=view)
 
 
 @_in_thread
