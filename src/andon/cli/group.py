@@ -77,6 +77,10 @@ def friendly(fn: F) -> F:
             return fn(*args, **kwargs)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
+        except BrokenPipeError:  # the reader went away (`andon ... | head`): stop quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # so the exit's flush does not fail again
+            sys.exit(141)  # 128 + SIGPIPE, as a command killed by the signal reports
         except Exception as exc:
             ctx = click.get_current_context(silent=True)
             debug = bool(ctx and ctx.obj and ctx.obj.debug)
