@@ -24,12 +24,9 @@ from __future__ import annotations
 import argparse
 import gzip
 import re
-import shutil
 import statistics
 import sys
-import tempfile
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -40,11 +37,10 @@ from benchlib import (
     chromium,
     enable_bytecode,
     figure,
-    generate_history,
-    layered_definitions,
+    made_history,
     percentile,
+    scratch,
     settle,
-    write_project,
 )
 
 SERVER_TARGET_S = 0.150
@@ -188,12 +184,8 @@ def main() -> int:
 
     result = Result("board", f"the board's pages with {args.pipelines} pipelines x {args.days} "
                     "daily partitions made: server time, page weight, first paint in Chromium")
-    root = Path(tempfile.mkdtemp(prefix="andon-bench-board-"))
-    try:
-        write_project(root, layered_definitions(args.pipelines), {"default": 8})
-        generated = generate_history(root, args.days)
-        print(f"  generated {generated['events']} events ({generated['runs']} runs) in "
-              f"{generated['generate_s']:.1f} s", flush=True)
+    with scratch("board", args.keep) as root:
+        generated = made_history(root, args.pipelines, args.days)
         with Server(root) as server:
             url = server.wait_ready(timeout=300)
             settled = settle(server.pid)
@@ -216,11 +208,6 @@ def main() -> int:
                   f"(max {paint['fcp_max_s'] * 1000:.0f} ms), first paint p50 "
                   f"{paint['fp_p50_s'] * 1000:.0f} ms", flush=True)
             ready_s = server.ready_seconds
-    finally:
-        if args.keep:
-            print(f"kept {root}", file=sys.stderr)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
 
     board = times["board"]
     result.add(

@@ -23,7 +23,6 @@ queued again) and is repeated ``--repeats`` times per kind of resolve.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 import threading
@@ -31,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchlib import Result, enable_bytecode, figure, filesystem, summary_stats, write_project
+from benchlib import Result, enable_bytecode, figure, filesystem, scratch, summary_stats, write_project
 
 PULL_TARGET_S = 1.0
 RESOLVE_TARGET_MS = 100.0
@@ -235,13 +234,9 @@ def main() -> int:
     enable_bytecode()
     sys.setrecursionlimit(10_000)
 
-    root = Path(tempfile.mkdtemp(prefix="andon-bench-cord-"))
-    try:
+    with scratch("cord", args.keep) as root:
         write_project(root, definitions(args.downstream), {"default": args.pool})
         data = run(root, args.downstream, args.pool, args.repeats)
-    finally:
-        if not args.keep:
-            shutil.rmtree(root, ignore_errors=True)
     result = Result("cord", f"andon cord on a live line: {args.downstream} downstream partitions, "
                     f"{args.pool} running at the pull, local process executor, SQLite")
     cancelled = summary_stats(data["cancelled_s"])

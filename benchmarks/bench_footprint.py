@@ -15,12 +15,11 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from benchlib import REPO, Result, bench_env, figure
+from benchlib import REPO, Result, bench_env, figure, scratch
 
 TARGET_MB = 40.0
 MB = 2**20
@@ -79,8 +78,7 @@ def main() -> int:
 
     result = Result("footprint", "core install: a fresh venv with `pip install <this tree>` (no "
                     "extras) minus an empty venv")
-    work = Path(tempfile.mkdtemp(prefix="andon-bench-footprint-"))
-    try:
+    with scratch("footprint", args.keep) as work:
         empty, core = work / "empty", work / "core"
         for venv in (empty, core):
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
@@ -98,11 +96,6 @@ def main() -> int:
         after = dist_sizes(core / "bin" / "python")
         help_ok = subprocess.run([str(core / "bin" / "andon"), "--help"], capture_output=True,
                                  env=bench_env()).returncode == 0
-    finally:
-        if args.keep:
-            print(f"kept {work}", file=sys.stderr)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
 
     added = {name: info for name, info in after.items() if name not in before}
     largest = sorted(added.items(), key=lambda kv: -kv[1]["bytes"])

@@ -20,9 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import shutil
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -30,7 +28,17 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from benchlib import NOOP_HEADER, Http, Result, Server, enable_bytecode, figure, summary_stats, write_project
+from benchlib import (
+    NOOP_HEADER,
+    Http,
+    Result,
+    Server,
+    enable_bytecode,
+    figure,
+    scratch,
+    summary_stats,
+    write_project,
+)
 
 TARGET_MS = 100.0
 DEFINITIONS = NOOP_HEADER + '''
@@ -186,8 +194,7 @@ def main() -> int:
     result = Result("hostile_http", f"/api/v1/health latency while a notify hashes a "
                     f"{args.gigabytes:g} GB source and while {args.slow} slow clients are "
                     "connected; andon up in its own process, SQLite store")
-    root = Path(tempfile.mkdtemp(prefix="andon-bench-hostile-"))
-    try:
+    with scratch("hostile") as root:
         write_project(root, DEFINITIONS, {"default": 4})
         with Server(root) as server:
             url = server.wait_ready()
@@ -196,8 +203,6 @@ def main() -> int:
                                 args.seconds)
             same = slow_phase(url, args.slow, ["127.0.0.1"], args.seconds)
             server.stop()
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
     phases = {"hashing": hashing, "slow_spread": spread, "slow_same_address": same}
     labels = {"hashing": f"while a notify hashes {args.gigabytes:g} GB",
               "slow_spread": f"with {args.slow} slow clients on 10 addresses",

@@ -11,12 +11,9 @@ switches of every thread are counted too (each is a wake-up: an idle andon shoul
 from __future__ import annotations
 
 import argparse
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 from benchlib import (
     ANDON,
@@ -28,6 +25,7 @@ from benchlib import (
     env_seconds,
     figure,
     http_json,
+    scratch,
     threads,
 )
 
@@ -56,8 +54,7 @@ def main() -> int:
 
     result = Result("idle_cpu", f"CPU time of an idle `andon up` over {args.seconds:g} s "
                     "(after it ran the minimal example's pipelines once)")
-    root = Path(tempfile.mkdtemp(prefix="andon-bench-idle-"))
-    try:
+    with scratch("idle") as root:
         project = root / "project"
         subprocess.run([str(ANDON), "init", str(project), "--example", "minimal"], check=True,
                        env=bench_env(), capture_output=True)
@@ -76,8 +73,6 @@ def main() -> int:
             alive = server.proc.poll() is None
         if not alive:
             raise RuntimeError("andon up exited during the idle window")
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
 
     used = cpu1 - cpu0
     window = t1 - t0

@@ -19,7 +19,6 @@ ended and the runner is idle, so every sample starts from the same quiet state. 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 import threading
@@ -36,6 +35,7 @@ from benchlib import (
     figure,
     filesystem,
     http_json,
+    scratch,
     summary_stats,
     write_project,
 )
@@ -180,13 +180,10 @@ def main() -> int:
                                "project_filesystem": filesystem(tempfile.gettempdir()),
                                "warmup_partitions": args.warmup}
     for mode in modes:
-        root = Path(tempfile.mkdtemp(prefix=f"andon-bench-latency-{mode}-"))
-        try:
+        with scratch(f"latency-{mode}") as root:
             write_project(root, DEFINITIONS, {"default": args.pool})
             parts = keys(args.warmup + args.partitions)
             samples = (via_http if mode == "http" else via_submit)(root, parts, args.warmup)
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
         details[mode] = {}
         for end, values in samples.items():
             stats = summary_stats(values)

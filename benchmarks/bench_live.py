@@ -26,14 +26,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import shutil
 import socket
 import sys
-import tempfile
 import threading
 import time
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 from benchlib import (
@@ -43,11 +40,10 @@ from benchlib import (
     chromium,
     enable_bytecode,
     figure,
-    generate_history,
-    layered_definitions,
+    made_history,
+    scratch,
     settle,
     summary_stats,
-    write_project,
 )
 
 TARGET_P99_S = 0.100
@@ -245,21 +241,14 @@ def main() -> int:
     result = Result("live", f"recorded event -> open board over server-sent events, "
                     f"{args.pipelines} pipelines x {args.days} days made, {args.events} events "
                     f"{args.interval * 1000:g} ms apart")
-    root = Path(tempfile.mkdtemp(prefix="andon-bench-live-"))
-    try:
-        write_project(root, layered_definitions(args.pipelines, PING), {"default": 8})
-        generated = generate_history(root, args.days)
+    with scratch("live", args.keep) as root:
+        generated = made_history(root, args.pipelines, args.days, PING)
         with Server(root) as server:
             url = server.wait_ready(timeout=300)
             settle(server.pid)
             token = server.token()
             raw = raw_phase(url, token, args.events, args.interval, args.warmup)
             board = board_phase(url, token, args.events, args.interval, args.warmup)
-    finally:
-        if args.keep:
-            print(f"kept {root}", file=sys.stderr)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
 
     def stat(data: dict[str, Any], key: str, which: str = "from_recorded_s") -> float | None:
         return data.get(which, {}).get(key)

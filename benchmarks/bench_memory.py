@@ -12,9 +12,7 @@ is read from /proc/PID/status at each step.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -27,11 +25,11 @@ from benchlib import (
     cpu_seconds,
     enable_bytecode,
     figure,
-    generate_history,
     http_json,
     kib,
-    layered_definitions,
+    made_history,
     proc_status,
+    scratch,
     settle,
     write_project,
 )
@@ -72,13 +70,8 @@ def main() -> int:
 
     result = Result("memory", f"peak memory (VmHWM) of `andon up` with {args.pipelines} pipelines "
                     f"x {args.days} daily partitions made (log replayed at start-up)")
-    root = Path(tempfile.mkdtemp(prefix="andon-bench-memory-"))
-    base = Path(tempfile.mkdtemp(prefix="andon-bench-memory-base-"))
-    try:
-        write_project(root, layered_definitions(args.pipelines), {"default": 8})
-        generated = generate_history(root, args.days)
-        print(f"  generated {generated['events']} events ({generated['runs']} runs) in "
-              f"{generated['generate_s']:.1f} s", flush=True)
+    with scratch("memory", args.keep) as root, scratch("memory-base") as base:
+        generated = made_history(root, args.pipelines, args.days)
         db = root / ".andon" / "andon.db"
         db_mb = sum(f.stat().st_size for f in db.parent.glob("andon.db*")) / 2**20
         loaded = measure_up(root, queries=True)
@@ -86,12 +79,6 @@ def main() -> int:
         write_project(base, NOOP_HEADER + '\nandon.source("src")\n'
                       'andon.pipeline("p", inputs=["src"], outputs=["a"])(noop)\n', {"default": 4})
         baseline = measure_up(base, queries=False)
-    finally:
-        if args.keep:
-            print(f"kept {root}", file=sys.stderr)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
-        shutil.rmtree(base, ignore_errors=True)
 
     result.add(
         figure(f"peak memory of andon up, {args.pipelines} pipelines x {args.days} partitions "

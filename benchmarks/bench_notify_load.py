@@ -14,9 +14,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
-import shutil
 import sys
-import tempfile
 import time
 import zlib
 from datetime import date, timedelta
@@ -24,7 +22,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from benchlib import NOOP_HEADER, Result, Server, enable_bytecode, figure, summary_stats, write_project
+from benchlib import (
+    NOOP_HEADER,
+    Result,
+    Server,
+    enable_bytecode,
+    figure,
+    scratch,
+    summary_stats,
+    write_project,
+)
 
 TARGET_RPS = 1000.0
 DEFINITIONS = NOOP_HEADER + '''
@@ -126,8 +133,7 @@ def main() -> int:
     result = Result("notify_load", f"POST /api/v1/notify for {args.seconds:g} s from "
                     f"{args.procs} x {args.connections} keep-alive connections on 127.0.0.1, "
                     "andon up in its own process, SQLite store")
-    root = Path(tempfile.mkdtemp(prefix="andon-bench-notify-"))
-    try:
+    with scratch("notify") as root:
         write_project(root, DEFINITIONS, {"default": 4})
         with Server(root) as server:
             url = server.wait_ready()
@@ -135,8 +141,6 @@ def main() -> int:
             measured = load(url, token, args.procs, args.connections, args.seconds)
             server.stop()
         logged, missing = count_in_store(root, measured["ok"])
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
     answered = len(measured["ok"])
     rps = answered / args.seconds
     stats = summary_stats(measured["latencies"]) if measured["latencies"] else {}

@@ -230,6 +230,20 @@ def summary_stats(values: Sequence[float]) -> dict[str, float]:
 
 # -- generated projects ---------------------------------------------------------------------------
 
+@contextmanager
+def scratch(name: str, keep: bool = False) -> Iterator[Path]:
+    """A fresh folder ``andon-bench-<name>-*`` for a benchmark's project, removed afterwards
+    (``keep``: left in place and named on stderr)."""
+    root = Path(tempfile.mkdtemp(prefix=f"andon-bench-{name}-"))
+    try:
+        yield root
+    finally:
+        if keep:
+            print(f"kept {root}", file=sys.stderr)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+
 def write_project(root: Path, definitions: str, pools: dict[str, int],
                   start: str = "2026-01-01") -> Path:
     root.mkdir(parents=True, exist_ok=True)
@@ -361,6 +375,17 @@ def generate_history(root: Path, days: int, batch: int = 5000) -> dict[str, Any]
     store.close()
     counts["generate_s"] = time.perf_counter() - t_start
     return counts
+
+
+def made_history(root: Path, pipelines: int, days: int, extra: str = "") -> dict[str, Any]:
+    """Write a layered project of ``pipelines`` pipelines (``layered_definitions``, ``extra``
+    appended; 8 slots) at ``root`` and make ``days`` days of it (``generate_history``); say
+    what was generated."""
+    write_project(root, layered_definitions(pipelines, extra), {"default": 8})
+    generated = generate_history(root, days)
+    print(f"  generated {generated['events']} events ({generated['runs']} runs) in "
+          f"{generated['generate_s']:.1f} s", flush=True)
+    return generated
 
 
 # -- a real `andon up` in a subprocess ------------------------------------------------------------

@@ -10,42 +10,19 @@ from datetime import UTC, datetime
 import pytest
 
 from andon.events import CheckFailed, CheckPassed, CordPulled, CordReleased, CordRemakeFailed
-from andon.live.clock import FakeClock
-from andon.project.load import load_project
-from andon.project.settings import resolve
-from andon.serve.up import Line, open_line
-from tests.checks.helpers import Log, announce
+from andon.serve.up import Line
+from tests.checks.helpers import Log, announce, open_logged, raw_clean_report
 from tests.conftest import ProjectFactory
 
-PIPELINES = """
-import andon
-
-andon.source("raw", location="data/raw/{partition}.csv", owner="ops")
-
-
-@andon.pipeline(inputs=["raw"], outputs=["clean"], locations={"clean": "data/clean/{partition}.csv"})
-def clean(ctx):
-    ctx.output("clean").write_text(ctx.inputs["raw"].read_text())
-
-
-@andon.pipeline(inputs=["clean"], outputs=["report"])
-def report(ctx):
-    ctx.output("report").write_text("ok\\n")
-
-
+PIPELINES = raw_clean_report("ops") + """
 andon.check("clean")(andon.checks.row_count(min=1))
 """
 
 
 @pytest.fixture
 def line(make_project: ProjectFactory) -> Iterator[tuple[Line, Log]]:
-    root = make_project(PIPELINES)
-    project = load_project(root)
-    assert project.graph.gated == {"clean": 1}
-    settings = resolve(root, {"executor": "inprocess"}, {}, project.settings_table)
-    made = open_line(project, settings, FakeClock(datetime(2026, 1, 8, tzinfo=UTC)))
-    log = Log()
-    made.runner.subscribe(log)
+    made, log = open_logged(make_project(PIPELINES), datetime(2026, 1, 8, tzinfo=UTC))
+    assert made.project.graph.gated == {"clean": 1}
     yield made, log
     made.close()
 

@@ -11,31 +11,13 @@ from pathlib import Path
 import pytest
 
 from andon.events import CheckFailed, CheckPassed, CordPulled, NotificationSent
-from andon.live.clock import FakeClock
-from andon.project.load import load_project
-from andon.project.settings import resolve
-from andon.serve.up import Line, open_line
-from tests.checks.helpers import Log, announce
+from andon.serve.up import Line
+from tests.checks.helpers import Log, announce, open_logged, raw_clean_report
 from tests.conftest import ProjectFactory
 from tests.notify.servers import hook_server
 
-PIPELINES = """
+PIPELINES = raw_clean_report("alerts") + """
 import threading
-
-import andon
-
-andon.source("raw", location="data/raw/{partition}.csv", owner="alerts")
-
-
-@andon.pipeline(inputs=["raw"], outputs=["clean"], locations={"clean": "data/clean/{partition}.csv"})
-def clean(ctx):
-    ctx.output("clean").write_text(ctx.inputs["raw"].read_text())
-
-
-@andon.pipeline(inputs=["clean"], outputs=["report"])
-def report(ctx):
-    ctx.output("report").write_text("ok\\n")
-
 
 andon.check("raw")(andon.checks.row_count(min=1))
 andon.check("clean", blocking=False)(andon.checks.value_range("amount", min=0))
@@ -55,13 +37,9 @@ def line_factory(make_project: ProjectFactory) -> Iterator[Callable[..., tuple[L
     lines: list[Line] = []
 
     def make(extra: str = "") -> tuple[Line, Log]:
-        root = make_project(PIPELINES, extra=extra)
-        project = load_project(root)
-        settings = resolve(root, {"executor": "inprocess"}, {}, project.settings_table)
-        line = open_line(project, settings, FakeClock(datetime(2026, 1, 8, tzinfo=UTC)))
+        line, log = open_logged(make_project(PIPELINES, extra=extra),
+                                datetime(2026, 1, 8, tzinfo=UTC))
         lines.append(line)
-        log = Log()
-        line.runner.subscribe(log)
         return line, log
 
     yield make

@@ -15,6 +15,14 @@ import pytest
 from tests.conftest import ProjectFactory
 
 ANDON = str(Path(sys.executable).with_name("andon"))
+RAW_CLEAN = """\
+    import andon
+    andon.source("raw")
+
+    @andon.pipeline(inputs=["raw"], outputs=["clean"])
+    def clean(ctx):
+        pass
+    """
 
 
 def andon(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -181,14 +189,7 @@ def test_a_bad_project_end(make_project: ProjectFactory, end: str, first: str, h
 ])
 def test_a_request_after_the_project_end(make_project: ProjectFactory, args: tuple[str, ...],
                                          first: str, hint: str) -> None:
-    root = make_project("""\
-        import andon
-        andon.source("raw")
-
-        @andon.pipeline(inputs=["raw"], outputs=["clean"])
-        def clean(ctx):
-            pass
-        """, end='"2026-01-11"')
+    root = make_project(RAW_CLEAN, end='"2026-01-11"')
     err = bad(root, *args)
     assert err.splitlines()[:2] == [f"Error: {first}", f"  hint: {hint}"]
     # the last day itself is taken (end is inclusive)
@@ -211,14 +212,7 @@ def test_a_request_after_the_project_end(make_project: ProjectFactory, args: tup
 ])
 def test_a_request_naming_something_wrong(make_project: ProjectFactory, args: tuple[str, ...],
                                           first: str, hint: str) -> None:
-    root = make_project("""\
-        import andon
-        andon.source("raw")
-
-        @andon.pipeline(inputs=["raw"], outputs=["clean"])
-        def clean(ctx):
-            pass
-        """)
+    root = make_project(RAW_CLEAN)
     err = bad(root, *args)
     assert err.splitlines()[:2] == [f"Error: {first}", f"  hint: {hint}"]
 

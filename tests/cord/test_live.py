@@ -136,6 +136,17 @@ def _resolve(live: Live, cord_id: str, manual_fix: bool = False) -> None:
                                                  manual_fix)) == [True]
 
 
+def _quarantined(live: Live) -> tuple[str, Path, str]:
+    """DAY made, then a cord pulled on orders and report quarantined: the cord's id, report's
+    location and the content it had."""
+    _made(live)
+    report = live.root / f"out/report/{DAY}.csv"
+    content = report.read_text()
+    cord_id = _pull(live, "orders")
+    live.wait_for(lambda log: of(log, OutputQuarantined), "the report quarantined")
+    return cord_id, report, content
+
+
 def test_pulling_cancels_a_running_consumer_with_sigterm_and_lets_a_finisher_finish(
         live: Live) -> None:
     _made(live)
@@ -169,13 +180,7 @@ def test_pulling_cancels_a_running_consumer_with_sigterm_and_lets_a_finisher_fin
 
 
 def test_quarantine_moves_the_output_aside_and_restore_brings_it_back(live: Live) -> None:
-    _made(live)
-    report = live.root / f"out/report/{DAY}.csv"
-    content = report.read_text()
-
-    cord_id = _pull(live, "orders")
-
-    live.wait_for(lambda log: of(log, OutputQuarantined), "the report quarantined")
+    cord_id, report, content = _quarantined(live)
     (moved,) = of(live.log, OutputQuarantined)
     assert (moved.asset, moved.version, moved.location) == ("report", 1, f"out/report/{DAY}.csv")
     assert not report.exists()

@@ -26,6 +26,7 @@ from tests.cord.test_live import (  # noqa: F401  (live: the fixture)
     DAY,
     _made,
     _pull,
+    _quarantined,
     live,
     made_then_stopped,
     of,
@@ -47,11 +48,7 @@ def _states(live: Live, cord_id: str) -> dict[str, str]:  # noqa: F811
 
 def test_a_quarantined_output_is_restored_with_its_content_and_only_once(
         live: Live) -> None:  # noqa: F811
-    _made(live)
-    report = live.root / f"out/report/{DAY}.csv"
-    content = report.read_text()
-    cord_id = _pull(live, "orders")
-    live.wait_for(lambda log: of(log, OutputQuarantined), "the report quarantined")
+    cord_id, report, content = _quarantined(live)
     (moved,) = of(live.log, OutputQuarantined)
     aside = Path(moved.quarantine_path)
     assert not report.exists() and _states(live, cord_id)["report"] == "quarantined"
@@ -77,11 +74,7 @@ def test_a_quarantined_output_is_restored_with_its_content_and_only_once(
 
 def test_restore_is_refused_while_the_location_holds_data_again_and_nothing_moves(
         live: Live) -> None:  # noqa: F811
-    _made(live)
-    report = live.root / f"out/report/{DAY}.csv"
-    content = report.read_text()
-    cord_id = _pull(live, "orders")
-    live.wait_for(lambda log: of(log, OutputQuarantined), "the report quarantined")
+    cord_id, report, content = _quarantined(live)
     aside = Path(of(live.log, OutputQuarantined)[0].quarantine_path)
     report.write_text("written by hand since\n")
 

@@ -7,7 +7,7 @@ from dataclasses import fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from andon.engine.core import Decisions, decide, handle
+from andon.engine.core import Decisions, decide, handle, mark_all, replay
 from andon.engine.state import EngineState
 from andon.events import (
     Event,
@@ -21,6 +21,7 @@ from andon.events import (
     RunStarted,
     RunSucceeded,
 )
+from andon.events.codec import from_dict, to_dict
 from andon.model.definitions import Asset, Input, Pipeline, Pool
 from andon.model.graph import Graph, build_graph
 from andon.model.partitions import Partitions
@@ -143,6 +144,23 @@ def started(out: Decisions) -> list[str]:
 
 def queued(out: Decisions) -> list[RunQueued]:
     return [e for e in out.events if isinstance(e, RunQueued)]
+
+
+def rebuilt(line: Line) -> EngineState:
+    """Replay ``line``'s log, asserting that it rebuilds exactly the live state and that every
+    event survives its storage form unchanged; the rebuilt state."""
+    state = replay(line.graph, line.log)
+    assert snapshot(state) == snapshot(line.state)
+    assert [from_dict(to_dict(e)) for e in line.log] == line.log
+    return state
+
+
+def restart(g: Graph, log: list[Event], now: datetime) -> tuple[EngineState, Decisions]:
+    """A scheduler restarted on ``log`` (what was recorded before it died): it replays, marks
+    every partition for a look and decides at ``now``; its state and what it decided."""
+    state = replay(g, log)
+    mark_all(g, state)
+    return state, decide(g, state, now)
 
 
 def snapshot(state: EngineState) -> dict[str, Any]:

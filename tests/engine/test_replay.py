@@ -9,14 +9,12 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from andon.engine.core import decide, mark_all, replay
 from andon.events import Event, RunQueued, RunStarted
-from andon.events.codec import from_dict, to_dict
 from andon.model.definitions import Input
 from andon.model.graph import Graph
 from andon.model.partitions import LastN
 from andon.model.status import RunStatus
-from tests.engine.harness import Line, graph, pipe, snapshot, source
+from tests.engine.harness import Line, graph, pipe, rebuilt, restart, snapshot, source
 
 DAYS = ["2026-01-01", "2026-01-02", "2026-01-03"]
 
@@ -107,11 +105,7 @@ def test_replaying_the_log_rebuilds_the_live_state(g: Graph,
                                                    plan: list[tuple[str, int, int, int]]) -> None:
     line, _ = _play(g, plan)
 
-    rebuilt = replay(g, line.log)
-
-    assert snapshot(rebuilt) == snapshot(line.state)
-    # and the log survives its storage form unchanged
-    assert [from_dict(to_dict(e)) for e in line.log] == line.log
+    rebuilt(line)  # and the log survives its storage form unchanged
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -123,9 +117,7 @@ def test_a_restart_derives_the_same_events_with_the_same_ids(
     for start, end, now, cancel in derived:
         # the scheduler died after recording the input event but before its consequences:
         # the restarted one replays what was recorded and decides again
-        state = replay(g, line.log[:start])
-        mark_all(g, state)
-        again = decide(g, state, now)
+        state, again = restart(g, line.log[:start], now)
         assert _ids(again.events) == _ids(line.log[start:end])
         assert again.events == line.log[start:end]
         # cancels still owed are asked again (the old process may have died first), and only those
@@ -141,9 +133,7 @@ def test_a_restart_after_everything_was_recorded_decides_nothing_new() -> None:
     line.fail(line.running()[0])
     line.succeed(line.running()[0])
 
-    state = replay(g, line.log)
-    mark_all(g, state)
-    out = decide(g, state, line.now)
+    state, out = restart(g, line.log, line.now)
 
     assert out.events == [] and out.cancel == []
     assert snapshot(state) == snapshot(line.state)

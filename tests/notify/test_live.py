@@ -5,11 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from andon.events import CheckFailed, NotificationSent, RunSucceeded
-from andon.live.clock import FakeClock
-from andon.project.load import load_project
-from andon.project.settings import resolve
-from andon.serve.up import open_line
-from tests.checks.helpers import Log, announce
+from tests.checks.helpers import announce, open_logged
 from tests.conftest import ProjectFactory
 from tests.notify.servers import hook_server
 
@@ -37,11 +33,7 @@ def test_the_scheduler_keeps_running_while_a_receiver_hangs(make_project: Projec
     with hook_server(["hang"]) as hook:
         root = make_project(PIPELINES, extra=f'[notify.webhooks]\nalerts = "{hook.url}"\n'
                                              "[settings]\nnotify_timeout = 60\n")
-        project = load_project(root)
-        settings = resolve(root, {"executor": "inprocess"}, {}, project.settings_table)
-        line = open_line(project, settings, FakeClock(datetime(2026, 1, 9, tzinfo=UTC)))
-        log = Log()
-        line.runner.subscribe(log)
+        line, log = open_logged(root, datetime(2026, 1, 9, tzinfo=UTC))
         try:
             announce(line, "2026-01-05", "id,amount\n1,-5\n")  # the warning check fails
             hook.wait_for(1)  # ... and its notification now hangs in the receiver

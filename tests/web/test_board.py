@@ -484,14 +484,7 @@ def test_after_the_project_end_nothing_is_due_missing_or_accepted(make_project) 
     root = make_project(CHAIN, start="2026-01-05", end='"2026-01-06"')
     with running(root, clock=clock) as line, \
             httpx.Client(base_url=line.url, timeout=10) as client:
-        auth = {"Authorization": f"Bearer {make_token(line, 'operator')}"}
-        for key in ("2026-01-05", "2026-01-06"):
-            path = line.project.root / f"data/raw/{key}.csv"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(f"a\n{key}\n")
-            assert client.post("/api/v1/notify", json={"asset": "raw", "partition": key},
-                               headers=auth).status_code == 201
-        assert line.runner.drain()
+        _land(line, client, ["2026-01-05", "2026-01-06"])
         assert client.get("/api/v1/plan").json()["deliverables"] == []
         board = client.get("/").text
         assert "Nothing: every line is on plan." in board
@@ -501,6 +494,7 @@ def test_after_the_project_end_nothing_is_due_missing_or_accepted(make_project) 
                                client.get(f"/assets/{asset}").text)
             assert cells == [("2026-01-05", "ok"), ("2026-01-06", "ok")], asset
         # a partition after the end is refused, saying where the end is and how to move it
+        auth = {"Authorization": f"Bearer {make_token(line, 'operator')}"}
         r = client.post("/api/v1/notify", json={"asset": "raw", "partition": "2026-01-07"},
                         headers=auth)
         assert r.status_code == 422

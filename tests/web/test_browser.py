@@ -18,6 +18,7 @@ import pytest
 from andon.events import RunStarted, RunSucceeded
 from andon.live.clock import FakeClock
 from andon.serve.up import Line
+from tests.cord.test_cli_api import PIPELINES as QUARANTINING
 from tests.web.conftest import make_token, running
 from tests.web.test_logstream import PIPELINES as FED_PIPELINE
 from tests.web.test_logstream import Run
@@ -327,31 +328,23 @@ def gate(ctx, name):  # each run takes as long as the test keeps its gate shut
         time.sleep(0.01)
 
 
-@andon.pipeline(inputs=["raw"], outputs=["orders"], expected_duration="30m")
-def clean(ctx):
-    gate(ctx, "clean")
-    ctx.output("orders").write_text("ok\\n")
-
-@andon.pipeline(inputs=["fx"], outputs=["rates"], expected_duration="15m", deadline="1h")
-def rates(ctx):
-    gate(ctx, "rates")
-    ctx.output("rates").write_text("ok\\n")
-
-@andon.pipeline(inputs=["orders", "rates"], outputs=["daily"], expected_duration="30m")
-def aggregate(ctx):
-    gate(ctx, "aggregate")
-    ctx.output("daily").write_text("ok\\n")
-
-@andon.pipeline(inputs=["daily"], outputs=["report"], expected_duration="30m", deadline="3h")
-def report(ctx):
-    gate(ctx, "report")
-    ctx.output("report").write_text("ok\\n")
-
-@andon.pipeline(inputs=["orders"], outputs=["kpi"], expected_duration="20m", deadline="2h")
-def kpi(ctx):
-    gate(ctx, "kpi")
-    ctx.output("kpi").write_text("ok\\n")
 """
+
+
+def _gated(name: str, inputs: list[str], output: str, options: str) -> str:
+    """A pipeline of DAY_PIPELINES: it writes ``output`` once the test opens its gate."""
+    return (f'\n@andon.pipeline(inputs={inputs!r}, outputs=["{output}"], {options})\n'
+            f'def {name}(ctx):\n    gate(ctx, "{name}")\n'
+            f'    ctx.output("{output}").write_text("ok\\n")\n')
+
+
+DAY_PIPELINES += "".join(_gated(*step) for step in [
+    ("clean", ["raw"], "orders", 'expected_duration="30m"'),
+    ("rates", ["fx"], "rates", 'expected_duration="15m", deadline="1h"'),
+    ("aggregate", ["orders", "rates"], "daily", 'expected_duration="30m"'),
+    ("report", ["daily"], "report", 'expected_duration="30m", deadline="3h"'),
+    ("kpi", ["orders"], "kpi", 'expected_duration="20m", deadline="2h"'),
+])
 
 
 def test_the_deliveries_page_shows_drift_and_the_critical_path(browser, make_project) -> None:  # type: ignore[no-untyped-def]
@@ -426,22 +419,6 @@ def test_the_deliveries_page_shows_drift_and_the_critical_path(browser, make_pro
             tab.close()
             for name in ("aggregate", "report", "kpi"):
                 (root / "gates" / name).write_text("")
-
-
-QUARANTINING = """
-import andon
-
-andon.source("raw", location="data/raw/{partition}.csv")
-
-@andon.pipeline(inputs=["raw"], outputs=["clean"])
-def clean(ctx):
-    ctx.output("clean").write_text("ok\\n")
-
-@andon.pipeline(inputs=["clean"], outputs=["report"], bad_outputs="quarantine",
-                locations={"report": "out/report/{partition}.csv"})
-def report(ctx):
-    ctx.output("report").write_text("ok\\n")
-"""
 
 
 def test_a_quarantined_output_is_restored_from_the_cord_page_without_a_reload(

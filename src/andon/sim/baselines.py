@@ -13,7 +13,6 @@ everything downstream of it are re-run, in dependency order, as a backfill would
 
 from __future__ import annotations
 
-import heapq
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +22,7 @@ from andon.events.codec import format_time
 from andon.model.status import RunStatus
 from andon.sim.sampling import run_duration
 from andon.sim.scenario import Scenario
-from andon.sim.simulator import Happening, SimResult, arrivals, horizon, incident_record
+from andon.sim.simulator import Agenda, SimResult, arrivals, horizon, incident_record
 
 FIRST_RETRY = timedelta(minutes=5)
 MAX_RETRY = timedelta(hours=1)
@@ -46,8 +45,7 @@ class CronSim:
         self.sc = scenario
         self.graph = scenario.graph
         self.poke = poke
-        self.heap: list[Happening] = []
-        self.seq = 0
+        self.agenda = Agenda()
         self.trace: list[dict[str, Any]] = []
         self.version: dict[tuple[str, str], int] = {}
         self.made_at: dict[tuple[str, str, int], datetime] = {}
@@ -56,10 +54,6 @@ class CronSim:
         self.work_runs: dict[tuple[str, str], int] = {}
         self.redo: set[tuple[str, str]] = set()  # backfill: (pipeline, key) still to re-run
         self._pending_backfill: list[tuple[str, str]] = []  # redo whose inputs are not there yet
-
-    def push(self, at: datetime, kind: str, data: Any) -> None:
-        self.seq += 1
-        heapq.heappush(self.heap, Happening(at, self.seq, kind, data))
 
     # -- data ------------------------------------------------------------------------------------
 
@@ -90,7 +84,7 @@ class CronSim:
             return
         self.trace.append({"type": "check", "pipeline": task.pipeline,
                            "partition": task.partition, "at": format_time(now)})
-        self.push(now + task.delay, "check", task)
+        self.agenda.push(now + task.delay, "check", task)
         task.delay = min(task.delay * 2, MAX_RETRY)
 
     def _want_slot(self, task: _Task, now: datetime) -> None:
@@ -127,12 +121,12 @@ class CronSim:
             self.free[pipe.pool] += pipe.slots
             task.acquired = task.poke_since = None
             task.delay = FIRST_RETRY
-            self.push(now + POKE_RETRY, "want_slot", task)
+            self.agenda.push(now + POKE_RETRY, "want_slot", task)
             self._dispatch(now)
             return
         wait = min(task.delay, task.poke_since + POKE_TIMEOUT - now)
         task.delay = min(task.delay * 2, MAX_RETRY)
-        self.push(now + wait, "poke", task)
+        self.agenda.push(now + wait, "poke", task)
 
     def _work(self, task: _Task, now: datetime) -> None:
         refs = self._inputs_present(task)
@@ -141,7 +135,7 @@ class CronSim:
         n = self.work_runs.get((task.pipeline, task.partition), 0) + 1
         self.work_runs[(task.pipeline, task.partition)] = n
         end = now + sim.startup + run_duration(self.sc, task.pipeline, task.partition, n)
-        self.push(end, "end", (task, now, refs))
+        self.agenda.push(end, "end", (task, now, refs))
 
     def _end(self, task: _Task, work_start: datetime, refs: list[tuple[str, str, int]],
              now: datetime) -> None:
@@ -202,18 +196,15 @@ class CronSim:
         sc = self.sc
         stop = horizon(sc)
         for at, source, key in arrivals(sc):
-            self.push(at, "arrival", (source, key))
+            self.agenda.push(at, "arrival", (source, key))
         for name, sim in sc.pipelines.items():
             for key in sc.keys:
                 at = self.graph.pipelines[name].partitions.end(key) + (sim.cron or timedelta(0))
-                self.push(at, "want_slot" if self.poke else "cron", _Task(name, key))
+                self.agenda.push(at, "want_slot" if self.poke else "cron", _Task(name, key))
         for inc in sc.incidents:
-            self.push(inc.resolved, "resolved", inc)
+            self.agenda.push(inc.resolved, "resolved", inc)
             self.trace.append(incident_record(inc))
-        while self.heap:
-            item = heapq.heappop(self.heap)
-            if item.at > stop:
-                break
+        for item in self.agenda.until(stop):
             now = item.at
             if item.kind == "arrival":
                 source, key = item.data

@@ -7,6 +7,7 @@ from a half-valid scenario.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -106,6 +107,16 @@ class _Reader:
             return None
         return value
 
+    def objects(self, items: list[Any] | None, key: str) -> Iterator[tuple[int, str, dict[str, Any]]]:
+        """(index, field, entry) of each entry of the list ``key`` that is an object; any other
+        entry is reported. ``items`` None: there is no list (already reported, or optional)."""
+        for i, raw in enumerate(items or []):
+            field = f"{key}[{i}]"
+            if isinstance(raw, dict):
+                yield i, field, raw
+            else:
+                self.fail(field, "must be an object")
+
     def duration(self, value: Any, field: str, default: timedelta | None = None) -> timedelta | None:
         if value is None:
             return default
@@ -163,11 +174,7 @@ def parse_scenario(data: Any, path: str = "<scenario>") -> Scenario:
     scheme = Partitions("daily", start.replace(hour=0, minute=0, second=0, microsecond=0))
     sources: dict[str, SimSource] = {}
     assets: list[Asset] = []
-    for i, raw in enumerate(r.need(data, "sources", "", list) or []):
-        field = f"sources[{i}]"
-        if not isinstance(raw, dict):
-            r.fail(field, "must be an object")
-            continue
+    for i, field, raw in r.objects(r.need(data, "sources", "", list), "sources"):
         name = r.need(raw, "name", field, str) or f"?{i}"
         if raw.get("partitions", "daily") not in ("daily", None):
             r.fail(f"{field}.partitions", "only 'daily' partitions are simulated")
@@ -189,11 +196,7 @@ def parse_scenario(data: Any, path: str = "<scenario>") -> Scenario:
                             where=f"{path}: {field}"))
     sims: dict[str, SimPipeline] = {}
     pipes: list[Pipeline] = []
-    for i, raw in enumerate(r.need(data, "pipelines", "", list) or []):
-        field = f"pipelines[{i}]"
-        if not isinstance(raw, dict):
-            r.fail(field, "must be an object")
-            continue
+    for i, field, raw in r.objects(r.need(data, "pipelines", "", list), "pipelines"):
         name = r.need(raw, "name", field, str) or f"?{i}"
         inputs = r.need(raw, "inputs", field, list) or []
         outputs = r.need(raw, "outputs", field, list) or []
@@ -232,11 +235,7 @@ def parse_scenario(data: Any, path: str = "<scenario>") -> Scenario:
             expected_duration=duration.p50, owner=str(raw.get("owner", "")),
             where=f"{path}: {field}"))
     incidents = []
-    for i, raw in enumerate(data.get("incidents", []) or []):
-        field = f"incidents[{i}]"
-        if not isinstance(raw, dict):
-            r.fail(field, "must be an object")
-            continue
+    for _, field, raw in r.objects(data.get("incidents"), "incidents"):
         incidents.append(Incident(str(raw.get("asset")), str(raw.get("partition")),
                                   r.time(raw.get("detected"), f"{field}.detected"),
                                   r.time(raw.get("resolved"), f"{field}.resolved")))

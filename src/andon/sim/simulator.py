@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -69,6 +70,28 @@ class Happening:
     data: Any = field(compare=False)
 
 
+class Agenda:
+    """A simulator's agenda: happenings in time order, equal times in the order they were
+    pushed."""
+
+    def __init__(self) -> None:
+        self._heap: list[Happening] = []
+        self._seq = 0
+
+    def push(self, at: datetime, kind: str, data: Any) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, Happening(at, self._seq, kind, data))
+
+    def until(self, stop: datetime) -> Iterator[Happening]:
+        """Take the happenings in order up to ``stop`` (inclusive); what is pushed meanwhile
+        takes its place among them. The first one after ``stop`` ends it."""
+        while self._heap:
+            item = heapq.heappop(self._heap)
+            if item.at > stop:
+                return
+            yield item
+
+
 @dataclass
 class SimResult:
     trace: list[dict[str, Any]]
@@ -89,16 +112,11 @@ class EngineSim:
         self.graph: Graph = graph
         self.policy: Planner = make_policy(policy, graph)
         self.state = EngineState()
-        self.heap: list[Happening] = []
-        self.seq = 0
+        self.agenda = Agenda()
         self.trace: list[dict[str, Any]] = []
         self.replan_ms: list[float] = []
         self.open_runs: dict[str, dict[str, Any]] = {}
         self.cords: dict[Any, str] = {}  # incident -> the cord pulled for it
-
-    def push(self, at: datetime, kind: str, data: Any) -> None:
-        self.seq += 1
-        heapq.heappush(self.heap, Happening(at, self.seq, kind, data))
 
     def _timed_policy(self, graph: Graph, state: EngineState, ready: list[Any],
                       now: datetime) -> list[Any]:
@@ -122,7 +140,7 @@ class EngineSim:
             self._cancel(run_id, now)
         wake = next_wakeup(self.state, now)
         if wake is not None:
-            self.push(wake, "tick", None)
+            self.agenda.push(wake, "tick", None)
 
     def _start(self, ev: RunStarted, now: datetime) -> None:
         sim = self.scenario.pipelines[ev.pipeline]
@@ -134,21 +152,18 @@ class EngineSim:
             "work_start": format_time(now), "end": None, "status": None,
             "inputs": [{"asset": i.asset, "partition": i.partition, "version": i.version}
                        for i in ev.inputs]}
-        self.push(end, "end", ev)
+        self.agenda.push(end, "end", ev)
 
     def run(self) -> SimResult:
         sc = self.scenario
         stop = horizon(sc)
         for at, source, key in arrivals(sc):
-            self.push(at, "arrival", (source, key))
+            self.agenda.push(at, "arrival", (source, key))
         for inc in sc.incidents:
-            self.push(inc.detected, "detected", inc)
-            self.push(inc.resolved, "resolved", inc)
+            self.agenda.push(inc.detected, "detected", inc)
+            self.agenda.push(inc.resolved, "resolved", inc)
             self.trace.append(incident_record(inc))
-        while self.heap:
-            item = heapq.heappop(self.heap)
-            if item.at > stop:
-                break
+        for item in self.agenda.until(stop):
             now = item.at
             if item.kind == "arrival":
                 source, key = item.data
