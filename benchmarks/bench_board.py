@@ -30,18 +30,8 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from benchlib import (
-    Http,
-    Result,
-    Server,
-    chromium,
-    enable_bytecode,
-    figure,
-    made_history,
-    percentile,
-    scratch,
-    settle,
-)
+from benchlib import Http, Result, Server, chromium, enable_bytecode, figure, percentile, settle
+from benchprojects import made_history, scratch
 
 SERVER_TARGET_S = 0.150
 WEIGHT_TARGET_KB = 300.0

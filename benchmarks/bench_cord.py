@@ -30,7 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchlib import Result, enable_bytecode, figure, filesystem, scratch, summary_stats, write_project
+from benchlib import Result, enable_bytecode, figure, filesystem, summary_stats
+from benchprojects import scratch, write_project
 
 PULL_TARGET_S = 1.0
 RESOLVE_TARGET_MS = 100.0

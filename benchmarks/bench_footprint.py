@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchlib import REPO, Result, bench_env, figure, scratch
+from benchlib import REPO, Result, bench_env, figure
+from benchprojects import scratch
 
 TARGET_MB = 40.0
 MB = 2**20

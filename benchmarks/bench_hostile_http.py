@@ -28,17 +28,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from benchlib import (
-    NOOP_HEADER,
-    Http,
-    Result,
-    Server,
-    enable_bytecode,
-    figure,
-    scratch,
-    summary_stats,
-    write_project,
-)
+from benchlib import Http, Result, Server, enable_bytecode, figure, summary_stats
+from benchprojects import NOOP_HEADER, scratch, write_project
 
 TARGET_MS = 100.0
 DEFINITIONS = NOOP_HEADER + '''

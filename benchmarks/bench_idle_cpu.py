@@ -25,9 +25,9 @@ from benchlib import (
     env_seconds,
     figure,
     http_json,
-    scratch,
     threads,
 )
+from benchprojects import scratch
 
 TARGET_S = 0.3
 PARTITION = "2026-01-01"  # the first day: the weekly window needs only it

@@ -27,18 +27,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchlib import (
-    NOOP_HEADER,
-    Result,
-    Server,
-    enable_bytecode,
-    figure,
-    filesystem,
-    http_json,
-    scratch,
-    summary_stats,
-    write_project,
-)
+from benchlib import Result, Server, enable_bytecode, figure, filesystem, http_json, summary_stats
+from benchprojects import NOOP_HEADER, scratch, write_project
 
 INFO: dict[str, Any] = {}  # what the runs learnt about the executor, for the details
 P50_TARGET_MS = 10.0

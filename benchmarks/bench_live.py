@@ -33,18 +33,8 @@ import time
 from datetime import date, timedelta
 from typing import Any
 
-from benchlib import (
-    Http,
-    Result,
-    Server,
-    chromium,
-    enable_bytecode,
-    figure,
-    made_history,
-    scratch,
-    settle,
-    summary_stats,
-)
+from benchlib import Http, Result, Server, chromium, enable_bytecode, figure, settle, summary_stats
+from benchprojects import made_history, scratch
 
 TARGET_P99_S = 0.100
 PING = '\nandon.source("ping", partitions="daily")  # read by nothing: an event, no runs\n'

@@ -17,22 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchlib import (
-    LAYER_SOURCES,
-    NOOP_HEADER,
-    Result,
-    Server,
-    cpu_seconds,
-    enable_bytecode,
-    figure,
-    http_json,
-    kib,
-    made_history,
-    proc_status,
-    scratch,
-    settle,
-    write_project,
-)
+from benchlib import Result, Server, cpu_seconds, enable_bytecode, figure, http_json, kib, proc_status, settle
+from benchprojects import LAYER_SOURCES, NOOP_HEADER, made_history, scratch, write_project
 
 TARGET_MB = 200.0
 

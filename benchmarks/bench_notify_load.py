@@ -22,16 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from benchlib import (
-    NOOP_HEADER,
-    Result,
-    Server,
-    enable_bytecode,
-    figure,
-    scratch,
-    summary_stats,
-    write_project,
-)
+from benchlib import Result, Server, enable_bytecode, figure, summary_stats
+from benchprojects import NOOP_HEADER, scratch, write_project
 
 TARGET_RPS = 1000.0
 DEFINITIONS = NOOP_HEADER + '''

@@ -24,16 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchlib import (
-    Result,
-    bench_env,
-    create_cost_ms,
-    enable_bytecode,
-    figure,
-    filesystem,
-    shape_definitions,
-    write_project,
-)
+from benchlib import Result, bench_env, create_cost_ms, enable_bytecode, figure, filesystem
+from benchprojects import shape_definitions, write_project
 
 PARTITION = "2026-01-05"
 INPROCESS_TARGET_S = 1.0  # for 1,000 tasks
