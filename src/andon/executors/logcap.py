@@ -43,6 +43,14 @@ def read_cut(log_path: Path) -> tuple[int, int] | None:
         return None
 
 
+def write_cut(log_path: Path, offset: int, cuts: int) -> None:
+    """Record a cut of the log at ``log_path`` (replaced whole: a reader sees one record)."""
+    record = cut_path(log_path)
+    part = record.with_name(record.name + ".part")
+    part.write_text(f"{offset} {cuts}\n")
+    os.replace(part, record)
+
+
 def marker(left_out: int) -> bytes:
     return CUT_MARK + f"{left_out} bytes left out] ...\n".encode()
 
@@ -151,7 +159,7 @@ class LogPump:
     def __init__(self, log_path: Path, cap: int, secrets: list[str]) -> None:
         self.file = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC,
                             0o644)
-        self.cut_record = cut_path(log_path)
+        self.log_path = log_path
         self.log = CappedLog(self.file, cap, secrets, os.fstat(self.file).st_size, self._cut)
         self.read_end, write_end = os.pipe2(os.O_CLOEXEC)
         sys.stdout.flush()
@@ -164,9 +172,7 @@ class LogPump:
 
     def _cut(self, offset: int, cuts: int) -> None:
         with contextlib.suppress(OSError):  # the log itself matters more than the record
-            part = self.cut_record.with_name(self.cut_record.name + ".part")
-            part.write_text(f"{offset} {cuts}\n")
-            os.replace(part, self.cut_record)
+            write_cut(self.log_path, offset, cuts)
 
     def _copy(self) -> None:
         while True:
