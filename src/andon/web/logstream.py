@@ -118,30 +118,43 @@ ReadChunk = Callable[[Path | None, int, int, bool], bytes]  # Service.log_chunk
 
 class LogCursor:
     """Where one follower is in a run's capped log: the byte ``offset`` it has sent up to, and
-    the cut of the log that offset takes into account."""
+    the settled cut of the log (``logcap.Cut``) that offset takes into account.
+
+    A cut rewrites the file behind the follower's back, so a read is kept only when the cut
+    record is the same before and after it: the writer records a cut as under way before it
+    truncates, so a read that overlapped any part of a cut sees the record change and is read
+    again from where the cut left the log. A cut under way is waited out: the writer settles
+    the record before it appends the marker, whose write wakes the stream again."""
 
     def __init__(self, path: Path | None, offset: int, read: ReadChunk) -> None:
         self.offset = offset
         self.read = read
         # the cut the reader's offset already takes into account (a resumed reader: the latest)
-        self.known = read_cut(path) if path is not None else None
+        cut = read_cut(path) if path is not None else None
+        self.known = cut if cut is not None and cut.settled else None
 
     def news(self, path: Path, ended: bool) -> Iterator[bytes]:
         """The messages for what the log at ``path`` holds past ``offset`` now: ``cut`` (go on
-        from its marker) when the log was cut behind the offset, then the chunks; once the run
-        has ended (its process is gone, so the file is complete), a cut-off character too."""
-        cut = read_cut(path)
-        if cut != self.known:  # the capped log was cut (head, marker, latest tail)
-            self.known = cut
-            if cut is not None and self.offset > cut[0]:
-                self.offset = cut[0]  # go on from the marker: nothing after it is lost
-                yield control("cut", {"offset": self.offset})
-        while data := self.read(path, self.offset, MAX_CHUNK, True):
-            self.offset += len(data)
-            yield chunk_message(self.offset, data.decode("utf-8", "replace"))
-        if ended and (rest := self.read(path, self.offset, MAX_CHUNK, False)):
-            self.offset += len(rest)
-            yield chunk_message(self.offset, rest.decode("utf-8", "replace"))
+        from its marker) when the log was cut behind the offset, then the chunks; nothing past
+        the last whole character, nor while a cut is under way, until the run has ended (its
+        process is gone, so the file is as it stays)."""
+        while True:
+            cut = read_cut(path)
+            if cut is not None and not cut.settled and not ended:
+                return
+            if cut != self.known:  # the capped log was cut (head, marker, latest tail)
+                self.known = cut
+                if cut is not None and self.offset > cut.marker:
+                    self.offset = cut.marker  # go on from the marker: nothing after it is lost
+                    yield control("cut", {"offset": self.offset})
+            data = self.read(path, self.offset, MAX_CHUNK, True)
+            if not data and ended:
+                data = self.read(path, self.offset, MAX_CHUNK, False)
+            if not data:
+                return
+            if read_cut(path) == cut:  # else a cut may have changed what was read: again
+                self.offset += len(data)
+                yield chunk_message(self.offset, data.decode("utf-8", "replace"))
 
 
 class _Wake:
