@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from andon.executors.logcap import CappedLog, write_cut
+from andon.executors.logcap import CappedLog, Cut, write_cut
 from andon.live.service import Service
 from andon.web.logstream import LogCursor
 
@@ -155,3 +155,16 @@ def test_a_follower_sends_only_what_the_log_held_whatever_the_interleaving(
     while world.woken:
         world.follow()
     assert bytes(world.seen) == world.log.read_bytes()
+
+
+def test_a_cut_left_under_way_waits_while_the_run_executes_and_is_taken_as_made_once_it_ended(
+        tmp_path: Path) -> None:
+    """The run's process was killed in the middle of a cut: the file is as it stays."""
+    log = tmp_path / "log.txt"
+    log.write_bytes(b"h" * 2048 + b"\n... [andon: 9 bytes left out] ...\n" + b"t" * 100)
+    write_cut(log, Cut(2048, 3, settled=False))
+    cursor = LogCursor(log, 2500, Service.log_chunk)
+    assert list(cursor.news(log, ended=False)) == [], "nothing while a cut is under way"
+    messages = list(cursor.news(log, ended=True))
+    assert messages[0] == b'event: cut\ndata: {"offset":2048}\n\n'
+    assert cursor.offset == log.stat().st_size and len(messages) == 2
