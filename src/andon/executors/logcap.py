@@ -7,8 +7,11 @@ not its work). ``CappedLog`` keeps the file under ``cap`` bytes: the first half 
 as written (the head); after it the file grows on until the cap, and is then cut back to the head,
 a marker line ``... [andon: N bytes left out] ...`` and the latest quarter of the cap (the tail),
 and grows on from there. A follower of the file sees it shrink at each cut; what it read before
-the marker is still true. The values of the run's declared secrets are replaced by ``***``,
-also when a write splits one.
+the marker is still true. Each cut is recorded beside the log twice: as under way before the file
+is truncated, and as settled after the truncation and before the marker is appended, so a reader
+can tell a read that a cut may have overlapped (the record changed meanwhile), and the append
+that wakes it comes after the record it needs. The values of the run's declared secrets are
+replaced by ``***``, also when a write splits one.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 MASK = b"***"
 
@@ -26,21 +30,37 @@ MASK = b"***"
 CUT_MARK = b"\n... [andon: "  # how the marker of a cut begins
 
 
+class Cut(NamedTuple):
+    """The latest cut of a capped log: where its marker begins, how many cuts there were, and
+    whether this one is done with the file (``settled``) or may still be changing it."""
+
+    marker: int
+    cuts: int
+    settled: bool
+
+
 def cut_path(log_path: Path) -> Path:
-    """Where a capped log records its latest cut: ``MARKER_OFFSET CUTS`` (one line, replaced
-    whole). A follower cannot see a cut in the log's size (every cut leaves the same size), so
-    it compares this record with the one it knew."""
+    """Where a capped log records its latest cut: ``MARKER_OFFSET CUTS settled|cutting`` (one
+    line, replaced whole). A follower cannot see a cut in the log's size (every cut leaves the
+    same size), so it compares this record with the one it knew."""
     return log_path.with_name(log_path.name + ".cut")
 
 
-def read_cut(log_path: Path) -> tuple[int, int] | None:
-    """The latest cut of a capped log: where its marker begins and how many cuts there were
-    (None: never cut)."""
+def read_cut(log_path: Path) -> Cut | None:
+    """The latest cut of the log at ``log_path`` (None: never cut)."""
     try:
-        offset, cuts = cut_path(log_path).read_text().split()
-        return int(offset), int(cuts)
+        offset, cuts, state = cut_path(log_path).read_text().split()
+        return Cut(int(offset), int(cuts), state == "settled")
     except (OSError, ValueError):
         return None
+
+
+def write_cut(log_path: Path, cut: Cut) -> None:
+    """Record ``cut`` of the log at ``log_path`` (replaced whole: a reader sees one record)."""
+    record = cut_path(log_path)
+    part = record.with_name(record.name + ".part")
+    part.write_text(f"{cut.marker} {cut.cuts} {'settled' if cut.settled else 'cutting'}\n")
+    os.replace(part, record)
 
 
 def marker(left_out: int) -> bytes:
@@ -77,9 +97,9 @@ class CappedLog:
     ``cap`` bytes (0: no cap)."""
 
     def __init__(self, fd: int, cap: int, secrets: list[str], origin: int = 0,
-                 on_cut: Callable[[int, int], None] | None = None) -> None:
+                 on_cut: Callable[[Cut], None] | None = None) -> None:
         self.fd, self.cap, self.origin = fd, cap, origin
-        self.on_cut = on_cut  # told (marker offset, cuts so far) after each cut
+        self.on_cut = on_cut  # told of each cut as it begins and once it is settled
         self.cuts = 0
         self.masker = Masker(secrets)
         self.head_room = cap // 2
@@ -108,13 +128,18 @@ class CappedLog:
             self._append(data)
             self.section += len(data)
             return
-        cut = marker(self.after_head - len(self.recent))
-        self._truncate(self.origin + self.cap // 2)
-        self._append(cut + bytes(self.recent))
-        self.section = len(cut) + len(self.recent)
+        mark = marker(self.after_head - len(self.recent))
+        at = self.origin + self.cap // 2
         self.cuts += 1
+        self._tell(Cut(at, self.cuts, settled=False))  # before the file changes
+        self._truncate(at)
+        self._tell(Cut(at, self.cuts, settled=True))  # before the append that wakes readers
+        self._append(mark + bytes(self.recent))
+        self.section = len(mark) + len(self.recent)
+
+    def _tell(self, cut: Cut) -> None:
         if self.on_cut is not None:
-            self.on_cut(self.origin + self.cap // 2, self.cuts)
+            self.on_cut(cut)
 
     def _truncate(self, size: int) -> None:
         os.ftruncate(self.fd, size)
@@ -151,7 +176,7 @@ class LogPump:
     def __init__(self, log_path: Path, cap: int, secrets: list[str]) -> None:
         self.file = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC,
                             0o644)
-        self.cut_record = cut_path(log_path)
+        self.log_path = log_path
         self.log = CappedLog(self.file, cap, secrets, os.fstat(self.file).st_size, self._cut)
         self.read_end, write_end = os.pipe2(os.O_CLOEXEC)
         sys.stdout.flush()
@@ -162,11 +187,9 @@ class LogPump:
         self.thread = threading.Thread(target=self._copy, daemon=True, name="andon-log")
         self.thread.start()
 
-    def _cut(self, offset: int, cuts: int) -> None:
+    def _cut(self, cut: Cut) -> None:
         with contextlib.suppress(OSError):  # the log itself matters more than the record
-            part = self.cut_record.with_name(self.cut_record.name + ".part")
-            part.write_text(f"{offset} {cuts}\n")
-            os.replace(part, self.cut_record)
+            write_cut(self.log_path, cut)
 
     def _copy(self) -> None:
         while True:

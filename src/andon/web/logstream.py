@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 from andon.executors.logcap import read_cut
@@ -113,6 +113,50 @@ def chunk_message(offset: int, text: str) -> bytes:
     return f"id: {offset}\ndata: {data}\n\n".encode()
 
 
+ReadChunk = Callable[[Path | None, int, int, bool], bytes]  # Service.log_chunk
+
+
+class LogCursor:
+    """Where one follower is in a run's capped log: the byte ``offset`` it has sent up to, and
+    the settled cut of the log (``logcap.Cut``) that offset takes into account.
+
+    A cut rewrites the file behind the follower's back, so a read is kept only when the cut
+    record is the same before and after it: the writer records a cut as under way before it
+    truncates, so a read that overlapped any part of a cut sees the record change and is read
+    again from where the cut left the log. A cut under way is waited out: the writer settles
+    the record before it appends the marker, whose write wakes the stream again."""
+
+    def __init__(self, path: Path | None, offset: int, read: ReadChunk) -> None:
+        self.offset = offset
+        self.read = read
+        # the cut the reader's offset already takes into account (a resumed reader: the latest)
+        cut = read_cut(path) if path is not None else None
+        self.known = cut if cut is not None and cut.settled else None
+
+    def news(self, path: Path, ended: bool) -> Iterator[bytes]:
+        """The messages for what the log at ``path`` holds past ``offset`` now: ``cut`` (go on
+        from its marker) when the log was cut behind the offset, then the chunks; nothing past
+        the last whole character, nor while a cut is under way, until the run has ended (its
+        process is gone, so the file is as it stays)."""
+        while True:
+            cut = read_cut(path)
+            if cut is not None and not cut.settled and not ended:
+                return
+            if cut != self.known:  # the capped log was cut (head, marker, latest tail)
+                self.known = cut
+                if cut is not None and self.offset > cut.marker:
+                    self.offset = cut.marker  # go on from the marker: nothing after it is lost
+                    yield control("cut", {"offset": self.offset})
+            data = self.read(path, self.offset, MAX_CHUNK, True)
+            if not data and ended:
+                data = self.read(path, self.offset, MAX_CHUNK, False)
+            if not data:
+                return
+            if read_cut(path) == cut:  # else a cut may have changed what was read: again
+                self.offset += len(data)
+                yield chunk_message(self.offset, data.decode("utf-8", "replace"))
+
+
 class _Wake:
     """What woke a stream: its file was written (``event``) or an event named the run."""
 
@@ -140,8 +184,7 @@ async def follow(svc: Service, hub: EventHub, files: FileWatch, run_id: str,
     try:
         yield f"retry: {RETRY_MS}\n".encode() + hub.heartbeat()
         run, path = await loop.run_in_executor(None, svc.log_file, run_id)
-        # the cut the reader's offset already takes into account (a resumed reader: the latest)
-        known_cut = read_cut(path) if path is not None else None
+        cursor = LogCursor(path, offset, svc.log_chunk)
         while True:
             wake.event.clear()
             if wake.run_changed:
@@ -151,20 +194,10 @@ async def follow(svc: Service, hub: EventHub, files: FileWatch, run_id: str,
             if path is not None and stop_file is None and not ended:
                 stop_file = _watch(files, path, wake.file)
             if path is not None:
-                cut = read_cut(path)
-                if cut != known_cut:  # the capped log was cut (head, marker, latest tail)
-                    known_cut = cut
-                    if cut is not None and offset > cut[0]:
-                        offset = cut[0]  # go on from the marker: nothing after it is lost
-                        yield control("cut", {"offset": offset})
-            while data := svc.log_chunk(path, offset, MAX_CHUNK):
-                offset += len(data)
-                yield chunk_message(offset, data.decode("utf-8", "replace"))
-            if ended:  # its process is gone, so the file is complete: a cut-off character too
-                if rest := svc.log_chunk(path, offset, MAX_CHUNK, whole=False):
-                    offset += len(rest)
-                    yield chunk_message(offset, rest.decode("utf-8", "replace"))
-                yield control("end", {"status": run["status"], "offset": offset})
+                for message in cursor.news(path, ended):
+                    yield message
+            if ended:
+                yield control("end", {"status": run["status"], "offset": cursor.offset})
                 return
             while not wake.event.is_set() and not hub.closed:
                 try:
