@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from andon.store.views import Json
+from andon.model.views import Json
 
 if TYPE_CHECKING:
     from andon.events import Event

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from andon.store.views import to_json
+from andon.model.views import to_json
 from andon.web import metrics as prometheus
 from andon.web.api_runs import SSE_HEADERS
 from andon.web.context import MAX_OFFSET, HTTPError, web_of
