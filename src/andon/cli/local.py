@@ -84,7 +84,7 @@ class LocalClient:
         return self.service.status().to_json()
 
     def plan(self) -> Json:
-        return self.service.plan(_now(), self.settings.policy)
+        return self.service.plan(_now(), self.settings.policy).to_json()
 
     def runs(self, pipeline: str | None, status: str | None, partition: str | None,
              limit: int) -> list[Json]:

@@ -44,7 +44,7 @@ async def partitions(request: Request) -> Response:
 
 async def plan(request: Request) -> Response:
     ctx = web_of(request).ctx
-    return JSONResponse(await run_in_threadpool(ctx.service.plan, ctx.now()))
+    return JSONResponse((await run_in_threadpool(ctx.service.plan, ctx.now())).to_json())
 
 
 async def events_stream(request: Request) -> Response:
