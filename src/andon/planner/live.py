@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, overload
+from typing import TypedDict, overload
 
 from andon.events import (
     DeliverableAtRisk,
@@ -48,6 +48,17 @@ def make_planner(name: str, graph: Graph) -> Planner:
             raise ConfigError(f"policy '{Policy.CPSAT}' needs OR-Tools, which is not installed",
                               hint=f"pip install 'andon[opt]', or set policy = '{DEFAULT_POLICY}'")
     return make_policy(name, graph)
+
+
+class _StateFields(TypedDict):
+    """The fields of a deliverable's at-risk and recovered events."""
+
+    pipeline: str
+    partition: str
+    owner: str
+    reason: str
+    due: datetime
+    predicted_finish: datetime | None
 
 
 class LivePlan:
@@ -170,10 +181,10 @@ class LivePlan:
                                   policy=self.planner.name)
 
     @staticmethod
-    def _fields(d: Deliverable) -> dict[str, Any]:
+    def _fields(d: Deliverable) -> _StateFields:
         finish = d.delivered_at if d.delivered else d.predicted_finish
-        return dict(pipeline=d.pipeline, partition=d.partition, owner=d.owner, reason=d.reason,
-                    due=_moment(d.due), predicted_finish=_moment(finish))
+        return _StateFields(pipeline=d.pipeline, partition=d.partition, owner=d.owner,
+                            reason=d.reason, due=_moment(d.due), predicted_finish=_moment(finish))
 
     def view(self, now: datetime, paths: bool = True) -> PlanView:
         """The latest plan, seen at ``now`` (what waits for something overdue moves);

@@ -29,6 +29,7 @@ from andon.web import board, charts, cordpages, deliveries, lineage
 from andon.web.auth import COOKIE, csrf_for, role_of, safe_next, same, same_origin
 from andon.web.context import Handler, HTTPError, Web, web_of
 from andon.web.limits import read_body
+from andon.web.pageviews import Health
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
@@ -77,16 +78,14 @@ def _in_thread(page: Callable[[Request], Response]) -> Handler:
 # -- shared ------------------------------------------------------------------------------------
 
 def _health(web: Web, counts: dict[RunStatus, int] | None = None,
-            open_cords: int | None = None) -> dict[str, Any]:
+            open_cords: int | None = None) -> Health:
     """The health strip: scheduler, database, queue depth, running runs, executor slots
     busy of total and whether the executor is alive, open cords."""
     svc = web.svc
     counts = svc.store.run_counts() if counts is None else counts
-    return {"scheduler": web.ctx.alive(), "database": svc.store.ping(),
-            "queued": counts.get(RunStatus.QUEUED, 0), "running": counts.get(RunStatus.RUNNING, 0),
-            "workers": svc.workers(),
-            "cords": len(svc.cords()) if open_cords is None else open_cords,
-            "now": web.ctx.now()}
+    return Health(web.ctx.alive(), svc.store.ping(), counts.get(RunStatus.QUEUED, 0),
+                  counts.get(RunStatus.RUNNING, 0), svc.workers(),
+                  len(svc.cords()) if open_cords is None else open_cords, web.ctx.now())
 
 
 def render(request: Request, template: str, status_code: int = 200,

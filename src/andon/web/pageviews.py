@@ -14,10 +14,27 @@ from andon.cord.views import Incident
 from andon.model.definitions import Asset, Pipeline
 from andon.model.status import RunStatus
 from andon.planner.views import PlannedDeliverable
-from andon.store.views import RunFailure
+from andon.store.views import RunFailure, Workers
 from andon.web.charts import SeriesChart, StepChart
 
 SEVERITY = {3: "critical", 2: "high", 1: "warning"}
+
+
+# -- every page ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """The health strip: whether the scheduler is alive and the database reachable, runs
+    queued and running, the executor's slots busy of total (and its own health), open cords
+    and the page's now."""
+
+    scheduler: bool
+    database: bool
+    queued: int
+    running: int
+    workers: Workers
+    cords: int
+    now: datetime
 
 
 # -- the board -----------------------------------------------------------------------------------
