@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Protocol
 
-from andon.store.views import Json  # an answer as the API sends it (the read side's views' JSON)
+from andon.model.views import Json  # an answer as the API sends it (the read side's views' JSON)
 
 if TYPE_CHECKING:
     from andon.project.load import Project

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from andon.model.errors import AndonError
-from andon.store.views import Json
+from andon.model.views import Json
 from andon.web.routes import BY_NAME, path_for  # the routes, declared once (stdlib only)
 
 Query = Mapping[str, str | int]  # a query string's parameters

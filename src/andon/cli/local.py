@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from andon.store.views import Json
+from andon.model.views import Json
 
 if TYPE_CHECKING:
     from andon.events import Event
@@ -84,7 +84,7 @@ class LocalClient:
         return self.service.status().to_json()
 
     def plan(self) -> Json:
-        return self.service.plan(_now(), self.settings.policy)
+        return self.service.plan(_now(), self.settings.policy).to_json()
 
     def runs(self, pipeline: str | None, status: str | None, partition: str | None,
              limit: int) -> list[Json]:

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from andon.cord import incidents, suspects
 from andon.cord.files import FileStep
@@ -36,6 +35,8 @@ from andon.model.graph import Graph
 from andon.model.partitions import AfterLastPartition, PartitionKeyError, Partitions
 from andon.model.status import ACTIVE_STATUSES, RunStatus
 from andon.model.tokens import ROLES, digest, is_token_id, new_token, token_id
+from andon.model.views import Json
+from andon.planner.views import FirstPlan, PlanView
 from andon.project.settings import default
 from andon.store.sql import Store
 from andon.store.views import (
@@ -71,11 +72,11 @@ class Service:
         self.store = store
         self.project_dir = project_dir
         # set by a running scheduler: its latest forecast, as JSON, seen at a given time
-        self.live_plan: Callable[[datetime, bool], dict[str, Any]] | None = None
+        self.live_plan: Callable[[datetime, bool], PlanView] | None = None
         # set by a running scheduler: slots its runs hold now, and its executor's health
-        self.live_workers: Callable[[], tuple[int, dict[str, Any]]] | None = None
-        # set by a running scheduler: what its replay of the log found inconsistent
-        self.live_problems: Callable[[], list[dict[str, Any]]] | None = None
+        self.live_workers: Callable[[], tuple[int, Json]] | None = None
+        # set by a running scheduler: what its replay of the log found inconsistent (as JSON)
+        self.live_problems: Callable[[], list[Json]] | None = None
         # set by a running scheduler: record a restore request, move the output on its thread
         # and answer the OutputRestored (or raise why not)
         self.live_restore: Callable[[OutputRestoreRequested], OutputRestored] | None = None
@@ -379,7 +380,7 @@ class Service:
                           [c.to_json() for c in incidents.cords(self.store)],
                           [h.to_json() for h in halted])
 
-    def plan(self, now: datetime, policy: str = DEFAULT_POLICY, detail: bool = True) -> dict[str, Any]:
+    def plan(self, now: datetime, policy: str = DEFAULT_POLICY, detail: bool = True) -> PlanView:
         """Every upcoming deliverable: predicted start and finish, due time, slack, at risk and
         why, and ``problems``: the first inconsistencies the replay of the log found; with
         ``detail`` also its ``critical_path`` and its ``first_plan`` (the plan as
@@ -387,26 +388,23 @@ class Service:
         From the running scheduler when there is one; else the log is replayed (and ``policy``
         ranks the work)."""
         if self.live_plan is not None:
-            plan = self.live_plan(now, detail)
-            plan["problems"] = self.problems().first
+            plan = replace(self.live_plan(now, detail), problems=tuple(self.problems().first))
         else:
             from andon.engine.core import replay
             from andon.planner.live import plan_from_log
 
             plan = plan_from_log(self.graph, self.store.iter_events(), policy, now, replay,
                                  detail)
-            plan["problems"] = plan["problems"][:MAX_PROBLEMS_LISTED]
-        if not detail:
+            plan = replace(plan, problems=plan.problems[:MAX_PROBLEMS_LISTED])
+        if not detail or not plan.deliverables:
             return plan
-        items = plan["deliverables"]
-        first = {(r.pipeline, r.partition): r for r in self.store.first_plans(
-            min(parse_time(d["due"]) for d in items))} if items else {}
-        for d in items:
-            row = first.get((d["pipeline"], d["partition"]))
-            d["first_plan"] = None if row is None else {
-                "predicted_start": row.predicted_start, "predicted_finish": row.predicted_finish,
-                "planned_at": row.planned_at}
-        return plan
+        first = {(r.pipeline, r.partition): FirstPlan(r.predicted_start, r.predicted_finish,
+                                                      r.planned_at)
+                 for r in self.store.first_plans(min(parse_time(d.due)
+                                                     for d in plan.deliverables))}
+        return replace(plan, deliverables=tuple(
+            replace(d, first_plan=first.get((d.pipeline, d.partition)))
+            for d in plan.deliverables))
 
 
 # a pipeline's partitions in the status, by the status of their newest run

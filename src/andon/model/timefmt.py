@@ -7,7 +7,7 @@ durations are ``andon.model.durations.format_duration``. A partition key of a da
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 MINUTE = "%Y-%m-%d %H:%M"
 DAY = "%Y-%m-%d"
@@ -41,3 +41,10 @@ def plan_time(moment: datetime, now: datetime) -> str:
 def tick_label(tick: datetime) -> str:
     """A time axis's label: ``01-05`` at midnight, ``06:00`` at any other hour."""
     return tick.strftime("%m-%d") if tick.hour == 0 else tick.strftime("%H:%M")
+
+
+def hours_minutes(delta: timedelta) -> str:
+    """A span in whole minutes: ``1h05m``, ``40m`` (a deadline, a drift on the board)."""
+    minutes = int(delta.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"

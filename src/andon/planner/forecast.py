@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property, lru_cache, partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from andon.events.codec import format_time
 from andon.model.durations import format_duration
@@ -43,6 +43,7 @@ from andon.planner.schedule import (
     Schedule,
 )
 from andon.planner.view import PlanningState
+from andon.planner.views import PlannedDeliverable, PlanStep, PlanView
 
 if TYPE_CHECKING:
     from andon.planner.policies import Planner
@@ -119,20 +120,17 @@ class Forecast:
                       if d.slides else d for d in self.deliverables)
         return Forecast(now, moved, self.wake)
 
-    def to_dict(self, policy: str = "", paths: bool = True) -> dict[str, Any]:
-        """The JSON-ready plan (``andon plan --json``, ``GET /api/v1/plan``); ``paths``: with
-        each deliverable's critical path (the board's lines and /metrics go without)."""
-        return {"as_of": _iso(self.now), "policy": policy,
-                "at_risk": sum(d.at_risk for d in self.deliverables),
-                "deliverables": [{
-                    "pipeline": d.pipeline, "partition": d.partition, "owner": d.owner,
-                    "state": d.state, "predicted_start": _iso(d.predicted_start),
-                    "predicted_finish": _iso(d.predicted_finish), "due": _iso(d.due),
-                    "delivered_at": _iso(d.delivered_at),
-                    "slack_seconds": None if d.slack is None else round(d.slack, 3),
-                    "at_risk": d.at_risk, "reason": d.reason,
-                    **({"critical_path": [_step(s) for s in d.critical_path]} if paths else {})}
-                    for d in self.deliverables]}
+    def to_dict(self, policy: str = "", paths: bool = True) -> PlanView:
+        """The plan as its readers get it (``andon plan``, ``GET /api/v1/plan``): a view, which
+        reads as its JSON object; ``paths``: with each deliverable's critical path (the board's
+        lines and /metrics go without, and it is never walked)."""
+        return PlanView(_text(self.now), policy, sum(d.at_risk for d in self.deliverables),
+                        tuple(PlannedDeliverable(
+                            d.pipeline, d.partition, d.owner, d.state, _iso(d.predicted_start),
+                            _iso(d.predicted_finish), _text(d.due), _iso(d.delivered_at),
+                            None if d.slack is None else round(d.slack, 3), d.at_risk, d.reason,
+                            tuple(_step(s) for s in d.critical_path) if paths else None)
+                            for d in self.deliverables))
 
 
 def _plus(value: float | None, delta: float) -> float | None:
@@ -144,14 +142,18 @@ def _moved(d: Deliverable, delta: float) -> tuple[Step, ...]:
     return tuple(s.shifted(delta) if s.slides else s for s in d.critical_path)
 
 
-def _step(s: Step) -> dict[str, Any]:
-    return {"kind": s.kind, "name": s.name, "partition": s.partition, "state": s.state,
-            "start": _iso(s.start), "finish": _iso(s.finish),
-            "latest_finish": _iso(s.latest_finish)}
+def _step(s: Step) -> PlanStep:
+    return PlanStep(s.kind, s.name, s.partition, s.state, _iso(s.start), _iso(s.finish),
+                    _iso(s.latest_finish))
 
 
 def _iso(value: float | None) -> str | None:
-    return None if value is None else format_time(datetime.fromtimestamp(value, UTC))
+    return None if value is None else _text(value)
+
+
+def _text(value: float) -> str:
+    """An epoch time of the forecast in the log's text form (UTC)."""
+    return format_time(datetime.fromtimestamp(value, UTC))
 
 
 def forecast(graph: Graph, state: PlanningState, planner: Planner, now: datetime,

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, overload
+from typing import TypedDict, overload
 
 from andon.events import (
     DeliverableAtRisk,
@@ -27,6 +28,7 @@ from andon.planner.forecast import Deliverable, Forecast, forecast, ranking
 from andon.planner.policies import POLICIES, Planner, make_policy
 from andon.planner.stats import HISTORY
 from andon.planner.view import PlanningState
+from andon.planner.views import PlanView
 
 # events that do not move the plan (a run's process spawned, a notification, a passing check)
 QUIET = frozenset({"run.launched", "notification.sent", "notification.failed", "check.passed",
@@ -46,6 +48,17 @@ def make_planner(name: str, graph: Graph) -> Planner:
             raise ConfigError(f"policy '{Policy.CPSAT}' needs OR-Tools, which is not installed",
                               hint=f"pip install 'andon[opt]', or set policy = '{DEFAULT_POLICY}'")
     return make_policy(name, graph)
+
+
+class _StateFields(TypedDict):
+    """The fields of a deliverable's at-risk and recovered events."""
+
+    pipeline: str
+    partition: str
+    owner: str
+    reason: str
+    due: datetime
+    predicted_finish: datetime | None
 
 
 class LivePlan:
@@ -168,13 +181,13 @@ class LivePlan:
                                   policy=self.planner.name)
 
     @staticmethod
-    def _fields(d: Deliverable) -> dict[str, Any]:
+    def _fields(d: Deliverable) -> _StateFields:
         finish = d.delivered_at if d.delivered else d.predicted_finish
-        return dict(pipeline=d.pipeline, partition=d.partition, owner=d.owner, reason=d.reason,
-                    due=_moment(d.due), predicted_finish=_moment(finish))
+        return _StateFields(pipeline=d.pipeline, partition=d.partition, owner=d.owner,
+                            reason=d.reason, due=_moment(d.due), predicted_finish=_moment(finish))
 
-    def view(self, now: datetime, paths: bool = True) -> dict[str, Any]:
-        """The latest plan as JSON, seen at ``now`` (what waits for something overdue moves);
+    def view(self, now: datetime, paths: bool = True) -> PlanView:
+        """The latest plan, seen at ``now`` (what waits for something overdue moves);
         ``paths``: with the critical paths."""
         if self.latest is None:
             return Forecast(now.timestamp(), (), None).to_dict(self.planner.name)
@@ -196,7 +209,7 @@ def _moment(t: float | None) -> datetime | None:
 
 def plan_from_log(graph: Graph, events: Iterable[Event], policy: str, now: datetime,
                   replay: Callable[[Graph, Iterable[Event]], PlanningState], paths: bool = True
-                  ) -> dict[str, Any]:
+                  ) -> PlanView:
     """The plan as of ``now`` from a whole log (no scheduler running): replay it, learn from it,
     forecast. ``replay`` is the engine's (passed in: the planner sits above the engine)."""
     live = LivePlan(graph, make_planner(policy, graph))
@@ -204,7 +217,5 @@ def plan_from_log(graph: Graph, events: Iterable[Event], policy: str, now: datet
     live.seed(state)
     live.enabled = True
     live.replan(state, now)
-    view = live.view(now, paths)
-    # what the replay found inconsistent in the log (``andon.engine.state.Problem``)
-    view["problems"] = [p.to_dict() for p in state.problems]
-    return view
+    # with what the replay found inconsistent in the log (``andon.engine.state.Problem``)
+    return replace(live.view(now, paths), problems=tuple(p.to_dict() for p in state.problems))

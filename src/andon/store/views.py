@@ -1,64 +1,21 @@
 """The records the read side answers with: what the store's queries return and the Service
 passes on to the API, the command line and the pages.
 
-A view is a frozen record of typed fields (the existing enums where a status is a concept), in
-the order of the API's JSON object. ``to_json`` is the one place a view becomes JSON: an enum
-becomes its value, a nested view its object; the API's handlers and the command line's local
-client both call it, so ``andon ... --json`` offline prints what the API answers. A view also
-reads as the read-only mapping of that JSON object (``view["status"]`` is ``"running"``), so it
-compares equal to the JSON object it stands for; code reads its attributes.
+Each is a view (``andon.model.views.View``): a frozen record of typed fields in the order of the
+API's JSON object, with ``to_json`` the one place it becomes JSON; the API's handlers and the
+command line's local client both call it, so ``andon ... --json`` offline prints what the API
+answers.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
-from typing import Any, ClassVar
+from typing import Any
 
 from andon.model.status import RunStatus
-
-Json = dict[str, Any]  # a JSON object, as the API sends it
-
-
-def to_json(value: Any) -> Any:
-    """``value`` as JSON: views as their objects, enums as their values, lists and dicts
-    element by element; anything else as it is."""
-    if isinstance(value, View):
-        return value.to_json()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, (list, tuple)):
-        return [to_json(v) for v in value]
-    if isinstance(value, dict):
-        return {to_json(k): to_json(v) for k, v in value.items()}
-    return value
-
-
-class View(Mapping[str, Any]):
-    """The base of the read side's records (each a ``@dataclass(frozen=True, slots=True,
-    eq=False)``: equality is the mapping's, so a view equals its JSON object). As a mapping, a
-    view is its JSON object: field names in order, each value as JSON."""
-
-    __slots__ = ()
-    __dataclass_fields__: ClassVar[dict[str, Any]]
-
-    def __getitem__(self, key: str) -> Any:
-        if key not in self.__dataclass_fields__:
-            raise KeyError(key)
-        return to_json(getattr(self, key))
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.__dataclass_fields__)
-
-    def __len__(self) -> int:
-        return len(self.__dataclass_fields__)
-
-    def to_json(self) -> Json:
-        """The JSON object of this view, its fields in order."""
-        return dict(self.items())
-
+from andon.model.views import Json, View
 
 # -- runs ----------------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 
-from andon.store.views import to_json
+from andon.model.views import to_json
 from andon.web.auth import by
 from andon.web.context import MAX_OFFSET, HTTPError, json_fields, web_of
 from andon.web.logstream import follow

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from andon.store.views import to_json
+from andon.model.views import to_json
 from andon.web import metrics as prometheus
 from andon.web.api_runs import SSE_HEADERS
 from andon.web.context import MAX_OFFSET, HTTPError, web_of
@@ -44,7 +44,7 @@ async def partitions(request: Request) -> Response:
 
 async def plan(request: Request) -> Response:
     ctx = web_of(request).ctx
-    return JSONResponse(await run_in_threadpool(ctx.service.plan, ctx.now()))
+    return JSONResponse((await run_in_threadpool(ctx.service.plan, ctx.now())).to_json())
 
 
 async def events_stream(request: Request) -> Response:

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from andon.model.tokens import PREFIX
-from andon.store.views import to_json
+from andon.model.views import to_json
 from andon.web.context import HTTPError, json_fields, web_of
 
 

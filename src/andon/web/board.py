@@ -1,15 +1,16 @@
-"""What the board's pages show, computed from the shared Service (no SQL, no markup here).
+"""What the board's pages show, computed from the shared Service (no SQL, no markup here): the
+board's lines and what needs attention, the search, and a data set's page. The models are the
+frozen records of ``andon.web.pageviews``; today's deliveries and the pools are in
+``andon.web.deliveries``.
 
-Each function returns plain dicts and lists for a template. Lines are green (on plan), amber (at
-risk: the plan predicts a finish after the due time) or red (failed or halted), each with the
-reason in words.
+Lines are green (on plan), amber (at risk: the plan predicts a finish after the due time) or red
+(failed or halted), each with the reason in words.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
 
 from andon.cord import incidents
 from andon.engine.outputs import OutputState
@@ -17,27 +18,40 @@ from andon.events import CheckFailed, CheckPassed
 from andon.events.codec import format_time, parse_time
 from andon.live.service import Service
 from andon.model.status import RunStatus
-from andon.model.timefmt import format_minute, short_time
-from andon.store.views import PipelineStatus, RunSpan, StatusView
+from andon.model.timefmt import format_minute, hours_minutes
+from andon.model.views import Json
+from andon.planner.views import PlannedDeliverable, PlanView
+from andon.store.views import PipelineStatus, StatusView
+from andon.web.charts import series_chart
+from andon.web.pageviews import (
+    AssetView,
+    Attention,
+    Cell,
+    CheckSeries,
+    CheckState,
+    Found,
+    Grid,
+    Line,
+)
 
-SEVERITY = {3: "critical", 2: "high", 1: "warning"}
 STATE_ORDER = ("quarantined", "suspect", "halted", "failed", "running", "queued", "ok", "missing")
 
 
-def _t(text: str | None) -> datetime | None:
+def moment(text: str | None) -> datetime | None:
+    """A stored time (the log's text form) as a datetime; None for none."""
     return parse_time(text) if text else None
 
 
-def lines(status: StatusView, plan: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+def lines(status: StatusView, plan: PlanView, now: datetime) -> list[Line]:
     """Every pipeline as a line: colour, state word and the reason in words."""
-    risky: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    upcoming: dict[str, dict[str, Any]] = {}
-    for d in plan.get("deliverables", []):
-        if d["at_risk"]:
-            risky[d["pipeline"]].append(d)
-        elif not d["delivered_at"] and d["pipeline"] not in upcoming:
-            upcoming[d["pipeline"]] = d
-    halts: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    risky: dict[str, list[PlannedDeliverable]] = defaultdict(list)
+    upcoming: dict[str, PlannedDeliverable] = {}
+    for d in plan.deliverables:
+        if d.at_risk:
+            risky[d.pipeline].append(d)
+        elif not d.delivered_at and d.pipeline not in upcoming:
+            upcoming[d.pipeline] = d
+    halts: dict[str, list[Json]] = defaultdict(list)
     for h in status.halted:
         halts[h["pipeline"]].append(h)
     out = []
@@ -60,20 +74,18 @@ def lines(status: StatusView, plan: dict[str, Any], now: datetime) -> list[dict[
         elif risky[name]:
             d = risky[name][0]
             colour = "amber"
-            word = "late" if d["due"] <= format_time(now) else "at risk"
-            reason = f"{d['partition']} due {_hm(d['due'])}: {d['reason']}"
+            word = "late" if d.due <= format_time(now) else "at risk"
+            reason = f"{d.partition} due {_hm(d.due)}: {d.reason}"
         else:
             colour = "green"
             word = {"ok": "on plan", "waiting": "waiting"}.get(state, state)
             reason = _green_reason(p, upcoming.get(name))
-        out.append({"name": name, "colour": colour, "state": word, "reason": reason,
-                    "owner": p.owner, "pool": p.pool, "counts": p.partitions,
-                    "made": p.made, "failures": p.failures,
-                    "risky": risky[name], "halted": len(halts[name]), "cord_id": cord_id})
+        out.append(Line(name, colour, word, reason, p.owner, p.pool, p.partitions, p.made,
+                        p.failures, risky[name], len(halts[name]), cord_id))
     return out
 
 
-def _green_reason(p: PipelineStatus, next_due: dict[str, Any] | None) -> str:
+def _green_reason(p: PipelineStatus, next_due: PlannedDeliverable | None) -> str:
     counts = p.partitions
     parts = []
     if counts[RunStatus.RUNNING]:
@@ -82,8 +94,8 @@ def _green_reason(p: PipelineStatus, next_due: dict[str, Any] | None) -> str:
         parts.append(f"{counts[RunStatus.QUEUED]} queued")
     parts.append(f"{_count(p.made, 'partition')} made")
     if next_due is not None:
-        finish = next_due["predicted_finish"]
-        parts.append(f"next: {next_due['partition']} due {_hm(next_due['due'])}"
+        finish = next_due.predicted_finish
+        parts.append(f"next: {next_due.partition} due {_hm(next_due.due)}"
                      + (f", predicted {_hm(finish)}" if finish else ""))
     elif not p.made:
         parts = ["waiting for its first inputs"]
@@ -91,8 +103,7 @@ def _green_reason(p: PipelineStatus, next_due: dict[str, Any] | None) -> str:
 
 
 def _hm(text: str | None) -> str:
-    moment = _t(text)
-    return format_minute(moment)
+    return format_minute(moment(text))
 
 
 def _count(n: int, word: str) -> str:
@@ -103,7 +114,7 @@ def _listing(keys: list[str], most: int = 3) -> str:
     return ", ".join(keys[:most]) + (f" and {len(keys) - most} more" if len(keys) > most else "")
 
 
-def check_states(svc: Service, asset: str | None = None, limit: int = 2000) -> list[dict[str, Any]]:
+def check_states(svc: Service, asset: str | None = None, limit: int = 2000) -> list[CheckState]:
     """The latest result of every (asset, partition, check), newest first."""
     seen: set[tuple[str, str, str]] = set()
     out = []
@@ -113,57 +124,49 @@ def check_states(svc: Service, asset: str | None = None, limit: int = 2000) -> l
         if key in seen or (asset is not None and ev.asset != asset):
             continue
         seen.add(key)
-        out.append({"asset": ev.asset, "partition": ev.partition, "check": ev.check,
-                    "version": ev.version, "passed": isinstance(ev, CheckPassed),
-                    "blocking": ev.blocking, "message": ev.message, "numbers": ev.numbers,
-                    "at": format_time(ev.at), "seq": seq})
+        out.append(CheckState(ev.asset, ev.partition, ev.check, ev.version,
+                              isinstance(ev, CheckPassed), ev.blocking, ev.message, ev.numbers,
+                              format_time(ev.at), seq))
     return out
 
 
-def attention(status: StatusView, plan: dict[str, Any], checks: list[dict[str, Any]],
-              now: datetime) -> list[dict[str, Any]]:
+def attention(status: StatusView, plan: PlanView, checks: list[CheckState],
+              now: datetime) -> list[Attention]:
     """What needs a person first: failed runs, failing checks, missed and at-risk deadlines;
     by severity (critical, high, warning), then oldest first."""
-    items: list[dict[str, Any]] = []
+    items: list[Attention] = []
     open_on = {(c["asset"], c["partition"]): c["cord_id"] for c in status.cords}
     for p in status.pipelines:
         for f in p.failures:
-            items.append({"severity": 3, "kind": "failed run", "since": f.ended_at,
-                          "title": f"{p.name} {f.partition}",
-                          "reason": f"{f.error_type}: {f.error_message}".rstrip(": "),
-                          "pipeline": p.name, "partition": f.partition,
-                          "run_id": f.run_id, "action": "rerun"})
+            items.append(Attention(3, "failed run", f.ended_at, f"{p.name} {f.partition}",
+                                   f"{f.error_type}: {f.error_message}".rstrip(": "), "rerun",
+                                   pipeline=p.name, partition=f.partition, run_id=f.run_id))
     for c in checks:
-        if not c["passed"]:
-            items.append({"severity": 3 if c["blocking"] else 1,
-                          "kind": "blocking check failed" if c["blocking"] else "check warning",
-                          "since": c["at"], "title": f"{c['asset']} {c['partition']}: {c['check']}",
-                          "reason": c["message"], "asset": c["asset"],
-                          "partition": c["partition"], "action": "asset",
-                          "cord_id": open_on.get((c["asset"], c["partition"]))
-                          if c["blocking"] else None})
-    for d in plan.get("deliverables", []):
-        if not d["at_risk"]:
+        if not c.passed:
+            items.append(Attention(
+                3 if c.blocking else 1,
+                "blocking check failed" if c.blocking else "check warning", c.at,
+                f"{c.asset} {c.partition}: {c.check}", c.message, "asset", asset=c.asset,
+                partition=c.partition,
+                cord_id=open_on.get((c.asset, c.partition)) if c.blocking else None))
+    for d in plan.deliverables:
+        if not d.at_risk:
             continue
-        missed = parse_time(d["due"]) <= now
-        items.append({"severity": 2 if missed else 1,
-                      "kind": "missed deadline" if missed else "at risk",
-                      "since": d["due"] if missed else None,
-                      "title": f"{d['pipeline']} {d['partition']} due {_hm(d['due'])}",
-                      "reason": d["reason"], "pipeline": d["pipeline"],
-                      "partition": d["partition"], "action": "deliveries"})
+        missed = parse_time(d.due) <= now
+        items.append(Attention(2 if missed else 1, "missed deadline" if missed else "at risk",
+                               d.due if missed else None,
+                               f"{d.pipeline} {d.partition} due {_hm(d.due)}", d.reason,
+                               "deliveries", pipeline=d.pipeline, partition=d.partition))
     far = format_time(now + timedelta(days=3650))
-    items.sort(key=lambda i: (-i["severity"], i["since"] or far))
-    for i in items:
-        i["level"] = SEVERITY[i["severity"]]
+    items.sort(key=lambda i: (-i.severity, i.since or far))
     return items
 
 
-def search(svc: Service, query: str, most: int = 50) -> dict[str, list[dict[str, Any]]]:
+def search(svc: Service, query: str, most: int = 50) -> Found:
     """Pipelines and data sets whose name (or owner) contains ``query``, names first."""
     q = query.strip().lower()
     if not q:
-        return {"pipelines": [], "assets": []}
+        return Found([], [])
     graph = svc.graph
 
     def rank(name: str, owner: str) -> tuple[int, str] | None:
@@ -178,18 +181,15 @@ def search(svc: Service, query: str, most: int = 50) -> dict[str, list[dict[str,
             return (3, name)
         return None
 
-    pipes = sorted((r, p) for p in graph.pipelines.values()
-                   if (r := rank(p.name, p.owner)) is not None)
-    assets = sorted((r, a) for a in graph.assets.values() if (r := rank(a.name, a.owner)) is not None)
-    return {
-        "pipelines": [{"name": p.name, "owner": p.owner, "description": p.description,
-                       "outputs": list(p.outputs)} for _, p in pipes[:most]],
-        "assets": [{"name": a.name, "owner": a.owner, "description": a.description,
-                    "source": a.source} for _, a in assets[:most]],
-    }
+    pipes = sorted((r, p.name) for p in graph.pipelines.values()
+                    if (r := rank(p.name, p.owner)) is not None)
+    assets = sorted((r, a.name) for a in graph.assets.values()
+                     if (r := rank(a.name, a.owner)) is not None)
+    return Found([graph.pipelines[name] for _, name in pipes[:most]],
+                 [graph.assets[name] for _, name in assets[:most]])
 
 
-def partition_grid(svc: Service, asset: str, now: datetime, columns: int = 31) -> dict[str, Any]:
+def partition_grid(svc: Service, asset: str, now: datetime, columns: int = 31) -> Grid:
     """The latest ``columns`` partitions of ``asset``, each with its state."""
     graph = svc.graph
     scheme = graph.assets[asset].partitions
@@ -228,193 +228,35 @@ def partition_grid(svc: Service, asset: str, now: datetime, columns: int = 31) -
                   else None, "ok" if key in made else "missing"]
         state = min((s for s in states if s), key=STATE_ORDER.index)
         version = made.get(key)
-        cells.append({"key": key, "state": state, "version": version and version.version,
-                      "at": version and version.at, "rows": version and version.rows})
-    return {"cells": cells, "states": [s for s in STATE_ORDER
-                                       if any(c["state"] == s for c in cells)]}
+        cells.append(Cell(key, state, None, None, None) if version is None else
+                     Cell(key, state, version.version, version.at, version.rows))
+    return Grid(cells, [s for s in STATE_ORDER if any(c.state == s for c in cells)])
 
 
-def asset_view(svc: Service, name: str, now: datetime) -> dict[str, Any]:
+def asset_view(svc: Service, name: str, now: datetime) -> AssetView:
     """Everything the asset page shows but the lineage drawing."""
     graph = svc.graph
     asset = graph.assets[name]
     producer = graph.producer.get(name)
     pipe = graph.pipelines[producer] if producer else None
     checks = check_states(svc, name)
-    return {
-        "name": name, "source": asset.source, "owner": asset.owner or (pipe.owner if pipe else ""),
-        "description": asset.description or (pipe.description if pipe else ""),
-        "producer": producer, "consumers": list(graph.consumers.get(name, ())),
-        "deadline": _duration(pipe.deadline) if pipe and pipe.deadline else "",
-        "expected_arrival": _duration(asset.expected_arrival) if asset.expected_arrival else "",
-        "partitions": asset.partitions.kind, "example_key": asset.partitions.example,
-        "grid": partition_grid(svc, name, now),
-        "checks": checks,
-        "check_series": check_series(checks),
-        "cords": [c for c in incidents.cords(svc.store) if c.asset == name],
-        "location": asset.location,
-    }
+    return AssetView(
+        name, asset.source, asset.owner or (pipe.owner if pipe else ""),
+        asset.description or (pipe.description if pipe else ""),
+        producer, list(graph.consumers.get(name, ())),
+        hours_minutes(pipe.deadline) if pipe and pipe.deadline else "",
+        hours_minutes(asset.expected_arrival) if asset.expected_arrival else "",
+        asset.partitions.kind, asset.partitions.example, partition_grid(svc, name, now),
+        checks, check_series(checks),
+        [c for c in incidents.cords(svc.store) if c.asset == name], asset.location)
 
 
-def check_series(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per check and measurement, the values over partitions (for a chart)."""
+def check_series(checks: list[CheckState]) -> list[CheckSeries]:
+    """Per check and measurement, the values over partitions, with its chart."""
     series: dict[tuple[str, str], list[tuple[str, float, bool]]] = defaultdict(list)
     for c in checks:
-        for measure, value in c["numbers"].items():
+        for measure, value in c.numbers.items():
             if isinstance(value, (int, float)) and not isinstance(value, bool):
-                series[(c["check"], measure)].append((c["partition"], float(value), c["passed"]))
-    return [{"check": check, "measure": measure, "points": sorted(points)}
+                series[(c.check, measure)].append((c.partition, float(value), c.passed))
+    return [CheckSeries(check, measure, sorted(points), series_chart(sorted(points)))
             for (check, measure), points in sorted(series.items())]
-
-
-def _duration(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"
-
-
-def pools_view(svc: Service, now: datetime, hours: int = 24) -> list[dict[str, Any]]:
-    """Per pool: capacity, slots in use and runs queued now, and both over the last ``hours``."""
-    graph = svc.graph
-    since = now - timedelta(hours=hours)
-    rows = svc.store.runs_active_since(since)
-    out = []
-    for pool in sorted(graph.pools.values(), key=lambda p: p.name):
-        use: list[tuple[datetime, int]] = []
-        queue: list[tuple[datetime, int]] = []
-        in_use = queued = 0
-        for r in rows:
-            pipe = graph.pipelines.get(r.pipeline)
-            if (r.pool or (pipe.pool if pipe else "")) != pool.name:
-                continue
-            started, ended, queued_at = _t(r.started_at), _t(r.ended_at), _t(r.queued_at)
-            if r.status is RunStatus.RUNNING:
-                in_use += r.slots
-            elif r.status is RunStatus.QUEUED:
-                queued += 1
-            if started is not None:
-                use += [(started, r.slots), (ended or now, -r.slots)]
-            if queued_at is not None:
-                queue += [(queued_at, 1), (started or ended or now, -1)]
-        out.append({"name": pool.name, "capacity": pool.capacity, "in_use": in_use,
-                    "queued": queued, "use": _steps(use, since, now),
-                    "queue": _steps(queue, since, now), "since": since, "until": now,
-                    "peak": max((v for _, v in _steps(use, since, now)), default=0)})
-    return out
-
-
-def _steps(changes: list[tuple[datetime, int]], since: datetime, now: datetime
-           ) -> list[tuple[datetime, int]]:
-    """A step function from +/- changes: the level from each moment on, within [since, now]
-    (a change before ``since`` counts from ``since``)."""
-    level = 0
-    points: list[tuple[datetime, int]] = [(since, 0)]
-    for moment, delta in sorted((min(max(m, since), now), d) for m, d in changes):
-        level += delta
-        if points[-1][0] == moment:
-            points[-1] = (moment, level)
-        else:
-            points.append((moment, level))
-    return points
-
-
-def deliveries(svc: Service, plan: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """Today's deliverables (due today, or overdue and not delivered): the plan as first made,
-    the current prediction when it moved, the actual run, the due time and the critical path;
-    late or at-risk first."""
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    end = day + timedelta(days=1)
-    actual: dict[tuple[str, str], RunSpan] = {}
-    for r in svc.store.runs_active_since(day - timedelta(days=2)):
-        actual[(r.pipeline, r.partition)] = r  # oldest first: the newest run wins
-    items: list[dict[str, Any]] = []
-    for d in plan.get("deliverables", []):
-        due = parse_time(d["due"])
-        if not (day <= due < end or (due < day and not d["delivered_at"])):
-            continue
-        run = actual.get((d["pipeline"], d["partition"]))
-        delivered = _t(d["delivered_at"])
-        late = (delivered or now) > due and (delivered is not None or d["at_risk"])
-        first = d.get("first_plan") or {}
-        start, finish = _t(d["predicted_start"]), _t(d["predicted_finish"])
-        first_start, first_finish = _t(first.get("predicted_start")), _t(first.get("predicted_finish"))
-        # the prediction is news only while it is one (delivered: the actual run says it all)
-        moved = delivered is None and (not first or _apart(start, first_start)
-                                       or _apart(finish, first_finish))
-        outcome = delivered or finish
-        actual_start = _t(run.started_at) if run is not None else None
-        actual_end = (_t(run.ended_at) if run is not None else None) or \
-            (now if actual_start else None)
-        items.append({**d, "due_t": due, "start_t": start, "finish_t": finish, "run": run,
-                      "first_start_t": first_start, "first_finish_t": first_finish,
-                      "moved": moved, "first_text": _span(first_start, first_finish, day),
-                      "predicted_text": _span(start, finish, day) if moved else "",
-                      "actual_text": _actual(run, delivered, day),
-                      "drift": None if outcome is None or first_finish is None
-                      else _signed(outcome - first_finish),
-                      "actual_start": actual_start, "actual_end": actual_end,
-                      "delivered_t": delivered, "late": late,
-                      "path": [_step(s, day) for s in d.get("critical_path", [])],
-                      "status": "late" if late and delivered else "missed" if due <= now and
-                      not delivered else "at risk" if d["at_risk"] else
-                      "delivered" if delivered else "on plan"})
-    order = {"missed": 0, "late": 1, "at risk": 2, "on plan": 3, "delivered": 4}
-    items.sort(key=lambda i: (order[i["status"]], i["due_t"], i["pipeline"]))
-    return {"day": day, "end": end, "items": items,
-            "late_or_at_risk": sum(order[i["status"]] < order["on plan"] for i in items)}
-
-
-def _apart(a: datetime | None, b: datetime | None) -> bool:
-    """Two predictions differ (by a minute or more, or one is missing)."""
-    if a is None or b is None:
-        return a is not b
-    return abs((a - b).total_seconds()) >= 60
-
-
-def _signed(delta: timedelta) -> str:
-    """A drift in words: ``+40m``, ``-5m``, ``as planned`` within a minute."""
-    seconds = delta.total_seconds()
-    if abs(seconds) < 60:
-        return "as planned"
-    return ("+" if seconds > 0 else "-") + _duration(abs(delta))
-
-
-def _step(s: dict[str, Any], day: datetime) -> dict[str, Any]:
-    """A step of a critical path with its moments in words, and whether it ended after its
-    latest finish (where the time was lost)."""
-    start, finish, latest = _t(s["start"]), _t(s["finish"]), _t(s["latest_finish"])
-    done = s["state"] == "done"
-    if s["kind"] == "arrival":
-        when = f"{'arrived' if done else 'expected'} {short_time(finish, day)}"
-    elif finish is None:
-        when = s["state"]
-    else:
-        when = f"{'ran' if done else s['state']} {_span(start, finish, day)}"
-    if latest is not None:
-        when += f", latest finish {short_time(latest, day)}"
-    return {**s, "start_t": start, "finish_t": finish, "latest_t": latest, "when": when,
-            "over": finish is not None and latest is not None and finish > latest}
-
-
-def _actual(run: RunSpan | None, delivered: datetime | None, day: datetime) -> str:
-    """The actual run in words: ``02:05–02:33``, ``running since 02:05``, ``failed 02:05–02:07``."""
-    started = _t(run.started_at) if run is not None else None
-    if delivered is not None:
-        return _span(started, delivered, day)
-    if run is None:
-        return "-"
-    ended = _t(run.ended_at)
-    if ended is None:
-        return f"running since {short_time(started, day)}" if started else run.status.value
-    return f"{run.status.value} {_span(started, ended, day)}"
-
-
-def _span(start: datetime | None, finish: datetime | None, day: datetime) -> str:
-    """``02:00–02:30`` (with the date when not on ``day``)."""
-    if start is None and finish is None:
-        return "-"
-    if finish is None:
-        return f"from {short_time(start, day)}"
-    if start is None:
-        return f"by {short_time(finish, day)}"
-    return f"{short_time(start, day)}–{short_time(finish, day)}"

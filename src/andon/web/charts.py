@@ -1,13 +1,17 @@
 """Chart geometry for the board: a time axis, step lines (pool use, queue), a Gantt of
-deliveries and a line per check measurement. Numbers only; the templates draw the SVG (and
-escape every label)."""
+deliveries and a line per check measurement, each a small frozen record. Numbers only; the
+templates draw the SVG (and escape every label)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from andon.model.timefmt import tick_label
+
+if TYPE_CHECKING:
+    from andon.web.pageviews import Delivery, PathStep
 
 WIDTH = 1180  # drawn at this width, scaled down by the page when it is narrower
 LABEL = 190  # room for the row labels of the Gantt
@@ -15,6 +19,108 @@ ROW = 28  # a deliverable: first plan, prediction and actual run
 SUB = 15  # a step of its critical path
 GAP = 6  # between deliverables
 MIN_SPAN = timedelta(hours=4)  # the Gantt's time axis at least
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """A tick of a time axis: where, its label and how the label is anchored (start, middle,
+    end: kept inside the chart)."""
+
+    x: float
+    label: str
+    anchor: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """A bar from ``x``, ``w`` wide."""
+
+    x: float
+    w: float
+
+
+@dataclass(frozen=True, slots=True)
+class StepChart:
+    """A level over time as a step line: its SVG ``path``, the axis's ticks, the y of the
+    baseline, of the top value ``top`` and of the capacity (None: no capacity line), and of
+    the tick labels."""
+
+    width: int
+    height: int
+    path: str
+    ticks: list[Tick]
+    base: float
+    top: int
+    y_top: float
+    capacity_y: float | None
+    label_y: int
+
+
+@dataclass(frozen=True, slots=True)
+class GanttStep:
+    """A step of a deliverable's critical path as a thin row: its bar (a run's), the x of its
+    finish (a source's arrival, drawn as a diamond) and of its latest finish."""
+
+    step: PathStep
+    y: int
+    label: str
+    bar: Bar | None
+    at_x: float | None
+    latest_x: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class GanttRow:
+    """A deliverable as a row: the plan as first made, the current prediction when it moved,
+    the actual run, the due time, and a row per upstream step of its critical path."""
+
+    item: Delivery
+    y: int
+    label: str
+    first: Bar | None
+    planned: Bar | None
+    actual: Bar | None
+    due_x: float
+    steps: list[GanttStep]
+
+
+@dataclass(frozen=True, slots=True)
+class Gantt:
+    """The rows of the deliveries' Gantt over its time axis, and the x of now (None: off the
+    axis)."""
+
+    width: int
+    height: int
+    rows: list[GanttRow]
+    ticks: list[Tick]
+    now_x: float | None
+    label_w: int
+
+
+@dataclass(frozen=True, slots=True)
+class Dot:
+    """A partition's value of a check's measurement, and whether the check passed."""
+
+    x: float
+    y: float
+    key: str
+    value: float
+    passed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesChart:
+    """A measurement of a check over partitions: its line, its dots, the lowest and highest
+    value (as labels) and the first and last partition."""
+
+    width: int
+    height: int
+    path: str
+    dots: list[Dot]
+    low: str
+    high: str
+    first: str
+    last: str
 
 
 class TimeAxis:
@@ -31,7 +137,7 @@ class TimeAxis:
         frac = (moment - self.start).total_seconds() / span
         return round(self.left + min(max(frac, 0.0), 1.0) * (self.right - self.left), 1)
 
-    def ticks(self, most: int = 12) -> list[dict[str, Any]]:
+    def ticks(self, most: int = 12) -> list[Tick]:
         hours = (self.end - self.start).total_seconds() / 3600
         step = next(s for s in (1, 2, 3, 4, 6, 12, 24, 48, 168) if hours / s <= most)
         tick = self.start.replace(minute=0, second=0, microsecond=0)
@@ -44,13 +150,13 @@ class TimeAxis:
                 x = self.x(tick)
                 anchor = "end" if x > self.right - 20 else "start" if x < self.left + 20 else \
                     "middle"
-                out.append({"x": x, "label": label, "anchor": anchor})
+                out.append(Tick(x, label, anchor))
             tick += timedelta(hours=step)
         return out
 
 
 def step_chart(points: list[tuple[datetime, int]], start: datetime, end: datetime,
-               capacity: int | None = None, height: int = 110) -> dict[str, Any]:
+               capacity: int | None = None, height: int = 110) -> StepChart:
     """A step line of a level over time (pool slots in use, runs queued), with a capacity line."""
     axis = TimeAxis(start, end, 36, WIDTH - 8)
     top = max([capacity or 0, *(v for _, v in points), 1])
@@ -67,23 +173,19 @@ def step_chart(points: list[tuple[datetime, int]], start: datetime, end: datetim
         path.append(f"L{x},{y(value)}")
         level = value
     path.append(f"L{axis.x(end)},{y(level)}")
-    return {"width": WIDTH, "height": height, "path": " ".join(path), "ticks": axis.ticks(),
-            "base": y(0), "top": top, "y_top": y(top),
-            "capacity_y": y(capacity) if capacity is not None else None,
-            "label_y": height - 6}
+    return StepChart(WIDTH, height, " ".join(path), axis.ticks(), y(0), top, y(top),
+                     y(capacity) if capacity is not None else None, height - 6)
 
 
-def gantt(items: list[dict[str, Any]], day: datetime, end: datetime, now: datetime
-          ) -> dict[str, Any]:
+def gantt(items: list[Delivery], day: datetime, end: datetime, now: datetime) -> Gantt:
     """Rows of bars over the stretch of time they cover: per deliverable the plan as first made,
     the current prediction when it moved, the actual run and the due time; under it a thin row
     per upstream step of its critical path (a bar per run, a diamond per source arrival, a tick
     at the step's latest finish)."""
     moments = [m for i in items
-               for m in (i["start_t"], i["finish_t"], i["first_start_t"], i["first_finish_t"],
-                         i["actual_start"], i["actual_end"], i["due_t"],
-                         *(t for s in i["path"]
-                           for t in (s["start_t"], s["finish_t"], s["latest_t"])))
+               for m in (i.start_t, i.finish_t, i.first_start_t, i.first_finish_t,
+                         i.actual_start, i.actual_end, i.due_t,
+                         *(t for s in i.path for t in (s.start_t, s.finish_t, s.latest_t)))
                if m is not None]
     start, stop = _window([*moments, now], day, end)
     axis = TimeAxis(start, stop, LABEL, WIDTH - 10)
@@ -93,22 +195,19 @@ def gantt(items: list[dict[str, Any]], day: datetime, end: datetime, now: dateti
         top = y
         y += ROW
         steps = []
-        for s in i["path"][:-1]:  # the last step is the deliverable itself
-            steps.append({**s, "y": y, "label": f"{s['name']} {short_key(s['partition'])}",
-                          "bar": _bar(axis, s["start_t"], s["finish_t"])
-                          if s["kind"] == "run" else None,
-                          "at_x": axis.x(s["finish_t"]) if s["finish_t"] else None,
-                          "latest_x": axis.x(s["latest_t"]) if s["latest_t"] else None})
+        for s in i.path[:-1]:  # the last step is the deliverable itself
+            steps.append(GanttStep(s, y, f"{s.name} {short_key(s.partition)}",
+                                   _bar(axis, s.start_t, s.finish_t) if s.kind == "run" else None,
+                                   axis.x(s.finish_t) if s.finish_t else None,
+                                   axis.x(s.latest_t) if s.latest_t else None))
             y += SUB
         y += GAP
-        rows.append({**i, "y": top, "label": f"{i['pipeline']} {short_key(i['partition'])}",
-                     "first": _bar(axis, i["first_start_t"], i["first_finish_t"]),
-                     "planned": _bar(axis, i["start_t"], i["finish_t"]) if i["moved"] else None,
-                     "actual": _bar(axis, i["actual_start"], i["actual_end"]),
-                     "due_x": axis.x(i["due_t"]), "steps": steps})
-    return {"width": WIDTH, "height": y + 8, "rows": rows,
-            "ticks": axis.ticks(), "now_x": axis.x(now) if start <= now <= stop else None,
-            "label_w": LABEL}
+        rows.append(GanttRow(i, top, f"{i.pipeline} {short_key(i.partition)}",
+                             _bar(axis, i.first_start_t, i.first_finish_t),
+                             _bar(axis, i.start_t, i.finish_t) if i.moved else None,
+                             _bar(axis, i.actual_start, i.actual_end), axis.x(i.due_t), steps))
+    return Gantt(WIDTH, y + 8, rows, axis.ticks(),
+                 axis.x(now) if start <= now <= stop else None, LABEL)
 
 
 def _window(moments: list[datetime], day: datetime, end: datetime) -> tuple[datetime, datetime]:
@@ -126,11 +225,10 @@ def _window(moments: list[datetime], day: datetime, end: datetime) -> tuple[date
     return start, stop
 
 
-def _bar(axis: TimeAxis, start: datetime | None, finish: datetime | None
-         ) -> dict[str, float] | None:
+def _bar(axis: TimeAxis, start: datetime | None, finish: datetime | None) -> Bar | None:
     if start is None or finish is None:
         return None
-    return {"x": axis.x(start), "w": round(max(axis.x(finish) - axis.x(start), 2), 1)}
+    return Bar(axis.x(start), round(max(axis.x(finish) - axis.x(start), 2), 1))
 
 
 def short_key(key: str) -> str:
@@ -138,7 +236,7 @@ def short_key(key: str) -> str:
     return key[5:] if len(key) > 5 and key[:4].isdigit() and key[4] == "-" else key
 
 
-def series_chart(points: list[tuple[str, float, bool]], height: int = 90) -> dict[str, Any]:
+def series_chart(points: list[tuple[str, float, bool]], height: int = 90) -> SeriesChart:
     """A measurement of a check over partitions: a line with a dot per partition (failed dots
     marked)."""
     width = 360
@@ -154,11 +252,10 @@ def series_chart(points: list[tuple[str, float, bool]], height: int = 90) -> dic
     def y(v: float) -> float:
         return round(8 + (high - v) / (high - low) * (height - 30), 1)
 
-    dots = [{"x": x(i), "y": y(v), "key": k, "value": v, "passed": ok}
-            for i, (k, v, ok) in enumerate(points)]
-    path = " ".join(f"{'M' if i == 0 else 'L'}{d['x']},{d['y']}" for i, d in enumerate(dots))
-    return {"width": width, "height": height, "path": path, "dots": dots,
-            "low": _num(low), "high": _num(high), "first": points[0][0], "last": points[-1][0]}
+    dots = [Dot(x(i), y(v), k, v, ok) for i, (k, v, ok) in enumerate(points)]
+    path = " ".join(f"{'M' if i == 0 else 'L'}{d.x},{d.y}" for i, d in enumerate(dots))
+    return SeriesChart(width, height, path, dots, _num(low), _num(high), points[0][0],
+                       points[-1][0])
 
 
 def _num(v: float) -> str:

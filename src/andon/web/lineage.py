@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
 
 from andon.model.graph import Graph
 
@@ -31,10 +30,21 @@ class Node:
     state: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """An edge from node ``source`` to ``target`` (ids), as an SVG path ``d``; ``upstream``:
+    both ends are upstream of the focus."""
+
+    source: str
+    target: str
+    upstream: bool
+    d: str
+
+
 @dataclass
 class Layout:
     nodes: list[Node] = field(default_factory=list)
-    edges: list[dict[str, Any]] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
     width: float = 0.0
     height: float = 0.0
     truncated: bool = False
@@ -111,9 +121,9 @@ def layout(graph: Graph, focus: str, states: dict[str, str] | None = None) -> La
             x1, y1 = a.x + NODE_WIDTH, a.y + NODE_HEIGHT / 2
             x2, y2 = b.x, b.y + NODE_HEIGHT / 2
             mid = (x1 + x2) / 2
-            out.edges.append({"from": n, "to": m, "upstream": n in above and m in above,
-                              "d": f"M{x1:.0f},{y1:.0f} C{mid:.0f},{y1:.0f} {mid:.0f},{y2:.0f} "
-                                   f"{x2:.0f},{y2:.0f}"})
+            out.edges.append(Edge(n, m, n in above and m in above,
+                                  f"M{x1:.0f},{y1:.0f} C{mid:.0f},{y1:.0f} {mid:.0f},{y2:.0f} "
+                                  f"{x2:.0f},{y2:.0f}"))
     out.width = MARGIN * 2 + (max(columns) + 1) * COL_WIDTH - (COL_WIDTH - NODE_WIDTH)
     out.height = MARGIN * 2 + tallest * ROW_HEIGHT - (ROW_HEIGHT - NODE_HEIGHT)
     return out

@@ -5,10 +5,10 @@ the shared Service when scraped, so the numbers agree with the board and the API
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from andon.live.service import Service
 from andon.model.status import RunStatus
+from andon.planner.views import PlanView
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # seconds from a run's inputs all being there (it is queued) to its start
@@ -48,7 +48,7 @@ class _Writer:
         return "\n".join(self.lines) + "\n"
 
 
-def render(svc: Service, plan: dict[str, Any], scheduler_alive: bool) -> str:
+def render(svc: Service, plan: PlanView, scheduler_alive: bool) -> str:
     """The metrics text."""
     w = _Writer()
     counts = {s.value: n for s, n in svc.store.run_counts().items()}
@@ -76,7 +76,7 @@ def render(svc: Service, plan: dict[str, Any], scheduler_alive: bool) -> str:
                 "requested) to its start", LATENCY_BUCKETS, counts_le, total, count)
     w.metric("andon_deliverables_at_risk", "gauge",
              "Deliverables the plan predicts to finish after their due time",
-             [({}, sum(1 for d in plan.get("deliverables", []) if d["at_risk"]))])
+             [({}, plan.at_risk)])
     w.metric("andon_open_cords", "gauge", "Andon cords pulled and not yet resolved",
              [({}, len(svc.cords()))])
     # the engine queues a run only once its inputs are all there and it takes its slots at the

@@ -25,10 +25,11 @@ from andon.model.durations import format_duration
 from andon.model.errors import NotFound
 from andon.model.status import ACTIVE_STATUSES, RunStatus
 from andon.model.timefmt import format_minute
-from andon.web import board, charts, cordpages, lineage
+from andon.web import board, charts, cordpages, deliveries, lineage
 from andon.web.auth import COOKIE, csrf_for, role_of, safe_next, same, same_origin
 from andon.web.context import Handler, HTTPError, Web, web_of
 from andon.web.limits import read_body
+from andon.web.pageviews import Health
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
@@ -77,16 +78,14 @@ def _in_thread(page: Callable[[Request], Response]) -> Handler:
 # -- shared ------------------------------------------------------------------------------------
 
 def _health(web: Web, counts: dict[RunStatus, int] | None = None,
-            open_cords: int | None = None) -> dict[str, Any]:
+            open_cords: int | None = None) -> Health:
     """The health strip: scheduler, database, queue depth, running runs, executor slots
     busy of total and whether the executor is alive, open cords."""
     svc = web.svc
     counts = svc.store.run_counts() if counts is None else counts
-    return {"scheduler": web.ctx.alive(), "database": svc.store.ping(),
-            "queued": counts.get(RunStatus.QUEUED, 0), "running": counts.get(RunStatus.RUNNING, 0),
-            "workers": svc.workers(),
-            "cords": len(svc.cords()) if open_cords is None else open_cords,
-            "now": web.ctx.now()}
+    return Health(web.ctx.alive(), svc.store.ping(), counts.get(RunStatus.QUEUED, 0),
+                  counts.get(RunStatus.RUNNING, 0), svc.workers(),
+                  len(svc.cords()) if open_cords is None else open_cords, web.ctx.now())
 
 
 def render(request: Request, template: str, status_code: int = 200,
@@ -123,7 +122,7 @@ def board_page(request: Request) -> Response:
                 {"pipeline": h["pipeline"], "partition": h["partition"]})
     cords = [{**c, "halts": by_cord.get(c["cord_id"], [])} for c in status.cords]
     lines = board.lines(status, plan, now)
-    totals = {colour: sum(1 for line in lines if line["colour"] == colour)
+    totals = {colour: sum(1 for line in lines if line.colour == colour)
               for colour in ("green", "amber", "red")}
     outputs = {name: list(pipe.outputs) for name, pipe in svc.graph.pipelines.items()}
     return render(request, "board.html", title="Board", lines=lines, cords=cords,
@@ -177,14 +176,12 @@ def asset_page(request: Request) -> Response:
     now = web.ctx.now()
     view = board.asset_view(web.svc, name, now)
     status = web.svc.status()
-    colours = {line["name"]: line["colour"]
+    colours = {line.name: line.colour
                for line in board.lines(status, web.svc.plan(now, detail=False), now)}
     states = {"p:" + p: c for p, c in colours.items()}
     layout = lineage.layout(graph, name, states)
-    charts_ = [{**s, "chart": charts.series_chart(s["points"])} for s in view["check_series"]]
     return render(request, "asset.html", title=name, a=view, lineage=layout,
                   node_w=lineage.NODE_WIDTH, node_h=lineage.NODE_HEIGHT,
-                  check_charts=charts_,
                   health=_health(web, status.runs, len(status.cords)))
 
 
@@ -217,12 +214,8 @@ def cord_page(request: Request) -> Response:
 @_in_thread
 def pools_page(request: Request) -> Response:
     web = web_of(request)
-    now = web.ctx.now()
-    pools = board.pools_view(web.svc, now)
-    for p in pools:
-        p["use_chart"] = charts.step_chart(p["use"], p["since"], now, p["capacity"])
-        p["queue_chart"] = charts.step_chart(p["queue"], p["since"], now)
-    return render(request, "pools.html", title="Pools", pools=pools)
+    return render(request, "pools.html", title="Pools",
+                  pools=deliveries.pools_view(web.svc, web.ctx.now()))
 
 
 @_in_thread
@@ -230,11 +223,10 @@ def deliveries_page(request: Request) -> Response:
     web = web_of(request)
     now = web.ctx.now()
     plan = web.svc.plan(now)
-    view = board.deliveries(web.svc, plan, now)
-    chart = charts.gantt(view["items"], view["day"], view["end"], now)
+    view = deliveries.deliveries(web.svc, plan, now)
+    chart = charts.gantt(view.items, view.day, view.end, now)
     return render(request, "deliveries.html", title="Today's deliveries", view=view,
-                  chart=chart, plan=plan, now=now,
-                  yesterday=view["day"] - timedelta(days=1))
+                  chart=chart, plan=plan, now=now, yesterday=view.day - timedelta(days=1))
 
 
 @_in_thread
