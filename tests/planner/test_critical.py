@@ -95,7 +95,7 @@ def test_an_overdue_source_slides_with_the_clock_in_a_later_view_and_in_json() -
     assert later.critical_path[0].finish == raw.finish + 1800
     assert later.critical_path[-1].finish == later.predicted_finish
     assert raw.finish > (raw.latest_finish or 0)
-    row = [r for r in fc.to_dict("jit")["deliverables"]
+    row = [r for r in fc.view("jit")["deliverables"]
            if r["pipeline"] == "c" and r["partition"] == DAY][0]
     assert [s["name"] for s in row["critical_path"]] == ["raw", "a", "b", "c"]
     assert row["critical_path"][1] == {

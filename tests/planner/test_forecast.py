@@ -224,7 +224,7 @@ def test_the_forecast_is_deterministic_and_json_ready() -> None:
     a = forecast(g, EngineState(), make_policy("jit", g), at(0))
     b = forecast(g, EngineState(), make_policy("jit", g), at(0))
     assert a == b
-    data = a.to_dict("jit")
+    data = a.view("jit")
     assert data["as_of"] == "2026-01-06T00:00:00.000000Z" and data["policy"] == "jit"
     row = [r for r in data["deliverables"] if r["pipeline"] == "p5" and r["partition"] == DAY][0]
     assert row["due"] == "2026-01-06T03:00:00.000000Z" and row["at_risk"] is False

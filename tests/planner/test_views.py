@@ -13,7 +13,7 @@ from tests.planner.test_forecast import DAY, at, graph, pipe
 
 def test_a_plan_reads_as_its_json_and_its_fields_are_typed() -> None:
     g = graph([pipe("clean", ["raw"], 0.5, deadline=3)], {"raw": 1})
-    plan = forecast(g, EngineState(), make_policy("fifo", g), at(0)).to_dict("fifo")
+    plan = forecast(g, EngineState(), make_policy("fifo", g), at(0)).view("fifo")
     assert isinstance(plan, PlanView) and plan.policy == "fifo" and plan.problems == ()
     (d,) = [d for d in plan.deliverables if d.partition == DAY]
     assert isinstance(d, PlannedDeliverable) and d.due == "2026-01-06T03:00:00.000000Z"
@@ -28,7 +28,7 @@ def test_a_plan_reads_as_its_json_and_its_fields_are_typed() -> None:
 def test_without_detail_the_critical_path_is_not_walked() -> None:
     g = graph([pipe("clean", ["raw"], 0.5, deadline=3)], {"raw": 1})
     fc = forecast(g, EngineState(), make_policy("fifo", g), at(0))
-    plan = fc.to_dict("fifo", paths=False)
+    plan = fc.view("fifo", paths=False)
     assert all(d.critical_path is None for d in plan.deliverables)
     assert all("critical_path" not in vars(d) for d in fc.deliverables)  # never asked for
 

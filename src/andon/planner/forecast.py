@@ -120,7 +120,7 @@ class Forecast:
                       if d.slides else d for d in self.deliverables)
         return Forecast(now, moved, self.wake)
 
-    def to_dict(self, policy: str = "", paths: bool = True) -> PlanView:
+    def view(self, policy: str = "", paths: bool = True) -> PlanView:
         """The plan as its readers get it (``andon plan``, ``GET /api/v1/plan``): a view, which
         reads as its JSON object; ``paths``: with each deliverable's critical path (the board's
         lines and /metrics go without, and it is never walked)."""

@@ -190,8 +190,8 @@ class LivePlan:
         """The latest plan, seen at ``now`` (what waits for something overdue moves);
         ``paths``: with the critical paths."""
         if self.latest is None:
-            return Forecast(now.timestamp(), (), None).to_dict(self.planner.name)
-        return self.latest.at(now.timestamp()).to_dict(self.planner.name, paths)
+            return Forecast(now.timestamp(), (), None).view(self.planner.name)
+        return self.latest.at(now.timestamp()).view(self.planner.name, paths)
 
 
 @overload
