@@ -89,3 +89,9 @@ def test_the_json_has_the_fields_the_cli_and_api_promise() -> None:
     (hit,) = data["results"]  # type: ignore[misc]
     assert {"kind", "name", "owner", "description", "score", "url"} <= set(hit)
     assert data["suggestion"] is None
+
+
+def test_a_deprecated_exact_name_is_still_first() -> None:
+    index = SearchIndex([Entry("library", "client", "o", lifecycle="deprecated"),
+                         Entry("library", "client_v2", "o", "replaces client")])
+    assert names(index.search("client"))[0] == ("library", "client")

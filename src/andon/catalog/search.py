@@ -2,9 +2,9 @@
 
 Ranking, best first: an exact name match (case-insensitive), then names that start with the
 query (shorter first), then full text over name, description, tags and owner (bm25 with the
-name weighted most), deprecated entries halved. When nothing matches, ``suggestion`` is the
-closest names instead (a trigram index narrows, difflib decides), and ``suggestion`` is the best
-of them, for a "did you mean"."""
+name weighted most; a deprecated entry's score halved). When nothing matches, the results are
+the names a typo away instead (a trigram index narrows, difflib decides), and ``suggestion`` is
+the best of them, for a "did you mean"."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from andon.catalog.entries import Entry
 EXACT, PREFIX = 1000.0, 500.0  # the floors of the first two tiers; full-text scores stay below
 MAX_QUERY = 1000  # the longest query (characters); longer ones are refused, not cut
 DEFAULT_LIMIT, MAX_LIMIT = 20, 1000  # results of one search: by default, at most
+TEXT = 2.0  # the floor of full-text scores (bm25, as a positive number, is added to it)
 CLOSE = 1.0  # the most a name a typo away scores (only when nothing else matched)
 SIMILAR = 0.75  # how alike (difflib's ratio) a name must be to count as a typo away
 # bm25 weights of the columns name, description, tags, owner
@@ -117,18 +118,19 @@ class SearchIndex:
                         f"select t.rowid, bm25(text, {weights}) from text t join entry e "
                         f"on e.id = t.rowid where text match ?{where} order by 2 limit ?",
                         [match, *args, limit * 2]):
-                    scores.setdefault(i, min(-rank, PREFIX - 1))
+                    scores.setdefault(i, min(TEXT - rank, PREFIX - 1))
             deprecated = {i for (i,) in self._db.execute(
                 f"select id from entry where deprecated and id in ({','.join('?' * len(scores))})",
                 list(scores))} if scores else set()
-            if not scores:
+            fuzzy = not scores
+            if fuzzy:
                 scores = self._close(q, where, args)
                 deprecated = set()
-        hits = [Hit(self._entries[i], s / 2 if i in deprecated else s)
+        # an exact name or a prefix keeps its tier: only full text ranks the deprecated lower
+        hits = [Hit(self._entries[i], s / 2 if i in deprecated and s < PREFIX else s)
                 for i, s in scores.items()]
         hits.sort(key=lambda h: (-h.score, h.entry.name, h.entry.kind))
-        fuzzy = bool(hits) and hits[0].score <= CLOSE
-        return Found(hits[:limit], hits[0].entry.name if fuzzy else None)
+        return Found(hits[:limit], hits[0].entry.name if fuzzy and hits else None)
 
     def _close(self, q: str, where: str, args: list[str]) -> dict[int, float]:
         """Entries whose name is close to ``q`` (a typo away): candidates sharing the most
