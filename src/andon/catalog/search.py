@@ -22,6 +22,7 @@ MAX_QUERY = 1000  # the longest query (characters); longer ones are refused, not
 DEFAULT_LIMIT, MAX_LIMIT = 20, 1000  # results of one search: by default, at most
 TEXT = 2.0  # the floor of full-text scores (bm25, as a positive number, is added to it)
 CLOSE = 1.0  # the most a name a typo away scores (only when nothing else matched)
+RARE_GRAMS = 6  # how many of a query's trigrams look for names a typo away
 SIMILAR = 0.75  # how alike (difflib's ratio) a name must be to count as a typo away
 # bm25 weights of the columns name, description, tags, owner
 WEIGHTS = (10.0, 1.0, 4.0, 2.0)
@@ -67,6 +68,7 @@ class SearchIndex:
             create virtual table text using fts5 (name, description, tags, owner,
                                                   tokenize = 'unicode61 remove_diacritics 2');
             create virtual table gram using fts5 (lname, tokenize = 'trigram');
+            create virtual table gram_terms using fts5vocab (gram, 'row');
         """)
         self.add(*entries)
 
@@ -138,7 +140,11 @@ class SearchIndex:
         scored below every other tier. The caller holds the lock."""
         candidates: list[tuple[int, str]] = []
         grams = sorted({q[i:i + 3] for i in range(len(q) - 2)})[:40]
-        if grams:
+        if grams:  # the rarest few: a typo spoils at most three, and common ones cost the most
+            found_in = dict(self._db.execute(
+                f"select term, doc from gram_terms where term in ({','.join('?' * len(grams))})",
+                grams))
+            grams = sorted(grams, key=lambda g: found_in.get(g, 0))[:RARE_GRAMS]
             match = " OR ".join('"' + g.replace('"', '""') + '"' for g in grams)
             candidates += self._db.execute(
                 f"select g.rowid, g.lname from gram g join entry e on e.id = g.rowid "
@@ -163,7 +169,8 @@ def _words(name: str) -> str:
 
 def _match(q: str) -> str:
     """An FTS5 query: every word of ``q`` (quoted, so no word is taken as an operator), the
-    last one as a prefix (results while typing)."""
+    last one as a prefix (results while typing) once it has three letters (a shorter prefix
+    matches too much to rank quickly)."""
     words = _WORD.findall(q.replace("_", " "))
-    return " ".join(f'"{w}"' + ("*" if n == len(words) - 1 else "")
+    return " ".join(f'"{w}"' + ("*" if n == len(words) - 1 and len(w) >= 3 else "")
                     for n, w in enumerate(words))
