@@ -1,6 +1,6 @@
-"""Hostile search requests over a real `andon up`: an empty, 10 KB or control-character query,
-an unknown kind, a negative, huge or non-numeric limit. Each is a 422 naming the field, and the
-server answers the next search as before."""
+"""Hostile search requests over a real `andon up`: an empty or 10 KB query, an unknown kind, a
+negative, huge or non-numeric limit are each a 422 naming the field, and the server answers the
+next search as before; FTS5 syntax, control characters and odd Unicode are searched as words."""
 
 from __future__ import annotations
 
@@ -9,17 +9,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.cli.test_search import CATALOG
 from tests.conftest import ProjectFactory
 from tests.web.conftest import PIPELINES, running
 
 GUARD = 60.0  # seconds: a failure guard, never a measure of speed
-CATALOG = """\
-[[entries]]
-kind = "model"
-name = "churn"
-owner = "ml@example.com"
-description = "who is about to leave"
-"""
 
 
 @pytest.fixture
