@@ -36,6 +36,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], float]] = {
     "board": ([], ["--pipelines", "200", "--gets", "10", "--loads", "3"], 300),
     "live": ([], ["--pipelines", "200", "--interval", "0.02"], 300),
     "hostile_http": ([], ["--gigabytes", "1", "--slow", "100", "--seconds", "3"], 600),
+    "search": ([], ["--entries", "20000", "--queries", "100"], 300),
 }
 
 

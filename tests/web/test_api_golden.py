@@ -100,6 +100,7 @@ CALLS: tuple[tuple[str, str, dict[str, str], dict[str, str]], ...] = (
     ("cord_open", "get_cord", {"cord_id": f"clean:{GOOD}:1"}, {}),
     ("cord_released", "get_cord", {"cord_id": f"raw:{BAD}:1"}, {}),
     ("tokens", "list_tokens", {}, {}),
+    ("search", "search", {}, {"q": "clean"}),
 )
 STREAMS = {"run_log_stream", "events_stream", "openapi"}  # not JSON answers to compare
 
@@ -245,7 +246,8 @@ def test_the_api_answers_as_the_goldens_say(project: Path) -> None:
             cli = {"status": local.status(), "runs_cli": local.runs("clean", "succeeded", GOOD,
                                                                       50),
                    "cords": local.cords(False), "cords_all": local.cords(True),
-                   "cord_open": local.cord(f"clean:{GOOD}:1"), "tokens": local.tokens()}
+                   "cord_open": local.cord(f"clean:{GOOD}:1"), "tokens": local.tokens(),
+                   "search": local.search("clean", None, None, 20)}
         finally:
             local.service.store.close()
         for name, data in cli.items():

@@ -67,7 +67,7 @@ CALLS: dict[str, tuple[dict[str, str], Any]] = {
                                                          "partition": "2026-01-05"}),
     "list_tokens": ({}, None), "create_token": ({}, {"role": "viewer"}),
     "revoke_token": ({"token_id": "0123456789ab"}, {}), "events_stream": ({}, None),
-    "openapi": ({}, None),
+    "openapi": ({}, None), "search": ({}, None),
 }
 
 

@@ -68,6 +68,11 @@ class Client(Protocol):
 
     def cord(self, cord_id: str) -> Json: ...
 
+    def search(self, query: str, kind: str | None, owner: str | None, limit: int) -> Json:
+        """The catalog's best entries for ``query``: ``{"results": [...], "suggestion"}``
+        (``andon.catalog.search``)."""
+        ...
+
 
 def open_client(project: Project, settings: Settings) -> Client:
     """The project's running ``andon up`` (``server_url``, or the one ``andon.serve.up.server_url``

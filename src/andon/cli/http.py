@@ -105,6 +105,10 @@ class HttpClient:
     def cord(self, cord_id: str) -> Json:
         return self._call("get_cord", cord_id=cord_id)
 
+    def search(self, query: str, kind: str | None, owner: str | None, limit: int) -> Json:
+        wanted = dict(q=query, kind=kind, owner=owner, limit=limit)
+        return self._call("search", query={k: v for k, v in wanted.items() if v is not None})
+
     # -- the transport ---------------------------------------------------------------------------
 
     def _call(self, op: str, body: Any = None, query: Query | None = None,

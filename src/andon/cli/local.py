@@ -102,6 +102,9 @@ class LocalClient:
     def cord(self, cord_id: str) -> Json:
         return self.service.cord(cord_id)
 
+    def search(self, query: str, kind: str | None, owner: str | None, limit: int) -> Json:
+        return self.service.search(query, kind, owner, limit).to_json()
+
     # -- API tokens (andon.live.service.Service keeps them in the store's token table) ---------------
 
     def tokens(self) -> list[Json]:

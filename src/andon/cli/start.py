@@ -29,17 +29,22 @@ def init(directory: str, example: str) -> None:
 @click.pass_obj
 @friendly
 def validate(env: Env, as_json: bool) -> None:
-    """Load the definitions and report every problem (exit 2 if any)."""
+    """Load the definitions and catalog.toml and report every problem (exit 2 if any)."""
+    from andon.catalog.declared import load_declared
+
     project, _settings = env.load()
     g = project.graph
+    declared = load_declared(project.root, g)  # catalog.toml, if any: refused here if wrong
     if as_json:
         out_json({"project": project.name, "pipelines": list(g.order),
                   "sources": sorted(a.name for a in g.assets.values() if a.source),
-                  "pools": {p.name: p.capacity for p in g.pools.values()}})
+                  "pools": {p.name: p.capacity for p in g.pools.values()},
+                  "catalog": len(declared)})
         return
     sources = sum(1 for a in g.assets.values() if a.source)
-    click.echo(f"ok: {len(g.pipelines)} pipelines, {sources} sources, {len(g.pools)} pools "
-               f"in {project.root / 'andon.toml'}")
+    listed = f", {len(declared)} catalog entries" if declared else ""
+    click.echo(f"ok: {len(g.pipelines)} pipelines, {sources} sources, {len(g.pools)} pools"
+               f"{listed} in {project.root / 'andon.toml'}")
 
 
 @main.command()

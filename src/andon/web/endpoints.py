@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from andon.events.ids import CLIENT_ID_PATTERN, MAX_CLIENT_ID
-from andon.web import api_cords, api_runs, api_status, api_tokens, pages
+from andon.web import api_cords, api_runs, api_search, api_status, api_tokens, pages
 from andon.web.context import Handler
 from andon.web.openapi import (
     CORD_ACK,
@@ -42,6 +42,20 @@ class Endpoint:
 
 
 ID = {"type": "object", "properties": {"id": {"type": "string"}}}
+SEARCH_FILTERS = [
+    {**query("q", "what to look for (1 to 1,000 characters)"), "required": True},
+    query("kind", "only entries of this kind: dataset, pipeline, model, service or library"),
+    query("owner", "only entries of this owner (exact, any case)"),
+    query("limit", "at most this many (default 20, at most 1000)", "integer")]
+SEARCH_FOUND = {"type": "object", "properties": {
+    "results": {"type": "array", "items": {"type": "object", "properties": {
+        name: {"type": "string"} for name in ("kind", "name", "owner", "description", "url")} | {
+        "score": {"type": "number", "description": "higher is better: 1000 exact name, 500 and "
+                                                   "up a prefix, 2 to 500 full text (bm25), "
+                                                   "1 and below a typo away; a deprecated "
+                                                   "entry's full-text score is halved"}}}},
+    "suggestion": {"type": ["string", "null"], "description": "did you mean: the closest name "
+                                                              "when nothing matched"}}}
 
 ENDPOINTS: dict[str, Endpoint] = {
     "board_page": Endpoint(pages.board_page),
@@ -160,6 +174,12 @@ ENDPOINTS: dict[str, Endpoint] = {
         "Revoke a token by its id: its very next request fails with 401 (409: already revoked; "
         "422: the path holds a token, not an id).", None, 200, TOKEN, (404, 409, 422),
         [path_param("token_id")])),
+    "search": Endpoint(api_search.search, read(
+        "Search the catalog (data sets, pipelines, models, services, libraries): an exact name "
+        "first, then names that start with `q`, then full text over name, description, tags and "
+        "owner; when nothing matches, the names a typo away and `suggestion`, the closest. "
+        "422 naming the `field`: `q` empty or over 1,000 characters, an unknown `kind`, "
+        "`limit` outside 1..1000.", SEARCH_FOUND, SEARCH_FILTERS, (422,))),
     "events_stream": Endpoint(api_status.events_stream, described({
         "summary": "Server-sent events: every event as it is committed (`id` = its position in "
                    "the log); send `Last-Event-ID` (or `last_event_id`) to resume after it.",

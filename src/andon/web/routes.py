@@ -73,6 +73,7 @@ ROUTES: tuple[Route, ...] = (
     Route("list_tokens", "GET", "/api/v1/tokens", "admin"),
     Route("create_token", "POST", "/api/v1/tokens", "admin"),
     Route("revoke_token", "POST", "/api/v1/tokens/{token_id}/revoke", "admin"),
+    Route("search", "GET", "/api/v1/search"),
     Route("events_stream", "GET", "/api/v1/events/stream"),
     Route("openapi", "GET", "/api/v1/openapi.json"),
 )

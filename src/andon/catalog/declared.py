@@ -1,0 +1,163 @@
+"""The entries a project declares in its ``catalog.toml``: models, services, libraries and
+external data sets, one ``[[entries]]`` table each.
+
+Everything wrong is found at load time (``andon validate``, exit 2), each problem with the file,
+the line of its ``[[entries]]`` header, the entry and the fix."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from andon.catalog.entries import DECLARED_KINDS, LIFECYCLES, Entry
+from andon.model.errors import ConfigError
+from andon.model.graph import Graph
+
+CATALOG_FILE = "catalog.toml"
+MAX_TEXT = 10_000  # the longest name, owner, description or access note (characters)
+FIELDS = ("kind", "name", "owner", "description", "tags", "team", "links", "lifecycle", "access")
+_HEADER = re.compile(rb"^[ \t]*\[\[[ \t]*entries[ \t]*\]\]", re.M)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_EXAMPLE = ('[[entries]]\nkind = "model"\nname = "churn"\nowner = "ml@example.com"\n'
+            'description = "who is about to leave"\ntags = ["ml"]')
+
+
+def load_declared(root: Path, graph: Graph | None = None) -> list[Entry]:
+    """The entries of ``root/catalog.toml`` (none without one). ConfigError naming the file,
+    line, entry and fix for: invalid TOML, an unknown kind or field, a missing name or owner, a
+    duplicate name within a kind (also against ``graph``'s data sets), a malformed date."""
+    path = root / CATALOG_FILE
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        line = re.search(r"at line (\d+)", str(exc))
+        raise ConfigError(f"{CATALOG_FILE} is not valid TOML: {exc}",
+                          where=f"{path}:{line.group(1)}" if line else str(path),
+                          hint="fix the syntax at the line shown (https://toml.io)") from None
+    extra = sorted(set(data) - {"entries"})
+    items = data.get("entries", [])
+    if extra or not isinstance(items, list):
+        raise ConfigError(f"{CATALOG_FILE} holds {', '.join(extra) or 'entries'} that is not "
+                          "an array of [[entries]] tables", where=str(path),
+                          hint=f"declare each entry as a table, e.g.\n{_EXAMPLE}")
+    # the header line of each entry: only counted when something is wrong (a fast load stays one)
+    lines: list[int] = []
+
+    def where(index: int) -> str:
+        if not lines:
+            lines.extend(raw.count(b"\n", 0, m.start()) + 1 for m in _HEADER.finditer(raw))
+        return f"{path}:{lines[index]}" if index < len(lines) else str(path)
+
+    taken: dict[tuple[str, str], str] = {}
+    if graph is not None:
+        taken.update({("dataset", a.name): a.where or "the definitions"
+                      for a in graph.assets.values()})
+    problems: list[tuple[str, str, str]] = []  # (where, what, fix)
+    entries = []
+    for index, item in enumerate(items):
+        entry, problem = _entry(item, index, str(path))
+        if problem is not None:
+            problems.append((where(index), *problem))
+            continue
+        assert entry is not None
+        if entry.key in taken:
+            problems.append((where(index), f"{entry.kind} {entry.name!r} is declared twice (also "
+                             f"at {taken[entry.key]})", "give one of them another name, or "
+                             "remove the copy"))
+            continue
+        taken[entry.key] = f"entry {index + 1}"
+        entries.append(entry)
+    if problems:
+        _refuse(problems)
+    return entries
+
+
+def _refuse(problems: list[tuple[str, str, str]]) -> None:
+    if len(problems) == 1:
+        ((where, what, fix),) = problems
+        raise ConfigError(what, where=where, hint=fix)
+    listed = "\n  - ".join(f"{where}: {what}; {fix}" for where, what, fix in problems[:50])
+    more = f"\n  - ... and {len(problems) - 50} more" if len(problems) > 50 else ""
+    raise ConfigError(f"{len(problems)} problem(s) in {CATALOG_FILE}:\n  - {listed}{more}",
+                      where=problems[0][0], hint="fix each listed entry and run `andon validate` "
+                                                 "again")
+
+
+def _entry(item: Any, index: int, file: str) -> tuple[Entry | None, tuple[str, str] | None]:
+    """The entry of one ``[[entries]]`` table, or (None, (what is wrong, the fix))."""
+    if not isinstance(item, Mapping):
+        return None, (f"entry {index + 1} is not a table", f"write it as\n{_EXAMPLE}")
+    name = item.get("name")
+    label = f"entry {name!r}" if isinstance(name, str) and name.strip() else f"entry {index + 1}"
+    unknown = sorted(set(item) - set(FIELDS))
+    if unknown:
+        return None, (f"{label} has unknown field(s) {', '.join(unknown)}",
+                      f"use only {', '.join(FIELDS)}")
+    kind = item.get("kind")
+    if kind not in DECLARED_KINDS:
+        hint = ("pipelines come from the definitions; declare it there" if kind == "pipeline"
+                else f"kind is one of {', '.join(DECLARED_KINDS)}")
+        return None, (f"{label} has kind {kind!r}, which is not a kind of entry", hint)
+    for field in ("name", "owner"):
+        value = item.get(field)
+        if not isinstance(value, str) or not value.strip():
+            return None, (f"{label} ({kind}) has no {field}",
+                          f"add {field} = \"...\" (a non-empty string)")
+    texts = {f: item.get(f, "") for f in ("name", "owner", "description", "team", "access")}
+    for field, value in texts.items():
+        if not isinstance(value, str):
+            return None, (f"{label} ({kind}): {field} = {value!r} is not a string",
+                          f"write {field} = \"...\"")
+        if len(value) > MAX_TEXT or (field != "description" and _CONTROL.search(value)):
+            return None, (f"{label} ({kind}): {field} is longer than {MAX_TEXT} characters or "
+                          "holds control characters", f"shorten {field} to one line")
+    tags = item.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
+        return None, (f"{label} ({kind}): tags = {tags!r} is not a list of words",
+                      "write tags = [\"sales\", \"daily\"]")
+    links = item.get("links", {})
+    if not isinstance(links, Mapping) or not all(isinstance(v, str) for v in links.values()):
+        return None, (f"{label} ({kind}): links = {links!r} is not a table of URLs",
+                      "write links = { code = \"https://...\", docs = \"https://...\" }")
+    lifecycle, since, problem = _lifecycle(item.get("lifecycle", "active"))
+    if problem:
+        return None, (f"{label} ({kind}): {problem[0]}", problem[1])
+    return Entry(kind, texts["name"].strip(), texts["owner"].strip(), texts["description"],
+                 tuple(t.strip() for t in tags), texts["team"],
+                 tuple((str(k), v) for k, v in links.items()), lifecycle, since,
+                 texts["access"], where=file, declared=True), None
+
+
+def _lifecycle(raw: Any) -> tuple[str, date | None, tuple[str, str] | None]:
+    """``"beta"`` or ``{ state = "deprecated", date = 2027-01-31 }`` (a TOML date or an ISO
+    string): the state, its date and, if malformed, (what, fix)."""
+    fix = ('write lifecycle = "active" (or "beta"), or lifecycle = { state = "deprecated", '
+           'date = 2027-01-31 }')
+    state, when = (raw, None) if isinstance(raw, str) else \
+        (raw.get("state"), raw.get("date")) if isinstance(raw, Mapping) else (None, None)
+    if isinstance(raw, Mapping) and set(raw) - {"state", "date"}:
+        unknown = ", ".join(sorted(set(raw) - {"state", "date"}))
+        return "", None, (f"lifecycle has unknown field(s) {unknown}", fix)
+    if state not in LIFECYCLES:
+        return "", None, (f"lifecycle {state!r} is not one of {', '.join(LIFECYCLES)}", fix)
+    if isinstance(when, str):
+        try:
+            when = date.fromisoformat(when)
+        except ValueError:
+            return "", None, (f"lifecycle date {when!r} is not a date", "write the date as "
+                              "YYYY-MM-DD, e.g. date = 2027-01-31")
+    if when is not None and (not isinstance(when, date) or hasattr(when, "hour")):
+        return "", None, (f"lifecycle date {when!r} is not a date", "write the date as "
+                          "YYYY-MM-DD, e.g. date = 2027-01-31")
+    if state == "deprecated" and when is None:
+        return "", None, ("a deprecated entry needs the date it is (or was) retired",
+                          'write lifecycle = { state = "deprecated", date = 2027-01-31 }')
+    return str(state), when, None
