@@ -10,17 +10,14 @@ produced; time to recover = recovered - detected.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, is_dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from andon.engine.cords import CordStatus
 from andon.engine.outputs import OutputState
 from andon.events.codec import parse_time
-
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
+from andon.model.views import to_json
 
 Row = Mapping[str, Any]  # a row of a read model, as the store answers it
 JsonObject = dict[str, object]
@@ -28,21 +25,6 @@ JsonObject = dict[str, object]
 # the steps of an incident, in order, and the field holding when each happened
 STEPS = (("produced_bad", "produced_at"), ("detected", "detected_at"), ("pulled", "pulled_at"),
          ("resolved", "resolved_at"), ("remade", "remade_at"), ("recovered", "recovered_at"))
-
-
-def _json(view: DataclassInstance) -> JsonObject:
-    """A view's fields as JSON, in field order: enums as their values, tuples as lists."""
-    return {f.name: _plain(getattr(view, f.name)) for f in fields(view)}
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    if is_dataclass(value) and not isinstance(value, type):
-        return _json(value)
-    return value
 
 
 def _seconds(later: str | None, earlier: str | None) -> float | None:
@@ -112,7 +94,7 @@ class Incident:
         return _seconds(self.recovered_at, self.detected_at)
 
     def to_json(self) -> JsonObject:
-        return {**_json(self), "timeline": _plain(self.timeline),
+        return {**to_json(self), "timeline": to_json(self.timeline),
                 "time_to_detect_seconds": self.time_to_detect_seconds,
                 "time_to_recover_seconds": self.time_to_recover_seconds}
 
@@ -153,7 +135,7 @@ class SuspectOutput:
         return self.state is OutputState.QUARANTINED
 
     def to_json(self) -> JsonObject:
-        return _json(self)
+        return to_json(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,8 +148,8 @@ class CordDetail:
 
     def to_json(self) -> JsonObject:
         # "halted" in its place among the cord's fields: what it halts now, not the count
-        return {**self.incident.to_json(), "halted": _plain(self.halts),
-                "outputs": _plain(self.outputs)}
+        return {**self.incident.to_json(), "halted": to_json(self.halts),
+                "outputs": to_json(self.outputs)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,4 +179,4 @@ class Halted:
     cords: tuple[HaltingCord, ...]
 
     def to_json(self) -> JsonObject:
-        return _json(self)
+        return to_json(self)

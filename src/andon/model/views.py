@@ -9,6 +9,7 @@ record its object. The store's answers (``andon.store.views``) and the planner's
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import fields, is_dataclass
 from enum import Enum
 from typing import Any, ClassVar
 
@@ -16,10 +17,13 @@ Json = dict[str, Any]  # a JSON object, as the API sends it
 
 
 def to_json(value: Any) -> Any:
-    """``value`` as JSON: views as their objects, enums as their values, lists, tuples and dicts
-    element by element; anything else as it is."""
+    """``value`` as JSON: views as their objects, other dataclass records as the object of their
+    fields in order, enums as their values, lists, tuples and dicts element by element; anything
+    else as it is."""
     if isinstance(value, View):
         return value.to_json()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, (list, tuple)):
