@@ -30,8 +30,8 @@ from andon.events import Event
 from andon.model.dispatch import Policy
 from andon.model.graph import Graph
 from andon.planner.policies import INF, Jit, Planner
+from andon.planner.state import PlanningState, R, RunView
 from andon.planner.stats import Stats
-from andon.planner.view import PlanningState, R, RunView
 
 # Weighted tardiness (priority x time unit) costs this many times more than starting a ready run
 # one time unit later: the second term only breaks ties (start what can start, now).

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 from andon.model.graph import Graph
 from andon.planner.schedule import ARRIVAL, BLOCKED, FUTURE, QUEUED, RUNNING, Node
-from andon.planner.view import PlanningState
+from andon.planner.state import PlanningState
 
 MOST = 12  # steps at most: a chain through many earlier partitions of the same pipeline ends
 STATES = {RUNNING: "running", QUEUED: "queued", FUTURE: "waiting", BLOCKED: "blocked"}

@@ -42,7 +42,7 @@ from andon.planner.schedule import (
     Order,
     Schedule,
 )
-from andon.planner.view import PlanningState
+from andon.planner.state import PlanningState
 from andon.planner.views import PlannedDeliverable, PlanStep, PlanView
 
 if TYPE_CHECKING:

@@ -26,8 +26,8 @@ from andon.model.errors import ConfigError
 from andon.model.graph import Graph
 from andon.planner.forecast import Deliverable, Forecast, forecast, ranking
 from andon.planner.policies import POLICIES, Planner, make_policy
+from andon.planner.state import PlanningState
 from andon.planner.stats import HISTORY
-from andon.planner.view import PlanningState
 from andon.planner.views import PlanView
 
 # events that do not move the plan (a run's process spawned, a notification, a passing check)

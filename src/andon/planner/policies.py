@@ -17,8 +17,8 @@ from andon.events import Event, PartitionAvailable, RunSucceeded
 from andon.model.dispatch import Policy
 from andon.model.graph import Graph
 from andon.planner.due import latest_finish_offsets, weights
+from andon.planner.state import PlanningState, R, RunView, W, Work
 from andon.planner.stats import Stats
-from andon.planner.view import PlanningState, R, RunView, W, Work
 
 if TYPE_CHECKING:
     from andon.planner.lookahead import Job

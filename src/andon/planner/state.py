@@ -1,4 +1,4 @@
-"""What the planner reads of the engine's state: read-only, typed views.
+"""What the planner reads of the engine's state: read-only, typed protocols.
 
 The planner sits above the engine (DESIGN.md section 3) and may not import it; the engine hands
 in its ``EngineState`` as it is, which has every member here, so mypy checks both that the
