@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import gc
 import json
 import logging
@@ -35,7 +34,7 @@ from andon.notify.notifier import Notifier, start_notifier
 from andon.planner.live import make_planner
 from andon.project.load import Project
 from andon.project.settings import Settings
-from andon.store.lock import FileLock, SchedulerLock, lock_scheduler
+from andon.store.lock import FileLock, SchedulerLock, held, lock_scheduler
 from andon.store.sql import Store
 
 log = logging.getLogger("andon.serve.up")
@@ -353,27 +352,11 @@ def server_url(state_dir: Path) -> str | None:
         url = str(json.loads((state_dir / "server.json").read_text())["url"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return url if _held(_folder_lock(state_dir)) and not _refused(url) else None
+    return url if held(_folder_lock(state_dir)) and not _refused(url) else None
 
 
 def _folder_lock(state_dir: Path) -> Path:
     return state_dir / "scheduler.lock"
-
-
-def _held(path: Path) -> bool:
-    """Whether a live process holds the ``flock`` on ``path``. Probed with a shared lock, let go
-    at once: only a scheduler starting in that instant could find it taken (and say so)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)  # drops the probe's lock
-    return False
 
 
 def _refused(url: str) -> bool:
