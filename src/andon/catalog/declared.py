@@ -7,6 +7,7 @@ the line of its ``[[entries]]`` header, the entry and the fix."""
 from __future__ import annotations
 
 import re
+import stat
 import tomllib
 from collections.abc import Mapping
 from datetime import date
@@ -16,9 +17,13 @@ from typing import Any
 from andon.catalog.entries import DECLARED_KINDS, LIFECYCLES, Entry
 from andon.model.errors import ConfigError
 from andon.model.graph import Graph
+from andon.model.limits import name_problem
 
 CATALOG_FILE = "catalog.toml"
-MAX_TEXT = 10_000  # the longest name, owner, description or access note (characters)
+MAX_TEXT = 10_000  # the longest owner, description, team or access note (characters)
+MAX_FILE = 256 * 2**20  # bytes of catalog.toml: a large company's 100,000 entries take ~30 MB
+MAX_TAGS, MAX_TAG = 50, 100  # tags per entry, characters per tag
+MAX_LINKS, MAX_LINK = 20, 2_000  # links per entry, characters per link name or URL
 FIELDS = ("kind", "name", "owner", "description", "tags", "team", "links", "lifecycle", "access")
 _HEADER = re.compile(rb"^[ \t]*\[\[[ \t]*entries[ \t]*\]\]", re.M)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -32,9 +37,18 @@ def load_declared(root: Path, graph: Graph | None = None) -> list[Entry]:
     duplicate name within a kind (also against ``graph``'s data sets), a malformed date."""
     path = root / CATALOG_FILE
     try:
-        raw = path.read_bytes()
+        info = path.stat()
     except FileNotFoundError:
         return []
+    # never opened unless a regular file inside the project: a FIFO would hang the load
+    if not stat.S_ISREG(info.st_mode) or not path.resolve().is_relative_to(root.resolve()):
+        raise ConfigError(f"{CATALOG_FILE} is not a regular file inside the project",
+                          where=str(path), hint="make it a plain file in the project folder "
+                                                "(not a FIFO, a device or a link out of it)")
+    if info.st_size > MAX_FILE:
+        raise ConfigError(f"{CATALOG_FILE} holds {info.st_size} bytes, more than {MAX_FILE}",
+                          where=str(path), hint="split the catalog or shorten its descriptions")
+    raw = path.read_bytes()
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -96,7 +110,8 @@ def _entry(item: Any, index: int, file: str) -> tuple[Entry | None, tuple[str, s
     if not isinstance(item, Mapping):
         return None, (f"entry {index + 1} is not a table", f"write it as\n{_EXAMPLE}")
     name = item.get("name")
-    label = f"entry {name!r}" if isinstance(name, str) and name.strip() else f"entry {index + 1}"
+    label = (f"entry {_short(name)}" if isinstance(name, str) and name.strip()
+             else f"entry {index + 1}")
     unknown = sorted(set(item) - set(FIELDS))
     if unknown:
         return None, (f"{label} has unknown field(s) {', '.join(unknown)}",
@@ -111,6 +126,9 @@ def _entry(item: Any, index: int, file: str) -> tuple[Entry | None, tuple[str, s
         if not isinstance(value, str) or not value.strip():
             return None, (f"{label} ({kind}) has no {field}",
                           f"add {field} = \"...\" (a non-empty string)")
+    named = name_problem(kind, item["name"].strip())
+    if named is not None:
+        return None, (f"{label}: {named}", "names are identifiers: they become URL segments")
     texts = {f: item.get(f, "") for f in ("name", "owner", "description", "team", "access")}
     for field, value in texts.items():
         if not isinstance(value, str):
@@ -121,12 +139,20 @@ def _entry(item: Any, index: int, file: str) -> tuple[Entry | None, tuple[str, s
                           "holds control characters", f"shorten {field} to one line")
     tags = item.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
-        return None, (f"{label} ({kind}): tags = {tags!r} is not a list of words",
+        return None, (f"{label} ({kind}): tags = {_short(tags)} is not a list of words",
                       "write tags = [\"sales\", \"daily\"]")
+    if len(tags) > MAX_TAGS or any(len(t) > MAX_TAG or _CONTROL.search(t) for t in tags):
+        return None, (f"{label} ({kind}): more than {MAX_TAGS} tags, or a tag longer than "
+                      f"{MAX_TAG} characters or holding control characters",
+                      "keep tags to a few short words")
     links = item.get("links", {})
     if not isinstance(links, Mapping) or not all(isinstance(v, str) for v in links.values()):
-        return None, (f"{label} ({kind}): links = {links!r} is not a table of URLs",
+        return None, (f"{label} ({kind}): links = {_short(links)} is not a table of URLs",
                       "write links = { code = \"https://...\", docs = \"https://...\" }")
+    if len(links) > MAX_LINKS or any(len(k) > MAX_LINK or len(v) > MAX_LINK
+                                     for k, v in links.items()):
+        return None, (f"{label} ({kind}): more than {MAX_LINKS} links, or a link longer than "
+                      f"{MAX_LINK} characters", "link the code, the docs and a dashboard")
     lifecycle, since, problem = _lifecycle(item.get("lifecycle", "active"))
     if problem:
         return None, (f"{label} ({kind}): {problem[0]}", problem[1])
@@ -134,6 +160,12 @@ def _entry(item: Any, index: int, file: str) -> tuple[Entry | None, tuple[str, s
                  tuple(t.strip() for t in tags), texts["team"],
                  tuple((str(k), v) for k, v in links.items()), lifecycle, since,
                  texts["access"], where=file, declared=True), None
+
+
+def _short(value: object) -> str:
+    """``value`` as its repr, cut for a message."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:60] + f"... ({len(text)} characters)"
 
 
 def _lifecycle(raw: Any) -> tuple[str, date | None, tuple[str, str] | None]:
