@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from andon.cli import main
-from andon.events import EVENT_TYPES
+from andon.events.codec import EVENT_TYPES
 from andon.project.settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]

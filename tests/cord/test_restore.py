@@ -18,8 +18,7 @@ from andon.events import (
     OutputRestored,
     OutputSuspect,
 )
-from andon.live.service import BadRequest
-from andon.model.errors import AndonError, Conflict, NotFound
+from andon.model.errors import AndonError, BadRequest, Conflict, NotFound
 from andon.store.sql import Store
 from tests.conftest import utc
 from tests.cord.test_live import (  # noqa: F401  (live: the fixture)

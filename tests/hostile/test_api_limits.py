@@ -190,7 +190,8 @@ def test_a_run_log_is_served_in_pages_that_join_into_the_log(make_project) -> No
 
 
 def test_the_backfill_cap_is_a_setting(make_project) -> None:  # type: ignore[no-untyped-def]
-    from andon.live.service import BadRequest, Service
+    from andon.live.service import Service
+    from andon.model.errors import BadRequest
     from andon.project.load import load_project
     from andon.project.settings import resolve
     from andon.store.sql import Store

@@ -459,11 +459,4 @@ CORD_EVENTS = (CordPulled, CordHalted, *OUTPUT_EVENTS, CordResolved, CordFixAcce
                CordReleased, CordRemakeFailed, CordRecovered)
 
 
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.name: cls for cls in (PartitionAvailable, RunRequested, RunCancelRequested, RunQueued,
-                              RunStarted, RunLaunched, RunSucceeded, RunFailed, RunCancelled,
-                              CheckPassed, CheckFailed, NotificationSent, NotificationFailed,
-                              DeliverablePlanned, DeliverableAtRisk, DeliverableRecovered,
-                              *CORD_EVENTS)
-}
 RUN_ENDED = (RunSucceeded, RunFailed, RunCancelled)

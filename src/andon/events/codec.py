@@ -9,7 +9,17 @@ import typing
 from datetime import UTC, datetime
 from typing import Any
 
-from andon.events import EVENT_TYPES, Event
+from andon import events as ev
+from andon.events import Event
+
+# every event a log may hold, by its stored name (an event module of the vocabulary adds its own)
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.name: cls for cls in (ev.PartitionAvailable, ev.RunRequested, ev.RunCancelRequested,
+                              ev.RunQueued, ev.RunStarted, ev.RunLaunched, ev.RunSucceeded,
+                              ev.RunFailed, ev.RunCancelled, ev.CheckPassed, ev.CheckFailed,
+                              ev.NotificationSent, ev.NotificationFailed, ev.DeliverablePlanned,
+                              ev.DeliverableAtRisk, ev.DeliverableRecovered, *ev.CORD_EVENTS)
+}
 
 
 def format_time(moment: datetime) -> str:

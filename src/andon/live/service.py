@@ -13,8 +13,6 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from andon.catalog.entries import KINDS
-from andon.catalog.search import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY, Found, SearchIndex
 from andon.cord import incidents, suspects
 from andon.cord.files import FileStep
 from andon.cord.views import JsonObject
@@ -31,8 +29,9 @@ from andon.events.codec import format_time, parse_time
 from andon.events.ids import CLIENT_ID_CHARS, MAX_CLIENT_ID, client_event_id
 from andon.executors.outputs import fingerprint, real_roots
 from andon.live import offline
+from andon.live.registry import Registry
 from andon.model.dispatch import DEFAULT_POLICY
-from andon.model.errors import AndonError, Conflict, NotFound
+from andon.model.errors import BadRequest, Conflict, NotFound
 from andon.model.graph import Graph
 from andon.model.partitions import AfterLastPartition, PartitionKeyError, Partitions
 from andon.model.status import ACTIVE_STATUSES, RunStatus
@@ -58,12 +57,6 @@ MAX_PROBLEMS_LISTED = 20  # inconsistencies of the log shown by health and plan 
 LOG_PAGE: int = default("log_page_bytes")  # the most bytes of a log one read answers
 
 
-class BadRequest(AndonError):
-    """A request names something that exists but asks for something impossible."""
-
-    http_status = 422
-
-
 class Service:
     """Validation and queries over one project's graph and store."""
 
@@ -84,8 +77,7 @@ class Service:
         self.live_restore: Callable[[OutputRestoreRequested], OutputRestored] | None = None
         # one restore at a time: two requests for the same output must not both start moving it
         self._moving = threading.Lock()
-        self._catalog: SearchIndex | None = None  # built at the first search (see ``catalog``)
-        self._building = threading.Lock()
+        self.registry = Registry(graph, project_dir)  # the catalog and its search
 
     # -- requests that become events -----------------------------------------------------------
 
@@ -383,39 +375,6 @@ class Service:
         return StatusView(pipelines, sources, self.store.run_counts(), self.store.count_events(),
                           [c.to_json() for c in incidents.cords(self.store)],
                           [h.to_json() for h in halted])
-
-    def catalog(self) -> SearchIndex:
-        """The catalog's search index: the graph's entries and ``catalog.toml``'s, built in
-        memory at the first call (a read model of the definitions and that file)."""
-        from andon.catalog.declared import load_declared
-        from andon.catalog.entries import catalog
-
-        with self._building:
-            if self._catalog is None:
-                declared = load_declared(self.project_dir, self.graph)
-                self._catalog = SearchIndex(catalog(self.graph, declared))
-            return self._catalog
-
-    def search(self, query: str, kind: str | None = None, owner: str | None = None,
-               limit: int = DEFAULT_LIMIT) -> Found:
-        """The catalog's best ``limit`` entries for ``query`` (``andon.catalog.search``), of
-        ``kind``, owned by ``owner``. BadRequest naming the field: an empty or over-long query
-        or owner, an unknown kind, a limit outside 1..MAX_LIMIT."""
-        if not query.strip() or len(query) > MAX_QUERY:
-            raise BadRequest(f"field 'q' must be 1 to {MAX_QUERY} characters", where="q",
-                             hint="search for a name, a word of a description, a tag or an owner")
-        if kind is not None and kind not in KINDS:
-            close = difflib.get_close_matches(kind, KINDS, 1)
-            raise BadRequest(f"field 'kind' must be one of {', '.join(KINDS)}, not {kind[:40]!r}",
-                             where="kind", hint=f"did you mean {close[0]!r}?" if close else
-                             "leave it out to search every kind")
-        if owner is not None and not 0 < len(owner) <= MAX_QUERY:
-            raise BadRequest(f"field 'owner' must be 1 to {MAX_QUERY} characters", where="owner",
-                             hint="name the owner exactly, e.g. ops@example.com")
-        if not 1 <= limit <= MAX_LIMIT:
-            raise BadRequest(f"field 'limit' must be between 1 and {MAX_LIMIT}", where="limit",
-                             hint=f"leave it out for {DEFAULT_LIMIT} results")
-        return self.catalog().search(query, kind, owner, limit)
 
     def plan(self, now: datetime, policy: str = DEFAULT_POLICY, detail: bool = True) -> PlanView:
         """Every upcoming deliverable: predicted start and finish, due time, slack, at risk and

@@ -53,6 +53,12 @@ class Conflict(AndonError):
     http_status = 409
 
 
+class BadRequest(AndonError):
+    """A request names something that exists but asks for something impossible."""
+
+    http_status = 422
+
+
 class IllegalTransition(Conflict):
     """A run was asked to move between two states that are not connected."""
 

@@ -163,6 +163,13 @@ class Store:
                     conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
                 yield conn
 
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reading the read models: the door the store's query modules
+        (``andon.store.cordviews`` and its kin) go through."""
+        with self._reader.connect() as conn:
+            yield conn
+
     def watch(self, path: Path, kind: str) -> None:
         """Refuse writes, too, once ``path`` (a folder the store's users write beside it, such as
         the state folder) is deleted or replaced; ``kind`` names it in the error."""

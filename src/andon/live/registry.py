@@ -1,0 +1,54 @@
+"""The catalog of a project (``andon.catalog``) as the CLI and the API ask for it: the search
+index, built once, and the checks on a search request."""
+
+from __future__ import annotations
+
+import difflib
+import threading
+from pathlib import Path
+
+from andon.catalog.declared import load_declared
+from andon.catalog.entries import KINDS, catalog
+from andon.catalog.search import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY, Found, SearchIndex
+from andon.model.errors import BadRequest
+from andon.model.graph import Graph
+
+
+class Registry:
+    """The catalog of ``graph`` and the project's ``catalog.toml``; its index is a read model
+    of the definitions and that file, built in memory at the first search."""
+
+    def __init__(self, graph: Graph, project_dir: Path) -> None:
+        self.graph = graph
+        self.project_dir = project_dir
+        self._index: SearchIndex | None = None
+        self._building = threading.Lock()
+
+    def index(self) -> SearchIndex:
+        """The search index, built at the first call (later calls wait for it)."""
+        with self._building:
+            if self._index is None:
+                declared = load_declared(self.project_dir, self.graph)
+                self._index = SearchIndex(catalog(self.graph, declared))
+            return self._index
+
+    def search(self, query: str, kind: str | None = None, owner: str | None = None,
+               limit: int = DEFAULT_LIMIT) -> Found:
+        """The catalog's best ``limit`` entries for ``query`` (``andon.catalog.search``), of
+        ``kind``, owned by ``owner``. BadRequest naming the field: an empty or over-long query
+        or owner, an unknown kind, a limit outside 1..MAX_LIMIT."""
+        if not query.strip() or len(query) > MAX_QUERY:
+            raise BadRequest(f"field 'q' must be 1 to {MAX_QUERY} characters", where="q",
+                             hint="search for a name, a word of a description, a tag or an owner")
+        if kind is not None and kind not in KINDS:
+            close = difflib.get_close_matches(kind, KINDS, 1)
+            raise BadRequest(f"field 'kind' must be one of {', '.join(KINDS)}, not {kind[:40]!r}",
+                             where="kind", hint=f"did you mean {close[0]!r}?" if close else
+                             "leave it out to search every kind")
+        if owner is not None and not 0 < len(owner) <= MAX_QUERY:
+            raise BadRequest(f"field 'owner' must be 1 to {MAX_QUERY} characters", where="owner",
+                             hint="name the owner exactly, e.g. ops@example.com")
+        if not 1 <= limit <= MAX_LIMIT:
+            raise BadRequest(f"field 'limit' must be between 1 and {MAX_LIMIT}", where="limit",
+                             hint=f"leave it out for {DEFAULT_LIMIT} results")
+        return self.index().search(query, kind, owner, limit)
