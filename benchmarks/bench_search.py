@@ -92,9 +92,9 @@ def queries(items: list[dict[str, Any]], count: int, seed: int = 7) -> list[tupl
 
 def build(root: Path) -> dict[str, float]:
     """Seconds to read catalog.toml, to index it, and to add one entry, in this process."""
-    from andon.catalog.declared import load_declared
-    from andon.catalog.entries import Entry
-    from andon.catalog.search import SearchIndex
+    from andon.registry.declared import load_declared
+    from andon.registry.entries import Entry
+    from andon.registry.search import SearchIndex
 
     t0 = time.perf_counter()
     declared = load_declared(root)

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from andon.catalog.declared import load_declared
-from andon.catalog.entries import catalog
 from andon.model.errors import ConfigError
 from andon.project.load import load_project
+from andon.registry.declared import load_declared
+from andon.registry.entries import catalog
 from tests.conftest import ProjectFactory
 
 PIPELINES = """\

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from andon.catalog.entries import Entry
-from andon.catalog.search import CLOSE, EXACT, PREFIX, SearchIndex
+from andon.registry.entries import Entry
+from andon.registry.search import CLOSE, EXACT, PREFIX, SearchIndex
 
 ENTRIES = [
     Entry("dataset", "orders", "sales@example.com", "every order of the shop", ("sales",)),

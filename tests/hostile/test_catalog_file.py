@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from andon.catalog.declared import MAX_FILE, MAX_LINK, MAX_LINKS, MAX_TAG, MAX_TAGS
+from andon.registry.declared import MAX_FILE, MAX_LINK, MAX_LINKS, MAX_TAG, MAX_TAGS
 from tests.conftest import ProjectFactory
 from tests.hostile.test_definitions import BAD_NAMES, validate
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from andon.catalog.entries import KINDS
-from andon.catalog.search import DEFAULT_LIMIT
 from andon.cli.group import Env, friendly, main, out_json, table
+from andon.registry.entries import KINDS
+from andon.registry.search import DEFAULT_LIMIT
 
 
 @main.command()

@@ -70,7 +70,7 @@ class Client(Protocol):
 
     def search(self, query: str, kind: str | None, owner: str | None, limit: int) -> Json:
         """The catalog's best entries for ``query``: ``{"results": [...], "suggestion"}``
-        (``andon.catalog.search``)."""
+        (``andon.registry.search``)."""
         ...
 
 

@@ -103,7 +103,7 @@ class LocalClient:
         return self.service.cord(cord_id)
 
     def search(self, query: str, kind: str | None, owner: str | None, limit: int) -> Json:
-        return self.service.registry.search(query, kind, owner, limit).to_json()
+        return self.service.catalog.search(query, kind, owner, limit).to_json()
 
     # -- API tokens (andon.live.service.Service keeps them in the store's token table) ---------------
 

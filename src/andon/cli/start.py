@@ -30,7 +30,7 @@ def init(directory: str, example: str) -> None:
 @friendly
 def validate(env: Env, as_json: bool) -> None:
     """Load the definitions and catalog.toml and report every problem (exit 2 if any)."""
-    from andon.catalog.declared import load_declared
+    from andon.registry.declared import load_declared
 
     project, _settings = env.load()
     g = project.graph

@@ -29,7 +29,7 @@ from andon.events.codec import format_time, parse_time
 from andon.events.ids import CLIENT_ID_CHARS, MAX_CLIENT_ID, client_event_id
 from andon.executors.outputs import fingerprint, real_roots
 from andon.live import offline
-from andon.live.registry import Registry
+from andon.live.catalog import Catalog
 from andon.model.dispatch import DEFAULT_POLICY
 from andon.model.errors import BadRequest, Conflict, NotFound
 from andon.model.graph import Graph
@@ -77,7 +77,7 @@ class Service:
         self.live_restore: Callable[[OutputRestoreRequested], OutputRestored] | None = None
         # one restore at a time: two requests for the same output must not both start moving it
         self._moving = threading.Lock()
-        self.registry = Registry(graph, project_dir)  # the catalog and its search
+        self.catalog = Catalog(graph, project_dir)  # the registry and its search
 
     # -- requests that become events -----------------------------------------------------------
 

@@ -7,7 +7,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from andon.catalog.search import DEFAULT_LIMIT
+from andon.registry.search import DEFAULT_LIMIT
 from andon.web.context import HTTPError, web_of
 
 
@@ -19,7 +19,7 @@ async def search(request: Request) -> Response:
     if raw and not (raw.isascii() and raw.lstrip("-").isdigit() and len(raw) < 12):
         raise HTTPError(422, "field 'limit' must be a whole number", where="limit",
                         hint=f"leave it out for {DEFAULT_LIMIT} results")
-    found = await run_in_threadpool(web_of(request).svc.registry.search, q.get("q", ""),
+    found = await run_in_threadpool(web_of(request).svc.catalog.search, q.get("q", ""),
                                     q.get("kind") or None, q.get("owner"),
                                     int(raw) if raw else DEFAULT_LIMIT)
     return JSONResponse(found.to_json())

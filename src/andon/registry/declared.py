@@ -14,10 +14,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from andon.catalog.entries import DECLARED_KINDS, LIFECYCLES, Entry
 from andon.model.errors import ConfigError
 from andon.model.graph import Graph
 from andon.model.limits import name_problem
+from andon.registry.entries import DECLARED_KINDS, LIFECYCLES, Entry
 
 CATALOG_FILE = "catalog.toml"
 MAX_TEXT = 10_000  # the longest owner, description, team or access note (characters)

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from andon.catalog.entries import Entry
+from andon.registry.entries import Entry
 
 EXACT, PREFIX = 1000.0, 500.0  # the floors of the first two tiers; full-text scores stay below
 MAX_QUERY = 1000  # the longest query (characters); longer ones are refused, not cut

@@ -1,4 +1,4 @@
-"""The catalog of a project (``andon.catalog``) as the CLI and the API ask for it: the search
+"""The catalog of a project (``andon.registry``) as the CLI and the API ask for it: the search
 index, built once, and the checks on a search request."""
 
 from __future__ import annotations
@@ -7,14 +7,14 @@ import difflib
 import threading
 from pathlib import Path
 
-from andon.catalog.declared import load_declared
-from andon.catalog.entries import KINDS, catalog
-from andon.catalog.search import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY, Found, SearchIndex
 from andon.model.errors import BadRequest
 from andon.model.graph import Graph
+from andon.registry.declared import load_declared
+from andon.registry.entries import KINDS, catalog
+from andon.registry.search import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY, Found, SearchIndex
 
 
-class Registry:
+class Catalog:
     """The catalog of ``graph`` and the project's ``catalog.toml``; its index is a read model
     of the definitions and that file, built in memory at the first search."""
 
@@ -34,7 +34,7 @@ class Registry:
 
     def search(self, query: str, kind: str | None = None, owner: str | None = None,
                limit: int = DEFAULT_LIMIT) -> Found:
-        """The catalog's best ``limit`` entries for ``query`` (``andon.catalog.search``), of
+        """The catalog's best ``limit`` entries for ``query`` (``andon.registry.search``), of
         ``kind``, owned by ``owner``. BadRequest naming the field: an empty or over-long query
         or owner, an unknown kind, a limit outside 1..MAX_LIMIT."""
         if not query.strip() or len(query) > MAX_QUERY:

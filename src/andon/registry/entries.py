@@ -68,6 +68,6 @@ def from_graph(graph: Graph) -> Iterator[Entry]:
 
 
 def catalog(graph: Graph, declared: Iterable[Entry]) -> list[Entry]:
-    """Every entry: the graph's, then the declared ones (``andon.catalog.declared`` has refused
+    """Every entry: the graph's, then the declared ones (``andon.registry.declared`` has refused
     a declared name the graph already holds)."""
     return [*from_graph(graph), *declared]
