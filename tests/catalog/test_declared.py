@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from andon.model.access import Access
 from andon.model.errors import ConfigError
 from andon.project.load import load_project
 from andon.registry.declared import load_declared
@@ -65,7 +66,7 @@ def test_a_catalog_loads_with_the_graphs_entries(make_project: ProjectFactory) -
     assert dict(churn.links)["code"] == "https://git.example.com/churn"
     api = entries["service", "orders-api"]
     assert (api.lifecycle, api.since, api.access) == \
-        ("deprecated", date(2027, 1, 31), "https://access.example.com/orders-api")
+        ("deprecated", date(2027, 1, 31), Access(link="https://access.example.com/orders-api"))
     assert entries["dataset", "crm_contacts"].since == date(2027, 3, 1)
     clean = entries["dataset", "clean"]
     assert (clean.producer, clean.upstream, clean.owner) == ("tidy", ("tidy",), "data@example.com")

@@ -30,7 +30,7 @@ class LocalClient:
         settings.state_dir.mkdir(parents=True, exist_ok=True)
         self.project, self.settings = project, settings
         self.service = Service(project.graph, Store(settings.database_url), project.root,
-                               settings.max_backfill)
+                               settings.max_backfill, settings.access_max_days)
 
     def _submit(self, events: Sequence[Event]) -> list[bool]:
         """The one door of the CLI's writes with no server: ``events`` are decided as one turn of

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from andon.engine import access
 from andon.engine.outputs import FileMove, decided
 from andon.engine.runs import Run, run_event_id, run_id_for
 from andon.engine.state import EngineState, Key, apply, as_recorded
@@ -90,6 +91,8 @@ def decide(graph: Graph, state: EngineState, now: datetime, policy: Policy = fif
     owed = state.cords.owed
     while owed:  # what an andon cord implies (halt, cancels, suspects, release), first
         _emit(graph, state, out, next(iter(owed.values())))  # applying it clears it
+    for due in access.decide(state.access, now):  # registrations owed, dates passed
+        _emit(graph, state, out, due)
     out.cancel, state.cancels = state.cancels, []
     for run in [r for r in state.queue.values() if r.cancel_requested]:
         _emit(graph, state, out, RunCancelled(
@@ -117,8 +120,12 @@ def mark_all(graph: Graph, state: EngineState) -> None:
 
 
 def next_wakeup(state: EngineState, now: datetime) -> datetime | None:
-    """The earliest future moment a queued run becomes startable (retry back-off), if any."""
+    """The earliest future moment a queued run becomes startable (retry back-off) or an access
+    date passes (an idle scheduler wakes to expire it), if any."""
     times = [r.not_before for r in state.queue.values() if r.not_before and r.not_before > now]
+    expiry = state.access.soonest
+    if expiry is not None:
+        times.append(max(expiry, now))
     return min(times) if times else None
 
 

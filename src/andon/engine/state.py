@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from andon.engine import cords
+from andon.engine import access, cords
+from andon.engine.access import AccessBook
 from andon.engine.cords import CordBook
 from andon.engine.outputs import apply_output
 from andon.engine.runs import (
@@ -39,6 +40,7 @@ from andon.events import (
     RunStarted,
     RunSucceeded,
 )
+from andon.events.access import ACCESS_EVENTS
 from andon.model.errors import IllegalTransition
 from andon.model.graph import Graph
 from andon.model.status import RunStatus
@@ -98,6 +100,7 @@ class EngineState:
     waiting: dict[Key, set[Key]] = field(default_factory=dict)
     cancels: list[str] = field(default_factory=list)  # running runs to cancel (commands)
     cords: CordBook = field(default_factory=CordBook)  # andon cords and what they halt
+    access: AccessBook = field(default_factory=AccessBook)  # access requests and consumers
     # (asset, partition, version) -> blocking checks passed on it
     checks_passed: dict[tuple[str, str, int], int] = field(default_factory=dict)
     seq: int = 0
@@ -348,6 +351,10 @@ def apply(graph: Graph, state: EngineState, event: Event) -> None:
         apply_output(state.cords, event)
     elif isinstance(event, (CheckPassed, CheckFailed)):
         _check_result(graph, state, event)
+    elif isinstance(event, ACCESS_EVENTS):
+        misfit = access.apply(state.access, event)
+        if misfit:
+            _problem(state, event, "", f"{misfit}: event skipped")
     elif isinstance(event, RunCancelRequested):
         target = state.runs.get(event.run_id)
         if target is not None and not target.status.ended:

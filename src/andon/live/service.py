@@ -29,6 +29,7 @@ from andon.events.codec import format_time, parse_time
 from andon.events.ids import CLIENT_ID_CHARS, MAX_CLIENT_ID, client_event_id
 from andon.executors.outputs import fingerprint, real_roots
 from andon.live import offline
+from andon.live.access import AccessDesk
 from andon.live.catalog import Catalog
 from andon.model.dispatch import DEFAULT_POLICY
 from andon.model.errors import BadRequest, Conflict, NotFound
@@ -61,7 +62,8 @@ class Service:
     """Validation and queries over one project's graph and store."""
 
     def __init__(self, graph: Graph, store: Store, project_dir: Path,
-                 max_backfill: int = default("max_backfill")) -> None:
+                 max_backfill: int = default("max_backfill"),
+                 access_max_days: int = default("access_max_days")) -> None:
         self.graph = graph
         self.max_backfill = max_backfill
         self.store = store
@@ -78,6 +80,8 @@ class Service:
         # one restore at a time: two requests for the same output must not both start moving it
         self._moving = threading.Lock()
         self.catalog = Catalog(graph, project_dir)  # the registry and its search
+        # access requests and registered consumers
+        self.access = AccessDesk(graph, store, project_dir, access_max_days)
 
     # -- requests that become events -----------------------------------------------------------
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from andon.model.access import Access
 from andon.model.partitions import Identity, PartitionMapping, Partitions
 
 DEFAULT_LOCATION = "data/{asset}/{partition}"
@@ -34,6 +35,7 @@ class Asset:
     expected_arrival: timedelta | None = None
     where: str = ""
     subscribers: tuple[str, ...] = ()  # e-mail addresses or [notify.webhooks] names
+    access: Access | None = None  # how to get access (None: not declared)
 
     def location_of(self, key: str) -> str:
         """The path (relative to the project) of one partition's data."""

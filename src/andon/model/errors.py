@@ -68,3 +68,9 @@ class UnsafePath(AndonError):
     file or folder (a FIFO, a device, a socket): refused, never opened."""
 
     http_status = 422
+
+
+class Forbidden(AndonError):
+    """The caller may not do this (a decision on another owner's data set)."""
+
+    http_status = 403

@@ -53,14 +53,17 @@ def _where(depth: int = 2) -> str:
 
 def source(name: str, *, partitions: str | None = "daily", owner: str = "",
            description: str = "", location: str | None = None, watch: str = "",
-           expected_arrival: str | None = None, subscribers: Any = ()) -> str:
+           expected_arrival: str | None = None, subscribers: Any = (), access: Any = None) -> str:
     """Declare data that arrives from outside; ``andon notify NAME PARTITION`` (or a file landing
     in ``watch``) announces each partition. Returns the name, to use in ``inputs``.
-    ``subscribers`` (e-mail addresses or webhook names) are notified about it like its owner."""
+    ``subscribers`` (e-mail addresses or webhook names) are notified about it like its owner.
+    ``access`` says how to get access to it: a link or a note (a string), or a dict with
+    ``link``, ``note`` and ``form`` (a JSON Schema object: the fields an access request
+    answers; README, "Access requests")."""
     _registry().declarations.append(Declaration(
         "source", name, dict(partitions=partitions, owner=owner, description=description,
                              location=location, watch=watch, expected_arrival=expected_arrival,
-                             subscribers=subscribers),
+                             subscribers=subscribers, access=access),
         _where()))
     return name
 

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from andon.model.access import Access, parse_access
 from andon.model.definitions import DEFAULT_LOCATION, Asset, Check, Input, Pipeline, Pool, check_run_names
 from andon.model.durations import DurationFormatError, parse_duration
 from andon.model.errors import AndonError, ConfigError, DefinitionError
@@ -394,7 +395,8 @@ def _build(decls: list[Declaration], pools: list[Pool], start: datetime,
                                 watch=o["watch"],
                                 expected_arrival=_duration(problems, d, "expected_arrival",
                                                            o["expected_arrival"]),
-                                where=d.where, subscribers=_subscribers(problems, d)))
+                                where=d.where, subscribers=_subscribers(problems, d),
+                                access=_access(problems, d)))
             continue
         outputs = tuple(str(x) for x in _names(problems, d, "outputs", o["outputs"]))
         inputs = _inputs(_names(problems, d, "inputs", o["inputs"]))
@@ -442,6 +444,16 @@ def _run_names(problems: list[str], decl: Declaration, option: str) -> tuple[str
     if problem:
         problems.append(f"{decl.where}: pipeline {decl.name!r}: {problem}")
     return names
+
+
+def _access(problems: list[str], decl: Declaration) -> Access | None:
+    raw = decl.options.get("access")
+    if raw is None:
+        return None
+    access, problem = parse_access(raw)
+    if problem:
+        problems.append(f"{decl.where}: {decl.kind} {decl.name!r}: {problem[0]}; {problem[1]}")
+    return access
 
 
 def _subscribers(problems: list[str], decl: Declaration) -> tuple[str, ...]:

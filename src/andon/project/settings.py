@@ -80,6 +80,8 @@ SETTINGS: tuple[Setting, ...] = (
             "it the oldest one still sending its request is dropped, or the new one gets 503"),
     Setting("max_backfill", 10_000, "most partitions one backfill may request (counted before "
             "any is listed); more: 422"),
+    Setting("access_max_days", 365, "how far ahead (days) an access request or a consumer's "
+            "registration may last; further: 422"),
     Setting("allowed_hosts", "", "extra Host names the HTTP server answers (comma-separated; "
             "localhost, IP addresses and the bound host always; * = any): others get 421"),
 )
@@ -134,6 +136,7 @@ class Settings:
     max_client_connections: int = default("max_client_connections")
     allowed_hosts: str = default("allowed_hosts")
     max_backfill: int = default("max_backfill")
+    access_max_days: int = default("access_max_days")
 
     def public(self) -> dict[str, Any]:
         """Settings safe to show (no secrets)."""

@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from andon.model.access import parse_access
 from andon.model.errors import ConfigError
 from andon.model.graph import Graph
 from andon.model.limits import name_problem
@@ -129,7 +130,7 @@ def _entry(item: Any, index: int, file: str) -> tuple[Entry | None, tuple[str, s
     named = name_problem(kind, item["name"].strip())
     if named is not None:
         return None, (f"{label}: {named}", "names are identifiers: they become URL segments")
-    texts = {f: item.get(f, "") for f in ("name", "owner", "description", "team", "access")}
+    texts = {f: item.get(f, "") for f in ("name", "owner", "description", "team")}
     for field, value in texts.items():
         if not isinstance(value, str):
             return None, (f"{label} ({kind}): {field} = {value!r} is not a string",
@@ -156,10 +157,15 @@ def _entry(item: Any, index: int, file: str) -> tuple[Entry | None, tuple[str, s
     lifecycle, since, problem = _lifecycle(item.get("lifecycle", "active"))
     if problem:
         return None, (f"{label} ({kind}): {problem[0]}", problem[1])
+    access = None
+    if item.get("access") not in (None, ""):
+        access, problem = parse_access(item["access"])
+        if problem:
+            return None, (f"{label} ({kind}): {problem[0]}", problem[1])
     return Entry(kind, texts["name"].strip(), texts["owner"].strip(), texts["description"],
                  tuple(t.strip() for t in tags), texts["team"],
                  tuple((str(k), v) for k, v in links.items()), lifecycle, since,
-                 texts["access"], where=file, declared=True), None
+                 access, where=file, declared=True), None
 
 
 def _short(value: object) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
+from andon.model.access import Access
 from andon.model.graph import Graph
 
 KINDS = ("dataset", "pipeline", "model", "service", "library")
@@ -18,7 +19,8 @@ LIFECYCLES = ("active", "beta", "deprecated")
 class Entry:
     """One thing in the catalog, named uniquely within its ``kind``. ``links``: (label, URL)
     pairs (code, docs, dashboards); ``lifecycle`` with the ``since`` date it took effect (a
-    deprecated entry's date is required); ``access``: how to get access (a link or a note).
+    deprecated entry's date is required); ``access``: how to get access (a link, a note and/or
+    a form; None: not declared, and no access request can be made).
     ``producer``, ``upstream`` and ``downstream`` are what the graph knows (names of pipelines
     for a data set, of data sets for a pipeline). ``where``: the file and line it comes from."""
 
@@ -31,7 +33,7 @@ class Entry:
     links: tuple[tuple[str, str], ...] = ()
     lifecycle: str = "active"
     since: date | None = None
-    access: str = ""
+    access: Access | None = None
     producer: str = ""
     upstream: tuple[str, ...] = ()
     downstream: tuple[str, ...] = ()
@@ -60,7 +62,8 @@ def from_graph(graph: Graph) -> Iterator[Entry]:
         yield Entry("dataset", asset.name, asset.owner, asset.description,
                     ("source",) if asset.source else (), producer=producer,
                     upstream=(producer,) if producer else (),
-                    downstream=graph.consumers.get(asset.name, ()), where=asset.where)
+                    downstream=graph.consumers.get(asset.name, ()), where=asset.where,
+                    access=asset.access)
     for pipe in graph.pipelines.values():
         yield Entry("pipeline", pipe.name, pipe.owner, pipe.description,
                     upstream=tuple(i.asset for i in pipe.inputs), downstream=pipe.outputs,

@@ -193,7 +193,8 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
                                  if settings.openlineage_file else None)
         runner.subscribe(lineage.on_events)
     runner.start()
-    service = Service(project.graph, store, project.root, settings.max_backfill)
+    service = Service(project.graph, store, project.root, settings.max_backfill,
+                      settings.access_max_days)
     service.live_plan = runner.plan.view  # the runner's latest forecast, not a replay of the log
     service.live_workers = runner.workers  # slots busy and the executor's health, from memory
     service.live_problems = runner.problems  # what the replay found inconsistent in the log

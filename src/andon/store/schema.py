@@ -155,6 +155,35 @@ first_plans = Table(  # the plan as first made for each deliverable (deliverable
     Column("seq", BigInteger, nullable=False, default=0),
 )
 
+access_requests = Table(  # one row per access request and its decision (andon.store.access)
+    "access_requests", metadata,
+    Column("request_id", Text, primary_key=True),
+    Column("asset", Text, nullable=False, index=True),
+    Column("requester", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("until", Text, nullable=False),  # the last day of access (YYYY-MM-DD)
+    Column("answers", Text, nullable=False, default="{}"),
+    Column("contact", Text, nullable=False, default=""),
+    Column("status", Text, nullable=False, index=True),  # requested|approved|rejected|expired
+    Column("requested_at", Text, nullable=False),
+    Column("decided_at", Text),
+    Column("decided_by", Text, nullable=False, default=""),
+    Column("decision_note", Text, nullable=False, default=""),  # the note, or why rejected
+    Column("expired_at", Text),
+    Column("seq", BigInteger, nullable=False, default=0, index=True),
+)
+
+consumers = Table(  # registered external consumers of a data set, until their date
+    "consumers", metadata,
+    Column("asset", Text, primary_key=True),
+    Column("consumer", Text, primary_key=True),
+    Column("until", Text, nullable=False),
+    Column("request_id", Text, nullable=False, default=""),  # '' for `andon subscribe`
+    Column("subscribed_at", Text, nullable=False),
+    Column("subscribed_by", Text, nullable=False, default=""),
+    Column("seq", BigInteger, nullable=False, default=0),
+)
+
 schema_version = Table(
     "schema_version", metadata,
     Column("version", Integer, primary_key=True),
@@ -182,11 +211,18 @@ def _v3(conn: Connection) -> None:
     metadata.create_all(conn, tables=[first_plans])
 
 
+def _v4(conn: Connection) -> None:
+    # new tables only, from the live definitions: freeze them in here (as for _v1) before a
+    # later step changes one of them
+    metadata.create_all(conn, tables=[access_requests, consumers])
+
+
 # (version, description, step); append new steps, never edit an applied one
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "event log, partitions, partition versions, runs, tokens", _v1),
     (2, "andon cords, halted partitions, suspect outputs", _v2),
     (3, "the first plan of each deliverable", _v3),
+    (4, "access requests and registered consumers", _v4),
 ]
 LATEST = MIGRATIONS[-1][0]
 
