@@ -68,6 +68,27 @@ class Client(Protocol):
 
     def cord(self, cord_id: str) -> Json: ...
 
+    def access_request(self, asset: str, reason: str, until: str | None, answers: Json,
+                       contact: str) -> Json:
+        """Ask for access to a data set; the request as recorded (``request_id``...)."""
+        ...
+
+    def access_decide(self, request_id: str, approve: bool, text: str) -> Json:
+        """Approve (``text``: a note) or reject (``text``: why) a request."""
+        ...
+
+    def access_requests(self, asset: str | None, status: str | None) -> list[Json]: ...
+
+    def access_request_of(self, request_id: str) -> Json:
+        """One request, with the data set's registered ``consumers``."""
+        ...
+
+    def subscribe(self, asset: str, until: str | None, as_name: str | None) -> Json:
+        """Register a consumer of a data set (``as_name``; None: the caller)."""
+        ...
+
+    def unsubscribe(self, asset: str, as_name: str | None) -> Json: ...
+
     def search(self, query: str, kind: str | None, owner: str | None, limit: int) -> Json:
         """The catalog's best entries for ``query``: ``{"results": [...], "suggestion"}``
         (``andon.registry.search``)."""

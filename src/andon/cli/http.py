@@ -105,6 +105,33 @@ class HttpClient:
     def cord(self, cord_id: str) -> Json:
         return self._call("get_cord", cord_id=cord_id)
 
+    def access_request(self, asset: str, reason: str, until: str | None, answers: Json,
+                       contact: str) -> Json:
+        body = {"asset": asset, "reason": reason, "until": until, "answers": answers,
+                "contact": contact or None}
+        return self._call("request_access", {k: v for k, v in body.items() if v is not None})
+
+    def access_decide(self, request_id: str, approve: bool, text: str) -> Json:
+        body = {"note": text} if approve else {"reason": text}
+        return self._call("approve_access" if approve else "reject_access", body,
+                          request_id=request_id)
+
+    def access_requests(self, asset: str | None, status: str | None) -> list[Json]:
+        wanted = dict(asset=asset, status=status)
+        return self._call("list_access_requests",
+                          query={k: v for k, v in wanted.items() if v is not None})
+
+    def access_request_of(self, request_id: str) -> Json:
+        return self._call("get_access_request", request_id=request_id)
+
+    def subscribe(self, asset: str, until: str | None, as_name: str | None) -> Json:
+        body = {k: v for k, v in dict(until=until, consumer=as_name).items() if v is not None}
+        return self._call("subscribe", body, name=asset)
+
+    def unsubscribe(self, asset: str, as_name: str | None) -> Json:
+        body = {} if as_name is None else {"consumer": as_name}
+        return self._call("unsubscribe", body, name=asset)
+
     def search(self, query: str, kind: str | None, owner: str | None, limit: int) -> Json:
         wanted = dict(q=query, kind=kind, owner=owner, limit=limit)
         return self._call("search", query={k: v for k, v in wanted.items() if v is not None})

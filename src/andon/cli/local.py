@@ -78,7 +78,43 @@ class LocalClient:
         self._submit([event])
         return event.version, event.location
 
+    def access_request(self, asset: str, reason: str, until: str | None, answers: Json,
+                       contact: str) -> Json:
+        desk = self.service.access
+        for skip in range(3):  # a request recorded meanwhile took the id: count on
+            event = desk.request(asset, _user(), reason, until, answers, contact, _now(), skip)
+            if self._submit([event])[0]:
+                break
+        return desk.get(event.request_id)
+
+    def access_decide(self, request_id: str, approve: bool, text: str) -> Json:
+        desk = self.service.access
+        (new,) = self._submit([desk.decide(request_id, approve, text, _now(), _user(), None)])
+        if not new:
+            desk.decide(request_id, approve, text, _now(), _user(), None)  # says who did
+        return desk.get(request_id)
+
+    def subscribe(self, asset: str, until: str | None, as_name: str | None) -> Json:
+        desk = self.service.access
+        event = desk.subscribe(asset, as_name or _user(), until, _now(), _user(), None)
+        self._submit([event])
+        return {"asset": event.asset, "consumer": event.consumer, "until": event.until}
+
+    def unsubscribe(self, asset: str, as_name: str | None) -> Json:
+        desk = self.service.access
+        event = desk.unsubscribe(asset, as_name or _user(), _now(), _user(), None)
+        self._submit([event])
+        return {"asset": event.asset, "consumer": event.consumer}
+
     # -- queries ---------------------------------------------------------------------------------
+
+    def access_requests(self, asset: str | None, status: str | None) -> list[Json]:
+        return self.service.access.requests(asset, status)
+
+    def access_request_of(self, request_id: str) -> Json:
+        desk = self.service.access
+        found = desk.get(request_id)
+        return {**found, "consumers": desk.consumers(found["asset"])}
 
     def status(self) -> Json:
         return self.service.status().to_json()

@@ -219,6 +219,7 @@ def check_answers(form: Mapping[str, Any] | None, answers: Any) -> dict[str, Any
                          where=f"answers.{unknown[0][:100]}",
                          hint=("its fields: " + ", ".join(props)) if props else
                          "this data set's access form asks nothing: send no answers")
+    answers = {k: _from_text(props[k], v) for k, v in answers.items()}
     for name in (form or {}).get("required", []):
         if name not in answers or answers[name] in ("", None):
             raise BadRequest(f"field 'answers.{name}' is required", where=f"answers.{name}",
@@ -231,6 +232,30 @@ def check_answers(form: Mapping[str, Any] | None, answers: Any) -> dict[str, Any
             raise BadRequest(f"field 'answers.{name}' {problem}", where=f"answers.{name}",
                              hint=_describe(name, props[name]))
     return {k: v for k, v in answers.items() if v is not None}
+
+
+def _from_text(schema: Mapping[str, Any], value: Any) -> Any:
+    """An answer given as text (the command line's KEY=VALUE, a form of the board) to a field
+    that is not a string: as the field's type when it reads as one (else left for the check
+    to refuse). An empty text is no answer."""
+    if not isinstance(value, str) or schema["type"] == "string":
+        return value
+    text = value.strip()
+    if not text:
+        return None
+    kind = schema["type"]
+    try:
+        if kind == "integer":
+            return int(text)
+        if kind == "number":
+            return float(text)
+    except ValueError:
+        return value
+    if kind == "boolean" and text.lower() in ("true", "false", "yes", "no", "on", "off"):
+        return text.lower() in ("true", "yes", "on")
+    if kind == "array":
+        return [_from_text(schema["items"], item.strip()) for item in text.split(",")]
+    return value
 
 
 def _value_problem(schema: Mapping[str, Any], value: Any) -> str | None:

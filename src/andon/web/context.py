@@ -85,14 +85,20 @@ def error_response(exc: AndonError) -> JSONResponse:
     return JSONResponse(body, status_code=exc.http_status)
 
 
-async def json_fields(request: Request, fields: dict[str, type]) -> dict[str, Any]:
+async def json_fields(request: Request, fields: dict[str, type],
+                      strict: bool = False) -> dict[str, Any]:
     """Parse a JSON object body within the server's limits (413 past the size cap, 422 past the
-    depth or a string's length); 422 naming the field for anything missing or mistyped.
-    ``name?``: an optional field."""
+    depth or a string's length); 422 naming the field for anything missing or mistyped (and,
+    ``strict``, for a field not in ``fields``). ``name?``: an optional field."""
     limits = web_of(request).ctx.limits
     data = parse_json(await read_body(request, limits), limits)
     if not isinstance(data, dict):
         raise HTTPError(422, "the body must be a JSON object", hint="send a JSON object")
+    known = {name.rstrip("?") for name in fields}
+    unknown = sorted(str(k) for k in data if k not in known)
+    if strict and unknown:
+        raise HTTPError(422, f"field {unknown[0][:100]!r} is not one this route takes",
+                        where=unknown[0][:100], hint="it takes " + ", ".join(sorted(known)))
     out = {}
     for name, typ in fields.items():
         optional = name.endswith("?")

@@ -6,9 +6,10 @@ no route."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from andon.events.ids import CLIENT_ID_PATTERN, MAX_CLIENT_ID
-from andon.web import api_cords, api_runs, api_search, api_status, api_tokens, pages
+from andon.web import access_pages, api_access, api_cords, api_runs, api_search, api_status, api_tokens, pages
 from andon.web.context import Handler
 from andon.web.openapi import (
     CORD_ACK,
@@ -57,6 +58,26 @@ SEARCH_FOUND = {"type": "object", "properties": {
     "suggestion": {"type": ["string", "null"], "description": "did you mean: the closest name "
                                                               "when nothing matched"}}}
 
+ACCESS_FIELDS: dict[str, Any] = {
+    **{name: {"type": "string"} for name in (
+        "request_id", "asset", "requester", "reason", "contact", "requested_at", "decided_by")},
+    "until": {"type": "string", "format": "date", "description": "the last day of access"},
+    "status": {"enum": ["requested", "approved", "rejected", "expired"]},
+    "answers": {"type": "object", "description": "the answers to the data set's form"},
+    "decided_at": {"type": ["string", "null"]}, "expired_at": {"type": ["string", "null"]},
+    "decision_note": {"type": "string", "description": "the approval's note, or why it was "
+                                                      "rejected"}}
+ACCESS_REQUEST = {"type": "object", "properties": ACCESS_FIELDS}
+CONSUMER = {"type": "object", "properties": {
+    name: {"type": "string"} for name in ("asset", "consumer", "until", "request_id",
+                                          "subscribed_at", "subscribed_by", "ends_at")}}
+UNTIL = {"type": "string", "format": "date",
+         "description": "the last day (YYYY-MM-DD): after today, at most access_max_days ahead "
+                        "(default: that far)"}
+REQUEST_ID = [path_param("request_id")]
+ACCESS_ERRORS = "; 404 for an unknown id, 409 when it was decided already, 403 for a token " \
+                "that is neither an operator's nor named as one of the data set's owners."
+
 ENDPOINTS: dict[str, Endpoint] = {
     "board_page": Endpoint(pages.board_page),
     "runs_page": Endpoint(pages.runs_page),
@@ -67,6 +88,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "pools_page": Endpoint(pages.pools_page),
     "deliveries_page": Endpoint(pages.deliveries_page),
     "search_page": Endpoint(pages.search_page),
+    "access_requests_page": Endpoint(access_pages.access_requests_page),
+    "access_request_form": Endpoint(access_pages.access_request_form),
     "login_page": Endpoint(pages.login_page),
     "login": Endpoint(pages.login),
     "logout": Endpoint(pages.logout),
@@ -180,6 +203,49 @@ ENDPOINTS: dict[str, Endpoint] = {
         "owner; when nothing matches, the names a typo away and `suggestion`, the closest. "
         "422 naming the `field`: `q` empty or over 1,000 characters, an unknown `kind`, "
         "`limit` outside 1..1000.", SEARCH_FOUND, SEARCH_FILTERS, (422,))),
+    "list_access_requests": Endpoint(api_access.list_access_requests, read(
+        "Access requests, newest first (at most 1000); 422 naming `status` when it is not one "
+        "of requested, approved, rejected, expired.", {"type": "array", "items": ACCESS_REQUEST},
+        [query("asset", "only requests for this data set"),
+         query("status", "requested, approved, rejected or expired")], (422,))),
+    "request_access": Endpoint(api_access.request_access, write(
+        "Ask for access to a data set; the requester is the token's name. The answers are "
+        "checked against the data set's form (422 naming `answers.FIELD`); 404 with a "
+        "suggestion for an unknown data set, 409 when it declares no access requests; 422 "
+        "naming an unknown field.",
+        json_body({"asset": "the data set", "reason": "why (1 to 2,000 characters)"},
+                  {"until": UNTIL,
+                   "answers": {"type": "object", "description": "the form's fields; text is "
+                                                                "read as a field's type"},
+                   "contact": {"type": "string", "maxLength": 200,
+                               "description": "an e-mail address or webhook name to tell of "
+                                              "the decision"}}),
+        201, ACCESS_REQUEST, (404, 409, 422), replay=False)),
+    "get_access_request": Endpoint(api_access.get_access_request, read(
+        "One access request, with the data set's registered `consumers`.",
+        {"type": "object", "properties": {**ACCESS_FIELDS, "consumers": {
+            "type": "array", "items": CONSUMER}}}, REQUEST_ID, (404,))),
+    "approve_access": Endpoint(api_access.approve_access, write(
+        "Approve an access request: its requester is a registered consumer until its date"
+        + ACCESS_ERRORS, json_body({}, {"note": {"type": "string", "maxLength": 2000}}),
+        200, ACCESS_REQUEST, (404, 409, 422), REQUEST_ID)),
+    "reject_access": Endpoint(api_access.reject_access, write(
+        "Reject an access request, saying why" + ACCESS_ERRORS,
+        json_body({"reason": "why (1 to 2,000 characters)"}), 200, ACCESS_REQUEST,
+        (404, 409, 422), REQUEST_ID)),
+    "list_consumers": Endpoint(api_access.list_consumers, read(
+        "Registered consumers (of `asset`) and the day their access ends.",
+        {"type": "array", "items": CONSUMER}, [query("asset", "only this data set")])),
+    "subscribe": Endpoint(api_access.subscribe, write(
+        "Register a consumer of the data set (default: the token's name; another `consumer` "
+        "needs an operator or an owner's token, else 403) until `until`; it hears what the "
+        "data set's owners hear.",
+        json_body({}, {"until": UNTIL, "consumer": {"type": "string", "maxLength": 200}}), 201,
+        CONSUMER, (404, 422), [path_param("name")], replay=False)),
+    "unsubscribe": Endpoint(api_access.unsubscribe, write(
+        "Drop a registered consumer of the data set (404: not registered).",
+        json_body({}, {"consumer": {"type": "string", "maxLength": 200}}), 200, CONSUMER,
+        (404, 422), [path_param("name")])),
     "events_stream": Endpoint(api_status.events_stream, described({
         "summary": "Server-sent events: every event as it is committed (`id` = its position in "
                    "the log); send `Last-Event-ID` (or `last_event_id`) to resume after it.",

@@ -181,6 +181,7 @@ def asset_page(request: Request) -> Response:
     states = {"p:" + p: c for p, c in colours.items()}
     layout = lineage.layout(graph, name, states)
     return render(request, "asset.html", title=name, a=view, lineage=layout,
+                  access=graph.assets[name].access,
                   node_w=lineage.NODE_WIDTH, node_h=lineage.NODE_HEIGHT,
                   health=_health(web, status.runs, len(status.cords)))
 

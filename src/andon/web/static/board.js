@@ -139,9 +139,19 @@
     var body = {};
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name) return;
+      if (el.hasAttribute("data-optional") && el.value === "") return; // left out: not sent
       // a field marked data-int (a version) is a number in the JSON the API expects
-      body[el.name] = el.type === "checkbox" ? el.checked
+      var value = el.type === "checkbox" ? el.checked
         : el.hasAttribute("data-int") ? parseInt(el.value, 10) : el.value;
+      // "answers.purpose": a field of the object "answers" (an access request's form)
+      var dot = el.name.indexOf(".");
+      if (dot > 0) {
+        var outer = el.name.slice(0, dot);
+        body[outer] = body[outer] || {};
+        body[outer][el.name.slice(dot + 1)] = value;
+      } else {
+        body[el.name] = value;
+      }
     });
     var out = form.querySelector("output");
     var button = form.querySelector("button");
@@ -157,7 +167,9 @@
         if (!out) return;
         if (r.ok) {
           out.textContent = data.location ? "restored to " + data.location
-            : data.cord_id ? "done: cord " + data.cord_id : "done";
+            : data.cord_id ? "done: cord " + data.cord_id
+            : data.request_id ? "done: request " + data.request_id + " is " + data.status
+            : "done";
         } else {
           out.className = "bad";
           out.textContent = (data.message || ("HTTP " + r.status)) + (data.hint ? " (" + data.hint + ")" : "");
