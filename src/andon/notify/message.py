@@ -8,7 +8,7 @@ subscribers hear about it.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -33,6 +33,7 @@ class Message:
     text: str
     fields: dict[str, Any] = field(default_factory=dict)
     assets: tuple[str, ...] = ()
+    to: tuple[str, ...] = ()  # people told besides the assets' (an access request's)
 
 
 @dataclass(frozen=True)
@@ -66,16 +67,20 @@ def downstream(graph: Graph, asset: str, partition: str,
     return out, False
 
 
-def recipients(graph: Graph, config: NotifyConfig, assets: Sequence[str]) -> list[Recipient]:
-    """Owners and subscribers of ``assets`` plus the project-wide subscribers, each once.
-    A name that is neither an address nor a known webhook is skipped (owners are free text);
-    e-mail addresses are skipped while e-mail is off."""
-    names: list[str] = []
+def recipients(graph: Graph, config: NotifyConfig, assets: Sequence[str],
+               consumers: Mapping[str, Sequence[str]] | None = None,
+               to: Sequence[str] = ()) -> list[Recipient]:
+    """Owners, subscribers and registered ``consumers`` (data set -> names) of ``assets``,
+    the names ``to``, plus the project-wide subscribers, each once. A name that is neither an
+    address nor a known webhook is skipped (owners are free text); e-mail addresses are
+    skipped while e-mail is off."""
+    names: list[str] = list(to)
     for name in assets:
         asset = graph.assets.get(name)
         if asset is not None:
             names.extend(o.strip() for o in asset.owner.split(",") if o.strip())
             names.extend(asset.subscribers)
+        names.extend((consumers or {}).get(name, ()))
     names.extend(config.subscribers)
     out: list[Recipient] = []
     seen: set[str] = set()

@@ -21,6 +21,7 @@ from andon.events import (
     Event,
 )
 from andon.model.graph import Graph
+from andon.notify import access
 from andon.notify.channels import post_webhook, send_email
 from andon.notify.config import NotifyConfig
 from andon.notify.message import (
@@ -34,22 +35,29 @@ from andon.notify.message import (
 )
 from andon.notify.sender import Deliver, Record, Sender
 
+# the registered consumers of data sets: data set -> names (an address or a webhook's name)
+Consumers = Callable[[Sequence[str]], Mapping[str, Sequence[str]]]
+
 
 class Notifier:
     """Subscribe ``on_events`` to the runner. ``forecast`` (optional) gives the expected delay
-    of a cord's downstream, from the planner."""
+    of a cord's downstream, from the planner; ``consumers`` (optional) the registered consumers
+    of data sets (data set -> names, read from the store on the sender's threads), who hear
+    what the data sets' owners hear."""
 
     def __init__(self, graph: Graph, config: NotifyConfig, sender: Sender,
-                 forecast: DelayForecast | None = None) -> None:
+                 forecast: DelayForecast | None = None,
+                 consumers: Consumers | None = None) -> None:
         self.graph = graph
         self.config = config
         self.sender = sender
         self.forecast = forecast
+        self.consumers = consumers
 
     def on_events(self, events: Sequence[Event]) -> None:
         if not self.config.webhooks and self.config.smtp is None:
             return  # no channel configured: nobody can be told
-        picked = [e for e in events if self.wanted(e)]
+        picked = [e for e in events if self.wanted(e) or access.wanted(e, events)]
         if picked:
             # the engine derives what a cord halts in the same turn as the pull
             halted = {e.cord_id: e.partitions for e in events if isinstance(e, CordHalted)}
@@ -62,6 +70,8 @@ class Notifier:
         return isinstance(event, (CordPulled, DeliverableAtRisk, DeliverableRecovered))
 
     def message(self, event: Event, halted: Mapping[str, Sequence[Any]] | None = None) -> Message:
+        if isinstance(event, access.ACCESS_NOTICES):
+            return access.access_message(event)
         if isinstance(event, CheckFailed):
             return check_message(event)
         if isinstance(event, CordPulled):
@@ -72,9 +82,12 @@ class Notifier:
     def compose(self, events: Iterable[Event], halted: Mapping[str, Sequence[Any]] | None = None
                 ) -> list[tuple[Message, Recipient]]:
         out: list[tuple[Message, Recipient]] = []
-        for event in events:
-            message = self.message(event, halted)
-            out.extend((message, r) for r in recipients(self.graph, self.config, message.assets))
+        messages = [self.message(event, halted) for event in events]
+        wanted = sorted({a for m in messages for a in m.assets})
+        consumers = self.consumers(wanted) if self.consumers is not None and wanted else {}
+        for message in messages:
+            out.extend((message, r) for r in recipients(self.graph, self.config, message.assets,
+                                                        consumers, message.to))
         return out
 
 
@@ -90,8 +103,9 @@ def deliverer(config: NotifyConfig) -> Deliver:
 
 
 def start_notifier(graph: Graph, config: NotifyConfig, record: Record, now: Callable[[], datetime],
-                   forecast: DelayForecast | None = None, workers: int = 2) -> Notifier:
+                   forecast: DelayForecast | None = None, workers: int = 2,
+                   consumers: Consumers | None = None) -> Notifier:
     """A Notifier whose sender threads are running (stop them with ``notifier.sender.stop()``)."""
     sender = Sender(deliverer(config), record, now, config.attempts, config.retry_delay, workers)
     sender.start()
-    return Notifier(graph, config, sender, forecast)
+    return Notifier(graph, config, sender, forecast, consumers)

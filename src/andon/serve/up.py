@@ -183,7 +183,8 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
                          lambda asset, key: runner.state.version(asset, key),
                          workers=settings.check_workers)
     notifier = start_notifier(project.graph, notify, runner.submit, clock.now,
-                              forecast=remake_delay(project.graph, runner.policy.stats.duration))
+                              forecast=remake_delay(project.graph, runner.policy.stats.duration),
+                              consumers=store.consumers_of)
     runner.subscribe(checks.on_events)
     runner.subscribe(notifier.on_events)
     lineage = None

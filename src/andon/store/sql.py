@@ -43,7 +43,7 @@ from andon.events.codec import format_time, from_dict
 from andon.model.errors import ConfigError
 from andon.model.status import RunStatus
 from andon.model.tokens import ID_LENGTH, token_id
-from andon.store import cordviews, schema
+from andon.store import access, cordviews, schema
 from andon.store.identity import FileIdentity, StoreUnavailable
 from andon.store.lock import database_file
 from andon.store.projection import payload, project
@@ -401,6 +401,14 @@ class Store:
         """The suspect outputs of one cord and what was done with each."""
         with self._reader.connect() as conn:
             return cordviews.output_rows(conn, cord_id)
+
+    def consumers_of(self, assets: Sequence[str]) -> dict[str, list[str]]:
+        """The registered consumers of ``assets`` (``andon.store.access``), by data set."""
+        out: dict[str, list[str]] = {}
+        with self.read() as conn:
+            for row in access.consumer_rows(conn, list(assets)):
+                out.setdefault(row["asset"], []).append(row["consumer"])
+        return out
 
     # -- tokens --------------------------------------------------------------------------------
 
