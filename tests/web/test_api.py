@@ -24,6 +24,11 @@ def _token(line: Line, role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {make_token(line, role)}"}
 
 
+SELF_SERVICE = {"/api/v1/access-requests", "/api/v1/access-requests/{request_id}/approve",
+                "/api/v1/access-requests/{request_id}/reject",
+                "/api/v1/consumers/{name}/subscribe", "/api/v1/consumers/{name}/unsubscribe"}
+
+
 def test_every_route_has_a_permission_and_writes_need_operator(line: Line) -> None:
     app = create_app(WebContext(line.service, _submitter(line.runner), line.clock.now,
                                 line.store.token_role, "test"))
@@ -35,6 +40,10 @@ def test_every_route_has_a_permission_and_writes_need_operator(line: Line) -> No
         if (method, path) in (("POST", "/login"), ("POST", "/logout")):
             # sign a browser in or out: they check the token they are given, change no state
             assert PERMISSIONS[(method, path)] == SESSION
+        elif method != "GET" and path in SELF_SERVICE:
+            # any token asks for access and registers itself; the service decides who may
+            # decide a request or register another name (an operator, or one of the owners)
+            assert PERMISSIONS[(method, path)] == "viewer", f"{method} {path}"
         elif method != "GET":
             assert PERMISSIONS[(method, path)] in ("operator", "admin"), f"{method} {path}"
     assert SESSION not in {PERMISSIONS[r] for r in routes if r[1] not in ("/login", "/logout")}

@@ -53,7 +53,9 @@ PIPELINES = r'''
 import andon
 
 andon.source("raw", location="data/raw/{partition}.csv", expected_arrival="2h", owner="ingest",
-             description="raw exports")
+             description="raw exports",
+             access={"note": "ask ingest", "form": {"type": "object", "required": ["purpose"],
+                     "properties": {"purpose": {"type": "string", "maxLength": 200}}}})
 
 
 @andon.pipeline(inputs=["raw"], outputs=["clean"], deadline="6h", expected_duration="30m",
@@ -101,6 +103,10 @@ CALLS: tuple[tuple[str, str, dict[str, str], dict[str, str]], ...] = (
     ("cord_released", "get_cord", {"cord_id": f"raw:{BAD}:1"}, {}),
     ("tokens", "list_tokens", {}, {}),
     ("search", "search", {}, {"q": "clean"}),
+    ("access_requests", "list_access_requests", {}, {}),
+    ("access_requests_raw", "list_access_requests", {}, {"asset": "raw", "status": "requested"}),
+    ("access_request", "get_access_request", {"request_id": "raw:1"}, {}),
+    ("consumers", "list_consumers", {}, {}),
 )
 STREAMS = {"run_log_stream", "events_stream", "openapi"}  # not JSON answers to compare
 
@@ -201,6 +207,14 @@ def _build(line: Line, clock: FakeClock) -> None:
         _wait(line, "the quarantine", lambda: any(
             o["state"] == "quarantined" for o in store.cord_outputs(f"clean:{GOOD}:1")))
         clock.advance(timedelta(minutes=5))
+        for body in ({"asset": "raw", "reason": "audit", "until": "2026-02-01",
+                      "answers": {"purpose": "the yearly audit"}},
+                     {"asset": "raw", "reason": "a study", "answers": {"purpose": "churn"},
+                      "contact": "bi@example.com"}):
+            _post(c, "/api/v1/access-requests", body, op)
+        _post(c, "/api/v1/access-requests/raw:1/approve", {"note": "for a month"},
+              {"Authorization": f"Bearer {TOKENS[0][0]}"})
+        _wait(line, "the consumer", lambda: bool(line.service.access.consumers()))
         _wait(line, "a settled scheduler", lambda: True)
 
 
@@ -247,7 +261,10 @@ def test_the_api_answers_as_the_goldens_say(project: Path) -> None:
                                                                       50),
                    "cords": local.cords(False), "cords_all": local.cords(True),
                    "cord_open": local.cord(f"clean:{GOOD}:1"), "tokens": local.tokens(),
-                   "search": local.search("clean", None, None, 20)}
+                   "search": local.search("clean", None, None, 20),
+                   "access_requests": local.access_requests(None, None),
+                   "access_requests_raw": local.access_requests("raw", "requested"),
+                   "access_request": local.access_request_of("raw:1")}
         finally:
             local.service.store.close()
         for name, data in cli.items():

@@ -43,11 +43,14 @@ NAMES = ("real", "real", "mixed", "generated")  # swap in existing objects: all,
 # fields whose existing objects depend on the operation: a restore names the seeded cord's
 # quarantined output (any data set and day would almost always name none: 404)
 PER_OPERATION = {"POST /api/v1/cords/{cord_id}/restore": {"asset": ["report"],
-                                                          "partition": [DAYS[0]]}}
+                                                          "partition": [DAYS[0]]},
+                 "POST /api/v1/access-requests": {"asset": ["crm"]}}
 
 
 # a consumer whose outputs a cord quarantines: something for the restore operation to restore
 QUARANTINING = PIPELINES + """
+andon.source("crm", access={"note": "ask the CRM team"})
+
 @andon.pipeline(inputs=["clean"], outputs=["report"], bad_outputs="quarantine")
 def report(ctx):
     ctx.output("report").write_text("ok\\n")
@@ -78,8 +81,14 @@ def _seed(line: Line) -> dict[str, list[str]]:
     assert len(runs) == 3
     # tokens for the fuzzer to revoke: never the ones it sends, which stay valid throughout
     spare = [digest(make_token(line, "viewer"))[:12] for _ in range(3)]
+    # an access request to decide, and consumers to drop (the tokens are named by their role)
+    desk = line.service.access
+    asked = desk.request("crm", "test", "fuzzing", None, {}, "", now)
+    subscribed = [desk.subscribe("crm", role, None, now, role, None) for role in ROLES if role]
+    assert all(f.result(10) for f in map(line.runner.submit, [asked, *subscribed]))
     return {"asset": ["raw", "clean"], "pipeline": ["clean"], "partition": DAYS, "from": DAYS,
-            "to": DAYS, "run_id": runs, "cord_id": [pulled.cord_id], "token_id": spare}
+            "to": DAYS, "run_id": runs, "cord_id": [pulled.cord_id], "token_id": spare,
+            "request_id": [asked.request_id], "name": ["crm"]}
 
 
 def _streams(document: dict[str, Any]) -> set[str]:

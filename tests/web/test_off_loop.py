@@ -67,7 +67,14 @@ CALLS: dict[str, tuple[dict[str, str], Any]] = {
                                                          "partition": "2026-01-05"}),
     "list_tokens": ({}, None), "create_token": ({}, {"role": "viewer"}),
     "revoke_token": ({"token_id": "0123456789ab"}, {}), "events_stream": ({}, None),
-    "openapi": ({}, None), "search": ({}, None),
+    "openapi": ({}, None), "search": ({}, None), "access_requests_page": ({}, None),
+    "access_request_form": ({}, None), "list_access_requests": ({}, None),
+    "request_access": ({}, {"asset": "raw", "reason": "a study"}),
+    "get_access_request": ({"request_id": "raw:1"}, None),
+    "approve_access": ({"request_id": "raw:1"}, {}),
+    "reject_access": ({"request_id": "raw:1"}, {"reason": "no"}),
+    "list_consumers": ({}, None), "subscribe": ({"name": "raw"}, {}),
+    "unsubscribe": ({"name": "raw"}, {}),
 }
 
 

@@ -47,12 +47,19 @@ class AccessRequested(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class _AccessDecided(Event):
+class _AccessStep(Event):
+    """A step of request ``request_id`` after it was asked for: who asked, and how to reach
+    them (``contact``)."""
+
     request_id: str
     asset: str
     requester: str
-    by: str
     contact: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class _AccessDecided(_AccessStep):
+    by: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,15 +82,11 @@ class AccessRejected(_AccessDecided):
 
 
 @dataclass(frozen=True, kw_only=True)
-class AccessExpired(Event):
+class AccessExpired(_AccessStep):
     """The date of approved request ``request_id`` passed (decided by the engine)."""
 
     name: ClassVar[str] = "access.expired"
-    request_id: str
-    asset: str
-    requester: str
     until: str
-    contact: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -25,6 +25,7 @@ from andon.events.access import (
     decision_event_id,
     request_event_id,
 )
+from andon.events.codec import format_time
 from andon.model.access import MAX_TEXT, Access, check_answers, expires_at
 from andon.model.errors import BadRequest, Conflict, Forbidden, NotFound
 from andon.model.graph import Graph
@@ -207,7 +208,7 @@ class AccessDesk:
         """Registered consumers (of ``asset``), with the day their access ends."""
         with self.store.read() as conn:
             rows = queries.consumer_rows(conn, None if asset is None else [asset])
-        return [{**r, "ends_at": expires_at(r["until"]).isoformat()} for r in rows]
+        return [{**r, "ends_at": format_time(expires_at(r["until"]))} for r in rows]
 
 
 def _text(field: str, value: str, required: bool) -> str:
