@@ -101,6 +101,8 @@ CALLS: tuple[tuple[str, str, dict[str, str], dict[str, str]], ...] = (
     ("cord_released", "get_cord", {"cord_id": f"raw:{BAD}:1"}, {}),
     ("tokens", "list_tokens", {}, {}),
     ("search", "search", {}, {"q": "clean"}),
+    ("catalog_dataset", "catalog_entry", {"kind": "dataset", "name": "clean"}, {}),
+    ("catalog_pipeline", "catalog_entry", {"kind": "pipeline", "name": "report"}, {}),
 )
 STREAMS = {"run_log_stream", "events_stream", "openapi"}  # not JSON answers to compare
 

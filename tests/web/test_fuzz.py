@@ -79,7 +79,8 @@ def _seed(line: Line) -> dict[str, list[str]]:
     # tokens for the fuzzer to revoke: never the ones it sends, which stay valid throughout
     spare = [digest(make_token(line, "viewer"))[:12] for _ in range(3)]
     return {"asset": ["raw", "clean"], "pipeline": ["clean"], "partition": DAYS, "from": DAYS,
-            "to": DAYS, "run_id": runs, "cord_id": [pulled.cord_id], "token_id": spare}
+            "to": DAYS, "run_id": runs, "cord_id": [pulled.cord_id], "token_id": spare,
+            "kind": ["dataset", "pipeline"], "name": ["raw", "clean"]}
 
 
 def _streams(document: dict[str, Any]) -> set[str]:

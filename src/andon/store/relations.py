@@ -15,7 +15,7 @@ from andon.events import RunStarted
 from andon.events.codec import format_time, from_dict
 from andon.model.status import RunStatus
 from andon.model.views import Json, View
-from andon.store.schema import events, partition_versions, reads, runs
+from andon.store.schema import events, partition_versions, partitions, reads, runs
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -102,3 +102,12 @@ def model_versions(conn: Connection, pipeline: str, limit: int) -> tuple[int, li
                                 {o["asset"]: o.get("fingerprint", "")
                                  for o in json.loads(r.outputs or "[]")})
                    for i, r in enumerate(rows)]
+
+
+def newest_partition(conn: Connection, asset: str) -> tuple[str | None, str | None]:
+    """The newest partition of ``asset`` made (by key) and when its current version was made;
+    (None, None) before any."""
+    t = partitions
+    row = conn.execute(select(t.c.partition, t.c.at).where(t.c.asset == asset)
+                       .order_by(t.c.partition.desc()).limit(1)).first()
+    return (None, None) if row is None else (row.partition, row.at)

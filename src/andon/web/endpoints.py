@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from andon.events.ids import CLIENT_ID_PATTERN, MAX_CLIENT_ID
-from andon.web import api_cords, api_runs, api_search, api_status, api_tokens, pages
+from andon.registry.entries import KINDS
+from andon.web import api_cords, api_runs, api_search, api_status, api_tokens, entries, pages
 from andon.web.context import Handler
 from andon.web.openapi import (
     CORD_ACK,
@@ -67,6 +68,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "pools_page": Endpoint(pages.pools_page),
     "deliveries_page": Endpoint(pages.deliveries_page),
     "search_page": Endpoint(pages.search_page),
+    "entry_page": Endpoint(entries.entry_page),
     "login_page": Endpoint(pages.login_page),
     "login": Endpoint(pages.login),
     "logout": Endpoint(pages.logout),
@@ -180,6 +182,16 @@ ENDPOINTS: dict[str, Endpoint] = {
         "owner; when nothing matches, the names a typo away and `suggestion`, the closest. "
         "422 naming the `field`: `q` empty or over 1,000 characters, an unknown `kind`, "
         "`limit` outside 1..1000.", SEARCH_FOUND, SEARCH_FILTERS, (422,))),
+    "catalog_entry": Endpoint(entries.catalog_entry, read(
+        "One entry of the catalog and what andon knows about it: its fields (owner, team, "
+        "tags, links, lifecycle, access), `producer`, `upstream`, `downstream`; a pipeline's "
+        "`uses`, `models` and newest `runs`; a service's or library's `used_by`; a model's "
+        "`versions` (the successful runs of the pipeline that makes it, newest first); a data "
+        "set's `consumers` (`declared`, each `stale` after 30 days without a read; `observed` "
+        "from its runs' reads; `external`) and `freshness` (newest partition, next delivery "
+        "from the plan). 404 with a suggestion for an unknown name; 422 for an unknown `kind`.",
+        OBJECT, [{**path_param("kind"), "schema": {"type": "string", "enum": list(KINDS)}},
+                 path_param("name")], (404, 422))),
     "events_stream": Endpoint(api_status.events_stream, described({
         "summary": "Server-sent events: every event as it is committed (`id` = its position in "
                    "the log); send `Last-Event-ID` (or `last_event_id`) to resume after it.",

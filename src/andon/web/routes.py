@@ -48,6 +48,7 @@ ROUTES: tuple[Route, ...] = (
     Route("pools_page", "GET", "/pools"),
     Route("deliveries_page", "GET", "/deliveries"),
     Route("search_page", "GET", "/search"),
+    Route("entry_page", "GET", "/catalog/{kind}/{name}"),
     Route("login_page", "GET", "/login"),
     Route("login", "POST", "/login", SESSION),
     Route("logout", "POST", "/logout", SESSION),
@@ -74,6 +75,7 @@ ROUTES: tuple[Route, ...] = (
     Route("create_token", "POST", "/api/v1/tokens", "admin"),
     Route("revoke_token", "POST", "/api/v1/tokens/{token_id}/revoke", "admin"),
     Route("search", "GET", "/api/v1/search"),
+    Route("catalog_entry", "GET", "/api/v1/catalog/{kind}/{name}"),
     Route("events_stream", "GET", "/api/v1/events/stream"),
     Route("openapi", "GET", "/api/v1/openapi.json"),
 )
