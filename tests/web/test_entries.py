@@ -7,6 +7,7 @@ service, a pipeline's relations and runs."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -64,10 +65,12 @@ DAYS = ("2026-01-05", "2026-01-06")
 T0 = datetime(2026, 1, 7, 12, tzinfo=UTC)
 
 
-@pytest.fixture
-def line(make_project: ProjectFactory) -> Iterator[Line]:
+@contextmanager
+def served(make_project: ProjectFactory, catalog: str) -> Iterator[Line]:
+    """The project above with ``catalog`` as its catalog.toml, served on a fake clock, its two
+    days of data made."""
     root = make_project(PIPELINES, start="2026-01-05", end='"2026-01-06"')
-    (root / "catalog.toml").write_text(CATALOG)
+    (root / "catalog.toml").write_text(catalog)
     with running(root, clock=FakeClock(T0)) as line:
         for key in DAYS:
             path = root / f"data/raw/{key}.csv"
@@ -75,6 +78,12 @@ def line(make_project: ProjectFactory) -> Iterator[Line]:
             path.write_text(f"a\n{key}\n")
             line.runner.submit(line.service.notify("raw", key, line.clock.now())).result(10)
         assert line.runner.drain()
+        yield line
+
+
+@pytest.fixture
+def line(make_project: ProjectFactory) -> Iterator[Line]:
+    with served(make_project, CATALOG) as line:
         yield line
 
 
