@@ -484,7 +484,7 @@ def test_a_model_page_and_a_service_page_render_without_console_errors(  # type:
             tab.shot("entry-model")
             page.click('#entry a[href="/catalog/pipeline/train"]')
             page.wait_for_url(line.url + "/catalog/pipeline/train")
-            page = tab.open("/catalog/service/orders_api")
+            page = tab.open("/catalog/service/orders-api")
             assert page.locator('#used-by a[href="/catalog/pipeline/featurize"]').count() == 1
             assert page.inner_text(".lifecycle") == "deprecated"
             tab.shot("entry-service")

@@ -16,6 +16,7 @@ import pytest
 
 from andon.live.clock import FakeClock
 from andon.serve.up import Line
+from tests.catalog.test_declared import GOOD as CATALOG
 from tests.conftest import ProjectFactory
 from tests.web.conftest import running
 
@@ -26,7 +27,7 @@ andon.source("raw", location="data/raw/{partition}.csv", owner="ingest@example.c
 andon.catalog(kind="library", name="pricing", owner="core@example.com",
               links={"code": "https://git.example.com/pricing", "bad": "javascript:alert(1)"})
 
-@andon.pipeline(inputs=["raw"], outputs=["features"], uses=["orders_api", "pricing"])
+@andon.pipeline(inputs=["raw"], outputs=["features"], uses=["orders-api", "pricing"])
 def featurize(ctx):
     ctx.output("features").write_text("f\\n")
 
@@ -37,29 +38,6 @@ def train(ctx):
 @andon.pipeline(inputs=["raw"], outputs=["audit"])
 def audit(ctx):
     ctx.output("audit").write_text("a\\n")
-"""
-CATALOG = """
-[[entries]]
-kind = "model"
-name = "churn"
-owner = "ml@example.com"
-description = "who is about to leave"
-tags = ["ml", "customers"]
-team = "ml"
-lifecycle = "beta"
-
-[[entries]]
-kind = "service"
-name = "orders_api"
-owner = "backend@example.com"
-lifecycle = { state = "deprecated", date = 2027-01-31 }
-access = "https://access.example.com/orders"
-
-[[entries]]
-kind = "dataset"
-name = "crm_contacts"
-owner = "sales@example.com"
-description = "contacts from the CRM vendor"
 """
 DAYS = ("2026-01-05", "2026-01-06")
 T0 = datetime(2026, 1, 7, 12, tzinfo=UTC)
@@ -133,13 +111,13 @@ def test_a_model_lists_its_versions_and_a_service_its_users(line: Line) -> None:
         [(2, "2026-01-06"), (1, "2026-01-05")]
     assert set(churn["versions"][0]["outputs"]) == {"model"}
     assert len(churn["versions"][0]["outputs"]["model"]) == 64  # its sha256
-    api = get(line, "/api/v1/catalog/service/orders_api")
+    api = get(line, "/api/v1/catalog/service/orders-api")
     assert (api["used_by"], api["lifecycle"], api["since"], api["access"]) == \
-        (["featurize"], "deprecated", "2027-01-31", "https://access.example.com/orders")
+        (["featurize"], "deprecated", "2027-01-31", "https://access.example.com/orders-api")
     assert get(line, "/api/v1/catalog/library/pricing")["used_by"] == ["featurize"]
     pipe = get(line, "/api/v1/catalog/pipeline/featurize")
     assert (pipe["upstream"], pipe["downstream"], pipe["uses"], pipe["models"]) == \
-        (["raw"], ["features"], ["orders_api", "pricing"], [])
+        (["raw"], ["features"], ["orders-api", "pricing"], [])
     assert [r["partition"] for r in pipe["runs"]] == ["2026-01-06", "2026-01-05"]
     assert get(line, "/api/v1/catalog/pipeline/train")["models"] == ["churn"]
     crm = get(line, "/api/v1/catalog/dataset/crm_contacts")
@@ -164,14 +142,14 @@ def test_every_kind_has_its_page(line: Line) -> None:
     model = get(line, "/catalog/model/churn").text
     assert 'data-kind="model"' in model and 'data-version="2"' in model
     assert 'href="/catalog/pipeline/train"' in model
-    service = get(line, "/catalog/service/orders_api").text
+    service = get(line, "/catalog/service/orders-api").text
     assert 'href="/catalog/pipeline/featurize"' in service and "deprecated" in service
-    assert 'href="https://access.example.com/orders"' in service
+    assert 'href="https://access.example.com/orders-api"' in service
     library = get(line, "/catalog/library/pricing").text
     assert 'href="https://git.example.com/pricing"' in library
     assert 'href="javascript:' not in library  # a link that is not http(s): its label, as text
     pipeline = get(line, "/catalog/pipeline/featurize").text
-    assert 'href="/catalog/service/orders_api"' in pipeline
+    assert 'href="/catalog/service/orders-api"' in pipeline
     assert 'href="/catalog/library/pricing"' in pipeline and 'href="/assets/raw"' in pipeline
     assert get(line, "/catalog/pipeline/train").text.count('href="/catalog/model/churn"') == 1
     assert 'data-kind="dataset"' in get(line, "/catalog/dataset/crm_contacts").text
