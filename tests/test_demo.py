@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
+
+from andon.cli.local import LocalClient
+from andon.project.load import load_project
+from andon.project.settings import resolve
 
 ANDON = str(Path(sys.executable).with_name("andon"))
 
@@ -29,6 +34,36 @@ def test_demo_makes_every_partition_and_exits(tmp_path: Path) -> None:
     assert {s["name"]: s["partitions"] for s in data["sources"]} == {
         "fx_rates": 3, "raw_clickstream": 3, "raw_orders": 3}
     assert all(p["partitions"]["succeeded"] == 3 for p in data["pipelines"])
+    # the catalog: a model that train versions, a service and a library the pipelines use and
+    # an external data set with its access
+    found = {}
+    for kind, name in (("model", "buy_tomorrow"), ("service", "fx_rates_api"),
+                       ("library", "numpy"), ("dataset", "crm_contacts")):
+        search = subprocess.run([ANDON, "--project", str(target), "search", name, "--kind", kind,
+                                 "--json"], capture_output=True, text=True, timeout=60)
+        hit = json.loads(search.stdout)["results"][0]
+        assert (hit["kind"], hit["name"], hit["url"]) == (kind, name, f"/catalog/{kind}/{name}")
+        found[name] = hit
+    assert "pii" in found["crm_contacts"]["tags"]
+    project = load_project(target)
+    local = LocalClient(project, resolve(target, {}, {}, project.settings_table))
+    try:
+        catalog, now = local.service.catalog, datetime.now(UTC)
+        model = catalog.view("model", "buy_tomorrow", now)
+        assert (model.producer, model.version_count) == ("train", 3)
+        assert [v.partition for v in model.versions or []] == \
+            ["2026-01-07", "2026-01-06", "2026-01-05"]
+        assert catalog.view("service", "fx_rates_api", now).used_by == ["to_eur"]
+        assert catalog.view("library", "numpy", now).used_by == ["train"]
+        access = catalog.view("dataset", "crm_contacts", now).access
+        assert access is not None and access.form is not None  # an access request's form
+        assert [f["name"] for f in access.fields()] == ["purpose", "fields"]
+        assert access.form["required"] == ["purpose"] and access.link.startswith("https://")
+        observed = catalog.view("dataset", "features", now).consumers
+        assert observed is not None
+        assert {o.pipeline for o in observed.observed} == {"train", "score"}
+    finally:
+        local.service.store.close()
     # the project ends on the demo's last day: on the real clock, long after it, nothing is
     # upcoming, due or at risk (not a row of days whose data never comes)
     assert 'end = "2026-01-07"' in (target / "andon.toml").read_text()

@@ -1,20 +1,20 @@
 """andon: a lean orchestrator for data and ML pipelines.
 
-Definitions use ``andon.source(...)``, ``@andon.pipeline(...)`` and ``@andon.check(...)``; see
-README.md.
+Definitions use ``andon.source(...)``, ``@andon.pipeline(...)``, ``@andon.check(...)`` and
+``andon.catalog(...)``; see README.md.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["source", "pipeline", "window", "rollup", "mapped", "last", "Context", "check",
+__all__ = ["source", "pipeline", "catalog", "window", "rollup", "mapped", "last", "Context", "check",
            "checks", "CheckContext", "CheckResult"]
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:  # lazy, so that `andon --help` imports nothing it does not need
-    if name in ("source", "pipeline", "window", "rollup", "mapped", "check"):
+    if name in ("source", "pipeline", "window", "rollup", "mapped", "check", "catalog"):
         from andon.project import dsl
 
         return getattr(dsl, name)

@@ -73,7 +73,8 @@ def test_a_catalog_loads_with_the_graphs_entries(make_project: ProjectFactory) -
     assert entries["dataset", "raw"].downstream == ("tidy",)
     assert entries["pipeline", "tidy"].upstream == ("raw",)
     assert entries["dataset", "raw"].url() == "/assets/raw"
-    assert churn.url() == "/search?q=churn"
+    assert churn.url() == "/catalog/model/churn"
+    assert entries["dataset", "crm_contacts"].url() == "/catalog/dataset/crm_contacts"
 
 
 def test_no_catalog_file_is_an_empty_catalog(tmp_path: Path) -> None:

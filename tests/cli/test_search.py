@@ -56,7 +56,7 @@ def test_search_without_a_server(make_project: ProjectFactory) -> None:
     data = json.loads(andon(root, "search", "customers", "--kind", "model", "--json").stdout)
     (hit,) = data["results"]
     assert (hit["kind"], hit["name"], hit["owner"], hit["url"]) == \
-        ("model", "churn", "ml@example.com", "/search?q=churn")
+        ("model", "churn", "ml@example.com", "/catalog/model/churn")
     assert {"description", "score"} <= set(hit) and data["suggestion"] is None
     typo = andon(root, "search", "chekout")
     assert typo.returncode == 0

@@ -107,6 +107,8 @@ CALLS: tuple[tuple[str, str, dict[str, str], dict[str, str]], ...] = (
     ("access_requests_raw", "list_access_requests", {}, {"asset": "raw", "status": "requested"}),
     ("access_request", "get_access_request", {"request_id": "raw:1"}, {}),
     ("consumers", "list_consumers", {}, {}),
+    ("catalog_dataset", "catalog_entry", {"kind": "dataset", "name": "clean"}, {}),
+    ("catalog_pipeline", "catalog_entry", {"kind": "pipeline", "name": "report"}, {}),
 )
 STREAMS = {"run_log_stream", "events_stream", "openapi"}  # not JSON answers to compare
 

@@ -469,3 +469,28 @@ def test_a_quarantined_output_is_restored_from_the_cord_page_without_a_reload(
             assert tab.errors == [], f"console errors: {tab.errors}"
         finally:
             tab.close()
+
+
+def test_a_model_page_and_a_service_page_render_without_console_errors(  # type: ignore[no-untyped-def]
+        browser, make_project) -> None:
+    from tests.web.test_entries import CATALOG, served
+
+    with served(make_project, CATALOG) as line:
+        tab = Page(browser, line)
+        try:
+            page = tab.open("/catalog/model/churn")
+            assert page.title().startswith("churn (model)")
+            assert page.locator("#versions tr[data-version]").count() == 2
+            tab.shot("entry-model")
+            page.click('#entry a[href="/catalog/pipeline/train"]')
+            page.wait_for_url(line.url + "/catalog/pipeline/train")
+            page = tab.open("/catalog/service/orders-api")
+            assert page.locator('#used-by a[href="/catalog/pipeline/featurize"]').count() == 1
+            assert page.inner_text(".lifecycle") == "deprecated"
+            tab.shot("entry-service")
+            page = tab.open("/assets/raw")
+            assert page.locator("#consumers [data-observed]").count() == 2
+            tab.shot("asset-consumers")
+            assert tab.errors == [], f"console errors: {tab.errors}"
+        finally:
+            tab.close()

@@ -88,7 +88,8 @@ def _seed(line: Line) -> dict[str, list[str]]:
     assert all(f.result(10) for f in map(line.runner.submit, [asked, *subscribed]))
     return {"asset": ["raw", "clean"], "pipeline": ["clean"], "partition": DAYS, "from": DAYS,
             "to": DAYS, "run_id": runs, "cord_id": [pulled.cord_id], "token_id": spare,
-            "request_id": [asked.request_id], "name": ["crm"]}
+            "request_id": [asked.request_id], "kind": ["dataset", "pipeline"],
+            "name": ["crm", "raw", "clean"]}
 
 
 def _streams(document: dict[str, Any]) -> set[str]:

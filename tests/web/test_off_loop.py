@@ -75,6 +75,8 @@ CALLS: dict[str, tuple[dict[str, str], Any]] = {
     "reject_access": ({"request_id": "raw:1"}, {"reason": "no"}),
     "list_consumers": ({}, None), "subscribe": ({"name": "raw"}, {}),
     "unsubscribe": ({"name": "raw"}, {}),
+    "catalog_entry": ({"kind": "dataset", "name": "raw"}, None),
+    "entry_page": ({"kind": "pipeline", "name": "clean"}, None),
 }
 
 

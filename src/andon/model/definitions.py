@@ -7,7 +7,7 @@ errors can name it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -84,6 +84,8 @@ class Pipeline:
     subscribers: tuple[str, ...] = ()  # notified about its outputs, like their owner
     env: tuple[str, ...] = ()  # variables of the scheduler's environment passed to its runs
     secrets: tuple[str, ...] = ()  # passed too, and their values masked in its runs' logs
+    uses: tuple[str, ...] = ()  # services and libraries of the catalog it declares it uses
+    models: tuple[str, ...] = ()  # models of the catalog each of its successful runs versions
 
     def retry_backoff(self, attempt: int) -> timedelta:
         """Delay before attempt ``attempt + 1``: doubling from ``retry_delay``, capped at an hour."""
@@ -109,6 +111,16 @@ def check_run_names(option: str, names: object) -> tuple[tuple[str, ...], str]:
                     f"andon's own (its settings and secrets) and never reach a run; remove them "
                     f"(a run gets its inputs and outputs as ANDON_INPUT_*/ANDON_OUTPUT_* anyway)")
     return tuple(dict.fromkeys(names)), ""
+
+
+@dataclass(frozen=True)
+class Declared:
+    """An entry of the catalog declared in the definitions with ``andon.catalog(...)``: its
+    fields as a ``catalog.toml`` table would hold them (``andon.registry.declared`` checks them
+    as it checks a table) and the file and line of the call."""
+
+    table: Mapping[str, Any]
+    where: str
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from andon.model.definitions import Asset, Input, Pipeline, Pool
+from andon.model.definitions import Asset, Declared, Input, Pipeline, Pool
 from andon.model.errors import DefinitionError
 from andon.model.limits import name_problem
 from andon.model.partitions import Identity, LastN, Partitions, Rollup
@@ -33,6 +33,9 @@ class Graph:
     # absolute, normalised folders outside the project that locations may point into
     # ([project] data_roots); the project folder itself is always allowed
     data_roots: tuple[str, ...] = ()
+    # the entries of the catalog declared in the definitions (``andon.catalog(...)``), unchecked:
+    # the registry checks them with the project's catalog.toml
+    declared: tuple[Declared, ...] = ()
 
     def partitions_of(self, pipeline: str) -> Partitions:
         return self.pipelines[pipeline].partitions

@@ -1,4 +1,5 @@
-"""What users write: ``andon.source(...)``, ``@andon.pipeline(...)`` and ``@andon.check(...)``.
+"""What users write: ``andon.source(...)``, ``@andon.pipeline(...)``, ``@andon.check(...)`` and
+``andon.catalog(...)``.
 
 Declarations are collected raw (with the file and line they come from) while the project's
 definition modules are imported; ``andon.project.load`` turns them into the validated graph, so a bad
@@ -14,16 +15,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from andon.model.definitions import Input
+from andon.model.definitions import Declared, Input
 from andon.model.errors import DefinitionError
+from andon.model.limits import name_problem
 from andon.model.partitions import PartitionMapping, Rollup, last
 
 
 @dataclass
 class Declaration:
-    """One ``source``, ``pipeline`` or ``check`` call as written, with where it was written."""
+    """One ``source``, ``pipeline``, ``check`` or ``catalog`` call as written, with where it was
+    written."""
 
-    kind: str  # "source" | "pipeline" | "check"
+    kind: str  # "source" | "pipeline" | "check" | "catalog"
     name: str
     options: dict[str, Any]
     where: str
@@ -88,7 +91,7 @@ _PIPELINE_DEFAULTS: dict[str, Any] = dict(
     inputs=(), outputs=(), partitions="daily", pool="default", slots=1, priority=1,
     deadline=None, expected_duration=None, retries=0, retry_delay="10s", timeout=None,
     max_concurrent=0, on_upstream_change="rerun", owner="", description="", locations=None,
-    subscribers=(), on_cord="cancel", bad_outputs="keep", env=(), secrets=())
+    subscribers=(), on_cord="cancel", bad_outputs="keep", env=(), secrets=(), uses=(), models=())
 
 
 def pipeline(name: str | Callable[..., Any] | None = None, *, command: str | None = None,
@@ -101,7 +104,9 @@ def pipeline(name: str | Callable[..., Any] | None = None, *, command: str | Non
     "finish": a running run when an andon cord halts it), bad_outputs ("keep", "quarantine" or
     "delete": what happens to outputs made from data under a cord), env (names of environment
     variables its runs get from the scheduler's environment; runs get no others but a small base
-    such as PATH, HOME and LANG) and secrets (the same, with their values masked in run logs)."""
+    such as PATH, HOME and LANG), secrets (the same, with their values masked in run logs), uses
+    (names of the catalog's services and libraries it uses) and models (names of the catalog's
+    models it makes: each successful run is a new version of each)."""
     bare = name if callable(name) else None  # used as @andon.pipeline, without parentheses
     label = name if isinstance(name, str) else None
     unknown = sorted(set(options) - set(_PIPELINE_DEFAULTS))
@@ -113,6 +118,9 @@ def pipeline(name: str | Callable[..., Any] | None = None, *, command: str | Non
             f"{', '.join(unknown)}" + (f"; did you mean {', '.join(close)}?" if close else ""),
             where=where, hint=f"known options: command, {', '.join(_PIPELINE_DEFAULTS)}")
     opts = {**_PIPELINE_DEFAULTS, **options}
+    for option in ("uses", "models"):
+        opts[option] = _entry_names(str(label or getattr(bare, "__name__", "")), option,
+                                    opts[option], where)
     if command is not None:
         if not label:
             raise DefinitionError("a command pipeline needs a name", where=where,
@@ -152,6 +160,46 @@ def check(asset: str, *, blocking: bool = True, name: str | None = None
         return fn
 
     return decorate
+
+
+def catalog(kind: str, name: str, *, owner: str = "", description: str = "", tags: Any = (),
+            team: str = "", links: Any = None, lifecycle: str = "active", since: Any = None,
+            access: Any = "") -> str:
+    """Declare an entry of the catalog (a model, a service, a library or an external data set)
+    in the definitions: the fields of a ``catalog.toml`` table, checked the same way when the
+    catalog loads (``andon validate``), each problem naming this call's file and line. ``since``
+    is the date its ``lifecycle`` took effect (required for "deprecated"). Returns the name, to
+    use in a pipeline's ``uses=`` or ``models=``."""
+    table: dict[str, Any] = {"kind": kind, "name": name, "owner": owner,
+                             "description": description, "team": team, "access": access,
+                             "tags": list(tags) if isinstance(tags, tuple) else tags,
+                             "lifecycle": lifecycle if since is None
+                             else {"state": lifecycle, "date": since}}
+    if links is not None:
+        table["links"] = links
+    _registry().declarations.append(Declaration("catalog", str(name), table, _where()))
+    return name
+
+
+def _entry_names(pipeline: str, option: str, items: Any, where: str) -> tuple[str, ...]:
+    """A pipeline's ``uses=`` or ``models=``: names of the catalog's entries (that each names an
+    entry is checked where the catalog loads, ``andon.registry.declared``)."""
+    example = "uses=['orders_api', 'pricing']" if option == "uses" else "models=['churn']"
+    if isinstance(items, str) or not isinstance(items, (list, tuple)):
+        raise DefinitionError(f"pipeline {pipeline!r}: {option}={items!r} is not a list of names",
+                              where=where, hint=f"name entries of the catalog, e.g. {example}")
+    for item in items:
+        bad = name_problem("catalog entry", item)
+        if bad:
+            raise DefinitionError(f"pipeline {pipeline!r}: {option}= holds a {bad}", where=where,
+                                  hint=f"name entries of the catalog, e.g. {example}")
+    return tuple(dict.fromkeys(items))
+
+
+def declared(registry: Registry) -> tuple[Declared, ...]:
+    """The entries of the catalog that ``registry``'s ``andon.catalog(...)`` calls declared."""
+    return tuple(Declared(d.options, d.where) for d in registry.declarations
+                 if d.kind == "catalog")
 
 
 def collect(run: Callable[[], None]) -> Registry:

@@ -22,7 +22,7 @@ from andon.model.errors import AndonError, ConfigError, DefinitionError
 from andon.model.graph import Graph, build_graph
 from andon.model.limits import duration_problem, location_problem, moment_problem, name_problem
 from andon.model.partitions import PartitionKeyError, parse_partitions
-from andon.project.dsl import Declaration, collect
+from andon.project.dsl import Declaration, collect, declared
 
 PROJECT_FILE = "andon.toml"
 IMPORT_TIMEOUT = timedelta(seconds=30)  # [project] import_timeout: the longest a module may import
@@ -199,7 +199,7 @@ def load_project(root: Path) -> Project:
     for check in checks:
         if check.blocking:
             gated[check.asset] = gated.get(check.asset, 0) + 1
-    graph = replace(graph, gated=gated)
+    graph = replace(graph, gated=gated, declared=declared(registry))
     return Project(root, str(proj.get("name", root.name)), config, graph, start, checks,
                    end)
 
@@ -375,8 +375,8 @@ def _build(decls: list[Declaration], pools: list[Pool], start: datetime,
     pipes: list[Pipeline] = []
     for d in decls:
         o = d.options
-        if d.kind == "check":
-            continue  # checked against the declared assets below
+        if d.kind in ("check", "catalog"):
+            continue  # checks: against the declared assets below; entries: by the registry
         try:
             parts = parse_partitions(o["partitions"], start, until)
         except PartitionKeyError as exc:
@@ -428,7 +428,8 @@ def _build(decls: list[Declaration], pools: list[Pool], start: datetime,
             on_upstream_change=o["on_upstream_change"], on_cord=o["on_cord"],
             bad_outputs=o["bad_outputs"], owner=o["owner"],
             description=o["description"], where=d.where, subscribers=subscribers,
-            env=_run_names(problems, d, "env"), secrets=_run_names(problems, d, "secrets")))
+            env=_run_names(problems, d, "env"), secrets=_run_names(problems, d, "secrets"),
+            uses=o["uses"], models=o["models"]))
     _check_problems(problems, decls, {a.name for a in assets})
     # outputs are declared as assets by their pipeline; build_graph re-derives them, so pass
     # only sources here and keep output locations on the produced assets afterwards

@@ -1,15 +1,19 @@
-"""The entries a project declares in its ``catalog.toml``: models, services, libraries and
-external data sets, one ``[[entries]]`` table each.
+"""The entries a project declares: models, services, libraries and external data sets, one
+``[[entries]]`` table each in its ``catalog.toml`` and one ``andon.catalog(...)`` call each in
+its definitions (the same fields, checked by the same ``entry_of``); and the pipelines'
+``uses=`` and ``models=``, which must name them.
 
 Everything wrong is found at load time (``andon validate``, exit 2), each problem with the file,
-the line of its ``[[entries]]`` header, the entry and the fix."""
+the line (of its ``[[entries]]`` header, or of the call), the entry and the fix."""
 
 from __future__ import annotations
 
+import difflib
+import functools
 import re
 import stat
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -33,9 +37,58 @@ _EXAMPLE = ('[[entries]]\nkind = "model"\nname = "churn"\nowner = "ml@example.co
 
 
 def load_declared(root: Path, graph: Graph | None = None) -> list[Entry]:
-    """The entries of ``root/catalog.toml`` (none without one). ConfigError naming the file,
-    line, entry and fix for: invalid TOML, an unknown kind or field, a missing name or owner, a
-    duplicate name within a kind (also against ``graph``'s data sets), a malformed date."""
+    """The entries ``graph``'s definitions declare (``andon.catalog(...)``), then those of
+    ``root/catalog.toml`` (none without one). ConfigError naming the file, line, entry and fix
+    for: invalid TOML, an unknown kind or field, a missing name or owner, a duplicate name within
+    a kind (also against ``graph``'s data sets), a malformed date; and for a pipeline whose
+    ``uses=`` or ``models=`` names no such entry, or a model two pipelines declare they make."""
+    # where each name was taken: the file and line, found only for a duplicate (a fast load
+    # stays one)
+    taken: dict[tuple[str, str], Callable[[], str]] = {}
+    if graph is not None:
+        taken.update({("dataset", a.name): functools.partial(str, a.where or "the definitions")
+                      for a in graph.assets.values()})
+    problems: list[tuple[str, str, str]] = []  # (where, what, fix)
+    entries: list[Entry] = []
+    for index, decl in enumerate(graph.declared if graph is not None else ()):
+        _add(entry_of(decl.table, index, decl.where), functools.partial(_at, decl.where),
+             index, taken, entries, problems)
+    for index, (item, where) in enumerate(_file_tables(root)):
+        _add(entry_of(item, index, str(root / CATALOG_FILE)), where, index, taken, entries,
+             problems)
+    if graph is not None and not problems:
+        problems += _relation_problems(graph, entries)
+    if problems:
+        _refuse(problems)
+    return entries
+
+
+def _add(made: tuple[Entry | None, tuple[str, str] | None], where: Callable[[int], str],
+         index: int, taken: dict[tuple[str, str], Callable[[], str]], entries: list[Entry],
+         problems: list[tuple[str, str, str]]) -> None:
+    """Keep the entry ``entry_of`` made, or record its problem or a duplicate name."""
+    entry, problem = made
+    if problem is not None:
+        problems.append((where(index), *problem))
+        return
+    assert entry is not None
+    if entry.key in taken:
+        problems.append((where(index), f"{entry.kind} {entry.name!r} is declared twice (also "
+                         f"at {taken[entry.key]()})", "give one of them another name, or "
+                         "remove the copy"))
+        return
+    taken[entry.key] = functools.partial(where, index)
+    entries.append(entry)
+
+
+def _at(where: str, _index: int) -> str:
+    return where
+
+
+def _file_tables(root: Path) -> list[tuple[Any, Callable[[int], str]]]:
+    """The ``[[entries]]`` tables of ``root/catalog.toml`` (none without one), each with the
+    function that names where the index-th one is (``file:line``, counted only when asked: a
+    load without problems stays fast)."""
     path = root / CATALOG_FILE
     try:
         info = path.stat()
@@ -63,7 +116,6 @@ def load_declared(root: Path, graph: Graph | None = None) -> list[Entry]:
         raise ConfigError(f"{CATALOG_FILE} holds {', '.join(extra) or 'entries'} that is not "
                           "an array of [[entries]] tables", where=str(path),
                           hint=f"declare each entry as a table, e.g.\n{_EXAMPLE}")
-    # the header line of each entry: only counted when something is wrong (a fast load stays one)
     lines: list[int] = []
 
     def where(index: int) -> str:
@@ -71,28 +123,44 @@ def load_declared(root: Path, graph: Graph | None = None) -> list[Entry]:
             lines.extend(raw.count(b"\n", 0, m.start()) + 1 for m in _HEADER.finditer(raw))
         return f"{path}:{lines[index]}" if index < len(lines) else str(path)
 
-    taken: dict[tuple[str, str], str] = {}
-    if graph is not None:
-        taken.update({("dataset", a.name): a.where or "the definitions"
-                      for a in graph.assets.values()})
-    problems: list[tuple[str, str, str]] = []  # (where, what, fix)
-    entries = []
-    for index, item in enumerate(items):
-        entry, problem = _entry(item, index, str(path))
-        if problem is not None:
-            problems.append((where(index), *problem))
-            continue
-        assert entry is not None
-        if entry.key in taken:
-            problems.append((where(index), f"{entry.kind} {entry.name!r} is declared twice (also "
-                             f"at {taken[entry.key]})", "give one of them another name, or "
-                             "remove the copy"))
-            continue
-        taken[entry.key] = f"entry {index + 1}"
-        entries.append(entry)
-    if problems:
-        _refuse(problems)
-    return entries
+    return [(item, where) for item in items]
+
+
+def _relation_problems(graph: Graph, entries: list[Entry]) -> list[tuple[str, str, str]]:
+    """A pipeline's ``uses=`` names a service or library, its ``models=`` a model, of the
+    catalog; one pipeline makes each model."""
+    known: dict[str, set[str]] = {}
+    for entry in entries:
+        known.setdefault(entry.kind, set()).add(entry.name)
+    usable = known.get("service", set()) | known.get("library", set())
+    problems = []
+    maker: dict[str, str] = {}
+    for pipe in graph.pipelines.values():
+        for field, names, kinds in (("uses", pipe.uses, usable),
+                                    ("models", pipe.models, known.get("model", set()))):
+            what = "service or library" if field == "uses" else "model"
+            for name in names:
+                if name not in kinds:
+                    close = difflib.get_close_matches(name, kinds, 1)
+                    problems.append((pipe.where, f"pipeline {pipe.name!r}: {field}= names "
+                                     f"{name!r}, which is no {what} of the catalog"
+                                     + (f"; did you mean {close[0]!r}?" if close else ""),
+                                     f"known: {_listing(kinds)}; declare it in {CATALOG_FILE} or "
+                                     f"with andon.catalog(kind=\"{what.split()[-1]}\", ...)"))
+        for name in pipe.models:
+            if name in maker:
+                problems.append((pipe.where, f"pipeline {pipe.name!r} declares it makes model "
+                                 f"{name!r}, which pipeline {maker[name]!r} makes", "each model "
+                                 "has one producer: declare it on one of them (the other may "
+                                 "read the model's data set)"))
+            maker.setdefault(name, pipe.name)
+    return problems
+
+
+def _listing(names: set[str], most: int = 20) -> str:
+    ordered = sorted(names)
+    text = ", ".join(ordered[:most]) or "none"
+    return text + (f" and {len(ordered) - most} more" if len(ordered) > most else "")
 
 
 def _refuse(problems: list[tuple[str, str, str]]) -> None:
@@ -101,13 +169,17 @@ def _refuse(problems: list[tuple[str, str, str]]) -> None:
         raise ConfigError(what, where=where, hint=fix)
     listed = "\n  - ".join(f"{where}: {what}; {fix}" for where, what, fix in problems[:50])
     more = f"\n  - ... and {len(problems) - 50} more" if len(problems) > 50 else ""
-    raise ConfigError(f"{len(problems)} problem(s) in {CATALOG_FILE}:\n  - {listed}{more}",
+    source = CATALOG_FILE if all(CATALOG_FILE in where for where, _, _ in problems) \
+        else "the catalog"
+    raise ConfigError(f"{len(problems)} problem(s) in {source}:\n  - {listed}{more}",
                       where=problems[0][0], hint="fix each listed entry and run `andon validate` "
                                                  "again")
 
 
-def _entry(item: Any, index: int, file: str) -> tuple[Entry | None, tuple[str, str] | None]:
-    """The entry of one ``[[entries]]`` table, or (None, (what is wrong, the fix))."""
+def entry_of(item: Any, index: int, file: str) -> tuple[Entry | None, tuple[str, str] | None]:
+    """The entry of one table (a ``[[entries]]`` table of ``catalog.toml``, the ``index``-th; or
+    the fields of an ``andon.catalog(...)`` call), declared in ``file``; or (None, (what is
+    wrong, the fix))."""
     if not isinstance(item, Mapping):
         return None, (f"entry {index + 1} is not a table", f"write it as\n{_EXAMPLE}")
     name = item.get("name")

@@ -4,7 +4,7 @@ source and pipeline output as a data set, every pipeline as a pipeline."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from andon.model.access import Access
@@ -13,6 +13,7 @@ from andon.model.graph import Graph
 KINDS = ("dataset", "pipeline", "model", "service", "library")
 DECLARED_KINDS = ("dataset", "model", "service", "library")  # pipelines come from the graph only
 LIFECYCLES = ("active", "beta", "deprecated")
+USED = ("service", "library")  # the kinds a pipeline's uses= names
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,10 @@ class Entry:
     deprecated entry's date is required); ``access``: how to get access (a link, a note and/or
     a form; None: not declared, and no access request can be made).
     ``producer``, ``upstream`` and ``downstream`` are what the graph knows (names of pipelines
-    for a data set, of data sets for a pipeline). ``where``: the file and line it comes from."""
+    for a data set, of data sets for a pipeline; a model's producer is the pipeline that declares
+    it in ``models=``). ``uses`` and ``models``: the services and libraries a pipeline declares it
+    uses and the models it makes; ``used_by``: the pipelines that declare a service or library in
+    ``uses=``. ``where``: the file and line it comes from."""
 
     kind: str
     name: str
@@ -37,6 +41,9 @@ class Entry:
     producer: str = ""
     upstream: tuple[str, ...] = ()
     downstream: tuple[str, ...] = ()
+    uses: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+    used_by: tuple[str, ...] = ()
     where: str = ""
     declared: bool = False  # from catalog.toml, not from the definitions
 
@@ -45,13 +52,13 @@ class Entry:
         return (self.kind, self.name)
 
     def url(self) -> str:
-        """The board page of the entry (data sets have one; the others get theirs later, so
-        they point at the board's search for their name)."""
+        """The board page of the entry: ``/assets/{name}`` for a data set of the definitions,
+        ``/catalog/{kind}/{name}`` for every other entry."""
         from urllib.parse import quote
 
         if self.kind == "dataset" and not self.declared:
             return f"/assets/{quote(self.name, safe='')}"
-        return f"/search?q={quote(self.name, safe='')}"
+        return f"/catalog/{self.kind}/{quote(self.name, safe='')}"
 
 
 def from_graph(graph: Graph) -> Iterator[Entry]:
@@ -66,11 +73,25 @@ def from_graph(graph: Graph) -> Iterator[Entry]:
                     access=asset.access)
     for pipe in graph.pipelines.values():
         yield Entry("pipeline", pipe.name, pipe.owner, pipe.description,
-                    upstream=tuple(i.asset for i in pipe.inputs), downstream=pipe.outputs,
+                    upstream=tuple(dict.fromkeys(i.asset for i in pipe.inputs)),
+                    downstream=pipe.outputs, uses=pipe.uses, models=pipe.models,
                     where=pipe.where)
 
 
 def catalog(graph: Graph, declared: Iterable[Entry]) -> list[Entry]:
     """Every entry: the graph's, then the declared ones (``andon.registry.declared`` has refused
-    a declared name the graph already holds)."""
-    return [*from_graph(graph), *declared]
+    a declared name the graph already holds), a model with the pipeline that makes it and a
+    service or library with the pipelines that use it."""
+    makes = {m: p.name for p in graph.pipelines.values() for m in p.models}
+    users: dict[str, list[str]] = {}
+    for pipe in graph.pipelines.values():
+        for name in pipe.uses:
+            users.setdefault(name, []).append(pipe.name)
+    related = []
+    for entry in declared:
+        if entry.kind == "model" and entry.name in makes:
+            entry = replace(entry, producer=makes[entry.name], upstream=(makes[entry.name],))
+        elif entry.kind in USED and entry.name in users:
+            entry = replace(entry, used_by=tuple(users[entry.name]))
+        related.append(entry)
+    return [*from_graph(graph), *related]

@@ -36,6 +36,7 @@ from andon.events.codec import format_time, to_dict
 from andon.model.status import RunStatus
 from andon.store.access import project_access
 from andon.store.cordviews import project_cord
+from andon.store.relations import project_reads
 from andon.store.schema import first_plans, partition_versions, partitions, runs
 
 _CURRENT = select(partitions.c.version, partitions.c.fingerprint, partitions.c.size_bytes,
@@ -125,6 +126,7 @@ def project(conn: Connection, event: Event, seq: int) -> None:
         _update_run(conn, event.run_id, dict(
             status=RunStatus.RUNNING.value, started_at=format_time(event.at), pool=event.pool,
             slots=event.slots, inputs=json.dumps(to_dict_list(event.inputs))))
+        project_reads(conn, event)
     elif isinstance(event, RunLaunched):
         _update_run(conn, event.run_id, dict(pid=event.pid, log_path=event.log_path))
     elif isinstance(event, RunSucceeded):

@@ -184,6 +184,16 @@ consumers = Table(  # registered external consumers of a data set, until their d
     Column("seq", BigInteger, nullable=False, default=0),
 )
 
+reads = Table(  # per data set, the pipelines whose runs read it (run.started inputs)
+    "reads", metadata,
+    Column("asset", Text, primary_key=True),
+    Column("pipeline", Text, primary_key=True),
+    Column("runs", BigInteger, nullable=False, default=0),  # runs of it that read the data set
+    Column("last_at", Text, nullable=False),  # when the last of them started
+    Column("last_partition", Text, nullable=False, default=""),  # the newest partition it read
+    Column("last_run_id", Text, nullable=False, default=""),
+)
+
 schema_version = Table(
     "schema_version", metadata,
     Column("version", Integer, primary_key=True),
@@ -217,12 +227,23 @@ def _v4(conn: Connection) -> None:
     metadata.create_all(conn, tables=[access_requests, consumers])
 
 
+def _v6(conn: Connection) -> None:
+    # a new table only, from the live definition (freeze it in here, as for _v1, before a later
+    # step changes it), filled from the log's run.started events: a database that ran before
+    # this step has the same reads as one that recorded them as they came
+    from andon.store.relations import replay_reads
+
+    metadata.create_all(conn, tables=[reads])
+    replay_reads(conn)
+
+
 # (version, description, step); append new steps, never edit an applied one
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "event log, partitions, partition versions, runs, tokens", _v1),
     (2, "andon cords, halted partitions, suspect outputs", _v2),
     (3, "the first plan of each deliverable", _v3),
     (4, "access requests and registered consumers", _v4),
+    (6, "the pipelines that read each data set (consumers observed)", _v6),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -9,7 +9,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from andon.events.ids import CLIENT_ID_PATTERN, MAX_CLIENT_ID
-from andon.web import access_pages, api_access, api_cords, api_runs, api_search, api_status, api_tokens, pages
+from andon.registry.entries import KINDS
+from andon.web import (
+    access_pages,
+    api_access,
+    api_cords,
+    api_runs,
+    api_search,
+    api_status,
+    api_tokens,
+    entries,
+    pages,
+)
 from andon.web.context import Handler
 from andon.web.openapi import (
     CORD_ACK,
@@ -90,6 +101,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "search_page": Endpoint(pages.search_page),
     "access_requests_page": Endpoint(access_pages.access_requests_page),
     "access_request_form": Endpoint(access_pages.access_request_form),
+    "entry_page": Endpoint(entries.entry_page),
     "login_page": Endpoint(pages.login_page),
     "login": Endpoint(pages.login),
     "logout": Endpoint(pages.logout),
@@ -246,6 +258,16 @@ ENDPOINTS: dict[str, Endpoint] = {
         "Drop a registered consumer of the data set (404: not registered).",
         json_body({}, {"consumer": {"type": "string", "maxLength": 200}}), 200, CONSUMER,
         (404, 422), [path_param("name")])),
+    "catalog_entry": Endpoint(entries.catalog_entry, read(
+        "One entry of the catalog and what andon knows about it: its fields (owner, team, "
+        "tags, links, lifecycle, access), `producer`, `upstream`, `downstream`; a pipeline's "
+        "`uses`, `models` and newest `runs`; a service's or library's `used_by`; a model's "
+        "`versions` (the successful runs of the pipeline that makes it, newest first); a data "
+        "set's `consumers` (`declared`, each `stale` after 30 days without a read; `observed` "
+        "from its runs' reads; `external`) and `freshness` (newest partition, next delivery "
+        "from the plan). 404 with a suggestion for an unknown name; 422 for an unknown `kind`.",
+        OBJECT, [{**path_param("kind"), "schema": {"type": "string", "enum": list(KINDS)}},
+                 path_param("name")], (404, 422))),
     "events_stream": Endpoint(api_status.events_stream, described({
         "summary": "Server-sent events: every event as it is committed (`id` = its position in "
                    "the log); send `Last-Event-ID` (or `last_event_id`) to resume after it.",

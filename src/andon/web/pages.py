@@ -176,12 +176,12 @@ def asset_page(request: Request) -> Response:
     now = web.ctx.now()
     view = board.asset_view(web.svc, name, now)
     status = web.svc.status()
-    colours = {line.name: line.colour
-               for line in board.lines(status, web.svc.plan(now, detail=False), now)}
+    plan = web.svc.plan(now, detail=False)
+    colours = {line.name: line.colour for line in board.lines(status, plan, now)}
     states = {"p:" + p: c for p, c in colours.items()}
     layout = lineage.layout(graph, name, states)
-    return render(request, "asset.html", title=name, a=view, lineage=layout,
-                  access=graph.assets[name].access,
+    entry = web.svc.catalog.view("dataset", name, now, plan)  # owner, consumers, freshness
+    return render(request, "asset.html", title=name, a=view, e=entry, lineage=layout,
                   node_w=lineage.NODE_WIDTH, node_h=lineage.NODE_HEIGHT,
                   health=_health(web, status.runs, len(status.cords)))
 

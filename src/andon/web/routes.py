@@ -50,6 +50,7 @@ ROUTES: tuple[Route, ...] = (
     Route("search_page", "GET", "/search"),
     Route("access_requests_page", "GET", "/access-requests"),
     Route("access_request_form", "GET", "/access-requests/new"),
+    Route("entry_page", "GET", "/catalog/{kind}/{name}"),
     Route("login_page", "GET", "/login"),
     Route("login", "POST", "/login", SESSION),
     Route("logout", "POST", "/logout", SESSION),
@@ -84,6 +85,7 @@ ROUTES: tuple[Route, ...] = (
     Route("list_consumers", "GET", "/api/v1/consumers"),
     Route("subscribe", "POST", "/api/v1/consumers/{name}/subscribe", "viewer"),
     Route("unsubscribe", "POST", "/api/v1/consumers/{name}/unsubscribe", "viewer"),
+    Route("catalog_entry", "GET", "/api/v1/catalog/{kind}/{name}"),
     Route("events_stream", "GET", "/api/v1/events/stream"),
     Route("openapi", "GET", "/api/v1/openapi.json"),
 )

@@ -6,7 +6,9 @@ raw_clickstream ─► sessionize ─► sessions ──────────
                                                                  model ◄────┘      │
                                                        features + model ─► score ─► scores
                                                           daily_sales + scores ─► report
-Each step reads and writes CSV/JSON files under data/ (the locations below).
+Each step reads and writes CSV/JSON files under data/ (the locations below). catalog.toml
+declares the model `train` makes (models=), the service and library the pipelines use (uses=)
+and an external data set.
 """
 
 import csv
@@ -70,6 +72,7 @@ def sessionize(ctx):
 
 @andon.pipeline(inputs=["orders", "fx_rates"], outputs=["orders_eur"], owner="data-eng@example.com",
                 locations={"orders_eur": DATA + ".csv"}, expected_duration="5m",
+                uses=["fx_rates_api"],
                 description="order amounts converted to EUR with the day's rates")
 def to_eur(ctx):
     rates = {r["currency"]: float(r["rate_to_eur"]) for r in _read(ctx.inputs["fx_rates"])}
@@ -119,7 +122,7 @@ def _vector(row):
 
 @andon.pipeline(inputs=[andon.window("features", 7)], outputs=["model"], pool="ml",
                 owner="ml@example.com", locations={"model": DATA + ".json"},
-                expected_duration="15m", priority=2,
+                expected_duration="15m", priority=2, uses=["numpy"], models=["buy_tomorrow"],
                 description="logistic regression (numpy): will the customer buy tomorrow?")
 def train(ctx):
     import numpy as np
