@@ -101,6 +101,8 @@ CALLS: tuple[tuple[str, str, dict[str, str], dict[str, str]], ...] = (
     ("cord_released", "get_cord", {"cord_id": f"raw:{BAD}:1"}, {}),
     ("tokens", "list_tokens", {}, {}),
     ("search", "search", {}, {"q": "clean"}),
+    ("catalog", "catalog", {}, {}),
+    ("catalog_page", "catalog", {}, {"kind": "dataset", "limit": "1", "offset": "1"}),
 )
 STREAMS = {"run_log_stream", "events_stream", "openapi"}  # not JSON answers to compare
 

@@ -51,7 +51,8 @@ CALLS: dict[str, tuple[dict[str, str], Any]] = {
     "board_page": ({}, None), "runs_page": ({}, None), "run_page": ({"run_id": "r1"}, None),
     "asset_page": ({"name": "raw"}, None), "cords_page": ({}, None),
     "cord_page": ({"cord_id": "raw:2026-01-05:1"}, None), "pools_page": ({}, None),
-    "deliveries_page": ({}, None), "search_page": ({}, None), "login_page": ({}, None),
+    "deliveries_page": ({}, None), "search_page": ({}, None), "search_results": ({}, None),
+    "catalog_page": ({}, None), "login_page": ({}, None),
     "login": ({}, "token"), "logout": ({}, "csrf"), "static_file": ({"name": "board.js"}, None),
     "metrics": ({}, None), "health": ({}, None), "status": ({}, None),
     "list_runs": ({}, None), "get_run": ({"run_id": "r1"}, None),
@@ -67,7 +68,7 @@ CALLS: dict[str, tuple[dict[str, str], Any]] = {
                                                          "partition": "2026-01-05"}),
     "list_tokens": ({}, None), "create_token": ({}, {"role": "viewer"}),
     "revoke_token": ({"token_id": "0123456789ab"}, {}), "events_stream": ({}, None),
-    "openapi": ({}, None), "search": ({}, None),
+    "openapi": ({}, None), "search": ({}, None), "catalog": ({}, None),
 }
 
 

@@ -3,14 +3,14 @@ index, built once, and the checks on a search request."""
 
 from __future__ import annotations
 
-import difflib
 import threading
 from pathlib import Path
 
 from andon.model.errors import BadRequest
 from andon.model.graph import Graph
+from andon.registry.browse import Shelf, check_kind
 from andon.registry.declared import load_declared
-from andon.registry.entries import KINDS, catalog
+from andon.registry.entries import catalog
 from andon.registry.search import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY, Found, SearchIndex
 
 
@@ -22,6 +22,7 @@ class Catalog:
         self.graph = graph
         self.project_dir = project_dir
         self._index: SearchIndex | None = None
+        self._shelf: Shelf | None = None  # facets and listings, built with the index
         self._building = threading.Lock()
 
     def index(self) -> SearchIndex:
@@ -29,8 +30,16 @@ class Catalog:
         with self._building:
             if self._index is None:
                 declared = load_declared(self.project_dir, self.graph)
-                self._index = SearchIndex(catalog(self.graph, declared))
+                entries = catalog(self.graph, declared)
+                self._index, self._shelf = SearchIndex(entries), Shelf(entries)
             return self._index
+
+    def shelf(self) -> Shelf:
+        """The catalog's facets and filtered listings (``andon.registry.browse``; its
+        ``browse`` checks its filters), built with the index."""
+        self.index()
+        assert self._shelf is not None
+        return self._shelf
 
     def search(self, query: str, kind: str | None = None, owner: str | None = None,
                limit: int = DEFAULT_LIMIT) -> Found:
@@ -40,11 +49,7 @@ class Catalog:
         if not query.strip() or len(query) > MAX_QUERY:
             raise BadRequest(f"field 'q' must be 1 to {MAX_QUERY} characters", where="q",
                              hint="search for a name, a word of a description, a tag or an owner")
-        if kind is not None and kind not in KINDS:
-            close = difflib.get_close_matches(kind, KINDS, 1)
-            raise BadRequest(f"field 'kind' must be one of {', '.join(KINDS)}, not {kind[:40]!r}",
-                             where="kind", hint=f"did you mean {close[0]!r}?" if close else
-                             "leave it out to search every kind")
+        check_kind(kind)
         if owner is not None and not 0 < len(owner) <= MAX_QUERY:
             raise BadRequest(f"field 'owner' must be 1 to {MAX_QUERY} characters", where="owner",
                              hint="name the owner exactly, e.g. ops@example.com")

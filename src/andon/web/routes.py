@@ -48,6 +48,8 @@ ROUTES: tuple[Route, ...] = (
     Route("pools_page", "GET", "/pools"),
     Route("deliveries_page", "GET", "/deliveries"),
     Route("search_page", "GET", "/search"),
+    Route("search_results", "GET", "/search/results"),
+    Route("catalog_page", "GET", "/catalog"),
     Route("login_page", "GET", "/login"),
     Route("login", "POST", "/login", SESSION),
     Route("logout", "POST", "/logout", SESSION),
@@ -74,6 +76,7 @@ ROUTES: tuple[Route, ...] = (
     Route("create_token", "POST", "/api/v1/tokens", "admin"),
     Route("revoke_token", "POST", "/api/v1/tokens/{token_id}/revoke", "admin"),
     Route("search", "GET", "/api/v1/search"),
+    Route("catalog", "GET", "/api/v1/catalog"),
     Route("events_stream", "GET", "/api/v1/events/stream"),
     Route("openapi", "GET", "/api/v1/openapi.json"),
 )
