@@ -36,7 +36,7 @@ from andon.web.pageviews import (
     Line,
 )
 
-RECENT_RUNS = 100  # the newest runs "changed recently" looks through
+RECENT_RUNS = 50  # the newest runs "changed recently" looks through
 STATE_ORDER = ("quarantined", "suspect", "halted", "failed", "running", "queued", "ok", "missing")
 
 
@@ -171,13 +171,12 @@ def changes(svc: Service, most: int = 8) -> list[Change]:
     arrived, and the declared entries' file. Bounded: the newest RECENT_RUNS runs (the runs'
     ``seq`` index) and the newest ``most`` arrivals (the events' ``type`` index)."""
     shelf = svc.catalog.shelf()
-    found: dict[tuple[str, str], Change] = {}
+    found: dict[tuple[str, str], tuple[str, str, str, str]] = {}  # key -> (at, what, link, state)
 
     def add(kind: str, name: str, at: str, what: str, link: str = "", state: str = "") -> None:
-        entry = shelf.entry(kind, name)
         seen = found.get((kind, name))
-        if entry is not None and at and (seen is None or seen.at < at):
-            found[(kind, name)] = Change(at, kind, name, entry.url(), what, link, state)
+        if at and (seen is None or seen[0] < at):
+            found[(kind, name)] = (at, what, link, state)
 
     for run in svc.store.runs(limit=RECENT_RUNS):
         at = run.ended_at or run.started_at or run.queued_at or ""
@@ -190,7 +189,14 @@ def changes(svc: Service, most: int = 8) -> list[Change]:
     for _, ev in svc.store.recent_events((PartitionAvailable.name,), most):
         assert isinstance(ev, PartitionAvailable)
         add("dataset", ev.asset, format_time(ev.at), f"partition {ev.partition} arrived")
-    items = sorted(found.values(), key=lambda c: c.at, reverse=True)[:most]
+    items = []
+    for (kind, name), (at, what, link, state) in sorted(found.items(), key=lambda kv: kv[1][0],
+                                                        reverse=True):
+        entry = shelf.entry(kind, name)  # None: gone from the definitions since it ran
+        if entry is not None:
+            items.append(Change(at, kind, name, entry.url(), what, link, state))
+        if len(items) == most:
+            break
     declared = shelf.facets.declared
     try:  # when the declared entries last changed: their file's modification time
         changed = datetime.fromtimestamp(
