@@ -33,7 +33,7 @@ def _results(page, q: str) -> list[tuple[str, str]]:  # type: ignore[no-untyped-
 
 
 def test_typing_in_the_front_page_search_shows_results_without_a_reload(
-        browser, front: Line) -> None:  # type: ignore[no-untyped-def]
+        browser, front: Line) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     tab = Page(browser, front)
     page = tab.open("/")
     assert page.is_hidden("#find-results"), "no results before typing"
