@@ -237,7 +237,11 @@
     input.addEventListener("keydown", function (e) {
       var first = box.querySelector("a");
       if (e.key === "ArrowDown" && first && !box.hidden) { e.preventDefault(); first.focus(); }
-      if (e.key === "Escape") { input.value = ""; ask(); }
+      if (e.key === "Escape") {
+        if (timer) { clearTimeout(timer); timer = null; }
+        input.value = "";
+        ask();
+      }
     });
     if (input.value.trim()) ask(); // a query kept by the browser's back button
   }
