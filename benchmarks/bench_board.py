@@ -1,14 +1,19 @@
 """The board's pages on a large project: server time, page weight and first paint.
 
 The project is the one of ``bench_memory.py``: 20 daily sources and 1,000 no-op pipelines in
-layers, 30 days of partitions all made (``benchlib.generate_history``), served by a real
-``andon up`` on 127.0.0.1 (its own process, SQLite store, the log replayed at start-up). Once it
-has settled and every page was fetched once:
+layers, 30 days of partitions all made (``benchlib.generate_history``), with a ``catalog.toml``
+of ``--declared`` generated entries (models, services, libraries, data sets: ``bench_search``'s
+generator), served by a real ``andon up`` on 127.0.0.1 (its own process, SQLite store, the log
+replayed at start-up). The board's top page is the front door: the lines, the catalog's search
+box, its facets and what changed recently. Once it has settled and every page was fetched once:
 
 * *server time*: ``--gets`` GETs of each page one after another on a keep-alive connection from
   this process, asking for gzip as a browser does; from sending the request to the last byte of
   the body. The board home ``/`` is judged; the other pages are for information. A
   ``Server-Timing`` header would be recorded too (andon sends none).
+* *results as you type*: the same for the search box's fragment (``/search/results?q=``) for a
+  few queries (an exact pipeline name, a prefix, an exact declared name, two words of a
+  description, a one-typo name), and the catalog's browse page.
 * *page weight* of ``/``: its HTML and every style sheet, script and image it references (and
   the ``url()``s of the style sheets; ``data:`` URLs are inline), the body bytes as served with
   gzip, and uncompressed.
@@ -23,13 +28,15 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import random
 import re
 import statistics
 import sys
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
+from bench_search import catalog_toml, entries, typo
 from benchlib import Http, Result, Server, chromium, enable_bytecode, figure, percentile, settle
 from benchprojects import made_history, scratch
 
@@ -53,7 +60,17 @@ NAVIGATION = """() => {
 def pages(pipelines: int) -> dict[str, str]:
     """Page name -> path: the board home and the other pages (a mid-graph data set's page)."""
     return {"board": "/", "deliveries": "/deliveries", "runs": "/runs",
-            "asset": f"/assets/a{pipelines // 2:04d}", "pools": "/pools"}
+            "asset": f"/assets/a{pipelines // 2:04d}", "pools": "/pools",
+            "catalog": "/catalog?kind=model"}
+
+
+def searches(pipelines: int, declared: list[dict[str, Any]]) -> dict[str, str]:
+    """What the search box is asked as one types -> the fragment's path."""
+    mid, entry = f"p{pipelines // 2:04d}", declared[len(declared) // 2]
+    asked = {"exact pipeline": mid, "prefix": mid[:3], "exact declared": entry["name"],
+             "words": " ".join(entry["description"].split()[:2]),
+             "typo": typo(random.Random(3), entry["name"])}
+    return {what: "/search/results?" + urlencode({"q": q}) for what, q in asked.items()}
 
 
 def server_times(url: str, path: str, gets: int) -> dict[str, Any]:
@@ -168,14 +185,20 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--gets", type=int, default=20, help="timed GETs of each page")
     parser.add_argument("--loads", type=int, default=7, help="browser loads of the board")
+    parser.add_argument("--declared", type=int, default=1000,
+                        help="entries of the generated catalog.toml")
     parser.add_argument("--keep", action="store_true", help="keep the generated project")
     args = parser.parse_args()
     enable_bytecode()
 
     result = Result("board", f"the board's pages with {args.pipelines} pipelines x {args.days} "
-                    "daily partitions made: server time, page weight, first paint in Chromium")
+                    f"daily partitions made and {args.declared} declared catalog entries: "
+                    "server time, page weight, first paint in Chromium, results as you type")
     with scratch("board", args.keep) as root:
         generated = made_history(root, args.pipelines, args.days)
+        declared = entries(args.declared)
+        (root / "catalog.toml").write_text(catalog_toml(declared))
+        asked = searches(args.pipelines, declared)
         with Server(root) as server:
             url = server.wait_ready(timeout=300)
             settled = settle(server.pid)
@@ -185,8 +208,9 @@ def main() -> int:
             warm.close()
             times = {name: server_times(url, path, args.gets)
                      for name, path in pages(args.pipelines).items()}
-            for name, t in times.items():
-                print(f"  {name:10s} {t['path']:18s} p50 {t['p50_s'] * 1000:7.1f} ms  p95 "
+            typed = {what: server_times(url, path, args.gets) for what, path in asked.items()}
+            for name, t in [*times.items(), *typed.items()]:
+                print(f"  {name:14s} {t['path'][:36]:36s} p50 {t['p50_s'] * 1000:7.1f} ms  p95 "
                       f"{t['p95_s'] * 1000:7.1f} ms  {t['body_bytes'] / 1024:6.1f} KB "
                       f"{t['content_encoding']}", flush=True)
             weight = page_weight(url, "/")
@@ -201,7 +225,8 @@ def main() -> int:
 
     board = times["board"]
     result.add(
-        figure(f"board / server time, median of {args.gets} (client on 127.0.0.1, gzip)",
+        figure(f"board / the front page with the catalog: server time, median of {args.gets} "
+               "(client on 127.0.0.1, gzip)",
                board["p50_s"], "s", SERVER_TARGET_S),
         figure(f"board / server time, p95 of {args.gets}", board["p95_s"], "s"),
         figure("board / page weight as served (HTML + CSS + JS + images, gzip)",
@@ -211,14 +236,26 @@ def main() -> int:
                "fresh contexts", paint["fcp_p50_s"], "s", PAINT_TARGET_S),
         figure(f"board / first paint, median of {args.loads}", paint["fp_p50_s"], "s"),
     )
-    for name in ("deliveries", "runs", "asset", "pools"):
+    every = [s for t in typed.values() for s in t["seconds"]]
+    result.add(
+        figure(f"search box results fragment (/search/results), server time, median of "
+               f"{len(typed)} queries x {args.gets}", statistics.median(every), "s",
+               note="for information: one request per pause in typing"),
+        figure("search box results fragment, server time, p95", percentile(every, 95), "s"))
+    for what, t in typed.items():
+        result.add(figure(f"search box results for {what} ({t['path']}), server time, median",
+                          t["p50_s"], "s", note="for information"))
+    for name in ("deliveries", "runs", "asset", "pools", "catalog"):
         t = times[name]
         result.add(figure(f"{name} page ({t['path']}) server time, median", t["p50_s"], "s",
                           note="for information"),
                    figure(f"{name} page server time, p95", t["p95_s"], "s"))
     result.details = {"pipelines": args.pipelines, "days": args.days, "gets": args.gets,
+                      "declared": args.declared, "catalog_entries": args.declared
+                      + 2 * args.pipelines + 20,
                       "loads": args.loads, "generation": generated, "ready_s": ready_s,
-                      "settle_s": settled, "server_times": times, "page_weight": weight,
+                      "settle_s": settled, "server_times": times, "search_results": typed,
+                      "page_weight": weight,
                       "first_paint": paint,
                       "server_timing_header": any(t["server_timing"] for t in times.values()),
                       "unit": "KB = KiB (bytes / 1024)"}

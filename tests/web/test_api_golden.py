@@ -109,6 +109,8 @@ CALLS: tuple[tuple[str, str, dict[str, str], dict[str, str]], ...] = (
     ("consumers", "list_consumers", {}, {}),
     ("catalog_dataset", "catalog_entry", {"kind": "dataset", "name": "clean"}, {}),
     ("catalog_pipeline", "catalog_entry", {"kind": "pipeline", "name": "report"}, {}),
+    ("catalog", "catalog", {}, {}),
+    ("catalog_page", "catalog", {}, {"kind": "dataset", "limit": "1", "offset": "1"}),
 )
 STREAMS = {"run_log_stream", "events_stream", "openapi"}  # not JSON answers to compare
 

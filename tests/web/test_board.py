@@ -74,7 +74,7 @@ def test_board_lines_partitions_and_search(client: httpx.Client, line: Line) -> 
     assert 'id="lineage"' in asset and 'data-node="a:raw"' in asset and 'data-node="p:clean"' in asset
     found = client.get("/search?q=CLE").text
     assert "/assets/clean" in found and "/runs?pipeline=clean" in found
-    assert "Nothing is named like that" in client.get("/search?q=zzz").text
+    assert "Nothing matches" in client.get("/search?q=zzz").text
 
 
 def test_runs_are_filtered_in_the_url_and_paged_on_the_server(client: httpx.Client,

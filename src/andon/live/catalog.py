@@ -4,7 +4,6 @@ relations the store knows (``andon.registry.views``)."""
 
 from __future__ import annotations
 
-import difflib
 import re
 import threading
 from dataclasses import replace
@@ -19,8 +18,9 @@ from andon.model.graph import Graph
 from andon.model.limits import MAX_NAME
 from andon.model.timefmt import hours_minutes
 from andon.planner.views import PlanView
+from andon.registry.browse import Shelf, check_kind
 from andon.registry.declared import load_declared
-from andon.registry.entries import KINDS, Entry, catalog
+from andon.registry.entries import Entry, catalog
 from andon.registry.search import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY, Found, SearchIndex
 from andon.registry.views import STALE_DAYS, Consumers, DeclaredConsumer, EntryView, Freshness
 from andon.store import access, relations
@@ -42,6 +42,7 @@ class Catalog:
         self.store = store
         self._entries: dict[tuple[str, str], Entry] | None = None
         self._index: SearchIndex | None = None
+        self._shelf: Shelf | None = None  # facets and listings, built with the index
         self._building = threading.Lock()
 
     def entries(self) -> dict[tuple[str, str], Entry]:
@@ -58,8 +59,16 @@ class Catalog:
         entries = self.entries()
         with self._building:
             if self._index is None:
-                self._index = SearchIndex(entries.values())
+                items = list(entries.values())
+                self._index, self._shelf = SearchIndex(items), Shelf(items)
             return self._index
+
+    def shelf(self) -> Shelf:
+        """The catalog's facets and filtered listings (``andon.registry.browse``; its
+        ``browse`` checks its filters), built with the index."""
+        self.index()
+        assert self._shelf is not None
+        return self._shelf
 
     def search(self, query: str, kind: str | None = None, owner: str | None = None,
                limit: int = DEFAULT_LIMIT) -> Found:
@@ -69,8 +78,7 @@ class Catalog:
         if not query.strip() or len(query) > MAX_QUERY:
             raise BadRequest(f"field 'q' must be 1 to {MAX_QUERY} characters", where="q",
                              hint="search for a name, a word of a description, a tag or an owner")
-        if kind is not None:
-            _check_kind(kind, "leave it out to search every kind")
+        check_kind(kind, "leave it out to search every kind")
         if owner is not None and not 0 < len(owner) <= MAX_QUERY:
             raise BadRequest(f"field 'owner' must be 1 to {MAX_QUERY} characters", where="owner",
                              hint="name the owner exactly, e.g. ops@example.com")
@@ -82,7 +90,7 @@ class Catalog:
     def entry(self, kind: str, name: str) -> Entry:
         """The entry ``name`` of ``kind``: BadRequest naming the field for an unknown kind;
         NotFound with the closest name of that kind ("did you mean") for an unknown name."""
-        _check_kind(kind, "name one of them, e.g. /catalog/dataset/orders")
+        check_kind(kind, "name one of them, e.g. /catalog/dataset/orders")
         found = self.entries().get((kind, name))
         if found is not None:
             return found
@@ -145,13 +153,6 @@ class Catalog:
             return Freshness(newest, made_at, None, None, None, False, "", arrival)
         return Freshness(newest, made_at, coming.partition, coming.due, coming.predicted_finish,
                          coming.at_risk, coming.reason, arrival)
-
-
-def _check_kind(kind: str, hint: str) -> None:
-    if kind not in KINDS:
-        close = difflib.get_close_matches(kind[:40], KINDS, 1)
-        raise BadRequest(f"field 'kind' must be one of {', '.join(KINDS)}, not {kind[:40]!r}",
-                         where="kind", hint=f"did you mean {close[0]!r}?" if close else hint)
 
 
 def _with(view: EntryView, **values: object) -> EntryView:

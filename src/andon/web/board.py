@@ -1,7 +1,7 @@
 """What the board's pages show, computed from the shared Service (no SQL, no markup here): the
-board's lines and what needs attention, the search, and a data set's page. The models are the
-frozen records of ``andon.web.pageviews``; today's deliveries and the pools are in
-``andon.web.deliveries``.
+board's lines and what needs attention, what changed lately in the catalog, and a data set's
+page. The models are the frozen records of ``andon.web.pageviews``; today's deliveries and the
+pools are in ``andon.web.deliveries``.
 
 Lines are green (on plan), amber (at risk: the plan predicts a finish after the due time) or red
 (failed or halted), each with the reason in words.
@@ -10,30 +10,33 @@ Lines are green (on plan), amber (at risk: the plan predicts a finish after the 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 from andon.cord import incidents
 from andon.engine.outputs import OutputState
-from andon.events import CheckFailed, CheckPassed
+from andon.events import CheckFailed, CheckPassed, PartitionAvailable
 from andon.events.codec import format_time, parse_time
 from andon.live.service import Service
 from andon.model.status import RunStatus
 from andon.model.timefmt import format_minute, hours_minutes
 from andon.model.views import Json
 from andon.planner.views import PlannedDeliverable, PlanView
+from andon.registry.declared import CATALOG_FILE
 from andon.store.views import PipelineStatus, StatusView
 from andon.web.charts import series_chart
 from andon.web.pageviews import (
     AssetView,
     Attention,
     Cell,
+    Change,
     CheckSeries,
     CheckState,
-    Found,
     Grid,
     Line,
 )
 
+RECENT_RUNS = 50  # the newest runs "changed recently" looks through
 STATE_ORDER = ("quarantined", "suspect", "halted", "failed", "running", "queued", "ok", "missing")
 
 
@@ -162,31 +165,47 @@ def attention(status: StatusView, plan: PlanView, checks: list[CheckState],
     return items
 
 
-def search(svc: Service, query: str, most: int = 50) -> Found:
-    """Pipelines and data sets whose name (or owner) contains ``query``, names first."""
-    q = query.strip().lower()
-    if not q:
-        return Found([], [])
-    graph = svc.graph
+def changes(svc: Service, most: int = 8) -> list[Change]:
+    """What changed lately in the catalog, newest first, each entry once (its newest change):
+    pipelines' latest runs and the partitions their successes made, sources' partitions that
+    arrived, and the declared entries' file. Bounded: the newest RECENT_RUNS runs (the runs'
+    ``seq`` index) and the newest ``most`` arrivals (the events' ``type`` index)."""
+    shelf = svc.catalog.shelf()
+    found: dict[tuple[str, str], tuple[str, str, str, str]] = {}  # key -> (at, what, link, state)
 
-    def rank(name: str, owner: str) -> tuple[int, str] | None:
-        low = name.lower()
-        if low == q:
-            return (0, name)
-        if low.startswith(q):
-            return (1, name)
-        if q in low:
-            return (2, name)
-        if q in owner.lower():
-            return (3, name)
-        return None
+    def add(kind: str, name: str, at: str, what: str, link: str = "", state: str = "") -> None:
+        seen = found.get((kind, name))
+        if at and (seen is None or seen[0] < at):
+            found[(kind, name)] = (at, what, link, state)
 
-    pipes = sorted((r, p.name) for p in graph.pipelines.values()
-                    if (r := rank(p.name, p.owner)) is not None)
-    assets = sorted((r, a.name) for a in graph.assets.values()
-                     if (r := rank(a.name, a.owner)) is not None)
-    return Found([graph.pipelines[name] for _, name in pipes[:most]],
-                 [graph.assets[name] for _, name in assets[:most]])
+    for run in svc.store.runs(limit=RECENT_RUNS):
+        at = run.ended_at or run.started_at or run.queued_at or ""
+        link = f"/runs/{quote(run.run_id, safe='')}"
+        add("pipeline", run.pipeline, at, f"ran {run.partition}", link, run.status.value)
+        if run.status is RunStatus.SUCCEEDED:
+            for out in run.outputs:
+                add("dataset", str(out["asset"]), at,
+                    f"partition {out['partition']} made by {run.pipeline}", link)
+    for _, ev in svc.store.recent_events((PartitionAvailable.name,), most):
+        assert isinstance(ev, PartitionAvailable)
+        add("dataset", ev.asset, format_time(ev.at), f"partition {ev.partition} arrived")
+    items = []
+    for (kind, name), (at, what, link, state) in sorted(found.items(), key=lambda kv: kv[1][0],
+                                                        reverse=True):
+        entry = shelf.entry(kind, name)  # None: gone from the definitions since it ran
+        if entry is not None:
+            items.append(Change(at, kind, name, entry.url(), what, link, state))
+        if len(items) == most:
+            break
+    declared = shelf.facets.declared
+    try:  # when the declared entries last changed: their file's modification time
+        changed = datetime.fromtimestamp(
+            (svc.catalog.project_dir / CATALOG_FILE).stat().st_mtime, UTC)
+    except OSError:
+        return items
+    items.append(Change(format_time(changed), "catalog", CATALOG_FILE, "/catalog",
+                        f"{declared} {'entry' if declared == 1 else 'entries'} declared"))
+    return sorted(items, key=lambda c: c.at, reverse=True)[:most]
 
 
 def partition_grid(svc: Service, asset: str, now: datetime, columns: int = 31) -> Grid:

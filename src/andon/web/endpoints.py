@@ -68,6 +68,25 @@ SEARCH_FOUND = {"type": "object", "properties": {
                                                    "entry's full-text score is halved"}}}},
     "suggestion": {"type": ["string", "null"], "description": "did you mean: the closest name "
                                                               "when nothing matched"}}}
+ENTRY = {"type": "object", "properties": {
+    **{name: {"type": "string"} for name in ("kind", "name", "owner", "description", "url",
+                                               "team", "lifecycle")},
+    "tags": {"type": "array", "items": {"type": "string"}}}}
+COUNTED = {"type": "array", "items": {"type": "object"}}
+CATALOG_LISTING = {"type": "object", "properties": {
+    "entries": {"type": "array", "items": ENTRY},
+    **{name: {"type": "integer"} for name in ("total", "limit", "offset")},
+    "facets": {"type": "object", "properties": {
+        **{name: {"type": "integer"} for name in ("total", "declared", "owner_count",
+                                                  "tag_count")},
+        "kinds": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "owners": COUNTED, "tags": COUNTED}}}}
+CATALOG_FILTERS = [
+    query("kind", "only entries of this kind: dataset, pipeline, model, service or library"),
+    query("owner", "only entries of this owner (exact, any case; at most 1,000 characters)"),
+    query("tag", "only entries with this tag (exact, any case; at most 100 characters)"),
+    query("limit", "at most this many (default 20, at most 1000)", "integer"),
+    query("offset", "skip this many (default 0, at most 10,000,000)", "integer")]
 
 ACCESS_FIELDS: dict[str, Any] = {
     **{name: {"type": "string"} for name in (
@@ -102,6 +121,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "access_requests_page": Endpoint(access_pages.access_requests_page),
     "access_request_form": Endpoint(access_pages.access_request_form),
     "entry_page": Endpoint(entries.entry_page),
+    "search_results": Endpoint(pages.search_results),
+    "catalog_page": Endpoint(pages.catalog_page),
     "login_page": Endpoint(pages.login_page),
     "login": Endpoint(pages.login),
     "logout": Endpoint(pages.logout),
@@ -268,6 +289,13 @@ ENDPOINTS: dict[str, Endpoint] = {
         "from the plan). 404 with a suggestion for an unknown name; 422 for an unknown `kind`.",
         OBJECT, [{**path_param("kind"), "schema": {"type": "string", "enum": list(KINDS)}},
                  path_param("name")], (404, 422))),
+    "catalog": Endpoint(api_search.catalog, read(
+        "Browse the catalog: the entries of a `kind`, an `owner` and a `tag` (each optional), "
+        "by kind then name, `limit` from `offset`, with `total` (how many match) and the "
+        "catalog's `facets` (entries per kind, the owners and tags with the most entries). "
+        "422 naming the `field`: an unknown `kind`, an over-long `owner` or `tag`, `limit` "
+        "outside 1..1000, `offset` outside 0..10,000,000.", CATALOG_LISTING, CATALOG_FILTERS,
+        (422,))),
     "events_stream": Endpoint(api_status.events_stream, described({
         "summary": "Server-sent events: every event as it is committed (`id` = its position in "
                    "the log); send `Last-Event-ID` (or `last_event_id`) to resume after it.",

@@ -22,9 +22,11 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from andon.events.codec import parse_time
 from andon.model.durations import format_duration
-from andon.model.errors import NotFound
+from andon.model.errors import BadRequest, NotFound
 from andon.model.status import ACTIVE_STATUSES, RunStatus
 from andon.model.timefmt import format_minute
+from andon.registry.browse import MAX_OFFSET
+from andon.registry.entries import KINDS
 from andon.web import board, charts, cordpages, deliveries, lineage
 from andon.web.auth import COOKIE, csrf_for, role_of, safe_next, same, same_origin
 from andon.web.context import Handler, HTTPError, Web, web_of
@@ -33,6 +35,7 @@ from andon.web.pageviews import Health
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
+SEARCH_PAGE, SUGGESTED = 50, 8  # results on the search page, in the board's box as one types
 LOG_TAIL = 65536  # bytes of a run's log on its page; the rest through the API or `andon logs`
 RUN_STATUSES = tuple(s.value for s in RunStatus)
 CORD_FILTERS = ("all", "open")  # the cord list's ?status=; the first is the default
@@ -126,7 +129,8 @@ def board_page(request: Request) -> Response:
               for colour in ("green", "amber", "red")}
     outputs = {name: list(pipe.outputs) for name, pipe in svc.graph.pipelines.items()}
     return render(request, "board.html", title="Board", lines=lines, cords=cords,
-                  outputs=outputs,
+                  outputs=outputs, facets=svc.catalog.shelf().facets,
+                  changes=board.changes(svc),
                   attention=board.attention(status, plan, checks, now),
                   sources=status.sources, totals=totals,
                   health=_health(web, status.runs, len(status.cords)))
@@ -232,10 +236,48 @@ def deliveries_page(request: Request) -> Response:
 
 @_in_thread
 def search_page(request: Request) -> Response:
+    """The catalog's search (``Catalog.search``: ranked, every kind or ``?kind=``, "did you
+    mean" when nothing matched); without a query, the empty form. 422 naming the field for an
+    over-long query or an unknown kind."""
+    web = web_of(request)
+    q, kind = request.query_params.get("q", ""), request.query_params.get("kind") or None
+    found = web.svc.catalog.search(q, kind, limit=SEARCH_PAGE) if q.strip() else None
+    return render(request, "search.html", title="Search", q=q, kind=kind, found=found,
+                  kinds=KINDS)
+
+
+@_in_thread
+def search_results(request: Request) -> Response:
+    """The results of the board's search box as it is typed into: an HTML fragment (no page
+    around it, no health strip: one search, no other query) of the best SUGGESTED entries;
+    empty for an empty query, the refusal for a bad one (422)."""
     web = web_of(request)
     q = request.query_params.get("q", "")
-    found = board.search(web.svc, q)
-    return render(request, "search.html", title="Search", q=q, found=found)
+    values: dict[str, Any] = {"q": q, "found": None, "problem": None}
+    status = 200
+    if q.strip():
+        try:
+            values["found"] = web.svc.catalog.search(q, None, limit=SUGGESTED)
+        except BadRequest as exc:
+            values["problem"], status = exc, 422
+    text = web.templates.get_template("search_results.html").render(**values)
+    return HTMLResponse(text, status_code=status)
+
+
+@_in_thread
+def catalog_page(request: Request) -> Response:
+    """The catalog by kind, owner and tag (``?kind=&owner=&tag=&page=``), paged, beside its
+    facets; 422 naming the field for an unknown kind or an over-long owner or tag."""
+    web = web_of(request)
+    q = request.query_params
+    filters = {f: q[f] for f in ("kind", "owner", "tag") if q.get(f)}
+    page = min(_page(request), MAX_OFFSET // PAGE_SIZE)
+    shelf = web.svc.catalog.shelf()
+    listing = shelf.browse(filters.get("kind"), filters.get("owner"), filters.get("tag"),
+                           PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    return render(request, "catalog.html", title="Catalog", listing=listing,
+                  facets=shelf.facets, filters=filters, page=page,
+                  more=listing.offset + len(listing.entries) < listing.total)
 
 
 @_in_thread

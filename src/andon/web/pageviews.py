@@ -1,7 +1,8 @@
 """What the board's templates read: small frozen records of the pages' models, computed by
-``andon.web.board`` (the board, the search, the asset page), ``andon.web.deliveries`` (today's
-deliveries, the pools) and ``andon.web.charts`` (the charts' geometry). Times the templates
-format are datetimes or the log's text form (the ``t`` filter takes both).
+``andon.web.board`` (the board and what changed in the catalog, the asset page),
+``andon.web.deliveries`` (today's deliveries, the pools) and ``andon.web.charts`` (the charts'
+geometry). Times the templates format are datetimes or the log's text form (the ``t`` filter
+takes both).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from andon.cord.views import Incident
-from andon.model.definitions import Asset, Pipeline
 from andon.model.status import RunStatus
 from andon.planner.views import PlannedDeliverable
 from andon.store.views import RunFailure, Workers
@@ -100,11 +100,18 @@ class CheckState:
 
 
 @dataclass(frozen=True, slots=True)
-class Found:
-    """What a search found: pipelines and data sets."""
+class Change:
+    """An entry of the catalog that changed lately (``kind``, ``name``, its page ``url``): when
+    (stored UTC text), what in words, the page of the change itself (a run; "" for none) and a
+    ``state`` word for its pill (a run's status; "" for none)."""
 
-    pipelines: list[Pipeline]
-    assets: list[Asset]
+    at: str
+    kind: str
+    name: str
+    url: str
+    what: str
+    link: str = ""
+    state: str = ""
 
 
 # -- a data set ----------------------------------------------------------------------------------

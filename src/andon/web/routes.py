@@ -51,6 +51,8 @@ ROUTES: tuple[Route, ...] = (
     Route("access_requests_page", "GET", "/access-requests"),
     Route("access_request_form", "GET", "/access-requests/new"),
     Route("entry_page", "GET", "/catalog/{kind}/{name}"),
+    Route("search_results", "GET", "/search/results"),
+    Route("catalog_page", "GET", "/catalog"),
     Route("login_page", "GET", "/login"),
     Route("login", "POST", "/login", SESSION),
     Route("logout", "POST", "/logout", SESSION),
@@ -86,6 +88,7 @@ ROUTES: tuple[Route, ...] = (
     Route("subscribe", "POST", "/api/v1/consumers/{name}/subscribe", "viewer"),
     Route("unsubscribe", "POST", "/api/v1/consumers/{name}/unsubscribe", "viewer"),
     Route("catalog_entry", "GET", "/api/v1/catalog/{kind}/{name}"),
+    Route("catalog", "GET", "/api/v1/catalog"),
     Route("events_stream", "GET", "/api/v1/events/stream"),
     Route("openapi", "GET", "/api/v1/openapi.json"),
 )

@@ -200,6 +200,65 @@
   }
   centreLineage();
 
+  // -- the front page's search: results as you type ----------------------------------------------
+
+  // An input with data-suggest asks that URL for the results of what is typed (an HTML fragment
+  // the server rendered and escaped) once typing pauses, and shows them in the element named by
+  // data-results. A newer query aborts the request of an older one, so a slow stale answer never
+  // replaces a fresh one. Without the script the input is a plain form to /search.
+  var SUGGEST_WAIT = 120; // ms of quiet before asking
+  function suggest(input) {
+    var box = document.getElementById(input.getAttribute("data-results"));
+    if (!box || !window.fetch) return;
+    var timer = null;
+    var asking = null; // the AbortController of the request in flight
+    var asked = null; // the query last asked for
+    function show(html, q) {
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      while (box.firstChild) box.removeChild(box.firstChild);
+      Array.prototype.slice.call(doc.body.childNodes).forEach(function (n) {
+        box.appendChild(document.adoptNode(n));
+      });
+      box.hidden = !q;
+      box.setAttribute("data-q", q);
+    }
+    function ask() {
+      timer = null;
+      var q = input.value.trim();
+      if (q === asked) return;
+      asked = q;
+      if (asking) asking.abort();
+      asking = null;
+      if (!q) { show("", ""); return; }
+      var mine = window.AbortController ? new AbortController() : null;
+      asking = mine;
+      fetch(input.getAttribute("data-suggest") + "?q=" + encodeURIComponent(q),
+            { credentials: "same-origin", signal: mine ? mine.signal : undefined })
+        .then(function (r) { return r.text(); }) // a refusal (422) is a fragment too
+        .then(function (html) {
+          if (asking !== mine) return; // a newer query went out meanwhile
+          asking = null;
+          show(html, q);
+        })
+        .catch(function () { /* aborted, or the server is away: the form still works */ });
+    }
+    input.addEventListener("input", function () {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(ask, SUGGEST_WAIT);
+    });
+    input.addEventListener("keydown", function (e) {
+      var first = box.querySelector("a");
+      if (e.key === "ArrowDown" && first && !box.hidden) { e.preventDefault(); first.focus(); }
+      if (e.key === "Escape") {
+        if (timer) { clearTimeout(timer); timer = null; }
+        input.value = "";
+        ask();
+      }
+    });
+    if (input.value.trim()) ask(); // a query kept by the browser's back button
+  }
+  document.querySelectorAll("input[data-suggest]").forEach(suggest);
+
   // the "last heard" text ages by itself: a local clock, no request
   window.setInterval(function () { showHeard(); }, 1000);
   connect();
