@@ -78,6 +78,20 @@ class LocalClient:
         self._submit([event])
         return event.version, event.location
 
+    def catalog_declare(self, table: Json) -> Json:
+        from andon.live.catalog import answer
+
+        event = self.service.catalog.declare(table, _now(), _user())
+        self._submit([event])
+        return answer(event)
+
+    def catalog_remove(self, kind: str, name: str) -> Json:
+        from andon.live.catalog import answer
+
+        event = self.service.catalog.remove(kind, name, _now(), _user())
+        self._submit([event])
+        return answer(event)
+
     # -- queries ---------------------------------------------------------------------------------
 
     def status(self) -> Json:

@@ -11,6 +11,7 @@ from typing import Any
 
 from andon import events as ev
 from andon.events import Event
+from andon.events.catalog import CATALOG_EVENTS
 
 # every event a log may hold, by its stored name (an event module of the vocabulary adds its own)
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -18,7 +19,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
                               ev.RunQueued, ev.RunStarted, ev.RunLaunched, ev.RunSucceeded,
                               ev.RunFailed, ev.RunCancelled, ev.CheckPassed, ev.CheckFailed,
                               ev.NotificationSent, ev.NotificationFailed, ev.DeliverablePlanned,
-                              ev.DeliverableAtRisk, ev.DeliverableRecovered, *ev.CORD_EVENTS)
+                              ev.DeliverableAtRisk, ev.DeliverableRecovered, *ev.CORD_EVENTS,
+                              *CATALOG_EVENTS)
 }
 
 

@@ -77,7 +77,7 @@ class Service:
         self.live_restore: Callable[[OutputRestoreRequested], OutputRestored] | None = None
         # one restore at a time: two requests for the same output must not both start moving it
         self._moving = threading.Lock()
-        self.catalog = Catalog(graph, project_dir)  # the registry and its search
+        self.catalog = Catalog(graph, project_dir, store)  # the registry and its search
 
     # -- requests that become events -----------------------------------------------------------
 

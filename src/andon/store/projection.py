@@ -31,8 +31,10 @@ from andon.events import (
     RunStarted,
     RunSucceeded,
 )
+from andon.events.catalog import CATALOG_EVENTS
 from andon.events.codec import format_time, to_dict
 from andon.model.status import RunStatus
+from andon.store.catalog import project_catalog
 from andon.store.cordviews import project_cord
 from andon.store.schema import first_plans, partition_versions, partitions, runs
 
@@ -143,6 +145,8 @@ def project(conn: Connection, event: Event, seq: int) -> None:
         project_cord(conn, event, seq)
     elif isinstance(event, DeliverablePlanned):
         _first_plan(conn, event, seq)
+    elif isinstance(event, CATALOG_EVENTS):
+        project_catalog(conn, event, seq)
 
 
 def _first_plan(conn: Connection, event: DeliverablePlanned, seq: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from sqlalchemy import (
@@ -15,6 +16,8 @@ from sqlalchemy import (
     Text,
     select,
 )
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.exc import DBAPIError
 
 from andon.model.errors import ConfigError
 
@@ -155,6 +158,31 @@ first_plans = Table(  # the plan as first made for each deliverable (deliverable
     Column("seq", BigInteger, nullable=False, default=0),
 )
 
+catalog = Table(  # every entry of the catalog: the project's files' (synced) and the API's
+    "catalog", metadata,
+    Column("kind", Text, primary_key=True),
+    Column("name", Text, primary_key=True),
+    Column("origin", Text, primary_key=True),  # definitions | file | api
+    Column("owner", Text, nullable=False, default=""),
+    Column("team", Text, nullable=False, default=""),
+    Column("description", Text, nullable=False, default=""),
+    Column("tags", Text, nullable=False, default="[]"),  # JSON
+    Column("links", Text, nullable=False, default="[]"),  # JSON: [[label, url], ...]
+    Column("lifecycle", Text, nullable=False, default="active"),
+    Column("since", Text, nullable=False, default=""),
+    Column("access", Text, nullable=False, default=""),
+    Column("producer", Text, nullable=False, default=""),
+    Column("upstream", Text, nullable=False, default="[]"),  # JSON
+    Column("downstream", Text, nullable=False, default="[]"),  # JSON
+    Column("defined_in", Text, nullable=False, default=""),  # file:line, or who declared it
+    Column("digest", Text, nullable=False, default=""),  # of the row: a sync rewrites changes only
+    Column("shadowed", Integer, nullable=False, default=0),  # an API entry the files took over
+    Column("seq", BigInteger, nullable=False, default=0),
+    Column("lname", Text, nullable=False),  # lower(name): exact and prefix matches
+    # PostgreSQL's full-text document (weighted name, tags, owner and team, description)
+    Column("doc", Text().with_variant(TSVECTOR(), "postgresql")),
+)
+
 schema_version = Table(
     "schema_version", metadata,
     Column("version", Integer, primary_key=True),
@@ -182,11 +210,31 @@ def _v3(conn: Connection) -> None:
     metadata.create_all(conn, tables=[first_plans])
 
 
+def _v5(conn: Connection) -> None:
+    # a new table only (4 and 6 are other tables of issue 11), from the live definition: freeze
+    # it in here (as for _v1) before a later step changes it
+    metadata.create_all(conn, tables=[catalog])
+    if conn.dialect.name != "postgresql":
+        return
+    conn.exec_driver_sql("CREATE INDEX catalog_doc ON catalog USING gin (doc)")
+    # prefixes by range on the C collation: an index a generic plan can use, whatever the locale
+    conn.exec_driver_sql('CREATE INDEX catalog_prefix ON catalog ((lname COLLATE "C"))')
+    # names a typo away: pg_trgm when the server has it (a trusted extension), else none
+    with contextlib.suppress(DBAPIError), conn.begin_nested():
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    where = conn.exec_driver_sql("SELECT extnamespace::regnamespace::text FROM pg_extension "
+                                 "WHERE extname = 'pg_trgm'").scalar()
+    if where is not None:
+        conn.exec_driver_sql(f"CREATE INDEX catalog_trgm ON catalog USING gin "
+                             f"(lname {where}.gin_trgm_ops)")
+
+
 # (version, description, step); append new steps, never edit an applied one
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "event log, partitions, partition versions, runs, tokens", _v1),
     (2, "andon cords, halted partitions, suspect outputs", _v2),
     (3, "the first plan of each deliverable", _v3),
+    (5, "the catalog: every entry of the registry", _v5),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -43,7 +43,7 @@ from andon.events.codec import format_time, from_dict
 from andon.model.errors import ConfigError
 from andon.model.status import RunStatus
 from andon.model.tokens import ID_LENGTH, token_id
-from andon.store import cordviews, schema
+from andon.store import catalog, cordviews, schema
 from andon.store.identity import FileIdentity, StoreUnavailable
 from andon.store.lock import database_file
 from andon.store.projection import payload, project
@@ -401,6 +401,12 @@ class Store:
         """The suspect outputs of one cord and what was done with each."""
         with self._reader.connect() as conn:
             return cordviews.output_rows(conn, cord_id)
+
+    def sync_catalog(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Write the project files' catalog entries in one transaction
+        (``andon.store.catalog.sync``); the number of rows it changed."""
+        with self._write() as conn:
+            return catalog.sync(conn, rows)
 
     # -- tokens --------------------------------------------------------------------------------
 

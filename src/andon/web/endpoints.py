@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from andon.events.ids import CLIENT_ID_PATTERN, MAX_CLIENT_ID
-from andon.web import api_cords, api_runs, api_search, api_status, api_tokens, pages
+from andon.web import api_catalog, api_cords, api_runs, api_search, api_status, api_tokens, pages
 from andon.web.context import Handler
 from andon.web.openapi import (
     CORD_ACK,
@@ -56,6 +56,27 @@ SEARCH_FOUND = {"type": "object", "properties": {
                                                    "entry's full-text score is halved"}}}},
     "suggestion": {"type": ["string", "null"], "description": "did you mean: the closest name "
                                                               "when nothing matched"}}}
+
+ENTRY_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["kind", "name", "owner"], "additionalProperties": False,
+    "description": "the fields of a catalog.toml entry, checked as one",
+    "properties": {
+        "kind": {"enum": ["dataset", "model", "service", "library"]},
+        "name": {"type": "string", "description": "an identifier (letters, digits, _ . -)"},
+        "owner": {"type": "string"}, "description": {"type": "string"},
+        "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 50},
+        "team": {"type": "string"},
+        "links": {"type": "object", "additionalProperties": {"type": "string"},
+                  "description": "label -> URL (code, docs, dashboards), at most 20"},
+        "lifecycle": {"description": "active (default), beta, or {state: deprecated, date: "
+                                     "YYYY-MM-DD}",
+                      "oneOf": [{"enum": ["active", "beta", "deprecated"]},
+                                {"type": "object", "properties": {
+                                    "state": {"type": "string"},
+                                    "date": {"type": "string", "format": "date"}}}]},
+        "access": {"type": "string", "description": "how to get access: a link or a note"}}}}}}
+ENTRY_ACK = {"type": "object", "properties": {
+    name: {"type": "string"} for name in ("kind", "name", "id", "url")}}
 
 ENDPOINTS: dict[str, Endpoint] = {
     "board_page": Endpoint(pages.board_page),
@@ -180,6 +201,16 @@ ENDPOINTS: dict[str, Endpoint] = {
         "owner; when nothing matches, the names a typo away and `suggestion`, the closest. "
         "422 naming the `field`: `q` empty or over 1,000 characters, an unknown `kind`, "
         "`limit` outside 1..1000.", SEARCH_FOUND, SEARCH_FILTERS, (422,))),
+    "declare_entry": Endpoint(api_catalog.declare_entry, write(
+        "Declare an entry of the catalog (a model, service, library or external data set): "
+        "the fields of a catalog.toml entry, checked as one (422 naming the `field`); it is "
+        "found by search at once. Declaring the same kind and name again replaces it; 409 for "
+        "a name the definitions or catalog.toml hold.", ENTRY_BODY, 201, ENTRY_ACK, (409, 422),
+        replay=False)),
+    "remove_entry": Endpoint(api_catalog.remove_entry, write(
+        "Take an entry declared through the API out of the catalog. 404: none of that kind and "
+        "name was; 409: the definitions or catalog.toml declare it (remove it there).", None,
+        200, ENTRY_ACK, (404, 409, 422), [path_param("kind"), path_param("name")])),
     "events_stream": Endpoint(api_status.events_stream, described({
         "summary": "Server-sent events: every event as it is committed (`id` = its position in "
                    "the log); send `Last-Event-ID` (or `last_event_id`) to resume after it.",

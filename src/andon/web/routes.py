@@ -74,6 +74,8 @@ ROUTES: tuple[Route, ...] = (
     Route("create_token", "POST", "/api/v1/tokens", "admin"),
     Route("revoke_token", "POST", "/api/v1/tokens/{token_id}/revoke", "admin"),
     Route("search", "GET", "/api/v1/search"),
+    Route("declare_entry", "POST", "/api/v1/catalog/entries", "operator"),
+    Route("remove_entry", "POST", "/api/v1/catalog/entries/{kind}/{name}/remove", "operator"),
     Route("events_stream", "GET", "/api/v1/events/stream"),
     Route("openapi", "GET", "/api/v1/openapi.json"),
 )

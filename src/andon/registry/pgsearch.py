@@ -1,0 +1,70 @@
+"""The catalog's search on PostgreSQL: the store's ``catalog`` table is the index (a weighted
+tsvector per entry under a GIN index, an index on the lower-case names for exact and prefix
+matches, and pg_trgm's trigram index for names a typo away), ranked by the contract of
+``andon.registry.search``: an exact name, then prefixes (shorter first), then full text
+(``ts_rank_cd`` with the name weighted most, a deprecated entry's score halved), and when
+nothing matches, the names a typo away (pg_trgm narrows, difflib decides, as on SQLite) with a
+suggestion. Without pg_trgm only names that start with the query's first two letters are
+looked at for a typo."""
+
+from __future__ import annotations
+
+from andon.registry.entries import Entry
+from andon.registry.search import (
+    DEFAULT_LIMIT,
+    EXACT,
+    PREFIX,
+    WEIGHTS,
+    Found,
+    closest,
+    query_words,
+    ranked,
+    text_score,
+)
+from andon.registry.stored import entry_of_row
+from andon.store import catalog
+from andon.store.sql import Store
+
+# ts_rank_cd's weights of the document's parts D (description), C (owner and team), B (tags) and
+# A (name), in the proportions of the SQLite index's bm25 weights
+PG_WEIGHTS = tuple(w / WEIGHTS[0] for w in (WEIGHTS[1], WEIGHTS[3], WEIGHTS[2], WEIGHTS[0]))
+RANK_SCALE = 10.0  # ts_rank_cd's ranks (about 0.1 to 1) to the size of bm25's
+
+
+class PgSearch:
+    """Searches the catalog of a PostgreSQL store (a ``andon.registry.search.Searcher``):
+    nothing to build or keep in step, every search asks the database."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        with store.read() as conn:
+            self.trigrams = catalog.trigram_schema(conn)  # None: the server has no pg_trgm
+
+    def put(self, key: tuple[str, str], entry: Entry | None) -> None:
+        """Nothing to do: the store's table is the index."""
+
+    def search(self, query: str, kind: str | None = None, owner: str | None = None,
+               limit: int = DEFAULT_LIMIT) -> Found:
+        q = query.strip().lower()
+        if not q or limit <= 0:
+            return Found([], None)
+        scored: dict[tuple[str, str], tuple[Entry, float]] = {}
+        with self.store.read() as conn:
+            for row in catalog.by_name(conn, q, kind, owner, limit):
+                entry = entry_of_row(row)
+                lname = row["lname"]
+                scored.setdefault(entry.key, (entry, EXACT if lname == q else
+                                              PREFIX + 100.0 / len(lname)))
+            wanted = query_words(q)
+            if wanted and len(scored) < limit:
+                tsquery = " & ".join(f"'{w}'" + (":*" if prefix else "") for w, prefix in wanted)
+                for row in catalog.full_text(conn, tsquery, PG_WEIGHTS, kind, owner, limit * 2):
+                    entry = entry_of_row(row)
+                    scored.setdefault(entry.key, (entry, text_score(row["rank"] * RANK_SCALE)))
+            fuzzy = not scored
+            if fuzzy:
+                rows = {(r["kind"], r["name"]): r for r in catalog.close_names(
+                    conn, q, self.trigrams, kind, owner)}
+                near = closest(q, ((key, key[1].lower()) for key in rows))
+                scored = {key: (entry_of_row(rows[key]), s) for key, s in near.items()}
+        return ranked(scored.values(), limit, fuzzy)

@@ -1,0 +1,206 @@
+"""The catalog's read model (table ``catalog``): every entry of the registry, one row each, and
+the queries PostgreSQL answers a search with.
+
+Two writers, one table. Entries declared through the API are events (``andon.events.catalog``),
+projected here inside the append transaction, so a store rebuilt from the log has them. The
+definitions' and ``catalog.toml``'s entries are not events: they are what the project's files
+say now, written by ``sync`` when the service builds its search (at start-up), a whole set in
+one transaction that rewrites only the rows that changed. A name the files hold wins: an API
+entry of the same kind and name stays in the table, ``shadowed``, until the files let it go.
+So the table is a function of the log and the files, whatever the order they came in."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, exists, func, literal_column, select, text
+from sqlalchemy import insert as sql_insert
+from sqlalchemy import update as sql_update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.sql.elements import ColumnElement
+
+from andon.events.catalog import CatalogEntryDeclared, CatalogEntryRemoved
+from andon.store.schema import catalog
+
+API, FILE, DEFINITIONS = "api", "file", "definitions"  # where an entry comes from
+ROW_FIELDS = ("kind", "name", "origin", "owner", "team", "description", "tags", "links",
+              "lifecycle", "since", "access", "producer", "upstream", "downstream", "defined_in")
+_WORD = re.compile(r"\w+")
+_TOP = chr(0x10FFFF)  # sorts after every character: the end of a prefix's range
+_CHUNK = 2000  # rows per statement of a sync
+_C = 'COLLATE "C"'
+
+
+def words(text: str) -> str:
+    """``text`` as the words it is made of, so that ``daily_orders`` is found by ``orders``
+    (the SQLite index and PostgreSQL's documents split names alike)."""
+    return " ".join(_WORD.findall(text.replace("_", " ")))
+
+
+def _vector(column: str, weight: str) -> ColumnElement[Any]:
+    return func.setweight(func.to_tsvector(literal_column("'simple'::regconfig"),
+                                           bindparam(column)), weight)
+
+
+# PostgreSQL's document of a row, weighted as the SQLite index's columns (name most)
+_DOC = _vector("w_name", "A").op("||")(_vector("w_tags", "B")).op("||")(
+    _vector("w_people", "C")).op("||")(_vector("w_text", "D"))
+
+
+def _params(row: Mapping[str, Any], dialect: str, **extra: Any) -> dict[str, Any]:
+    """``row`` (the ROW_FIELDS; lists as lists) as the parameters of an insert."""
+    values = {f: json.dumps(row[f]) if isinstance(row[f], (list, tuple)) else row[f]
+              for f in ROW_FIELDS}
+    values["digest"] = hashlib.sha1(json.dumps([values[f] for f in ROW_FIELDS]).encode()
+                                    ).hexdigest()
+    values["lname"] = row["name"].lower()
+    values.update(extra)
+    if dialect == "postgresql":
+        values.update(w_name=words(row["name"]), w_tags=" ".join(row["tags"]),
+                      w_people=f"{row['owner']} {row['team']}", w_text=row["description"])
+    return values
+
+
+def _insert(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    stmt = sql_insert(catalog)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.values(doc=_DOC)
+    for start in range(0, len(rows), _CHUNK):
+        conn.execute(stmt, list(rows[start:start + _CHUNK]))
+
+
+def _taken(kind: Any, name: Any) -> Any:
+    """Whether the project's files hold an entry of ``kind`` ``name``."""
+    other = catalog.alias("taken")
+    return exists().where(other.c.kind == kind, other.c.name == name, other.c.origin != API)
+
+
+def project_catalog(conn: Connection, event: CatalogEntryDeclared | CatalogEntryRemoved,
+                    seq: int) -> None:
+    """Update the catalog for one newly stored catalog event."""
+    conn.execute(delete(catalog).where(catalog.c.kind == event.kind,
+                                       catalog.c.name == event.entry, catalog.c.origin == API))
+    if isinstance(event, CatalogEntryRemoved):
+        return
+    shadowed = conn.execute(select(_taken(event.kind, event.entry))).scalar()
+    row = dict(kind=event.kind, name=event.entry, origin=API, owner=event.owner, team=event.team,
+               description=event.description, tags=list(event.tags),
+               links=[[link.label, link.url] for link in event.links],
+               lifecycle=event.lifecycle, since=event.since, access=event.access, producer="",
+               upstream=[], downstream=[], defined_in=f"api: declared by {event.by or '?'}")
+    _insert(conn, [_params(row, conn.dialect.name, seq=seq, shadowed=int(bool(shadowed)))])
+
+
+def sync(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
+    """Make the rows of the project's files (origin ``definitions`` or ``file``) exactly
+    ``rows`` (each with the ROW_FIELDS), rewriting only those that changed, and mark the API's
+    entries the files hold now as shadowed (and the others not). The number of rows written
+    or deleted."""
+    dialect = conn.dialect.name
+    want = {}
+    for row in rows:
+        values = _params(row, dialect)
+        want[(values["kind"], values["name"], values["origin"])] = values
+    have = {(k, n, o): d for k, n, o, d in conn.execute(
+        select(catalog.c.kind, catalog.c.name, catalog.c.origin, catalog.c.digest).where(
+            catalog.c.origin != API))}
+    gone = [dict(b_kind=k, b_name=n, b_origin=o) for (k, n, o), d in have.items()
+            if want.get((k, n, o), {}).get("digest") != d]
+    new = [v for key, v in want.items() if have.get(key) != v["digest"]]
+    if gone:
+        conn.execute(delete(catalog).where(
+            catalog.c.kind == bindparam("b_kind"), catalog.c.name == bindparam("b_name"),
+            catalog.c.origin == bindparam("b_origin")), gone)
+    _insert(conn, new)
+    if gone or new:
+        conn.execute(sql_update(catalog).where(catalog.c.origin == API).values(
+            shadowed=select(_taken(catalog.c.kind, catalog.c.name)).scalar_subquery()
+            .cast(catalog.c.shadowed.type)))
+    return len(gone) + len(new)
+
+
+_VISIBLE = catalog.c.shadowed == 0
+
+
+def entry_rows(conn: Connection, origin: str | None = None) -> list[RowMapping]:
+    """The catalog's entries (of one ``origin``), the shadowed ones left out."""
+    q = select(*_columns()).where(_VISIBLE)
+    if origin is not None:
+        q = q.where(catalog.c.origin == origin)
+    return list(conn.execute(q.order_by(catalog.c.kind, catalog.c.name)).mappings())
+
+
+def entry_row(conn: Connection, kind: str, name: str) -> RowMapping | None:
+    """The entry ``kind`` ``name`` the catalog shows, or None."""
+    return conn.execute(select(*_columns()).where(
+        _VISIBLE, catalog.c.kind == kind, catalog.c.name == name)).mappings().first()
+
+
+def _columns() -> list[Any]:
+    return [catalog.c[f] for f in ROW_FIELDS]
+
+
+# -- PostgreSQL's search (andon.registry.pgsearch ranks what these find) --------------------------
+
+def trigram_schema(conn: Connection) -> str | None:
+    """The schema of the pg_trgm extension when the database has it (for names a typo away)."""
+    return conn.exec_driver_sql("SELECT extnamespace::regnamespace::text FROM pg_extension "
+                                "WHERE extname = 'pg_trgm'").scalar()
+
+
+def _filtered(q: Any, kind: str | None, owner: str | None) -> Any:
+    q = q.where(_VISIBLE)
+    if kind:
+        q = q.where(catalog.c.kind == kind)
+    if owner:
+        q = q.where(func.lower(catalog.c.owner) == owner.strip().lower())
+    return q
+
+
+def by_name(conn: Connection, q: str, kind: str | None, owner: str | None,
+            limit: int) -> list[RowMapping]:
+    """Entries named ``q`` (any case), then those whose name starts with it (shorter first),
+    at most ``limit`` of the latter; ``lname`` tells which."""
+    lname: ColumnElement[str] = literal_column(f"lname {_C}")
+    exact = _filtered(select(*_columns(), catalog.c.lname).where(lname == q), kind, owner)
+    prefix = _filtered(select(*_columns(), catalog.c.lname).where(
+        lname > q, lname < q + _TOP), kind, owner).order_by(
+        func.length(catalog.c.lname), lname).limit(limit)
+    return [*conn.execute(exact).mappings(), *conn.execute(prefix).mappings()]
+
+
+def full_text(conn: Connection, query: str, weights: Sequence[float], kind: str | None,
+              owner: str | None, limit: int) -> list[RowMapping]:
+    """The ``limit`` entries whose document matches ``query`` (a tsquery of the 'simple'
+    configuration), best first, each with its ``rank`` (ts_rank_cd with the column
+    ``weights`` (D, C, B, A))."""
+    tsq = func.to_tsquery(literal_column("'simple'::regconfig"), query)
+    listed = ", ".join(str(float(w)) for w in weights)
+    array: ColumnElement[Any] = literal_column(f"ARRAY[{listed}]::float4[]")
+    rank = func.ts_rank_cd(array, catalog.c.doc, tsq).label("rank")
+    q = _filtered(select(*_columns(), rank).where(catalog.c.doc.op("@@")(tsq)), kind, owner)
+    return list(conn.execute(q.order_by(rank.desc()).limit(limit)).mappings())
+
+
+def close_names(conn: Connection, q: str, trigrams: str | None, kind: str | None,
+                owner: str | None, limit: int = 50) -> list[RowMapping]:
+    """Candidates for names a typo away from ``q``: the most similar by pg_trgm (in schema
+    ``trigrams``), and the names that start with its first two letters, nearest in length
+    first (a short name with two letters swapped shares no trigram)."""
+    rows: list[RowMapping] = []
+    if trigrams is not None:
+        rows += conn.execute(_filtered(select(*_columns()).where(
+            text(f"lname OPERATOR({trigrams}.%) :b_q")), kind, owner).order_by(
+            text(f"{trigrams}.similarity(lname, :b_q) DESC")).limit(limit),
+            {"b_q": q}).mappings()
+    lname: ColumnElement[str] = literal_column(f"lname {_C}")
+    rows += conn.execute(_filtered(select(*_columns()).where(
+        lname >= q[:2], lname < q[:2] + _TOP), kind, owner).order_by(
+        func.abs(func.length(catalog.c.lname) - len(q))).limit(limit)).mappings()
+    return rows
