@@ -43,7 +43,7 @@ def words(text: str) -> str:
 
 def _vector(column: str, weight: str) -> ColumnElement[Any]:
     return func.setweight(func.to_tsvector(literal_column("'simple'::regconfig"),
-                                           bindparam(column)), weight)
+                                           bindparam(column)), literal_column(f"'{weight}'"))
 
 
 # PostgreSQL's document of a row, weighted as the SQLite index's columns (name most)
@@ -60,8 +60,10 @@ def _params(row: Mapping[str, Any], dialect: str, **extra: Any) -> dict[str, Any
     values["lname"] = row["name"].lower()
     values.update(extra)
     if dialect == "postgresql":
-        values.update(w_name=words(row["name"]), w_tags=" ".join(row["tags"]),
-                      w_people=f"{row['owner']} {row['team']}", w_text=row["description"])
+        # split into words here, as the queries are: the same words on both sides
+        values.update(w_name=words(row["name"]), w_tags=words(" ".join(row["tags"])),
+                      w_people=words(f"{row['owner']} {row['team']}"),
+                      w_text=words(row["description"]))
     return values
 
 
