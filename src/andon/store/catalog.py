@@ -17,7 +17,17 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, exists, func, literal_column, select, text
+from sqlalchemy import (
+    Connection,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy import insert as sql_insert
 from sqlalchemy import update as sql_update
 from sqlalchemy.engine import RowMapping
@@ -121,9 +131,9 @@ def sync(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
             catalog.c.origin == bindparam("b_origin")), gone)
     _insert(conn, new)
     if gone or new:
+        taken = _taken(catalog.c.kind, catalog.c.name).correlate(catalog)
         conn.execute(sql_update(catalog).where(catalog.c.origin == API).values(
-            shadowed=select(_taken(catalog.c.kind, catalog.c.name)).scalar_subquery()
-            .cast(catalog.c.shadowed.type)))
+            shadowed=case((taken, 1), else_=0)))
     return len(gone) + len(new)
 
 
