@@ -12,7 +12,7 @@ from andon.registry.entries import Entry
 from andon.registry.stored import declared_event, entry_of_row, row_of
 from andon.store import catalog
 from andon.store.sql import Store
-from tests.catalog.conftest import SearchFactory, backend
+from tests.catalog.conftest import SearchFactory
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 FILES = [Entry("dataset", "orders", "sales@example.com", "every order", ("sales",)),
