@@ -49,18 +49,15 @@ class PgSearch:
         if not q or limit <= 0:
             return Found([], None)
         scored: dict[tuple[str, str], tuple[Entry, float]] = {}
+        tsquery = " & ".join(f"'{w}'" + (":*" if prefix else "")
+                             for w, prefix in query_words(q))
         with self.store.read() as conn:
-            for row in catalog.by_name(conn, q, kind, owner, limit):
-                entry = entry_of_row(row)
-                lname = row["lname"]
-                scored.setdefault(entry.key, (entry, EXACT if lname == q else
-                                              PREFIX + 100.0 / len(lname)))
-            wanted = query_words(q)
-            if wanted and len(scored) < limit:
-                tsquery = " & ".join(f"'{w}'" + (":*" if prefix else "") for w, prefix in wanted)
-                for row in catalog.full_text(conn, tsquery, PG_WEIGHTS, kind, owner, limit * 2):
-                    entry = entry_of_row(row)
-                    scored.setdefault(entry.key, (entry, text_score(row["rank"] * RANK_SCALE)))
+            for row in catalog.matches(conn, q, tsquery, PG_WEIGHTS, kind, owner, limit):
+                entry, lname, rank = entry_of_row(row), row["lname"], row["rank"]
+                score = (text_score(rank * RANK_SCALE) if rank is not None else EXACT
+                         if lname == q else PREFIX + 100.0 / len(lname))
+                if score > scored.get(entry.key, (entry, 0.0))[1]:
+                    scored[entry.key] = (entry, score)
             fuzzy = not scored
             if fuzzy:
                 rows = {(r["kind"], r["name"]): r for r in catalog.close_names(

@@ -19,14 +19,17 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Float,
     bindparam,
     case,
     delete,
     exists,
     func,
     literal_column,
+    null,
     select,
     text,
+    union_all,
 )
 from sqlalchemy import insert as sql_insert
 from sqlalchemy import update as sql_update
@@ -43,6 +46,7 @@ _WORD = re.compile(r"\w+")
 _TOP = chr(0x10FFFF)  # sorts after every character: the end of a prefix's range
 _CHUNK = 2000  # rows per statement of a sync
 _C = 'COLLATE "C"'
+_EXACT_MOST = 5  # entries one name can have: one per kind
 
 
 def words(text: str) -> str:
@@ -175,44 +179,39 @@ def _filtered(q: Any, kind: str | None, owner: str | None) -> Any:
     return q
 
 
-def by_name(conn: Connection, q: str, kind: str | None, owner: str | None,
-            limit: int) -> list[RowMapping]:
-    """Entries named ``q`` (any case), then those whose name starts with it (shorter first),
-    at most ``limit`` of the latter; ``lname`` tells which."""
-    lname: ColumnElement[str] = literal_column(f"lname {_C}")
-    exact = _filtered(select(*_columns(), catalog.c.lname).where(lname == q), kind, owner)
-    prefix = _filtered(select(*_columns(), catalog.c.lname).where(
-        lname > q, lname < q + _TOP), kind, owner).order_by(
-        func.length(catalog.c.lname), lname).limit(limit)
-    return [*conn.execute(exact).mappings(), *conn.execute(prefix).mappings()]
-
-
-def full_text(conn: Connection, query: str, weights: Sequence[float], kind: str | None,
-              owner: str | None, limit: int) -> list[RowMapping]:
-    """The ``limit`` entries whose document matches ``query`` (a tsquery of the 'simple'
-    configuration), best first, each with its ``rank`` (ts_rank_cd with the column
+def matches(conn: Connection, q: str, query: str, weights: Sequence[float], kind: str | None,
+            owner: str | None, limit: int) -> list[RowMapping]:
+    """In one statement (a search is one round trip): the entries named ``q`` (lower case) and
+    those whose name starts with it, exact first then shorter first (``rank`` None), and
+    unless ``query`` is empty the ``2 * limit`` whose document matches it (a tsquery of the
+    'simple' configuration), best first, with their ``rank`` (ts_rank_cd with the column
     ``weights`` (D, C, B, A))."""
+    lname: ColumnElement[str] = literal_column(f"lname {_C}")
+    names = _filtered(select(*_columns(), catalog.c.lname, null().cast(Float).label("rank")).where(
+        lname >= q, lname < q + _TOP), kind, owner).order_by(
+        catalog.c.lname != q, func.length(catalog.c.lname), lname).limit(limit + _EXACT_MOST)
+    if not query:
+        return list(conn.execute(names).mappings())
     tsq = func.to_tsquery(literal_column("'simple'::regconfig"), query)
     listed = ", ".join(str(float(w)) for w in weights)
     array: ColumnElement[Any] = literal_column(f"ARRAY[{listed}]::float4[]")
-    rank = func.ts_rank_cd(array, catalog.c.doc, tsq).label("rank")
-    q = _filtered(select(*_columns(), rank).where(catalog.c.doc.op("@@")(tsq)), kind, owner)
-    return list(conn.execute(q.order_by(rank.desc()).limit(limit)).mappings())
+    rank = func.ts_rank_cd(array, catalog.c.doc, tsq).cast(Float).label("rank")
+    texts = _filtered(select(*_columns(), catalog.c.lname, rank).where(
+        catalog.c.doc.op("@@")(tsq)), kind, owner).order_by(rank.desc()).limit(limit * 2)
+    return list(conn.execute(union_all(names, texts)).mappings())
 
 
 def close_names(conn: Connection, q: str, trigrams: str | None, kind: str | None,
                 owner: str | None, limit: int = 50) -> list[RowMapping]:
-    """Candidates for names a typo away from ``q``: the most similar by pg_trgm (in schema
-    ``trigrams``), and the names that start with its first two letters, nearest in length
-    first (a short name with two letters swapped shares no trigram)."""
-    rows: list[RowMapping] = []
-    if trigrams is not None:
-        rows += conn.execute(_filtered(select(*_columns()).where(
-            text(f"lname OPERATOR({trigrams}.%) :b_q")), kind, owner).order_by(
-            text(f"{trigrams}.similarity(lname, :b_q) DESC")).limit(limit),
-            {"b_q": q}).mappings()
+    """Candidates for names a typo away from ``q``, in one statement: the names that start
+    with its first two letters, nearest in length first (a short name with two letters swapped
+    shares no trigram), and the most similar by pg_trgm (in schema ``trigrams``)."""
     lname: ColumnElement[str] = literal_column(f"lname {_C}")
-    rows += conn.execute(_filtered(select(*_columns()).where(
-        lname >= q[:2], lname < q[:2] + _TOP), kind, owner).order_by(
-        func.abs(func.length(catalog.c.lname) - len(q))).limit(limit)).mappings()
-    return rows
+    start = _filtered(select(*_columns()).where(lname >= q[:2], lname < q[:2] + _TOP), kind,
+                      owner).order_by(func.abs(func.length(catalog.c.lname) - len(q))).limit(limit)
+    if trigrams is None:
+        return list(conn.execute(start).mappings())
+    similar = _filtered(select(*_columns()).where(
+        text(f"lname OPERATOR({trigrams}.%) :b_q")), kind, owner).order_by(
+        text(f"{trigrams}.similarity(lname, :b_q) DESC")).limit(limit)
+    return list(conn.execute(union_all(start, similar), {"b_q": q}).mappings())
