@@ -1,11 +1,11 @@
 """The catalog's search on PostgreSQL: the store's ``catalog`` table is the index (a weighted
 tsvector per entry under a GIN index, an index on the lower-case names for exact and prefix
-matches, and pg_trgm's trigram index for names a typo away), ranked by the contract of
+matches, and pg_trgm's trigram GIN index for names a typo away), ranked by the contract of
 ``andon.registry.search``: an exact name, then prefixes (shorter first), then full text
 (``ts_rank_cd`` with the name weighted most, a deprecated entry's score halved), and when
-nothing matches, the names a typo away (pg_trgm narrows, difflib decides, as on SQLite) with a
-suggestion. Without pg_trgm only names that start with the query's first two letters are
-looked at for a typo."""
+nothing matches, the names a typo away (pg_trgm's similar names, difflib decides, as on SQLite)
+with a suggestion. Without pg_trgm only names that start with the query's first two letters are
+looked at for a typo (with it too, for a query shorter than 8 characters)."""
 
 from __future__ import annotations
 

@@ -46,6 +46,7 @@ _TOP = chr(0x10FFFF)  # sorts after every character: the end of a prefix's range
 _CHUNK = 2000  # rows per statement of a sync
 _C = 'COLLATE "C"'
 _EXACT_MOST = 5  # entries one name can have: one per kind
+_SHORT = 8  # a query this long or longer keeps enough trigrams through one typo
 
 
 def words(text: str) -> str:
@@ -200,14 +201,18 @@ def matches(conn: Connection, q: str, query: str, weights: Sequence[float], kind
 
 def close_names(conn: Connection, q: str, trigrams: str | None, kind: str | None,
                 owner: str | None, limit: int = 50) -> list[RowMapping]:
-    """Candidates for names a typo away from ``q``, in one statement: the names that start
-    with its first two letters, nearest in length first (a short name with two letters swapped
-    shares no trigram), and the nearest by pg_trgm's distance (in schema ``trigrams``)."""
+    """Candidates for names a typo away from ``q``, in one statement: the most similar by
+    pg_trgm (``%``: similar above its threshold, in schema ``trigrams``) and, for a short
+    ``q`` (a short name with two letters swapped shares no trigram) or without pg_trgm, the
+    names that start with its first two letters, nearest in length first."""
     lname: ColumnElement[str] = literal_column(f"lname {_C}")
     start = _filtered(select(*_columns()).where(lname >= q[:2], lname < q[:2] + _TOP), kind,
                       owner).order_by(func.abs(func.length(catalog.c.lname) - len(q))).limit(limit)
     if trigrams is None:
         return list(conn.execute(start).mappings())
-    similar = _filtered(select(*_columns()), kind, owner).order_by(
-        text(f"lname OPERATOR({trigrams}.<->) :b_q")).limit(limit)
-    return list(conn.execute(union_all(start, similar), {"b_q": q}).mappings())
+    similar = _filtered(select(*_columns()).where(
+        text(f"lname OPERATOR({trigrams}.%) :b_q")), kind, owner).order_by(
+        text(f"{trigrams}.similarity(lname, :b_q) DESC")).limit(limit)
+    if len(q) >= _SHORT:
+        return list(conn.execute(similar, {"b_q": q}).mappings())
+    return list(conn.execute(union_all(similar, start), {"b_q": q}).mappings())

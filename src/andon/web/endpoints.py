@@ -197,8 +197,8 @@ ENDPOINTS: dict[str, Endpoint] = {
         [path_param("token_id")])),
     "search": Endpoint(api_search.search, read(
         "Search the catalog (data sets, pipelines, models, services, libraries): an exact name "
-        "first, then names that start with `q`, then full text over name, description, tags and "
-        "owner; when nothing matches, the names a typo away and `suggestion`, the closest. "
+        "first, then names that start with `q`, then full text over name, description, tags, "
+        "owner and team; when nothing matches, the names a typo away and `suggestion`, the closest. "
         "422 naming the `field`: `q` empty or over 1,000 characters, an unknown `kind`, "
         "`limit` outside 1..1000.", SEARCH_FOUND, SEARCH_FILTERS, (422,))),
     "declare_entry": Endpoint(api_catalog.declare_entry, write(
