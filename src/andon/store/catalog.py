@@ -36,7 +36,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.elements import ColumnElement
 
 from andon.events.catalog import CatalogEntryDeclared, CatalogEntryRemoved
-from andon.store.schema import catalog
+from andon.store.schema import catalog, catalog_text_indexes
 
 API, FILE, DEFINITIONS = "api", "file", "definitions"  # where an entry comes from
 ROW_FIELDS = ("kind", "name", "origin", "owner", "team", "description", "tags", "links",
@@ -56,6 +56,7 @@ def words(text: str) -> str:
 
 
 _COLUMNS = (*ROW_FIELDS, "digest", "shadowed", "seq", "lname")
+_WORDS = ("w_name", "w_tags", "w_people", "w_text")  # PostgreSQL's document, in words
 # PostgreSQL's document of a row, weighted as the SQLite index's columns (name most)
 _DOC = " || ".join(f"setweight(to_tsvector('simple', %s), '{w}')" for w in "ABCD")
 # the inserts as the driver takes them (executemany of tuples: a fifth of SQLAlchemy's cost per
@@ -88,8 +89,28 @@ def _params(row: Mapping[str, Any], dialect: str, digest: str = "", shadowed: in
 
 
 def _insert(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    if conn.dialect.name == "postgresql" and len(rows) > _CHUNK:
+        _copy(conn, rows)
+        return
     for start in range(0, len(rows), _CHUNK):
         conn.exec_driver_sql(_INSERT[conn.dialect.name], list(rows[start:start + _CHUNK]))
+
+
+def _copy(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Many rows into PostgreSQL: COPY into a table of the transaction, then one INSERT that
+    makes every document (a third of the time of inserting them one by one)."""
+    texts = [f"{c} bigint" if c in ("shadowed", "seq") else f"{c} text"
+             for c in (*_COLUMNS, *_WORDS)]
+    conn.exec_driver_sql(f"CREATE TEMP TABLE catalog_load ({', '.join(texts)}) ON COMMIT DROP")
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY catalog_load ({', '.join((*_COLUMNS, *_WORDS))}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    made = " || ".join(f"setweight(to_tsvector('simple', {w}), '{weight}')"
+                       for w, weight in zip(_WORDS, "ABCD", strict=True))
+    conn.exec_driver_sql(f"INSERT INTO catalog ({', '.join(_COLUMNS)}, doc) "
+                         f"SELECT {', '.join(_COLUMNS)}, {made} FROM catalog_load")
+    conn.exec_driver_sql("DROP TABLE catalog_load")
 
 
 def _taken(kind: Any, name: Any) -> Any:
@@ -131,7 +152,17 @@ def sync(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
         conn.execute(delete(catalog).where(
             catalog.c.kind == bindparam("b_kind"), catalog.c.name == bindparam("b_name"),
             catalog.c.origin == bindparam("b_origin")), gone)
-    _insert(conn, new)
+    if conn.dialect.name == "postgresql" and not have and len(new) > _CHUNK:
+        # the first sync: GIN indexes made once over every row take a fraction of the time of
+        # GIN inserts row by row (no search is answered before the first build)
+        made = catalog_text_indexes(trigram_schema(conn))
+        for name in made:
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+        _insert(conn, new)
+        for name, how in made.items():
+            conn.exec_driver_sql(f"CREATE INDEX {name} ON catalog {how}")
+    else:
+        _insert(conn, new)
     if gone or new:
         taken = _taken(catalog.c.kind, catalog.c.name).correlate(catalog)
         conn.execute(sql_update(catalog).where(catalog.c.origin == API).values(
@@ -163,9 +194,12 @@ def _columns() -> list[Any]:
 # -- PostgreSQL's search (andon.registry.pgsearch ranks what these find) --------------------------
 
 def trigram_schema(conn: Connection) -> str | None:
-    """The schema of the pg_trgm extension when the database has it (for names a typo away)."""
-    return conn.exec_driver_sql("SELECT extnamespace::regnamespace::text FROM pg_extension "
-                                "WHERE extname = 'pg_trgm'").scalar()
+    """The schema of the pg_trgm extension when the database has it (for names a typo away),
+    if the catalog's trigram index uses it."""
+    return conn.exec_driver_sql(
+        "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm' "
+        "AND EXISTS (SELECT 1 FROM pg_indexes WHERE indexname = 'catalog_trgm' AND "
+        "schemaname = current_schema())").scalar()
 
 
 def _filtered(q: Any, kind: str | None, owner: str | None) -> Any:
