@@ -12,7 +12,7 @@ from andon.registry.entries import Entry
 from andon.registry.stored import declared_event, entry_of_row, row_of
 from andon.store import catalog
 from andon.store.sql import Store
-from tests.catalog.conftest import SearchFactory
+from tests.catalog.conftest import SearchFactory, backend
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 FILES = [Entry("dataset", "orders", "sales@example.com", "every order", ("sales",)),
@@ -115,3 +115,18 @@ def test_every_generated_entry_is_found_first_by_its_exact_name(make_search: Sea
             assert found and found[0].entry.name == entry.name, (query, found[:2])
             assert {(h.entry.kind, h.entry.name) for h in found[:sum(
                 e.name == entry.name for e in entries)]} >= {(entry.kind, entry.name)}
+
+
+def test_a_first_sync_of_many_entries_is_searchable(catalog_store: Store) -> None:
+    """Past 2,000 rows PostgreSQL's first sync copies them in and makes its indexes once: every
+    row is there, with its document, and the indexes are back."""
+    entries = [Entry("dataset", f"table_{n:05d}_{'xyzw'[n % 4]}", "o@example.com",
+                     f"rows of batch {n}", (f"t{n % 7}",), declared=True) for n in range(2500)]
+    search = backend(catalog_store, entries)
+    for n in range(0, 2500, 97):
+        assert search.search(entries[n].name).hits[0].entry == entries[n]
+    assert search.search("tabel_00417_y").hits[0].entry.name == "table_00417_y"  # a typo
+    assert {h.entry.name for h in search.search("batch 1234").hits} == {"table_01234_z"}
+    more = Entry("model", "late_model", "ml@example.com", "synced afterwards", declared=True)
+    assert catalog_store.sync_catalog(row_of(e) for e in [*entries, more]) == 1
+    assert backend(catalog_store, [*entries, more]).search("late_model").hits[0].entry == more
