@@ -75,8 +75,11 @@ def test_nothing_close_finds_nothing_and_suggests_nothing(make_search: SearchFac
 
 def test_operators_and_quotes_are_words_not_syntax(make_search: SearchFactory) -> None:
     index = make_search(ENTRIES)
-    for query in ('"', "orders OR", "NOT orders", "orders*", "a:b", "(", "'; drop table x"):
-        index.search(query)  # never an FTS5 syntax error
+    for query in ('"', "orders OR", "NOT orders", "orders*", "a:b", "(", "'; drop table x",
+                  "or\x00ders", "\x00\x00\x00", "a & b | !c", "x:*", "'", "\\"):
+        index.search(query)  # never a syntax error of FTS5 or of a tsquery
+    assert [h.entry.name for h in index.search("churn\x00").hits] == ["churn"]
+    assert index.search("churn", owner="ml@example.com\x00").hits[0].entry.name == "churn"
 
 
 def test_an_added_entry_is_found_at_once() -> None:

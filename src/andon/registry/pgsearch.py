@@ -17,6 +17,7 @@ from andon.registry.search import (
     WEIGHTS,
     Found,
     closest,
+    normal,
     query_words,
     ranked,
     text_score,
@@ -45,7 +46,7 @@ class PgSearch:
 
     def search(self, query: str, kind: str | None = None, owner: str | None = None,
                limit: int = DEFAULT_LIMIT) -> Found:
-        q = query.strip().lower()
+        q, owner = normal(query), normal(owner) if owner else None
         if not q or limit <= 0:
             return Found([], None)
         scored: dict[tuple[str, str], tuple[Entry, float]] = {}

@@ -98,6 +98,12 @@ def text_score(rank: float) -> float:
     return min(TEXT + rank, PREFIX - 1)
 
 
+def normal(text: str) -> str:
+    """A query or an owner as the backends compare it: lower case, trimmed, a NUL character a
+    space (no index holds one: FTS5 reads it as a string's end, PostgreSQL's text refuses it)."""
+    return text.replace("\x00", " ").strip().lower()
+
+
 def query_words(q: str) -> list[tuple[str, bool]]:
     """The words of a query, each with whether it is searched as a prefix (the last one, once
     it has three letters: results while typing; a shorter prefix matches too much to rank
@@ -156,7 +162,7 @@ class SearchIndex:
 
     def search(self, query: str, kind: str | None = None, owner: str | None = None,
                limit: int = DEFAULT_LIMIT) -> Found:
-        q = query.strip().lower()
+        q = normal(query)
         if not q or limit <= 0:
             return Found([], None)
         where, args = "", []
@@ -165,7 +171,7 @@ class SearchIndex:
             args.append(kind)
         if owner:
             where += " and e.lowner = ?"
-            args.append(owner.strip().lower())
+            args.append(normal(owner))
         scores: dict[int, float] = {}
         with self._lock:
             for (i,) in self._db.execute(f"select id from entry e where lname = ?{where}",
