@@ -68,6 +68,8 @@ CALLS: dict[str, tuple[dict[str, str], Any]] = {
     "list_tokens": ({}, None), "create_token": ({}, {"role": "viewer"}),
     "revoke_token": ({"token_id": "0123456789ab"}, {}), "events_stream": ({}, None),
     "openapi": ({}, None), "search": ({}, None),
+    "declare_entry": ({}, {"kind": "model", "name": "churn", "owner": "ml@example.com"}),
+    "remove_entry": ({"kind": "model", "name": "churn"}, {}),
 }
 
 

@@ -10,15 +10,14 @@ the best of them, for a "did you mean"."""
 from __future__ import annotations
 
 import difflib
-import re
 import sqlite3
 import threading
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from andon.model.words import words
 from andon.registry.entries import Entry
-from andon.store.catalog import words
 
 EXACT, PREFIX = 1000.0, 500.0  # the floors of the first two tiers; full-text scores stay below
 MAX_QUERY = 1000  # the longest query (characters); longer ones are refused, not cut
@@ -29,7 +28,6 @@ RARE_GRAMS = 6  # how many of a query's trigrams look for names a typo away
 SIMILAR = 0.75  # how alike (difflib's ratio) a name must be to count as a typo away
 # bm25 weights of the columns name, description, tags, owner
 WEIGHTS = (10.0, 1.0, 4.0, 2.0)
-_WORD = re.compile(r"\w+")
 _TOP = chr(0x10FFFF)
 K = TypeVar("K", bound=Hashable)
 
@@ -108,7 +106,7 @@ def query_words(q: str) -> list[tuple[str, bool]]:
     """The words of a query, each with whether it is searched as a prefix (the last one, once
     it has three letters: results while typing; a shorter prefix matches too much to rank
     quickly)."""
-    found = _WORD.findall(q.replace("_", " "))
+    found = words(q).split()
     return [(w, n == len(found) - 1 and len(w) >= 3) for n, w in enumerate(found)]
 
 

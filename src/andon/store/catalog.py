@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -36,12 +35,12 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql.elements import ColumnElement
 
 from andon.events.catalog import CatalogEntryDeclared, CatalogEntryRemoved
+from andon.model.words import words
 from andon.store.schema import catalog, catalog_text_indexes
 
 API, FILE, DEFINITIONS = "api", "file", "definitions"  # where an entry comes from
 ROW_FIELDS = ("kind", "name", "origin", "owner", "team", "description", "tags", "links",
               "lifecycle", "since", "access", "producer", "upstream", "downstream", "defined_in")
-_WORD = re.compile(r"\w+")
 _TOP = chr(0x10FFFF)  # sorts after every character: the end of a prefix's range
 _CHUNK = 2000  # rows per statement of a sync
 _C = 'COLLATE "C"'
@@ -49,23 +48,24 @@ _EXACT_MOST = 5  # entries one name can have: one per kind
 _SHORT = 8  # a query this long or longer keeps enough trigrams through one typo
 
 
-def words(text: str) -> str:
-    """``text`` as the words it is made of, so that ``daily_orders`` is found by ``orders``
-    (the SQLite index and PostgreSQL's documents split names alike)."""
-    return " ".join(_WORD.findall(text.replace("_", " ")))
-
-
 _COLUMNS = (*ROW_FIELDS, "digest", "shadowed", "seq", "lname")
 _WORDS = ("w_name", "w_tags", "w_people", "w_text")  # PostgreSQL's document, in words
-# PostgreSQL's document of a row, weighted as the SQLite index's columns (name most)
-_DOC = " || ".join(f"setweight(to_tsvector('simple', %s), '{w}')" for w in "ABCD")
+
+
+def _doc(parts: Sequence[str]) -> str:
+    """PostgreSQL's document of a row from its four texts (as words), weighted as the SQLite
+    index's columns: name (A) most, then tags (B), owner and team (C), description (D)."""
+    return " || ".join(f"setweight(to_tsvector('simple', {part}), '{weight}')"
+                       for part, weight in zip(parts, "ABCD", strict=True))
+
+
 # the inserts as the driver takes them (executemany of tuples: a fifth of SQLAlchemy's cost per
 # row, which a sync of 100,000 rows feels)
 _INSERT = {
     "sqlite": f"INSERT INTO catalog ({', '.join(_COLUMNS)}) "
               f"VALUES ({', '.join('?' * len(_COLUMNS))})",
     "postgresql": f"INSERT INTO catalog ({', '.join(_COLUMNS)}, doc) "
-                  f"VALUES ({', '.join(['%s'] * len(_COLUMNS))}, {_DOC})",
+                  f"VALUES ({', '.join(['%s'] * len(_COLUMNS))}, {_doc(['%s'] * 4)})",
 }
 
 
@@ -106,10 +106,8 @@ def _copy(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     with cursor.copy(f"COPY catalog_load ({', '.join((*_COLUMNS, *_WORDS))}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
-    made = " || ".join(f"setweight(to_tsvector('simple', {w}), '{weight}')"
-                       for w, weight in zip(_WORDS, "ABCD", strict=True))
     conn.exec_driver_sql(f"INSERT INTO catalog ({', '.join(_COLUMNS)}, doc) "
-                         f"SELECT {', '.join(_COLUMNS)}, {made} FROM catalog_load")
+                         f"SELECT {', '.join(_COLUMNS)}, {_doc(_WORDS)} FROM catalog_load")
     conn.exec_driver_sql("DROP TABLE catalog_load")
 
 
