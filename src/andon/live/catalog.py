@@ -55,6 +55,7 @@ class Catalog:
         self._swap = threading.Lock()  # a build's swap against an entry kept in step
         self._touched: set[Key] | None = None  # entries kept in step during a build
         self._files: dict[Key, str] = {}  # the project files' entries: where each is declared
+        self._thread: threading.Thread | None = None  # the background build of ``start``
 
     # -- the search, built in the background -----------------------------------------------------
 
@@ -71,8 +72,15 @@ class Catalog:
                 self._building.release()
 
         thread = threading.Thread(target=first, name="andon-catalog", daemon=True)
+        self._thread = thread
         thread.start()
         return thread
+
+    def wait(self) -> None:
+        """Wait for the build ``start`` began, if any (before the store is closed: a query on a
+        SQLite connection closed under it crashes the process)."""
+        if self._thread is not None:
+            self._thread.join()
 
     def rebuild(self) -> None:
         """Build the search again (the project's files changed) and swap it in whole; searches

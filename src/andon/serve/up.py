@@ -107,6 +107,7 @@ class Line:
         close = getattr(self.runner.executor, "close", None)
         if close is not None:  # a fork server (its runs go on)
             close()
+        self.service.catalog.wait()  # a build on the store being closed would crash SQLite
         self.store.close()
         _unlock(self.folder_lock, self.lock)
         self.lock = self.folder_lock = None
