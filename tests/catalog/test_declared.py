@@ -146,3 +146,48 @@ def test_a_hundred_thousand_entries_load_in_seconds(tmp_path: Path) -> None:
     took = time.perf_counter() - began
     assert len(entries) == 100_000
     assert took < 20, f"{took:.1f} s"  # about 3 s alone on one core (tomllib is most of it)
+
+
+@pytest.mark.parametrize(("text", "fast"), [
+    (GOOD, False),  # inline tables and dates: tomllib reads those tables
+    ("", True),
+    ('# a comment\n\n[[entries]]\nkind = "model"\nname = "a"\nowner = "o"\n\n# the end\n', True),
+    ('[[entries]]\r\nkind = "model"\r\nname = "a"\r\ntags = [ "x" , "y", ]\r\nowner = "o"\r\n',
+     True),
+    ('[[entries]]\nname = "a # not a comment"\nkind = "model"\nowner = "o"\ntags = []\n', True),
+    ('[[entries]]\nname = "caf\u00e9"\nkind = "model"\nowner = "o"\n', True),
+    ('[[entries]]\nkind = "model" # trailing comment\nname = "a"\nowner = "o"\n', False),
+    ('[[entries]]\nkind = "model"\nname = "a"\nowner = "o"\ndescription = "a \\"b\\" c"\n', False),
+    ("[[entries]]\nkind = 'model'\nname = 'a'\nowner = 'o'\n", False),
+    ('[[entries]]\nkind = "model"\nname = "a"\nowner = "o"\n[entries.links]\ncode = "https://x"\n',
+     False),
+    ('[[entries]]\nname = "a"\ndescription = """\nmore\n[[entries]]\n"""\nkind = "model"\n'
+     'owner = "o"\n', None),  # a header inside a string: the whole file goes to tomllib
+])
+def test_the_fast_reading_gives_what_tomllib_gives(text: str, fast: bool | None,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import tomllib
+
+    from andon.registry import declared
+
+    expected = tomllib.loads(text).get("entries", [])
+    if fast:  # the expression reads every table: tomllib is never called
+        monkeypatch.setattr(declared.tomllib, "loads", None)
+    read = declared._simple_tables(text)
+    assert read is None if fast is None else read == expected
+
+
+@pytest.mark.parametrize("text", [
+    '[[entries]]\nname = "a"\nname = "b"\nkind = "model"\nowner = "o"\n',  # a key twice
+    'title = "x"\n[[entries]]\nname = "a"\nkind = "model"\nowner = "o"\n',  # not only entries
+    '[[entries]]\nname = "a"\nkind = "model"\nowner = "o"\n[other]\nx = 1\n',
+    '[[entries]]\nname = "a\u2028b = "c"\nkind = "model"\nowner = "o"\n',
+    '[[entries]]\nname = "a\x01"\nkind = "model"\nowner = "o"\n',
+])
+def test_what_the_fast_reading_cannot_read_is_left_to_tomllib(text: str, tmp_path: Path) -> None:
+    from andon.registry.declared import _simple_tables
+
+    assert _simple_tables(text) is None
+    (tmp_path / "catalog.toml").write_text(text)
+    with pytest.raises(ConfigError):  # every one of these is wrong, and tomllib says where
+        load_declared(tmp_path)

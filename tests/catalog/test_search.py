@@ -1,9 +1,11 @@
-"""The search index on a real (in-memory) SQLite with FTS5: the tiers, filters, typos."""
+"""The search's contract on both backends (tests/catalog/conftest.py: SQLite FTS5 in memory,
+PostgreSQL full text in the store): the tiers, filters, typos."""
 
 from __future__ import annotations
 
 from andon.registry.entries import Entry
 from andon.registry.search import CLOSE, EXACT, PREFIX, SearchIndex
+from tests.catalog.conftest import SearchFactory
 
 ENTRIES = [
     Entry("dataset", "orders", "sales@example.com", "every order of the shop", ("sales",)),
@@ -21,8 +23,8 @@ def names(found: object) -> list[tuple[str, str]]:
     return [(h.entry.kind, h.entry.name) for h in found.hits]  # type: ignore[attr-defined]
 
 
-def test_an_exact_name_comes_first_then_prefixes_then_full_text() -> None:
-    found = SearchIndex(ENTRIES).search("Orders")
+def test_an_exact_name_comes_first_then_prefixes_then_full_text(make_search: SearchFactory) -> None:
+    found = make_search(ENTRIES).search("Orders")
     got = names(found)
     assert set(got[:2]) == {("dataset", "orders"), ("pipeline", "orders")}
     assert got[2] == ("dataset", "orders_daily")  # the only other name starting with it
@@ -34,8 +36,8 @@ def test_an_exact_name_comes_first_then_prefixes_then_full_text() -> None:
     assert found.suggestion is None
 
 
-def test_a_word_of_a_name_a_description_a_tag_or_an_owner_finds_it() -> None:
-    index = SearchIndex(ENTRIES)
+def test_a_word_of_a_name_a_description_a_tag_or_an_owner_finds_it(make_search: SearchFactory) -> None:
+    index = make_search(ENTRIES)
     assert names(index.search("leave")) == [("model", "churn")]
     assert ("model", "churn") in names(index.search("customers"))
     assert names(index.search("ml@example.com")) == [("model", "churn")]
@@ -43,55 +45,58 @@ def test_a_word_of_a_name_a_description_a_tag_or_an_owner_finds_it() -> None:
     assert names(index.search("chur")) == [("model", "churn")]  # as you type
 
 
-def test_a_deprecated_entry_ranks_below_a_live_one_of_the_same_match() -> None:
-    index = SearchIndex([Entry("library", "client_a", "o", "the orders client",
+def test_a_deprecated_entry_ranks_below_a_live_one_of_the_same_match(make_search: SearchFactory) -> None:
+    index = make_search([Entry("library", "client_a", "o", "the orders client",
                                lifecycle="deprecated"),
                          Entry("library", "client_b", "o", "the orders client")])
     assert names(index.search("orders client")) == [("library", "client_b"),
                                                     ("library", "client_a")]
 
 
-def test_kind_owner_and_limit_filter() -> None:
-    index = SearchIndex(ENTRIES)
+def test_kind_owner_and_limit_filter(make_search: SearchFactory) -> None:
+    index = make_search(ENTRIES)
     assert names(index.search("orders", kind="pipeline")) == [("pipeline", "orders")]
     assert {n for _, n in names(index.search("orders", owner="WEB@example.com"))} == \
         {"checkout", "old_orders_client"}
     assert len(index.search("orders", limit=2).hits) == 2
 
 
-def test_a_typo_finds_the_name_and_suggests_it() -> None:
-    found = SearchIndex(ENTRIES).search("chrun")
+def test_a_typo_finds_the_name_and_suggests_it(make_search: SearchFactory) -> None:
+    found = make_search(ENTRIES).search("chrun")
     assert names(found) == [("model", "churn")]
     assert found.suggestion == "churn"
     assert 0 < found.hits[0].score <= CLOSE
 
 
-def test_nothing_close_finds_nothing_and_suggests_nothing() -> None:
-    found = SearchIndex(ENTRIES).search("zebra")
+def test_nothing_close_finds_nothing_and_suggests_nothing(make_search: SearchFactory) -> None:
+    found = make_search(ENTRIES).search("zebra")
     assert (found.hits, found.suggestion) == ([], None)
 
 
-def test_operators_and_quotes_are_words_not_syntax() -> None:
-    index = SearchIndex(ENTRIES)
-    for query in ('"', "orders OR", "NOT orders", "orders*", "a:b", "(", "'; drop table x"):
-        index.search(query)  # never an FTS5 syntax error
+def test_operators_and_quotes_are_words_not_syntax(make_search: SearchFactory) -> None:
+    index = make_search(ENTRIES)
+    for query in ('"', "orders OR", "NOT orders", "orders*", "a:b", "(", "'; drop table x",
+                  "or\x00ders", "\x00\x00\x00", "a & b | !c", "x:*", "'", "\\"):
+        index.search(query)  # never a syntax error of FTS5 or of a tsquery
+    assert [h.entry.name for h in index.search("churn\x00").hits] == ["churn"]
+    assert index.search("churn", owner="ml@example.com\x00").hits[0].entry.name == "churn"
 
 
 def test_an_added_entry_is_found_at_once() -> None:
-    index = SearchIndex(ENTRIES)
+    index = SearchIndex(ENTRIES)  # kept in step (PostgreSQL's is the store)
     index.add(Entry("model", "ranker", "ml@example.com"))
     assert names(index.search("ranker")) == [("model", "ranker")]
     assert len(index) == len(ENTRIES) + 1
 
 
-def test_the_json_has_the_fields_the_cli_and_api_promise() -> None:
-    data = SearchIndex(ENTRIES).search("churn").to_json()
+def test_the_json_has_the_fields_the_cli_and_api_promise(make_search: SearchFactory) -> None:
+    data = make_search(ENTRIES).search("churn").to_json()
     (hit,) = data["results"]  # type: ignore[misc]
     assert {"kind", "name", "owner", "description", "score", "url"} <= set(hit)
     assert data["suggestion"] is None
 
 
-def test_a_deprecated_exact_name_is_still_first() -> None:
-    index = SearchIndex([Entry("library", "client", "o", lifecycle="deprecated"),
+def test_a_deprecated_exact_name_is_still_first(make_search: SearchFactory) -> None:
+    index = make_search([Entry("library", "client", "o", lifecycle="deprecated"),
                          Entry("library", "client_v2", "o", "replaces client")])
     assert names(index.search("client"))[0] == ("library", "client")

@@ -42,9 +42,17 @@ ROLES = ("admin", "operator", "admin", "operator", "viewer", None)
 NAMES = ("real", "real", "mixed", "generated")  # swap in existing objects: all, some, none
 # fields whose existing objects depend on the operation: a restore names the seeded cord's
 # quarantined output (any data set and day would almost always name none: 404)
-PER_OPERATION = {"POST /api/v1/cords/{cord_id}/restore": {"asset": ["report"],
-                                                          "partition": [DAYS[0]]},
-                 "POST /api/v1/access-requests": {"asset": ["crm"]}}
+PER_OPERATION: dict[str, dict[str, list[Any]]] = {
+    "POST /api/v1/cords/{cord_id}/restore": {"asset": ["report"], "partition": [DAYS[0]]},
+    "POST /api/v1/access-requests": {"asset": ["crm"]},
+    # an entry's fields (a generated name is rarely an identifier); "raw" is the definitions'
+    "POST /api/v1/catalog/entries": {
+        "kind": ["model", "dataset"], "name": ["fuzzed_model", "raw"],
+        "owner": ["ml@example.com"], "team": ["ml"], "tags": [["ml"]],
+        "links": [{"docs": "https://docs.example.com"}], "lifecycle": ["active", "beta"],
+        "access": ["https://access.example.com"]},
+    "POST /api/v1/catalog/entries/{kind}/{name}/remove": {
+        "kind": ["model", "dataset"], "name": ["seeded_model", "raw"]}}
 
 
 # a consumer whose outputs a cord quarantines: something for the restore operation to restore
@@ -79,6 +87,9 @@ def _seed(line: Line) -> dict[str, list[str]]:
     assert [o["state"] for o in line.store.cord_outputs(pulled.cord_id)] == ["quarantined"]
     runs = [r["run_id"] for r in line.service.runs(pipeline="clean")]
     assert len(runs) == 3
+    declared = line.service.catalog.declare({"kind": "model", "name": "seeded_model",
+                                             "owner": "ml@example.com"}, now, "test")
+    assert line.runner.submit(declared).result(10)  # for the fuzzer to remove
     # tokens for the fuzzer to revoke: never the ones it sends, which stay valid throughout
     spare = [digest(make_token(line, "viewer"))[:12] for _ in range(3)]
     # an access request to decide, and consumers to drop (the tokens are named by their role)

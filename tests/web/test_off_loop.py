@@ -69,7 +69,8 @@ CALLS: dict[str, tuple[dict[str, str], Any]] = {
     "list_tokens": ({}, None), "create_token": ({}, {"role": "viewer"}),
     "revoke_token": ({"token_id": "0123456789ab"}, {}), "events_stream": ({}, None),
     "openapi": ({}, None), "search": ({}, None), "catalog": ({}, None),
-    "access_requests_page": ({}, None), "access_request_form": ({}, None), "list_access_requests": ({}, None),
+    "access_requests_page": ({}, None), "access_request_form": ({}, None),
+    "list_access_requests": ({}, None),
     "request_access": ({}, {"asset": "raw", "reason": "a study"}),
     "get_access_request": ({"request_id": "raw:1"}, None),
     "approve_access": ({"request_id": "raw:1"}, {}),
@@ -78,6 +79,8 @@ CALLS: dict[str, tuple[dict[str, str], Any]] = {
     "unsubscribe": ({"name": "raw"}, {}),
     "catalog_entry": ({"kind": "dataset", "name": "raw"}, None),
     "entry_page": ({"kind": "pipeline", "name": "clean"}, None),
+    "declare_entry": ({}, {"kind": "model", "name": "churn", "owner": "ml@example.com"}),
+    "remove_entry": ({"kind": "model", "name": "churn"}, {}),
 }
 
 

@@ -94,6 +94,15 @@ class Client(Protocol):
         (``andon.registry.search``)."""
         ...
 
+    def catalog_declare(self, table: Json) -> Json:
+        """Declare an entry of the catalog (the fields of a ``catalog.toml`` table):
+        ``{"kind", "name", "id", "url"}``."""
+        ...
+
+    def catalog_remove(self, kind: str, name: str) -> Json:
+        """Take an entry declared through the API out of the catalog."""
+        ...
+
 
 def open_client(project: Project, settings: Settings) -> Client:
     """The project's running ``andon up`` (``server_url``, or the one ``andon.serve.up.server_url``

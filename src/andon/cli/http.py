@@ -136,6 +136,12 @@ class HttpClient:
         wanted = dict(q=query, kind=kind, owner=owner, limit=limit)
         return self._call("search", query={k: v for k, v in wanted.items() if v is not None})
 
+    def catalog_declare(self, table: Json) -> Json:
+        return self._call("declare_entry", table)
+
+    def catalog_remove(self, kind: str, name: str) -> Json:
+        return self._call("remove_entry", {}, kind=kind, name=name)
+
     # -- the transport ---------------------------------------------------------------------------
 
     def _call(self, op: str, body: Any = None, query: Query | None = None,

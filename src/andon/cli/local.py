@@ -106,6 +106,20 @@ class LocalClient:
         self._submit([event])
         return {"asset": event.asset, "consumer": event.consumer}
 
+    def catalog_declare(self, table: Json) -> Json:
+        from andon.live.catalog import answer
+
+        event = self.service.catalog.declare(table, _now(), _user())
+        self._submit([event])
+        return answer(event)
+
+    def catalog_remove(self, kind: str, name: str) -> Json:
+        from andon.live.catalog import answer
+
+        event = self.service.catalog.remove(kind, name, _now(), _user())
+        self._submit([event])
+        return answer(event)
+
     # -- queries ---------------------------------------------------------------------------------
 
     def access_requests(self, asset: str | None, status: str | None) -> list[Json]:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import difflib
 import re
-import threading
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from andon.engine.access import STATUSES, RequestStatus
@@ -30,8 +29,7 @@ from andon.model.access import MAX_TEXT, Access, check_answers, expires_at
 from andon.model.errors import BadRequest, Conflict, Forbidden, NotFound
 from andon.model.graph import Graph
 from andon.model.views import Json
-from andon.registry.declared import load_declared
-from andon.registry.entries import Entry, catalog
+from andon.registry.entries import Entry
 from andon.store import access as queries
 from andon.store.sql import Store
 
@@ -45,20 +43,11 @@ class AccessDesk:
     ``catalog.toml``); ``max_days``: how far ahead access may be asked for (the
     ``access_max_days`` setting)."""
 
-    def __init__(self, graph: Graph, store: Store, project_dir: Path, max_days: int) -> None:
-        self.graph, self.store, self.project_dir = graph, store, project_dir
+    def __init__(self, graph: Graph, store: Store, datasets: Callable[[], Mapping[str, Entry]],
+                 max_days: int) -> None:
+        self.graph, self.store = graph, store
+        self.datasets = datasets  # every data set of the catalog by name (``live.catalog``)
         self.max_days = max_days
-        self._datasets: dict[str, Entry] | None = None
-        self._loading = threading.Lock()
-
-    def datasets(self) -> dict[str, Entry]:
-        """Every data set of the catalog by name, read once."""
-        with self._loading:
-            if self._datasets is None:
-                declared = load_declared(self.project_dir, self.graph)
-                self._datasets = {e.name: e for e in catalog(self.graph, declared)
-                                  if e.kind == "dataset"}
-            return self._datasets
 
     def dataset(self, name: str) -> Entry:
         """The data set ``name``; NotFound with the closest names."""

@@ -1,74 +1,171 @@
-"""The catalog of a project (``andon.registry``) as the CLI and the API ask for it: its entries
-and search index, built once, the checks on a request, and each entry's page with the
-relations the store knows (``andon.registry.views``)."""
+"""The catalog of a project (``andon.registry``) as the CLI and the API ask for it: its search,
+built in the background and swapped in whole, the checks on a search request, and the entries
+declared through the API (checked here, recorded as events by the caller).
+
+The catalog is a read model of the definitions, ``catalog.toml`` and the event log: a build
+reads the project's files, writes their entries to the store's ``catalog`` table
+(``andon.store.catalog.sync``: the files are not events), and makes the search backend of the
+store's dialect over that table (``andon.registry.search.SearchIndex`` in memory for SQLite,
+``andon.registry.pgsearch.PgSearch`` in the database for PostgreSQL). A search before the first
+build waits for it; a search during a later build answers from the one before."""
 
 from __future__ import annotations
 
+import gc
+import logging
 import re
 import threading
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection
 
+from andon.events.catalog import CatalogEntryDeclared, CatalogEntryRemoved
 from andon.events.codec import parse_time
-from andon.model.errors import BadRequest, NotFound
+from andon.model.errors import BadRequest, Conflict, NotFound
 from andon.model.graph import Graph
 from andon.model.limits import MAX_NAME
 from andon.model.timefmt import hours_minutes
 from andon.planner.views import PlanView
 from andon.registry.browse import Shelf, check_kind
-from andon.registry.declared import load_declared
-from andon.registry.entries import Entry, catalog
-from andon.registry.search import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY, Found, SearchIndex
+from andon.registry.declared import EntryProblem, entry_of, load_declared
+from andon.registry.entries import DECLARED_KINDS, Entry, catalog
+from andon.registry.pgsearch import PgSearch
+from andon.registry.search import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    MAX_QUERY,
+    Found,
+    Searcher,
+    SearchIndex,
+)
+from andon.registry.stored import declared_event, entry_of_row, is_api, row_of
 from andon.registry.views import STALE_DAYS, Consumers, DeclaredConsumer, EntryView, Freshness
 from andon.store import access, relations
+from andon.store import catalog as rows
 from andon.store.sql import Store
 
+log = logging.getLogger(__name__)
+Key = tuple[str, str]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 VERSIONS_SHOWN = 50  # a model's newest versions on its page
 RUNS_SHOWN = 10  # a pipeline's newest runs on its page
 
 
 class Catalog:
-    """The catalog of ``graph`` and the project's ``catalog.toml``; its entries and index are a
-    read model of the definitions and that file, built in memory when first asked for; the
-    relations the runs show come from ``store``."""
+    """The catalog of ``graph``, the project's ``catalog.toml`` and the entries declared through
+    the API into ``store``; the relations the runs show come from ``store`` too. Thread-safe."""
 
     def __init__(self, graph: Graph, project_dir: Path, store: Store) -> None:
         self.graph = graph
         self.project_dir = project_dir
         self.store = store
-        self._entries: dict[tuple[str, str], Entry] | None = None
-        self._index: SearchIndex | None = None
-        self._shelf: Shelf | None = None  # facets and listings, built with the index
-        self._building = threading.Lock()
+        self._searcher: Searcher | None = None
+        self._building = threading.Lock()  # one build at a time; held until the first is done
+        self._swap = threading.Lock()  # a build's swap against an entry kept in step
+        self._touched: set[Key] | None = None  # entries kept in step during a build
+        self._files: dict[Key, str] = {}  # the project files' entries: where each is declared
+        self._entries: dict[Key, Entry] = {}  # every entry, the files' and the API's
+        self._shelf: Shelf | None = None  # facets and listings: made again after a change
+        self._thread: threading.Thread | None = None  # the background build of ``start``
 
-    def entries(self) -> dict[tuple[str, str], Entry]:
-        """Every entry by (kind, name), loaded at the first call (later calls wait for it);
-        ConfigError when the catalog is wrong (``andon.registry.declared``)."""
+    # -- the search, built in the background -----------------------------------------------------
+
+    def start(self) -> threading.Thread:
+        """Build the search on a thread of its own (``andon up``): searches wait for it."""
+        self._building.acquire()  # before the thread runs: a search now waits, never builds twice
+
+        def first() -> None:
+            try:
+                self._build()
+            except Exception:  # a search builds it again, and says why
+                log.exception("building the catalog's search failed")
+            finally:
+                self._building.release()
+
+        thread = threading.Thread(target=first, name="andon-catalog", daemon=True)
+        self._thread = thread
+        thread.start()
+        return thread
+
+    def wait(self) -> None:
+        """Wait for the build ``start`` began, if any (before the store is closed: a query on a
+        SQLite connection closed under it crashes the process)."""
+        if self._thread is not None:
+            self._thread.join()
+
+    def rebuild(self) -> None:
+        """Build the search again (the project's files changed) and swap it in whole; searches
+        meanwhile answer from the one before."""
         with self._building:
-            if self._entries is None:
-                declared = load_declared(self.project_dir, self.graph)
-                self._entries = {e.key: e for e in catalog(self.graph, declared)}
-            return self._entries
+            self._build()
 
-    def index(self) -> SearchIndex:
-        """The search index, built at the first call (later calls wait for it)."""
-        entries = self.entries()
+    def searcher(self) -> Searcher:
+        """The search backend, built at the first call (or waited for, when ``start`` builds)."""
+        found = self._searcher
+        if found is not None:
+            return found
         with self._building:
-            if self._index is None:
-                items = list(entries.values())
-                self._index, self._shelf = SearchIndex(items), Shelf(items)
-            return self._index
+            if self._searcher is None:
+                self._build()
+            assert self._searcher is not None
+            return self._searcher
 
-    def shelf(self) -> Shelf:
-        """The catalog's facets and filtered listings (``andon.registry.browse``; its
-        ``browse`` checks its filters), built with the index."""
-        self.index()
-        assert self._shelf is not None
-        return self._shelf
+    def _build(self) -> None:
+        """Read the project's files, sync them to the store, make the backend and swap it in;
+        the entries kept in step meanwhile are read again into the new one."""
+        with self._swap:
+            self._touched = set()
+        collecting = gc.isenabled()
+        # a build makes millions of objects that all live on: the collector's full passes over
+        # them, triggered by the allocations alone, took a third of it at 100,000 entries
+        gc.disable()
+        try:
+            project = catalog(self.graph, load_declared(self.project_dir, self.graph))
+            self.store.sync_catalog(row_of(e) for e in project)
+            with self.store.read() as conn:
+                declared = [entry_of_row(r) for r in rows.entry_rows(conn, rows.API)]
+            searcher: Searcher = (PgSearch(self.store) if self.store.dialect == "postgresql"
+                                  else SearchIndex([*project, *declared]))
+            with self._swap:
+                self._files = {e.key: e.where or "the definitions" for e in project}
+                self._entries = {e.key: e for e in (*project, *declared)}
+                self._searcher, self._shelf = searcher, None
+                for key in self._touched:
+                    self._put(searcher, key)
+        finally:
+            if collecting:
+                gc.enable()
+            with self._swap:
+                self._touched = None
+
+    def _stored(self, key: Key) -> Entry | None:
+        with self.store.read() as conn:
+            row = rows.entry_row(conn, *key)
+        return None if row is None else entry_of_row(row)
+
+    def _put(self, searcher: Searcher, key: Key) -> None:
+        """Read entry ``key`` from the store into ``searcher`` and the entries (under _swap)."""
+        entry = self._stored(key)
+        searcher.put(key, entry)
+        if entry is None:
+            self._entries.pop(key, None)
+        else:
+            self._entries[key] = entry
+        self._shelf = None
+
+    def refresh(self, key: Key) -> None:
+        """Keep the search in step with the store's entry ``key`` (after an event on it was
+        committed): read from the store, so that whatever order two calls come in, the last
+        word is the store's."""
+        searcher = self.searcher()
+        with self._swap:
+            if self._touched is not None:
+                self._touched.add(key)
+            self._put(self._searcher or searcher, key)
 
     def search(self, query: str, kind: str | None = None, owner: str | None = None,
                limit: int = DEFAULT_LIMIT) -> Found:
@@ -85,7 +182,27 @@ class Catalog:
         if not 1 <= limit <= MAX_LIMIT:
             raise BadRequest(f"field 'limit' must be between 1 and {MAX_LIMIT}", where="limit",
                              hint=f"leave it out for {DEFAULT_LIMIT} results")
-        return self.index().search(query, kind, owner, limit)
+        return self.searcher().search(query, kind, owner, limit)
+
+    # -- the entries, their listings and pages ---------------------------------------------------
+
+    def entries(self) -> Mapping[Key, Entry]:
+        """Every entry by (kind, name): the project's files' and the API's (once built)."""
+        self.searcher()
+        return self._entries
+
+    def datasets(self) -> dict[str, Entry]:
+        """Every data set of the catalog by name."""
+        return {name: e for (kind, name), e in self.entries().items() if kind == "dataset"}
+
+    def shelf(self) -> Shelf:
+        """The catalog's facets and filtered listings (``andon.registry.browse``; its
+        ``browse`` checks its filters), made again after the entries changed."""
+        entries = self.entries()
+        with self._swap:
+            if self._shelf is None:
+                self._shelf = Shelf(list(entries.values()))
+            return self._shelf
 
     def entry(self, kind: str, name: str) -> Entry:
         """The entry ``name`` of ``kind``: BadRequest naming the field for an unknown kind;
@@ -97,7 +214,7 @@ class Catalog:
         close = None
         shown = _CONTROL.sub("", name[:MAX_NAME])  # what a person could have meant to type
         if shown.strip():
-            near = self.index().search(shown, kind, limit=1)
+            near = self.searcher().search(shown, kind, None, 1)
             close = near.suggestion or (near.hits[0].entry.name if near.hits else None)
         raise NotFound(f"no {kind} named {shown!r} in the catalog",
                        hint=f"did you mean {close!r}?" if close else
@@ -153,6 +270,51 @@ class Catalog:
             return Freshness(newest, made_at, None, None, None, False, "", arrival)
         return Freshness(newest, made_at, coming.partition, coming.due, coming.predicted_finish,
                          coming.at_risk, coming.reason, arrival)
+
+
+    # -- entries declared through the API ----------------------------------------------------------
+
+    def declare(self, table: Mapping[str, Any], now: datetime, by: str) -> CatalogEntryDeclared:
+        """The event declaring the entry ``table`` describes (the fields of a ``catalog.toml``
+        table), checked as that table is (BadRequest naming the field); Conflict when the
+        project's files declare that kind and name (declaring an API entry again replaces
+        it)."""
+        try:
+            entry = entry_of({k: v for k, v in table.items() if v is not None}, 0, "api")
+        except EntryProblem as bad:
+            raise BadRequest(bad.what, where=bad.field, hint=bad.fix) from None
+        self.searcher()  # the project's files are read at the first build
+        where = self._files.get(entry.key)
+        if where is not None:
+            raise Conflict(f"{entry.kind} {entry.name!r} is declared by the project ({where})",
+                           hint="change it there, or give this entry another name")
+        return declared_event(entry, now, by)
+
+    def remove(self, kind: str, name: str, now: datetime, by: str) -> CatalogEntryRemoved:
+        """The event taking out the entry ``kind`` ``name`` declared through the API: NotFound
+        for none, Conflict for an entry of the project's files (removed there)."""
+        if kind not in DECLARED_KINDS:
+            raise BadRequest(f"kind must be one of {', '.join(DECLARED_KINDS)}", where="kind",
+                             hint="pipelines and the definitions' data sets leave the catalog "
+                                  "with their definition")
+        self.searcher()
+        where = self._files.get((kind, name))
+        if where is not None:
+            raise Conflict(f"{kind} {name!r} is declared by the project ({where})",
+                           hint="remove it there: the catalog follows the project's files")
+        with self.store.read() as conn:
+            row = rows.entry_row(conn, kind, name)
+        if row is None or not is_api(row):
+            raise NotFound(f"no {kind} named {name[:100]!r} was declared through the API",
+                           hint=f"`andon search {name[:100]} --kind {kind}` finds it by a "
+                                "close name")
+        return CatalogEntryRemoved(at=now, kind=kind, entry=name, by=by)
+
+
+def answer(event: CatalogEntryDeclared | CatalogEntryRemoved) -> dict[str, str]:
+    """What the API and the CLI answer a declaration or a removal with."""
+    return {"kind": event.kind, "name": event.entry, "id": event.id,
+            "url": Entry(event.kind, event.entry, declared=True).url()}
 
 
 def _with(view: EntryView, **values: object) -> EntryView:

@@ -80,8 +80,8 @@ class Service:
         # one restore at a time: two requests for the same output must not both start moving it
         self._moving = threading.Lock()
         self.catalog = Catalog(graph, project_dir, store)  # the registry, its search and pages
-        # access requests and registered consumers
-        self.access = AccessDesk(graph, store, project_dir, access_max_days)
+        # access requests and registered consumers, of the catalog's data sets
+        self.access = AccessDesk(graph, store, self.catalog.datasets, access_max_days)
 
     # -- requests that become events -----------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """The entries a project declares: models, services, libraries and external data sets, one
 ``[[entries]]`` table each in its ``catalog.toml`` and one ``andon.catalog(...)`` call each in
-its definitions (the same fields, checked by the same ``entry_of``); and the pipelines'
+its definitions, and those declared through the API (the same fields, checked by the same
+``entry_of``); and the pipelines'
 ``uses=`` and ``models=``, which must name them.
 
 Everything wrong is found at load time (``andon validate``, exit 2), each problem with the file,
@@ -32,6 +33,11 @@ MAX_LINKS, MAX_LINK = 20, 2_000  # links per entry, characters per link name or 
 FIELDS = ("kind", "name", "owner", "description", "tags", "team", "links", "lifecycle", "access")
 _HEADER = re.compile(rb"^[ \t]*\[\[[ \t]*entries[ \t]*\]\]", re.M)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SPLIT = re.compile(r"^\[\[entries\]\][ \t]*\r?\n", re.M)  # a table's header, alone on its line
+_TEXT = r'"[^"\\\x00-\x1f\x7f]*"'  # a basic string without escapes or control characters
+_QUOTED = re.compile(r'"([^"\\\x00-\x1f\x7f]*)"')
+_SIMPLE = re.compile(rf'[ \t]*([A-Za-z0-9_-]+)[ \t]*=[ \t]*(?:"([^"\\\x00-\x1f\x7f]*)"|'
+                     rf'(\[[ \t]*(?:{_TEXT}[ \t]*,[ \t]*)*(?:{_TEXT}[ \t]*)?\]))[ \t]*')
 _EXAMPLE = ('[[entries]]\nkind = "model"\nname = "churn"\nowner = "ml@example.com"\n'
             'description = "who is about to leave"\ntags = ["ml"]')
 
@@ -51,11 +57,10 @@ def load_declared(root: Path, graph: Graph | None = None) -> list[Entry]:
     problems: list[tuple[str, str, str]] = []  # (where, what, fix)
     entries: list[Entry] = []
     for index, decl in enumerate(graph.declared if graph is not None else ()):
-        _add(entry_of(decl.table, index, decl.where), functools.partial(_at, decl.where),
-             index, taken, entries, problems)
-    for index, (item, where) in enumerate(_file_tables(root)):
-        _add(entry_of(item, index, str(root / CATALOG_FILE)), where, index, taken, entries,
+        _add(decl.table, index, decl.where, functools.partial(_at, decl.where), taken, entries,
              problems)
+    for index, (item, where) in enumerate(_file_tables(root)):
+        _add(item, index, str(root / CATALOG_FILE), where, taken, entries, problems)
     if graph is not None and not problems:
         problems += _relation_problems(graph, entries)
     if problems:
@@ -63,15 +68,15 @@ def load_declared(root: Path, graph: Graph | None = None) -> list[Entry]:
     return entries
 
 
-def _add(made: tuple[Entry | None, tuple[str, str] | None], where: Callable[[int], str],
-         index: int, taken: dict[tuple[str, str], Callable[[], str]], entries: list[Entry],
+def _add(item: Any, index: int, file: str, where: Callable[[int], str],
+         taken: dict[tuple[str, str], Callable[[], str]], entries: list[Entry],
          problems: list[tuple[str, str, str]]) -> None:
-    """Keep the entry ``entry_of`` made, or record its problem or a duplicate name."""
-    entry, problem = made
-    if problem is not None:
-        problems.append((where(index), *problem))
+    """Keep the entry of ``item`` (``entry_of``), or record its problem or a duplicate name."""
+    try:
+        entry = entry_of(item, index, file)
+    except EntryProblem as bad:
+        problems.append((where(index), bad.what, bad.fix))
         return
-    assert entry is not None
     if entry.key in taken:
         problems.append((where(index), f"{entry.kind} {entry.name!r} is declared twice (also "
                          f"at {taken[entry.key]()})", "give one of them another name, or "
@@ -104,7 +109,9 @@ def _file_tables(root: Path) -> list[tuple[Any, Callable[[int], str]]]:
                           where=str(path), hint="split the catalog or shorten its descriptions")
     raw = path.read_bytes()
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        fast = _simple_tables(text)
+        data = {"entries": fast} if fast is not None else tomllib.loads(text)
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         line = re.search(r"at line (\d+)", str(exc))
         raise ConfigError(f"{CATALOG_FILE} is not valid TOML: {exc}",
@@ -176,68 +183,116 @@ def _refuse(problems: list[tuple[str, str, str]]) -> None:
                                                  "again")
 
 
-def entry_of(item: Any, index: int, file: str) -> tuple[Entry | None, tuple[str, str] | None]:
-    """The entry of one table (a ``[[entries]]`` table of ``catalog.toml``, the ``index``-th; or
-    the fields of an ``andon.catalog(...)`` call), declared in ``file``; or (None, (what is
-    wrong, the fix))."""
+class EntryProblem(ValueError):
+    """What is wrong with one entry's table: the ``field`` at fault ("" for the table as a
+    whole), ``what`` (a sentence naming the entry) and ``fix``."""
+
+    def __init__(self, field: str, what: str, fix: str) -> None:
+        super().__init__(what)
+        self.field, self.what, self.fix = field, what, fix
+
+
+def entry_of(item: Any, index: int = 0, file: str = "") -> Entry:
+    """The entry of one ``[[entries]]`` table (the ``index``-th of ``file``; or one declared
+    through the API, with ``file`` saying so): the one check of an entry's fields, whichever
+    door it came in by. EntryProblem naming the field otherwise."""
     if not isinstance(item, Mapping):
-        return None, (f"entry {index + 1} is not a table", f"write it as\n{_EXAMPLE}")
+        raise EntryProblem("", f"entry {index + 1} is not a table", f"write it as\n{_EXAMPLE}")
     name = item.get("name")
     label = (f"entry {_short(name)}" if isinstance(name, str) and name.strip()
              else f"entry {index + 1}")
     unknown = sorted(set(item) - set(FIELDS))
     if unknown:
-        return None, (f"{label} has unknown field(s) {', '.join(unknown)}",
-                      f"use only {', '.join(FIELDS)}")
+        raise EntryProblem(unknown[0], f"{label} has unknown field(s) {', '.join(unknown)}",
+                           f"use only {', '.join(FIELDS)}")
     kind = item.get("kind")
     if kind not in DECLARED_KINDS:
         hint = ("pipelines come from the definitions; declare it there" if kind == "pipeline"
                 else f"kind is one of {', '.join(DECLARED_KINDS)}")
-        return None, (f"{label} has kind {kind!r}, which is not a kind of entry", hint)
+        raise EntryProblem("kind", f"{label} has kind {_short(kind)}, which is not a kind of "
+                           "entry", hint)
     for field in ("name", "owner"):
         value = item.get(field)
         if not isinstance(value, str) or not value.strip():
-            return None, (f"{label} ({kind}) has no {field}",
-                          f"add {field} = \"...\" (a non-empty string)")
+            raise EntryProblem(field, f"{label} ({kind}) has no {field}",
+                               f"add {field} = \"...\" (a non-empty string)")
     named = name_problem(kind, item["name"].strip())
     if named is not None:
-        return None, (f"{label}: {named}", "names are identifiers: they become URL segments")
+        raise EntryProblem("name", f"{label}: {named}",
+                           "names are identifiers: they become URL segments")
     texts = {f: item.get(f, "") for f in ("name", "owner", "description", "team")}
     for field, value in texts.items():
         if not isinstance(value, str):
-            return None, (f"{label} ({kind}): {field} = {value!r} is not a string",
-                          f"write {field} = \"...\"")
+            raise EntryProblem(field, f"{label} ({kind}): {field} = {_short(value)} is not a "
+                               "string", f"write {field} = \"...\"")
         if len(value) > MAX_TEXT or (field != "description" and _CONTROL.search(value)):
-            return None, (f"{label} ({kind}): {field} is longer than {MAX_TEXT} characters or "
-                          "holds control characters", f"shorten {field} to one line")
+            raise EntryProblem(field, f"{label} ({kind}): {field} is longer than {MAX_TEXT} "
+                               "characters or holds control characters",
+                               f"shorten {field} to one line")
     tags = item.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
-        return None, (f"{label} ({kind}): tags = {_short(tags)} is not a list of words",
-                      "write tags = [\"sales\", \"daily\"]")
+        raise EntryProblem("tags", f"{label} ({kind}): tags = {_short(tags)} is not a list of "
+                           "words", "write tags = [\"sales\", \"daily\"]")
     if len(tags) > MAX_TAGS or any(len(t) > MAX_TAG or _CONTROL.search(t) for t in tags):
-        return None, (f"{label} ({kind}): more than {MAX_TAGS} tags, or a tag longer than "
-                      f"{MAX_TAG} characters or holding control characters",
-                      "keep tags to a few short words")
+        raise EntryProblem("tags", f"{label} ({kind}): more than {MAX_TAGS} tags, or a tag "
+                           f"longer than {MAX_TAG} characters or holding control characters",
+                           "keep tags to a few short words")
     links = item.get("links", {})
     if not isinstance(links, Mapping) or not all(isinstance(v, str) for v in links.values()):
-        return None, (f"{label} ({kind}): links = {_short(links)} is not a table of URLs",
-                      "write links = { code = \"https://...\", docs = \"https://...\" }")
+        raise EntryProblem("links", f"{label} ({kind}): links = {_short(links)} is not a table "
+                           "of URLs", "write links = { code = \"https://...\", docs = "
+                                      "\"https://...\" }")
     if len(links) > MAX_LINKS or any(len(k) > MAX_LINK or len(v) > MAX_LINK
                                      for k, v in links.items()):
-        return None, (f"{label} ({kind}): more than {MAX_LINKS} links, or a link longer than "
-                      f"{MAX_LINK} characters", "link the code, the docs and a dashboard")
+        raise EntryProblem("links", f"{label} ({kind}): more than {MAX_LINKS} links, or a link "
+                           f"longer than {MAX_LINK} characters",
+                           "link the code, the docs and a dashboard")
     lifecycle, since, problem = _lifecycle(item.get("lifecycle", "active"))
     if problem:
-        return None, (f"{label} ({kind}): {problem[0]}", problem[1])
+        raise EntryProblem("lifecycle", f"{label} ({kind}): {problem[0]}", problem[1])
     access = None
     if item.get("access") not in (None, ""):
         access, problem = parse_access(item["access"])
         if problem:
-            return None, (f"{label} ({kind}): {problem[0]}", problem[1])
+            raise EntryProblem("access", f"{label} ({kind}): {problem[0]}", problem[1])
     return Entry(kind, texts["name"].strip(), texts["owner"].strip(), texts["description"],
                  tuple(t.strip() for t in tags), texts["team"],
                  tuple((str(k), v) for k, v in links.items()), lifecycle, since,
-                 access, where=file, declared=True), None
+                 access, where=file, declared=True)
+
+
+def _simple_tables(text: str) -> list[dict[str, Any]] | None:
+    """The ``[[entries]]`` tables of ``text`` read faster than by ``tomllib`` (5 s for 100,000
+    entries): a line ``key = "text"`` or ``key = ["text", ...]`` (no escape, no comment after
+    it) is read by one regular expression; a table with any other line is read by ``tomllib``
+    alone. None when the file is not only ``[[entries]]`` tables, or a table does not read:
+    then ``tomllib`` reads the whole file, and reports what is wrong where."""
+    first, *chunks = _SPLIT.split(text)
+    if any(s.strip() and not s.lstrip().startswith("#") for s in first.split("\n")):
+        return None
+    tables: list[dict[str, Any]] = []
+    for chunk in chunks:
+        table: dict[str, Any] = {}
+        for line in chunk.split("\n"):
+            m = _SIMPLE.fullmatch(line.removesuffix("\r"))
+            if m is None:
+                line = line.strip()
+                if not line or line.startswith("#"):
+                    continue
+                try:  # a table the expression cannot read, e.g. with a sub-table or a date
+                    data = tomllib.loads("[[entries]]\n" + chunk)
+                except tomllib.TOMLDecodeError:
+                    return None
+                if list(data) != ["entries"] or len(data["entries"]) != 1:
+                    return None
+                table = data["entries"][0]
+                break
+            key, text_value, listed = m.groups()
+            if key in table:
+                return None  # a key defined twice: tomllib says where
+            table[key] = text_value if listed is None else _QUOTED.findall(listed)
+        tables.append(table)
+    return tables
 
 
 def _short(value: object) -> str:

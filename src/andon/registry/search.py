@@ -1,4 +1,5 @@
-"""The catalog's search index: SQLite FTS5 in memory, a read model rebuilt from the entries.
+"""The catalog's search: the ranking contract every backend keeps, and SQLite's backend, an FTS5
+index in memory (PostgreSQL's searches its store: ``andon.registry.pgsearch``).
 
 Ranking, best first: an exact name match (case-insensitive), then names that start with the
 query (shorter first), then full text over name, description, tags and owner (bm25 with the
@@ -9,12 +10,13 @@ the best of them, for a "did you mean"."""
 from __future__ import annotations
 
 import difflib
-import re
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
+from andon.model.words import words
 from andon.registry.entries import Entry
 
 EXACT, PREFIX = 1000.0, 500.0  # the floors of the first two tiers; full-text scores stay below
@@ -26,8 +28,8 @@ RARE_GRAMS = 6  # how many of a query's trigrams look for names a typo away
 SIMILAR = 0.75  # how alike (difflib's ratio) a name must be to count as a typo away
 # bm25 weights of the columns name, description, tags, owner
 WEIGHTS = (10.0, 1.0, 4.0, 2.0)
-_WORD = re.compile(r"\w+")
 _TOP = chr(0x10FFFF)
+K = TypeVar("K", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,61 @@ class Found:
         return {"results": [h.to_json() for h in self.hits], "suggestion": self.suggestion}
 
 
+class Searcher(Protocol):
+    """A search backend: the ranking contract of this module over the catalog's entries."""
+
+    def search(self, query: str, kind: str | None = None, owner: str | None = None,
+               limit: int = DEFAULT_LIMIT) -> Found:
+        """The best ``limit`` entries for ``query`` (of ``kind``, owned by ``owner``: exact,
+        case-insensitive), best first; an empty query finds nothing."""
+        ...
+
+    def put(self, key: tuple[str, str], entry: Entry | None) -> None:
+        """Keep the backend in step with the catalog's entry ``key``: now ``entry`` (None: it
+        is gone)."""
+        ...
+
+
+def ranked(scored: Iterable[tuple[Entry, float]], limit: int, fuzzy: bool) -> Found:
+    """The answer of a search from its scored entries: an exact name or a prefix keeps its
+    tier, a deprecated entry's full-text score is halved; with ``fuzzy`` (only names a typo
+    away were found) the best is the suggestion."""
+    hits = [Hit(e, s / 2 if not fuzzy and e.lifecycle == "deprecated" and s < PREFIX else s)
+            for e, s in scored]
+    hits.sort(key=lambda h: (-h.score, h.entry.name, h.entry.kind))
+    return Found(hits[:limit], hits[0].entry.name if fuzzy and hits else None)
+
+
+def closest(q: str, candidates: Iterable[tuple[K, str]]) -> dict[K, float]:
+    """Of ``candidates`` (id, lower-case name), those similar enough to ``q`` to be a typo away
+    (difflib decides), scored below every other tier."""
+    found = {}
+    for i, lname in candidates:
+        ratio = difflib.SequenceMatcher(None, q, lname).ratio()
+        if ratio >= SIMILAR:
+            found[i] = CLOSE * ratio
+    return found
+
+
+def text_score(rank: float) -> float:
+    """A full-text match's score from its rank (positive, higher is better): below prefixes."""
+    return min(TEXT + rank, PREFIX - 1)
+
+
+def normal(text: str) -> str:
+    """A query or an owner as the backends compare it: lower case, trimmed, a NUL character a
+    space (no index holds one: FTS5 reads it as a string's end, PostgreSQL's text refuses it)."""
+    return text.replace("\x00", " ").strip().lower()
+
+
+def query_words(q: str) -> list[tuple[str, bool]]:
+    """The words of a query, each with whether it is searched as a prefix (the last one, once
+    it has three letters: results while typing; a shorter prefix matches too much to rank
+    quickly)."""
+    found = words(q).split()
+    return [(w, n == len(found) - 1 and len(w) >= 3) for n, w in enumerate(found)]
+
+
 class SearchIndex:
     """The entries in an in-memory SQLite database with an FTS5 table over them. Safe to share
     between threads (one lock: a search takes well under a millisecond of SQLite time)."""
@@ -61,6 +118,7 @@ class SearchIndex:
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._lock = threading.Lock()
         self._entries: list[Entry] = []
+        self._ids: dict[tuple[str, str], int] = {}  # the row of each entry in the tables
         self._db.executescript("""
             create table entry (id integer primary key, kind text, lname text, lowner text,
                                 deprecated integer);
@@ -76,25 +134,33 @@ class SearchIndex:
         return len(self._entries)
 
     def add(self, *entries: Entry) -> None:
-        """Index ``entries`` (their (kind, name) must be new)."""
+        """Index ``entries`` (their (kind, name) must be new; ``put`` replaces one)."""
         with self._lock, self._db:
             first = len(self._entries)
             self._entries.extend(entries)
+            self._ids.update((e.key, first + i) for i, e in enumerate(entries))
             rows = [(first + i, e.kind, e.name.lower(), e.owner.lower(),
                      e.lifecycle == "deprecated") for i, e in enumerate(entries)]
             self._db.executemany("insert into entry values (?, ?, ?, ?, ?)", rows)
             self._db.executemany(
                 "insert into text (rowid, name, description, tags, owner) values (?, ?, ?, ?, ?)",
-                [(first + i, _words(e.name), e.description, " ".join(e.tags), e.owner)
-                 for i, e in enumerate(entries)])
+                [(first + i, words(e.name), e.description, " ".join(e.tags),
+                  f"{e.owner} {e.team}") for i, e in enumerate(entries)])
             self._db.executemany("insert into gram (rowid, lname) values (?, ?)",
                                  [(r[0], r[2]) for r in rows])
 
+    def put(self, key: tuple[str, str], entry: Entry | None) -> None:
+        with self._lock, self._db:
+            old = self._ids.pop(key, None)
+            if old is not None:
+                for table in ("entry", "text", "gram"):
+                    self._db.execute(f"delete from {table} where rowid = ?", [old])
+        if entry is not None:
+            self.add(entry)
+
     def search(self, query: str, kind: str | None = None, owner: str | None = None,
-               limit: int = 20) -> Found:
-        """The best ``limit`` entries for ``query`` (of ``kind``, owned by ``owner``: exact,
-        case-insensitive), best first; an empty query finds nothing."""
-        q = query.strip().lower()
+               limit: int = DEFAULT_LIMIT) -> Found:
+        q = normal(query)
         if not q or limit <= 0:
             return Found([], None)
         where, args = "", []
@@ -103,7 +169,7 @@ class SearchIndex:
             args.append(kind)
         if owner:
             where += " and e.lowner = ?"
-            args.append(owner.strip().lower())
+            args.append(normal(owner))
         scores: dict[int, float] = {}
         with self._lock:
             for (i,) in self._db.execute(f"select id from entry e where lname = ?{where}",
@@ -120,19 +186,11 @@ class SearchIndex:
                         f"select t.rowid, bm25(text, {weights}) from text t join entry e "
                         f"on e.id = t.rowid where text match ?{where} order by 2 limit ?",
                         [match, *args, limit * 2]):
-                    scores.setdefault(i, min(TEXT - rank, PREFIX - 1))
-            deprecated = {i for (i,) in self._db.execute(
-                f"select id from entry where deprecated and id in ({','.join('?' * len(scores))})",
-                list(scores))} if scores else set()
+                    scores.setdefault(i, text_score(-rank))
             fuzzy = not scores
             if fuzzy:
                 scores = self._close(q, where, args)
-                deprecated = set()
-        # an exact name or a prefix keeps its tier: only full text ranks the deprecated lower
-        hits = [Hit(self._entries[i], s / 2 if i in deprecated and s < PREFIX else s)
-                for i, s in scores.items()]
-        hits.sort(key=lambda h: (-h.score, h.entry.name, h.entry.kind))
-        return Found(hits[:limit], hits[0].entry.name if fuzzy and hits else None)
+        return ranked(((self._entries[i], s) for i, s in scores.items()), limit, fuzzy)
 
     def _close(self, q: str, where: str, args: list[str]) -> dict[int, float]:
         """Entries whose name is close to ``q`` (a typo away): candidates sharing the most
@@ -154,23 +212,9 @@ class SearchIndex:
         candidates += self._db.execute(
             f"select id, lname from entry e where lname >= ? and lname < ?{where} "
             "order by abs(length(lname) - ?) limit 50", [q[:2], q[:2] + _TOP, *args, len(q)])
-        found = {}
-        for i, lname in candidates:
-            ratio = difflib.SequenceMatcher(None, q, lname).ratio()
-            if ratio >= SIMILAR:
-                found[i] = CLOSE * ratio
-        return found
-
-
-def _words(name: str) -> str:
-    """A name as the words it is made of, so that ``daily_orders`` is found by ``orders``."""
-    return " ".join(_WORD.findall(name.replace("_", " ")))
+        return closest(q, candidates)
 
 
 def _match(q: str) -> str:
-    """An FTS5 query: every word of ``q`` (quoted, so no word is taken as an operator), the
-    last one as a prefix (results while typing) once it has three letters (a shorter prefix
-    matches too much to rank quickly)."""
-    words = _WORD.findall(q.replace("_", " "))
-    return " ".join(f'"{w}"' + ("*" if n == len(words) - 1 and len(w) >= 3 else "")
-                    for n, w in enumerate(words))
+    """An FTS5 query: every word of ``q`` quoted, so no word is taken as an operator."""
+    return " ".join(f'"{w}"' + ("*" if prefix else "") for w, prefix in query_words(q))

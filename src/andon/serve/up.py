@@ -107,6 +107,7 @@ class Line:
         close = getattr(self.runner.executor, "close", None)
         if close is not None:  # a fork server (its runs go on)
             close()
+        self.service.catalog.wait()  # a build on the store being closed would crash SQLite
         self.store.close()
         _unlock(self.folder_lock, self.lock)
         self.lock = self.folder_lock = None
@@ -200,6 +201,7 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
     service.live_workers = runner.workers  # slots busy and the executor's health, from memory
     service.live_problems = runner.problems  # what the replay found inconsistent in the log
     service.live_restore = runner.restore  # a restore's file move on the runner thread
+    service.catalog.start()  # the search is built in the background: searches wait for it
     return Line(project, settings, store, runner, service, clock, lock=lock,
                 folder_lock=folder_lock, checks=checks, notifier=notifier, lineage=lineage)
 

@@ -43,7 +43,7 @@ from andon.events.codec import format_time, from_dict
 from andon.model.errors import ConfigError
 from andon.model.status import RunStatus
 from andon.model.tokens import ID_LENGTH, token_id
-from andon.store import access, cordviews, schema
+from andon.store import access, catalog, cordviews, schema
 from andon.store.identity import FileIdentity, StoreUnavailable
 from andon.store.lock import database_file
 from andon.store.projection import payload, project
@@ -409,6 +409,12 @@ class Store:
             for row in access.consumer_rows(conn, list(assets)):
                 out.setdefault(row["asset"], []).append(row["consumer"])
         return out
+
+    def sync_catalog(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Write the project files' catalog entries in one transaction
+        (``andon.store.catalog.sync``); the number of rows it changed."""
+        with self._write() as conn:
+            return catalog.sync(conn, rows)
 
     # -- tokens --------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from andon.registry.entries import KINDS
 from andon.web import (
     access_pages,
     api_access,
+    api_catalog,
     api_cords,
     api_runs,
     api_search,
@@ -107,6 +108,27 @@ UNTIL = {"type": "string", "format": "date",
 REQUEST_ID = [path_param("request_id")]
 ACCESS_ERRORS = "; 404 for an unknown id, 409 when it was decided already, 403 for a token " \
                 "that is neither an operator's nor named as one of the data set's owners."
+
+ENTRY_BODY = {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["kind", "name", "owner"], "additionalProperties": False,
+    "description": "the fields of a catalog.toml entry, checked as one",
+    "properties": {
+        "kind": {"enum": ["dataset", "model", "service", "library"]},
+        "name": {"type": "string", "description": "an identifier (letters, digits, _ . -)"},
+        "owner": {"type": "string"}, "description": {"type": "string"},
+        "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 50},
+        "team": {"type": "string"},
+        "links": {"type": "object", "additionalProperties": {"type": "string"},
+                  "description": "label -> URL (code, docs, dashboards), at most 20"},
+        "lifecycle": {"description": "active (default), beta, or {state: deprecated, date: "
+                                     "YYYY-MM-DD}",
+                      "oneOf": [{"enum": ["active", "beta", "deprecated"]},
+                                {"type": "object", "properties": {
+                                    "state": {"type": "string"},
+                                    "date": {"type": "string", "format": "date"}}}]},
+        "access": {"type": "string", "description": "how to get access: a link or a note"}}}}}}
+ENTRY_ACK = {"type": "object", "properties": {
+    name: {"type": "string"} for name in ("kind", "name", "id", "url")}}
 
 ENDPOINTS: dict[str, Endpoint] = {
     "board_page": Endpoint(pages.board_page),
@@ -232,8 +254,8 @@ ENDPOINTS: dict[str, Endpoint] = {
         [path_param("token_id")])),
     "search": Endpoint(api_search.search, read(
         "Search the catalog (data sets, pipelines, models, services, libraries): an exact name "
-        "first, then names that start with `q`, then full text over name, description, tags and "
-        "owner; when nothing matches, the names a typo away and `suggestion`, the closest. "
+        "first, then names that start with `q`, then full text over name, description, tags, "
+        "owner and team; when nothing matches, the names a typo away and `suggestion`, the closest. "
         "422 naming the `field`: `q` empty or over 1,000 characters, an unknown `kind`, "
         "`limit` outside 1..1000.", SEARCH_FOUND, SEARCH_FILTERS, (422,))),
     "list_access_requests": Endpoint(api_access.list_access_requests, read(
@@ -296,6 +318,16 @@ ENDPOINTS: dict[str, Endpoint] = {
         "422 naming the `field`: an unknown `kind`, an over-long `owner` or `tag`, `limit` "
         "outside 1..1000, `offset` outside 0..10,000,000.", CATALOG_LISTING, CATALOG_FILTERS,
         (422,))),
+    "declare_entry": Endpoint(api_catalog.declare_entry, write(
+        "Declare an entry of the catalog (a model, service, library or external data set): "
+        "the fields of a catalog.toml entry, checked as one (422 naming the `field`); it is "
+        "found by search at once. Declaring the same kind and name again replaces it; 409 for "
+        "a name the definitions or catalog.toml hold.", ENTRY_BODY, 201, ENTRY_ACK, (409, 422),
+        replay=False)),
+    "remove_entry": Endpoint(api_catalog.remove_entry, write(
+        "Take an entry declared through the API out of the catalog. 404: none of that kind and "
+        "name was; 409: the definitions or catalog.toml declare it (remove it there).", None,
+        200, ENTRY_ACK, (404, 409, 422), [path_param("kind"), path_param("name")])),
     "events_stream": Endpoint(api_status.events_stream, described({
         "summary": "Server-sent events: every event as it is committed (`id` = its position in "
                    "the log); send `Last-Event-ID` (or `last_event_id`) to resume after it.",

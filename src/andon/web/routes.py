@@ -89,6 +89,8 @@ ROUTES: tuple[Route, ...] = (
     Route("unsubscribe", "POST", "/api/v1/consumers/{name}/unsubscribe", "viewer"),
     Route("catalog_entry", "GET", "/api/v1/catalog/{kind}/{name}"),
     Route("catalog", "GET", "/api/v1/catalog"),
+    Route("declare_entry", "POST", "/api/v1/catalog/entries", "operator"),
+    Route("remove_entry", "POST", "/api/v1/catalog/entries/{kind}/{name}/remove", "operator"),
     Route("events_stream", "GET", "/api/v1/events/stream"),
     Route("openapi", "GET", "/api/v1/openapi.json"),
 )
