@@ -89,6 +89,13 @@ def test_the_top_page_has_the_search_the_facets_and_what_changed(
     assert '<a class="name" href="/assets/raw">raw</a> <span>partition 2026-01-01 arrived' \
         in changes
 
+    declared = client.post("/api/v1/catalog/entries", headers=auth_header(line), json={
+        "kind": "service", "name": "billing", "owner": "pay@example.com"})
+    assert declared.status_code == 201, declared.text
+    changes = client.get("/").text.split('id="changes"')[1].split("</section>")[0]
+    assert re.search(r'<a class="name" href="/catalog/service/billing">billing</a> '
+                     r'<span>declared by [^<]+</span>', changes), changes
+
 
 def test_the_results_fragment_ranks_the_exact_name_first(
         front: tuple[Line, httpx.Client]) -> None:

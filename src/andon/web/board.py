@@ -16,6 +16,7 @@ from urllib.parse import quote
 from andon.cord import incidents
 from andon.engine.outputs import OutputState
 from andon.events import CheckFailed, CheckPassed, PartitionAvailable
+from andon.events.catalog import CatalogEntryDeclared
 from andon.events.codec import format_time, parse_time
 from andon.live.service import Service
 from andon.model.status import RunStatus
@@ -168,8 +169,9 @@ def attention(status: StatusView, plan: PlanView, checks: list[CheckState],
 def changes(svc: Service, most: int = 8) -> list[Change]:
     """What changed lately in the catalog, newest first, each entry once (its newest change):
     pipelines' latest runs and the partitions their successes made, sources' partitions that
-    arrived, and the declared entries' file. Bounded: the newest RECENT_RUNS runs (the runs'
-    ``seq`` index) and the newest ``most`` arrivals (the events' ``type`` index)."""
+    arrived, entries declared through the API, and the declared entries' file. Bounded: the
+    newest RECENT_RUNS runs (the runs' ``seq`` index) and the newest ``most`` arrivals and
+    declarations (the events' ``type`` index)."""
     shelf = svc.catalog.shelf()
     found: dict[tuple[str, str], tuple[str, str, str, str]] = {}  # key -> (at, what, link, state)
 
@@ -189,6 +191,9 @@ def changes(svc: Service, most: int = 8) -> list[Change]:
     for _, ev in svc.store.recent_events((PartitionAvailable.name,), most):
         assert isinstance(ev, PartitionAvailable)
         add("dataset", ev.asset, format_time(ev.at), f"partition {ev.partition} arrived")
+    for _, ev in svc.store.recent_events((CatalogEntryDeclared.name,), most):
+        assert isinstance(ev, CatalogEntryDeclared)
+        add(ev.kind, ev.entry, format_time(ev.at), f"declared by {ev.by or 'the API'}")
     items = []
     for (kind, name), (at, what, link, state) in sorted(found.items(), key=lambda kv: kv[1][0],
                                                         reverse=True):
