@@ -59,8 +59,9 @@ def load_declared(root: Path, graph: Graph | None = None) -> list[Entry]:
     for index, decl in enumerate(graph.declared if graph is not None else ()):
         _add(decl.table, index, decl.where, functools.partial(_at, decl.where), taken, entries,
              problems)
+    file = str(root / CATALOG_FILE)
     for index, (item, where) in enumerate(_file_tables(root)):
-        _add(item, index, str(root / CATALOG_FILE), where, taken, entries, problems)
+        _add(item, index, file, where, taken, entries, problems)
     if graph is not None and not problems:
         problems += _relation_problems(graph, entries)
     if problems:
@@ -233,7 +234,8 @@ def entry_of(item: Any, index: int = 0, file: str = "") -> Entry:
     if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
         raise EntryProblem("tags", f"{label} ({kind}): tags = {_short(tags)} is not a list of "
                            "words", "write tags = [\"sales\", \"daily\"]")
-    if len(tags) > MAX_TAGS or any(len(t) > MAX_TAG or _CONTROL.search(t) for t in tags):
+    if len(tags) > MAX_TAGS or any(len(t) > MAX_TAG for t in tags) or \
+            _CONTROL.search("".join(tags)):
         raise EntryProblem("tags", f"{label} ({kind}): more than {MAX_TAGS} tags, or a tag "
                            f"longer than {MAX_TAG} characters or holding control characters",
                            "keep tags to a few short words")
