@@ -56,3 +56,17 @@ def test_consumers_hear_of_cords_until_dropped_and_are_told_once() -> None:
     dropped = ConsumerUnsubscribed(at=AT, asset="raw", consumer="bi", reason="expired")
     assert told([expired, dropped]) == [("bi", "access to raw expired")]
     assert told([dropped]) == [("bi", "no longer a consumer of raw")]
+
+
+def test_a_deprecated_data_set_tells_its_owner_and_consumers_a_model_its_owner() -> None:
+    from andon.events.catalog import CatalogEntryDeprecated
+
+    crm = CatalogEntryDeprecated(at=AT, kind="dataset", entry="crm", since="2027-06-30",
+                                 owner="crm-owners, nobody in particular")
+    assert told([crm], {"crm": ["bi"]}) == [
+        (name, "data set crm is deprecated: retired on 2027-06-30")
+        for name in ("crm-owners", "bi")]  # not "nobody in particular": no address
+    model = CatalogEntryDeprecated(at=AT, kind="model", entry="churn", since="2027-01-31",
+                                   owner="ana")
+    assert told([model], {"churn": ["bi"]}) == [
+        ("ana", "model churn is deprecated: retired on 2027-01-31")]  # a model has no consumers

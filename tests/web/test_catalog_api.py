@@ -88,3 +88,34 @@ def test_refusals_name_the_field_or_the_conflict(make_project: ProjectFactory) -
         assert client.post("/api/v1/catalog/entries", json=CHURN,
                            headers=viewer).status_code == 403
         assert _names(client, "churn") == []  # nothing refused was recorded
+
+
+def _deprecations(line) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+    from andon.events.catalog import CatalogEntryDeprecated
+
+    found = line.store.recent_events((CatalogEntryDeprecated.name,))
+    return sorted((e.kind, e.entry, e.since) for _, e in found  # type: ignore[attr-defined]
+                  if isinstance(e, CatalogEntryDeprecated))
+
+
+def test_a_deprecated_entry_is_recorded_once_so_that_its_consumers_are_told(
+        make_project: ProjectFactory) -> None:
+    root = make_project(PIPELINES)
+    (root / "catalog.toml").write_text(
+        '[[entries]]\nkind = "dataset"\nname = "crm"\nowner = "crm@example.com"\n'
+        'lifecycle = { state = "deprecated", date = 2027-06-30 }\n\n'
+        '[[entries]]\nkind = "service"\nname = "billing"\nowner = "pay@example.com"\n')
+    with running(root) as line, httpx.Client(base_url=line.url, timeout=30) as client:
+        line.service.catalog.wait()  # the build, then its deprecations submitted
+        assert line.runner.drain()
+        assert _deprecations(line) == [("dataset", "crm", "2027-06-30")]
+        headers = auth_header(line)
+        for _ in range(2):  # declared twice: recorded once
+            done = client.post("/api/v1/catalog/entries", json=CHURN, headers=headers)
+            assert done.status_code == 201, done.text
+        assert _deprecations(line) == [("dataset", "crm", "2027-06-30"),
+                                       ("model", "churn", "2027-01-31")]
+    with running(root) as line:  # a restart sees the same deprecations: nothing new
+        line.service.catalog.wait()
+        assert line.runner.drain()
+        assert len(_deprecations(line)) == 2

@@ -1,6 +1,7 @@
-"""The catalog's events: entries declared (or removed) through the API. Entries of the
-definitions and of ``catalog.toml`` are not events: they are read from the project's files
-(``andon.registry``), which are versioned with the project."""
+"""The catalog's events: entries declared (or removed) through the API, and an entry seen
+deprecated. Entries of the definitions and of ``catalog.toml`` are not events: they are read
+from the project's files (``andon.registry``), which are versioned with the project; that one of
+them is deprecated is, once, so that its consumers are told."""
 
 from __future__ import annotations
 
@@ -48,6 +49,20 @@ class CatalogEntryRemoved(Event):
     kind: str
     entry: str
     by: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CatalogEntryDeprecated(Event):
+    """andon saw entry ``kind`` ``entry`` deprecated, to be retired on ``since`` (an ISO date),
+    in the project's files or through the API: recorded once per entry and date (its id is
+    derived from them), and told to its ``owner`` and, for a data set, to those who hear of it
+    (its owners, subscribers and registered consumers)."""
+
+    name: ClassVar[str] = "catalog.entry_deprecated"
+    kind: str
+    entry: str
+    since: str
+    owner: str = ""
 
 
 CATALOG_EVENTS = (CatalogEntryDeclared, CatalogEntryRemoved)

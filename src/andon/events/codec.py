@@ -12,7 +12,7 @@ from typing import Any
 from andon import events as ev
 from andon.events import Event
 from andon.events.access import ACCESS_EVENTS
-from andon.events.catalog import CATALOG_EVENTS
+from andon.events.catalog import CATALOG_EVENTS, CatalogEntryDeprecated
 
 # every event a log may hold, by its stored name (an event module of the vocabulary adds its own)
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -21,7 +21,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
                               ev.RunFailed, ev.RunCancelled, ev.CheckPassed, ev.CheckFailed,
                               ev.NotificationSent, ev.NotificationFailed, ev.DeliverablePlanned,
                               ev.DeliverableAtRisk, ev.DeliverableRecovered, *ev.CORD_EVENTS,
-                              *ACCESS_EVENTS, *CATALOG_EVENTS)
+                              *ACCESS_EVENTS, *CATALOG_EVENTS,
+                              CatalogEntryDeprecated)
 }
 
 

@@ -15,7 +15,7 @@ import gc
 import logging
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,7 +23,11 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from andon.events.catalog import CatalogEntryDeclared, CatalogEntryRemoved
+from andon.events.catalog import (
+    CatalogEntryDeclared,
+    CatalogEntryDeprecated,
+    CatalogEntryRemoved,
+)
 from andon.events.codec import parse_time
 from andon.model.errors import BadRequest, Conflict, NotFound
 from andon.model.graph import Graph
@@ -74,17 +78,25 @@ class Catalog:
 
     # -- the search, built in the background -----------------------------------------------------
 
-    def start(self) -> threading.Thread:
-        """Build the search on a thread of its own (``andon up``): searches wait for it."""
+    def start(self, then: Callable[[], object] | None = None) -> threading.Thread:
+        """Build the search on a thread of its own (``andon up``): searches wait for it; ``then``
+        runs once it is built (``andon up`` records the deprecations it found)."""
         self._building.acquire()  # before the thread runs: a search now waits, never builds twice
 
         def first() -> None:
+            built = False
             try:
                 self._build()
+                built = True
             except Exception:  # a search builds it again, and says why
                 log.exception("building the catalog's search failed")
             finally:
                 self._building.release()
+            if built and then is not None:
+                try:
+                    then()
+                except Exception:
+                    log.exception("recording the catalog's deprecations failed")
 
         thread = threading.Thread(target=first, name="andon-catalog", daemon=True)
         self._thread = thread
@@ -271,6 +283,18 @@ class Catalog:
         return Freshness(newest, made_at, coming.partition, coming.due, coming.predicted_finish,
                          coming.at_risk, coming.reason, arrival)
 
+
+    def deprecations(self, now: datetime, key: Key | None = None
+                     ) -> list[CatalogEntryDeprecated]:
+        """The event saying each deprecated entry (or only ``key``) is deprecated, with the id
+        derived from its kind, name and date: recording them again records nothing new, so its
+        consumers are told once (at the first start that sees it, or as the API declares it)."""
+        entries = self.entries()
+        chosen = entries.values() if key is None else [e for e in [entries.get(key)] if e]
+        return [CatalogEntryDeprecated(id=f"catalog-deprecated:{e.kind}:{e.name}:{e.since}",
+                                       at=now, kind=e.kind, entry=e.name,
+                                       since=e.since.isoformat(), owner=e.owner)
+                for e in chosen if e.lifecycle == "deprecated" and e.since is not None]
 
     # -- entries declared through the API ----------------------------------------------------------
 

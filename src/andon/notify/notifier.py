@@ -20,8 +20,10 @@ from andon.events import (
     DeliverableRecovered,
     Event,
 )
+from andon.events.catalog import CatalogEntryDeprecated
 from andon.model.graph import Graph
 from andon.notify import access
+from andon.notify.catalog import deprecation_message
 from andon.notify.channels import post_webhook, send_email
 from andon.notify.config import NotifyConfig
 from andon.notify.message import (
@@ -67,11 +69,14 @@ class Notifier:
     def wanted(event: Event) -> bool:
         if isinstance(event, CheckFailed):
             return not event.blocking  # a blocking one pulls the cord, whose message says it all
-        return isinstance(event, (CordPulled, DeliverableAtRisk, DeliverableRecovered))
+        return isinstance(event, (CordPulled, DeliverableAtRisk, DeliverableRecovered,
+                                  CatalogEntryDeprecated))
 
     def message(self, event: Event, halted: Mapping[str, Sequence[Any]] | None = None) -> Message:
         if isinstance(event, access.ACCESS_NOTICES):
             return access.access_message(event)
+        if isinstance(event, CatalogEntryDeprecated):
+            return deprecation_message(event)
         if isinstance(event, CheckFailed):
             return check_message(event)
         if isinstance(event, CordPulled):

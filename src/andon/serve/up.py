@@ -201,7 +201,10 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
     service.live_workers = runner.workers  # slots busy and the executor's health, from memory
     service.live_problems = runner.problems  # what the replay found inconsistent in the log
     service.live_restore = runner.restore  # a restore's file move on the runner thread
-    service.catalog.start()  # the search is built in the background: searches wait for it
+    # the search is built in the background (searches wait for it); then the deprecated entries
+    # it found are recorded, each once, so that their consumers are told
+    service.catalog.start(lambda: [runner.submit(e) for e in
+                                   service.catalog.deprecations(clock.now())])
     return Line(project, settings, store, runner, service, clock, lock=lock,
                 folder_lock=folder_lock, checks=checks, notifier=notifier, lineage=lineage)
 

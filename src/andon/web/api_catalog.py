@@ -26,7 +26,12 @@ async def declare_entry(request: Request) -> Response:
     event = await run_in_threadpool(ctx.service.catalog.declare, table, ctx.now(),
                                     await by(request))
     await ctx.submit([event])
-    await run_in_threadpool(ctx.service.catalog.refresh, (event.kind, event.entry))
+    key = (event.kind, event.entry)
+    await run_in_threadpool(ctx.service.catalog.refresh, key)
+    # a deprecated entry is recorded as such, once: its consumers are told
+    deprecated = await run_in_threadpool(ctx.service.catalog.deprecations, ctx.now(), key)
+    if deprecated:
+        await ctx.submit(deprecated)
     return JSONResponse(answer(event), status_code=201)
 
 
