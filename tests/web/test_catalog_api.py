@@ -119,3 +119,31 @@ def test_a_deprecated_entry_is_recorded_once_so_that_its_consumers_are_told(
         line.service.catalog.wait()
         assert line.runner.drain()
         assert len(_deprecations(line)) == 2
+
+
+def test_a_data_set_declared_through_the_api_takes_access_requests(
+        make_project: ProjectFactory) -> None:
+    root = make_project(PIPELINES)
+    with running(root) as line, httpx.Client(base_url=line.url, timeout=30) as client:
+        headers = auth_header(line)
+        declared = client.post("/api/v1/catalog/entries", headers=headers, json={
+            "kind": "dataset", "name": "crm", "owner": "crm@example.com",
+            "access": {"note": "say what for", "form": {
+                "type": "object", "required": ["purpose"],
+                "properties": {"purpose": {"type": "string", "maxLength": 100}}}}})
+        assert declared.status_code == 201, declared.text
+        page = client.get("/catalog/dataset/crm").text
+        assert 'href="/access-requests/new?asset=crm">Request access' in page
+        viewer = auth_header(line, "viewer")
+        missing = client.post("/api/v1/access-requests", headers=viewer,
+                              json={"asset": "crm", "reason": "a study", "answers": {}})
+        assert missing.status_code == 422 and missing.json()["field"] == "answers.purpose"
+        asked = client.post("/api/v1/access-requests", headers=viewer, json={
+            "asset": "crm", "reason": "a study", "answers": {"purpose": "churn"}})
+        assert asked.status_code == 201, asked.text
+        request_id = asked.json()["request_id"]
+        approved = client.post(f"/api/v1/access-requests/{request_id}/approve",
+                               headers=headers, json={})
+        assert approved.status_code == 200, approved.text
+        entry = client.get("/api/v1/catalog/dataset/crm").json()
+        assert [c["consumer"] for c in entry["consumers"]["external"]] == ["viewer"]

@@ -74,6 +74,7 @@ class Catalog:
         self._files: dict[Key, str] = {}  # the project files' entries: where each is declared
         self._entries: dict[Key, Entry] = {}  # every entry, the files' and the API's
         self._shelf: Shelf | None = None  # facets and listings: made again after a change
+        self._datasets: dict[str, Entry] | None = None  # the data sets by name: likewise
         self._thread: threading.Thread | None = None  # the background build of ``start``
 
     # -- the search, built in the background -----------------------------------------------------
@@ -145,7 +146,7 @@ class Catalog:
             with self._swap:
                 self._files = {e.key: e.where or "the definitions" for e in project}
                 self._entries = {e.key: e for e in (*project, *declared)}
-                self._searcher, self._shelf = searcher, None
+                self._searcher, self._shelf, self._datasets = searcher, None, None
                 for key in self._touched:
                     self._put(searcher, key)
         finally:
@@ -167,7 +168,7 @@ class Catalog:
             self._entries.pop(key, None)
         else:
             self._entries[key] = entry
-        self._shelf = None
+        self._shelf = self._datasets = None
 
     def refresh(self, key: Key) -> None:
         """Keep the search in step with the store's entry ``key`` (after an event on it was
@@ -203,9 +204,14 @@ class Catalog:
         self.searcher()
         return self._entries
 
-    def datasets(self) -> dict[str, Entry]:
-        """Every data set of the catalog by name."""
-        return {name: e for (kind, name), e in self.entries().items() if kind == "dataset"}
+    def datasets(self) -> Mapping[str, Entry]:
+        """Every data set of the catalog by name (made again after the entries changed)."""
+        entries = self.entries()
+        with self._swap:
+            if self._datasets is None:
+                self._datasets = {name: e for (kind, name), e in entries.items()
+                                  if kind == "dataset"}
+            return self._datasets
 
     def shelf(self) -> Shelf:
         """The catalog's facets and filtered listings (``andon.registry.browse``; its
