@@ -83,3 +83,18 @@ def test_demo_makes_every_partition_and_exits(tmp_path: Path) -> None:
     assert "done: 8 partitions made" in again.stdout
     toml = (target / "andon.toml").read_text()
     assert 'end = "2026-01-05"' in toml and toml.count("end = ") == 1
+
+
+def test_a_previous_demo_folder_gets_the_example_again(tmp_path: Path) -> None:
+    from andon.serve.demo import MARKER, prepare
+
+    target = tmp_path / "demo"
+    prepare(target)
+    (target / "catalog.toml").unlink()  # as an older andon wrote it: no catalog
+    (target / "andon.toml").write_text("# an older example\n")
+    (target / "data").mkdir()
+    (target / "data" / "old.csv").write_text("x\n")
+    prepare(target)
+    assert (target / MARKER).exists() and not (target / "data").exists()
+    assert "crm_contacts" in (target / "catalog.toml").read_text()
+    assert "an older example" not in (target / "andon.toml").read_text()

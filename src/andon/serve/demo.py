@@ -32,11 +32,12 @@ CURRENCIES = {"EUR": 1.0, "USD": 0.92, "GBP": 1.17}
 
 
 def prepare(directory: Path) -> None:
-    """Write the example, or reset a previous demo in the same folder."""
+    """Write the example; in a previous demo's folder, reset its state and write the example
+    again (the andon that runs it may have a newer one: a catalog, say)."""
     if (directory / MARKER).exists():
         for sub in (".andon", "data", "landing"):
             shutil.rmtree(directory / sub, ignore_errors=True)
-        return
+        (directory / "andon.toml").unlink(missing_ok=True)
     write_example(directory, "retail")
     (directory / MARKER).write_text("written by `andon demo`; safe to delete\n")
 
