@@ -142,3 +142,42 @@ def test_validate_refuses_an_unknown_use_with_exit_2(make_project: ProjectFactor
                           text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "3 catalog entries" in proc.stdout
+
+
+OUTPUT_ACCESS = """\
+    import andon
+
+    andon.source("raw", owner="ingest@example.com")
+
+    @andon.pipeline(inputs=["raw"], outputs=["clean", "audit"], owner="data@example.com",
+                    access={"clean": {"note": "say what for", "form": {
+                        "type": "object", "required": ["purpose"],
+                        "properties": {"purpose": {"type": "string"}}}}})
+    def clean(ctx):
+        pass
+    """
+
+
+def test_a_pipeline_declares_how_to_get_access_to_its_outputs(
+        make_project: ProjectFactory) -> None:
+    graph = load_project(make_project(OUTPUT_ACCESS)).graph
+    clean = graph.assets["clean"].access
+    assert clean is not None and clean.note == "say what for" and clean.form is not None
+    assert graph.assets["audit"].access is None
+    entry = {e.key: e for e in catalog(graph, [])}[("dataset", "clean")]
+    assert entry.access == clean  # its catalog entry takes requests through the form
+
+
+@pytest.mark.parametrize(("access", "says"), [
+    ('{"report": "https://x.example.com"}', "must map its outputs"),
+    ('"https://x.example.com"', "must map its outputs"),
+    ('{"clean": {"form": {"type": "object", "oneOf": []}}}', "output 'clean'"),
+])
+def test_a_pipeline_s_access_names_its_outputs_and_is_checked(
+        make_project: ProjectFactory, access: str, says: str) -> None:
+    root = make_project(OUTPUT_ACCESS.replace(
+        OUTPUT_ACCESS[OUTPUT_ACCESS.index('access={"clean"'):OUTPUT_ACCESS.index("})\n") + 2],
+        f"access={access})"))
+    with pytest.raises(DefinitionError) as err:
+        load_project(root)
+    assert says in str(err.value) and "pipelines.py" in str(err.value)

@@ -91,7 +91,8 @@ _PIPELINE_DEFAULTS: dict[str, Any] = dict(
     inputs=(), outputs=(), partitions="daily", pool="default", slots=1, priority=1,
     deadline=None, expected_duration=None, retries=0, retry_delay="10s", timeout=None,
     max_concurrent=0, on_upstream_change="rerun", owner="", description="", locations=None,
-    subscribers=(), on_cord="cancel", bad_outputs="keep", env=(), secrets=(), uses=(), models=())
+    subscribers=(), on_cord="cancel", bad_outputs="keep", env=(), secrets=(), uses=(), models=(),
+    access=None)
 
 
 def pipeline(name: str | Callable[..., Any] | None = None, *, command: str | None = None,
@@ -105,8 +106,9 @@ def pipeline(name: str | Callable[..., Any] | None = None, *, command: str | Non
     "delete": what happens to outputs made from data under a cord), env (names of environment
     variables its runs get from the scheduler's environment; runs get no others but a small base
     such as PATH, HOME and LANG), secrets (the same, with their values masked in run logs), uses
-    (names of the catalog's services and libraries it uses) and models (names of the catalog's
-    models it makes: each successful run is a new version of each)."""
+    (names of the catalog's services and libraries it uses), models (names of the catalog's
+    models it makes: each successful run is a new version of each) and access (output -> how to
+    get access to it, as ``andon.source``'s ``access``)."""
     bare = name if callable(name) else None  # used as @andon.pipeline, without parentheses
     label = name if isinstance(name, str) else None
     unknown = sorted(set(options) - set(_PIPELINE_DEFAULTS))

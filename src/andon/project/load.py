@@ -396,7 +396,7 @@ def _build(decls: list[Declaration], pools: list[Pool], start: datetime,
                                 expected_arrival=_duration(problems, d, "expected_arrival",
                                                            o["expected_arrival"]),
                                 where=d.where, subscribers=_subscribers(problems, d),
-                                access=_access(problems, d)))
+                                access=_access(problems, d, o.get("access"), "")))
             continue
         outputs = tuple(str(x) for x in _names(problems, d, "outputs", o["outputs"]))
         inputs = _inputs(_names(problems, d, "inputs", o["inputs"]))
@@ -411,10 +411,16 @@ def _build(decls: list[Declaration], pools: list[Pool], start: datetime,
         for out in sorted(set(locations) & set(outputs)):
             place(d, f"locations[{out!r}]", locations[out], out, parts)
         subscribers = _subscribers(problems, d)
+        access = o["access"] or {}  # output -> how to get access to it
+        if not isinstance(access, dict) or set(access) - set(outputs):
+            problems.append(f"{d.where}: pipeline {d.name!r}: access= must map its outputs to "
+                            "how to get access, e.g. access={'OUTPUT': {'note': '...'}}")
+            access = {}
         for out in outputs:
             assets.append(Asset(out, parts, owner=o["owner"], description=o["description"],
                                 location=locations.get(out, DEFAULT_LOCATION), where=d.where,
-                                subscribers=subscribers))
+                                subscribers=subscribers,
+                                access=_access(problems, d, access.get(out), f" output {out!r}")))
         timeout = _duration(problems, d, "timeout", o["timeout"])
         pipes.append(Pipeline(
             d.name, inputs, outputs, parts, fn=d.fn, command=o["command"] or "",
@@ -447,13 +453,14 @@ def _run_names(problems: list[str], decl: Declaration, option: str) -> tuple[str
     return names
 
 
-def _access(problems: list[str], decl: Declaration) -> Access | None:
-    raw = decl.options.get("access")
+def _access(problems: list[str], decl: Declaration, raw: object, of: str) -> Access | None:
+    """How to get access to ``decl``'s data set (``of``: which output of a pipeline)."""
     if raw is None:
         return None
     access, problem = parse_access(raw)
     if problem:
-        problems.append(f"{decl.where}: {decl.kind} {decl.name!r}: {problem[0]}; {problem[1]}")
+        problems.append(f"{decl.where}: {decl.kind} {decl.name!r}{of}: {problem[0]}; "
+                        f"{problem[1]}")
     return access
 
 
