@@ -50,6 +50,22 @@ class OutputWritten:
     fingerprint: str = ""
 
 
+# what a run's failure records of its exception (longer text is cut, the outermost frames dropped)
+MAX_ERROR_MESSAGE = 2000
+MAX_FRAMES = 20
+MAX_FRAME_TEXT = 300
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One frame of a failed run's traceback in the project's own code: ``file`` relative to the
+    project folder (POSIX), ``function``; no line number, so that an edit elsewhere in the file
+    does not change the failure's signature."""
+
+    file: str
+    function: str
+
+
 @dataclass(frozen=True, kw_only=True)
 class PartitionAvailable(Event):
     """A source partition exists (announced by notify, the API or a file landing). Re-announcing
@@ -153,7 +169,9 @@ class RunSucceeded(Event):
 @dataclass(frozen=True, kw_only=True)
 class RunFailed(Event):
     """A run failed: a non-zero exit, an exception (``error_type``, ``error_message``), a timeout,
-    or its process was lost (``error_type`` = ``ProcessLost``)."""
+    or its process was lost (``error_type`` = ``ProcessLost``). ``frames`` are the exception's
+    traceback frames in the project's own code, innermost last (empty when there was no
+    exception, none was in the project's code, or in a log written before they were recorded)."""
 
     name: ClassVar[str] = "run.failed"
     run_id: str
@@ -167,6 +185,7 @@ class RunFailed(Event):
     error_type: str = ""
     error_message: str = ""
     inputs: tuple[PartitionRef, ...] = ()
+    frames: tuple[Frame, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from andon.events import OutputWritten
+from andon.events import Frame, OutputWritten
 from andon.executors.outputs import inside_roots, real_roots
 from andon.model.errors import UnsafePath
 from andon.model.graph import Graph
@@ -69,6 +69,7 @@ class ExecResult:
     work_seconds: float = 0.0
     outputs: tuple[OutputWritten, ...] = ()
     cancelled: bool = False
+    frames: tuple[Frame, ...] = ()  # the exception's frames in the project's code, innermost last
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -78,6 +79,7 @@ class ExecResult:
     def from_json(cls, text: str) -> ExecResult:
         data: dict[str, Any] = json.loads(text)
         data["outputs"] = tuple(OutputWritten(**o) for o in data.get("outputs", ()))
+        data["frames"] = tuple(Frame(**f) for f in data.get("frames", ()))
         return cls(**data)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from andon.events import MAX_ERROR_MESSAGE, MAX_FRAME_TEXT, MAX_FRAMES, Frame
 from andon.executors.base import ExecResult, RunSpec
 from andon.executors.context import Context, Outputs
 from andon.executors.outputs import describe_outputs
@@ -53,6 +54,26 @@ def _command(spec: RunSpec) -> str:
                         ("pipeline", spec.pipeline), ("attempt", str(spec.attempt))):
         command = command.replace("{" + name + "}", value)
     return command
+
+
+_ANDON_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_NOT_USER = ("site-packages", "dist-packages")  # a virtualenv kept inside the project
+
+
+def user_frames(exc: BaseException, project_dir: str) -> tuple[Frame, ...]:
+    """The frames of ``exc``'s traceback in the project's own code (inside ``project_dir``, not
+    andon's, not an installed package's), innermost last: at most ``MAX_FRAMES`` (the innermost
+    ones), each name cut to ``MAX_FRAME_TEXT`` characters."""
+    root = os.path.realpath(project_dir)
+    frames: list[Frame] = []
+    for frame, _line in traceback.walk_tb(exc.__traceback__):  # no source read: cheap when deep
+        path = os.path.realpath(frame.f_code.co_filename)
+        if (not path.startswith(root + os.sep) or path.startswith(_ANDON_DIR + os.sep)
+                or any(part in _NOT_USER for part in Path(path).parts)):
+            continue
+        frames.append(Frame(Path(os.path.relpath(path, root)).as_posix()[:MAX_FRAME_TEXT],
+                            frame.f_code.co_name[:MAX_FRAME_TEXT]))
+    return tuple(frames[-MAX_FRAMES:])
 
 
 def run_spec(spec: RunSpec, resolve: Resolver, stream: Any = None,
@@ -110,5 +131,6 @@ def run_spec(spec: RunSpec, resolve: Resolver, stream: Any = None,
         work = time.time() - entered
         traceback.print_exc(file=stream)
         stream.flush()
-        return ExecResult(spec.run_id, False, 1, type(exc).__name__, str(exc)[:2000], startup, work)
+        return ExecResult(spec.run_id, False, 1, type(exc).__name__, str(exc)[:MAX_ERROR_MESSAGE],
+                          startup, work, frames=user_frames(exc, spec.project_dir))
     return ExecResult(spec.run_id, True, 0, "", "", startup, work, outputs)

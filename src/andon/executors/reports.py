@@ -59,4 +59,4 @@ def ended_event(runs: dict[str, Run], res: ExecResult, now: datetime) -> Event |
     return RunFailed(**common, queue_seconds=queue_s, startup_seconds=res.startup_seconds,
                      work_seconds=res.work_seconds, exit_code=res.exit_code,
                      error_type=res.error_type, error_message=res.error_message,
-                     inputs=run.inputs)
+                     inputs=run.inputs, frames=res.frames)
