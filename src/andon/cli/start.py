@@ -30,11 +30,13 @@ def init(directory: str, example: str) -> None:
 @friendly
 def validate(env: Env, as_json: bool) -> None:
     """Load the definitions and catalog.toml and report every problem (exit 2 if any)."""
+    from andon.manual.rules import load_rules
     from andon.registry.declared import load_declared
 
     project, _settings = env.load()
     g = project.graph
     declared = load_declared(project.root, g)  # catalog.toml, if any: refused here if wrong
+    load_rules(project.config, project.root, g.pipelines)  # [manual] rules: refused if wrong
     if as_json:
         out_json({"project": project.name, "pipelines": list(g.order),
                   "sources": sorted(a.name for a in g.assets.values() if a.source),

@@ -1,0 +1,86 @@
+"""A failure's signature: what makes two failures the same problem.
+
+Built from the pipeline, the exception class, the innermost frame in the project's code (file and
+function, not the line) and the message with its variable parts masked. Pure: the same inputs
+give the same signature in any process, so signatures can be recomputed from the log whenever
+the rules change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from andon.events import MAX_ERROR_MESSAGE, Frame
+from andon.manual.rules import Rule, matching_rule
+
+# The variable parts of a message, most specific first: a URL holds a path, a path may hold a
+# date, a quoted value anything. Each becomes its placeholder.
+_MASKS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), placeholder) for pattern, placeholder in (
+        (r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+", "<url>"),
+        (r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", "<email>"),
+        (r"'[^'\n]*'|\"[^\"\n]*\"", "<value>"),
+        (r"\b[A-Za-z]:\\[^\s'\"]*|\\\\[^\s'\"]+", "<path>"),
+        (r"(?:~|\.{1,2})?(?:/[\w.@%+=:,-]+)+/?", "<path>"),
+        (r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b",
+         "<uuid>"),
+        (r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}(?::\d{2}(?::\d{2}(?:[.,]\d+)?)?)?"
+         r"(?:Z|[+-]\d{2}:?\d{2})?)?\b", "<date>"),
+        (r"\b\d{4}-W\d{2}\b|\b\d{4}-\d{2}\b", "<date>"),
+        (r"\b\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\b", "<time>"),
+        (r"\b(?:0x)?(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{6,}\b", "<hex>"),
+        (r"\b[A-Za-z_]*\d[A-Za-z0-9_]*[-_][A-Za-z0-9_-]*\d[A-Za-z0-9_-]*\b", "<id>"),
+        (r"[-+]?\b\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?", "<n>"),
+    ))
+MAX_TITLE = 200  # characters of a signature's title (the masked message is kept whole in parts)
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A failure's signature: ``id``, a short stable hash; ``title``, the exception and the
+    masked message (or the name of the rule's fingerprint); and the parts it was built from
+    (``fingerprint`` is the rule's name when a rule decided the grouping, else empty)."""
+
+    id: str
+    title: str
+    pipeline: str
+    error_type: str
+    masked_message: str
+    file: str = ""
+    function: str = ""
+    fingerprint: str = ""
+
+
+def mask(message: str) -> str:
+    """``message`` with its variable parts (URLs, e-mail addresses, quoted values, paths, UUIDs,
+    dates and times and partition keys, hex ids and hashes, ids with digits, numbers) replaced by
+    placeholders, and its whitespace collapsed; at most ``MAX_ERROR_MESSAGE`` characters read."""
+    text = message[:MAX_ERROR_MESSAGE]
+    for pattern, placeholder in _MASKS:
+        text = pattern.sub(placeholder, text)
+    return " ".join(text.split())
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "replace")).hexdigest()[:12]
+
+
+def signature(pipeline: str, error_type: str, error_message: str,
+              frames: Sequence[Frame] = (), rules: Sequence[Rule] = ()) -> Signature:
+    """The signature of a failure of ``pipeline`` (``frames``: innermost last). The first of
+    ``rules`` that matches decides it by its fingerprint: failures it matches are one problem
+    whatever their pipeline, message or frames."""
+    masked = mask(error_message)
+    inner = frames[-1] if frames else Frame("", "")
+    rule = matching_rule(rules, pipeline, error_message[:MAX_ERROR_MESSAGE])
+    if rule is not None:
+        # "rule" first: a fingerprint's id can never equal a computed one
+        return Signature(_digest("rule", rule.fingerprint), rule.fingerprint[:MAX_TITLE],
+                         pipeline, error_type, masked, inner.file, inner.function,
+                         rule.fingerprint)
+    title = f"{error_type}: {masked}" if masked else error_type
+    return Signature(_digest("computed", pipeline, error_type, masked, inner.file, inner.function),
+                     title[:MAX_TITLE], pipeline, error_type, masked, inner.file, inner.function)
