@@ -46,49 +46,53 @@ def matching_rule(rules: Sequence[Rule], pipeline: str, message: str) -> Rule | 
     return next((r for r in rules if r.matches(pipeline, message)), None)
 
 
-def _where(file: Path, index: int, value: object) -> str:
-    """``file:line`` of rule ``index``: the line holding its offending value, else its
-    ``[[manual.rules]]`` header, else the file."""
+def _where(file: Path, index: int, key: str) -> str:
+    """``file:line`` of ``key`` in rule ``index`` (written as ``[[manual.rules]]`` tables), else
+    of its header, else the file (rules written inline)."""
     try:
         lines = file.read_text(errors="replace").splitlines()
     except OSError:
         return str(file)
-    if isinstance(value, str) and value:
-        for number, text in enumerate(lines, 1):
-            if value in text:
-                return f"{file}:{number}"
     headers = [n for n, text in enumerate(lines, 1) if text.strip() == "[[manual.rules]]"]
-    return f"{file}:{headers[index]}" if index < len(headers) else str(file)
+    if index >= len(headers):
+        return str(file)
+    for number in range(headers[index] + 1, len(lines) + 1):
+        text = lines[number - 1].strip()
+        if text.startswith("["):
+            break
+        if re.match(rf"{key}\s*=", text):
+            return f"{file}:{number}"
+    return f"{file}:{headers[index]}"
 
 
 def _rule(raw: object, index: int, file: Path, pipelines: Collection[str]) -> Rule:
-    def fail(problem: str, value: object, hint: str) -> ConfigError:
+    def fail(problem: str, key: str, hint: str) -> ConfigError:
         return ConfigError(f"[manual] rule {index + 1}: {problem}",
-                           where=_where(file, index, value), hint=hint)
+                           where=_where(file, index, key), hint=hint)
 
     if not isinstance(raw, Mapping):
-        raise fail(f"{raw!r} is not a table", None, f"write each rule as\n{_EXAMPLE}")
+        raise fail(f"{str(raw)[:60]!r} is not a table", "", f"write each rule as\n{_EXAMPLE}")
     unknown = sorted(set(raw) - _KEYS)
     if unknown or not set(raw) >= {"match", "fingerprint"}:
-        raise fail(f"has keys {sorted(raw)}", unknown[0] if unknown else None,
+        raise fail(f"has keys {sorted(raw)}", unknown[0] if unknown else "",
                    "a rule has match and fingerprint, and optionally pipeline (default *), e.g.\n"
                    + _EXAMPLE)
     pipeline, match, fingerprint = raw.get("pipeline", "*"), raw["match"], raw["fingerprint"]
     if not isinstance(pipeline, str) or (pipeline != "*" and pipeline not in pipelines):
         known = ", ".join(sorted(pipelines)[:20]) or "none"
-        raise fail(f"pipeline {pipeline!r} is not a pipeline of the project", pipeline,
+        raise fail(f"pipeline {pipeline!r} is not a pipeline of the project", "pipeline",
                    f"name one of the project's pipelines ({known}), or * for any")
     problem = name_problem("fingerprint", fingerprint)
     if problem:
-        raise fail(problem, fingerprint, "fix the fingerprint name")
+        raise fail(problem, "fingerprint", "fix the fingerprint name")
     if not isinstance(match, str) or not match or len(match) > MAX_MATCH:
         raise fail(f"match = {str(match)[:60]!r} must be a text of 1 to {MAX_MATCH} characters",
-                   match, 'write match = "*timed out*" (a glob) or "re:timed out after \\\\d+s"')
+                   "match", 'write match = "*timed out*" (a glob) or "re:timed out after \\\\d+s"')
     if match.startswith(REGEX_PREFIX):
         try:
             regex = re.compile(match[len(REGEX_PREFIX):])
         except re.error as exc:
-            raise fail(f"match = {match!r} is not a valid regular expression: {exc}", match,
+            raise fail(f"match = {match!r} is not a valid regular expression: {exc}", "match",
                        "fix the regular expression (Python syntax; backslashes doubled in a "
                        "TOML basic string, or use a 'literal string')") from None
     else:
