@@ -57,11 +57,12 @@ class Signature:
 def mask(message: str) -> str:
     """``message`` with its variable parts (URLs, e-mail addresses, quoted values, paths, UUIDs,
     dates and times and partition keys, hex ids and hashes, ids with digits, numbers) replaced by
-    placeholders, and its whitespace collapsed; at most ``MAX_ERROR_MESSAGE`` characters read."""
+    placeholders, and its whitespace collapsed; at most ``MAX_ERROR_MESSAGE`` characters read and
+    returned."""
     text = message[:MAX_ERROR_MESSAGE]
     for pattern, placeholder in _MASKS:
         text = pattern.sub(placeholder, text)
-    return " ".join(text.split())
+    return " ".join(text.split())[:MAX_ERROR_MESSAGE]  # placeholders may be longer
 
 
 def _digest(*parts: str) -> str:
