@@ -37,6 +37,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], float]] = {
     "live": ([], ["--pipelines", "200", "--interval", "0.02"], 300),
     "hostile_http": ([], ["--gigabytes", "1", "--slow", "100", "--seconds", "3"], 600),
     "search": ([], ["--entries", "20000", "--queries", "100"], 300),
+    "manual": ([], ["--failures", "1000"], 120),
 }
 
 
