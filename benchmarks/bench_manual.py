@@ -66,7 +66,8 @@ CAUSES: list[tuple[str, str, Frame, Gen]] = [
      lambda r: f"negative amount {num(r)} in row {r.randint(1, 10**6)} of {path(r)}"),
     ("daily_sales", "FileNotFoundError", Frame("lib/load.py", "read_export"),
      lambda r: f"[Errno 2] No such file or directory: '{path(r)}'"),
-    ("daily_sales", "KeyError", Frame("lib/join.py", "enrich"), lambda r: f"'customer_{r.randint(1, 10**5)}'"),
+    ("daily_sales", "KeyError", Frame("lib/join.py", "enrich"),
+     lambda r: f"'customer_{r.randint(1, 10**5)}'"),
     ("daily_sales", "TimeoutError", Frame("lib/fetch.py", "get_export"),
      lambda r: f"timed out after {r.randint(5, 600)}s fetching https://crm.example.com/export?"
                f"day={day(r)}&page={r.randint(1, 50)}"),
@@ -82,7 +83,8 @@ CAUSES: list[tuple[str, str, Frame, Gen]] = [
      lambda r: "division by zero"),
     ("weekly_sales", "OSError", Frame("lib/load.py", "read_export"),
      lambda r: f"[Errno 28] No space left on device: '{path(r)}'"),
-    ("orders", "KeyError", Frame("pipelines.py", "orders"), lambda r: f"'{r.choice(['amount', 'price', 'qty', 'sku'])}'"),
+    ("orders", "KeyError", Frame("pipelines.py", "orders"),
+     lambda r: f"'{r.choice(['amount', 'price', 'qty', 'sku'])}'"),
     ("orders", "ValueError", Frame("lib/validate.py", "check_schema"),
      lambda r: f'column "{r.choice(["amount", "price", "qty"])}" missing in partition {hour(r)}'),
     ("orders", "ValueError", Frame("lib/validate.py", "check_rows"),
@@ -96,7 +98,8 @@ CAUSES: list[tuple[str, str, Frame, Gen]] = [
      lambda r: f"checksum mismatch for {path(r)}: expected {hexid(r)} got {hexid(r)}"),
     ("customers", "RuntimeError", Frame("lib/checksum.py", "verify"),
      lambda r: f"checksum mismatch for {path(r)}: expected {hexid(r)} got {hexid(r)}"),
-    ("customers", "KeyError", Frame("lib/join.py", "enrich"), lambda r: f"'customer_{r.randint(1, 10**5)}'"),
+    ("customers", "KeyError", Frame("lib/join.py", "enrich"),
+     lambda r: f"'customer_{r.randint(1, 10**5)}'"),
     ("customers", "ValueError", Frame("lib/mail.py", "normalise"),
      lambda r: f"invalid e-mail address {r.choice(['ana', 'bo.li', 'x_y'])}{r.randint(1, 99)}@"
                f"{r.choice(['example.com', 'corp.example.org'])} in row {r.randint(1, 10**5)}"),
@@ -126,7 +129,8 @@ CAUSES: list[tuple[str, str, Frame, Gen]] = [
      lambda r: f"[Errno 2] No such file or directory: '/models/forecast/{uid(r)}/weights.bin'"),
     ("forecast", "RuntimeError", Frame("lib/model.py", "fit"),
      lambda r: f"job {uid(r)} on host gpu-{r.randint(1, 9)} lost at {hour(r)}:{r.randint(0, 59):02d}"),
-    ("forecast", "KeyError", Frame("lib/model.py", "features"), lambda r: f"'lag_{r.randint(1, 30)}'"),
+    ("forecast", "KeyError", Frame("lib/model.py", "features"),
+     lambda r: f"'lag_{r.randint(1, 30)}'"),
 ]
 
 

@@ -31,7 +31,8 @@ _MASKS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          r"(?:Z|[+-]\d{2}:?\d{2})?)?\b", "<date>"),
         (r"\b\d{4}-W\d{2}\b|\b\d{4}-\d{2}\b", "<date>"),
         (r"\b\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\b", "<time>"),
-        (r"\b0x[0-9a-fA-F]+\b|\b[0-9a-fA-F]{16,}\b|\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{6,}\b", "<hex>"),
+        (r"\b0x[0-9a-fA-F]+\b|\b[0-9a-fA-F]{16,}\b"  # a long run of digits is a hash too
+         r"|\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{6,}\b", "<hex>"),
         (r"\b[A-Za-z_]*\d[A-Za-z0-9_]*[-_][A-Za-z0-9_-]*\d[A-Za-z0-9_-]*\b", "<id>"),
         (r"[-+]?\b\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?", "<n>"),
     ))
