@@ -21,7 +21,7 @@ PIPELINES = '''
 import json
 
 import andon
-from helpers.parse import parse_all
+from frame_helpers.parse import parse_all
 
 andon.source("raw", location="data/raw/{partition}.csv")
 
@@ -52,9 +52,9 @@ def parse_all(text):
 def project(make_project) -> Project:
     def make(pipelines: str) -> object:
         root = make_project(pipelines)
-        (root / "helpers").mkdir()
-        (root / "helpers/__init__.py").write_text("")
-        (root / "helpers/parse.py").write_text(HELPER)
+        (root / "frame_helpers").mkdir()
+        (root / "frame_helpers/__init__.py").write_text("")
+        (root / "frame_helpers/parse.py").write_text(HELPER)
         return root
 
     return project_with_raw(make, PIPELINES, DAY, "a 1\nb n/a\n")
@@ -82,7 +82,7 @@ def test_the_user_frames_innermost_last(run) -> None:
     assert res.error_message == "could not convert string to float: 'n/a'"
     # the list comprehension is a frame of its own before Python 3.12
     assert res.frames[0] == Frame("pipelines.py", "parsed")
-    assert res.frames[-1] == Frame("helpers/parse.py", "parse_row")
+    assert res.frames[-1] == Frame("frame_helpers/parse.py", "parse_row")
     assert all(not f.file.startswith(("/", "..")) and "andon" not in f.file for f in res.frames)
 
 
