@@ -44,6 +44,9 @@ NAMES = ("real", "real", "mixed", "generated")  # swap in existing objects: all,
 # quarantined output (any data set and day would almost always name none: 404)
 PER_OPERATION: dict[str, dict[str, list[Any]]] = {
     "POST /api/v1/cords/{cord_id}/restore": {"asset": ["report"], "partition": [DAYS[0]]},
+    # a pull needs a partition that exists and has no cord yet (the seeded one is on clean's
+    # first day) and a reason: left to chance, a derandomized run may never name one
+    "POST /api/v1/cords": {"asset": ["raw"], "partition": DAYS[:3], "reason": ["fuzzing"]},
     "POST /api/v1/access-requests": {"asset": ["crm"]},
     # an entry's fields (a generated name is rarely an identifier); "raw" is the definitions'
     "POST /api/v1/catalog/entries": {
