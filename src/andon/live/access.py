@@ -39,9 +39,9 @@ _CONSUMER = re.compile("[A-Za-z0-9_.:+@-]{1," + str(MAX_CONTACT) + "}")
 
 
 class AccessDesk:
-    """The access requests and consumers of one project's data sets (from the definitions and
-    ``catalog.toml``); ``max_days``: how far ahead access may be asked for (the
-    ``access_max_days`` setting)."""
+    """The access requests and consumers of one project's data sets (``datasets``: the
+    catalog's, from the definitions, ``catalog.toml`` and the API); ``max_days``: how far ahead
+    access may be asked for (the ``access_max_days`` setting)."""
 
     def __init__(self, graph: Graph, store: Store, datasets: Callable[[], Mapping[str, Entry]],
                  max_days: int) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -35,7 +34,7 @@ from andon.model.limits import MAX_NAME
 from andon.model.timefmt import hours_minutes
 from andon.planner.views import PlanView
 from andon.registry.browse import Shelf, check_kind
-from andon.registry.declared import EntryProblem, entry_of, load_declared
+from andon.registry.declared import CONTROL, EntryProblem, entry_of, load_declared
 from andon.registry.entries import DECLARED_KINDS, Entry, catalog
 from andon.registry.pgsearch import PgSearch
 from andon.registry.search import (
@@ -54,7 +53,6 @@ from andon.store.sql import Store
 
 log = logging.getLogger(__name__)
 Key = tuple[str, str]
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 VERSIONS_SHOWN = 50  # a model's newest versions on its page
 RUNS_SHOWN = 10  # a pipeline's newest runs on its page
 
@@ -230,7 +228,7 @@ class Catalog:
         if found is not None:
             return found
         close = None
-        shown = _CONTROL.sub("", name[:MAX_NAME])  # what a person could have meant to type
+        shown = CONTROL.sub("", name[:MAX_NAME])  # what a person could have meant to type
         if shown.strip():
             near = self.searcher().search(shown, kind, None, 1)
             close = near.suggestion or (near.hits[0].entry.name if near.hits else None)

@@ -32,7 +32,7 @@ MAX_TAGS, MAX_TAG = 50, 100  # tags per entry, characters per tag
 MAX_LINKS, MAX_LINK = 20, 2_000  # links per entry, characters per link name or URL
 FIELDS = ("kind", "name", "owner", "description", "tags", "team", "links", "lifecycle", "access")
 _HEADER = re.compile(rb"^[ \t]*\[\[[ \t]*entries[ \t]*\]\]", re.M)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # control characters: never in a name or a one-line text
 _SPLIT = re.compile(r"^\[\[entries\]\][ \t]*\r?\n", re.M)  # a table's header, alone on its line
 _TEXT = r'"[^"\\\x00-\x1f\x7f]*"'  # a basic string without escapes or control characters
 _QUOTED = re.compile(r'"([^"\\\x00-\x1f\x7f]*)"')
@@ -226,7 +226,7 @@ def entry_of(item: Any, index: int = 0, file: str = "") -> Entry:
         if not isinstance(value, str):
             raise EntryProblem(field, f"{label} ({kind}): {field} = {_short(value)} is not a "
                                "string", f"write {field} = \"...\"")
-        if len(value) > MAX_TEXT or (field != "description" and _CONTROL.search(value)):
+        if len(value) > MAX_TEXT or (field != "description" and CONTROL.search(value)):
             raise EntryProblem(field, f"{label} ({kind}): {field} is longer than {MAX_TEXT} "
                                "characters or holds control characters",
                                f"shorten {field} to one line")
@@ -235,7 +235,7 @@ def entry_of(item: Any, index: int = 0, file: str = "") -> Entry:
         raise EntryProblem("tags", f"{label} ({kind}): tags = {_short(tags)} is not a list of "
                            "words", "write tags = [\"sales\", \"daily\"]")
     if len(tags) > MAX_TAGS or any(len(t) > MAX_TAG for t in tags) or \
-            _CONTROL.search("".join(tags)):
+            CONTROL.search("".join(tags)):
         raise EntryProblem("tags", f"{label} ({kind}): more than {MAX_TAGS} tags, or a tag "
                            f"longer than {MAX_TAG} characters or holding control characters",
                            "keep tags to a few short words")
