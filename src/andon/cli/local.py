@@ -25,12 +25,15 @@ class LocalClient:
 
     def __init__(self, project: Project, settings: Settings) -> None:
         from andon.live.service import Service
+        from andon.manual.rules import load_rules
         from andon.store.sql import Store
 
         settings.state_dir.mkdir(parents=True, exist_ok=True)
         self.project, self.settings = project, settings
         self.service = Service(project.graph, Store(settings.database_url), project.root,
-                               settings.max_backfill, settings.access_max_days)
+                               settings.max_backfill, settings.access_max_days,
+                               load_rules(project.config, project.root,
+                                          project.graph.pipelines))
 
     def _submit(self, events: Sequence[Event]) -> list[bool]:
         """The one door of the CLI's writes with no server: ``events`` are decided as one turn of

@@ -133,6 +133,8 @@ class RunStarted(Event):
     slots: int = 1
     inputs: tuple[PartitionRef, ...] = ()
     executor: str = ""
+    code_version: str = ""  # the definitions' content hash the run was started from
+    commit: str = ""  # the project's git commit then ("" outside a git checkout)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -233,6 +235,14 @@ class DeliverableAtRisk(_DeliverableState):
     id ``at_risk:PIPELINE:PARTITION:N``, the N-th time it did)."""
 
     name: ClassVar[str] = "deliverable.at_risk"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliverableMissed(_DeliverableState):
+    """Deliverable ``pipeline`` ``partition`` was not delivered by ``due``: recorded once, when
+    the plan first sees it overdue (id ``missed:PIPELINE:PARTITION``)."""
+
+    name: ClassVar[str] = "deliverable.missed"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,6 +13,7 @@ from andon import events as ev
 from andon.events import Event
 from andon.events.access import ACCESS_EVENTS
 from andon.events.catalog import CATALOG_EVENTS, CatalogEntryDeprecated
+from andon.events.manual import MANUAL_EVENTS
 
 # every event a log may hold, by its stored name (an event module of the vocabulary adds its own)
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -20,9 +21,10 @@ EVENT_TYPES: dict[str, type[Event]] = {
                               ev.RunQueued, ev.RunStarted, ev.RunLaunched, ev.RunSucceeded,
                               ev.RunFailed, ev.RunCancelled, ev.CheckPassed, ev.CheckFailed,
                               ev.NotificationSent, ev.NotificationFailed, ev.DeliverablePlanned,
-                              ev.DeliverableAtRisk, ev.DeliverableRecovered, *ev.CORD_EVENTS,
+                              ev.DeliverableAtRisk, ev.DeliverableRecovered,
+                              ev.DeliverableMissed, *ev.CORD_EVENTS,
                               *ACCESS_EVENTS, *CATALOG_EVENTS,
-                              CatalogEntryDeprecated)
+                              CatalogEntryDeprecated, *MANUAL_EVENTS)
 }
 
 

@@ -31,6 +31,8 @@ from andon.executors.outputs import fingerprint, real_roots
 from andon.live import offline
 from andon.live.access import AccessDesk
 from andon.live.catalog import Catalog
+from andon.live.manual import Manual
+from andon.manual.rules import Rule
 from andon.model.dispatch import DEFAULT_POLICY
 from andon.model.errors import BadRequest, Conflict, NotFound
 from andon.model.graph import Graph
@@ -63,7 +65,8 @@ class Service:
 
     def __init__(self, graph: Graph, store: Store, project_dir: Path,
                  max_backfill: int = default("max_backfill"),
-                 access_max_days: int = default("access_max_days")) -> None:
+                 access_max_days: int = default("access_max_days"),
+                 rules: tuple[Rule, ...] = ()) -> None:
         self.graph = graph
         self.max_backfill = max_backfill
         self.store = store
@@ -82,6 +85,7 @@ class Service:
         self.catalog = Catalog(graph, project_dir, store)  # the registry, its search and pages
         # access requests and registered consumers, of the catalog's data sets
         self.access = AccessDesk(graph, store, self.catalog.datasets, access_max_days)
+        self.manual = Manual(graph, store, rules)  # the operations manual (``[manual] rules``)
 
     # -- requests that become events -----------------------------------------------------------
 

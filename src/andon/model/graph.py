@@ -36,6 +36,10 @@ class Graph:
     # the entries of the catalog declared in the definitions (``andon.catalog(...)``), unchecked:
     # the registry checks them with the project's catalog.toml
     declared: tuple[Declared, ...] = ()
+    # the code version runs start from: the definitions' content hash, and the project's git
+    # commit ("" outside a git checkout)
+    code_version: str = ""
+    commit: str = ""
 
     def partitions_of(self, pipeline: str) -> Partitions:
         return self.pipelines[pipeline].partitions

@@ -26,6 +26,7 @@ from andon.lineage.emitter import LineageEmitter, make_sender
 from andon.live.clock import Clock, RealClock
 from andon.live.runner import Runner
 from andon.live.service import Service
+from andon.manual.rules import load_rules
 from andon.model.errors import ConfigError
 from andon.model.graph import Graph
 from andon.model.tokens import digest, new_token
@@ -196,7 +197,8 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
         runner.subscribe(lineage.on_events)
     runner.start()
     service = Service(project.graph, store, project.root, settings.max_backfill,
-                      settings.access_max_days)
+                      settings.access_max_days,
+                      load_rules(project.config, project.root, project.graph.pipelines))
     service.live_plan = runner.plan.view  # the runner's latest forecast, not a replay of the log
     service.live_workers = runner.workers  # slots busy and the executor's health, from memory
     service.live_problems = runner.problems  # what the replay found inconsistent in the log
