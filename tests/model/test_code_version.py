@@ -4,7 +4,6 @@ worktree, a detached HEAD) and of a folder outside any repository."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -126,16 +125,3 @@ def test_a_worktree_reads_its_own_head_and_the_shared_branches(
     assert graph.commit == feature_sha != main_sha
     assert git_commit(root) == main_sha
     assert graph.code_version != load_project(root).graph.code_version
-
-
-def test_unreadable_git_files_give_no_commit(make_project: ProjectFactory) -> None:
-    root = make_project(PIPELINES)
-    git(root, "init", "-q")
-    committed(root)
-    (root / ".git" / "HEAD").write_text("ref: refs/heads/../../../etc/passwd\n")
-    assert git_commit(root) == ""
-    shutil.rmtree(root / ".git")
-    (root / ".git").write_text("not a gitdir line\n")
-    assert git_commit(root) == ""
-    (root / ".git").write_text("gitdir: /nonexistent/andon/gitdir\n")
-    assert git_commit(root) == ""
