@@ -7,6 +7,7 @@ and gives the entries; the same facts and rules give the same manual in any proc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 # How a problem manifested, in the order the manual lists them: a run that failed for good
 # (retries spent), a run andon lost track of, a failing data check, an andon cord, a missed
@@ -117,6 +118,14 @@ class Hint:
         if self.regression:
             said += " [regression]"
         return said
+
+    def to_json(self) -> dict[str, Any]:
+        """The hint as a run's JSON carries it (``hint``)."""
+        fix = None if self.fix is None else dict(
+            note=self.fix.note, link=self.fix.link, commit=self.fix.commit, by=self.fix.by,
+            at=self.fix.at)
+        return dict(entry=self.entry, title=self.title, seen=self.seen, since=self.since,
+                    text=self.text, regression=self.regression, fix=fix)
 
 
 @dataclass(frozen=True)
