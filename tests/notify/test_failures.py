@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from andon.events import Event, NotificationSent, RunFailed
+from andon.events import Event, NotificationSent, RunFailed, RunStarted
 from andon.notify.config import NotifyConfig
 from andon.notify.notifier import Hint, Notifier, deliverer
 from andon.notify.sender import Sender
@@ -122,5 +122,40 @@ def test_the_live_shell_tells_of_a_run_that_failed_for_good_with_its_hint(
             assert body["event_id"] == failures[-1].id and body["attempt"] == 2
             assert body["hint"] == "seen 2 times since 2026-01-09"
             assert "Known problem: seen 2 times since 2026-01-09" in body["text"]
+        finally:
+            line.close()
+
+
+def test_a_resolved_problem_that_comes_back_is_notified_with_its_fix(
+        make_project: ProjectFactory) -> None:
+    """End to end: ``andon up``'s notifier asks the live manual (wired in serve/up.py)."""
+    with hook_server() as hook:
+        root = make_project(PIPELINES.replace("retries=1", "retries=0"),
+                            extra=f'[notify.webhooks]\nalerts = "{hook.url}"\n')
+        line, log = open_logged(root, datetime(2026, 1, 9, tzinfo=UTC))
+        try:
+            assert line.notifier is not None
+            announce(line, "2026-01-05", "id\n1\n")
+            hook.wait_for(1, "delivered")
+            first = hook.bodies[0]
+            assert first["hint"] is None  # a problem seen once, never fixed: nothing to say
+            (entry,) = line.service.manual.entries(line.clock.now())
+            resolved = line.service.manual.resolve_event(
+                entry.id, "re-ran the export after the CRM came back", line.clock.now(),
+                link="https://wiki.example.com/crm-export", by="ana")
+            assert line.runner.submit(resolved).result(GUARD)
+            announce(line, "2026-01-06", "id\n2\n")  # the same failure, another day
+            hook.wait_for(2, "delivered")
+            again = hook.bodies[1]
+            failures = log.of(RunFailed)
+            assert again["event_id"] == failures[-1].id and again["partition"] == "2026-01-06"
+            # the same code as when the fix was written: it came back, a regression
+            fixed = ("seen 2 times since 2026-01-09; last fixed by: re-ran the export after the "
+                     "CRM came back (https://wiki.example.com/crm-export) [regression]")
+            assert again["hint"] == fixed
+            assert f"Known problem: {fixed}" in again["text"]
+            started = {(e.code_version, e.commit) for e in log.of(RunStarted)}
+            assert started == {(line.project.graph.code_version, "")}  # not a git checkout
+            assert len(line.project.graph.code_version) == 12
         finally:
             line.close()
