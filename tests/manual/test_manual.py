@@ -192,3 +192,12 @@ def test_bad_resolutions_are_refused(world) -> None:
         manual.resolve_event(entry.id[:-1] + "z", "ok", T0)
     with pytest.raises(BadRequest, match="kind"):
         manual.entries(T0, kind="bogus")
+
+
+def test_times_to_detect_and_to_resolve(world) -> None:
+    manual, store, n = world
+    run_id = fail(store, n, 1)
+    store.append([RunSucceeded(id="ok", at=T0 + timedelta(days=1, hours=1), run_id="load:x:9",
+                               pipeline="load", partition="2026-03-01")])
+    [occ] = [o for e in manual.entries(T0) for o in e.occurrences if o.run_id == run_id]
+    assert occ.ttd_seconds == 120.0 and occ.ttr_seconds == 3600.0 - 120.0

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from andon.events.codec import parse_time
+
 # How a problem manifested, in the order the manual lists them: a run that failed for good
 # (retries spent), a run andon lost track of, a failing data check, an andon cord, a missed
 # deadline.
@@ -43,6 +45,23 @@ class Occurrence:
     commit: str = ""
     regression: bool = False
     seq: int = 0
+
+    @property
+    def ttd_seconds(self) -> float | None:
+        """Time to detect: from when the problem began to when andon recorded it."""
+        return _seconds(self.began, self.at)
+
+    @property
+    def ttr_seconds(self) -> float | None:
+        """Time to resolve: from when andon recorded it to when it was made good (None: not
+        yet)."""
+        return _seconds(self.at, self.recovered)
+
+
+def _seconds(start: str, end: str) -> float | None:
+    if not start or not end:
+        return None
+    return max(0.0, (parse_time(end) - parse_time(start)).total_seconds())
 
 
 @dataclass(frozen=True)
