@@ -103,6 +103,23 @@ class Client(Protocol):
         """Take an entry declared through the API out of the catalog."""
         ...
 
+    def manual(self, kind: str | None, since: str | None) -> Json:
+        """The operations manual: ``{"entries": [...]}`` (``andon.manual.views``) of ``kind``,
+        seen at or after ``since`` (a date or ISO time), newest first."""
+        ...
+
+    def manual_entry(self, entry_id: str) -> Json:
+        """One entry of the manual; NotFound with the closest ids."""
+        ...
+
+    def manual_resolve(self, entry_id: str, note: str, link: str, commit: str) -> Json:
+        """Write down how entry ``entry_id`` was fixed: ``{"entry", "id", "recorded"}``."""
+        ...
+
+    def manual_review(self, days: int) -> Json:
+        """The review of the last ``days`` days (``andon.manual.views.review_json``)."""
+        ...
+
 
 def open_client(project: Project, settings: Settings) -> Client:
     """The project's running ``andon up`` (``server_url``, or the one ``andon.serve.up.server_url``

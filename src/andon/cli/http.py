@@ -142,6 +142,20 @@ class HttpClient:
     def catalog_remove(self, kind: str, name: str) -> Json:
         return self._call("remove_entry", {}, kind=kind, name=name)
 
+    def manual(self, kind: str | None, since: str | None) -> Json:
+        wanted = dict(kind=kind, since=since)
+        return self._call("list_manual", query={k: v for k, v in wanted.items() if v})
+
+    def manual_entry(self, entry_id: str) -> Json:
+        return self._call("get_manual_entry", entry_id=entry_id)
+
+    def manual_resolve(self, entry_id: str, note: str, link: str, commit: str) -> Json:
+        body = {"note": note, "link": link, "commit": commit}
+        return self._call("resolve_manual_entry", body, entry_id=entry_id)
+
+    def manual_review(self, days: int) -> Json:
+        return self._call("manual_review", query={"days": days})
+
     # -- the transport ---------------------------------------------------------------------------
 
     def _call(self, op: str, body: Any = None, query: Query | None = None,

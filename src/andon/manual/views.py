@@ -10,13 +10,31 @@ time to detect and to recover in seconds (null while no occurrence tells).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from andon.events.codec import parse_time
 from andon.manual.entries import ManualEntry, Occurrence, Resolution, Review, ReviewRow
+from andon.model.errors import BadRequest
 
 Json = dict[str, Any]
+_SINCE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.]{2,15}(Z|[+-][0-9]{2}:?[0-9]{2})?)?")
+
+
+def parse_since(text: str | None) -> datetime | None:
+    """The ``since`` of a listing: a date (YYYY-MM-DD, from its midnight UTC) or an ISO time
+    (UTC unless it says); None for none. BadRequest naming ``since`` for anything else."""
+    if not text:
+        return None
+    try:
+        if _SINCE.fullmatch(text):
+            return parse_time(text)
+    except ValueError:
+        pass
+    raise BadRequest(f"{text[:40]!r} is not a date", where="since",
+                     hint="give a date, YYYY-MM-DD, or an ISO time, 2026-01-05T06:00:00Z")
 
 
 def _seconds(start: str, end: str) -> float | None:
@@ -82,3 +100,22 @@ def review_json(r: Review) -> Json:
             "rows": [row_json(row) for row in r.rows],
             "reactive_share": r.reactive_share, "incident_share": r.incident_share,
             "compute_share": r.compute_share, "threshold": r.threshold, "flagged": r.flagged}
+
+
+def entry_from_json(j: Json) -> ManualEntry:
+    """The entry ``entry_json`` gave (what the export renders when the API answered)."""
+    occurrences = [Occurrence(
+        kind=o["kind"], entry=j["id"], pipeline=o["pipeline"], asset=o["asset"],
+        partition=o["partition"], at=o["at"], began=o["began"], recovered=o["recovered"],
+        run_id=o["run_id"], cord_id=o["cord_id"], check=o["check"], error_type=o["error_type"],
+        message=o["message"], code_version=o["code_version"], commit=o["commit"],
+        regression=o["regression"]) for o in j["occurrences"]]
+    resolutions = [Resolution(entry=j["id"], note=r["note"], at=r["at"], link=r["link"],
+                              commit=r["commit"], by=r["by"], code_version=r["code_version"],
+                              cord_id=r["cord_id"]) for r in j["resolutions"]]
+    return ManualEntry(
+        id=j["id"], kind=j["kind"], title=j["title"], pipelines=tuple(j["pipelines"]),
+        assets=tuple(j["assets"]), occurrences=occurrences, resolutions=resolutions,
+        partitions=tuple(j["partitions"]), consumers=tuple(j["consumers"]),
+        regression=j["regression"], error_type=j["error_type"], file=j["file"],
+        function=j["function"], fingerprint=j["fingerprint"])
