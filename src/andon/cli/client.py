@@ -55,6 +55,10 @@ class Client(Protocol):
     def runs(self, pipeline: str | None, status: str | None, partition: str | None,
              limit: int) -> list[Json]: ...
 
+    def run_of(self, run_id: str) -> Json:
+        """One run (with its known-fix ``hint``, null or absent when none); NotFound."""
+        ...
+
     def log_page(self, run_id: str, offset: int) -> tuple[str, int]:
         """One page of a run's log from byte ``offset``, and where the next page starts."""
         ...

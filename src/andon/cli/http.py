@@ -68,6 +68,9 @@ class HttpClient:
                                        limit=limit).items() if v}
         return self._call("list_runs", query=query)
 
+    def run_of(self, run_id: str) -> Json:
+        return self._call("get_run", run_id=run_id)
+
     def log_page(self, run_id: str, offset: int) -> tuple[str, int]:
         raw, headers = self._request("run_log", query={"offset": offset}, run_id=run_id)
         return raw.decode("utf-8", "replace"), int(headers["X-Andon-Next-Offset"])

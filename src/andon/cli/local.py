@@ -148,6 +148,9 @@ class LocalClient:
              limit: int) -> list[Json]:
         return [r.to_json() for r in self.service.runs(pipeline, status, partition, limit)]
 
+    def run_of(self, run_id: str) -> Json:
+        return self.service.run(run_id).to_json()
+
     def log_page(self, run_id: str, offset: int) -> tuple[str, int]:
         return self.service.log_page(run_id, offset)
 
