@@ -121,3 +121,12 @@ def test_only_http_links_are_links(url: str, safe: bool) -> None:
 def test_render_refuses_an_unknown_format() -> None:
     with pytest.raises(ValueError):
         render("pdf", [])
+
+
+def test_an_entry_comes_back_whole_from_its_json() -> None:
+    from andon.manual.views import entry_from_json, entry_json
+
+    for e in entries():
+        again = entry_from_json(entry_json(e))
+        assert entry_json(again) == entry_json(e)
+        assert [o.regression for o in again.occurrences] == [o.regression for o in e.occurrences]

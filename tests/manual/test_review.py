@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from andon.manual.entries import ManualEntry, Occurrence
-from andon.manual.review import RunCost, occurrence_key, review
+from andon.manual.review import halted_by, occurrence_key, review
 from andon.manual.views import review_json
 
 NOW = datetime(2026, 3, 31, tzinfo=UTC)  # the window of 30 days starts 2026-03-01T00:00Z
@@ -33,13 +33,11 @@ def entries() -> list[ManualEntry]:
     return [c, d, b, a]
 
 
-RUNS = [RunCost(100, failed=True), RunCost(50, attempt=2), RunCost(25, reason="cord"),
-        RunCost(10, reason="retry", at="2026-03-02T00:00:00Z"), RunCost(815),
-        RunCost(1000, failed=True, at="2026-02-01T00:00:00Z")]  # the last before the window
+COMPUTE = {"compute_seconds": 1000.0, "reactive_seconds": 185.0}
 
 
 def test_rows_are_labelled_and_the_most_frequent_come_first() -> None:
-    r = review(entries(), RUNS, {"r1": 3, "r3": 0, "c1": 2}, 4, NOW, 30)
+    r = review(entries(), NOW, 30, halted={"r1": 3, "r3": 0, "c1": 2}, pipelines=4, **COMPUTE)
     assert [(row.entry, row.count, row.label) for row in r.rows] == [
         ("a", 3, "frequent"), ("b", 1, "rare"), ("c", 1, "new")]
     assert r.rows[1].pipelines == ("p", "q") and r.rows[1].last_seen == "2026-03-30T12:00:00Z"
@@ -47,10 +45,10 @@ def test_rows_are_labelled_and_the_most_frequent_come_first() -> None:
 
 
 def test_the_reactive_share_to_the_digit() -> None:
-    r = review(entries(), RUNS, {"r1": 3, "r3": 0, "c1": 2}, 4, NOW, 30)
+    r = review(entries(), NOW, 30, halted={"r1": 3, "r3": 0, "c1": 2}, pipelines=4, **COMPUTE)
     incident = 3600 * 3 + 7200 + 1800 + 43200 * 2 + 600  # 106,800 s
     capacity = 30 * 86400 * 4
-    compute, reactive = 1000, 185  # 100 failed + 50 attempt 2 + 25 cord + 10 retry
+    compute, reactive = 1000, 185
     assert r.incident_share == round(incident / capacity, 6) == 0.010301
     assert r.compute_share == 0.185
     assert r.reactive_share == round((incident + reactive) / (capacity + compute), 6)
@@ -63,15 +61,16 @@ def test_the_reactive_share_to_the_digit() -> None:
 def test_a_day_of_halted_pipelines_is_flagged_and_a_share_stays_within_1() -> None:
     one = ManualEntry("x", "failure", "t", ("p",), occurrences=[
         occ("x", "2026-03-30T00:00:00Z", run_id="r")])  # open the whole last day
-    r = review([one], [], {"r": 5}, 2, NOW, 1)
+    r = review([one], NOW, 1, halted={"r": 5}, pipelines=2)
     assert r.incident_share == 1.0 and r.compute_share == 0.0 and r.flagged
-    half = review([one], [RunCost(60, failed=True)], {"r": 1}, 2, NOW, 1)
+    half = review([one], NOW, 1, compute_seconds=60, reactive_seconds=60, halted={"r": 1},
+                  pipelines=2)
     assert half.incident_share == 0.5
     assert half.reactive_share == round((86400 + 60) / (2 * 86400 + 60), 6)
 
 
 def test_nothing_seen_is_an_empty_review() -> None:
-    r = review([], [], {}, 0, NOW, 30)
+    r = review([], NOW, 30, pipelines=0)
     assert r.rows == () and r.reactive_share == r.incident_share == r.compute_share == 0.0
 
 
@@ -79,3 +78,16 @@ def test_occurrence_key_names_the_run_the_cord_or_the_partition() -> None:
     assert occurrence_key(occ("a", "2026-03-01T00:00:00Z", run_id="r")) == "r"
     assert occurrence_key(occ("a", "2026-03-01T00:00:00Z", cord_id="c")) == "c"
     assert occurrence_key(occ("a", "2026-03-01T00:00:00Z")) == "a 2026-03-01"
+
+
+def test_the_pipelines_halted_by_the_occurrence_its_pipeline_or_one() -> None:
+    o = occ("a", "2026-03-01T00:00:00Z", run_id="r")
+    assert halted_by(o, {"r": 4, "p": 2}) == 4
+    assert halted_by(o, {"p": 2}) == 2
+    assert halted_by(o, {"p": 0}) == halted_by(o, {}) == 1
+
+
+def test_reactive_compute_is_at_most_the_compute() -> None:
+    r = review([], NOW, 1, compute_seconds=10, reactive_seconds=50)
+    assert r.compute_share == 1.0
+    assert review([], NOW, 1, compute_seconds=-5, reactive_seconds=3).compute_share == 0.0
