@@ -52,13 +52,18 @@ def test_the_manual_over_http_and_offline(make_project, tmp_path: Path) -> None:
                      "https://git.example.com/pr/12", "--commit", "abc1234")
         assert done.stdout.startswith(f"resolved {entry['id']}")
 
+        assert "last fixed by" not in andon(root, "runs").stdout  # those failed before the fix
+        andon(root, "notify", "raw", "2026-01-04")
+        _wait_for(lambda: len(_failed(root)) == 3)
         runs = andon(root, "runs").stdout
+        assert "seen 3 times since" in runs
         assert f"last fixed by: {NOTE} (https://git.example.com/pr/12)" in runs
         run_id = str(_failed(root)[0]["run_id"])
+        assert run_id.startswith("fetch:2026-01-04")
         logs = andon(root, "logs", run_id)
         assert f"last fixed by: {NOTE}" in logs.stderr and NOTE not in logs.stdout
         review = json.loads(andon(root, "manual", "review", "--days", "7", "--json").stdout)
-        assert [(r["entry"], r["count"]) for r in review["rows"]] == [(entry["id"], 2)]
+        assert [(r["entry"], r["count"]) for r in review["rows"]] == [(entry["id"], 3)]
         assert "reactive share" in andon(root, "manual", "review").stdout
     finally:
         proc.send_signal(signal.SIGINT)

@@ -22,18 +22,23 @@ def clean(ctx):
 """
 
 
+def land(line: Line, client: httpx.Client, *keys: str) -> None:
+    """Partitions ``keys`` of raw arrive; wait until their runs ended."""
+    auth = auth_header(line)
+    for key in keys:
+        path = line.project.root / f"data/raw/{key}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("a\n")
+        assert client.post("/api/v1/notify", json={"asset": "raw", "partition": key},
+                           headers=auth).status_code == 201
+    assert line.runner.drain()
+
+
 @pytest.fixture
 def failing(make_project) -> Iterator[tuple[Line, httpx.Client]]:  # type: ignore[no-untyped-def]
     with running(make_project(FAILING)) as line, \
             httpx.Client(base_url=line.url, timeout=10) as client:
-        auth = auth_header(line)
-        for key in ("2026-01-05", "2026-01-06"):
-            path = line.project.root / f"data/raw/{key}.csv"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text("a\n")
-            assert client.post("/api/v1/notify", json={"asset": "raw", "partition": key},
-                               headers=auth).status_code == 201
-        assert line.runner.drain()
+        land(line, client, "2026-01-05", "2026-01-06")
         yield line, client
 
 
@@ -65,10 +70,15 @@ def test_the_manual_groups_the_two_failures_and_keeps_the_fix(
     assert (fix["note"], fix["link"], fix["commit"]) == (body["note"], body["link"], "abc1234")
     assert fix["by"]
 
-    runs = client.get("/api/v1/runs", params={"status": "failed"}).json()
-    hints = [run["hint"] for run in runs]
-    assert all(h and h["entry"] == entry["id"] and h["fix"]["note"] == body["note"]
-               for h in hints), hints
+    # the failures before the fix were seen, not fixed; the one after it shows the fix
+    before = client.get("/api/v1/runs", params={"status": "failed"}).json()
+    assert [(r["hint"]["entry"], r["hint"]["fix"]) for r in before] == [(entry["id"], None)] * 2
+    land(line, client, "2026-01-07")
+    newest = client.get("/api/v1/runs", params={"partition": "2026-01-07"}).json()[0]
+    assert newest["status"] == "failed" and newest["hint"]["seen"] == 3
+    assert newest["hint"]["fix"]["note"] == body["note"]
+    assert "last fixed by: raised the export timeout (https://git.example.com/pr/12)" in \
+        newest["hint"]["text"]
 
 
 def test_the_review_counts_the_window(failing: tuple[Line, httpx.Client]) -> None:

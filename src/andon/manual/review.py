@@ -77,5 +77,5 @@ def review(entries: Iterable[ManualEntry], now: datetime, days: int, *,
 
 
 def _share(part: float, whole: float) -> float:
-    return round(min(part / whole, 1.0), 6) if whole > 0 else 0.0
+    return min(part / whole, 1.0) if whole > 0 else 0.0
 
