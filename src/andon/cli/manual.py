@@ -209,7 +209,8 @@ def _previous_export(directory: Path, force: bool) -> set[str]:
     before: set[str] = set()
     if marker.is_file() and not marker.is_symlink():
         before = {line for line in marker.read_text(errors="replace").splitlines()
-                  if line and "/" not in line and "\\" not in line and not line.startswith(".")}
+                  if line.endswith((".md", ".html")) and "/" not in line and "\\" not in line
+                  and not line.startswith(".")}  # only pages an export writes
     others = sorted(p.name for p in directory.iterdir() if p.name not in before | {MARKER})
     if others and not force:
         raise ConfigError(f"{directory} holds other files ({', '.join(others[:3])}"
