@@ -118,12 +118,12 @@ def _hint_line(run: dict[str, object]) -> str | None:
 def logs(env: Env, run_id: str, follow: bool) -> None:
     """Print the captured output of a run (first, on stderr, what the operations manual knows
     of its failure)."""
-    from andon.model.errors import NotFound
+    from andon.model.errors import AndonError
 
     client = env.client()
     try:
         said = _hint_line(client.run_of(run_id))
-    except NotFound:  # the log's own look-up says so
+    except AndonError:  # no such run (over HTTP any refusal): the log's own look-up says so
         said = None
     if said:
         click.echo(said, err=True)
