@@ -81,6 +81,9 @@ CALLS: dict[str, tuple[dict[str, str], Any]] = {
     "entry_page": ({"kind": "pipeline", "name": "clean"}, None),
     "declare_entry": ({}, {"kind": "model", "name": "churn", "owner": "ml@example.com"}),
     "remove_entry": ({"kind": "model", "name": "churn"}, {}),
+    "list_manual": ({}, None), "manual_review": ({}, None),
+    "get_manual_entry": ({"entry_id": "0123456789ab"}, None),
+    "resolve_manual_entry": ({"entry_id": "0123456789ab"}, {"note": "fixed"}),
 }
 
 

@@ -91,6 +91,10 @@ ROUTES: tuple[Route, ...] = (
     Route("catalog", "GET", "/api/v1/catalog"),
     Route("declare_entry", "POST", "/api/v1/catalog/entries", "operator"),
     Route("remove_entry", "POST", "/api/v1/catalog/entries/{kind}/{name}/remove", "operator"),
+    Route("list_manual", "GET", "/api/v1/manual"),
+    Route("manual_review", "GET", "/api/v1/manual/review"),  # before {entry_id}: tried first
+    Route("get_manual_entry", "GET", "/api/v1/manual/{entry_id}"),
+    Route("resolve_manual_entry", "POST", "/api/v1/manual/{entry_id}/resolve", "operator"),
     Route("events_stream", "GET", "/api/v1/events/stream"),
     Route("openapi", "GET", "/api/v1/openapi.json"),
 )
