@@ -17,11 +17,9 @@ from andon.manual.entries import KINDS
 from andon.model.errors import NotFound
 from andon.web.context import web_of
 from andon.web.manualviews import (
-    FREQUENT,
-    MAX_ID,
+    MAX_SINCE,
     REVIEW_DAYS,
     entry_page_view,
-    kind_of,
     row,
     since_of,
 )
@@ -31,15 +29,15 @@ from andon.web.pages import _in_thread, render
 @_in_thread
 def manual_page(request: Request) -> Response:
     """The manual's entries by kind (``?kind=&since=``), each kind's newest first; 422 naming
-    the field for an unknown kind or a since that is not a date."""
+    the field for an unknown kind (the Manual's refusal) or a since that is not a date."""
     web = web_of(request)
     q = request.query_params
-    kind, since = kind_of(q.get("kind", "")), since_of(q.get("since", ""))
+    kind, since = q.get("kind") or None, since_of(q.get("since", ""))
     rows = [row(e) for e in web.svc.manual.entries(web.ctx.now(), kind, since)]
     groups = [(k, [r for r in rows if r.entry.kind == k]) for k in KINDS]
     return render(request, "manual.html", title="Manual",
                   groups=[(k, rs) for k, rs in groups if rs], total=len(rows), kinds=KINDS,
-                  kind=kind or "", since=q.get("since", ""))
+                  kind=kind or "", since=q.get("since", "")[:MAX_SINCE])
 
 
 @_in_thread
@@ -48,9 +46,6 @@ def manual_entry_page(request: Request) -> Response:
     form (operators) or the command that resolves it; 404 with a suggestion for an unknown id."""
     web = web_of(request)
     entry_id = request.path_params["entry_id"]
-    if len(entry_id) > MAX_ID:
-        raise NotFound(f"no manual entry with an id of {len(entry_id)} characters",
-                       hint="every entry is listed at /manual")
     try:
         entry = web.svc.manual.entry(web.ctx.now(), entry_id)
     except NotFound as exc:  # the Manual's hint names the closest ids; the board adds its list
@@ -61,10 +56,10 @@ def manual_entry_page(request: Request) -> Response:
 
 @_in_thread
 def manual_review_page(request: Request) -> Response:
-    """The review of the last REVIEW_DAYS days: entries seen, most frequent first, labelled,
-    and the reactive share with its two parts."""
+    """The review of the last REVIEW_DAYS days: entries seen, most frequent first, labelled
+    (frequent: a candidate for automation, rare, new), and the reactive share with its two
+    parts."""
     web = web_of(request)
     review = web.svc.manual.review(web.ctx.now(), REVIEW_DAYS)
-    return render(request, "manual_review.html", title="Manual review", review=review,
-                  frequent=FREQUENT)
+    return render(request, "manual_review.html", title="Manual review", review=review)
 

@@ -8,16 +8,13 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from andon.events.codec import parse_time
-from andon.manual.entries import KINDS, ManualEntry, Occurrence
+from andon.manual.entries import ManualEntry, Occurrence
 from andon.manual.signature import mask
 from andon.model.errors import BadRequest
 from andon.web.charts import SeriesChart, series_chart
 
 REVIEW_DAYS = 30  # the board's review window, as `andon manual review`'s default
-FREQUENT = 3  # occurrences in the window that make an entry a candidate for automation
 CHART_DAYS = 60  # days of an entry's occurrences-per-day chart (its last ones)
-MAX_ID = 200  # characters of an entry id worth looking up
 MAX_SINCE = 40  # characters of ?since=
 SHOWN = 200  # occurrences listed on an entry's page (newest first); the count says how many
 # an entry's state: the colour of its pill and the word
@@ -42,9 +39,8 @@ class EntryRow:
 
 @dataclass(frozen=True, slots=True)
 class OccurrenceRow:
-    """An occurrence as an entry's page shows it, with its time to detect (``at - began``) and
-    to resolve (from ``at`` until the partition was made good), in seconds (None: unknown or
-    not yet)."""
+    """An occurrence as an entry's page shows it, with its times to detect and to resolve in
+    seconds (``Occurrence.ttd_seconds``, ``ttr_seconds``; None: unknown or not yet)."""
 
     o: Occurrence
     detect: float | None
@@ -90,16 +86,10 @@ def row(entry: ManualEntry) -> EntryRow:
     return EntryRow(entry, word, STATES[word], day_chart(entry.occurrences))
 
 
-def _seconds(start: str, end: str) -> float | None:
-    if not start or not end:
-        return None
-    return max((parse_time(end) - parse_time(start)).total_seconds(), 0.0)
-
-
 def entry_page_view(entry: ManualEntry) -> EntryPage:
     latest = entry.occurrences[-1] if entry.occurrences else None
     masked = mask(latest.message) if latest is not None and latest.message else ""
-    shown = tuple(OccurrenceRow(o, _seconds(o.began, o.at), _seconds(o.at, o.recovered))
+    shown = tuple(OccurrenceRow(o, o.ttd_seconds, o.ttr_seconds)
                   for o in reversed(entry.occurrences[-SHOWN:]))
     return EntryPage(row(entry), masked, shown,
                      f'andon manual resolve {entry.id} --note "what fixed it"'
@@ -123,14 +113,3 @@ def since_of(text: str) -> datetime | None:
                          hint="give a day (since=2026-01-05) or a moment "
                               "(since=2026-01-05T06:00Z)") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def kind_of(text: str) -> str | None:
-    """``?kind=``: one of the manual's KINDS, or None for every kind; BadRequest naming the
-    field for another."""
-    if not text:
-        return None
-    if text not in KINDS:
-        raise BadRequest(f"kind must be one of {', '.join(KINDS)}, not {text[:100]!r}",
-                         where="kind", hint="leave kind out for every kind")
-    return text
