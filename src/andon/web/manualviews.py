@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from andon.manual.entries import ManualEntry, Occurrence
-from andon.manual.signature import mask
 from andon.model.errors import BadRequest
+from andon.model.masks import mask
 from andon.web.charts import SeriesChart, series_chart
 
 REVIEW_DAYS = 30  # the board's review window, as `andon manual review`'s default
