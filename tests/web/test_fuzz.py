@@ -48,6 +48,9 @@ PER_OPERATION: dict[str, dict[str, list[Any]]] = {
     # first day) and a reason: left to chance, a derandomized run may never name one
     "POST /api/v1/cords": {"asset": ["raw"], "partition": DAYS[:3], "reason": ["fuzzing"]},
     "POST /api/v1/access-requests": {"asset": ["crm"]},
+    # a query to search for: the generated ones are mostly empty or refused (which of them a
+    # derandomized run draws moves with the constants in the code; a real word always answers)
+    "GET /api/v1/search": {"q": ["raw", "clean"]},
     # an entry's fields (a generated name is rarely an identifier); "raw" is the definitions'
     "POST /api/v1/catalog/entries": {
         "kind": ["model", "dataset"], "name": ["fuzzed_model", "raw"],
