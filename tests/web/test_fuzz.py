@@ -52,6 +52,9 @@ PER_OPERATION: dict[str, dict[str, list[Any]]] = {
     "POST /api/v1/manual/{entry_id}/resolve": {"note": ["fuzzed fix"],
                                                "link": ["https://example.com/fix"],
                                                "commit": ["abc1234"]},
+    # a query to search for: the generated ones are mostly empty or refused (which of them a
+    # derandomized run draws moves with the constants in the code; a real word always answers)
+    "GET /api/v1/search": {"q": ["raw", "clean"]},
     # an entry's fields (a generated name is rarely an identifier); "raw" is the definitions'
     "POST /api/v1/catalog/entries": {
         "kind": ["model", "dataset"], "name": ["fuzzed_model", "raw"],

@@ -52,6 +52,8 @@ CALLS: dict[str, tuple[dict[str, str], Any]] = {
     "asset_page": ({"name": "raw"}, None), "cords_page": ({}, None),
     "cord_page": ({"cord_id": "raw:2026-01-05:1"}, None), "pools_page": ({}, None),
     "deliveries_page": ({}, None), "search_page": ({}, None), "search_results": ({}, None),
+    "manual_page": ({}, None), "manual_review_page": ({}, None),
+    "manual_entry_page": ({"entry_id": "0123456789ab"}, None),
     "catalog_page": ({}, None), "login_page": ({}, None),
     "login": ({}, "token"), "logout": ({}, "csrf"), "static_file": ({"name": "board.js"}, None),
     "metrics": ({}, None), "health": ({}, None), "status": ({}, None),

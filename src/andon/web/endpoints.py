@@ -22,6 +22,7 @@ from andon.web import (
     api_status,
     api_tokens,
     entries,
+    manual_pages,
     pages,
 )
 from andon.web.context import Handler
@@ -149,6 +150,9 @@ ENDPOINTS: dict[str, Endpoint] = {
     "cords_page": Endpoint(pages.cords_page),
     "cord_page": Endpoint(pages.cord_page),
     "pools_page": Endpoint(pages.pools_page),
+    "manual_page": Endpoint(manual_pages.manual_page),
+    "manual_review_page": Endpoint(manual_pages.manual_review_page),
+    "manual_entry_page": Endpoint(manual_pages.manual_entry_page),
     "deliveries_page": Endpoint(pages.deliveries_page),
     "search_page": Endpoint(pages.search_page),
     "access_requests_page": Endpoint(access_pages.access_requests_page),

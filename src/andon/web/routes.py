@@ -46,6 +46,9 @@ ROUTES: tuple[Route, ...] = (
     Route("cords_page", "GET", "/cords"),
     Route("cord_page", "GET", "/cords/{cord_id}"),
     Route("pools_page", "GET", "/pools"),
+    Route("manual_page", "GET", "/manual"),
+    Route("manual_review_page", "GET", "/manual/review"),  # before /manual/{entry_id}
+    Route("manual_entry_page", "GET", "/manual/{entry_id}"),
     Route("deliveries_page", "GET", "/deliveries"),
     Route("search_page", "GET", "/search"),
     Route("access_requests_page", "GET", "/access-requests"),
