@@ -20,6 +20,7 @@ from andon.events.codec import format_time
 from andon.events.manual import ManualResolved
 from andon.manual.entries import KINDS, Hint, ManualEntry, Review
 from andon.manual.fold import Ledger
+from andon.manual.review import review
 from andon.manual.rules import Rule
 from andon.model.errors import BadRequest, NotFound
 from andon.model.graph import Graph
@@ -44,6 +45,8 @@ class Manual:
         self._ledger = Ledger(self.rules)
         self._lock = threading.Lock()
         self._entries: list[ManualEntry] | None = None  # folded at the ledger's last change
+        self._halted: dict[str, int] | None = None  # pipeline -> pipelines a problem halts
+        self._reviews: dict[tuple[int, datetime], tuple[int, Review]] = {}
 
     def _refresh(self) -> Ledger:
         """The ledger with what the store recorded since it last looked (call under the lock)."""
@@ -95,7 +98,7 @@ class Manual:
         """Every entry (of ``kind``; seen at or after ``since``), by kind and newest last
         occurrence first. BadRequest for an unknown kind."""
         if kind is not None and kind not in KINDS:
-            raise BadRequest(f"kind: no kind {kind[:40]!r}",
+            raise BadRequest(f"no kind {kind[:40]!r}", where="kind",
                              hint=f"the kinds are {', '.join(KINDS)}")
         after = format_time(since) if since is not None else ""
         return [e for e in self._all() if (kind is None or e.kind == kind)
@@ -128,16 +131,17 @@ class Manual:
         not 4-40 hex digits)."""
         note, link, commit = note.strip(), link.strip(), commit.strip()
         if not note:
-            raise BadRequest("note: a resolution needs a note",
+            raise BadRequest("a resolution needs a note", where="note",
                              hint='say what fixed it: --note "..."')
         if len(note) > MAX_NOTE or CONTROL.search(note.replace("\n", "")):
-            raise BadRequest(f"note: at most {MAX_NOTE} characters, no control characters",
+            raise BadRequest(f"at most {MAX_NOTE} characters, no control characters",
+                             where="note",
                              hint="link to the long story with --link URL")
         if link and (len(link) > MAX_LINK or not _LINK.fullmatch(link)):
-            raise BadRequest(f"link: not an http(s) URL of at most {MAX_LINK} characters",
+            raise BadRequest(f"not an http(s) URL of at most {MAX_LINK} characters", where="link",
                              hint="e.g. --link https://github.com/org/repo/pull/42")
         if commit and not _COMMIT.fullmatch(commit):
-            raise BadRequest("commit: not a git commit (4 to 40 hex digits)",
+            raise BadRequest("not a git commit (4 to 40 hex digits)", where="commit",
                              hint="e.g. --commit 3f2a9c1")
         entry = self.entry(now, entry_id)
         n = len(entry.resolutions) + 1
@@ -148,9 +152,25 @@ class Manual:
     def review(self, now: datetime, days: int = 30) -> Review:
         """The review of the last ``days`` days (1..REVIEW_MAX_DAYS)."""
         if not 1 <= days <= REVIEW_MAX_DAYS:
-            raise BadRequest(f"days: {days} is not between 1 and {REVIEW_MAX_DAYS}",
+            raise BadRequest(f"{days} is not between 1 and {REVIEW_MAX_DAYS}", where="days",
                              hint="e.g. --days 30")
+        key = (days, now.replace(second=0, microsecond=0))
+        with self._lock:
+            touched = self._refresh().touched
+        done = self._reviews.get(key)
+        if done is not None and done[0] == touched:
+            return done[1]
         since = now - timedelta(days=days)
         with self.store.read() as conn:
             total, redo = facts.compute_seconds(conn, format_time(since))
-        raise NotImplementedError((total, redo))  # andon.manual.review lands with the CLI
+        if self._halted is None:  # a problem of a pipeline halts it and all it feeds
+            self._halted = {p: 1 + sum(1 for n in self.reached([p], (), {})
+                                       if n in self.graph.pipelines)
+                            for p in self.graph.pipelines}
+        made = review(self.entries(now, since=since), now, days, compute_seconds=total,
+                      reactive_seconds=redo, halted=self._halted,
+                      pipelines=len(self.graph.pipelines))
+        # one review per minute and window for the board's every page load; a new problem
+        # makes a new one at once
+        self._reviews = {key: (touched, made)}
+        return made

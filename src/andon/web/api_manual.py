@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from andon.live.manual import REVIEW_MAX_DAYS
 from andon.manual.entries import KINDS
 from andon.manual.views import entries_json, entry_json, parse_since, review_json
-from andon.model.errors import BadRequest, Conflict, NotFound
+from andon.model.errors import Conflict, NotFound
 from andon.model.views import Json
 from andon.registry.declared import CONTROL
 from andon.web.auth import by
@@ -68,27 +68,15 @@ async def resolve_manual_entry(request: Request) -> Response:
     entry_id = _entry_id(request)
     body = await json_fields(request, {"note": str, "link?": str, "commit?": str}, strict=True)
     ctx = web_of(request).ctx
-    try:
-        event = await run_in_threadpool(ctx.service.manual.resolve_event, entry_id,
-                                        body["note"], ctx.now(), body.get("link", ""),
-                                        body.get("commit", ""), await by(request))
-    except BadRequest as exc:
-        raise _naming(exc) from None
+    event = await run_in_threadpool(ctx.service.manual.resolve_event, entry_id, body["note"],
+                                    ctx.now(), body.get("link", ""), body.get("commit", ""),
+                                    await by(request))
     (new,) = await ctx.submit([event])
     if not new:
         raise Conflict(f"another resolution of {entry_id} was recorded at the same moment",
                        hint="send it again")
     return JSONResponse({"entry": event.entry, "id": event.id, "recorded": new},
                         status_code=201)
-
-
-def _naming(exc: BadRequest) -> BadRequest:
-    """``exc`` with ``where`` naming the body's field its message starts with ("note: ..."), so
-    that the 422 names the field as the API's others do."""
-    name, sep, rest = exc.message.partition(": ")
-    if exc.where or not sep or name not in ("note", "link", "commit"):
-        return exc
-    return BadRequest(rest, where=name, hint=exc.hint)
 
 
 async def manual_review(request: Request) -> Response:

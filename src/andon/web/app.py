@@ -89,8 +89,9 @@ def _guarded(route: Route, handler: Handler) -> StarletteRoute:
         except AndonError as exc:
             if route.is_page and request.method == "GET":
                 # the error page shows the health strip: queries, so off the loop
-                response = await run_in_threadpool(pages.error, request, exc.http_status,
-                                                   exc.message, exc.hint)
+                said = f"{exc.where}: {exc.message}" if exc.where else exc.message
+                response = await run_in_threadpool(pages.error, request, exc.http_status, said,
+                                                   exc.hint)
             else:
                 response = error_response(exc)
         if isinstance(response, HTMLResponse):

@@ -136,10 +136,7 @@ def board_page(request: Request) -> Response:
     attention = board.attention(status, plan, checks, now)
     # one call for every failed run the list shows: what the manual knows of its problem
     hints = svc.manual.hints([a.run_id for a in attention[:ATTENTION_SHOWN] if a.run_id])
-    try:
-        review = svc.manual.review(now, REVIEW_DAYS)
-    except NotImplementedError:  # until andon.manual.review lands: the board without its panel
-        review = None
+    review = svc.manual.review(now, REVIEW_DAYS)
     health = replace(_health(web, status.runs, len(status.cords)), review=review)
     return render(request, "board.html", title="Board", lines=lines, cords=cords,
                   outputs=outputs, facets=svc.catalog.shelf().facets,
