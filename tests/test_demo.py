@@ -82,7 +82,7 @@ def test_demo_makes_every_partition_and_exits(tmp_path: Path) -> None:
                            "--status", "failed", "--json"], capture_output=True, text=True,
                           timeout=60)
     assert runs.returncode == 0, runs.stderr
-    hints = {r["run_id"]: r["hint"] for r in json.loads(runs.stdout)["runs"]}
+    hints = {r["run_id"]: r["hint"] for r in json.loads(runs.stdout)}
     before = hints["clean_orders:2026-01-06:3"]  # nothing was fixed yet when it failed
     assert before is None or before["fix"] is None
     hint = hints["clean_orders:2026-01-07:3"]
