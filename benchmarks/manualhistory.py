@@ -110,8 +110,7 @@ def generate_year(root: Path, pipelines: int, days: int, batch: int = 5000) -> d
     counts = {"events": 0, "runs": 0, "failed_attempts": 0, "failed_for_good": 0, "reruns": 0,
               "checks_failed": 0, "cords": 0, "missed": 0, "append_s": 0.0,
               "flaky_pipelines": len(trouble.causes)}
-    readers = {a for p in graph.pipelines.values() for a in p.inputs}
-    leaves = sorted(f"a{i:04d}" for i in range(pipelines) if f"a{i:04d}" not in readers)
+    leaves = sorted(f"a{i:04d}" for i in range(pipelines) if not graph.consumers.get(f"a{i:04d}"))
 
     def flush(force: bool = False) -> None:
         if pending and (force or len(pending) >= batch):
@@ -133,20 +132,9 @@ def generate_year(root: Path, pipelines: int, days: int, batch: int = 5000) -> d
         pending.extend(out.events)
         return [e.run_id for e in out.events if isinstance(e, RunStarted)]
 
-    t_start = time.perf_counter()
-    first = project.start
-    pid = 100_000
-    for d in range(days):
-        key = (first + timedelta(days=d)).strftime("%Y-%m-%d")
-        now = first + timedelta(days=d + 1, hours=1)
-        started: list[str] = []
-        failing: dict[str, int] = {}  # pipeline -> attempts of today's partition that fail
-        for s in range(LAYER_SOURCES):
-            asset = f"s{s:02d}"
-            started += feed(PartitionAvailable(
-                id=f"notify:{asset}:{key}", at=now, asset=asset, partition=key, origin="notify",
-                location=f"data/{asset}/{key}", size_bytes=1000,
-                fingerprint=_fingerprint(asset, key)), now)
+    def drain(started: list[str], now: datetime, failing: dict[str, int]) -> datetime:
+        """Run what started (and what that starts) to the end; return the clock after it."""
+        nonlocal pid
         while started:
             run = state.runs[started.pop(0)]
             now += timedelta(milliseconds=50)
@@ -174,7 +162,7 @@ def generate_year(root: Path, pipelines: int, days: int, batch: int = 5000) -> d
                 # failed for good: a person re-runs it within the hour (a deadline missed)
                 counts["failed_for_good"] += 1
                 pipe = graph.pipelines[run.pipeline]
-                due = datetime.fromisoformat(key).replace(tzinfo=first.tzinfo) + timedelta(
+                due = datetime.fromisoformat(run.partition).replace(tzinfo=first.tzinfo) + timedelta(
                     days=1) + (pipe.deadline or timedelta(0))
                 now += timedelta(minutes=rng.randint(10, 60))
                 if pipe.deadline is not None:
@@ -184,7 +172,7 @@ def generate_year(root: Path, pipelines: int, days: int, batch: int = 5000) -> d
                         id=f"missed:{run.pipeline}:{run.partition}", at=now, pipeline=run.pipeline,
                         partition=run.partition, due=due, reason=f"run {run.run_id} failed"))
                 counts["reruns"] += 1
-                started += feed(RunRequested(at=now, pipeline=run.pipeline, partition=key,
+                started += feed(RunRequested(at=now, pipeline=run.pipeline, partition=run.partition,
                                              reason="manual", requested_by="oncall"), now)
                 continue
             outputs = tuple(OutputWritten(out, run.partition, f"data/{out}/{run.partition}", 1000,
@@ -195,6 +183,23 @@ def generate_year(root: Path, pipelines: int, days: int, batch: int = 5000) -> d
                 partition=run.partition, attempt=run.attempt, queue_seconds=0.0,
                 startup_seconds=0.05, work_seconds=2.0, exit_code=0, inputs=run.inputs,
                 outputs=outputs), now)
+        return now
+
+    t_start = time.perf_counter()
+    first = project.start
+    pid = 100_000
+    for d in range(days):
+        key = (first + timedelta(days=d)).strftime("%Y-%m-%d")
+        now = first + timedelta(days=d + 1, hours=1)
+        started: list[str] = []
+        failing: dict[str, int] = {}  # pipeline -> attempts of today's partition that fail
+        for s in range(LAYER_SOURCES):
+            asset = f"s{s:02d}"
+            started += feed(PartitionAvailable(
+                id=f"notify:{asset}:{key}", at=now, asset=asset, partition=key, origin="notify",
+                location=f"data/{asset}/{key}", size_bytes=1000,
+                fingerprint=_fingerprint(asset, key)), now)
+        now = drain(started, now, failing)
         # the day's checks and cords, on final data sets (nothing downstream to halt)
         for asset in rng.sample(leaves, min(len(leaves), 3)):
             if rng.random() < 0.5:
@@ -208,14 +213,16 @@ def generate_year(root: Path, pipelines: int, days: int, batch: int = 5000) -> d
             asset = rng.choice(leaves)
             cord_id = cord_id_for(asset, key, 1)
             counts["cords"] += 1
-            feed(CordPulled(id=f"cord:{cord_id}", at=now, cord_id=cord_id, asset=asset,
-                            partition=key, version=1, by="analyst",
-                            reason=f"totals off by {rng.randint(2, 40)}% against the ledger"),
-                 now)
+            now = drain(feed(CordPulled(
+                id=f"cord:{cord_id}", at=now, cord_id=cord_id, asset=asset, partition=key,
+                version=1, by="analyst",
+                reason=f"totals off by {rng.randint(2, 40)}% against the ledger"), now),
+                now, failing)
             now += timedelta(hours=rng.randint(1, 6))
-            feed(CordResolved(id=f"resolved:{cord_id}:1", at=now, cord_id=cord_id,
-                              note="the ledger was late; the data was right", by="analyst",
-                              manual_fix=True), now)
+            now = drain(feed(CordResolved(
+                id=f"resolved:{cord_id}:1", at=now, cord_id=cord_id, by="analyst",
+                note="the ledger was late; the data was right", manual_fix=True), now),
+                now, failing)
         flush()
     flush(force=True)
     store.close()
