@@ -122,6 +122,7 @@ def test_migration_2_adds_the_cord_tables_to_a_version_1_database(
         patch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])
         # the andon of a version 1 database: it kept no reads (migration 6) either
         patch.setattr(projection, "project_reads", lambda conn, event: None)
+        patch.setattr(projection, "MANUAL_FACTS", ())  # nor problems (migration 7)
         old = open_store()
         old.append(_line().log)
         old.close()

@@ -46,6 +46,7 @@ from andon.executors.processes import (
     spec_path,
 )
 from andon.executors.tree import kill_tree
+from andon.model.status import LOST_ERROR
 from andon.project.settings import DEFAULT_MAX_LOG_BYTES
 
 log = logging.getLogger("andon.executors.local")
@@ -214,7 +215,7 @@ class LocalProcessExecutor:
             result = self._outcome(run)
         except Exception as exc:  # never leave a run without a report
             log.exception("watching run %s failed", run.spec.run_id)
-            result = ExecResult(run.spec.run_id, False, None, "ProcessLost",
+            result = ExecResult(run.spec.run_id, False, None, LOST_ERROR,
                                 f"andon lost track of the run's process: {exc}")
         finally:
             if run.pidfd >= 0:
@@ -339,7 +340,7 @@ class LocalProcessExecutor:
 
 
 def _lost(spec: RunSpec) -> ExecResult:
-    return ExecResult(spec.run_id, False, None, "ProcessLost",
+    return ExecResult(spec.run_id, False, None, LOST_ERROR,
                       "the run's process ended without a result (it died, or was killed while "
                       "the scheduler was down)")
 

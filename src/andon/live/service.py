@@ -277,11 +277,17 @@ class Service:
         row = self.store.run(run_id)
         if row is None:
             raise NotFound(f"no run with id {run_id!r}", hint="list runs with `andon runs`")
-        return row
+        return self._hinted([row])[0]
 
     def runs(self, pipeline: str | None = None, status: str | None = None,
              partition: str | None = None, limit: int = 50, offset: int = 0) -> list[RunView]:
-        return self.store.runs(pipeline, status, partition, limit, offset)
+        return self._hinted(self.store.runs(pipeline, status, partition, limit, offset))
+
+    def _hinted(self, rows: list[RunView]) -> list[RunView]:
+        """``rows`` with the manual's hint on each failed run it knows a hint for."""
+        hints = self.manual.hints(r.run_id for r in rows if r.status is RunStatus.FAILED)
+        return [replace(r, hint=hints[r.run_id].to_json()) if r.run_id in hints else r
+                for r in rows]
 
     def log_text(self, run_id: str, offset: int = 0, limit: int = LOG_PAGE) -> str:
         """At most ``limit`` bytes of the run's captured output from byte ``offset`` (one page:

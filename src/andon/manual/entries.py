@@ -7,6 +7,9 @@ and gives the entries; the same facts and rules give the same manual in any proc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from andon.events.codec import parse_time
 
 # How a problem manifested, in the order the manual lists them: a run that failed for good
 # (retries spent), a run andon lost track of, a failing data check, an andon cord, a missed
@@ -42,6 +45,23 @@ class Occurrence:
     commit: str = ""
     regression: bool = False
     seq: int = 0
+
+    @property
+    def ttd_seconds(self) -> float | None:
+        """Time to detect: from when the problem began to when andon recorded it."""
+        return _seconds(self.began, self.at)
+
+    @property
+    def ttr_seconds(self) -> float | None:
+        """Time to resolve: from when andon recorded it to when it was made good (None: not
+        yet)."""
+        return _seconds(self.at, self.recovered)
+
+
+def _seconds(start: str, end: str) -> float | None:
+    if not start or not end:
+        return None
+    return max(0.0, (parse_time(end) - parse_time(start)).total_seconds())
 
 
 @dataclass(frozen=True)
@@ -117,6 +137,14 @@ class Hint:
         if self.regression:
             said += " [regression]"
         return said
+
+    def to_json(self) -> dict[str, Any]:
+        """The hint as a run's JSON carries it (``hint``)."""
+        fix = None if self.fix is None else dict(
+            note=self.fix.note, link=self.fix.link, commit=self.fix.commit, by=self.fix.by,
+            at=self.fix.at)
+        return dict(entry=self.entry, title=self.title, seen=self.seen, since=self.since,
+                    text=self.text, regression=self.regression, fix=fix)
 
 
 @dataclass(frozen=True)

@@ -86,3 +86,20 @@ def signature(pipeline: str, error_type: str, error_message: str,
     title = f"{error_type}: {masked}" if masked else error_type
     return Signature(_digest("computed", pipeline, error_type, masked, inner.file, inner.function),
                      title[:MAX_TITLE], pipeline, error_type, masked, inner.file, inner.function)
+
+
+def data_signature(kind: str, pipeline: str, asset: str, check: str = "",
+                   message: str = "") -> Signature:
+    """The signature of a problem no exception showed (``kind`` check, cord or deadline): a
+    failing check is one problem per data set and check, a cord one per data set and masked
+    reason, a missed deadline one per pipeline. Each id is built under its kind's name, so it
+    can never equal a failure's or a rule's."""
+    if kind == "check":
+        return Signature(_digest("check", asset, check), f"check {check} failed on {asset}"
+                         [:MAX_TITLE], pipeline, "", mask(message), fingerprint="")
+    if kind == "cord":
+        masked = mask(message)
+        return Signature(_digest("cord", asset, masked), f"cord on {asset}: {masked}"[:MAX_TITLE],
+                         pipeline, "", masked)
+    return Signature(_digest("deadline", pipeline), f"missed deadline of {pipeline}"[:MAX_TITLE],
+                     pipeline, "", "")

@@ -23,3 +23,6 @@ class RunStatus(str, enum.Enum):
 
 # a run in these states may still start, write to its log or end
 ACTIVE_STATUSES = frozenset({RunStatus.QUEUED, RunStatus.RUNNING})
+
+# the error type of a run whose process andon lost track of (it died, or its scheduler stopped)
+LOST_ERROR = "ProcessLost"

@@ -38,6 +38,7 @@ from andon.model.status import RunStatus
 from andon.store.access import project_access
 from andon.store.catalog import project_catalog
 from andon.store.cordviews import project_cord
+from andon.store.manual import MANUAL_FACTS, project_problem
 from andon.store.relations import project_reads
 from andon.store.schema import first_plans, partition_versions, partitions, runs
 
@@ -115,6 +116,8 @@ def to_dict_list(items: Any) -> list[dict[str, Any]]:
 
 def project(conn: Connection, event: Event, seq: int) -> None:
     """Update the read models for one newly stored event."""
+    if isinstance(event, MANUAL_FACTS):  # besides its other read models
+        project_problem(conn, event, seq)
     if isinstance(event, PartitionAvailable):
         _materialise(conn, event.at, OutputWritten(
             event.asset, event.partition, event.location, event.size_bytes, None,

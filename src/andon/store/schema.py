@@ -10,6 +10,7 @@ from sqlalchemy import (
     Column,
     Connection,
     Float,
+    Index,
     Integer,
     MetaData,
     Table,
@@ -222,6 +223,52 @@ reads = Table(  # per data set, the pipelines whose runs read it (run.started in
     Column("last_run_id", Text, nullable=False, default=""),
 )
 
+problems = Table(  # every problem andon saw: the facts the manual groups (andon.store.manual)
+    "problems", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),  # the event's
+    Column("kind", Text, nullable=False),  # andon.manual.entries.KINDS
+    Column("pipeline", Text, nullable=False, default=""),
+    Column("asset", Text, nullable=False, default=""),
+    Column("partition", Text, nullable=False, default=""),
+    Column("run_id", Text, nullable=False, default="", index=True),
+    Column("cord_id", Text, nullable=False, default="", index=True),
+    Column("check_name", Text, nullable=False, default=""),
+    Column("attempt", Integer, nullable=False, default=1),
+    Column("error_type", Text, nullable=False, default=""),
+    Column("message", Text, nullable=False, default=""),
+    Column("frames", Text, nullable=False, default="[]"),  # JSON [[file, function], ...]
+    Column("at", Text, nullable=False),
+    Column("began", Text, nullable=False, default=""),
+    Column("recovered", Text, nullable=False, default=""),
+    Column("retried", Integer, nullable=False, default=0),  # a retry followed: not for good
+    Column("code_version", Text, nullable=False, default=""),
+    Column("git_commit", Text, nullable=False, default=""),
+    Column("touched", BigInteger, nullable=False, index=True),  # seq of the last event changing it
+    Index("problems_by_pipeline", "pipeline", "partition"),
+    Index("problems_by_asset", "asset", "partition"),
+)
+
+resolutions = Table(  # how problems were fixed: manual.resolved, and cords' resolve notes
+    "resolutions", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),  # the event's
+    Column("entry", Text, nullable=False, default=""),  # the manual entry ("" for a cord's)
+    Column("cord_id", Text, nullable=False, default=""),
+    Column("note", Text, nullable=False),
+    Column("link", Text, nullable=False, default=""),
+    Column("git_commit", Text, nullable=False, default=""),
+    Column("code_version", Text, nullable=False, default=""),
+    Column("by", Text, nullable=False, default=""),
+    Column("at", Text, nullable=False),
+)
+
+run_code = Table(  # the code version each run started from (run.started)
+    "run_code", metadata,
+    Column("run_id", Text, primary_key=True),
+    Column("code_version", Text, nullable=False, index=True),
+    Column("git_commit", Text, nullable=False, default=""),
+    Column("seq", BigInteger, nullable=False),
+)
+
 schema_version = Table(
     "schema_version", metadata,
     Column("version", Integer, primary_key=True),
@@ -292,6 +339,16 @@ def _v6(conn: Connection) -> None:
     replay_reads(conn)
 
 
+def _v7(conn: Connection) -> None:
+    # new tables only, from the live definitions (freeze them in here, as for _v1, before a
+    # later step changes one of them), filled from the log: a database that ran before this step
+    # has the same manual as one that recorded its problems as they came
+    from andon.store.manual import replay_problems
+
+    metadata.create_all(conn, tables=[problems, resolutions, run_code])
+    replay_problems(conn)
+
+
 # (version, description, step); append new steps, never edit an applied one
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "event log, partitions, partition versions, runs, tokens", _v1),
@@ -300,6 +357,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (4, "access requests and registered consumers", _v4),
     (5, "the catalog: every entry of the registry", _v5),
     (6, "the pipelines that read each data set (consumers observed)", _v6),
+    (7, "the operations manual: problems, resolutions, code versions of runs", _v7),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -48,6 +48,7 @@ from andon.store.identity import FileIdentity, StoreUnavailable
 from andon.store.lock import database_file
 from andon.store.projection import payload, project
 from andon.store.views import (
+    RUN_QUERY,
     FirstPlan,
     PartitionView,
     RunFailure,
@@ -280,7 +281,7 @@ class Store:
     def run(self, run_id: str) -> RunView | None:
         """One run, or None."""
         with self._reader.connect() as conn:
-            row = conn.execute(select(schema.runs).where(schema.runs.c.run_id == run_id)).first()
+            row = conn.execute(RUN_QUERY.where(schema.runs.c.run_id == run_id)).first()
         return RunView.from_row(row._mapping) if row else None
 
     def runs(self, pipeline: str | None = None, status: str | None = None,
@@ -288,7 +289,7 @@ class Store:
         """Runs, newest first, filtered by pipeline, status (a RunStatus's value) and
         partition."""
         t = schema.runs
-        q = select(t).order_by(t.c.seq.desc()).limit(limit).offset(offset)
+        q = RUN_QUERY.order_by(t.c.seq.desc()).limit(limit).offset(offset)
         if pipeline:
             q = q.where(t.c.pipeline == pipeline)
         if status:

@@ -14,8 +14,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
 from andon.model.status import RunStatus
 from andon.model.views import Json, View
+from andon.store.schema import run_code, runs
+
+# runs with the code version each started from
+RUN_QUERY = select(runs, run_code.c.code_version, run_code.c.git_commit.label("commit")) \
+    .select_from(runs.outerjoin(run_code, run_code.c.run_id == runs.c.run_id))
 
 # -- runs ----------------------------------------------------------------------------------------
 
@@ -48,12 +55,20 @@ class RunView(View):
     inputs: list[Json]  # the run.* events' PartitionRef records, as stored
     outputs: list[Json]  # the run.succeeded event's OutputWritten records, as stored
     seq: int
+    code_version: str = ""  # the definitions' content hash it started from ("" before it did)
+    commit: str = ""  # the project's git commit then
+    # what the operations manual knows of its failure (``andon.manual.entries.Hint``'s JSON):
+    # filled by the Service for failed runs, None otherwise
+    hint: Json | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> RunView:
-        """A row of the ``runs`` table (``inputs`` and ``outputs`` are stored as JSON text)."""
+        """A row of the ``runs`` table (``inputs`` and ``outputs`` are stored as JSON text),
+        with its ``run_code`` (``code_version``, ``commit``) when joined (``RUN_QUERY``)."""
         values = dict(row)
         values["status"] = RunStatus(values["status"])
+        values["code_version"] = values.get("code_version") or ""
+        values["commit"] = values.get("commit") or ""
         values["inputs"] = json.loads(values["inputs"] or "[]")
         values["outputs"] = json.loads(values["outputs"] or "[]")
         return cls(**values)
