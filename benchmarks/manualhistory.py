@@ -13,6 +13,7 @@ failing checks (warnings), and some cords pulled on final data sets and resolved
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from benchprojects import LAYER_SOURCES, NOOP_HEADER, _fingerprint, write_projec
 
 DEADLINE_EVERY = 25  # every 25th pipeline has a deadline (6 h after its partition ends)
 RETRIES = 2
+GENERATED = "generated.json"  # in the state folder: what generate_year made (for --project)
 
 
 def definitions(n: int) -> str:
@@ -227,5 +229,7 @@ def generate_year(root: Path, pipelines: int, days: int, batch: int = 5000) -> d
     flush(force=True)
     store.close()
     counts["generate_s"] = time.perf_counter() - t_start
+    counts.update(pipelines=pipelines, days=days)
+    (settings.state_dir / GENERATED).write_text(json.dumps(counts, indent=2) + "\n")
     return counts
 
