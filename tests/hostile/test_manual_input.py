@@ -7,12 +7,13 @@ import io
 
 import pytest
 
-from andon.events import MAX_ERROR_MESSAGE, MAX_FRAME_TEXT, MAX_FRAMES, Frame
+from andon.events import MAX_FRAME_TEXT, MAX_FRAMES, Frame
 from andon.executors.base import RunSpec
 from andon.executors.execute import run_spec, user_frames
 from andon.manual.rules import MAX_MATCH, MAX_RULES, load_rules
-from andon.manual.signature import MAX_TITLE, mask, signature
+from andon.manual.signature import MAX_TITLE, signature
 from andon.model.errors import ConfigError
+from andon.model.masks import MAX_ERROR_MESSAGE, mask
 
 
 @pytest.mark.parametrize("message", [

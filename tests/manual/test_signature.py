@@ -7,7 +7,8 @@ import pytest
 
 from andon.events import Frame
 from andon.manual.rules import load_rules
-from andon.manual.signature import mask, signature
+from andon.manual.signature import signature
+from andon.model.masks import mask
 
 LOADER = (Frame("pipelines.py", "daily_sales"), Frame("lib/load.py", "read_export"))
 PARSER = (Frame("pipelines.py", "daily_sales"), Frame("lib/parse.py", "parse_row"))

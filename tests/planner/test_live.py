@@ -1,4 +1,5 @@
-"""Live planning (pure): the policy setting, learning from a log, at-risk events once each."""
+"""Live planning (pure): the policy setting, learning from a log, at-risk and missed events once
+each."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from andon.engine.core import replay
 from andon.engine.state import EngineState
 from andon.events import (
     DeliverableAtRisk,
+    DeliverableMissed,
     DeliverablePlanned,
     DeliverableRecovered,
     Event,
@@ -126,3 +128,59 @@ def test_plan_from_a_log_without_a_scheduler() -> None:
     (row,) = [d for d in plan["deliverables"] if d["partition"] == DAY]
     # raw is there but nothing ran it (no scheduler): it could start now and finish at 03:00
     assert row["at_risk"] is True and row["predicted_finish"].startswith("2026-01-06T03:00")
+
+
+def missed(events: list[Event]) -> list[DeliverableMissed]:
+    return [e for e in events if isinstance(e, DeliverableMissed)]
+
+
+def test_a_deliverable_undelivered_at_its_due_time_is_missed_once_when_the_plan_wakes() -> None:
+    g = graph(LINE, {"raw": 2})
+    live, state = LivePlan(g, make_planner("jit", g)), EngineState()
+    log: list[Event] = []
+    now = at(1)
+    # the shell's loop with a fake clock: sleep until the plan's wake, re-plan, record, learn
+    while now < at(3):
+        made = live.replan(state, now)
+        live.learn(state, made)
+        log += made
+        assert missed(made) == [] or now == at(2 + 40 / 60)
+        assert live.wake is not None and live.wake > now
+        now = live.wake
+    (miss,) = missed(log)
+    assert miss.id == f"missed:clean:{DAY}" and miss.at == at(2 + 40 / 60)  # woken at the due time
+    assert (miss.pipeline, miss.partition, miss.owner) == ("clean", DAY, "orders-team")
+    assert miss.due == at(2 + 40 / 60) and miss.predicted_finish is not None
+    assert miss.reason
+    assert [e.id for e in log if isinstance(e, DeliverableAtRisk)] == [f"at_risk:clean:{DAY}:1"]
+    assert live.missed == {("clean", DAY)}
+    assert missed(live.replan(state, at(3.5))) == []  # still undelivered: not again
+    feed(g, state, live.planner, arrive("raw", at(4)),
+         RunSucceeded(id="s", at=at(4.5), run_id=f"clean:{DAY}:1", pipeline="clean",
+                      partition=DAY, outputs=(OutputWritten("clean", DAY),)))
+    assert missed(live.replan(state, at(4.5))) == []  # delivered late: it was missed already
+
+
+def test_a_restarted_plan_learns_the_missed_deliverables_from_the_log() -> None:
+    g = graph(LINE, {"raw": 2})
+    first = LivePlan(g, make_planner("jit", g))
+    (miss,) = missed(first.replan(EngineState(), at(3)))  # a scheduler that started late
+    again = LivePlan(g, make_planner("jit", g))
+    state = replay(g, again.tap([miss]))
+    again.seed(state)
+    assert again.missed == {("clean", DAY)}
+    assert missed(again.replan(state, at(3.5))) == []
+    list(again.tap([]))  # a second replay starts from scratch
+    assert again.missed == set()
+
+
+def test_a_deliverable_delivered_by_its_due_time_is_not_missed() -> None:
+    g = graph(LINE, {"raw": 2})
+    live, state = LivePlan(g, make_planner("jit", g)), EngineState()
+    live.learn(state, live.replan(state, at(1)))
+    feed(g, state, live.planner, arrive("raw", at(2)),
+         RunSucceeded(id="s", at=at(2.5), run_id=f"clean:{DAY}:1", pipeline="clean",
+                      partition=DAY, outputs=(OutputWritten("clean", DAY),)))
+    assert missed(live.replan(state, at(2.5))) == []
+    assert missed(live.replan(state, at(5))) == []
+    assert live.missed == set()

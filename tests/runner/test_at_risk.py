@@ -1,5 +1,6 @@
 """Live at-risk warnings: the runner re-plans after each turn and at the moment a source's expected
-arrival passes, and records ``deliverable.at_risk`` (once) and ``deliverable.recovered``. Real
+arrival passes, and records ``deliverable.at_risk`` (once) and ``deliverable.recovered``; at the due
+time of a deliverable still undelivered, ``deliverable.missed`` (once). Real
 store, real runner, a fake clock moved by hand (nothing sleeps to make time pass)."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from andon.events import DeliverableAtRisk, DeliverableRecovered, Event
+from andon.events import DeliverableAtRisk, DeliverableMissed, DeliverableRecovered, Event
 from andon.live.clock import FakeClock
 from tests.conftest import utc
 from tests.runner.harness import Live, open_live
@@ -142,6 +143,37 @@ def test_a_restart_remembers_the_warning_and_learns_from_history(root: Path,
         assert again.runner.plan.open == {("slow_clean", DAY): 1}
         # raw landed 2h10m after the partition end: the next day is predicted from that
         assert again.runner.policy.stats.arrival("raw") == (7800.0, 7800.0)
+    finally:
+        again.close()
+
+
+def test_the_runner_wakes_at_the_due_time_and_records_the_miss_once(root: Path,
+                                                                    clock: FakeClock) -> None:
+    live = open_live(root, clock)
+    try:
+        clock.set(EXPECTED)
+        live.wait_for(lambda log: len(risk(log)) + len(risk(log, "slow_clean")) == 2, "at risk")
+        assert live.runner.plan.wake == DUE  # asleep until the due time, no polling
+        clock.set(DUE)
+        live.wait_for(lambda log: risk(log, kind=DeliverableMissed)
+                      and risk(log, "slow_clean", DeliverableMissed), "the misses")
+        (missed,) = risk(live.log, kind=DeliverableMissed)
+        assert isinstance(missed, DeliverableMissed)
+        assert missed.id == f"missed:clean:{DAY}" and missed.at == DUE and missed.due == DUE
+        assert missed.owner == "orders@example.com"
+        clock.set(DUE + timedelta(minutes=30))  # still undelivered: not again
+        assert live.runner.drain()
+        assert live.store.count_events("deliverable.missed") == 2
+    finally:
+        live.close()
+    again = open_live(root, clock)
+    try:
+        assert again.runner.drain()
+        assert again.runner.plan.missed == {("clean", DAY), ("slow_clean", DAY)}
+        clock.set(DUE + timedelta(hours=1))
+        assert again.runner.drain()
+        assert not risk(again.log, kind=DeliverableMissed)  # learned from the log, not redone
+        assert again.store.count_events("deliverable.missed") == 2
     finally:
         again.close()
 

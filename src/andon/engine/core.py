@@ -266,7 +266,7 @@ def _dispatch(graph: Graph, state: EngineState, out: Decisions, now: datetime,
         _emit(graph, state, out, RunStarted(
             id=run_event_id("started", run.run_id), at=now, run_id=run.run_id, pipeline=run.pipeline,
             partition=run.partition, attempt=run.attempt, pool=pipe.pool, slots=pipe.slots,
-            inputs=inputs))
+            inputs=inputs, code_version=graph.code_version, commit=graph.commit))
         if all(v <= 0 for v in free.values()):
             break
 

@@ -50,8 +50,8 @@ class OutputWritten:
     fingerprint: str = ""
 
 
-# what a run's failure records of its exception (longer text is cut, the outermost frames dropped)
-MAX_ERROR_MESSAGE = 2000
+# what a run's failure records of its traceback (the outermost frames dropped, long names cut);
+# of its message: andon.model.masks.MAX_ERROR_MESSAGE
 MAX_FRAMES = 20
 MAX_FRAME_TEXT = 300
 

@@ -15,10 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from andon.events import MAX_ERROR_MESSAGE, MAX_FRAME_TEXT, MAX_FRAMES, Frame
+from andon.events import MAX_FRAME_TEXT, MAX_FRAMES, Frame
 from andon.executors.base import ExecResult, RunSpec
 from andon.executors.context import Context, Outputs
 from andon.executors.outputs import describe_outputs
+from andon.model.masks import MAX_ERROR_MESSAGE
 
 Resolver = Callable[[str], Callable[..., Any]]
 

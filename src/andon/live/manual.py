@@ -13,7 +13,7 @@ import difflib
 import re
 import threading
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from andon.events.codec import format_time
@@ -60,31 +60,35 @@ class Manual:
         with self._lock:
             led = self._refresh()
             if self._entries is None:
-                self._entries = led.entries(self.reached)
+                with self.store.read() as conn:
+                    outside: dict[str, list[str]] = {}
+                    for row in consumers.consumer_rows(conn):
+                        outside.setdefault(row["asset"], []).append(row["consumer"])
+                self._entries = led.entries(
+                    lambda pipelines, assets: self.reached(pipelines, assets, outside))
             return self._entries
 
-    def reached(self, pipelines: Iterable[str], assets: Iterable[str]) -> tuple[str, ...]:
+    def reached(self, pipelines: Iterable[str], assets: Iterable[str],
+                outside: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
         """Who a problem of ``pipelines`` (their outputs) or ``assets`` reached downstream: the
         pipelines that read them, transitively, and the data sets' registered consumers
-        ("NAME (external)")."""
+        (``outside``: data set -> names), as "NAME (external)"."""
         todo = deque(a for p in pipelines if p in self.graph.pipelines
                      for a in self.graph.pipelines[p].outputs)
         todo.extend(assets)
-        seen_assets: set[str] = set()
+        seen: set[str] = set()
         reached: set[str] = set()
         while todo:
             asset = todo.popleft()
-            if asset in seen_assets:
+            if asset in seen:
                 continue
-            seen_assets.add(asset)
+            seen.add(asset)
             for pipe in self.graph.consumers.get(asset, ()):
                 if pipe not in reached:
                     reached.add(pipe)
                     todo.extend(self.graph.pipelines[pipe].outputs)
-        with self.store.read() as conn:
-            outside = {f"{row['consumer']} (external)"
-                       for row in consumers.consumer_rows(conn, sorted(seen_assets))}
-        return tuple(sorted(reached)) + tuple(sorted(outside))
+        external = {f"{name} (external)" for asset in seen for name in outside.get(asset, ())}
+        return tuple(sorted(reached)) + tuple(sorted(external))
 
     def entries(self, now: datetime, kind: str | None = None,
                 since: datetime | None = None) -> list[ManualEntry]:

@@ -25,8 +25,9 @@ def signature_of(row: ProblemRow, rules: tuple[Rule, ...]) -> Signature:
     """The signature of one stored problem."""
     if row.kind in ("failure", "lost"):
         return signature(row.pipeline, row.error_type, row.message,
-                         tuple(Frame(f, fn) for f, fn in row.frames), rules)
-    return data_signature(row.kind, row.pipeline, row.asset, row.check_name, row.message)
+                         tuple(Frame(f, fn) for f, fn in row.frames), rules, row.masked)
+    return data_signature(row.kind, row.pipeline, row.asset, row.check_name, row.message,
+                          row.masked)
 
 
 @dataclass

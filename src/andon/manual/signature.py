@@ -9,33 +9,13 @@ the rules change.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from andon.events import MAX_ERROR_MESSAGE, Frame
+from andon.events import Frame
 from andon.manual.rules import Rule, matching_rule
+from andon.model.masks import MAX_ERROR_MESSAGE, mask
 
-# The variable parts of a message, most specific first: a URL holds a path, a path may hold a
-# date, a quoted value anything. Each becomes its placeholder.
-_MASKS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), placeholder) for pattern, placeholder in (
-        (r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+", "<url>"),
-        (r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", "<email>"),
-        (r"'[^'\n]*'|\"[^\"\n]*\"", "<value>"),
-        (r"\b[A-Za-z]:\\[^\s'\"]*|\\\\[^\s'\"]+", "<path>"),
-        (r"(?:~|\.{1,2})?(?:/[\w.@%+=:,-]+)+/?", "<path>"),
-        (r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b",
-         "<uuid>"),
-        (r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}(?::\d{2}(?::\d{2}(?:[.,]\d+)?)?)?"
-         r"(?:Z|[+-]\d{2}:?\d{2})?)?\b", "<date>"),
-        (r"\b\d{4}-W\d{2}\b|\b\d{4}-\d{2}\b", "<date>"),
-        (r"\b\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\b", "<time>"),
-        (r"\b0x[0-9a-fA-F]+\b|\b[0-9a-fA-F]{16,}\b"  # a long run of digits is a hash too
-         r"|\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{6,}\b", "<hex>"),
-        (r"\b[A-Za-z_]*\d[A-Za-z0-9_]*[-_][A-Za-z0-9_-]*\d[A-Za-z0-9_-]*\b", "<id>"),
-        (r"[-+]?\b\d+(?:[.,]\d+)*(?:[eE][-+]?\d+)?", "<n>"),
-    ))
 MAX_TITLE = 200  # characters of a signature's title (the masked message is kept whole in parts)
 
 
@@ -55,27 +35,18 @@ class Signature:
     fingerprint: str = ""
 
 
-def mask(message: str) -> str:
-    """``message`` with its variable parts (URLs, e-mail addresses, quoted values, paths, UUIDs,
-    dates and times and partition keys, hex ids and hashes, ids with digits, numbers) replaced by
-    placeholders, and its whitespace collapsed; at most ``MAX_ERROR_MESSAGE`` characters read and
-    returned."""
-    text = message[:MAX_ERROR_MESSAGE]
-    for pattern, placeholder in _MASKS:
-        text = pattern.sub(placeholder, text)
-    return " ".join(text.split())[:MAX_ERROR_MESSAGE]  # placeholders may be longer
-
-
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8", "replace")).hexdigest()[:12]
 
 
 def signature(pipeline: str, error_type: str, error_message: str,
-              frames: Sequence[Frame] = (), rules: Sequence[Rule] = ()) -> Signature:
+              frames: Sequence[Frame] = (), rules: Sequence[Rule] = (),
+              masked: str | None = None) -> Signature:
     """The signature of a failure of ``pipeline`` (``frames``: innermost last). The first of
     ``rules`` that matches decides it by its fingerprint: failures it matches are one problem
-    whatever their pipeline, message or frames."""
-    masked = mask(error_message)
+    whatever their pipeline, message or frames. ``masked``: ``mask(error_message)`` when the
+    caller has it already (the store records it with each problem)."""
+    masked = mask(error_message) if masked is None else masked
     inner = frames[-1] if frames else Frame("", "")
     rule = matching_rule(rules, pipeline, error_message[:MAX_ERROR_MESSAGE])
     if rule is not None:
@@ -89,16 +60,16 @@ def signature(pipeline: str, error_type: str, error_message: str,
 
 
 def data_signature(kind: str, pipeline: str, asset: str, check: str = "",
-                   message: str = "") -> Signature:
+                   message: str = "", masked: str | None = None) -> Signature:
     """The signature of a problem no exception showed (``kind`` check, cord or deadline): a
     failing check is one problem per data set and check, a cord one per data set and masked
     reason, a missed deadline one per pipeline. Each id is built under its kind's name, so it
-    can never equal a failure's or a rule's."""
+    can never equal a failure's or a rule's. ``masked``: ``mask(message)``, when known."""
+    masked = mask(message) if masked is None else masked
     if kind == "check":
         return Signature(_digest("check", asset, check), f"check {check} failed on {asset}"
-                         [:MAX_TITLE], pipeline, "", mask(message), fingerprint="")
+                         [:MAX_TITLE], pipeline, "", masked)
     if kind == "cord":
-        masked = mask(message)
         return Signature(_digest("cord", asset, masked), f"cord on {asset}: {masked}"[:MAX_TITLE],
                          pipeline, "", masked)
     return Signature(_digest("deadline", pipeline), f"missed deadline of {pipeline}"[:MAX_TITLE],

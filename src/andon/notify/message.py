@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from andon.events import CheckFailed, Event
+from andon.events import CheckFailed, Event, RunFailed
 from andon.events.codec import format_time
 from andon.model.durations import format_duration
 from andon.model.graph import Graph
@@ -155,6 +155,28 @@ def check_message(event: CheckFailed) -> Message:
               "check": event.check, "blocking": event.blocking, "numbers": dict(event.numbers),
               "message": event.message, "at": format_time(event.at)}
     return Message(event.name, event.id, subject[:300], text, fields, (event.asset,))
+
+
+def failure_message(event: RunFailed, graph: Graph, hint: str | None = None) -> Message:
+    """A run failed for good (its retries spent): the error, and ``hint``, what the operations
+    manual knows of the problem ("seen N times since DATE; last fixed by: NOTE (LINK)"), when
+    it knows something."""
+    pipe = graph.pipelines.get(event.pipeline)
+    error = ": ".join(p for p in (event.error_type, event.error_message) if p) or \
+        f"exit code {event.exit_code}"
+    first_line = error.splitlines()[0] if error.strip() else error
+    subject = f"run failed: {event.pipeline} {event.partition}: {first_line}"
+    text = (f"Run {event.run_id} of {event.pipeline} {event.partition} failed "
+            f"(attempt {event.attempt}, no retry left).\n{error}\n"
+            f"Exit code: {'none' if event.exit_code is None else event.exit_code}\n"
+            + (f"Known problem: {hint}\n" if hint else "")
+            + f"Its log: andon logs {event.run_id}")
+    fields = {"run_id": event.run_id, "pipeline": event.pipeline, "partition": event.partition,
+              "attempt": event.attempt, "error_type": event.error_type,
+              "error_message": event.error_message, "exit_code": event.exit_code,
+              "hint": hint or None, "at": format_time(event.at)}
+    return Message(event.name, event.id, subject[:300], text, fields,
+                   tuple(pipe.outputs) if pipe else ())
 
 
 def at_risk_message(event: Event, graph: Graph) -> Message:

@@ -1,5 +1,6 @@
 """Listen to committed events and notify people about the ones that need them: a cord pulled, a
-warning check failed, a deliverable at risk.
+warning check failed, a deliverable at risk, a run failed for good (with what the operations
+manual knows of its problem).
 
 ``on_events`` runs on the scheduler's thread, so it only picks the events out and hands them to
 the sender; composing (walking the lineage, asking the forecast) and delivering happen on the
@@ -8,6 +9,7 @@ sender's threads.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -19,6 +21,7 @@ from andon.events import (
     DeliverableAtRisk,
     DeliverableRecovered,
     Event,
+    RunFailed,
 )
 from andon.events.catalog import CatalogEntryDeprecated
 from andon.model.graph import Graph
@@ -33,33 +36,41 @@ from andon.notify.message import (
     at_risk_message,
     check_message,
     cord_message,
+    failure_message,
     recipients,
 )
 from andon.notify.sender import Deliver, Record, Sender
 
+log = logging.getLogger("andon.notify")
+
 # the registered consumers of data sets: data set -> names (an address or a webhook's name)
 Consumers = Callable[[Sequence[str]], Mapping[str, Sequence[str]]]
+# what the operations manual knows of a failed run's problem: run id -> its hint's text, or None
+Hint = Callable[[str], str | None]
 
 
 class Notifier:
     """Subscribe ``on_events`` to the runner. ``forecast`` (optional) gives the expected delay
     of a cord's downstream, from the planner; ``consumers`` (optional) the registered consumers
     of data sets (data set -> names, read from the store on the sender's threads), who hear
-    what the data sets' owners hear."""
+    what the data sets' owners hear; ``hint`` (optional, settable later) what the operations
+    manual knows of a failed run's problem, asked on the sender's threads."""
 
     def __init__(self, graph: Graph, config: NotifyConfig, sender: Sender,
                  forecast: DelayForecast | None = None,
-                 consumers: Consumers | None = None) -> None:
+                 consumers: Consumers | None = None, hint: Hint | None = None) -> None:
         self.graph = graph
         self.config = config
         self.sender = sender
         self.forecast = forecast
         self.consumers = consumers
+        self.hint = hint
 
     def on_events(self, events: Sequence[Event]) -> None:
         if not self.config.webhooks and self.config.smtp is None:
             return  # no channel configured: nobody can be told
-        picked = [e for e in events if self.wanted(e) or access.wanted(e, events)]
+        picked = [e for e in events
+                  if self.wanted(e) or self.gave_up(e) or access.wanted(e, events)]
         if picked:
             # the engine derives what a cord halts in the same turn as the pull
             halted = {e.cord_id: e.partitions for e in events if isinstance(e, CordHalted)}
@@ -72,6 +83,25 @@ class Notifier:
         return isinstance(event, (CordPulled, DeliverableAtRisk, DeliverableRecovered,
                                   CatalogEntryDeprecated))
 
+    def gave_up(self, event: Event) -> bool:
+        """Whether ``event`` is a run that failed for good: no retry is coming (a failure that
+        will be retried is no one's business yet)."""
+        if not isinstance(event, RunFailed):
+            return False
+        pipe = self.graph.pipelines.get(event.pipeline)
+        return pipe is None or event.attempt > pipe.retries
+
+    def known_problem(self, run_id: str) -> str | None:
+        """The manual's hint for ``run_id``; None when there is none or it cannot be had (the
+        notification goes out without it)."""
+        if self.hint is None:
+            return None
+        try:
+            return self.hint(run_id) or None
+        except Exception:
+            log.exception("could not read the manual's hint for run %s", run_id)
+            return None
+
     def message(self, event: Event, halted: Mapping[str, Sequence[Any]] | None = None) -> Message:
         if isinstance(event, access.ACCESS_NOTICES):
             return access.access_message(event)
@@ -79,6 +109,8 @@ class Notifier:
             return deprecation_message(event)
         if isinstance(event, CheckFailed):
             return check_message(event)
+        if isinstance(event, RunFailed):
+            return failure_message(event, self.graph, self.known_problem(event.run_id))
         if isinstance(event, CordPulled):
             return cord_message(event, self.graph, self.forecast,
                                 (halted or {}).get(event.cord_id))
@@ -109,8 +141,8 @@ def deliverer(config: NotifyConfig) -> Deliver:
 
 def start_notifier(graph: Graph, config: NotifyConfig, record: Record, now: Callable[[], datetime],
                    forecast: DelayForecast | None = None, workers: int = 2,
-                   consumers: Consumers | None = None) -> Notifier:
+                   consumers: Consumers | None = None, hint: Hint | None = None) -> Notifier:
     """A Notifier whose sender threads are running (stop them with ``notifier.sender.stop()``)."""
     sender = Sender(deliverer(config), record, now, config.attempts, config.retry_delay, workers)
     sender.start()
-    return Notifier(graph, config, sender, forecast, consumers)
+    return Notifier(graph, config, sender, forecast, consumers, hint)

@@ -1,5 +1,6 @@
 """Live planning for a shell: learn from the log, re-plan, and turn a deliverable's predicted
-finish passing its due time into an event, once.
+finish passing its due time into an event, once, and its due time passing undelivered into
+another, once.
 
 Pure like the rest of the planner: the shell (the runner, or ``andon plan`` on the store) hands
 in events, the engine state and the time, and records the events it gets back.
@@ -15,6 +16,7 @@ from typing import TypedDict, overload
 
 from andon.events import (
     DeliverableAtRisk,
+    DeliverableMissed,
     DeliverablePlanned,
     DeliverableRecovered,
     Event,
@@ -32,7 +34,8 @@ from andon.planner.views import PlanView
 
 # events that do not move the plan (a run's process spawned, a notification, a passing check)
 QUIET = frozenset({"run.launched", "notification.sent", "notification.failed", "check.passed",
-                   "deliverable.planned", "deliverable.at_risk", "deliverable.recovered"})
+                   "deliverable.planned", "deliverable.at_risk", "deliverable.recovered",
+                   "deliverable.missed"})
 
 
 def make_planner(name: str, graph: Graph) -> Planner:
@@ -51,7 +54,7 @@ def make_planner(name: str, graph: Graph) -> Planner:
 
 
 class _StateFields(TypedDict):
-    """The fields of a deliverable's at-risk and recovered events."""
+    """The fields of a deliverable's at-risk, recovered and missed events."""
 
     pipeline: str
     partition: str
@@ -63,7 +66,8 @@ class _StateFields(TypedDict):
 
 class LivePlan:
     """The planner as a live shell drives it: history, the latest forecast, which deliverables
-    are at risk (as the log says) and which have their first plan recorded."""
+    are at risk and which missed their due time (as the log says), and which have their first
+    plan recorded."""
 
     def __init__(self, graph: Graph, planner: Planner) -> None:
         self.graph = graph
@@ -75,6 +79,8 @@ class LivePlan:
         # deliverables in the plan whose first plan is recorded. Not read from the log: after a
         # restart the plan proposes them again and the store keeps the first (same event id)
         self.planned: set[tuple[str, str]] = set()
+        self.missed: set[tuple[str, str]] = set()  # recorded missed (the log, then each commit)
+        self._due: float | None = None  # the next due time of an undelivered deliverable
         self._history: dict[str, deque[Event]] = {}
         self.order = ranking(planner)  # how the forecast ranks ready work
 
@@ -82,16 +88,18 @@ class LivePlan:
 
     def tap(self, events: Iterable[Event]) -> Iterator[Event]:
         """Pass the log through (to the engine's ``replay``), keeping what to learn from: the
-        latest arrivals per source and durations per pipeline, and the at-risk events."""
+        latest arrivals per source and durations per pipeline, and the at-risk and missed
+        events."""
         self.open.clear()
         self.count.clear()
+        self.missed.clear()
         self._history = {}
         for ev in events:
             if isinstance(ev, PartitionAvailable):
                 self._history.setdefault("a:" + ev.asset, deque(maxlen=HISTORY)).append(ev)
             elif isinstance(ev, RunSucceeded):
                 self._history.setdefault("d:" + ev.pipeline, deque(maxlen=HISTORY)).append(ev)
-            elif isinstance(ev, (DeliverableAtRisk, DeliverableRecovered)):
+            elif isinstance(ev, (DeliverableAtRisk, DeliverableRecovered, DeliverableMissed)):
                 self._see(ev)
             yield ev
 
@@ -111,14 +119,16 @@ class LivePlan:
         events = list(events)
         self.planner.observe(state, events)
         for ev in events:
-            if isinstance(ev, (DeliverableAtRisk, DeliverableRecovered)):
+            if isinstance(ev, (DeliverableAtRisk, DeliverableRecovered, DeliverableMissed)):
                 self._see(ev)
             elif isinstance(ev, DeliverablePlanned):
                 self.planned.add((ev.pipeline, ev.partition))
 
-    def _see(self, ev: DeliverableAtRisk | DeliverableRecovered) -> None:
+    def _see(self, ev: DeliverableAtRisk | DeliverableRecovered | DeliverableMissed) -> None:
         key = (ev.pipeline, ev.partition)
-        if isinstance(ev, DeliverableAtRisk):
+        if isinstance(ev, DeliverableMissed):
+            self.missed.add(key)
+        elif isinstance(ev, DeliverableAtRisk):
             self.count[key] = self.count.get(key, 0) + 1
             self.open[key] = self.count[key]
         else:
@@ -128,10 +138,12 @@ class LivePlan:
 
     @property
     def wake(self) -> datetime | None:
-        """The next moment the plan changes without an event (None: only events change it)."""
-        if self.latest is None or self.latest.wake is None:
+        """The next moment the plan changes without an event (None: only events change it),
+        or an undelivered deliverable comes due (to record it missed then)."""
+        if self.latest is None:
             return None
-        return datetime.fromtimestamp(self.latest.wake, UTC)
+        wake = min((w for w in (self.latest.wake, self._due) if w is not None), default=None)
+        return None if wake is None else datetime.fromtimestamp(wake, UTC)
 
     def stale(self, events: Iterable[Event], now: datetime) -> bool:
         """Whether to forecast again: something that moves the plan happened, or a timer of the
@@ -144,12 +156,15 @@ class LivePlan:
 
     def replan(self, state: PlanningState, now: datetime) -> list[Event]:
         """Forecast again; return the events to record (``learn`` them once they are
-        committed): the first plan of a deliverable seen undelivered with a prediction, and the
-        at-risk and recovered ones. Nothing when no pipeline has a deadline."""
+        committed): the first plan of a deliverable seen undelivered with a prediction, the
+        at-risk and recovered ones, and one undelivered at its due time (missed). Nothing when no
+        pipeline has a deadline."""
         if not self.enabled:
             return []
         fc = forecast(self.graph, state, self.planner, now, self.order)
         self.latest = fc
+        self._due = min((d.due for d in fc.deliverables if not d.delivered and d.due > fc.now),
+                        default=None)
         out: list[Event] = []
         seen = set()
         for d in fc.deliverables:
@@ -168,9 +183,13 @@ class LivePlan:
                 out.append(DeliverableRecovered(
                     id=f"recovered:{d.pipeline}:{d.partition}:{self.open[key]}", at=now,
                     **self._fields(d)))
+            if not d.delivered and d.due <= fc.now and key not in self.missed:
+                out.append(DeliverableMissed(id=f"missed:{d.pipeline}:{d.partition}", at=now,
+                                             **self._fields(d)))
         for key in [k for k in self.open if k not in seen]:  # out of the plan's window
             del self.open[key]
         self.planned &= seen
+        self.missed &= seen  # out of the window for good: the clock only moves on
         return out
 
     def _first_plan(self, d: Deliverable, now: datetime) -> DeliverablePlanned:

@@ -23,6 +23,7 @@ from andon.model.graph import Graph, build_graph
 from andon.model.limits import duration_problem, location_problem, moment_problem, name_problem
 from andon.model.partitions import PartitionKeyError, parse_partitions
 from andon.project.dsl import Declaration, collect, declared
+from andon.project.version import stamped
 
 PROJECT_FILE = "andon.toml"
 IMPORT_TIMEOUT = timedelta(seconds=30)  # [project] import_timeout: the longest a module may import
@@ -199,7 +200,8 @@ def load_project(root: Path) -> Project:
     for check in checks:
         if check.blocking:
             gated[check.asset] = gated.get(check.asset, 0) + 1
-    graph = replace(graph, gated=gated, declared=declared(registry))
+    graph = stamped(replace(graph, gated=gated, declared=declared(registry)), root,
+                    [root / PROJECT_FILE, *paths])
     return Project(root, str(proj.get("name", root.name)), config, graph, start, checks,
                    end)
 

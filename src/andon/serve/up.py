@@ -199,6 +199,10 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
     service = Service(project.graph, store, project.root, settings.max_backfill,
                       settings.access_max_days,
                       load_rules(project.config, project.root, project.graph.pipelines))
+    # a failed run's notification tells what the manual knows of its problem (asked on the
+    # sender's threads; the service exists only now, so the notifier gets it late)
+    notifier.hint = lambda run_id: \
+        h.text if (h := service.manual.hints([run_id]).get(run_id)) is not None else None
     service.live_plan = runner.plan.view  # the runner's latest forecast, not a replay of the log
     service.live_workers = runner.workers  # slots busy and the executor's health, from memory
     service.live_problems = runner.problems  # what the replay found inconsistent in the log

@@ -30,6 +30,7 @@ from andon.events import (
 )
 from andon.events.codec import format_time, from_dict
 from andon.events.manual import ManualResolved
+from andon.model.masks import mask
 from andon.model.status import LOST_ERROR, RunStatus
 from andon.store.schema import events, partition_versions, problems, resolutions, run_code, runs
 
@@ -123,8 +124,9 @@ def project_problem(conn: Connection, event: Event, seq: int) -> None:
         conn.execute(resolutions.insert(), dict(
             seq=seq, entry=event.entry, note=event.note, link=event.link,
             git_commit=event.commit, code_version=event.code_version, by=event.by, at=at))
-    if row is not None:
-        conn.execute(_NEW_PROBLEM, dict(seq=seq, at=at, touched=seq, **row))
+    if row is not None:  # masked once here, not at each fold
+        conn.execute(_NEW_PROBLEM, dict(seq=seq, at=at, touched=seq,
+                                        masked=mask(row.get("message", "")), **row))
 
 
 def replay_problems(conn: Connection, batch: int = 5000) -> None:
@@ -158,6 +160,7 @@ class ProblemRow:
     attempt: int
     error_type: str
     message: str
+    masked: str
     frames: tuple[tuple[str, str], ...]
     at: str
     began: str

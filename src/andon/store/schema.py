@@ -236,6 +236,7 @@ problems = Table(  # every problem andon saw: the facts the manual groups (andon
     Column("attempt", Integer, nullable=False, default=1),
     Column("error_type", Text, nullable=False, default=""),
     Column("message", Text, nullable=False, default=""),
+    Column("masked", Text, nullable=False, default=""),  # andon.model.masks.mask(message)
     Column("frames", Text, nullable=False, default="[]"),  # JSON [[file, function], ...]
     Column("at", Text, nullable=False),
     Column("began", Text, nullable=False, default=""),
