@@ -347,6 +347,8 @@ def _v7(conn: Connection) -> None:
     from andon.store.manual import replay_problems
 
     metadata.create_all(conn, tables=[problems, resolutions, run_code])
+    # the review sums the compute of the runs that ended in its window
+    conn.exec_driver_sql("CREATE INDEX runs_by_end ON runs (ended_at)")
     replay_problems(conn)
 
 
