@@ -111,6 +111,10 @@ CALLS: tuple[tuple[str, str, dict[str, str], dict[str, str]], ...] = (
     ("catalog_pipeline", "catalog_entry", {"kind": "pipeline", "name": "report"}, {}),
     ("catalog", "catalog", {}, {}),
     ("catalog_page", "catalog", {}, {"kind": "dataset", "limit": "1", "offset": "1"}),
+    ("manual", "list_manual", {}, {}),
+    ("manual_failures", "list_manual", {}, {"kind": "failure", "since": "2026-01-01"}),
+    ("manual_entry", "get_manual_entry", {"entry_id": "5c963778d801"}, {}),
+    ("manual_review", "manual_review", {}, {"days": "7"}),
 )
 STREAMS = {"run_log_stream", "events_stream", "openapi"}  # not JSON answers to compare
 
@@ -121,7 +125,8 @@ def normalise(data: Any, root: str) -> Any:
     if isinstance(data, dict):
         out = {}
         for key, value in data.items():
-            if key in ("work_seconds", "startup_seconds") and value is not None:
+            if key in ("work_seconds", "startup_seconds", "reactive_share",
+                       "compute_share") and value is not None:
                 value = "<seconds>"
             elif key == "pid" and value is not None:
                 value = "<pid>"
@@ -268,7 +273,10 @@ def test_the_api_answers_as_the_goldens_say(project: Path) -> None:
                    "search": local.search("clean", None, None, 20),
                    "access_requests": local.access_requests(None, None),
                    "access_requests_raw": local.access_requests("raw", "requested"),
-                   "access_request": local.access_request_of("raw:1")}
+                   "access_request": local.access_request_of("raw:1"),
+                   "manual": local.manual(None, None),
+                   "manual_failures": local.manual("failure", "2026-01-01"),
+                   "manual_entry": local.manual_entry("5c963778d801")}
         finally:
             local.service.store.close()
         for name, data in cli.items():

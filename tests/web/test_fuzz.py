@@ -47,7 +47,14 @@ PER_OPERATION: dict[str, dict[str, list[Any]]] = {
     # a pull needs a partition that exists and has no cord yet (the seeded one is on clean's
     # first day) and a reason: left to chance, a derandomized run may never name one
     "POST /api/v1/cords": {"asset": ["raw"], "partition": DAYS[:3], "reason": ["fuzzing"]},
-    "POST /api/v1/access-requests": {"asset": ["crm"]},
+    "POST /api/v1/access-requests": {"asset": ["crm"], "reason": ["fuzzing"]},
+    # a resolution with a valid note, link and commit, now and then
+    "POST /api/v1/manual/{entry_id}/resolve": {"note": ["fuzzed fix"],
+                                               "link": ["https://example.com/fix"],
+                                               "commit": ["abc1234"]},
+    # a query to search for: the generated ones are mostly empty or refused (which of them a
+    # derandomized run draws moves with the constants in the code; a real word always answers)
+    "GET /api/v1/search": {"q": ["raw", "clean"]},
     # an entry's fields (a generated name is rarely an identifier); "raw" is the definitions'
     "POST /api/v1/catalog/entries": {
         "kind": ["model", "dataset"], "name": ["fuzzed_model", "raw"],
@@ -103,6 +110,7 @@ def _seed(line: Line) -> dict[str, list[str]]:
     return {"asset": ["raw", "clean"], "pipeline": ["clean"], "partition": DAYS, "from": DAYS,
             "to": DAYS, "run_id": runs, "cord_id": [pulled.cord_id], "token_id": spare,
             "request_id": [asked.request_id], "kind": ["dataset", "pipeline"],
+            "entry_id": [e.id for e in line.service.manual.entries(now)],
             "name": ["crm", "raw", "clean"]}
 
 

@@ -52,6 +52,8 @@ CALLS: dict[str, tuple[dict[str, str], Any]] = {
     "asset_page": ({"name": "raw"}, None), "cords_page": ({}, None),
     "cord_page": ({"cord_id": "raw:2026-01-05:1"}, None), "pools_page": ({}, None),
     "deliveries_page": ({}, None), "search_page": ({}, None), "search_results": ({}, None),
+    "manual_page": ({}, None), "manual_review_page": ({}, None),
+    "manual_entry_page": ({"entry_id": "0123456789ab"}, None),
     "catalog_page": ({}, None), "login_page": ({}, None),
     "login": ({}, "token"), "logout": ({}, "csrf"), "static_file": ({"name": "board.js"}, None),
     "metrics": ({}, None), "health": ({}, None), "status": ({}, None),
@@ -81,6 +83,9 @@ CALLS: dict[str, tuple[dict[str, str], Any]] = {
     "entry_page": ({"kind": "pipeline", "name": "clean"}, None),
     "declare_entry": ({}, {"kind": "model", "name": "churn", "owner": "ml@example.com"}),
     "remove_entry": ({"kind": "model", "name": "churn"}, {}),
+    "list_manual": ({}, None), "manual_review": ({}, None),
+    "get_manual_entry": ({"entry_id": "0123456789ab"}, None),
+    "resolve_manual_entry": ({"entry_id": "0123456789ab"}, {"note": "fixed"}),
 }
 
 

@@ -55,6 +55,10 @@ class Client(Protocol):
     def runs(self, pipeline: str | None, status: str | None, partition: str | None,
              limit: int) -> list[Json]: ...
 
+    def run_of(self, run_id: str) -> Json:
+        """One run (with its known-fix ``hint``, null or absent when none); NotFound."""
+        ...
+
     def log_page(self, run_id: str, offset: int) -> tuple[str, int]:
         """One page of a run's log from byte ``offset``, and where the next page starts."""
         ...
@@ -101,6 +105,23 @@ class Client(Protocol):
 
     def catalog_remove(self, kind: str, name: str) -> Json:
         """Take an entry declared through the API out of the catalog."""
+        ...
+
+    def manual(self, kind: str | None, since: str | None) -> Json:
+        """The operations manual: ``{"entries": [...]}`` (``andon.manual.views``) of ``kind``,
+        seen at or after ``since`` (a date or ISO time), newest first."""
+        ...
+
+    def manual_entry(self, entry_id: str) -> Json:
+        """One entry of the manual; NotFound with the closest ids."""
+        ...
+
+    def manual_resolve(self, entry_id: str, note: str, link: str, commit: str) -> Json:
+        """Write down how entry ``entry_id`` was fixed: ``{"entry", "id", "recorded"}``."""
+        ...
+
+    def manual_review(self, days: int) -> Json:
+        """The review of the last ``days`` days (``andon.manual.views.review_json``)."""
         ...
 
 

@@ -93,13 +93,17 @@ def out_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
-def table(header: tuple[str, ...], rows: Sequence[Sequence[str]]) -> None:
-    """Columns as wide as their widest cell, two spaces apart, no trailing blanks."""
+def table(header: tuple[str, ...], rows: Sequence[Sequence[str]],
+          notes: Sequence[str | None] = ()) -> None:
+    """Columns as wide as their widest cell, two spaces apart, no trailing blanks; ``notes[i]``
+    (when given and not empty) on its own indented line under row ``i``."""
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
               for i, h in enumerate(header)]
     click.echo("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
-    for row in rows:
+    for i, row in enumerate(rows):
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        if i < len(notes) and notes[i]:
+            click.echo(f"  {notes[i]}")
 
 
 @click.group()

@@ -68,6 +68,9 @@ class HttpClient:
                                        limit=limit).items() if v}
         return self._call("list_runs", query=query)
 
+    def run_of(self, run_id: str) -> Json:
+        return self._call("get_run", run_id=run_id)
+
     def log_page(self, run_id: str, offset: int) -> tuple[str, int]:
         raw, headers = self._request("run_log", query={"offset": offset}, run_id=run_id)
         return raw.decode("utf-8", "replace"), int(headers["X-Andon-Next-Offset"])
@@ -141,6 +144,20 @@ class HttpClient:
 
     def catalog_remove(self, kind: str, name: str) -> Json:
         return self._call("remove_entry", {}, kind=kind, name=name)
+
+    def manual(self, kind: str | None, since: str | None) -> Json:
+        wanted = dict(kind=kind, since=since)
+        return self._call("list_manual", query={k: v for k, v in wanted.items() if v})
+
+    def manual_entry(self, entry_id: str) -> Json:
+        return self._call("get_manual_entry", entry_id=entry_id)
+
+    def manual_resolve(self, entry_id: str, note: str, link: str, commit: str) -> Json:
+        body = {"note": note, "link": link, "commit": commit}
+        return self._call("resolve_manual_entry", body, entry_id=entry_id)
+
+    def manual_review(self, days: int) -> Json:
+        return self._call("manual_review", query={"days": days})
 
     # -- the transport ---------------------------------------------------------------------------
 

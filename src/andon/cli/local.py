@@ -123,6 +123,11 @@ class LocalClient:
         self._submit([event])
         return answer(event)
 
+    def manual_resolve(self, entry_id: str, note: str, link: str, commit: str) -> Json:
+        event = self.service.manual.resolve_event(entry_id, note, _now(), link, commit, _user())
+        (new,) = self._submit([event])
+        return {"entry": event.entry, "id": event.id, "recorded": new}
+
     # -- queries ---------------------------------------------------------------------------------
 
     def access_requests(self, asset: str | None, status: str | None) -> list[Json]:
@@ -143,6 +148,9 @@ class LocalClient:
              limit: int) -> list[Json]:
         return [r.to_json() for r in self.service.runs(pipeline, status, partition, limit)]
 
+    def run_of(self, run_id: str) -> Json:
+        return self.service.run(run_id).to_json()
+
     def log_page(self, run_id: str, offset: int) -> tuple[str, int]:
         return self.service.log_page(run_id, offset)
 
@@ -157,6 +165,21 @@ class LocalClient:
 
     def search(self, query: str, kind: str | None, owner: str | None, limit: int) -> Json:
         return self.service.catalog.search(query, kind, owner, limit).to_json()
+
+    def manual(self, kind: str | None, since: str | None) -> Json:
+        from andon.manual.views import entries_json, parse_since
+
+        return entries_json(self.service.manual.entries(_now(), kind, parse_since(since)))
+
+    def manual_entry(self, entry_id: str) -> Json:
+        from andon.manual.views import entry_json
+
+        return entry_json(self.service.manual.entry(_now(), entry_id))
+
+    def manual_review(self, days: int) -> Json:
+        from andon.manual.views import review_json
+
+        return review_json(self.service.manual.review(_now(), days))
 
     # -- API tokens (andon.live.service.Service keeps them in the store's token table) ---------------
 

@@ -94,7 +94,19 @@ def runs(env: Env, as_json: bool, pipeline: str | None, state: str | None,
         return
     table(("RUN", "STATUS", "ATTEMPT", "REASON", "STARTED", "WORK"),
           [(r["run_id"], r["status"], str(r["attempt"]), r["reason"], r["started_at"] or "-",
-            f"{r['work_seconds']:.2f}s" if r["work_seconds"] is not None else "-") for r in data])
+            f"{r['work_seconds']:.2f}s" if r["work_seconds"] is not None else "-") for r in data],
+          [_hint_line(r) for r in data])
+
+
+def _hint_line(run: dict[str, object]) -> str | None:
+    """What the manual knows of a failed run's problem, as ``andon runs`` and ``andon logs``
+    show it (None: not failed, or nothing known)."""
+    hint = run.get("hint")
+    if run.get("status") != "failed" or not isinstance(hint, dict) or not hint.get("text"):
+        return None
+    from andon.registry.declared import CONTROL
+
+    return CONTROL.sub("?", f"manual {hint.get('entry', '')}: {hint['text']}")
 
 
 @main.command()
@@ -104,8 +116,17 @@ def runs(env: Env, as_json: bool, pipeline: str | None, state: str | None,
 @click.pass_obj
 @friendly
 def logs(env: Env, run_id: str, follow: bool) -> None:
-    """Print the captured output of a run."""
+    """Print the captured output of a run (first, on stderr, what the operations manual knows
+    of its failure)."""
+    from andon.model.errors import AndonError
+
     client = env.client()
+    try:
+        said = _hint_line(client.run_of(run_id))
+    except AndonError:  # no such run (over HTTP any refusal): the log's own look-up says so
+        said = None
+    if said:
+        click.echo(said, err=True)
     if follow and client.live:
         _follow_log(client, run_id)
         return

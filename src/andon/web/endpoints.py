@@ -9,17 +9,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from andon.events.ids import CLIENT_ID_PATTERN, MAX_CLIENT_ID
+from andon.manual.entries import KINDS as MANUAL_KINDS
 from andon.registry.entries import KINDS
 from andon.web import (
     access_pages,
     api_access,
     api_catalog,
     api_cords,
+    api_manual,
     api_runs,
     api_search,
     api_status,
     api_tokens,
     entries,
+    manual_pages,
     pages,
 )
 from andon.web.context import Handler
@@ -74,6 +77,15 @@ ENTRY = {"type": "object", "properties": {
                                                "team", "lifecycle")},
     "tags": {"type": "array", "items": {"type": "string"}}}}
 COUNTED = {"type": "array", "items": {"type": "object"}}
+MANUAL_ENTRY = {"type": "object", "description": "an entry of the manual "
+                "(andon.manual.views.entry_json)", "properties": {
+    **{name: {"type": "string"} for name in ("id", "kind", "title", "first_seen", "last_seen")},
+    "pipelines": {"type": "array", "items": {"type": "string"}},
+    "occurrences": {"type": "array", "items": {"type": "object", "properties": {
+        name: {"type": "string"} for name in ("run_id", "partition", "at")}}},
+    "resolutions": {"type": "array", "items": {"type": "object", "properties": {
+        name: {"type": "string"} for name in ("note", "link", "commit", "by", "at")}}},
+    "regression": {"type": "boolean"}, "count": {"type": "integer"}}}
 CATALOG_LISTING = {"type": "object", "properties": {
     "entries": {"type": "array", "items": ENTRY},
     **{name: {"type": "integer"} for name in ("total", "limit", "offset")},
@@ -138,6 +150,9 @@ ENDPOINTS: dict[str, Endpoint] = {
     "cords_page": Endpoint(pages.cords_page),
     "cord_page": Endpoint(pages.cord_page),
     "pools_page": Endpoint(pages.pools_page),
+    "manual_page": Endpoint(manual_pages.manual_page),
+    "manual_review_page": Endpoint(manual_pages.manual_review_page),
+    "manual_entry_page": Endpoint(manual_pages.manual_entry_page),
     "deliveries_page": Endpoint(pages.deliveries_page),
     "search_page": Endpoint(pages.search_page),
     "access_requests_page": Endpoint(access_pages.access_requests_page),
@@ -328,6 +343,34 @@ ENDPOINTS: dict[str, Endpoint] = {
         "Take an entry declared through the API out of the catalog. 404: none of that kind and "
         "name was; 409: the definitions or catalog.toml declare it (remove it there).", None,
         200, ENTRY_ACK, (404, 409, 422), [path_param("kind"), path_param("name")])),
+    "list_manual": Endpoint(api_manual.list_manual, read(
+        "The operations manual: the problems andon saw, grouped by signature, newest first, "
+        "each with its `occurrences` (`run_id`, `partition`, `at`, ...), `resolutions` and "
+        "`regression`. 422 naming the `field`: an unknown `kind`, a `since` that is no date.",
+        {"type": "object", "properties": {"entries": {"type": "array", "items": MANUAL_ENTRY}}},
+        [query("kind", "only problems that showed this way: " + ", ".join(MANUAL_KINDS)),
+         query("since", "only problems seen at or after this date (YYYY-MM-DD) or ISO time")],
+        (422,))),
+    "manual_review": Endpoint(api_manual.manual_review, read(
+        "The review of the last `days` days (default 30, 1..366): the entries seen, labelled "
+        "`frequent` (3 times or more: candidates for automation), `new` or `rare`; the "
+        "`reactive_share` of the time (incidents weighted by the pipelines they halted, and "
+        "failed or redone compute), `flagged` above the `threshold` (0.10).", OBJECT,
+        [query("days", "the window in days (default 30, 1 to 366)", "integer")], (422,))),
+    "get_manual_entry": Endpoint(api_manual.get_manual_entry, read(
+        "One entry of the manual (404 with the closest ids for an unknown one).", MANUAL_ENTRY,
+        [path_param("entry_id")], (404,))),
+    "resolve_manual_entry": Endpoint(api_manual.resolve_manual_entry, write(
+        "Write down how the entry's problem was fixed: shown the next time it comes back. 404 "
+        "with a suggestion for an unknown entry; 422 naming the `field`: an empty or over-long "
+        "`note`, a `link` that is not http(s), a `commit` that is not 4 to 40 hex digits.",
+        json_body({"note": "what was wrong and how it was fixed (at most 2,000 characters)"},
+                  {"link": {"type": "string", "description": "an http(s) link"},
+                   "commit": {"type": "string", "description": "the fix's commit"}}),
+        201, {"type": "object", "properties": {"entry": {"type": "string"},
+                                               "id": {"type": "string"},
+                                               "recorded": {"type": "boolean"}}},
+        (404, 409, 422), [path_param("entry_id")], replay=False)),
     "events_stream": Endpoint(api_status.events_stream, described({
         "summary": "Server-sent events: every event as it is committed (`id` = its position in "
                    "the log); send `Last-Event-ID` (or `last_event_id`) to resume after it.",

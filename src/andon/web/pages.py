@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from andon.web import board, charts, cordpages, deliveries, lineage
 from andon.web.auth import COOKIE, csrf_for, role_of, safe_next, same, same_origin
 from andon.web.context import Handler, HTTPError, Web, web_of
 from andon.web.limits import read_body
+from andon.web.manualviews import KIND_TITLES, LABEL_COLOURS, REVIEW_DAYS
 from andon.web.pageviews import Health
 
 HERE = Path(__file__).parent
@@ -39,6 +41,7 @@ SEARCH_PAGE, SUGGESTED = 50, 8  # results on the search page, in the board's box
 LOG_TAIL = 65536  # bytes of a run's log on its page; the rest through the API or `andon logs`
 RUN_STATUSES = tuple(s.value for s in RunStatus)
 CORD_FILTERS = ("all", "open")  # the cord list's ?status=; the first is the default
+ATTENTION_SHOWN = 30  # items of the board's attention list (the count says how many more)
 
 
 def _time(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -68,6 +71,8 @@ def environment() -> Environment:
                       autoescape=select_autoescape(["html", "svg"], default=True),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(t=_time, dur=_seconds, size=_size)
+    # the manual's words, for its pages, the board's review panel and the known-fix hints
+    env.globals.update(kind_titles=KIND_TITLES, label_colours=LABEL_COLOURS)
     return env
 
 
@@ -128,12 +133,19 @@ def board_page(request: Request) -> Response:
     totals = {colour: sum(1 for line in lines if line.colour == colour)
               for colour in ("green", "amber", "red")}
     outputs = {name: list(pipe.outputs) for name, pipe in svc.graph.pipelines.items()}
+    attention = board.attention(status, plan, checks, now)
+    # one call for every failed run the list shows: what the manual knows of its problem
+    hints = svc.manual.hints([a.run_id for a in attention[:ATTENTION_SHOWN] if a.run_id])
+    try:
+        review = svc.manual.review(now, REVIEW_DAYS)
+    except NotImplementedError:  # until andon.manual.review lands: the board without its panel
+        review = None
+    health = replace(_health(web, status.runs, len(status.cords)), review=review)
     return render(request, "board.html", title="Board", lines=lines, cords=cords,
                   outputs=outputs, facets=svc.catalog.shelf().facets,
-                  changes=board.changes(svc),
-                  attention=board.attention(status, plan, checks, now),
-                  sources=status.sources, totals=totals,
-                  health=_health(web, status.runs, len(status.cords)))
+                  changes=board.changes(svc), attention=attention, hints=hints,
+                  shown=ATTENTION_SHOWN, review=review, sources=status.sources,
+                  totals=totals, health=health)
 
 
 @_in_thread

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from andon.cord.views import Incident
+from andon.manual.entries import Review
 from andon.model.status import RunStatus
 from andon.planner.views import PlannedDeliverable
 from andon.store.views import RunFailure, Workers
@@ -26,7 +27,7 @@ SEVERITY = {3: "critical", 2: "high", 1: "warning"}
 class Health:
     """The health strip: whether the scheduler is alive and the database reachable, runs
     queued and running, the executor's slots busy of total (and its own health), open cords
-    and the page's now."""
+    and the page's now; on the board's front page, the manual's review (its reactive share)."""
 
     scheduler: bool
     database: bool
@@ -35,6 +36,7 @@ class Health:
     workers: Workers
     cords: int
     now: datetime
+    review: Review | None = None  # the board's front page: its reactive share as a vital sign
 
 
 # -- the board -----------------------------------------------------------------------------------

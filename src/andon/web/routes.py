@@ -46,6 +46,9 @@ ROUTES: tuple[Route, ...] = (
     Route("cords_page", "GET", "/cords"),
     Route("cord_page", "GET", "/cords/{cord_id}"),
     Route("pools_page", "GET", "/pools"),
+    Route("manual_page", "GET", "/manual"),
+    Route("manual_review_page", "GET", "/manual/review"),  # before /manual/{entry_id}
+    Route("manual_entry_page", "GET", "/manual/{entry_id}"),
     Route("deliveries_page", "GET", "/deliveries"),
     Route("search_page", "GET", "/search"),
     Route("access_requests_page", "GET", "/access-requests"),
@@ -91,6 +94,10 @@ ROUTES: tuple[Route, ...] = (
     Route("catalog", "GET", "/api/v1/catalog"),
     Route("declare_entry", "POST", "/api/v1/catalog/entries", "operator"),
     Route("remove_entry", "POST", "/api/v1/catalog/entries/{kind}/{name}/remove", "operator"),
+    Route("list_manual", "GET", "/api/v1/manual"),
+    Route("manual_review", "GET", "/api/v1/manual/review"),  # before {entry_id}: tried first
+    Route("get_manual_entry", "GET", "/api/v1/manual/{entry_id}"),
+    Route("resolve_manual_entry", "POST", "/api/v1/manual/{entry_id}/resolve", "operator"),
     Route("events_stream", "GET", "/api/v1/events/stream"),
     Route("openapi", "GET", "/api/v1/openapi.json"),
 )
