@@ -24,7 +24,7 @@ from typing import Any
 
 from benchlib import ANDON, Result, bench_env, enable_bytecode, figure, summary_stats
 from benchprojects import scratch
-from manualhistory import generate_year
+from manualhistory import GENERATED, generate_year
 
 TARGET_S = 2.0
 # what `andon manual --json` does with no scheduler, for a build without that command yet: the
@@ -83,7 +83,9 @@ def main() -> int:
                     f"{args.repeats} runs")
     place = nullcontext(args.project) if args.project else scratch("manual-scale", args.keep)
     with place as root:
-        generated: dict[str, Any] = {"reused": str(root)}
+        made = root / ".andon" / GENERATED  # what generate_year made there
+        generated: dict[str, Any] = {"reused": str(root),
+                                     **(json.loads(made.read_text()) if made.exists() else {})}
         if not args.project:
             generated = generate_year(root, args.pipelines, args.days)
             print(f"  generated {generated['events']:,} events ({generated['runs']:,} runs, "
