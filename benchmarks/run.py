@@ -38,6 +38,8 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], float]] = {
     "hostile_http": ([], ["--gigabytes", "1", "--slow", "100", "--seconds", "3"], 600),
     "search": ([], ["--entries", "20000", "--queries", "100"], 300),
     "manual": ([], ["--failures", "1000"], 120),
+    "manual_scale": ([], ["--pipelines", "200", "--days", "60"], 3600),
+    "manual_hint": ([], ["--failures", "20"], 600),
 }
 
 

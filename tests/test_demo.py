@@ -11,6 +11,7 @@ from pathlib import Path
 from andon.cli.local import LocalClient
 from andon.project.load import load_project
 from andon.project.settings import resolve
+from andon.serve.demo_story import RESOLUTION_LINK, RESOLUTION_NOTE
 
 ANDON = str(Path(sys.executable).with_name("andon"))
 
@@ -21,7 +22,10 @@ def test_demo_makes_every_partition_and_exits(tmp_path: Path) -> None:
                            "--port", "0", "--exit-when-done"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "done: 24 partitions made, 0 failed run(s)" in proc.stdout
+    # the order export came cut short on two days: three attempts each, then re-made from the
+    # re-delivered file
+    assert "done: 24 partitions made, 6 failed run(s)" in proc.stdout
+    assert "cut short on 2026-01-06 and 2026-01-07" in proc.stdout
     assert "dashboard: http://127.0.0.1:" in proc.stdout
     report = (target / "data/report/2026-01-07.md").read_text()
     assert report.startswith("# Retail report 2026-01-07") and "revenue: EUR" in report
@@ -62,8 +66,32 @@ def test_demo_makes_every_partition_and_exits(tmp_path: Path) -> None:
         observed = catalog.view("dataset", "features", now).consumers
         assert observed is not None
         assert {o.pipeline for o in observed.observed} == {"train", "score"}
+        # the recurring failure: one manual entry, seen on both days, resolved once in between
+        [entry] = [e for e in local.service.manual.entries(now) if "clean_orders" in e.pipelines]
     finally:
         local.service.store.close()
+    assert entry.title.startswith("ValueError: order export <")
+    assert sorted((o.partition, o.run_id) for o in entry.occurrences) == [
+        ("2026-01-06", "clean_orders:2026-01-06:3"), ("2026-01-07", "clean_orders:2026-01-07:3")]
+    [fix] = entry.resolutions
+    assert (fix.note, fix.link, fix.by) == (RESOLUTION_NOTE, RESOLUTION_LINK, "demo")
+    first, second = sorted(entry.occurrences, key=lambda o: o.partition)
+    assert first.at < fix.at < second.at
+    # the second failure's hint shows the known fix (`andon runs --json`, as the board's)
+    runs = subprocess.run([ANDON, "--project", str(target), "runs", "--pipeline", "clean_orders",
+                           "--status", "failed", "--json"], capture_output=True, text=True,
+                          timeout=60)
+    assert runs.returncode == 0, runs.stderr
+    hints = {r["run_id"]: r["hint"] for r in json.loads(runs.stdout)}
+    before = hints["clean_orders:2026-01-06:3"]  # nothing was fixed yet when it failed
+    assert before is None or before["fix"] is None
+    hint = hints["clean_orders:2026-01-07:3"]
+    assert (hint["entry"], hint["seen"], hint["fix"]["link"]) == (entry.id, 2, RESOLUTION_LINK)
+    assert hint["fix"]["note"] == RESOLUTION_NOTE
+    # first seen on the 7th (the 6th's orders arrive the next morning); the note may be cut
+    assert hint["text"].startswith(f"seen 2 times since {first.at[:10]}; last fixed by: "
+                                   f"{RESOLUTION_NOTE[:40]}")
+    assert f"({RESOLUTION_LINK})" in hint["text"]
     # the project ends on the demo's last day: on the real clock, long after it, nothing is
     # upcoming, due or at risk (not a row of days whose data never comes)
     assert 'end = "2026-01-07"' in (target / "andon.toml").read_text()

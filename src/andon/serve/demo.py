@@ -22,6 +22,7 @@ from andon.model.status import RunStatus
 from andon.model.timefmt import day_key
 from andon.project.load import load_project
 from andon.project.settings import resolve
+from andon.serve.demo_story import FLAKY_SOURCE, FlakyExport
 from andon.serve.up import Line, ensure_local_token, open_line, serve
 
 FIRST_DAY = datetime(2026, 1, 5, tzinfo=UTC)
@@ -74,8 +75,17 @@ def schedule(days: int, seed: int = 7) -> list[tuple[datetime, str, str]]:
     return sorted(out)
 
 
-def write_source(root: Path, source: str, key: str) -> Path:
-    """Generate one day of realistic-looking source data and land it atomically."""
+def flaky_days(days: int) -> list[str]:
+    """The days whose order export arrives cut short (the demo's recurring failure): the second
+    day and the fifth (the last, in a shorter demo)."""
+    if days < 2:
+        return []
+    return [day_key(FIRST_DAY + timedelta(days=d)) for d in sorted({1, min(4, days - 1)})]
+
+
+def write_source(root: Path, source: str, key: str, cut_short: bool = False) -> Path:
+    """Generate one day of realistic-looking source data and land it atomically; ``cut_short``:
+    an order export whose job stopped mid-write (its last line has two of five fields)."""
     rng = random.Random(f"{source}/{key}")
     customers = [f"C{i:03d}" for i in range(1, 201)]
     if source == "raw_orders":
@@ -99,6 +109,9 @@ def write_source(root: Path, source: str, key: str) -> Path:
         path = root / "landing/fx" / f"{key}.csv"
         lines = ["currency,rate_to_eur"] + [
             f"{c},{r * (1 + rng.uniform(-0.01, 0.01)):.5f}" for c, r in CURRENCIES.items()]
+    if cut_short:
+        lines = lines[:int(len(lines) * rng.uniform(0.5, 0.9))]
+        lines[-1] = ",".join(lines[-1].split(",")[:2])
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.parent / f".{path.name}.tmp"
     tmp.write_text("\n".join(lines) + "\n")
@@ -146,12 +159,20 @@ class Progress:
                           "(# made  > running  X failed  . waiting for data)", head, *rows])
 
 
-def _feed(line: Line, clock: SpeedClock, arrivals: list[tuple[datetime, str, str]]) -> None:
+def _feed(line: Line, clock: SpeedClock, arrivals: list[tuple[datetime, str, str]],
+          story: FlakyExport) -> None:
     for at, source, key in arrivals:
         wait = clock.real_seconds(at - clock.now())
         if wait > 0 and line.stop_event.wait(wait):
             return
-        write_source(line.project.root, source, key)
+        cut_short = source == FLAKY_SOURCE and key in story.days
+        if cut_short and key != story.days[0]:
+            # the story's order: the first cut-short export is resolved in the manual before
+            # the next one comes (at a high speed the next day is a fraction of a second away)
+            while not story.resolved.wait(0.1):
+                if line.stop_event.is_set():
+                    return
+        write_source(line.project.root, source, key, cut_short)
         if source == "fx_rates":  # not watched: announced like an external system would
             line.announce(source, key, "notify")
 
@@ -171,13 +192,17 @@ def run_demo(directory: Path, speed: float = 3600.0, days: int = 7, port: int = 
     keys = [day_key(FIRST_DAY + timedelta(days=d)) for d in range(days)]
     progress = Progress(list(project.graph.order), keys)
     line.runner.subscribe(progress.on_events)
+    story = FlakyExport(line, flaky_days(days),
+                        lambda key: write_source(project.root, FLAKY_SOURCE, key))
+    line.runner.subscribe(story.on_events)
     tty = sys.stdout.isatty()
 
     def ready(line: Line) -> None:
         print(f"andon demo: {len(project.graph.pipelines)} pipelines x {days} days, "
               f"{len(arrivals)} source deliveries at {speed:g}x speed", flush=True)
         print(f"dashboard: {line.url}   project: {project.root}", flush=True)
-        threading.Thread(target=_feed, args=(line, clock, arrivals), daemon=True).start()
+        threading.Thread(target=_feed, args=(line, clock, arrivals, story), daemon=True).start()
+        threading.Thread(target=story.run, name="andon-demo-story", daemon=True).start()
         shown = 0
         while not line.stop_event.is_set():
             progress.changed.wait(0.25 if tty else None)
@@ -196,6 +221,10 @@ def run_demo(directory: Path, speed: float = 3600.0, days: int = 7, port: int = 
         made = sum(1 for v in progress.cells.values() if v == "ok")
         print(f"done: {made} partitions made, {progress.failures} failed run(s); "
               f"outputs in {project.root / 'data'}", flush=True)
+        if story.days:
+            print(f"recurring failure: the order export was cut short on "
+                  f"{' and '.join(story.days)} (re-delivered each time, resolved once); "
+                  f"the manual: {line.url}/manual", flush=True)
         if exit_when_done:
             line.stop_event.set()
         else:

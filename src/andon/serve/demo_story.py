@@ -1,0 +1,87 @@
+"""The demo's recurring failure: the shop's order export arrives cut short on two days.
+
+On each of those days ``clean_orders`` fails for good (the file stays cut short through its
+retries), the on-call person asks the shop for the day again an hour later and the complete
+file lands (the watcher announces it, andon re-makes the day from it). The first time, they also
+write down what they did in the operations manual (``manual.resolved``, submitted through the
+engine as any other request), so the second failure's hint shows the known fix.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+
+from andon.events import Event, RunFailed
+from andon.serve.up import Line
+
+log = logging.getLogger("andon.serve.demo")
+
+FLAKY_SOURCE = "raw_orders"
+FLAKY_PIPELINE = "clean_orders"
+NOTICED_AFTER = timedelta(hours=1)  # from the failure to the re-delivered export, simulated
+RESOLUTION_NOTE = ("the shop's order export job was restarted mid-write and left the file cut "
+                   "short; asked shop-backend to export the day again, and andon re-made it "
+                   "from the complete file")
+RESOLUTION_LINK = "https://wiki.example.com/runbooks/shop-order-export"
+ENTRY_WAIT_S = 30.0  # for the failure's manual entry to be readable (it is, once committed)
+
+
+class FlakyExport:
+    """Watches for ``clean_orders`` failing for good on ``days`` (partition keys) and plays the
+    on-call person: re-delivers the export (``deliver(key)``) and resolves the first time.
+    ``resolved`` is set once the resolution was submitted (the feed waits for it before it
+    lands the next cut-short export)."""
+
+    def __init__(self, line: Line, days: Sequence[str],
+                 deliver: Callable[[str], object]) -> None:
+        self.line, self.days, self.deliver = line, list(days), deliver
+        self.resolved = threading.Event()
+        self.retries = line.project.graph.pipelines[FLAKY_PIPELINE].retries
+        self._failed: queue.Queue[RunFailed] = queue.Queue()
+
+    def on_events(self, events: Sequence[Event]) -> None:
+        """Runner listener: note the flaky days' final failures (no retry left)."""
+        for ev in events:
+            if (isinstance(ev, RunFailed) and ev.pipeline == FLAKY_PIPELINE
+                    and ev.partition in self.days and ev.attempt > self.retries):
+                self._failed.put(ev)
+
+    def run(self) -> None:
+        """The story's thread: until the line stops."""
+        stop = self.line.stop_event
+        while not stop.is_set():
+            try:
+                failed = self._failed.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            wait = self.line.clock.real_seconds(NOTICED_AFTER)
+            if wait and stop.wait(wait):
+                return
+            try:
+                if not self.resolved.is_set():
+                    self._resolve(failed)
+            except Exception:  # the demo goes on: the manual misses a note, nothing else
+                log.exception("the demo could not resolve the order export's failure")
+            finally:
+                self.resolved.set()
+            self.deliver(failed.partition)
+
+    def _resolve(self, failed: RunFailed) -> None:
+        svc, clock = self.line.service, self.line.clock
+        deadline = time.monotonic() + ENTRY_WAIT_S
+        while True:
+            entry = next((e.id for e in svc.manual.entries(clock.now())
+                          if any(o.run_id == failed.run_id for o in e.occurrences)), None)
+            if entry is not None or time.monotonic() > deadline:
+                break
+            if self.line.stop_event.wait(0.1):
+                return
+        if entry is None:
+            raise LookupError(f"no manual entry holds run {failed.run_id}")
+        self.line.runner.submit(svc.manual.resolve_event(
+            entry, RESOLUTION_NOTE, clock.now(), link=RESOLUTION_LINK, by="demo")).result(30)
