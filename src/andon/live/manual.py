@@ -46,6 +46,7 @@ class Manual:
         self._lock = threading.Lock()
         self._entries: list[ManualEntry] | None = None  # folded at the ledger's last change
         self._halted: dict[str, int] | None = None  # pipeline -> pipelines a problem halts
+        self._downstream: dict[str, tuple[frozenset[str], frozenset[str]]] = {}  # ``_below``
         self._reviews: dict[tuple[int, datetime], tuple[int, Review]] = {}
 
     def _refresh(self) -> Ledger:
@@ -76,22 +77,35 @@ class Manual:
         """Who a problem of ``pipelines`` (their outputs) or ``assets`` reached downstream: the
         pipelines that read them, transitively, and the data sets' registered consumers
         (``outside``: data set -> names), as "NAME (external)"."""
-        todo = deque(a for p in pipelines if p in self.graph.pipelines
-                     for a in self.graph.pipelines[p].outputs)
-        todo.extend(assets)
+        starts = [a for p in pipelines if p in self.graph.pipelines
+                  for a in self.graph.pipelines[p].outputs] + list(assets)
         seen: set[str] = set()
         reached: set[str] = set()
-        while todo:
-            asset = todo.popleft()
-            if asset in seen:
-                continue
-            seen.add(asset)
-            for pipe in self.graph.consumers.get(asset, ()):
-                if pipe not in reached:
-                    reached.add(pipe)
-                    todo.extend(self.graph.pipelines[pipe].outputs)
+        for asset in starts:
+            below, fed = self._below(asset)
+            seen |= below
+            reached |= fed
         external = {f"{name} (external)" for asset in seen for name in outside.get(asset, ())}
         return tuple(sorted(reached)) + tuple(sorted(external))
+
+    def _below(self, asset: str) -> tuple[frozenset[str], frozenset[str]]:
+        """The data sets made from ``asset`` (itself included) and the pipelines reading them,
+        transitively; remembered, as the graph does not change under a Manual."""
+        known = self._downstream.get(asset)
+        if known is not None:
+            return known
+        todo, seen, fed = deque([asset]), set(), set()
+        while todo:
+            name = todo.popleft()
+            if name in seen:
+                continue
+            seen.add(name)
+            for pipe in self.graph.consumers.get(name, ()):
+                if pipe not in fed:
+                    fed.add(pipe)
+                    todo.extend(self.graph.pipelines[pipe].outputs)
+        self._downstream[asset] = known = (frozenset(seen), frozenset(fed))
+        return known
 
     def entries(self, now: datetime, kind: str | None = None,
                 since: datetime | None = None) -> list[ManualEntry]:

@@ -133,8 +133,10 @@ class Ledger:
         if seq is None:
             return None
         row, sig = self.problems[seq], self.signatures[seq]
+        # seen: the entry's occurrences, failures for good; an attempt a retry followed is
+        # not one, but still gets the hint (with at least itself as seen)
         same = [self.problems[s] for s in self.by_entry[sig.id]
-                if not self.problems[s].retried or s == seq]
+                if not self.problems[s].retried] or [row]
         fixes = [r for r in self.resolutions if self.entry_of(r) == sig.id]
         before = [r for r in fixes if r.seq < seq]
         if len(same) < 2 and not before:
