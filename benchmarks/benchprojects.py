@@ -69,10 +69,11 @@ for i in range({n}):
 LAYER_SOURCES = 20  # the daily sources of a layered project
 
 
-def layered_definitions(n: int, extra: str = "") -> str:
+def layered_definitions(n: int, extra: str = "", options: str = "") -> str:
     """``LAYER_SOURCES`` daily sources and ``n`` no-op pipelines in layers: pipeline i reads the
     output of pipeline i-20, and every fourth one also that of pipeline i-1; the first 20 read a
-    source each. ``extra`` is appended (more definitions)."""
+    source each. ``options``: more keyword arguments of each ``andon.pipeline`` (Python, which
+    may use ``i``); ``extra`` is appended (more definitions)."""
     return NOOP_HEADER + f'''
 
 for s in range({LAYER_SOURCES}):
@@ -82,7 +83,7 @@ for i in range({n}):
         inputs = [f"s{{i:02d}}"]
     else:
         inputs = [f"a{{i - {LAYER_SOURCES}:04d}}"] + ([f"a{{i - 1:04d}}"] if i % 4 == 0 else [])
-    andon.pipeline(f"p{{i:04d}}", inputs=inputs, outputs=[f"a{{i:04d}}"])(noop)
+    andon.pipeline(f"p{{i:04d}}", inputs=inputs, outputs=[f"a{{i:04d}}"]{options})(noop)
 ''' + extra
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench_manual import CAUSES
-from benchprojects import LAYER_SOURCES, NOOP_HEADER, _fingerprint, write_project
+from benchprojects import LAYER_SOURCES, _fingerprint, layered_definitions, write_project
 
 DEADLINE_EVERY = 25  # every 25th pipeline has a deadline (6 h after its partition ends)
 RETRIES = 2
@@ -31,19 +31,8 @@ GENERATED = "generated.json"  # in the state folder: what generate_year made (fo
 def definitions(n: int) -> str:
     """``benchprojects.layered_definitions``' graph, every pipeline with ``RETRIES`` retries and
     every ``DEADLINE_EVERY``-th one a deadline."""
-    return NOOP_HEADER + f'''
-
-for s in range({LAYER_SOURCES}):
-    andon.source(f"s{{s:02d}}", partitions="daily")
-for i in range({n}):
-    if i < {LAYER_SOURCES}:
-        inputs = [f"s{{i:02d}}"]
-    else:
-        inputs = [f"a{{i - {LAYER_SOURCES}:04d}}"] + ([f"a{{i - 1:04d}}"] if i % 4 == 0 else [])
-    deadline = "6h" if i % {DEADLINE_EVERY} == 0 else None
-    andon.pipeline(f"p{{i:04d}}", inputs=inputs, outputs=[f"a{{i:04d}}"], retries={RETRIES},
-                   deadline=deadline)(noop)
-'''
+    return layered_definitions(n, options=f', retries={RETRIES}, deadline="6h" if i % '
+                                          f'{DEADLINE_EVERY} == 0 else None')
 
 
 class Trouble:
