@@ -93,8 +93,8 @@ def test_the_manual_lists_entries_by_kind_with_their_occurrences_and_filters(
     assert "data-entry=" not in client.get("/manual?since=2999-01-01").text
     assert f'data-entry="{entry.id}"' in client.get("/manual?since=2000-01-01").text
     for query, field in (("kind=nope", "kind: no kind"),
-                         ("since=garbage", "since is not a date"),
-                         ("since=" + "9" * 100, "since is 100 characters long")):
+                         ("since=garbage", "is not a date"),
+                         ("since=" + "9" * 100, "is not a date")):
         bad = client.get(f"/manual?{query}")
         assert bad.status_code == 422 and field in bad.text, query
     assert 'href="/manual"' in client.get("/").text, "linked from the board's navigation"

@@ -59,9 +59,12 @@ class Occurrence:
 
 
 def _seconds(start: str, end: str) -> float | None:
+    """Seconds from ``start`` to ``end`` (ISO times); None when either is unknown or they run
+    backwards (the clocks of two machines)."""
     if not start or not end:
         return None
-    return max(0.0, (parse_time(end) - parse_time(start)).total_seconds())
+    span = (parse_time(end) - parse_time(start)).total_seconds()
+    return span if span >= 0 else None
 
 
 @dataclass(frozen=True)

@@ -37,15 +37,6 @@ def parse_since(text: str | None) -> datetime | None:
                      hint="give a date, YYYY-MM-DD, or an ISO time, 2026-01-05T06:00:00Z")
 
 
-def _seconds(start: str, end: str) -> float | None:
-    """Seconds from ``start`` to ``end`` (ISO times); None when either is unknown or they run
-    backwards (clocks of two machines)."""
-    if not start or not end:
-        return None
-    span = (parse_time(end) - parse_time(start)).total_seconds()
-    return span if span >= 0 else None
-
-
 def _mean(values: Iterable[float | None]) -> float | None:
     known = [v for v in values if v is not None]
     return round(sum(known) / len(known), 3) if known else None
@@ -59,8 +50,7 @@ def occurrence_json(o: Occurrence) -> Json:
             "began": o.began, "recovered": o.recovered, "error_type": o.error_type,
             "message": o.message, "code_version": o.code_version, "commit": o.commit,
             "regression": o.regression,
-            "time_to_detect_seconds": _seconds(o.began, o.at),
-            "time_to_recover_seconds": _seconds(o.at, o.recovered)}
+            "time_to_detect_seconds": o.ttd_seconds, "time_to_recover_seconds": o.ttr_seconds}
 
 
 def resolution_json(r: Resolution) -> Json:

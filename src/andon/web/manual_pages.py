@@ -14,14 +14,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from andon.manual.entries import KINDS
+from andon.manual.views import parse_since
 from andon.model.errors import NotFound
 from andon.web.context import web_of
 from andon.web.manualviews import (
-    MAX_SINCE,
     REVIEW_DAYS,
     entry_page_view,
     row,
-    since_of,
 )
 from andon.web.pages import _in_thread, render
 
@@ -32,12 +31,12 @@ def manual_page(request: Request) -> Response:
     the field for an unknown kind (the Manual's refusal) or a since that is not a date."""
     web = web_of(request)
     q = request.query_params
-    kind, since = q.get("kind") or None, since_of(q.get("since", ""))
+    kind, since = q.get("kind") or None, parse_since(q.get("since"))
     rows = [row(e) for e in web.svc.manual.entries(web.ctx.now(), kind, since)]
     groups = [(k, [r for r in rows if r.entry.kind == k]) for k in KINDS]
     return render(request, "manual.html", title="Manual",
                   groups=[(k, rs) for k, rs in groups if rs], total=len(rows), kinds=KINDS,
-                  kind=kind or "", since=q.get("since", "")[:MAX_SINCE])
+                  kind=kind or "", since=q.get("since", ""))
 
 
 @_in_thread

@@ -6,16 +6,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from andon.manual.entries import ManualEntry, Occurrence
-from andon.model.errors import BadRequest
 from andon.model.masks import mask
 from andon.web.charts import SeriesChart, series_chart
 
 REVIEW_DAYS = 30  # the board's review window, as `andon manual review`'s default
 CHART_DAYS = 60  # days of an entry's occurrences-per-day chart (its last ones)
-MAX_SINCE = 40  # characters of ?since=
 SHOWN = 200  # occurrences listed on an entry's page (newest first); the count says how many
 # an entry's state: the colour of its pill and the word
 STATES = {"open": "red", "resolved": "green", "regressed": "red"}
@@ -96,20 +94,3 @@ def entry_page_view(entry: ManualEntry) -> EntryPage:
                      ' [--link URL] [--commit SHA]')
 
 
-def since_of(text: str) -> datetime | None:
-    """``?since=``: a day (YYYY-MM-DD, from its start) or an ISO moment (UTC when it names no
-    zone); None for none; BadRequest naming the field for anything else."""
-    if not text:
-        return None
-    if len(text) > MAX_SINCE:
-        raise BadRequest(f"since is {len(text)} characters long; at most {MAX_SINCE}",
-                         where="since", hint="give a day: since=2026-01-05")
-    try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(), UTC)
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise BadRequest(f"since is not a date: {text!r}", where="since",
-                         hint="give a day (since=2026-01-05) or a moment "
-                              "(since=2026-01-05T06:00Z)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
