@@ -64,6 +64,7 @@ def check(store: Store) -> None:
         assert rows[1].frames == (("pipelines.py", "load"),) and rows[1].git_commit == "c0ffee"
         assert rows[1].began == "2026-02-01T01:00:00.000000Z"
         assert rows[1].recovered == "2026-02-01T03:00:00.000000Z"
+        assert rows[1].recovered_by == "load:2026-02-01:3"
         assert rows[2].began == "2026-02-01T00:00:00.000000Z" and rows[2].recovered
         last = max(r.touched for r in rows)
         assert facts.problems_since(conn, last) == []

@@ -25,8 +25,9 @@ class Occurrence:
     ``began`` when the problem began (the run's start, the partition's version made, the due
     time), so that ``at - began`` is the time to detect; ``recovered`` when the partition was
     made good again (a later success, a check passing, the cord's recovery, the late delivery;
-    "" while not); ``code_version``/``commit`` of the failing run; ``regression``: it came after
-    a resolution, from code as new as the fix's or newer."""
+    "" while not) and ``recovered_by`` the run that did it, when a run did;
+    ``code_version``/``commit`` of the failing run; ``regression``: it came after a resolution,
+    from code as new as the fix's or newer."""
 
     kind: str
     entry: str  # the signature id: the manual entry it belongs to
@@ -36,6 +37,7 @@ class Occurrence:
     at: str
     began: str = ""
     recovered: str = ""
+    recovered_by: str = ""  # the run that made the partition good again (a retry, a re-run)
     run_id: str = ""
     cord_id: str = ""
     check: str = ""

@@ -153,7 +153,8 @@ def _names(values: Iterable[str]) -> tuple[str, ...]:
 def _occurrence(row: ProblemRow, entry: str, regression: bool) -> Occurrence:
     return Occurrence(kind=row.kind, entry=entry, pipeline=row.pipeline, asset=row.asset,
                       partition=row.partition, at=row.at, began=row.began,
-                      recovered=row.recovered, run_id=row.run_id, cord_id=row.cord_id,
+                      recovered=row.recovered, recovered_by=row.recovered_by,
+                      run_id=row.run_id, cord_id=row.cord_id,
                       check=row.check_name, error_type=row.error_type, message=row.message,
                       code_version=row.code_version, commit=row.git_commit,
                       regression=regression, seq=row.seq)

@@ -47,7 +47,8 @@ def occurrence_json(o: Occurrence) -> Json:
     (``began`` to ``at``) and to recover (``at`` to ``recovered``) in seconds."""
     return {"run_id": o.run_id, "partition": o.partition, "at": o.at, "kind": o.kind,
             "pipeline": o.pipeline, "asset": o.asset, "cord_id": o.cord_id, "check": o.check,
-            "began": o.began, "recovered": o.recovered, "error_type": o.error_type,
+            "began": o.began, "recovered": o.recovered, "recovered_by": o.recovered_by,
+            "error_type": o.error_type,
             "message": o.message, "code_version": o.code_version, "commit": o.commit,
             "regression": o.regression,
             "time_to_detect_seconds": o.ttd_seconds, "time_to_recover_seconds": o.ttr_seconds}
@@ -97,6 +98,7 @@ def entry_from_json(j: Json) -> ManualEntry:
     occurrences = [Occurrence(
         kind=o["kind"], entry=j["id"], pipeline=o["pipeline"], asset=o["asset"],
         partition=o["partition"], at=o["at"], began=o["began"], recovered=o["recovered"],
+        recovered_by=o.get("recovered_by", ""),
         run_id=o["run_id"], cord_id=o["cord_id"], check=o["check"], error_type=o["error_type"],
         message=o["message"], code_version=o["code_version"], commit=o["commit"],
         regression=o["regression"]) for o in j["occurrences"]]

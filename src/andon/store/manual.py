@@ -56,7 +56,7 @@ _RETRIED = update(problems).where(
 _RUN_RECOVERED = update(problems).where(
     problems.c.pipeline == bindparam("b_pipeline"), problems.c.partition == bindparam("b_key"),
     problems.c.kind.in_(("failure", "lost", "deadline")), _OPEN).values(
-    recovered=bindparam("b_at"), touched=bindparam("b_seq"))
+    recovered=bindparam("b_at"), recovered_by=bindparam("b_run_id"), touched=bindparam("b_seq"))
 _CHECK_RECOVERED = update(problems).where(
     problems.c.kind == "check", problems.c.asset == bindparam("b_asset"),
     problems.c.partition == bindparam("b_key"), problems.c.check_name == bindparam("b_check"),
@@ -97,7 +97,7 @@ def project_problem(conn: Connection, event: Event, seq: int) -> None:
                                         b_seq=seq))
     elif isinstance(event, RunSucceeded):
         conn.execute(_RUN_RECOVERED, dict(b_pipeline=event.pipeline, b_key=event.partition,
-                                          b_at=at, b_seq=seq))
+                                          b_at=at, b_run_id=event.run_id, b_seq=seq))
     elif isinstance(event, RunFailed):
         row = _failed(conn, event, seq)
     elif isinstance(event, CheckFailed):
@@ -165,6 +165,7 @@ class ProblemRow:
     at: str
     began: str
     recovered: str
+    recovered_by: str
     retried: bool
     code_version: str
     git_commit: str

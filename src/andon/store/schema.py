@@ -241,6 +241,7 @@ problems = Table(  # every problem andon saw: the facts the manual groups (andon
     Column("at", Text, nullable=False),
     Column("began", Text, nullable=False, default=""),
     Column("recovered", Text, nullable=False, default=""),
+    Column("recovered_by", Text, nullable=False, default=""),  # the run that made it good
     Column("retried", Integer, nullable=False, default=0),  # a retry followed: not for good
     Column("code_version", Text, nullable=False, default=""),
     Column("git_commit", Text, nullable=False, default=""),
