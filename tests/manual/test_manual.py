@@ -201,3 +201,15 @@ def test_times_to_detect_and_to_resolve(world) -> None:
                                pipeline="load", partition="2026-03-01")])
     [occ] = [o for e in manual.entries(T0) for o in e.occurrences if o.run_id == run_id]
     assert occ.ttd_seconds == 120.0 and occ.ttr_seconds == 3600.0 - 120.0
+
+
+def test_a_failure_a_retry_follows_leaves_the_manual_but_keeps_its_hint(world) -> None:
+    manual, store, n = world
+    fail(store, n, 1)
+    first = fail(store, n, 2)
+    assert [len(e.occurrences) for e in manual.entries(T0)] == [2]  # both for good, so far
+    fail(store, n, 2, attempt=2)  # the retry: day 2's first attempt was not for good
+    [entry] = manual.entries(T0)
+    assert [o.run_id for o in entry.occurrences] == ["load:2026-03-01:1", "load:2026-03-02:2"]
+    hint = manual.hints([first])[first]
+    assert hint.seen == 2 and hint.entry == entry.id

@@ -56,16 +56,21 @@ def history(store: Store) -> None:
 
 def check(store: Store) -> None:
     with store.read() as conn:
-        rows = facts.problems_since(conn, 0)
+        rows = facts.problems_since(conn, 0)  # a first read: the problems for good
         assert [(r.kind, r.run_id, r.retried, r.code_version) for r in rows] == [
-            ("failure", "load:2026-02-01:1", True, "v1"),
             ("failure", "load:2026-02-01:2", False, "v2"),
             ("cord", "", False, "")]
-        assert rows[1].frames == (("pipelines.py", "load"),) and rows[1].git_commit == "c0ffee"
-        assert rows[1].began == "2026-02-01T01:00:00.000000Z"
-        assert rows[1].recovered == "2026-02-01T03:00:00.000000Z"
-        assert rows[1].recovered_by == "load:2026-02-01:3"
-        assert rows[2].began == "2026-02-01T00:00:00.000000Z" and rows[2].recovered
+        retried = facts.run_problem(conn, "load:2026-02-01:1")
+        assert retried is not None and retried.retried and retried.code_version == "v1"
+        assert facts.run_problem(conn, "nope") is None
+        assert rows[0].frames == (("pipelines.py", "load"),) and rows[0].git_commit == "c0ffee"
+        assert rows[0].began == "2026-02-01T01:00:00.000000Z"
+        assert rows[0].recovered == "2026-02-01T03:00:00.000000Z"
+        assert rows[0].recovered_by == "load:2026-02-01:3"
+        assert rows[1].began == "2026-02-01T00:00:00.000000Z" and rows[1].recovered
+        # a later read gets every row changed since, the retried one too
+        changed = facts.problems_since(conn, retried.touched - 1)
+        assert retried.seq in {r.seq for r in changed}
         last = max(r.touched for r in rows)
         assert facts.problems_since(conn, last) == []
         [res] = facts.resolutions_since(conn, 0)

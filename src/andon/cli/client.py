@@ -126,9 +126,9 @@ class Client(Protocol):
 
 
 def open_client(project: Project, settings: Settings) -> Client:
-    """The project's running ``andon up`` (``server_url``, or the one ``andon.serve.up.server_url``
+    """The project's running ``andon up`` (``server_url``, or the one ``andon.serve.address.server_url``
     finds alive), with the token of ``api_token`` or the local one; else its store."""
-    from andon.serve.up import server_url
+    from andon.serve.address import server_url
 
     url = settings.server_url or server_url(settings.state_dir)
     if not url:

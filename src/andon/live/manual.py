@@ -15,6 +15,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 
 from andon.events.codec import format_time
 from andon.events.manual import ManualResolved
@@ -135,7 +136,9 @@ class Manual:
         entry, how often it was seen, its latest fix, whether this failure is a regression."""
         with self._lock:
             led = self._refresh()
-            found = {run_id: led.hint(run_id) for run_id in run_ids}
+            with self.store.read() as conn:
+                found = {run_id: led.hint(run_id, partial(facts.run_problem, conn))
+                         for run_id in run_ids}
         return {k: v for k, v in found.items() if v is not None}
 
     def resolve_event(self, entry_id: str, note: str, now: datetime, link: str = "",

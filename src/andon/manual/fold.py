@@ -2,9 +2,10 @@
 and every resolution, takes what changed since it last looked, and gives the entries, a failed
 run's hint and whether an occurrence is a regression.
 
-A failure that a retry followed is not an occurrence of its entry (it did not fail for good),
-but it has a signature, so that its run can show the hint. A cord's resolve note is a
-resolution of the cord's entry.
+A failure that a retry followed is not an occurrence of its entry (it did not fail for good):
+the ledger holds the problems for good only (a year of them is read at once), and signs an
+attempt that was retried when its run asks for its hint. A cord's resolve note is a resolution
+of the cord's entry.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ def signature_of(row: ProblemRow, rules: tuple[Rule, ...]) -> Signature:
 
 @dataclass
 class Ledger:
-    """Every problem (by seq) with its signature, and every resolution, as folded so far;
-    ``touched``/``resolved_upto``/``code_upto``: how far it has read the store."""
+    """Every problem for good (by seq) with its signature, and every resolution, as folded so
+    far; ``touched``/``resolved_upto``/``code_upto``: how far it has read the store."""
 
     rules: tuple[Rule, ...] = ()
     problems: dict[int, ProblemRow] = field(default_factory=dict)
@@ -42,7 +43,7 @@ class Ledger:
     ranks: dict[str, int] = field(default_factory=dict)  # code version -> seq of its first run
     by_run: dict[str, int] = field(default_factory=dict)  # run id -> its problem's seq
     by_cord: dict[str, str] = field(default_factory=dict)  # cord id -> its entry
-    by_entry: dict[str, list[int]] = field(default_factory=dict)  # entry -> its problems' seqs
+    by_entry: dict[str, set[int]] = field(default_factory=dict)  # entry -> its problems' seqs
     touched: int = 0
     resolved_upto: int = 0
     code_upto: int = 0
@@ -53,15 +54,22 @@ class Ledger:
         changed = False
         for row in problems:
             changed = True
-            if row.seq not in self.signatures:
+            self.touched = max(self.touched, row.touched)
+            sig = self.signatures.get(row.seq)
+            if row.retried:  # a retry followed: not (or no longer) a problem for good
+                if sig is not None:
+                    del self.signatures[row.seq], self.problems[row.seq]
+                    self.by_entry[sig.id].discard(row.seq)
+                    self.by_run.pop(row.run_id, None)
+                continue
+            if sig is None:
                 self.signatures[row.seq] = sig = signature_of(row, self.rules)
                 if row.run_id:
                     self.by_run[row.run_id] = row.seq
                 if row.cord_id:
                     self.by_cord[row.cord_id] = sig.id
-                self.by_entry.setdefault(sig.id, []).append(row.seq)
+                self.by_entry.setdefault(sig.id, set()).add(row.seq)
             self.problems[row.seq] = row
-            self.touched = max(self.touched, row.touched)
         for res in resolutions:
             changed = True
             self.resolutions.append(res)
@@ -104,9 +112,7 @@ class Ledger:
         fixes = self.fixes()
         grouped: dict[str, list[ProblemRow]] = {}
         for seq in sorted(self.problems):
-            row = self.problems[seq]
-            if not row.retried:
-                grouped.setdefault(self.signatures[seq].id, []).append(row)
+            grouped.setdefault(self.signatures[seq].id, []).append(self.problems[seq])
         out = []
         for entry_id, rows in grouped.items():
             sig = self.signatures[rows[-1].seq]
@@ -126,17 +132,21 @@ class Ledger:
         out.sort(key=lambda e: KINDS.index(e.kind))  # by how it manifested, newest first
         return out
 
-    def hint(self, run_id: str) -> Hint | None:
+    def hint(self, run_id: str, retried: Callable[[str], ProblemRow | None]) -> Hint | None:
         """The hint of a failed run: its entry seen at least twice, or resolved before; None
-        for a run with no stored failure or a problem seen once and never fixed."""
+        for a run with no stored failure or a problem seen once and never fixed. ``retried``
+        finds the stored failure of a run the ledger does not hold (one a retry followed)."""
         seq = self.by_run.get(run_id)
-        if seq is None:
-            return None
-        row, sig = self.problems[seq], self.signatures[seq]
+        if seq is not None:
+            row, sig = self.problems[seq], self.signatures[seq]
+        else:
+            found = retried(run_id)
+            if found is None:
+                return None
+            row, sig, seq = found, signature_of(found, self.rules), found.seq
         # seen: the entry's occurrences, failures for good; an attempt a retry followed is
         # not one, but still gets the hint (with at least itself as seen)
-        same = [self.problems[s] for s in self.by_entry[sig.id]
-                if not self.problems[s].retried] or [row]
+        same = [self.problems[s] for s in self.by_entry.get(sig.id, ())] or [row]
         fixes = [r for r in self.resolutions if self.entry_of(r) == sig.id]
         before = [r for r in fixes if r.seq < seq]
         if len(same) < 2 and not before:

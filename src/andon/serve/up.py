@@ -14,7 +14,6 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from andon.checks.runner import CheckRunner
@@ -35,7 +34,8 @@ from andon.notify.notifier import Notifier, start_notifier
 from andon.planner.live import make_planner
 from andon.project.load import Project
 from andon.project.settings import Settings
-from andon.store.lock import FileLock, SchedulerLock, held, lock_scheduler
+from andon.serve.address import folder_lock
+from andon.store.lock import FileLock, SchedulerLock, lock_scheduler
 from andon.store.sql import Store
 
 log = logging.getLogger("andon.serve.up")
@@ -121,7 +121,7 @@ def _lock_scheduler(settings: Settings) -> tuple[SchedulerLock, SchedulerLock]:
     PostgreSQL drop both locks when their holder dies, even by ``kill -9``."""
     me = f"pid {os.getpid()} on {socket.gethostname()}, state folder {settings.state_dir}"
     store_lock = lock_scheduler(settings.database_url, me)
-    path = _folder_lock(settings.state_dir)
+    path = folder_lock(settings.state_dir)
 
     def refused(holder: str) -> ConfigError:
         return ConfigError(f"another andon scheduler ({holder}) is already running from this "
@@ -354,34 +354,3 @@ def serve(line: Line, on_ready: Callable[[Line], None] | None = None) -> None:
                 info.unlink()
         line.close()
         log.info("andon stopped")
-
-
-def server_url(state_dir: Path) -> str | None:
-    """The URL of a running ``andon up`` of this project, if one is alive: one holds the state
-    folder's lock (the kernel drops it when its holder dies, even by ``kill -9``: a pid that
-    answers a signal may be a dead server not yet reaped, or another process) and its address
-    in ``server.json`` does not refuse a connection."""
-    try:
-        url = str(json.loads((state_dir / "server.json").read_text())["url"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return url if held(_folder_lock(state_dir)) and not _refused(url) else None
-
-
-def _folder_lock(state_dir: Path) -> Path:
-    return state_dir / "scheduler.lock"
-
-
-def _refused(url: str) -> bool:
-    """Whether nothing listens at ``url`` (a connection refused: no request was sent, so the
-    caller may safely work on the store instead)."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url)
-        with socket.create_connection((parts.hostname or "", parts.port or 80), timeout=5):
-            return False
-    except ConnectionRefusedError:
-        return True
-    except (OSError, ValueError):  # slow, unreachable or malformed: let the request tell
-        return False

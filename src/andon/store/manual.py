@@ -172,6 +172,11 @@ class ProblemRow:
     touched: int
 
 
+_PROBLEM_FIELDS = tuple(ProblemRow.__dataclass_fields__)
+_PROBLEM_COLUMNS = tuple(problems.c[name] for name in _PROBLEM_FIELDS)
+_FRAMES_AT, _RETRIED_AT = _PROBLEM_FIELDS.index("frames"), _PROBLEM_FIELDS.index("retried")
+
+
 @dataclass(frozen=True, slots=True)
 class ResolutionRow:
     """One stored resolution (the ``resolutions`` table's row)."""
@@ -188,15 +193,28 @@ class ResolutionRow:
 
 
 def problems_since(conn: Connection, touched: int) -> list[ProblemRow]:
-    """The problems changed by an event after seq ``touched`` (0: all), by seq."""
-    q = select(problems).where(problems.c.touched > touched).order_by(problems.c.seq)
-    out = []
-    for r in conn.execute(q):
-        m = dict(r._mapping)
-        m["frames"] = tuple((str(f[0]), str(f[1])) for f in json.loads(m["frames"] or "[]"))
-        m["retried"] = bool(m["retried"])
-        out.append(ProblemRow(**m))
-    return out
+    """The problems changed by an event after seq ``touched``, by seq; at 0 (a first read),
+    those for good only (no retry followed): the ones a reader folds."""
+    q = select(*_PROBLEM_COLUMNS).where(problems.c.touched > touched).order_by(problems.c.seq)
+    if not touched:
+        q = q.where(problems.c.retried == 0)
+    return [_problem(r) for r in conn.execute(q)]
+
+
+def run_problem(conn: Connection, run_id: str) -> ProblemRow | None:
+    """The stored failure of run ``run_id`` (a retry may have followed it), or None."""
+    q = select(*_PROBLEM_COLUMNS).where(problems.c.run_id == run_id).order_by(
+        problems.c.seq.desc()).limit(1)
+    row = conn.execute(q).first()
+    return None if row is None else _problem(row)
+
+
+def _problem(row: Any) -> ProblemRow:
+    values = list(row)  # positional: a year of problems is read at once
+    values[_FRAMES_AT] = tuple((str(f[0]), str(f[1]))
+                               for f in json.loads(values[_FRAMES_AT] or "[]"))
+    values[_RETRIED_AT] = bool(values[_RETRIED_AT])
+    return ProblemRow(*values)
 
 
 def resolutions_since(conn: Connection, seq: int) -> list[ResolutionRow]:
