@@ -268,7 +268,7 @@ run_code = Table(  # the code version each run started from (run.started)
     Column("run_id", Text, primary_key=True),
     Column("code_version", Text, nullable=False, index=True),
     Column("git_commit", Text, nullable=False, default=""),
-    Column("seq", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=False, index=True),  # a reader folds what is new
 )
 
 schema_version = Table(
