@@ -103,10 +103,11 @@ def manual_show(env: Env, entry_id: str, as_json: bool) -> None:
     click.echo("  occurrences, newest first:")
     for o in occurrences[:SHOWN]:
         what = o["run_id"] or o["cord_id"] or o["check"]
-        code = (o["commit"] or o["code_version"])[:12]
+        code = " ".join(f"{label} {o[key][:12]}" for label, key in
+                        (("code", "code_version"), ("commit", "commit")) if o[key])
         click.echo("    " + _plain(" ".join(x for x in (
-            _when(o["at"]), o["pipeline"] or o["asset"], o["partition"], what,
-            f"code {code}" if code else "", "[regression]" if o["regression"] else "") if x)))
+            _when(o["at"]), o["pipeline"] or o["asset"], o["partition"], what, code,
+            "[regression]" if o["regression"] else "") if x)))
     if len(occurrences) > SHOWN:
         click.echo(f"    ... and {len(occurrences) - SHOWN} more (--json gives them all)")
 
