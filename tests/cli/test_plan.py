@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from andon.store.sql import Store
 from tests.cli.test_commands import ANDON, _wait_for, andon
 
 # yesterday's partition ended at midnight; its source was due a minute later and the deliverable
-# two minutes later: it is late now (unless this runs in the first two minutes of a UTC day)
+# two minutes later: it is late now (in the first minutes of a UTC day, _project waits for that)
 DEFINITIONS = """
 import andon
 
@@ -28,6 +29,12 @@ def clean(ctx):
 
 
 def _project(make_project) -> tuple[Path, str]:  # type: ignore[no-untyped-def]
+    """The project and yesterday's partition, late: the commands read the real clock, so in the
+    first three minutes of a UTC day this waits until its deliverable is due."""
+    now = datetime.now(UTC)
+    late_from = now.replace(hour=0, minute=3, second=0, microsecond=0)
+    if now < late_from:
+        time.sleep((late_from - now).total_seconds())
     yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
     return make_project(DEFINITIONS, start=yesterday), yesterday
 
