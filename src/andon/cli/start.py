@@ -61,11 +61,9 @@ def up(env: Env, host: str | None, port: int | None, executor: str | None,
        policy: str | None) -> None:
     """Run the scheduler and the HTTP server until Ctrl-C."""
     from andon.live.logs import setup_logging
-    from andon.registry.declared import load_declared
     from andon.serve.up import Line, ensure_local_token, open_line, serve
 
     project, settings = env.load(host=host, port=port, executor=executor, policy=policy)
-    load_declared(project.root, project.graph)  # a wrong catalog refuses to start, as validate
     setup_logging(settings.log_format)
     line = open_line(project, settings)
     ensure_local_token(settings, line.store)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -77,15 +77,17 @@ class Catalog:
 
     # -- the search, built in the background -----------------------------------------------------
 
-    def start(self, then: Callable[[], object] | None = None) -> threading.Thread:
+    def start(self, then: Callable[[], object] | None = None,
+              declared: Sequence[Entry] | None = None) -> threading.Thread:
         """Build the search on a thread of its own (``andon up``): searches wait for it; ``then``
-        runs once it is built (``andon up`` records the deprecations it found)."""
+        runs once it is built (``andon up`` records the deprecations it found). ``declared``:
+        the entries of ``catalog.toml`` when the caller has read them already (else read)."""
         self._building.acquire()  # before the thread runs: a search now waits, never builds twice
 
         def first() -> None:
             built = False
             try:
-                self._build()
+                self._build(declared)
                 built = True
             except Exception:  # a search builds it again, and says why
                 log.exception("building the catalog's search failed")
@@ -125,9 +127,10 @@ class Catalog:
             assert self._searcher is not None
             return self._searcher
 
-    def _build(self) -> None:
-        """Read the project's files, sync them to the store, make the backend and swap it in;
-        the entries kept in step meanwhile are read again into the new one."""
+    def _build(self, declared: Sequence[Entry] | None = None) -> None:
+        """Read the project's files (``declared``: catalog.toml's entries, when read already),
+        sync them to the store, make the backend and swap it in; the entries kept in step
+        meanwhile are read again into the new one."""
         with self._swap:
             self._touched = set()
         collecting = gc.isenabled()
@@ -135,7 +138,9 @@ class Catalog:
         # them, triggered by the allocations alone, took a third of it at 100,000 entries
         gc.disable()
         try:
-            project = catalog(self.graph, load_declared(self.project_dir, self.graph))
+            if declared is None:
+                declared = load_declared(self.project_dir, self.graph)
+            project = catalog(self.graph, declared)
             self.store.sync_catalog(row_of(e) for e in project)
             with self.store.read() as conn:
                 declared = [entry_of_row(r) for r in rows.entry_rows(conn, rows.API)]

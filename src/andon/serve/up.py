@@ -34,6 +34,7 @@ from andon.notify.notifier import Notifier, start_notifier
 from andon.planner.live import make_planner
 from andon.project.load import Project
 from andon.project.settings import Settings
+from andon.registry.declared import load_declared
 from andon.serve.address import folder_lock
 from andon.store.lock import FileLock, SchedulerLock, lock_scheduler
 from andon.store.sql import Store
@@ -152,6 +153,9 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
     runner thread."""
     clock = clock or RealClock()
     notify = notify_config(project.config, settings, project.graph, project.name)  # fail early
+    # catalog.toml, read once: a wrong one refuses the start, as `andon validate` refuses it,
+    # and the catalog's first build takes the entries read here
+    declared = load_declared(project.root, project.graph)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     lock, folder_lock = _lock_scheduler(settings)
     lineage_sender = None
@@ -210,7 +214,7 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
     # the search is built in the background (searches wait for it); then the deprecated entries
     # it found are recorded, each once, so that their consumers are told
     service.catalog.start(lambda: [runner.submit(e) for e in
-                                   service.catalog.deprecations(clock.now())])
+                                   service.catalog.deprecations(clock.now())], declared)
     return Line(project, settings, store, runner, service, clock, lock=lock,
                 folder_lock=folder_lock, checks=checks, notifier=notifier, lineage=lineage)
 
