@@ -8,7 +8,6 @@ an operator, like every other offline write."""
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
@@ -29,6 +28,7 @@ from andon.model.access import MAX_TEXT, Access, check_answers, expires_at
 from andon.model.errors import BadRequest, Conflict, Forbidden, NotFound
 from andon.model.graph import Graph
 from andon.model.views import Json
+from andon.model.words import did_you_mean
 from andon.registry.entries import Entry
 from andon.store import access as queries
 from andon.store.sql import Store
@@ -53,10 +53,9 @@ class AccessDesk:
         """The data set ``name``; NotFound with the closest names."""
         found = self.datasets().get(name)
         if found is None:
-            close = difflib.get_close_matches(name[:200], list(self.datasets()), 3)
             raise NotFound(f"no data set named {name[:200]!r}",
-                           hint=(f"did you mean {' or '.join(map(repr, close))}? " if close
-                                 else "") + "search the catalog with `andon search WORDS`")
+                           hint=did_you_mean(name, self.datasets(), 3)
+                           + "search the catalog with `andon search WORDS`")
         return found
 
     def access(self, name: str) -> Access:

@@ -9,7 +9,6 @@ however long the history."""
 
 from __future__ import annotations
 
-import difflib
 import re
 import threading
 from collections import deque
@@ -25,6 +24,7 @@ from andon.manual.review import review
 from andon.manual.rules import Rule
 from andon.model.errors import BadRequest, NotFound
 from andon.model.graph import Graph
+from andon.model.words import did_you_mean
 from andon.registry.declared import CONTROL
 from andon.store import access as consumers
 from andon.store import manual as facts
@@ -126,9 +126,8 @@ class Manual:
             if e.id == entry_id:
                 return e
         asked = CONTROL.sub("?", entry_id[:MAX_ENTRY_ID])
-        close = difflib.get_close_matches(asked, [e.id for e in every], 3, 0.5)
         raise NotFound(f"no manual entry {asked!r}",
-                       hint=(f"did you mean {' or '.join(close)}? " if close else "")
+                       hint=did_you_mean(asked, [e.id for e in every], 3, 0.5)
                        + "list them with `andon manual`")
 
     def hints(self, run_ids: Iterable[str]) -> dict[str, Hint]:

@@ -4,7 +4,6 @@ and answer queries from the read models. No SQL here and no transport: callers s
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import threading
 from collections import Counter
@@ -40,6 +39,7 @@ from andon.model.partitions import AfterLastPartition, PartitionKeyError, Partit
 from andon.model.status import ACTIVE_STATUSES, RunStatus
 from andon.model.tokens import ROLES, digest, is_token_id, new_token, token_id
 from andon.model.views import Json
+from andon.model.words import did_you_mean
 from andon.planner.views import FirstPlan, PlanView
 from andon.project.settings import default
 from andon.store.sql import Store
@@ -185,9 +185,8 @@ class Service:
         """The event pulling the andon cord on an existing partition: refused for an unknown asset
         or partition, or one already under an open cord."""
         if asset not in self.graph.assets:
-            close = difflib.get_close_matches(asset, list(self.graph.assets), 1)
             raise NotFound(f"no data set named {asset!r}",
-                           hint=(f"did you mean {close[0]!r}? " if close else "") + "data sets: "
+                           hint=did_you_mean(asset, self.graph.assets) + "data sets: "
                            + ", ".join(sorted(self.graph.assets)))
         key = self._key(asset, partition, "asset")
         return incidents.pull_event(self.store, asset, key, reason, now, by)

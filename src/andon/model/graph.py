@@ -6,7 +6,6 @@ lists every problem, each naming the file, the object and the fix.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from andon.model.definitions import Asset, Declared, Input, Pipeline, Pool
 from andon.model.errors import DefinitionError
 from andon.model.limits import name_problem
 from andon.model.partitions import Identity, LastN, Partitions, Rollup
+from andon.model.words import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ def build_graph(assets: list[Asset], pipelines: list[Pipeline], pools: list[Pool
             if inp.asset not in by_asset:
                 _problem(problems, pipe.where,
                          f"pipeline {pipe.name!r} reads unknown input {inp.asset!r}; "
-                         + _did_you_mean(inp.asset, by_asset) +
+                         + did_you_mean(inp.asset, by_asset) +
                          f"declare it with andon.source({inp.asset!r}, ...) or as a pipeline "
                          f"output (known: {_listing(by_asset)})")
                 continue
@@ -175,11 +175,6 @@ def _position(problem: str) -> tuple[str, int]:
     """Sort key: problems in file order, then line order (``path:12: ...``)."""
     match = re.match(r"(.+?):(\d+): ", problem)
     return (match.group(1), int(match.group(2))) if match else (problem.split(": ", 1)[0], 0)
-
-
-def _did_you_mean(name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(known), 1)
-    return f"did you mean {close[0]!r}? " if close else ""
 
 
 def _listing(names: Iterable[str], most: int = 20) -> str:

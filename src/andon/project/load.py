@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import importlib.util
 import os
 import re
@@ -22,6 +21,7 @@ from andon.model.errors import AndonError, ConfigError, DefinitionError
 from andon.model.graph import Graph, build_graph
 from andon.model.limits import duration_problem, location_problem, moment_problem, name_problem
 from andon.model.partitions import PartitionKeyError, parse_partitions
+from andon.model.words import did_you_mean
 from andon.project.dsl import Declaration, collect, declared
 from andon.project.version import stamped
 
@@ -488,10 +488,9 @@ def _check_problems(problems: list[str], decls: list[Declaration], assets: set[s
             problems.append(f"{d.where}: {bad_name}; pass name='...'")
         asset = d.options["asset"]
         if not isinstance(asset, str) or asset not in assets:
-            close = difflib.get_close_matches(str(asset), assets, 1)
             problems.append(f"{d.where}: check {d.name!r} is on {asset!r}, which is not a declared "
-                            "data set; " + (f"did you mean {close[0]!r}?" if close else
-                                            "name a source or a pipeline output"))
+                            "data set; " + (did_you_mean(str(asset), assets).strip()
+                                            or "name a source or a pipeline output"))
             continue
         if (asset, d.name) in seen:
             problems.append(f"{d.where}: check {d.name!r} on {asset!r} is declared twice (also at "

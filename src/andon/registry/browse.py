@@ -5,12 +5,12 @@ the entries of its narrowest filter, never a scan of the whole catalog."""
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from andon.model.errors import BadRequest
+from andon.model.words import did_you_mean
 from andon.registry.declared import MAX_TAG
 from andon.registry.entries import KINDS, Entry
 from andon.registry.search import DEFAULT_LIMIT, MAX_LIMIT, MAX_QUERY
@@ -145,6 +145,5 @@ def check_kind(kind: str | None, hint: str = "leave it out for every kind") -> N
     """BadRequest naming the field ``kind`` (with the closest kind, else ``hint``) unless it is
     one of ``KINDS`` or None."""
     if kind is not None and kind not in KINDS:
-        close = difflib.get_close_matches(kind[:40], KINDS, 1)
         raise BadRequest(f"field 'kind' must be one of {', '.join(KINDS)}, not {kind[:40]!r}",
-                         where="kind", hint=f"did you mean {close[0]!r}?" if close else hint)
+                         where="kind", hint=did_you_mean(kind[:40], KINDS).strip() or hint)

@@ -9,7 +9,6 @@ the line (of its ``[[entries]]`` header, or of the call), the entry and the fix.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 import stat
@@ -23,6 +22,7 @@ from andon.model.access import parse_access
 from andon.model.errors import ConfigError
 from andon.model.graph import Graph
 from andon.model.limits import name_problem
+from andon.model.words import did_you_mean
 from andon.registry.entries import DECLARED_KINDS, LIFECYCLES, Entry
 
 CATALOG_FILE = "catalog.toml"
@@ -149,10 +149,10 @@ def _relation_problems(graph: Graph, entries: list[Entry]) -> list[tuple[str, st
             what = "service or library" if field == "uses" else "model"
             for name in names:
                 if name not in kinds:
-                    close = difflib.get_close_matches(name, kinds, 1)
+                    close = did_you_mean(name, kinds).strip()
                     problems.append((pipe.where, f"pipeline {pipe.name!r}: {field}= names "
                                      f"{name!r}, which is no {what} of the catalog"
-                                     + (f"; did you mean {close[0]!r}?" if close else ""),
+                                     + (f"; {close}" if close else ""),
                                      f"known: {_listing(kinds)}; declare it in {CATALOG_FILE} or "
                                      f"with andon.catalog(kind=\"{what.split()[-1]}\", ...)"))
         for name in pipe.models:
