@@ -135,3 +135,8 @@ def test_a_huge_partition_keeps_a_capped_sample() -> None:
     p = profile({"x": np.random.default_rng(1).normal(size=2_000_000)})
     assert len(p.column("x").sample_array) == MAX_SAMPLE
     assert len(dumps(p)) < 60_000
+
+
+def test_values_near_the_float_limit_are_refused_by_name() -> None:
+    with pytest.raises(DriftError, match="column 'x' holds values too large"):
+        profile({"x": np.array([1e308, -1e308, 1e308])})

@@ -211,11 +211,13 @@ def _numeric(name: str, array: np.ndarray, edges: tuple[float, ...] | None, bins
         edges = quantile_edges(sample, bins)
     hist = histogram(present, edges)
     if n:
-        mean = float(v.mean())
-        d = v - mean
-        m2, lo, hi = float(np.dot(d, d)), float(v.min()), float(v.max())
+        with np.errstate(over="ignore", invalid="ignore"):  # refused below, by name
+            mean = float(v.mean())
+            d = v - mean
+            m2, lo, hi = float(np.dot(d, d)), float(v.min()), float(v.max())
     else:
         mean, m2, lo, hi = 0.0, 0.0, None, None
+    _check_moments(name, mean, m2, where)
     return ColumnProfile(name=name, kind=NUMERIC, count=count, nulls=nulls, edges=tuple(edges),
                          bins=tuple(hist), infinite=infinite, min=lo, max=hi,
                          mean=mean, m2=m2, sample=_sample_bytes(sample))
@@ -242,8 +244,9 @@ def quantile_edges(sample: np.ndarray, bins: int = DEFAULT_BINS) -> tuple[float,
     duplicates; ``()`` (one bin) for an empty sample."""
     if len(sample) == 0 or bins == 1:
         return ()
-    qs = np.quantile(sample, np.arange(1, bins) / bins)
-    return tuple(float(e) for e in np.unique(qs))
+    with np.errstate(over="ignore", invalid="ignore"):  # interpolating near the float limit
+        qs = np.quantile(sample, np.arange(1, bins) / bins)
+    return tuple(float(e) for e in np.unique(qs[np.isfinite(qs)]))
 
 
 def _is_null(value: Any) -> bool:
@@ -327,11 +330,21 @@ def merge_columns(a: ColumnProfile, b: ColumnProfile, rng: np.random.Generator) 
     delta = b.mean - a.mean
     mean = a.mean + delta * nb / n if n else 0.0
     m2 = a.m2 + b.m2 + delta * delta * na * nb / n if n else 0.0
+    _check_moments(a.name, mean, m2, "")
     return replace(
         a, count=count, nulls=nulls, bins=tuple(x + y for x, y in zip(a.bins, b.bins)),
         infinite=a.infinite + b.infinite, min=_pick(min, a.min, b.min),
         max=_pick(max, a.max, b.max), mean=mean, m2=m2,
         sample=_merge_samples(a, b, rng))
+
+
+def _check_moments(name: str, mean: float, m2: float, where: str) -> None:
+    # finite values near the float limit overflow the sum of squares; a profile holds only
+    # finite numbers (its JSON form is strict), so such a column is refused, by name
+    if not (np.isfinite(mean) and np.isfinite(m2)):
+        raise DriftError(f"column {name!r} holds values too large to profile (its variance "
+                         "overflows a float64)", where=where,
+                         hint="rescale the column, or profile it as categorical")
 
 
 def _pick(fn: Any, x: float | None, y: float | None) -> float | None:
