@@ -30,7 +30,10 @@ def checked_metric(name: object, value: object, logged: int) -> tuple[str, float
     if isinstance(value, bool) or not isinstance(value, Real):
         raise MetricProblem(f"metric {name!r} = {_short(value)} is not a number; log a float, "
                             f"e.g. ctx.log_metric({name!r}, 0.91)")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int past float's range
+        number = math.inf
     if not math.isfinite(number):
         raise MetricProblem(f"metric {name!r} is {number} (not a finite number); check how it "
                             "is computed (an empty set, a division by zero)")
