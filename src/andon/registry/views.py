@@ -63,7 +63,7 @@ class EntryView(View):
     ``downstream`` (``andon.registry.entries.Entry``). A pipeline: the services and libraries it
     ``uses``, the ``models`` it makes and its newest ``runs``. A service or library: the
     pipelines that use it (``used_by``). A model: its ``versions`` (newest first; ``version_count``
-    of them in all), its ``deploy`` policy, the version ``serving`` (0: none) and its
+    of them in all), its ``deploy`` policy, the version ``serving`` (0: none; None for other kinds) and its
     ``promotions`` (oldest first). A data set: its ``consumers`` and, from the definitions, its
     ``freshness``."""
 
@@ -90,5 +90,5 @@ class EntryView(View):
     version_count: int = 0
     runs: list[RunView] | None = None
     deploy: str | None = None
-    serving: int = 0
+    serving: int | None = None
     promotions: list[Promotion] | None = None
