@@ -169,9 +169,13 @@ class Models:
         promoted (by anyone: a version rolled back from is not promoted again).
         Id ``promoted:MODEL:VERSION``: recorded once, however often this is asked (a restart,
         a listener that sees the run twice)."""
-        wanted = None if pipelines is None else set(pipelines)
-        chosen = [e for e in self._models().values() if e.deploy == "auto" and e.producer
-                  and (wanted is None or e.producer in wanted)]
+        if pipelines is None:
+            candidates = list(self._models().values())
+        else:  # the models those pipelines make, looked up (not a scan of a large catalog)
+            entries, graph = self.catalog.entries(), self.catalog.graph.pipelines
+            candidates = [e for p in pipelines if p in graph for m in graph[p].models
+                          if (e := entries.get(("model", m))) is not None]
+        chosen = [e for e in candidates if e.deploy == "auto" and e.producer]
         owed = []
         with self.store.read() as conn:
             for e in chosen:
@@ -210,7 +214,9 @@ class AutoPromoter:
     def on_events(self, events: Sequence[Event]) -> None:
         if not self._armed:
             return
-        made = {e.pipeline for e in events if isinstance(e, RunSucceeded)}
+        graph = self.models.catalog.graph.pipelines
+        made = {e.pipeline for e in events if isinstance(e, RunSucceeded)
+                and e.pipeline in graph and graph[e.pipeline].models}
         if made:
             for event in self.models.auto_events(self.now(), made):
                 self.submit(event)
