@@ -192,7 +192,7 @@ def project(make_project) -> Iterator[Path]:  # type: ignore[no-untyped-def]
         raw.parent.mkdir(parents=True, exist_ok=True)
         raw.write_text(f"export of {day}\n")
     (root / "catalog.toml").write_text('[[entries]]\nkind = "model"\nname = "dedup"\n'
-                                       'owner = "data"\ndeploy = "auto"\n')
+                                       'owner = "data"\n')
     yield root
 
 
@@ -203,7 +203,6 @@ def _build(line: Line, clock: FakeClock) -> None:
         store.add_token(digest(value), role, name, START - timedelta(days=1))
     store.revoke_token(digest(TOKENS[2][0]), START - timedelta(hours=12))
     op = {"Authorization": f"Bearer {TOKENS[1][0]}"}
-    line.service.catalog.wait()  # the automatic promotions start from here: each version's
     with httpx.Client(base_url=line.url, timeout=GUARD) as c:
         _post(c, "/api/v1/notify", {"asset": "raw", "partition": BAD}, op)
         _wait(line, "the runs of the 4th", lambda: len(store.runs()) == 2)
@@ -233,7 +232,9 @@ def _build(line: Line, clock: FakeClock) -> None:
               {"Authorization": f"Bearer {TOKENS[0][0]}"})
         _wait(line, "the consumer", lambda: bool(line.service.access.consumers()))
         clock.advance(timedelta(minutes=5))
-        _post(c, "/api/v1/models/dedup/rollback", {"reason": "the first was better"}, op)
+        _post(c, "/api/v1/models/dedup/promote", {"version": 3, "reason": "re-made"}, op)
+        _post(c, "/api/v1/models/dedup/promote", {"version": 1}, op)
+        _post(c, "/api/v1/models/dedup/rollback", {"reason": "the first was worse"}, op)
         _wait(line, "a settled scheduler", lambda: True)
 
 
