@@ -57,6 +57,12 @@ def test_demo_makes_every_partition_and_exits(tmp_path: Path) -> None:
         assert (model.producer, model.version_count) == ("train", 3)
         assert [v.partition for v in model.versions or []] == \
             ["2026-01-07", "2026-01-06", "2026-01-05"]
+        # what train logged, and the versions its deploy = "auto" put into service
+        newest = (model.versions or [])[0]
+        assert set(newest.metrics) == {"train_accuracy", "log_loss", "samples"}
+        assert newest.params["steps"] == "300" and newest.params["days"] == "3"
+        assert model.deploy == "auto" and model.serving == 3
+        assert model.promotions and all(p.by == "andon" for p in model.promotions)
         assert catalog.view("service", "fx_rates_api", now).used_by == ["to_eur"]
         assert catalog.view("library", "numpy", now).used_by == ["train"]
         access = catalog.view("dataset", "crm_contacts", now).access

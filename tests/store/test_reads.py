@@ -79,9 +79,13 @@ def test_a_models_versions_are_the_successful_runs_of_its_pipeline(store: Store)
         assert total == 2
         assert [v.to_json() for v in versions] == [
             {"number": 2, "partition": "2026-01-07", "run_id": "t2",
-             "at": "2026-01-08T03:00:00.000000Z", "outputs": {"model": "sha256:2"}},
+             "at": "2026-01-08T03:00:00.000000Z", "outputs": {"model": "sha256:2"},
+             "inputs": [{"asset": "features", "partition": "2026-01-07", "version": 1}],
+             "metrics": {}, "params": {}},
             {"number": 1, "partition": "2026-01-05", "run_id": "t0",
-             "at": "2026-01-06T03:00:00.000000Z", "outputs": {"model": "sha256:0"}}]
+             "at": "2026-01-06T03:00:00.000000Z", "outputs": {"model": "sha256:0"},
+             "inputs": [{"asset": "features", "partition": "2026-01-05", "version": 1}],
+             "metrics": {}, "params": {}}]
         assert relations.model_versions(conn, "train", 1)[1][0].number == 2
         assert relations.model_versions(conn, "other", 10) == (0, [])
 

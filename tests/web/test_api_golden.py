@@ -59,8 +59,10 @@ andon.source("raw", location="data/raw/{partition}.csv", expected_arrival="2h", 
 
 
 @andon.pipeline(inputs=["raw"], outputs=["clean"], deadline="6h", expected_duration="30m",
-                owner="data", description="cleans the export")
+                owner="data", description="cleans the export", models=["dedup"])
 def clean(ctx):
+    ctx.log_metric("duplicates", 0.25 if ctx.partition.endswith("4") else 0.5)
+    ctx.log_params(mode="strict", window=7)
     ctx.output("clean").write_text("ok\n")
 
 
@@ -115,6 +117,9 @@ CALLS: tuple[tuple[str, str, dict[str, str], dict[str, str]], ...] = (
     ("manual_failures", "list_manual", {}, {"kind": "failure", "since": "2026-01-01"}),
     ("manual_entry", "get_manual_entry", {"entry_id": "5c963778d801"}, {}),
     ("manual_review", "manual_review", {}, {"days": "7"}),
+    ("models", "list_models", {}, {}),
+    ("model", "get_model", {"name": "dedup"}, {}),
+    ("catalog_model", "catalog_entry", {"kind": "model", "name": "dedup"}, {}),
 )
 STREAMS = {"run_log_stream", "events_stream", "openapi"}  # not JSON answers to compare
 
@@ -186,6 +191,8 @@ def project(make_project) -> Iterator[Path]:  # type: ignore[no-untyped-def]
         raw = root / "data/raw" / f"{day}.csv"
         raw.parent.mkdir(parents=True, exist_ok=True)
         raw.write_text(f"export of {day}\n")
+    (root / "catalog.toml").write_text('[[entries]]\nkind = "model"\nname = "dedup"\n'
+                                       'owner = "data"\n')
     yield root
 
 
@@ -224,6 +231,10 @@ def _build(line: Line, clock: FakeClock) -> None:
         _post(c, "/api/v1/access-requests/raw:1/approve", {"note": "for a month"},
               {"Authorization": f"Bearer {TOKENS[0][0]}"})
         _wait(line, "the consumer", lambda: bool(line.service.access.consumers()))
+        clock.advance(timedelta(minutes=5))
+        _post(c, "/api/v1/models/dedup/promote", {"version": 3, "reason": "re-made"}, op)
+        _post(c, "/api/v1/models/dedup/promote", {"version": 1}, op)
+        _post(c, "/api/v1/models/dedup/rollback", {"reason": "the first was worse"}, op)
         _wait(line, "a settled scheduler", lambda: True)
 
 

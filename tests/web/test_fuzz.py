@@ -61,6 +61,10 @@ PER_OPERATION: dict[str, dict[str, list[Any]]] = {
         "owner": ["ml@example.com"], "team": ["ml"], "tags": [["ml"]],
         "links": [{"docs": "https://docs.example.com"}], "lifecycle": ["active", "beta"],
         "access": ["https://access.example.com"]},
+    # a model that exists, and its versions (report's runs make them)
+    "POST /api/v1/models/{name}/promote": {"name": ["churn"], "version": [1, 2, 3]},
+    "POST /api/v1/models/{name}/rollback": {"name": ["churn"]},
+    "GET /api/v1/models/{name}": {"name": ["churn"]},
     "POST /api/v1/catalog/entries/{kind}/{name}/remove": {
         "kind": ["model", "dataset"], "name": ["seeded_model", "raw"]}}
 
@@ -69,7 +73,8 @@ PER_OPERATION: dict[str, dict[str, list[Any]]] = {
 QUARANTINING = PIPELINES + """
 andon.source("crm", access={"note": "ask the CRM team"})
 
-@andon.pipeline(inputs=["clean"], outputs=["report"], bad_outputs="quarantine")
+@andon.pipeline(inputs=["clean"], outputs=["report"], bad_outputs="quarantine",
+                models=["churn"])
 def report(ctx):
     ctx.output("report").write_text("ok\\n")
 """
@@ -77,7 +82,10 @@ def report(ctx):
 
 @pytest.fixture
 def line(make_project) -> Iterator[Line]:  # type: ignore[no-untyped-def]
-    with running(make_project(QUARANTINING)) as line:
+    root = make_project(QUARANTINING)
+    (root / "catalog.toml").write_text('[[entries]]\nkind = "model"\nname = "churn"\n'
+                                       'owner = "ml@example.com"\n')
+    with running(root) as line:
         yield line
 
 

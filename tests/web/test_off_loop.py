@@ -86,6 +86,9 @@ CALLS: dict[str, tuple[dict[str, str], Any]] = {
     "list_manual": ({}, None), "manual_review": ({}, None),
     "get_manual_entry": ({"entry_id": "0123456789ab"}, None),
     "resolve_manual_entry": ({"entry_id": "0123456789ab"}, {"note": "fixed"}),
+    "list_models": ({}, None), "get_model": ({"name": "churn"}, None),
+    "promote_model": ({"name": "churn"}, {"version": 1}),
+    "rollback_model": ({"name": "churn"}, {}),
 }
 
 

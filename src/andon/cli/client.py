@@ -124,6 +124,22 @@ class Client(Protocol):
         """The review of the last ``days`` days (``andon.manual.views.review_json``)."""
         ...
 
+    def models(self) -> Json:
+        """``{"models": [...]}`` (``andon.live.models.ModelSummary``), by name."""
+        ...
+
+    def model(self, name: str) -> Json:
+        """One model (``andon.live.models.ModelDetail``); NotFound with the closest name."""
+        ...
+
+    def model_promote(self, name: str, version: int, reason: str) -> Json:
+        """Put version ``version`` of model ``name`` into service (``andon.live.models.answer``)."""
+        ...
+
+    def model_rollback(self, name: str, reason: str) -> Json:
+        """Put back the version that served before the current one (as ``model_promote``)."""
+        ...
+
 
 def open_client(project: Project, settings: Settings) -> Client:
     """The project's running ``andon up`` (``server_url``, or the one ``andon.serve.address.server_url``

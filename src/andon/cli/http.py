@@ -159,6 +159,18 @@ class HttpClient:
     def manual_review(self, days: int) -> Json:
         return self._call("manual_review", query={"days": days})
 
+    def models(self) -> Json:
+        return self._call("list_models")
+
+    def model(self, name: str) -> Json:
+        return self._call("get_model", name=name)
+
+    def model_promote(self, name: str, version: int, reason: str) -> Json:
+        return self._call("promote_model", {"version": version, "reason": reason}, name=name)
+
+    def model_rollback(self, name: str, reason: str) -> Json:
+        return self._call("rollback_model", {"reason": reason}, name=name)
+
     # -- the transport ---------------------------------------------------------------------------
 
     def _call(self, op: str, body: Any = None, query: Query | None = None,

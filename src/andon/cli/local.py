@@ -128,6 +128,26 @@ class LocalClient:
         (new,) = self._submit([event])
         return {"entry": event.entry, "id": event.id, "recorded": new}
 
+    def model_promote(self, name: str, version: int, reason: str) -> Json:
+        from andon.live.models import answer
+
+        event = self.service.models.promote_event(name, version, _now(), reason, _user())
+        (new,) = self._submit([event])
+        return answer(event, new)
+
+    def model_rollback(self, name: str, reason: str) -> Json:
+        from andon.live.models import answer
+
+        event = self.service.models.rollback_event(name, _now(), reason, _user())
+        (new,) = self._submit([event])
+        return answer(event, new)
+
+    def models(self) -> Json:
+        return {"models": [m.to_json() for m in self.service.models.listing()]}
+
+    def model(self, name: str) -> Json:
+        return self.service.models.show(name).to_json()
+
     # -- queries ---------------------------------------------------------------------------------
 
     def access_requests(self, asset: str | None, status: str | None) -> list[Json]:

@@ -152,7 +152,10 @@ class RunSucceeded(Event):
     """A run finished well. Times: ``queue_seconds`` (queued -> started), ``startup_seconds``
     (process spawned -> user code entered), ``work_seconds`` (user code); ``outputs`` describe each
     partition written, ``versions`` the version the engine gave each of them as it recorded the
-    event (empty in an event recorded without the engine)."""
+    event (empty in an event recorded without the engine); ``metrics`` (name -> finite number)
+    and ``params`` (name -> text) what the pipeline logged with ``ctx.log_metric`` and
+    ``ctx.log_params`` (empty when it logged none, and in a log written before they were
+    recorded)."""
 
     name: ClassVar[str] = "run.succeeded"
     run_id: str
@@ -166,6 +169,8 @@ class RunSucceeded(Event):
     inputs: tuple[PartitionRef, ...] = ()
     outputs: tuple[OutputWritten, ...] = ()
     versions: tuple[PartitionRef, ...] = ()
+    metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)

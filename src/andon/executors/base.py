@@ -70,6 +70,8 @@ class ExecResult:
     outputs: tuple[OutputWritten, ...] = ()
     cancelled: bool = False
     frames: tuple[Frame, ...] = ()  # the exception's frames in the project's code, innermost last
+    metrics: dict[str, float] = field(default_factory=dict)  # ctx.log_metric, checked there
+    params: dict[str, str] = field(default_factory=dict)  # ctx.log_params, checked there
 
     def to_json(self) -> str:
         data = asdict(self)

@@ -89,6 +89,7 @@ def run_spec(spec: RunSpec, resolve: Resolver, stream: Any = None,
     entered = time.time()
     startup: float | None = None
     rows: dict[str, int] = {}
+    ctx: Context | None = None
     try:
         if spec.command:  # a shell step writes where it is told: its folders must exist
             for path in spec.outputs.values():
@@ -134,4 +135,6 @@ def run_spec(spec: RunSpec, resolve: Resolver, stream: Any = None,
         stream.flush()
         return ExecResult(spec.run_id, False, 1, type(exc).__name__, str(exc)[:MAX_ERROR_MESSAGE],
                           startup, work, frames=user_frames(exc, spec.project_dir))
-    return ExecResult(spec.run_id, True, 0, "", "", startup, work, outputs)
+    return ExecResult(spec.run_id, True, 0, "", "", startup, work, outputs,
+                      metrics=dict(ctx.metrics) if ctx else {},
+                      params=dict(ctx.params) if ctx else {})

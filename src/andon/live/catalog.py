@@ -47,7 +47,7 @@ from andon.registry.search import (
 )
 from andon.registry.stored import declared_event, entry_of_row, is_api, row_of
 from andon.registry.views import STALE_DAYS, Consumers, DeclaredConsumer, EntryView, Freshness
-from andon.store import access, relations
+from andon.store import access, models, relations
 from andon.store import catalog as rows
 from andon.store.sql import Store
 
@@ -259,7 +259,10 @@ class Catalog:
             if kind == "model":
                 total, versions = (relations.model_versions(conn, e.producer, VERSIONS_SHOWN)
                                    if e.producer else (0, []))
-                return _with(view, versions=versions, version_count=total)
+                history = models.promotions_of(conn, name)
+                stack = models.serving_stack(history)
+                return _with(view, versions=versions, version_count=total, deploy=e.deploy,
+                             serving=stack[-1] if stack else 0, promotions=history)
         if kind == "pipeline":
             return _with(view, runs=self.store.runs(name, limit=RUNS_SHOWN))
         return view
@@ -312,6 +315,10 @@ class Catalog:
         table), checked as that table is (BadRequest naming the field); Conflict when the
         project's files declare that kind and name (declaring an API entry again replaces
         it)."""
+        if table.get("deploy") is not None:  # it would not be kept: the API's row has no room
+            raise BadRequest("a model declared through the API has no deploy policy",
+                             where="deploy", hint="declare the model and its deploy policy in "
+                             "catalog.toml or with andon.catalog(...), beside its pipeline")
         try:
             entry = entry_of({k: v for k, v in table.items() if v is not None}, 0, "api")
         except EntryProblem as bad:

@@ -31,6 +31,7 @@ from andon.live import offline
 from andon.live.access import AccessDesk
 from andon.live.catalog import Catalog
 from andon.live.manual import Manual
+from andon.live.models import Models
 from andon.manual.rules import Rule
 from andon.model.dispatch import DEFAULT_POLICY
 from andon.model.errors import BadRequest, Conflict, NotFound
@@ -86,6 +87,7 @@ class Service:
         # access requests and registered consumers, of the catalog's data sets
         self.access = AccessDesk(graph, store, self.catalog.datasets, access_max_days)
         self.manual = Manual(graph, store, rules)  # the operations manual (``[manual] rules``)
+        self.models = Models(self.catalog, store)  # models' versions, serving, promotions
 
     # -- requests that become events -----------------------------------------------------------
 

@@ -166,12 +166,13 @@ def check(asset: str, *, blocking: bool = True, name: str | None = None
 
 def catalog(kind: str, name: str, *, owner: str = "", description: str = "", tags: Any = (),
             team: str = "", links: Any = None, lifecycle: str = "active", since: Any = None,
-            access: Any = "") -> str:
+            access: Any = "", deploy: str | None = None) -> str:
     """Declare an entry of the catalog (a model, a service, a library or an external data set)
     in the definitions: the fields of a ``catalog.toml`` table, checked the same way when the
     catalog loads (``andon validate``), each problem naming this call's file and line. ``since``
-    is the date its ``lifecycle`` took effect (required for "deprecated"). Returns the name, to
-    use in a pipeline's ``uses=`` or ``models=``."""
+    is the date its ``lifecycle`` took effect (required for "deprecated"); ``deploy``, a model's
+    policy: "manual" (the default) or "auto". Returns the name, to use in a pipeline's
+    ``uses=`` or ``models=``."""
     table: dict[str, Any] = {"kind": kind, "name": name, "owner": owner,
                              "description": description, "team": team, "access": access,
                              "tags": list(tags) if isinstance(tags, tuple) else tags,
@@ -179,6 +180,8 @@ def catalog(kind: str, name: str, *, owner: str = "", description: str = "", tag
                              else {"state": lifecycle, "date": since}}
     if links is not None:
         table["links"] = links
+    if deploy is not None:
+        table["deploy"] = deploy
     _registry().declarations.append(Declaration("catalog", str(name), table, _where()))
     return name
 

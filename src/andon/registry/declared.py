@@ -23,14 +23,15 @@ from andon.model.errors import ConfigError
 from andon.model.graph import Graph
 from andon.model.limits import name_problem
 from andon.model.words import did_you_mean
-from andon.registry.entries import DECLARED_KINDS, LIFECYCLES, Entry
+from andon.registry.entries import DECLARED_KINDS, DEPLOYS, LIFECYCLES, Entry
 
 CATALOG_FILE = "catalog.toml"
 MAX_TEXT = 10_000  # the longest owner, description, team or access note (characters)
 MAX_FILE = 256 * 2**20  # bytes of catalog.toml: a large company's 100,000 entries take ~30 MB
 MAX_TAGS, MAX_TAG = 50, 100  # tags per entry, characters per tag
 MAX_LINKS, MAX_LINK = 20, 2_000  # links per entry, characters per link name or URL
-FIELDS = ("kind", "name", "owner", "description", "tags", "team", "links", "lifecycle", "access")
+FIELDS = ("kind", "name", "owner", "description", "tags", "team", "links", "lifecycle", "access",
+          "deploy")
 _HEADER = re.compile(rb"^[ \t]*\[\[[ \t]*entries[ \t]*\]\]", re.M)
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # control characters: never in a name or a one-line text
 _SPLIT = re.compile(r"^\[\[entries\]\][ \t]*\r?\n", re.M)  # a table's header, alone on its line
@@ -257,10 +258,16 @@ def entry_of(item: Any, index: int = 0, file: str = "") -> Entry:
         access, problem = parse_access(item["access"])
         if problem:
             raise EntryProblem("access", f"{label} ({kind}): {problem[0]}", problem[1])
+    deploy = item.get("deploy", "manual")
+    if deploy not in DEPLOYS or (kind != "model" and "deploy" in item):
+        raise EntryProblem("deploy", f"{label} ({kind}): deploy = {_short(deploy)} is not a "
+                           "model's deploy policy", "only a model has one: deploy = \"manual\" "
+                           "(a person promotes a version, the default) or deploy = \"auto\" "
+                           "(every new version is promoted)")
     return Entry(kind, texts["name"].strip(), texts["owner"].strip(), texts["description"],
                  tuple(t.strip() for t in tags), texts["team"],
                  tuple((str(k), v) for k, v in links.items()), lifecycle, since,
-                 access, where=file, declared=True)
+                 access, where=file, declared=True, deploy=deploy)
 
 
 def _simple_tables(text: str) -> list[dict[str, Any]] | None:

@@ -13,6 +13,7 @@ from andon.model.graph import Graph
 KINDS = ("dataset", "pipeline", "model", "service", "library")
 DECLARED_KINDS = ("dataset", "model", "service", "library")  # pipelines come from the graph only
 LIFECYCLES = ("active", "beta", "deprecated")
+DEPLOYS = ("manual", "auto")  # a model's deploy policy: who promotes its new versions
 USED = ("service", "library")  # the kinds a pipeline's uses= names
 
 
@@ -26,7 +27,9 @@ class Entry:
     for a data set, of data sets for a pipeline; a model's producer is the pipeline that declares
     it in ``models=``). ``uses`` and ``models``: the services and libraries a pipeline declares it
     uses and the models it makes; ``used_by``: the pipelines that declare a service or library in
-    ``uses=``. ``where``: the file and line it comes from."""
+    ``uses=``. ``where``: the file and line it comes from. ``deploy`` (a model's): ``manual``
+    (a person promotes a version) or ``auto`` (every new version is promoted as its run
+    succeeds)."""
 
     kind: str
     name: str
@@ -46,6 +49,7 @@ class Entry:
     used_by: tuple[str, ...] = ()
     where: str = ""
     declared: bool = False  # from catalog.toml, not from the definitions
+    deploy: str = "manual"
 
     @property
     def key(self) -> tuple[str, str]:

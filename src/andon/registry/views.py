@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from andon.model.access import Access
 from andon.model.views import Json, View
+from andon.store.models import Promotion
 from andon.store.relations import ModelVersion, ObservedRead
 from andon.store.views import RunView
 
@@ -62,7 +63,8 @@ class EntryView(View):
     ``downstream`` (``andon.registry.entries.Entry``). A pipeline: the services and libraries it
     ``uses``, the ``models`` it makes and its newest ``runs``. A service or library: the
     pipelines that use it (``used_by``). A model: its ``versions`` (newest first; ``version_count``
-    of them in all). A data set: its ``consumers`` and, from the definitions, its
+    of them in all), its ``deploy`` policy, the version ``serving`` (0: none; None for other kinds) and its
+    ``promotions`` (oldest first). A data set: its ``consumers`` and, from the definitions, its
     ``freshness``."""
 
     kind: str
@@ -87,3 +89,6 @@ class EntryView(View):
     versions: list[ModelVersion] | None = None
     version_count: int = 0
     runs: list[RunView] | None = None
+    deploy: str | None = None
+    serving: int | None = None
+    promotions: list[Promotion] | None = None

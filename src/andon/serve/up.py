@@ -23,6 +23,7 @@ from andon.executors.inprocess import InProcessExecutor
 from andon.executors.local import LocalProcessExecutor
 from andon.lineage.emitter import LineageEmitter, make_sender
 from andon.live.clock import Clock, RealClock
+from andon.live.models import AutoPromoter
 from andon.live.runner import Runner
 from andon.live.service import Service
 from andon.manual.rules import load_rules
@@ -213,8 +214,17 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
     service.live_restore = runner.restore  # a restore's file move on the runner thread
     # the search is built in the background (searches wait for it); then the deprecated entries
     # it found are recorded, each once, so that their consumers are told
-    service.catalog.start(lambda: [runner.submit(e) for e in
-                                   service.catalog.deprecations(clock.now())], declared)
+    # so are the promotions a deploy = "auto" model owes (the policies are the catalog's):
+    # each new version is promoted as its run succeeds, from then on
+    promoter = AutoPromoter(service.models, runner.submit, clock.now)
+    runner.subscribe(promoter.on_events)
+
+    def built() -> None:
+        for event in service.catalog.deprecations(clock.now()):
+            runner.submit(event)
+        promoter.arm()
+
+    service.catalog.start(built, declared)
     return Line(project, settings, store, runner, service, clock, lock=lock,
                 folder_lock=folder_lock, checks=checks, notifier=notifier, lineage=lineage)
 

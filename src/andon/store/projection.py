@@ -34,11 +34,13 @@ from andon.events import (
 from andon.events.access import ACCESS_EVENTS
 from andon.events.catalog import CATALOG_EVENTS
 from andon.events.codec import format_time, to_dict
+from andon.events.models import ModelPromoted
 from andon.model.status import RunStatus
 from andon.store.access import project_access
 from andon.store.catalog import project_catalog
 from andon.store.cordviews import project_cord
 from andon.store.manual import MANUAL_FACTS, project_problem
+from andon.store.models import project_promotion
 from andon.store.relations import project_reads
 from andon.store.schema import first_plans, partition_versions, partitions, runs
 
@@ -156,6 +158,8 @@ def project(conn: Connection, event: Event, seq: int) -> None:
         project_access(conn, event, seq)
     elif isinstance(event, CATALOG_EVENTS):
         project_catalog(conn, event, seq)
+    elif isinstance(event, ModelPromoted):
+        project_promotion(conn, event, seq)
 
 
 def _first_plan(conn: Connection, event: DeliverablePlanned, seq: int) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from andon.engine.runs import run_event_id
 from andon.events import RunStarted
 from andon.events.codec import format_time, from_dict
 from andon.model.status import RunStatus
@@ -33,14 +34,18 @@ class ObservedRead(View):
 @dataclass(frozen=True, slots=True, eq=False)
 class ModelVersion(View):
     """A version of a model: the ``number``-th successful run of the pipeline that makes it
-    (1 the oldest), its partition, the run, when it ended and its outputs' fingerprints (data
-    set -> fingerprint)."""
+    (1 the oldest), its partition, the run, when it ended, its outputs' fingerprints (data
+    set -> fingerprint), the partitions it was trained on (``inputs``: ``{asset, partition,
+    version}``) and the ``metrics`` and ``params`` the run logged."""
 
     number: int
     partition: str
     run_id: str
     at: str | None
     outputs: Json
+    inputs: list[Json]
+    metrics: dict[str, float]
+    params: dict[str, str]
 
 
 def project_reads(conn: Connection, event: RunStarted) -> None:
@@ -90,18 +95,43 @@ def first_data_at(conn: Connection, asset: str) -> str | None:
     return None if value is None else str(value)
 
 
-def model_versions(conn: Connection, pipeline: str, limit: int) -> tuple[int, list[ModelVersion]]:
+def model_versions(conn: Connection, pipeline: str, limit: int, number: int | None = None
+                   ) -> tuple[int, list[ModelVersion]]:
     """How many successful runs ``pipeline`` has, and the newest ``limit`` of them as versions,
-    newest first."""
+    newest first; with ``number``, only that version (none when there is no such one)."""
     ok = (runs.c.pipeline == pipeline, runs.c.status == RunStatus.SUCCEEDED.value)
     total = int(conn.execute(select(func.count()).select_from(runs).where(*ok)).scalar() or 0)
-    rows = conn.execute(select(runs.c.partition, runs.c.run_id, runs.c.ended_at, runs.c.outputs)
+    skip = 0
+    if number is not None:
+        if not 1 <= number <= total:
+            return total, []
+        skip, limit = total - number, 1
+    rows = conn.execute(select(runs.c.partition, runs.c.run_id, runs.c.ended_at, runs.c.outputs,
+                               runs.c.inputs)
                         .where(*ok).order_by(runs.c.ended_at.desc(), runs.c.seq.desc())
-                        .limit(limit)).all()
-    return total, [ModelVersion(total - i, r.partition, r.run_id, r.ended_at,
+                        .offset(skip).limit(limit)).all()
+    logged = _logged(conn, [r.run_id for r in rows])
+    return total, [ModelVersion(total - skip - i, r.partition, r.run_id, r.ended_at,
                                 {o["asset"]: o.get("fingerprint", "")
-                                 for o in json.loads(r.outputs or "[]")})
+                                 for o in json.loads(r.outputs or "[]")},
+                                json.loads(r.inputs or "[]"),
+                                *logged.get(r.run_id, ({}, {})))
                    for i, r in enumerate(rows)]
+
+
+def _logged(conn: Connection, run_ids: list[str]) -> dict[str, tuple[dict[str, float],
+                                                                       dict[str, str]]]:
+    """The metrics and parameters each run logged, from its ``run.succeeded`` event (id
+    ``ended:RUN_ID``, ``andon.engine.runs.run_event_id``): the log is their one record."""
+    if not run_ids:
+        return {}
+    ids = {run_event_id("ended", r): r for r in run_ids}
+    found = {}
+    for row in conn.execute(select(events.c.id, events.c.payload).where(
+            events.c.id.in_(list(ids)))):
+        data = json.loads(row.payload)
+        found[ids[row.id]] = (data.get("metrics") or {}, data.get("params") or {})
+    return found
 
 
 def newest_partition(conn: Connection, asset: str) -> tuple[str | None, str | None]:

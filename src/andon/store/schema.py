@@ -271,6 +271,19 @@ run_code = Table(  # the code version each run started from (run.started)
     Column("seq", BigInteger, nullable=False, index=True),  # a reader folds what is new
 )
 
+promotions = Table(  # every model.promoted: which version of each model serves (store/models.py)
+    "promotions", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),  # the event's
+    Column("model", Text, nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("run_id", Text, nullable=False, default=""),
+    Column("previous", Integer, nullable=False, default=0),
+    Column("rollback", Integer, nullable=False, default=0),
+    Column("by", Text, nullable=False, default=""),
+    Column("reason", Text, nullable=False, default=""),
+    Column("at", Text, nullable=False),
+)
+
 schema_version = Table(
     "schema_version", metadata,
     Column("version", Integer, primary_key=True),
@@ -353,6 +366,15 @@ def _v7(conn: Connection) -> None:
     replay_problems(conn)
 
 
+def _v8(conn: Connection) -> None:
+    # a new table only, from the live definition (freeze it in here, as for _v1, before a later
+    # step changes it), filled from the log's model.promoted events
+    from andon.store.models import replay_promotions
+
+    metadata.create_all(conn, tables=[promotions])
+    replay_promotions(conn)
+
+
 # (version, description, step); append new steps, never edit an applied one
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "event log, partitions, partition versions, runs, tokens", _v1),
@@ -362,6 +384,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (5, "the catalog: every entry of the registry", _v5),
     (6, "the pipelines that read each data set (consumers observed)", _v6),
     (7, "the operations manual: problems, resolutions, code versions of runs", _v7),
+    (8, "model promotions: which version of each model serves", _v8),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -17,6 +17,7 @@ from andon.web import (
     api_catalog,
     api_cords,
     api_manual,
+    api_models,
     api_runs,
     api_search,
     api_status,
@@ -371,6 +372,29 @@ ENDPOINTS: dict[str, Endpoint] = {
                                                "id": {"type": "string"},
                                                "recorded": {"type": "boolean"}}},
         (404, 409, 422), [path_param("entry_id")], replay=False)),
+    "list_models": Endpoint(api_models.list_models, read(
+        "Every model of the catalog, by name: its producer pipeline, `deploy` policy (`manual` "
+        "or `auto`), how many `versions`, the `latest` and the one `serving` (0: none).",
+        OBJECT)),
+    "get_model": Endpoint(api_models.get_model, read(
+        "One model: its newest `versions` (each a successful run of its producer, with the "
+        "`metrics` and `params` the run logged and its training `inputs`), the version "
+        "`serving`, the one a rollback would serve (`rollback_to`) and every promotion. 404 "
+        "with the closest name for an unknown model.", OBJECT, [path_param("name")], (404,))),
+    "promote_model": Endpoint(api_models.promote_model, write(
+        "Put a version of the model into service (`model.promoted`). 404 for an unknown model "
+        "or version; 409 for the version serving already; 422 naming the `field`: a `version` "
+        "that is no integer, a `reason` over 500 characters or with control characters.",
+        {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["version"], "properties": {
+                "version": {"type": "integer", "description": "the version (1 the oldest)"},
+                "reason": {"type": "string", "description": "why, in a sentence"}}}}}},
+        201, OBJECT, (404, 409, 422), [path_param("name")], replay=False)),
+    "rollback_model": Endpoint(api_models.rollback_model, write(
+        "Put back the version that served before the current one (`model.promoted` with "
+        "`rollback`). 404 for an unknown model; 409 when none served before.",
+        json_body({}, {"reason": {"type": "string", "description": "why, in a sentence"}}),
+        201, OBJECT, (404, 409, 422), [path_param("name")], replay=False)),
     "events_stream": Endpoint(api_status.events_stream, described({
         "summary": "Server-sent events: every event as it is committed (`id` = its position in "
                    "the log); send `Last-Event-ID` (or `last_event_id`) to resume after it.",

@@ -98,6 +98,10 @@ ROUTES: tuple[Route, ...] = (
     Route("manual_review", "GET", "/api/v1/manual/review"),  # before {entry_id}: tried first
     Route("get_manual_entry", "GET", "/api/v1/manual/{entry_id}"),
     Route("resolve_manual_entry", "POST", "/api/v1/manual/{entry_id}/resolve", "operator"),
+    Route("list_models", "GET", "/api/v1/models"),
+    Route("get_model", "GET", "/api/v1/models/{name}"),
+    Route("promote_model", "POST", "/api/v1/models/{name}/promote", "operator"),
+    Route("rollback_model", "POST", "/api/v1/models/{name}/rollback", "operator"),
     Route("events_stream", "GET", "/api/v1/events/stream"),
     Route("openapi", "GET", "/api/v1/openapi.json"),
 )

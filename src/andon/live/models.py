@@ -1,0 +1,237 @@
+"""The models of a project as the CLI, the API and the board ask for them: their versions (the
+successful runs of the pipeline that makes each, ``andon.store.relations.model_versions``,
+with the metrics and parameters the runs logged), the version serving (folded from the
+``model.promoted`` events, ``andon.store.models``), promotions and rollbacks checked and turned
+into events (for the caller to submit through the engine), and the automatic promotions of the
+models whose ``deploy`` policy is ``auto``.
+
+The deploy policy is declared with the model (``deploy = "auto"`` in ``catalog.toml``, or
+``andon.catalog(kind="model", ..., deploy="auto")``). ``auto`` promotes every new version as
+its run succeeds; no gate yet (issue 13, item 4: shadow scoring against the serving version)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from andon.events import Event, RunSucceeded
+from andon.events.models import ModelPromoted
+from andon.live.catalog import Catalog
+from andon.model.errors import BadRequest, Conflict, NotFound
+from andon.model.limits import MAX_NAME
+from andon.model.views import View
+from andon.model.words import did_you_mean
+from andon.registry.declared import CONTROL
+from andon.registry.entries import Entry
+from andon.store import models as promotions
+from andon.store import relations
+from andon.store.models import Promotion
+from andon.store.relations import ModelVersion
+from andon.store.sql import Store
+
+log = logging.getLogger(__name__)
+MAX_REASON = 500  # characters of a promotion's reason
+VERSIONS_SHOWN = 50  # a model's newest versions in ``show``
+AUTO_BY, AUTO_REASON = "andon", "auto"  # who and why, for an automatic promotion
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ModelSummary(View):
+    """One model in the listing: the pipeline that makes it (``producer``, "" for none), its
+    ``deploy`` policy, how many ``versions`` it has, the newest and the one ``serving`` (0:
+    none)."""
+
+    name: str
+    owner: str
+    producer: str
+    deploy: str
+    versions: int
+    latest: int
+    serving: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ModelDetail(View):
+    """One model: its summary's fields, its newest versions (newest first, each with the
+    metrics, parameters and training inputs its run logged) and every promotion (oldest
+    first). ``rollback_to``: the version a rollback would serve (0: none)."""
+
+    name: str
+    owner: str
+    producer: str
+    deploy: str
+    version_count: int
+    serving: int
+    rollback_to: int
+    versions: list[ModelVersion]
+    promotions: list[Promotion]
+
+
+class Models:
+    """The models of ``catalog`` (its entries of kind ``model``), their versions and promotions
+    in ``store``."""
+
+    def __init__(self, catalog: Catalog, store: Store) -> None:
+        self.catalog, self.store = catalog, store
+
+    def _models(self) -> dict[str, Entry]:
+        return {name: e for (kind, name), e in self.catalog.entries().items() if kind == "model"}
+
+    def entry(self, name: str) -> Entry:
+        """The model ``name``: NotFound with the closest name ("did you mean") otherwise."""
+        models = self._models()
+        found = models.get(name)
+        if found is not None:
+            return found
+        shown = CONTROL.sub("", name[:MAX_NAME])
+        raise NotFound(f"no model named {shown!r} in the catalog",
+                       hint=did_you_mean(shown, models).strip() or
+                       "known models: " + (", ".join(sorted(models)[:20]) or "none; declare "
+                                           "one in catalog.toml with kind = \"model\""))
+
+    def listing(self) -> list[ModelSummary]:
+        """Every model of the catalog, by name."""
+        with self.store.read() as conn:
+            serving = promotions.serving_versions(conn)
+            out = []
+            for name, e in sorted(self._models().items()):
+                total, newest = (relations.model_versions(conn, e.producer, 1)
+                                 if e.producer else (0, []))
+                out.append(ModelSummary(name, e.owner, e.producer, e.deploy, total,
+                                        newest[0].number if newest else 0,
+                                        serving.get(name, 0)))
+        return out
+
+    def show(self, name: str) -> ModelDetail:
+        """Model ``name`` (NotFound as ``entry``) with its versions and promotions."""
+        e = self.entry(name)
+        with self.store.read() as conn:
+            total, versions = (relations.model_versions(conn, e.producer, VERSIONS_SHOWN)
+                               if e.producer else (0, []))
+            history = promotions.promotions_of(conn, name)
+        stack = promotions.serving_stack(history)
+        return ModelDetail(name, e.owner, e.producer, e.deploy, total,
+                           stack[-1] if stack else 0, stack[-2] if len(stack) > 1 else 0,
+                           versions, history)
+
+    def promote_event(self, name: str, version: int, now: datetime, reason: str = "",
+                      by: str = "") -> ModelPromoted:
+        """The event putting version ``version`` of model ``name`` into service. NotFound for an
+        unknown model or version (naming the versions there are), BadRequest for a reason too
+        long or with control characters, Conflict when that version serves already."""
+        reason = _reason(reason)
+        e = self.entry(name)
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise BadRequest("the version is a number", where="version", hint="e.g. 3")
+        with self.store.read() as conn:
+            total, found = (relations.model_versions(conn, e.producer, 1, version)
+                            if e.producer else (0, []))
+            stack = promotions.serving_stack(promotions.promotions_of(conn, name))
+        if not found:
+            raise NotFound(f"model {name!r} has no version {version}",
+                           hint=f"its versions are 1 to {total}" if total else
+                           f"it has no version yet: a successful run of "
+                           f"{e.producer or 'the pipeline that makes it'} makes one")
+        serving = stack[-1] if stack else 0
+        if serving == version:
+            raise Conflict(f"version {version} of model {name!r} serves already",
+                           hint="promote another version, or roll back with "
+                                f"andon model rollback {name}")
+        return ModelPromoted(at=now, model=name, version=version, run_id=found[0].run_id, by=by,
+                             reason=reason, previous=serving)
+
+    def rollback_event(self, name: str, now: datetime, reason: str = "", by: str = ""
+                       ) -> ModelPromoted:
+        """The event putting back the version that served before the current one: NotFound for
+        an unknown model, Conflict when none served before."""
+        reason = _reason(reason)
+        e = self.entry(name)
+        with self.store.read() as conn:
+            stack = promotions.serving_stack(promotions.promotions_of(conn, name))
+            found = (relations.model_versions(conn, e.producer, 1, stack[-2])[1]
+                     if len(stack) > 1 and e.producer else [])
+        if not found:
+            raise Conflict(f"model {name!r} has no version to roll back to" +
+                           (f" (version {stack[-1]} is the only one that served)" if stack
+                            else " (none serves)"),
+                           hint=f"promote a version: andon model promote {name} VERSION")
+        return ModelPromoted(at=now, model=name, version=stack[-2], run_id=found[0].run_id,
+                             by=by, reason=reason, previous=stack[-1], rollback=True)
+
+    def auto_events(self, now: datetime, pipelines: Iterable[str] | None = None
+                    ) -> list[ModelPromoted]:
+        """The automatic promotions owed: the newest version of each model whose deploy policy
+        is ``auto`` (made by one of ``pipelines``; None: every model), unless it was ever
+        promoted (by anyone: a version rolled back from is not promoted again).
+        Id ``promoted:MODEL:VERSION``: recorded once, however often this is asked (a restart,
+        a listener that sees the run twice)."""
+        if pipelines is None:
+            candidates = list(self._models().values())
+        else:  # the models those pipelines make, looked up (not a scan of a large catalog)
+            entries, graph = self.catalog.entries(), self.catalog.graph.pipelines
+            candidates = [e for p in pipelines if p in graph for m in graph[p].models
+                          if (e := entries.get(("model", m))) is not None]
+        chosen = [e for e in candidates if e.deploy == "auto" and e.producer]
+        owed = []
+        with self.store.read() as conn:
+            for e in chosen:
+                _, newest = relations.model_versions(conn, e.producer, 1)
+                history = promotions.promotions_of(conn, e.name)
+                if not newest or any(p.version == newest[0].number for p in history):
+                    continue
+                stack = promotions.serving_stack(history)
+                v = newest[0]
+                owed.append(ModelPromoted(
+                    id=f"promoted:{e.name}:{v.number}", at=now, model=e.name, version=v.number,
+                    run_id=v.run_id, by=AUTO_BY, reason=AUTO_REASON,
+                    previous=stack[-1] if stack else 0))
+        return owed
+
+
+class AutoPromoter:
+    """The live service's listener that promotes each new version of an ``auto`` model as its
+    run succeeds (``andon up``; a write with no scheduler records no promotion: the next
+    ``andon up`` catches up). Armed once the catalog is built (the policies are the catalog's),
+    and catches up then with every version owed; before that it ignores events (the catch-up
+    covers them). Runs on the runner thread: reads the store and submits, never waits."""
+
+    def __init__(self, models: Models, submit: Callable[[Event], Any],
+                 now: Callable[[], datetime]) -> None:
+        self.models, self.submit, self.now = models, submit, now
+        self._armed = False
+
+    def arm(self) -> None:
+        """Start promoting, and submit the promotions owed now (a restart, runs that ended while
+        the catalog was being built)."""
+        self._armed = True
+        for event in self.models.auto_events(self.now()):
+            self.submit(event)
+
+    def on_events(self, events: Sequence[Event]) -> None:
+        if not self._armed:
+            return
+        graph = self.models.catalog.graph.pipelines
+        made = {e.pipeline for e in events if isinstance(e, RunSucceeded)
+                and e.pipeline in graph and graph[e.pipeline].models}
+        if made:
+            for event in self.models.auto_events(self.now(), made):
+                self.submit(event)
+
+
+def _reason(reason: str) -> str:
+    reason = reason.strip()
+    if len(reason) > MAX_REASON or CONTROL.search(reason):
+        raise BadRequest(f"the reason is at most {MAX_REASON} characters on one line, without "
+                         "control characters", where="reason",
+                         hint='say why in a sentence: --reason "better AUC on last week"')
+    return reason
+
+
+def answer(event: ModelPromoted, recorded: bool = True) -> dict[str, Any]:
+    """What the API and the CLI answer a promotion or a rollback with."""
+    return {"model": event.model, "version": event.version, "previous": event.previous,
+            "run_id": event.run_id, "rollback": event.rollback, "id": event.id,
+            "recorded": recorded}
