@@ -1,5 +1,5 @@
-"""`andon up` refuses a wrong catalog.toml as `andon validate` does: before it takes the lock or
-starts anything, naming the file, the entry and the fix (exit 2)."""
+"""`andon up` refuses a wrong catalog.toml or [manual] rule as `andon validate` does: before it
+takes the lock or starts anything, naming the file, the entry and the fix (exit 2)."""
 
 from __future__ import annotations
 
@@ -19,4 +19,12 @@ def test_up_refuses_a_wrong_catalog(make_project) -> None:  # type: ignore[no-un
     started = andon(root, "up", "--port", "0", check=False)
     assert checked.returncode == started.returncode == 2
     assert "catalog.toml" in started.stderr and "owner" in started.stderr
+    assert not (root / ".andon/server.json").exists()
+
+
+def test_up_refuses_a_wrong_manual_rule(make_project) -> None:  # type: ignore[no-untyped-def]
+    root = make_project(DEFINITIONS, extra='[[manual.rules]]\npipeline = "*"\n'
+                                          'match = "re:(unclosed"\nfingerprint = "x"\n')
+    started = andon(root, "up", "--port", "0", check=False)
+    assert started.returncode == 2 and "andon.toml" in started.stderr
     assert not (root / ".andon/server.json").exists()

@@ -157,6 +157,7 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
     # catalog.toml, read once: a wrong one refuses the start, as `andon validate` refuses it,
     # and the catalog's first build takes the entries read here
     declared = load_declared(project.root, project.graph)
+    rules = load_rules(project.config, project.root, project.graph.pipelines)  # likewise
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     lock, folder_lock = _lock_scheduler(settings)
     lineage_sender = None
@@ -200,24 +201,24 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
                                  project.root / settings.openlineage_file
                                  if settings.openlineage_file else None)
         runner.subscribe(lineage.on_events)
-    runner.start()
     service = Service(project.graph, store, project.root, settings.max_backfill,
-                      settings.access_max_days,
-                      load_rules(project.config, project.root, project.graph.pipelines))
+                      settings.access_max_days, rules)
     # a failed run's notification tells what the manual knows of its problem (asked on the
-    # sender's threads; the service exists only now, so the notifier gets it late)
+    # sender's threads), from the first run on
     notifier.hint = lambda run_id: \
         h.text if (h := service.manual.hints([run_id]).get(run_id)) is not None else None
+    # the promotions a deploy = "auto" model owes (the policies are the catalog's): each new
+    # version is promoted as its run succeeds, from the first run on (armed once the catalog
+    # is built, below, when it also catches up on versions made while andon was down)
+    promoter = AutoPromoter(service.models, runner.submit, clock.now)
+    runner.subscribe(promoter.on_events)
+    runner.start()
     service.live_plan = runner.plan.view  # the runner's latest forecast, not a replay of the log
     service.live_workers = runner.workers  # slots busy and the executor's health, from memory
     service.live_problems = runner.problems  # what the replay found inconsistent in the log
     service.live_restore = runner.restore  # a restore's file move on the runner thread
     # the search is built in the background (searches wait for it); then the deprecated entries
-    # it found are recorded, each once, so that their consumers are told
-    # so are the promotions a deploy = "auto" model owes (the policies are the catalog's):
-    # each new version is promoted as its run succeeds, from then on
-    promoter = AutoPromoter(service.models, runner.submit, clock.now)
-    runner.subscribe(promoter.on_events)
+    # it found are recorded, each once, so that their consumers are told, and the promoter armed
 
     def built() -> None:
         for event in service.catalog.deprecations(clock.now()):
