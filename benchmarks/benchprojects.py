@@ -91,42 +91,62 @@ def _fingerprint(*parts: str) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()
 
 
+class EngineFeed:
+    """The pure engine core (``andon.engine.core.handle``) fed events as the live runner would
+    feed it, on the project at ``root``; what it produces is appended ``batch`` events at a time
+    with ``Store.append`` (so the read models are filled as well). What the history generators
+    share; ``counts`` says what was appended and how long appending took."""
+
+    def __init__(self, root: Path, batch: int = 5000) -> None:
+        from andon.engine.state import EngineState
+        from andon.project.load import load_project
+        from andon.project.settings import resolve
+        from andon.store.sql import Store
+
+        self.project = load_project(root)
+        self.graph = self.project.graph
+        self.settings = resolve(self.project.root, {}, {}, self.project.settings_table)
+        self.settings.state_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(self.settings.database_url)
+        self.state = EngineState()
+        self.batch = batch
+        self.pending: list[Any] = []
+        self.counts: dict[str, Any] = {"events": 0, "runs": 0, "append_s": 0.0}
+
+    def flush(self, force: bool = False) -> None:
+        if self.pending and (force or len(self.pending) >= self.batch):
+            t0 = time.perf_counter()
+            self.counts["events"] += len(self.store.append(self.pending))
+            self.counts["append_s"] += time.perf_counter() - t0
+            self.pending.clear()
+
+    def feed(self, event: Any, now: datetime) -> list[Any]:
+        """Record ``event`` and what the engine decides on it at ``now``; the runs it started."""
+        from andon.engine.core import handle
+        from andon.events import RunStarted
+
+        self.pending.append(event)
+        out = handle(self.graph, self.state, event, now)
+        self.pending.extend(out.events)
+        self.flush()
+        return [e for e in out.events if isinstance(e, RunStarted)]
+
+    def close(self) -> None:
+        self.flush(force=True)
+        self.store.close()
+
+
 def generate_history(root: Path, days: int, batch: int = 5000) -> dict[str, Any]:
     """Make every partition of every day of a layered project (``layered_definitions``) without
     running anything: the pure engine core (``andon.engine.core.handle``) is fed each source
     partition and each run's end, exactly as the live runner would, and the events it produces
     are appended with ``Store.append`` (so the read models are filled as well). A real
     ``andon up`` then replays this log at start-up."""
-    from andon.engine.core import handle
-    from andon.engine.state import EngineState
-    from andon.events import OutputWritten, PartitionAvailable, RunLaunched, RunStarted, RunSucceeded
-    from andon.project.load import load_project
-    from andon.project.settings import resolve
-    from andon.store.sql import Store
+    from andon.events import OutputWritten, PartitionAvailable, RunLaunched, RunSucceeded
 
-    project = load_project(root)
-    graph = project.graph
-    settings = resolve(project.root, {}, {}, project.settings_table)
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(settings.database_url)
-    state = EngineState()
-    pending: list[Any] = []
-    counts = {"events": 0, "runs": 0, "append_s": 0.0}
-
-    def flush(force: bool = False) -> None:
-        if pending and (force or len(pending) >= batch):
-            t0 = time.perf_counter()
-            stored = store.append(pending)
-            counts["append_s"] += time.perf_counter() - t0
-            counts["events"] += len(stored)
-            pending.clear()
-
-    def feed(event: Any, now: datetime) -> list[Any]:
-        pending.append(event)
-        out = handle(graph, state, event, now)
-        pending.extend(out.events)
-        flush()
-        return [e for e in out.events if isinstance(e, RunStarted)]
+    line = EngineFeed(root, batch)
+    project, graph, settings, state = line.project, line.graph, line.settings, line.state
+    counts, feed = line.counts, line.feed
 
     t_start = time.perf_counter()
     first = project.start
@@ -158,8 +178,7 @@ def generate_history(root: Path, days: int, batch: int = 5000) -> dict[str, Any]
                 startup_seconds=0.05, work_seconds=2.0, exit_code=0, inputs=run.inputs,
                 outputs=outputs), now)
             counts["runs"] += 1
-    flush(force=True)
-    store.close()
+    line.close()
     counts["generate_s"] = time.perf_counter() - t_start
     return counts
 

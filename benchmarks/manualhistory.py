@@ -21,7 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from bench_manual import CAUSES
-from benchprojects import LAYER_SOURCES, _fingerprint, layered_definitions, write_project
+from benchprojects import (
+    LAYER_SOURCES,
+    EngineFeed,
+    _fingerprint,
+    layered_definitions,
+    write_project,
+)
 
 DEADLINE_EVERY = 25  # every 25th pipeline has a deadline (6 h after its partition ends)
 RETRIES = 2
@@ -69,8 +75,7 @@ def generate_year(root: Path, pipelines: int, days: int, batch: int = 5000) -> d
     """Write the project at ``root`` and ``days`` days of its history into its store; return
     counts (events, runs, failed attempts, failures for good, re-runs, checks, cords, missed)."""
     from andon.engine.cords import cord_id_for
-    from andon.engine.core import decide, handle
-    from andon.engine.state import EngineState
+    from andon.engine.core import decide
     from andon.events import (
         CheckFailed,
         CordPulled,
@@ -84,38 +89,19 @@ def generate_year(root: Path, pipelines: int, days: int, batch: int = 5000) -> d
         RunStarted,
         RunSucceeded,
     )
-    from andon.project.load import load_project
-    from andon.project.settings import resolve
-    from andon.store.sql import Store
 
     write_project(root, definitions(pipelines), {"default": 8})
-    project = load_project(root)
-    graph = project.graph
-    settings = resolve(project.root, {}, {}, project.settings_table)
-    settings.state_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(settings.database_url)
-    state = EngineState()
+    line = EngineFeed(root, batch)
+    project, graph, settings, state = line.project, line.graph, line.settings, line.state
+    pending, counts, flush = line.pending, line.counts, line.flush
     trouble = Trouble(list(graph.pipelines))
     rng = random.Random(7)
-    pending: list[Any] = []
-    counts = {"events": 0, "runs": 0, "failed_attempts": 0, "failed_for_good": 0, "reruns": 0,
-              "checks_failed": 0, "cords": 0, "missed": 0, "append_s": 0.0,
-              "flaky_pipelines": len(trouble.causes)}
+    counts.update({"failed_attempts": 0, "failed_for_good": 0, "reruns": 0, "checks_failed": 0,
+                   "cords": 0, "missed": 0, "flaky_pipelines": len(trouble.causes)})
     leaves = sorted(f"a{i:04d}" for i in range(pipelines) if not graph.consumers.get(f"a{i:04d}"))
 
-    def flush(force: bool = False) -> None:
-        if pending and (force or len(pending) >= batch):
-            t0 = time.perf_counter()
-            counts["events"] += len(store.append(pending))
-            counts["append_s"] += time.perf_counter() - t0
-            pending.clear()
-
     def feed(event: Any, now: datetime) -> list[str]:
-        pending.append(event)
-        out = handle(graph, state, event, now)
-        pending.extend(out.events)
-        flush()
-        return [e.run_id for e in out.events if isinstance(e, RunStarted)]
+        return [e.run_id for e in line.feed(event, now)]
 
     def later(now: datetime) -> list[str]:
         """What starts once a back-off is over (the live runner's wake-up)."""
@@ -215,8 +201,7 @@ def generate_year(root: Path, pipelines: int, days: int, batch: int = 5000) -> d
                 note="the ledger was late; the data was right", manual_fix=True), now),
                 now, failing)
         flush()
-    flush(force=True)
-    store.close()
+    line.close()
     counts["generate_s"] = time.perf_counter() - t_start
     counts.update(pipelines=pipelines, days=days)
     (settings.state_dir / GENERATED).write_text(json.dumps(counts, indent=2) + "\n")
