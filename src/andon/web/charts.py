@@ -260,3 +260,82 @@ def series_chart(points: list[tuple[str, float, bool]], height: int = 90) -> Ser
 
 def _num(v: float) -> str:
     return f"{v:.4g}"
+
+
+@dataclass(frozen=True, slots=True)
+class VersionDot:
+    """A model version's value of a metric, whether that version serves, and its title."""
+
+    x: float
+    y: float
+    version: int
+    value: float
+    serving: bool
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    """A promotion as a vertical line at the version it put into service (a rollback is drawn
+    apart), with its title: the version, by whom and why."""
+
+    x: float
+    version: int
+    rollback: bool
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class VersionChart:
+    """A metric over a model's versions (oldest left): its line, a dot per version that logged
+    it, a marker per promotion, the lowest and highest value (as labels), the first and last
+    version of the axis, and the y of the plot's top and bottom (the markers' ends)."""
+
+    metric: str
+    width: int
+    height: int
+    path: str
+    dots: list[VersionDot]
+    markers: list[Marker]
+    low: str
+    high: str
+    first: int
+    last: int
+    top: float
+    bottom: float
+
+
+def version_chart(metric: str, points: list[tuple[int, float]], span: tuple[int, int],
+                  serving: int = 0, promotions: list[tuple[int, bool, str, str]] | None = None,
+                  width: int = 360, height: int = 110) -> VersionChart:
+    """Metric ``metric`` over the versions ``span`` (first, last; every chart of a model shares
+    it): a dot per (version, value) of ``points`` (in any order; a version that did not log
+    the metric has none), joined oldest to newest, the ``serving`` version's dot marked, and a
+    marker per promotion (version, rollback, by, reason) inside the span. A single version sits
+    in the middle; equal values in the middle band."""
+    first, last = span
+    points = sorted(points)
+    values = [v for _, v in points] or [0.0]
+    low, high = min(values), max(values)
+    if high == low:
+        low, high = low - 1, high + 1
+    left, right, top, bottom = 36.0, width - 10.0, 8.0, height - 22.0
+
+    def x(version: int) -> float:
+        if last == first:
+            return round((left + right) / 2, 1)
+        return round(left + (version - first) / (last - first) * (right - left), 1)
+
+    def y(v: float) -> float:
+        return round(top + (high - v) / (high - low) * (bottom - top), 1)
+
+    dots = [VersionDot(x(n), y(v), n, v, n == serving,
+                       f"version {n}: {metric} {_num(v)}" + (" (serving)" if n == serving else ""))
+            for n, v in points]
+    path = " ".join(f"{'M' if i == 0 else 'L'}{d.x},{d.y}" for i, d in enumerate(dots))
+    markers = [Marker(x(n), n, back,
+                      f"{'rolled back to' if back else 'promoted'} version {n} by {by or '-'}"
+                      + (f": {reason}" if reason else ""))
+               for n, back, by, reason in promotions or [] if first <= n <= last]
+    return VersionChart(metric, width, height, path, dots, markers, _num(low), _num(high),
+                        first, last, top, bottom)

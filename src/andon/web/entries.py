@@ -15,6 +15,7 @@ from andon.live.service import Service
 from andon.registry.entries import USED
 from andon.registry.views import EntryView
 from andon.web.context import web_of
+from andon.web.modelviews import metric_charts
 from andon.web.pages import render
 
 
@@ -52,7 +53,9 @@ def _page(request: Request) -> Response:
     if entry.url() != request.url.path:  # a data set of the definitions: its own page
         return RedirectResponse(entry.url(), status_code=302)
     view = entry_view(web.svc, kind, name, web.ctx.now())
-    return render(request, "entry.html", title=f"{name} ({kind})", e=view,
+    charts = (metric_charts(view.versions or [], view.promotions or [], view.serving or 0)
+              if kind == "model" else None)
+    return render(request, "entry.html", title=f"{name} ({kind})", e=view, charts=charts,
                   href=lambda n, *kinds: href(web.svc, n, *kinds), used=USED)
 
 

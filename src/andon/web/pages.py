@@ -28,7 +28,7 @@ from andon.model.status import ACTIVE_STATUSES, RunStatus
 from andon.model.timefmt import format_minute
 from andon.registry.browse import MAX_OFFSET
 from andon.registry.entries import KINDS
-from andon.web import board, charts, cordpages, deliveries, lineage
+from andon.web import board, charts, cordpages, deliveries, lineage, modelviews
 from andon.web.auth import COOKIE, csrf_for, role_of, safe_next, same, same_origin
 from andon.web.context import Handler, HTTPError, Web, web_of
 from andon.web.limits import read_body
@@ -142,7 +142,7 @@ def board_page(request: Request) -> Response:
                   outputs=outputs, facets=svc.catalog.shelf().facets,
                   changes=board.changes(svc), attention=attention, hints=hints,
                   shown=ATTENTION_SHOWN, review=review, sources=status.sources,
-                  totals=totals, health=health)
+                  totals=totals, health=health, models=modelviews.serving_models(svc))
 
 
 @_in_thread
