@@ -6,27 +6,14 @@ Screenshots go to test-artifacts/board/manual-*.png (look at them after a change
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
-import pytest
 
 from andon.serve.up import Line
-from tests.web.conftest import running
 from tests.web.test_board import _land
 from tests.web.test_browser import Page, browser  # noqa: F401  (the module's browser fixture)
-from tests.web.test_manual_pages import FLAKY
-
-NOTE = 'restarted the <b id="inj-note">export</b>'
-
-
-@pytest.fixture
-def flaky(make_project) -> Iterator[tuple[Line, httpx.Client]]:  # type: ignore[no-untyped-def]
-    with running(make_project(FLAKY)) as line, \
-            httpx.Client(base_url=line.url, timeout=10) as client:
-        _land(line, client, ["2026-01-01", "2026-01-02"])
-        yield line, client
+from tests.web.test_manual_pages import NOTE, flaky  # noqa: F401  (the served flaky project)
 
 
 def test_an_operator_reads_the_manual_resolves_an_entry_and_sees_the_fix_when_it_returns(

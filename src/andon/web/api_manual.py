@@ -14,11 +14,10 @@ from starlette.responses import JSONResponse, Response
 from andon.live.manual import REVIEW_MAX_DAYS
 from andon.manual.entries import KINDS
 from andon.manual.views import entries_json, entry_json, parse_since, review_json
-from andon.model.errors import Conflict, NotFound
+from andon.model.errors import Conflict
 from andon.model.views import Json
-from andon.registry.declared import CONTROL
 from andon.web.auth import by
-from andon.web.context import HTTPError, json_fields, web_of
+from andon.web.context import HTTPError, json_fields, path_name, web_of
 
 MAX_ENTRY_ID = 200  # an id past this (or with a control character) is no entry: no look-up
 _DAYS = re.compile(r"[0-9]{1,6}")
@@ -43,11 +42,8 @@ async def list_manual(request: Request) -> Response:
 
 def _entry_id(request: Request) -> str:
     """The path's entry id; 404 at once for one no entry can have."""
-    entry_id: str = request.path_params["entry_id"]
-    if len(entry_id) > MAX_ENTRY_ID or CONTROL.search(entry_id):
-        raise NotFound(f"no manual entry {CONTROL.sub('?', entry_id[:40])!r}...",
-                       hint="GET /api/v1/manual lists the entries")
-    return entry_id
+    return path_name(request, "entry_id", MAX_ENTRY_ID, "no manual entry",
+                     "GET /api/v1/manual lists the entries")
 
 
 async def get_manual_entry(request: Request) -> Response:

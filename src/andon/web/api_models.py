@@ -11,21 +11,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from andon.live.models import answer
-from andon.model.errors import NotFound
 from andon.model.limits import MAX_NAME
 from andon.model.views import Json
-from andon.registry.declared import CONTROL
 from andon.web.auth import by
-from andon.web.context import json_fields, web_of
+from andon.web.context import json_fields, path_name, web_of
 
 
 def _name(request: Request) -> str:
     """The path's model name; 404 at once for one no model can have."""
-    name: str = request.path_params["name"]
-    if len(name) > MAX_NAME or CONTROL.search(name):
-        raise NotFound(f"no model named {CONTROL.sub('?', name[:40])!r}...",
-                       hint="GET /api/v1/models lists the models")
-    return name
+    return path_name(request, "name", MAX_NAME, "no model named",
+                     "GET /api/v1/models lists the models")
 
 
 async def list_models(request: Request) -> Response:

@@ -14,7 +14,8 @@ from starlette.responses import JSONResponse, Response
 
 from andon.events import Event
 from andon.live.service import Service
-from andon.model.errors import AndonError
+from andon.model.errors import AndonError, NotFound
+from andon.registry.declared import CONTROL
 from andon.web.limits import Limits, parse_json, read_body
 
 if TYPE_CHECKING:
@@ -69,6 +70,15 @@ class Web:
 def web_of(request: Request) -> Web:
     """The shared parts of the app serving ``request``."""
     return cast(Web, request.app.state.web)
+
+
+def path_name(request: Request, key: str, most: int, missing: str, listing: str) -> str:
+    """The path's ``key``; 404 at once ("``missing`` '...'...", hint ``listing``) for a value
+    nothing can be named: longer than ``most`` characters, or holding control characters."""
+    value: str = request.path_params[key]
+    if len(value) > most or CONTROL.search(value):
+        raise NotFound(f"{missing} {CONTROL.sub('?', value[:40])!r}...", hint=listing)
+    return value
 
 
 class HTTPError(AndonError):
