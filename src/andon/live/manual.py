@@ -133,6 +133,9 @@ class Manual:
     def hints(self, run_ids: Iterable[str]) -> dict[str, Hint]:
         """The known-fix hints of the given runs that failed (others are left out): each run's
         entry, how often it was seen, its latest fix, whether this failure is a regression."""
+        run_ids = list(run_ids)
+        if not run_ids:  # most pages list no failed run: no refresh, no query
+            return {}
         with self._lock:
             led = self._refresh()
             with self.store.read() as conn:
