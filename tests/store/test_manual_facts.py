@@ -101,3 +101,22 @@ def test_an_older_database_gets_its_problems_from_the_log_by_migration_7(
     new = open_store()
     assert new.schema_version() >= 7
     check(new)
+
+
+def test_compute_of_the_window_and_of_what_was_redone(store: Store) -> None:
+    events: list[Event] = []
+    for n, (attempt, reason, ok) in enumerate(((1, "new_data", True), (1, "new_data", False),
+                                               (2, "retry", True), (1, "upstream_changed", True))):
+        run_id = f"r{n}"
+        at = T0 + timedelta(hours=n)
+        events += [RunQueued(id=f"q{n}", at=at, run_id=run_id, pipeline="load",
+                             partition=f"2026-02-0{n + 1}", attempt=attempt, reason=reason)]
+        end = RunSucceeded if ok else RunFailed
+        events += [end(id=f"e{n}", at=at + timedelta(minutes=1), run_id=run_id, pipeline="load",
+                       partition=f"2026-02-0{n + 1}", attempt=attempt, work_seconds=10.0 * (n + 1))]
+    store.append(events)
+    with store.read() as conn:
+        # all: 10 + 20 + 30 + 40; redone: the failure (20), the retry (30), the re-make (40)
+        assert facts.compute_seconds(conn, "2026-02-01T00:00:00.000000Z") == (100.0, 90.0)
+        assert facts.compute_seconds(conn, "2026-02-01T02:00:00.000000Z") == (70.0, 70.0)
+        assert facts.compute_seconds(conn, "2027-01-01T00:00:00.000000Z") == (0.0, 0.0)

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, case, func, select, update
 
 from andon.events import (
     CheckFailed,
@@ -235,10 +235,10 @@ def compute_seconds(conn: Connection, since: str) -> tuple[float, float]:
     """The work seconds of the runs that ended at or after ``since``: all of them, and those
     that failed or re-made something (a retry, a re-make after a cord or a changed input, a run
     a person asked for)."""
-    ended = runs.c.ended_at >= since
-    total = conn.execute(select(func.coalesce(func.sum(runs.c.work_seconds), 0.0))
-                         .where(ended)).scalar()
-    redo = conn.execute(select(func.coalesce(func.sum(runs.c.work_seconds), 0.0)).where(
-        ended, (runs.c.status == RunStatus.FAILED.value) | (runs.c.attempt > 1)
-        | runs.c.reason.in_(REMAKES))).scalar()
+    redone = (runs.c.status == RunStatus.FAILED.value) | (runs.c.attempt > 1) \
+        | runs.c.reason.in_(REMAKES)
+    total, redo = conn.execute(select(  # one pass over the window's runs
+        func.coalesce(func.sum(runs.c.work_seconds), 0.0),
+        func.coalesce(func.sum(case((redone, runs.c.work_seconds), else_=0.0)), 0.0))
+        .where(runs.c.ended_at >= since)).one()
     return float(total or 0.0), float(redo or 0.0)
