@@ -131,6 +131,41 @@ class EngineFeed:
         self.flush()
         return [e for e in out.events if isinstance(e, RunStarted)]
 
+    def deliver(self, key: str, now: datetime) -> list[Any]:
+        """Every source's partition ``key`` lands at ``now``; the runs that started."""
+        from andon.events import PartitionAvailable
+
+        started: list[Any] = []
+        for s in range(LAYER_SOURCES):
+            asset = f"s{s:02d}"
+            started += self.feed(PartitionAvailable(
+                id=f"notify:{asset}:{key}", at=now, asset=asset, partition=key, origin="notify",
+                location=f"data/{asset}/{key}", size_bytes=1000,
+                fingerprint=_fingerprint(asset, key)), now)
+        return started
+
+    def launch(self, run: Any, now: datetime, pid: int) -> None:
+        """Run ``run``'s process ``pid`` was launched at ``now``."""
+        from andon.events import RunLaunched
+
+        self.feed(RunLaunched(id=f"launched:{run.run_id}:{pid}", at=now, run_id=run.run_id,
+                              pid=pid, log_path=str(self.settings.state_dir / "runs"
+                                                    / run.run_id / "log.txt")), now)
+
+    def succeed(self, run: Any, now: datetime, *salt: str) -> list[Any]:
+        """Run ``run`` succeeded at ``now``, after 2 s of work, writing each output of its
+        pipeline (fingerprinted by data set, partition and ``salt``); the runs that started."""
+        from andon.events import OutputWritten, RunSucceeded
+
+        outputs = tuple(OutputWritten(out, run.partition, f"data/{out}/{run.partition}", 1000,
+                                      10, _fingerprint(out, run.partition, *salt))
+                        for out in self.graph.pipelines[run.pipeline].outputs)
+        return self.feed(RunSucceeded(
+            id=f"ended:{run.run_id}", at=now, run_id=run.run_id, pipeline=run.pipeline,
+            partition=run.partition, attempt=run.attempt, queue_seconds=0.0,
+            startup_seconds=0.05, work_seconds=2.0, exit_code=0, inputs=run.inputs,
+            outputs=outputs), now)
+
     def close(self) -> None:
         self.flush(force=True)
         self.store.close()
@@ -142,45 +177,25 @@ def generate_history(root: Path, days: int, batch: int = 5000) -> dict[str, Any]
     partition and each run's end, exactly as the live runner would, and the events it produces
     are appended with ``Store.append`` (so the read models are filled as well). A real
     ``andon up`` then replays this log at start-up."""
-    from andon.events import OutputWritten, PartitionAvailable, RunLaunched, RunSucceeded
-
     line = EngineFeed(root, batch)
-    project, graph, settings, state = line.project, line.graph, line.settings, line.state
-    counts, feed = line.counts, line.feed
-
     t_start = time.perf_counter()
-    first = project.start
+    first = line.project.start
     pid = 100_000
     for d in range(days):
         key = (first + timedelta(days=d)).strftime("%Y-%m-%d")
         now = first + timedelta(days=d + 1, hours=1)
-        started: list[Any] = []
-        for s in range(LAYER_SOURCES):
-            asset = f"s{s:02d}"
-            started += feed(PartitionAvailable(
-                id=f"notify:{asset}:{key}", at=now, asset=asset, partition=key, origin="notify",
-                location=f"data/{asset}/{key}", size_bytes=1000,
-                fingerprint=_fingerprint(asset, key)), now)
+        started = line.deliver(key, now)
         while started:
-            run = state.runs[started.pop(0).run_id]
+            run = line.state.runs[started.pop(0).run_id]
             now += timedelta(milliseconds=50)
             pid += 1
-            run_dir = settings.state_dir / "runs" / run.run_id
-            feed(RunLaunched(id=f"launched:{run.run_id}:{pid}", at=now, run_id=run.run_id,
-                             pid=pid, log_path=str(run_dir / "log.txt")), now)
+            line.launch(run, now, pid)
             now += timedelta(seconds=2)
-            outputs = tuple(OutputWritten(out, run.partition, f"data/{out}/{run.partition}", 1000,
-                                          10, _fingerprint(out, run.partition))
-                            for out in graph.pipelines[run.pipeline].outputs)
-            started += feed(RunSucceeded(
-                id=f"ended:{run.run_id}", at=now, run_id=run.run_id, pipeline=run.pipeline,
-                partition=run.partition, attempt=run.attempt, queue_seconds=0.0,
-                startup_seconds=0.05, work_seconds=2.0, exit_code=0, inputs=run.inputs,
-                outputs=outputs), now)
-            counts["runs"] += 1
+            started += line.succeed(run, now)
+            line.counts["runs"] += 1
     line.close()
-    counts["generate_s"] = time.perf_counter() - t_start
-    return counts
+    line.counts["generate_s"] = time.perf_counter() - t_start
+    return line.counts
 
 
 def made_history(root: Path, pipelines: int, days: int, extra: str = "") -> dict[str, Any]:

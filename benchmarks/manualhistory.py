@@ -22,9 +22,7 @@ from typing import Any
 
 from bench_manual import CAUSES
 from benchprojects import (
-    LAYER_SOURCES,
     EngineFeed,
-    _fingerprint,
     layered_definitions,
     write_project,
 )
@@ -81,13 +79,9 @@ def generate_year(root: Path, pipelines: int, days: int, batch: int = 5000) -> d
         CordPulled,
         CordResolved,
         DeliverableMissed,
-        OutputWritten,
-        PartitionAvailable,
         RunFailed,
-        RunLaunched,
         RunRequested,
         RunStarted,
-        RunSucceeded,
     )
 
     write_project(root, definitions(pipelines), {"default": 8})
@@ -116,9 +110,7 @@ def generate_year(root: Path, pipelines: int, days: int, batch: int = 5000) -> d
             run = state.runs[started.pop(0)]
             now += timedelta(milliseconds=50)
             pid += 1
-            feed(RunLaunched(id=f"launched:{run.run_id}:{pid}", at=now, run_id=run.run_id,
-                             pid=pid, log_path=str(settings.state_dir / "runs" / run.run_id
-                                                   / "log.txt")), now)
+            line.launch(run, now, pid)
             now += timedelta(seconds=2)
             if run.attempt == 1 and run.pipeline not in failing:
                 failing[run.pipeline] = trouble.attempts_failing(run.pipeline)
@@ -152,14 +144,7 @@ def generate_year(root: Path, pipelines: int, days: int, batch: int = 5000) -> d
                 started += feed(RunRequested(at=now, pipeline=run.pipeline, partition=run.partition,
                                              reason="manual", requested_by="oncall"), now)
                 continue
-            outputs = tuple(OutputWritten(out, run.partition, f"data/{out}/{run.partition}", 1000,
-                                          10, _fingerprint(out, run.partition, str(run.attempt)))
-                            for out in graph.pipelines[run.pipeline].outputs)
-            started += feed(RunSucceeded(
-                id=f"ended:{run.run_id}", at=now, run_id=run.run_id, pipeline=run.pipeline,
-                partition=run.partition, attempt=run.attempt, queue_seconds=0.0,
-                startup_seconds=0.05, work_seconds=2.0, exit_code=0, inputs=run.inputs,
-                outputs=outputs), now)
+            started += [e.run_id for e in line.succeed(run, now, str(run.attempt))]
         return now
 
     t_start = time.perf_counter()
@@ -168,14 +153,8 @@ def generate_year(root: Path, pipelines: int, days: int, batch: int = 5000) -> d
     for d in range(days):
         key = (first + timedelta(days=d)).strftime("%Y-%m-%d")
         now = first + timedelta(days=d + 1, hours=1)
-        started: list[str] = []
         failing: dict[str, int] = {}  # pipeline -> attempts of today's partition that fail
-        for s in range(LAYER_SOURCES):
-            asset = f"s{s:02d}"
-            started += feed(PartitionAvailable(
-                id=f"notify:{asset}:{key}", at=now, asset=asset, partition=key, origin="notify",
-                location=f"data/{asset}/{key}", size_bytes=1000,
-                fingerprint=_fingerprint(asset, key)), now)
+        started = [e.run_id for e in line.deliver(key, now)]
         now = drain(started, now, failing)
         # the day's checks and cords, on final data sets (nothing downstream to halt)
         for asset in rng.sample(leaves, min(len(leaves), 3)):
