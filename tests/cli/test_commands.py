@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,20 @@ def _wait_for(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-unty
             return
         time.sleep(0.05)
     raise AssertionError("condition not reached in time")
+
+
+@contextmanager
+def andon_up(root: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A real ``andon up --port 0 ARGS`` on ``root``, answering once it has written its
+    address; stopped with Ctrl-C at the end."""
+    proc = subprocess.Popen([ANDON, "--project", str(root), "up", "--port", "0", *args],
+                            stderr=subprocess.DEVNULL)
+    try:
+        _wait_for((root / ".andon/server.json").exists)
+        yield proc
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(20)
 
 
 @pytest.fixture

@@ -5,11 +5,9 @@ over HTTP while `andon up` runs, then on the store with none; the hint in `andon
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
 from pathlib import Path
 
-from tests.cli.test_commands import ANDON, _wait_for, andon
+from tests.cli.test_commands import _wait_for, andon, andon_up
 
 FAILING = """
     import andon
@@ -29,10 +27,7 @@ def _failed(root: Path) -> list[dict[str, object]]:
 
 def test_the_manual_over_http_and_offline(make_project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     root = make_project(FAILING)
-    proc = subprocess.Popen([ANDON, "--project", str(root), "up", "--port", "0",
-                             "--executor", "inprocess"], stderr=subprocess.DEVNULL)
-    try:
-        _wait_for((root / ".andon/server.json").exists)
+    with andon_up(root, "--executor", "inprocess"):
         andon(root, "notify", "raw", "2026-01-02")
         andon(root, "notify", "raw", "2026-01-03")
         _wait_for(lambda: len(_failed(root)) == 2)
@@ -65,9 +60,6 @@ def test_the_manual_over_http_and_offline(make_project, tmp_path: Path) -> None:
         review = json.loads(andon(root, "manual", "review", "--days", "7", "--json").stdout)
         assert [(r["entry"], r["count"]) for r in review["rows"]] == [(entry["id"], 3)]
         assert "reactive share" in andon(root, "manual", "review").stdout
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(20)
 
     # without a server the same commands read the store
     assert not (root / ".andon/server.json").exists()

@@ -4,10 +4,8 @@ manual model wait for a person), then on the store with none."""
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
 
-from tests.cli.test_commands import ANDON, _wait_for, andon
+from tests.cli.test_commands import _wait_for, andon, andon_up
 from tests.conftest import ProjectFactory
 from tests.models.projects import land, training_project
 
@@ -20,10 +18,7 @@ def test_andon_model_over_http_and_offline(make_project: ProjectFactory) -> None
     root = training_project(make_project)
     for day, auc in (("2026-01-02", 0.8), ("2026-01-03", 0.9), ("2026-01-04", 0.85)):
         land(root, day, alpha=auc, metrics={"auc": auc})
-    proc = subprocess.Popen([ANDON, "--project", str(root), "up", "--port", "0",
-                             "--executor", "inprocess"], stderr=subprocess.DEVNULL)
-    try:
-        _wait_for((root / ".andon/server.json").exists)
+    with andon_up(root, "--executor", "inprocess"):
         andon(root, "notify", "raw", "2026-01-02")
         andon(root, "notify", "raw", "2026-01-03")
         _wait_for(lambda: _model(root)["version_count"] == 2)
@@ -43,9 +38,6 @@ def test_andon_model_over_http_and_offline(make_project: ProjectFactory) -> None
         assert bad.returncode == 2 and "no version 9" in bad.stderr and "1 to 2" in bad.stderr
         bad = andon(root, "model", "show", "chrun", check=False)
         assert bad.returncode == 2 and "did you mean 'churn'" in bad.stderr
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(20)
 
     # without a server the same commands read and write the store
     assert not (root / ".andon/server.json").exists()
