@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from andon.engine import access
+from andon.engine import access, serving
 from andon.engine.outputs import FileMove, decided
 from andon.engine.runs import Run, run_event_id, run_id_for
 from andon.engine.state import EngineState, Key, apply, as_recorded
@@ -146,6 +146,12 @@ def current_inputs(graph: Graph, state: EngineState, pipeline: str,
         if version == 0 or (graph.gated and not checked(graph, state, asset, part, version)):
             return None
         refs.append(PartitionRef(asset, part, version))
+    if graph.serving and pipeline in graph.serving:  # andon.serving inputs: the artifacts last
+        served = serving.refs(graph, state, pipeline, key)
+        if served is None or (graph.gated and not all(
+                checked(graph, state, r.asset, r.partition, r.version) for r in served)):
+            return None
+        refs.extend(served)
     return tuple(refs)
 
 
@@ -201,6 +207,8 @@ def _evaluate(graph: Graph, state: EngineState, key: Key, now: datetime) -> RunQ
     if inputs is None:
         return None
     if book.bad and book.reads_bad(inputs):
+        if graph.serving:  # or when a model it reads as serving is promoted
+            serving.wait(graph, state, pipeline, part)
         return None  # it would read bad data; looked at again when that input is re-made
     request = state.requests.get(key)
     last = state.last_end.get(key)
@@ -210,10 +218,12 @@ def _evaluate(graph: Graph, state: EngineState, key: Key, now: datetime) -> RunQ
     elif last is None:
         reason = "new_data"
     elif last.status is RunStatus.SUCCEEDED:
-        if pipe.on_upstream_change == "ignore" or state.last_ok_inputs.get(key) == inputs:
+        if pipe.on_upstream_change == "ignore" or serving.same_inputs(
+                graph, pipeline, state.last_ok_inputs.get(key), inputs):
             return None
         reason = "upstream_changed"
-    elif last.inputs != inputs:  # failed or cancelled, but the inputs have changed since
+    elif not serving.same_inputs(graph, pipeline, last.inputs, inputs):
+        # failed or cancelled, but the inputs have changed since
         if key in state.last_ok_inputs and pipe.on_upstream_change == "ignore":
             return None
         reason = "upstream_changed" if key in state.last_ok_inputs else "new_data"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from andon.engine import access, cords
+from andon.engine import access, cords, serving
 from andon.engine.access import AccessBook
 from andon.engine.cords import CordBook
 from andon.engine.outputs import apply_output
@@ -20,6 +20,7 @@ from andon.engine.runs import (
     run_of_event_id,
     transition,
 )
+from andon.engine.serving import ServingBook
 from andon.events import (
     OUTPUT_EVENTS,
     CheckFailed,
@@ -41,6 +42,8 @@ from andon.events import (
     RunSucceeded,
 )
 from andon.events.access import ACCESS_EVENTS
+from andon.events.models import ModelPromoted
+from andon.events.serving import CordServingMoved
 from andon.model.errors import IllegalTransition
 from andon.model.graph import Graph
 from andon.model.status import RunStatus
@@ -96,6 +99,7 @@ class EngineState:
     pool_used: dict[str, int] = field(default_factory=dict)
     running_per_pipeline: dict[str, int] = field(default_factory=dict)
     dirty: set[Key] = field(default_factory=set)  # (pipeline, key) to evaluate
+    serving: ServingBook = field(default_factory=ServingBook)  # models read as serving
     # (pipeline, key) -> partitions downstream of it that wait for it to end (set by ``decide``)
     waiting: dict[Key, set[Key]] = field(default_factory=dict)
     cancels: list[str] = field(default_factory=list)  # running runs to cancel (commands)
@@ -324,6 +328,8 @@ def apply(graph: Graph, state: EngineState, event: Event) -> None:
         for out in event.outputs:
             _new_version(graph, state, out.asset, out.partition, event.at, out.fingerprint,
                          run.run_id, out.location)
+        if graph.model_producer:
+            serving.run_succeeded(graph, state, run, event.outputs)
         if state.cords.cords:
             cords.run_succeeded(graph, state, run, event.at)
     elif isinstance(event, RunFailed):
@@ -355,6 +361,10 @@ def apply(graph: Graph, state: EngineState, event: Event) -> None:
         misfit = access.apply(state.access, event)
         if misfit:
             _problem(state, event, "", f"{misfit}: event skipped")
+    elif isinstance(event, ModelPromoted):
+        serving.promoted(graph, state, event)
+    elif isinstance(event, CordServingMoved):
+        serving.serving_moved(state, event)
     elif isinstance(event, RunCancelRequested):
         target = state.runs.get(event.run_id)
         if target is not None and not target.status.ended:

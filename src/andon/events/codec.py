@@ -15,6 +15,7 @@ from andon.events.access import ACCESS_EVENTS
 from andon.events.catalog import CATALOG_EVENTS, CatalogEntryDeprecated
 from andon.events.manual import MANUAL_EVENTS
 from andon.events.models import MODEL_EVENTS
+from andon.events.serving import SERVING_EVENTS
 
 # every event a log may hold, by its stored name (an event module of the vocabulary adds its own)
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -25,7 +26,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
                               ev.DeliverableAtRisk, ev.DeliverableRecovered,
                               ev.DeliverableMissed, *ev.CORD_EVENTS,
                               *ACCESS_EVENTS, *CATALOG_EVENTS,
-                              CatalogEntryDeprecated, *MANUAL_EVENTS, *MODEL_EVENTS)
+                              CatalogEntryDeprecated, *MANUAL_EVENTS, *MODEL_EVENTS,
+                              *SERVING_EVENTS)
 }
 
 

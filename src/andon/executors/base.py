@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from andon.events import Frame, OutputWritten
+from andon.events import Frame, OutputWritten, PartitionRef
 from andon.executors.outputs import inside_roots, real_roots
 from andon.model.errors import UnsafePath
 from andon.model.graph import Graph
-from andon.model.partitions import Identity
+from andon.model.partitions import Identity, Serving
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,9 @@ class RunSpec:
     env: tuple[str, ...] = ()  # the pipeline's declared variables (names only, never values)
     secrets: tuple[str, ...] = ()
     max_log_bytes: int = 0  # the cap on the run's log.txt (0: none); set by the executor
+    models: dict[str, int] = field(default_factory=dict)  # andon.serving: model -> version read
+    # model -> (version, path) of a newer version never promoted, to score in shadow
+    candidates: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     @property
     def log_path(self) -> Path:
@@ -52,6 +55,8 @@ class RunSpec:
         data = json.loads(text)
         for name in ("single_inputs", "env", "secrets"):
             data[name] = tuple(data.get(name, ()))
+        data["candidates"] = {m: (int(v), str(p)) for m, (v, p) in
+                              data.get("candidates", {}).items()}
         return cls(**data)
 
 
@@ -115,13 +120,28 @@ class Executor(Protocol):
         ...
 
 
+ServedRefs = Mapping[str, tuple[int, PartitionRef]]  # model -> (version, its artifact)
+
+
 def spec_for(graph: Graph, run_id: str, pipeline: str, partition: str, attempt: int,
-             project_dir: Path, runs_dir: Path) -> RunSpec:
-    """The RunSpec of one run: input and output paths from the assets' location templates."""
+             project_dir: Path, runs_dir: Path, served: ServedRefs | None = None,
+             candidates: ServedRefs | None = None) -> RunSpec:
+    """The RunSpec of one run: input and output paths from the assets' location templates; an
+    ``andon.serving`` input's from the artifact the engine chose when the run started
+    (``served``: what its ``run.started`` inputs say, ``andon.engine.serving.read_versions``),
+    and the ``candidates`` to score in shadow."""
     pipe = graph.pipelines[pipeline]
     inputs: dict[str, list[str]] = {}
     single = []
+    served, candidates = served or {}, candidates or {}
+    for model, (_, ref) in served.items():
+        inputs[model] = [str(project_dir / graph.assets[ref.asset].location_of(ref.partition))]
+        single.append(model)
+    shadow = {model: (version, str(project_dir / graph.assets[ref.asset].location_of(
+        ref.partition))) for model, (version, ref) in candidates.items()}
     for inp in pipe.inputs:
+        if isinstance(inp.mapping, Serving):
+            continue  # read as ``served`` says
         asset = graph.assets[inp.asset]
         keys = inp.mapping.upstream_keys(partition, pipe.partitions, asset.partitions)
         inputs[inp.asset] = [str(project_dir / asset.location_of(k)) for k in keys]
@@ -129,11 +149,14 @@ def spec_for(graph: Graph, run_id: str, pipeline: str, partition: str, attempt: 
             single.append(inp.asset)
     outputs = {o: str(project_dir / graph.assets[o].location_of(partition)) for o in pipe.outputs}
     _within_roots(project_dir, graph.data_roots,
-                  [*outputs.values(), *(p for paths in inputs.values() for p in paths)])
+                  [*outputs.values(), *(p for paths in inputs.values() for p in paths),
+                   *(p for _, p in shadow.values())])
     return RunSpec(run_id, pipeline, partition, attempt, str(project_dir),
                    str(runs_dir / run_id), pipe.command, inputs, tuple(single), outputs,
                    pipe.timeout.total_seconds() if pipe.timeout else None,
-                   env=pipe.env, secrets=pipe.secrets)
+                   env=pipe.env, secrets=pipe.secrets,
+                   models={model: version for model, (version, _) in served.items()},
+                   candidates=shadow)
 
 
 def _within_roots(project_dir: Path, data_roots: tuple[str, ...], paths: list[str]) -> None:

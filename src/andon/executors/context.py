@@ -27,7 +27,10 @@ class Context:
     window or roll-up). ``outputs[name]``: the Path to write. ``log``: a logger whose lines go to
     the run's log. Call ``set_rows(name, n)`` to record an output's row count, ``log_metric``
     and ``log_params`` to record what a training run measured and was given (the run's
-    ``run.succeeded`` event carries them; a model's version shows them)."""
+    ``run.succeeded`` event carries them; a model's version shows them). For an
+    ``andon.serving(MODEL)`` input, ``inputs[MODEL]`` is the Path of the serving version's
+    artifact, ``models[MODEL]`` that version's number, and ``candidates[MODEL]`` (version, Path)
+    a newer version never promoted (held back), to score in shadow; empty without one."""
 
     run_id: str
     partition: str
@@ -39,6 +42,8 @@ class Context:
     rows: dict[str, int] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
+    models: dict[str, int] = field(default_factory=dict)
+    candidates: dict[str, tuple[int, Path]] = field(default_factory=dict)
 
     def log_metric(self, name: str, value: float) -> None:
         """Record metric ``name`` (an identifier) = ``value`` (a finite number; logging it

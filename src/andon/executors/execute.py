@@ -112,7 +112,8 @@ def run_spec(spec: RunSpec, resolve: Resolver, stream: Any = None,
                 for name, paths in spec.inputs.items()}
             ctx = Context(spec.run_id, spec.partition, spec.attempt, Path(spec.project_dir),
                           inputs, Outputs({k: Path(v) for k, v in spec.outputs.items()}),
-                          _logger(spec, stream))
+                          _logger(spec, stream), models=dict(spec.models),
+                          candidates={m: (v, Path(p)) for m, (v, p) in spec.candidates.items()})
             entered = time.time()
             startup = max(entered - spec.spawned_at, 0.0) if spec.spawned_at else None
             try:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from andon.model.definitions import Asset, Declared, Input, Pipeline, Pool
 from andon.model.errors import DefinitionError
 from andon.model.limits import name_problem
-from andon.model.partitions import Identity, LastN, Partitions, Rollup
+from andon.model.partitions import Identity, LastN, Partitions, Rollup, Serving
 from andon.model.words import did_you_mean
 
 
@@ -40,6 +40,10 @@ class Graph:
     # commit ("" outside a git checkout)
     code_version: str = ""
     commit: str = ""
+    # andon.serving inputs: pipeline -> ((model, artifact data set), ...) in input order, and
+    # model -> the pipeline that makes it, for the models some pipeline reads that way
+    serving: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    model_producer: dict[str, str] = field(default_factory=dict)
 
     def partitions_of(self, pipeline: str) -> Partitions:
         return self.pipelines[pipeline].partitions
@@ -166,9 +170,15 @@ def build_graph(assets: list[Asset], pipelines: list[Pipeline], pools: list[Pool
         raise DefinitionError(
             f"{len(problems)} problem(s) in the definitions:\n  - " + "\n  - ".join(problems),
             hint="fix each listed object and run `andon validate` again")
+    serving = {p.name: tuple((i.mapping.model, i.asset) for i in p.inputs
+                             if isinstance(i.mapping, Serving)) for p in by_pipe.values()}
+    serving = {name: reads for name, reads in serving.items() if reads}
+    read = {model for reads in serving.values() for model, _ in reads}
     return Graph(by_asset, by_pipe, pool_map, producer,
                  {k: tuple(v) for k, v in consumers.items()}, tuple(order),
-                 {name: i for i, name in enumerate(order)})
+                 {name: i for i, name in enumerate(order)}, serving=serving,
+                 model_producer={m: p.name for p in by_pipe.values() for m in p.models
+                                 if m in read})
 
 
 def _position(problem: str) -> tuple[str, int]:

@@ -195,6 +195,27 @@ class Rollup:
         return "roll-up"
 
 
+@dataclass(frozen=True)
+class Serving:
+    """The version of catalog model ``model`` that serves when the run starts: its artifact is
+    the partition of ``output`` (a data set of the model's producer) that the version's run
+    wrote. Which partition that is changes with promotions, not with the reader's partition, so
+    the mapping itself reaches no partition: the engine adds the serving artifact's version to a
+    run's inputs (``andon.engine.serving``)."""
+
+    model: str
+    output: str = ""  # the producer's output holding the artifact ("": its only one)
+
+    def upstream_keys(self, key: str, down: Partitions, up: Partitions) -> list[str]:
+        return []
+
+    def downstream_keys(self, key: str, up: Partitions, down: Partitions) -> list[str]:
+        return []
+
+    def describe(self) -> str:
+        return f"serving version of model {self.model}"
+
+
 def last(n: int) -> LastN:
     """A window mapping over the last ``n`` partitions, e.g. ``andon.last(7)``."""
     if isinstance(n, bool) or not isinstance(n, int):

@@ -18,7 +18,7 @@ from typing import Any
 from andon.model.definitions import Declared, Input
 from andon.model.errors import DefinitionError
 from andon.model.limits import name_problem
-from andon.model.partitions import PartitionMapping, Rollup, last
+from andon.model.partitions import PartitionMapping, Rollup, Serving, last
 
 
 @dataclass
@@ -80,6 +80,19 @@ def rollup(asset: str) -> Input:
     """An input that reads every finer partition (hours) of ``asset`` inside the pipeline's
     coarser partition (a day)."""
     return Input(asset, Rollup())
+
+
+def serving(model: str, output: str | None = None) -> Input:
+    """An input that reads the artifact of the version of catalog model ``model`` serving when
+    the run starts (``andon model promote``; none serving yet: the run waits): the partition the
+    version's run wrote of its producer's one output (``output=`` names one when it has several).
+    In the run, ``ctx.inputs[model]`` is its Path, ``ctx.models[model]`` the version number and
+    ``ctx.candidates[model]`` (version, Path) of a newer version never promoted, to score in
+    shadow. A new promotion does not re-run partitions already made."""
+    return Input(model if isinstance(model, str) else repr(model),
+                 Serving(model if isinstance(model, str) else repr(model),
+                         output if isinstance(output, str) else ("" if output is None
+                                                                 else repr(output))))
 
 
 def mapped(asset: str, mapping: PartitionMapping) -> Input:

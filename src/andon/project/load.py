@@ -23,6 +23,7 @@ from andon.model.limits import duration_problem, location_problem, moment_proble
 from andon.model.partitions import PartitionKeyError, parse_partitions
 from andon.model.words import did_you_mean
 from andon.project.dsl import Declaration, collect, declared
+from andon.project.serving import resolve_serving
 from andon.project.version import stamped
 
 PROJECT_FILE = "andon.toml"
@@ -442,6 +443,7 @@ def _build(decls: list[Declaration], pools: list[Pool], start: datetime,
     # outputs are declared as assets by their pipeline; build_graph re-derives them, so pass
     # only sources here and keep output locations on the produced assets afterwards
     sources = [a for a in assets if a.source]
+    pipes = resolve_serving(pipes, problems)  # andon.serving(MODEL) -> the model's artifact
     graph = build_graph(sources, pipes, pools, file, problems)
     produced = {a.name: a for a in assets if not a.source}
     graph.assets.update({name: produced[name] for name in graph.producer if name in produced})
