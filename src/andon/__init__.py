@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["source", "pipeline", "catalog", "window", "rollup", "mapped", "serving", "last", "Context", "check",
-           "checks", "CheckContext", "CheckResult"]
+__all__ = ["source", "pipeline", "catalog", "window", "rollup", "mapped", "serving", "last",
+           "Context", "check", "checks", "CheckContext", "CheckResult"]
 __version__ = "0.1.0"
 
 

@@ -57,7 +57,7 @@ class ServingBook:
     serving: dict[str, Version] = field(default_factory=dict)
     promoted: dict[str, set[str]] = field(default_factory=dict)  # model -> run ids ever promoted
     # model -> (pipeline, partition) waiting for a version of it to serve (set by ``decide``)
-    waiting: dict[str, set[Key]] = field(default_factory=dict)
+    waiting: dict[str, set[Key]] = field(default_factory=dict, compare=False)
 
     def version_of(self, model: str, run_id: str) -> Version | None:
         return next((v for v in reversed(self.versions.get(model, ())) if v.run_id == run_id),

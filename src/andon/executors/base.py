@@ -8,6 +8,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from andon.engine import serving
+from andon.engine.runs import Run
+from andon.engine.state import EngineState
 from andon.events import Frame, OutputWritten, PartitionRef
 from andon.executors.outputs import inside_roots, real_roots
 from andon.model.errors import UnsafePath
@@ -157,6 +160,19 @@ def spec_for(graph: Graph, run_id: str, pipeline: str, partition: str, attempt: 
                    env=pipe.env, secrets=pipe.secrets,
                    models={model: version for model, (version, _) in served.items()},
                    candidates=shadow)
+
+
+def spec_of_run(graph: Graph, state: EngineState, run: Run, project_dir: Path,
+                runs_dir: Path) -> RunSpec:
+    """The RunSpec of ``run`` (started, or adopted after a restart): an ``andon.serving``
+    input's artifact is the one its recorded inputs name, so it reads what it started with;
+    the candidates are the engine's now."""
+    served = shadow = None
+    if run.pipeline in graph.serving:
+        served = serving.read_versions(graph, state, run.pipeline, run.inputs)
+        shadow = serving.candidates(graph, state, run.pipeline)
+    return spec_for(graph, run.run_id, run.pipeline, run.partition, run.attempt, project_dir,
+                    runs_dir, served, shadow)
 
 
 def _within_roots(project_dir: Path, data_roots: tuple[str, ...], paths: list[str]) -> None:

@@ -31,7 +31,6 @@ from typing import Any
 
 from andon.cord.files import file_step
 from andon.cord.suspects import answer
-from andon.engine import serving
 from andon.engine.core import Decisions, mark_all, next_wakeup, record, replay, settle
 from andon.engine.outputs import FileMove, owed_moves
 from andon.engine.runs import Run, run_event_id
@@ -43,7 +42,7 @@ from andon.events import (
     RunLaunched,
     RunStarted,
 )
-from andon.executors.base import ExecResult, Executor, RunSpec, spec_for
+from andon.executors.base import ExecResult, Executor, RunSpec, spec_of_run
 from andon.executors.reports import HeldReport, ended_event
 from andon.live.clock import Clock, RealClock
 from andon.model.dispatch import DEFAULT_POLICY
@@ -475,14 +474,7 @@ class Runner:
                     item.outcome.set_exception(exc)
 
     def _spec(self, run: Run) -> RunSpec:
-        """The run's spec; an ``andon.serving`` input's artifact is the one its recorded inputs
-        name (so a run adopted after a restart reads what it started with)."""
-        served = candidates = None
-        if run.pipeline in self.graph.serving:
-            served = serving.read_versions(self.graph, self.state, run.pipeline, run.inputs)
-            candidates = serving.candidates(self.graph, self.state, run.pipeline)
-        return spec_for(self.graph, run.run_id, run.pipeline, run.partition, run.attempt,
-                        self.project_dir, self.runs_dir, served, candidates)
+        return spec_of_run(self.graph, self.state, run, self.project_dir, self.runs_dir)
 
     def _launch(self, run_id: str) -> None:
         report = HeldReport(self._report)
