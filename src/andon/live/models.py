@@ -27,7 +27,7 @@ from andon.model.words import did_you_mean
 from andon.registry.declared import CONTROL
 from andon.registry.entries import Entry
 from andon.store import models as promotions
-from andon.store import relations
+from andon.store import relations, serving
 from andon.store.models import Promotion
 from andon.store.relations import ModelVersion
 from andon.store.sql import Store
@@ -165,7 +165,8 @@ class Models:
                     ) -> list[ModelPromoted]:
         """The automatic promotions owed: the newest version of each model whose deploy policy
         is ``auto`` (made by one of ``pipelines``; None: every model), unless it was ever
-        promoted (by anyone: a version rolled back from is not promoted again).
+        promoted (by anyone: a version rolled back from is not promoted again) or its artifact
+        (a partition its run wrote) is under an open andon cord: it stays a candidate.
         Id ``promoted:MODEL:VERSION``: recorded once, however often this is asked (a restart,
         a listener that sees the run twice)."""
         if pipelines is None:
@@ -180,7 +181,9 @@ class Models:
             for e in chosen:
                 _, newest = relations.model_versions(conn, e.producer, 1)
                 history = promotions.promotions_of(conn, e.name)
-                if not newest or any(p.version == newest[0].number for p in history):
+                if not newest or any(p.version == newest[0].number for p in history) or \
+                        serving.under_open_cord(conn, [(a, newest[0].partition)
+                                                       for a in newest[0].outputs]):
                     continue
                 stack = promotions.serving_stack(history)
                 v = newest[0]

@@ -35,6 +35,7 @@ from andon.events.access import ACCESS_EVENTS
 from andon.events.catalog import CATALOG_EVENTS
 from andon.events.codec import format_time, to_dict
 from andon.events.models import ModelPromoted
+from andon.events.serving import CordServingMoved
 from andon.model.status import RunStatus
 from andon.store.access import project_access
 from andon.store.catalog import project_catalog
@@ -43,6 +44,7 @@ from andon.store.manual import MANUAL_FACTS, project_problem
 from andon.store.models import project_promotion
 from andon.store.relations import project_reads
 from andon.store.schema import first_plans, partition_versions, partitions, runs
+from andon.store.serving import project_serving_moved
 
 _CURRENT = select(partitions.c.version, partitions.c.fingerprint, partitions.c.size_bytes,
                   partitions.c.rows).where(
@@ -160,6 +162,8 @@ def project(conn: Connection, event: Event, seq: int) -> None:
         project_catalog(conn, event, seq)
     elif isinstance(event, ModelPromoted):
         project_promotion(conn, event, seq)
+    elif isinstance(event, CordServingMoved):
+        project_serving_moved(conn, event)
 
 
 def _first_plan(conn: Connection, event: DeliverablePlanned, seq: int) -> None:
