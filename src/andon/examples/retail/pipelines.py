@@ -3,12 +3,14 @@
 raw_orders ─► clean_orders ─► orders ─┐
 fx_rates ─────────────────────────────┴► to_eur ─► orders_eur ─┬► daily_sales ─┐
 raw_clickstream ─► sessionize ─► sessions ─────────────────────┴► features ─┬► train (last 7 days)
-                                                                 model ◄────┘      │
-                                                       features + model ─► score ─► scores
-                                                          daily_sales + scores ─► report
+                                         model (a version of buy_tomorrow per run) ◄┘
+                          features + serving version of buy_tomorrow ─► score ─► scores
+             daily_sales + scores + serving version of buy_tomorrow ─► report
 Each step reads and writes CSV/JSON files under data/ (the locations below). catalog.toml
 declares the model `train` makes (models=), the service and library the pipelines use (uses=)
-and an external data set.
+and an external data set. `score` and `report` read the version of the model that serves
+(andon.serving): a version that is made but not promoted is not used, and a promotion or a
+rollback changes what the next partition reads (deploy = "auto" promotes each new one).
 """
 
 import csv
@@ -203,11 +205,12 @@ def _fit_plain(xs, ys, steps, rate):
     return mean, std, w, b, probabilities()
 
 
-@andon.pipeline(inputs=["features", "model"], outputs=["scores"], owner="ml@example.com",
-                locations={"scores": DATA + ".csv"}, priority=2, deadline="7h",
-                description="probability that each customer buys tomorrow")
+@andon.pipeline(inputs=["features", andon.serving("buy_tomorrow")], outputs=["scores"],
+                owner="ml@example.com", locations={"scores": DATA + ".csv"}, priority=2,
+                deadline="7h", description="probability that each customer buys tomorrow, "
+                                           "by the serving version of the model")
 def score(ctx):
-    model = json.loads(ctx.inputs["model"].read_text())
+    model = json.loads(ctx.inputs["buy_tomorrow"].read_text())
     rows = []
     for row in _read(ctx.inputs["features"]):
         z = [(v - m) / s for v, m, s in zip(_vector(row), model["mean"], model["std"])]
@@ -218,16 +221,18 @@ def score(ctx):
     ctx.set_rows("scores", _write(ctx.output("scores"), rows, ["customer_id", "p_buy_tomorrow"]))
 
 
-@andon.pipeline(inputs=["daily_sales", "scores", "model"], outputs=["report"],
+@andon.pipeline(inputs=["daily_sales", "scores", andon.serving("buy_tomorrow")],
+                outputs=["report"],
                 owner="finance@example.com", locations={"report": DATA + ".md"}, deadline="8h",
                 description="the morning report: sales, model quality, customers to contact")
 def report(ctx):
     sales = json.loads(ctx.inputs["daily_sales"].read_text())
-    model = json.loads(ctx.inputs["model"].read_text())
+    model = json.loads(ctx.inputs["buy_tomorrow"].read_text())  # the version that serves
     top = _read(ctx.inputs["scores"])[:5]
     lines = [f"# Retail report {ctx.partition}", "",
              f"- orders: {sales['orders']}", f"- revenue: EUR {sales['revenue_eur']:,.2f}",
-             f"- model: accuracy {model['train_accuracy']:.1%} on {model['samples']} samples",
+             f"- model: version {ctx.models['buy_tomorrow']}, accuracy "
+             f"{model['train_accuracy']:.1%} on {model['samples']} samples",
              "", "## Most likely to buy tomorrow", ""]
     lines += [f"- {r['customer_id']}: {float(r['p_buy_tomorrow']):.0%}" for r in top]
     ctx.output("report").write_text("\n".join(lines) + "\n")
