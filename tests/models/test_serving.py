@@ -103,3 +103,36 @@ def test_scoring_reads_the_serving_version(make_project: ProjectFactory) -> None
     with andon_up(root):
         andon(root, "status")
         assert {p: _runs(root, p) for p in ("train", "score", "report")} == before
+
+
+def test_auto_deploy_leaves_a_version_under_an_open_cord_a_candidate(
+        make_project: ProjectFactory) -> None:
+    from andon.engine.cords import next_cord_id
+    from andon.events import CordPulled, RunSucceeded
+    from andon.events.models import ModelPromoted
+    from andon.live.clock import FakeClock
+    from andon.live.models import AutoPromoter
+    from tests.conftest import utc
+    from tests.runner.harness import open_live
+
+    root = training_project(make_project, deploy="auto", pipelines=SCORING)
+    land(root, D2)
+    land(root, D3)
+    clock = FakeClock(utc(2026, 1, 10, 6))
+    live = open_live(root, clock, executor="inprocess")  # the promoter arms later
+    try:
+        live.notify("raw", D2)
+        live.notify("raw", D3)
+        live.wait_for(lambda log: sum(isinstance(e, RunSucceeded) and e.pipeline == "train"
+                                      for e in log) == 2, "two versions")
+        assert [e.version for e in live.service.models.auto_events(clock.now())] == [2]
+        cord_id = next_cord_id(live.runner.state.cords, "model", D3)
+        live.submit(CordPulled(at=clock.now(), cord_id=cord_id, asset="model", partition=D3,
+                               reason="known bad", by="test"))
+        assert live.service.models.auto_events(clock.now()) == []  # it stays a candidate
+        promoter = AutoPromoter(live.service.models, live.runner.submit, clock.now)
+        live.runner.subscribe(promoter.on_events)
+        promoter.arm()
+        assert not any(isinstance(e, ModelPromoted) for e in live.log)
+    finally:
+        live.close()
