@@ -6,8 +6,20 @@ import math
 
 import pytest
 
-from andon.checks.performance import (METRICS, PerformanceError, accuracy, auc, below, f1,
-                                      log_loss, mae, precision, r2, recall, rmse)
+from andon.checks.performance import (
+    METRICS,
+    PerformanceError,
+    accuracy,
+    auc,
+    below,
+    f1,
+    log_loss,
+    mae,
+    precision,
+    r2,
+    recall,
+    rmse,
+)
 
 
 def test_auc_without_and_with_ties() -> None:
