@@ -105,7 +105,7 @@ def checked(model: object, predictions: object, labels: object, metric: object, 
             where: str) -> Spec:
     """The declaration as a Spec, or DefinitionError naming the argument and the fix."""
     def fail(problem: str, hint: str) -> DefinitionError:
-        return DefinitionError(f"andon.performance({model!r}): {problem}", where=where,
+        return DefinitionError(f"andon.performance({str(model)[:60]!r}): {problem}", where=where,
                                hint=hint)
 
     for arg, value in (("model", model), ("predictions", predictions), ("labels", labels),

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, func, select
 
 from andon.engine.runs import run_event_id
 from andon.model.status import RunStatus
@@ -110,11 +110,14 @@ def serving_all(conn: Connection, performance: dict[str, str]) -> dict[str, Serv
             serving[model] = next(p for p in reversed(h) if p.version == stack[-1])
     pipelines = {performance[m]: m for m in serving if m in performance}
     newest: dict[str, tuple[str, str]] = {}  # model -> (partition, run id)
-    if pipelines:
-        for n in conn.execute(select(runs.c.pipeline, runs.c.partition, runs.c.run_id).where(
-                runs.c.pipeline.in_(list(pipelines)),
-                runs.c.status == RunStatus.SUCCEEDED.value)
-                .order_by(runs.c.partition, runs.c.ended_at, runs.c.seq)):
+    if pipelines:  # the newest partition of each, then its newest successful run
+        ok = (runs.c.pipeline.in_(list(pipelines)), runs.c.status == RunStatus.SUCCEEDED.value)
+        last = (select(runs.c.pipeline, func.max(runs.c.partition).label("partition"))
+                .where(*ok).group_by(runs.c.pipeline).subquery())
+        for n in conn.execute(select(runs.c.pipeline, runs.c.partition, runs.c.run_id).join(
+                last, and_(runs.c.pipeline == last.c.pipeline,
+                           runs.c.partition == last.c.partition))
+                .where(*ok).order_by(runs.c.ended_at, runs.c.seq)):
             newest[pipelines[n.pipeline]] = (n.partition, n.run_id)
     logged = logged_metrics(conn, [p.run_id for p in serving.values()] +
                             [run for _, run in newest.values()])
