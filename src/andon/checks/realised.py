@@ -172,15 +172,23 @@ def measure(spec: Spec, ctx: Context) -> dict[str, float]:
             f"{labels[0][1][spec.key][:40]!r} in the labels)")
     classes = set(spec.metrics) == {"accuracy"} and not _all_numbers(joined, spec)
     by_version: dict[int, tuple[list[Any], list[Any]]] = {}
+    versions: dict[str, int] = {}  # raw -> number: a few distinct values, parsed once each
+    truths: dict[str, float] = {}  # the same for labels (0 and 1, mostly)
     for line, row, (label_line, raw_label) in joined:
-        version = _version(spec, where, line, row[VERSION_COLUMN]) if versioned else 0
+        version = 0
+        if versioned:
+            raw_version = row[VERSION_COLUMN]
+            version = versions.get(raw_version) or versions.setdefault(
+                raw_version, _version(spec, where, line, raw_version))
         p, y = by_version.setdefault(version, ([], []))
         if classes:
             p.append(row[spec.prediction])
             y.append(raw_label)
-        else:
-            p.append(_number(where, spec.predictions, spec.prediction, line, row[spec.prediction]))
-            y.append(_label(spec, where, label_line, raw_label))
+            continue
+        p.append(_number(where, spec.predictions, spec.prediction, line, row[spec.prediction]))
+        known = truths.get(raw_label)
+        y.append(known if known is not None else truths.setdefault(
+            raw_label, _label(spec, where, label_line, raw_label)))
     if len(by_version) > MAX_VERSIONS:
         raise PerformanceError(f"{where}: column {VERSION_COLUMN!r} holds {len(by_version)} "
                                f"versions, more than {MAX_VERSIONS}; score with the serving "
@@ -227,7 +235,7 @@ def _rows(spec: Spec, ctx: Context, asset: str, needed: tuple[str, ...]
     if not isinstance(path, Path) or not path.is_file():
         raise PerformanceError(f"{where}: {asset} is {path}, not a file; andon.performance "
                                "reads one CSV (or Parquet) file per partition")
-    columns, rows = _read(path)
+    columns, rows = _read(path, (*needed, VERSION_COLUMN))
     missing = [c for c in needed if c not in columns]
     if missing:
         raise PerformanceError(f"{where}: {asset} ({path.name}) has no column {missing[0]!r}; "
@@ -237,9 +245,11 @@ def _rows(spec: Spec, ctx: Context, asset: str, needed: tuple[str, ...]
     return VERSION_COLUMN in columns and asset == spec.predictions, rows
 
 
-def _read(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+def _read(path: Path, wanted: tuple[str, ...]
+          ) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """The columns of a CSV or Parquet file and its rows as text, each with its line (Parquet:
-    its row number + 1)."""
+    its row number + 1) and only the ``wanted`` columns it has (a small dict a row: the files
+    may be wide and long)."""
     if path.suffix in (".parquet", ".pq"):
         try:
             import pandas
@@ -247,14 +257,21 @@ def _read(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
             raise PerformanceError(f"{path.name} is Parquet: install pandas and pyarrow to read "
                                    "it (pip install pandas pyarrow), or write CSV") from None
         frame = pandas.read_parquet(path)
-        records = frame.astype(str).to_dict("records")
-        return ([str(c) for c in frame.columns],
-                [(i + 2, {str(k): v for k, v in r.items()}) for i, r in enumerate(records)])
+        columns = [str(c) for c in frame.columns]
+        kept = [c for c in frame.columns if str(c) in wanted]
+        records = frame[kept].astype(str).to_dict("records")
+        return columns, [(i + 2, {str(k): v for k, v in r.items()})
+                         for i, r in enumerate(records)]
     with path.open(newline="", encoding="utf-8", errors="replace") as fh:
-        reader = csv.DictReader(fh)
-        columns = list(reader.fieldnames or [])
-        return columns, [(reader.line_num, {k: (v or "") for k, v in row.items()
-                                            if k is not None}) for row in reader]
+        reader = csv.reader(fh)
+        columns = next(reader, [])
+        index = [(c, i) for i, c in enumerate(columns) if c in wanted]
+        rows = []
+        for row in reader:
+            if row:  # a blank line is no row (as csv.DictReader has it)
+                rows.append((reader.line_num,
+                             {c: row[i] if i < len(row) else "" for c, i in index}))
+        return columns, rows
 
 
 def _all_numbers(joined: list[tuple[int, dict[str, str], tuple[int, str]]], spec: Spec) -> bool:
