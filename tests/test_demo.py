@@ -24,7 +24,7 @@ def test_demo_makes_every_partition_and_exits(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # the order export came cut short on two days: three attempts each, then re-made from the
     # re-delivered file
-    assert "done: 24 partitions made, 6 failed run(s)" in proc.stdout
+    assert "done: 27 partitions made, 6 failed run(s)" in proc.stdout
     assert "cut short on 2026-01-06 and 2026-01-07" in proc.stdout
     assert "dashboard: http://127.0.0.1:" in proc.stdout
     report = (target / "data/report/2026-01-07.md").read_text()
@@ -36,7 +36,7 @@ def test_demo_makes_every_partition_and_exits(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=60)
     data = json.loads(status.stdout)
     assert {s["name"]: s["partitions"] for s in data["sources"]} == {
-        "fx_rates": 3, "raw_clickstream": 3, "raw_orders": 3}
+        "bought": 3, "fx_rates": 3, "raw_clickstream": 3, "raw_orders": 3}
     assert all(p["partitions"]["succeeded"] == 3 for p in data["pipelines"])
     # the catalog: a model that train versions, a service and a library the pipelines use and
     # an external data set with its access
@@ -72,6 +72,12 @@ def test_demo_makes_every_partition_and_exits(tmp_path: Path) -> None:
         observed = catalog.view("dataset", "features", now).consumers
         assert observed is not None
         assert {o.pipeline for o in observed.observed} == {"train", "score"}
+        # the realised performance: each day's scores against who bought the day after
+        shown = local.service.models.show("buy_tomorrow")
+        auc = {p.partition: p for p in shown.performance if p.metric == "auc"}
+        assert sorted(auc) == ["2026-01-05", "2026-01-06", "2026-01-07"]
+        assert all(0.0 <= p.value <= 1.0 and p.version >= 1 for p in auc.values())
+        assert shown.threshold == {"auc": 0.6}
         # the recurring failure: one manual entry, seen on both days, resolved once in between
         [entry] = [e for e in local.service.manual.entries(now) if "clean_orders" in e.pipelines]
     finally:
@@ -114,7 +120,7 @@ def test_demo_makes_every_partition_and_exits(tmp_path: Path) -> None:
                             "--port", "0", "--exit-when-done"],
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "done: 8 partitions made" in again.stdout
+    assert "done: 9 partitions made" in again.stdout
     toml = (target / "andon.toml").read_text()
     assert 'end = "2026-01-05"' in toml and toml.count("end = ") == 1
 

@@ -1,7 +1,8 @@
 """andon: a lean orchestrator for data and ML pipelines.
 
 Definitions use ``andon.source(...)``, ``@andon.pipeline(...)``, ``@andon.check(...)`` and
-``andon.catalog(...)``; see README.md.
+``andon.catalog(...)``, and ``andon.performance(...)`` for a model's realised performance; see
+README.md.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = ["source", "pipeline", "catalog", "window", "rollup", "mapped", "serving", "last",
-           "Context", "check", "checks", "CheckContext", "CheckResult"]
+           "Context", "check", "checks", "CheckContext", "CheckResult", "performance"]
 __version__ = "0.1.0"
 
 
@@ -23,6 +24,10 @@ def __getattr__(name: str) -> Any:  # lazy, so that `andon --help` imports nothi
         import andon.checks
 
         return andon.checks if name == "checks" else getattr(andon.checks, name)
+    if name == "performance":
+        from andon.checks.realised import performance
+
+        return performance
     if name == "last":
         from andon.model.partitions import last
 

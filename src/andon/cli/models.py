@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from andon.checks.performance import below
 from andon.cli.group import Env, friendly, main, out_json, table
 
 
@@ -62,7 +63,8 @@ def model_list(env: Env, as_json: bool) -> None:
 @friendly
 def model_show(env: Env, name: str, as_json: bool) -> None:
     """One model: its versions, newest first (metrics, parameters, the partition it was
-    trained for, * marks the one serving), and its promotions."""
+    trained for, * marks the one serving), its promotions, and its realised performance over
+    the last partitions (``andon.performance``: ! marks a value past its threshold)."""
     m = env.client().model(name)
     if as_json:
         out_json(m)
@@ -81,6 +83,30 @@ def model_show(env: Env, name: str, as_json: bool) -> None:
             click.echo(_plain(f"  {_when(p['at'])} {what} {p['version']} (from "
                               f"{p['previous'] or 'none'}) by {p['by'] or '-'}"
                               + (f": {p['reason']}" if p["reason"] else "")))
+    _performance(m)
+
+
+REALISED_SHOWN = 10  # partitions of realised performance printed by `andon model show`
+
+
+def _performance(m: dict[str, Any]) -> None:
+    """The last partitions' realised metrics (plain ones: not METRIC@vN), one line each."""
+    by_key: dict[str, tuple[int, dict[str, float]]] = {}
+    for p in m.get("performance") or []:
+        if "@" not in p["metric"] and p["metric"] != "rows":
+            by_key.setdefault(p["partition"], (p["version"], {}))[1][p["metric"]] = p["value"]
+    if not by_key:
+        return
+    threshold = m.get("threshold") or {}
+    click.echo(f"realised performance ({m['performance_pipeline']}), last "
+               f"{min(len(by_key), REALISED_SHOWN)} partitions:")
+    for key in sorted(by_key)[-REALISED_SHOWN:]:
+        version, values = by_key[key]
+        shown = " ".join(f"{k}={v:.4g}" + ("!" if k in threshold and below(k, v, threshold[k])
+                                           else "") for k, v in values.items())
+        click.echo(_plain(f"  {key}  v{version or '-'}  {shown}"))
+    if threshold:
+        click.echo(_plain("  threshold: " + " ".join(f"{k}={v:g}" for k, v in threshold.items())))
 
 
 @model.command("promote")

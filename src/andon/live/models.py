@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from andon.checks.realised import Spec, specs
 from andon.events import Event, RunSucceeded
 from andon.events.models import ModelPromoted
 from andon.live.catalog import Catalog
@@ -27,8 +28,10 @@ from andon.model.words import did_you_mean
 from andon.registry.declared import CONTROL
 from andon.registry.entries import Entry
 from andon.store import models as promotions
+from andon.store import performance as realised
 from andon.store import relations, serving
 from andon.store.models import Promotion
+from andon.store.performance import RealisedValue
 from andon.store.relations import ModelVersion
 from andon.store.sql import Store
 
@@ -57,7 +60,10 @@ class ModelSummary(View):
 class ModelDetail(View):
     """One model: its summary's fields, its newest versions (newest first, each with the
     metrics, parameters and training inputs its run logged) and every promotion (oldest
-    first). ``rollback_to``: the version a rollback would serve (0: none)."""
+    first). ``rollback_to``: the version a rollback would serve (0: none). ``performance``:
+    its realised metrics per partition of its ``andon.performance`` pipeline (oldest first;
+    each with the version serving when the predictions were written), ``threshold``: the
+    value each is drawn against (``performance_pipeline``: "" when none is declared)."""
 
     name: str
     owner: str
@@ -68,6 +74,9 @@ class ModelDetail(View):
     rollback_to: int
     versions: list[ModelVersion]
     promotions: list[Promotion]
+    performance_pipeline: str
+    performance: list[RealisedValue]
+    threshold: dict[str, float]
 
 
 class Models:
@@ -105,17 +114,26 @@ class Models:
                                         serving.get(name, 0)))
         return out
 
+    def performance(self) -> dict[str, Spec]:
+        """The ``andon.performance`` declarations of the project, by model."""
+        return specs(p.fn for p in self.catalog.graph.pipelines.values())
+
     def show(self, name: str) -> ModelDetail:
-        """Model ``name`` (NotFound as ``entry``) with its versions and promotions."""
+        """Model ``name`` (NotFound as ``entry``) with its versions, promotions and realised
+        performance."""
         e = self.entry(name)
+        spec = self.performance().get(name)
         with self.store.read() as conn:
             total, versions = (relations.model_versions(conn, e.producer, VERSIONS_SHOWN)
                                if e.producer else (0, []))
             history = promotions.promotions_of(conn, name)
+            values = (realised.realised(conn, spec.name, spec.predictions, name)
+                      if spec else [])
         stack = promotions.serving_stack(history)
         return ModelDetail(name, e.owner, e.producer, e.deploy, total,
                            stack[-1] if stack else 0, stack[-2] if len(stack) > 1 else 0,
-                           versions, history)
+                           versions, history, spec.name if spec else "", values,
+                           dict(spec.threshold) if spec else {})
 
     def promote_event(self, name: str, version: int, now: datetime, reason: str = "",
                       by: str = "") -> ModelPromoted:

@@ -7,6 +7,7 @@ parameter and the fix; raised inside the pipeline's code, it fails the run, neve
 from __future__ import annotations
 
 import math
+import re
 from numbers import Real
 
 from andon.model.limits import name_problem
@@ -14,6 +15,8 @@ from andon.model.limits import name_problem
 MAX_METRICS = 200  # metrics per run
 MAX_PARAMS = 200  # parameters per run
 MAX_PARAM_VALUE = 1_000  # characters of a parameter's value, as text
+# a metric of one model version among several a run measured (shadow scoring): "auc@v8"
+PER_VERSION = re.compile(r"(.+)@v[1-9][0-9]{0,8}")
 
 
 class MetricProblem(ValueError):
@@ -22,9 +25,12 @@ class MetricProblem(ValueError):
 
 def checked_metric(name: object, value: object, logged: int) -> tuple[str, float]:
     """``(name, value)`` as a run records it, ``logged`` being how many other metrics the run
-    has: MetricProblem for a name that is no identifier, a value that is not a finite real
+    has: MetricProblem for a name that is no identifier (or an identifier and ``@vN``, the
+    metric of version N: ``PER_VERSION``), a value that is not a finite real
     number (NaN, infinite, a string, a bool), or one metric too many."""
     bad = name_problem("metric", name)
+    if bad and isinstance(name, str) and (per := PER_VERSION.fullmatch(name)):
+        bad = name_problem("metric", per.group(1))
     if bad:
         raise MetricProblem(bad)
     if isinstance(value, bool) or not isinstance(value, Real):

@@ -154,6 +154,23 @@ def pipeline(name: str | Callable[..., Any] | None = None, *, command: str | Non
     return decorate(bare) if bare else decorate
 
 
+def where_called() -> str:
+    """``file:line`` of the definitions line that called the DSL function calling this one
+    (for a declaration function defined outside this module, e.g. ``andon.performance``)."""
+    return _where(3)
+
+
+def derived_pipeline(name: str, *, where: str, fn: Callable[..., Any], kind: str,
+                     **options: Any) -> None:
+    """Record a pipeline andon derives from a declaration of ``kind`` (e.g. "performance"),
+    with the pipeline defaults for what ``options`` leave out; the loader
+    (``andon.project.derived``) gives it the partitions of its first input and refuses a name
+    that another pipeline or data set has."""
+    _registry().declarations.append(Declaration(
+        "pipeline", name, {**_PIPELINE_DEFAULTS, **options, "command": "", "derived": kind},
+        where, fn, getattr(fn, "__module__", "") or ""))
+
+
 def check(asset: str, *, blocking: bool = True, name: str | None = None
           ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a data quality check on every new version of ``asset``'s partitions: decorate a

@@ -23,6 +23,7 @@ from andon.model.limits import duration_problem, location_problem, moment_proble
 from andon.model.partitions import PartitionKeyError, parse_partitions
 from andon.model.words import did_you_mean
 from andon.project.dsl import Declaration, collect, declared
+from andon.project.performance import place_derived
 from andon.project.serving import resolve_serving
 from andon.project.version import stamped
 
@@ -193,7 +194,7 @@ def load_project(root: Path) -> Project:
     finally:
         sys.path.remove(str(root))
     pools = _pools(config, file)
-    graph = _build(registry.declarations, pools, start, until, file,
+    graph = _build(place_derived(registry.declarations), pools, start, until, file,
                    os.path.normpath(os.path.abspath(root)), data_roots)
     checks = tuple(Check(d.name, d.options["asset"], d.fn, d.options["blocking"], d.where)
                    for d in registry.declarations if d.kind == "check" and d.fn is not None)

@@ -29,6 +29,9 @@ FIRST_DAY = datetime(2026, 1, 5, tzinfo=UTC)
 MARKER = ".andon-demo"
 # source -> (typical arrival after the partition ends, jitter), in minutes
 ARRIVALS = {"raw_orders": (120, 30), "raw_clickstream": (60, 45), "fx_rates": (30, 15)}
+# the labels of a day (who bought on the day after) land once the next day's orders are in:
+# a day and three hours after the day ends
+LABELS, LABELS_ARRIVAL = "bought", (24 * 60 + 180, 30)
 CURRENCIES = {"EUR": 1.0, "USD": 0.92, "GBP": 1.17}
 
 
@@ -72,6 +75,12 @@ def schedule(days: int, seed: int = 7) -> list[tuple[datetime, str, str]]:
             if source == "raw_clickstream" and d == 3:
                 minutes += 180
             out.append((day + timedelta(days=1, minutes=minutes), source, key))
+    labels = random.Random(f"{seed}/{LABELS}")  # its own draws: the others' times stay as they were
+    for d in range(days):
+        after, jitter = LABELS_ARRIVAL
+        minutes = after + labels.uniform(-jitter, jitter)
+        out.append((FIRST_DAY + timedelta(days=d + 1, minutes=minutes), LABELS,
+                    day_key(FIRST_DAY + timedelta(days=d))))
     return sorted(out)
 
 
@@ -90,14 +99,14 @@ def write_source(root: Path, source: str, key: str, cut_short: bool = False) -> 
     customers = [f"C{i:03d}" for i in range(1, 201)]
     if source == "raw_orders":
         path = root / "landing/orders" / f"{key}.csv"
-        lines = ["order_id,customer_id,amount,currency,ts"]
-        for i in range(rng.randint(250, 350)):
-            cur = rng.choice(list(CURRENCIES))
-            amount = round(rng.lognormvariate(3.5, 0.6), 2) if rng.random() > 0.01 else -1.0
-            lines.append(f"{key}-{i:05d},{rng.choice(customers[:120])},{amount},{cur},"
-                         f"{key}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00Z")
-            if rng.random() < 0.02:
-                lines.append(lines[-1])  # the export duplicates a few rows
+        lines = _orders(rng, key, customers)
+    elif source == LABELS:  # who bought on the next day: from that day's orders, as the shop's
+        path = root / "landing/bought" / f"{key}.csv"
+        after = day_key(datetime.fromisoformat(key) + timedelta(days=1))
+        buyers = {line.split(",")[1] for line in _orders(
+            random.Random(f"raw_orders/{after}"), after, customers)[1:]
+            if float(line.split(",")[2]) > 0}
+        lines = ["customer_id,bought"] + [f"{c},{int(c in buyers)}" for c in customers]
     elif source == "raw_clickstream":
         path = root / "landing/clicks" / f"{key}.csv"
         lines = ["session_id,customer_id,page,ts"]
@@ -117,6 +126,20 @@ def write_source(root: Path, source: str, key: str, cut_short: bool = False) -> 
     tmp.write_text("\n".join(lines) + "\n")
     os.replace(tmp, path)  # lands whole: the inotify watcher sees one complete file
     return path
+
+
+def _orders(rng: random.Random, key: str, customers: list[str]) -> list[str]:
+    """A day's order export (its header first): a few hundred orders of the first 120
+    customers, some with a bad amount, a few rows duplicated."""
+    lines = ["order_id,customer_id,amount,currency,ts"]
+    for i in range(rng.randint(250, 350)):
+        cur = rng.choice(list(CURRENCIES))
+        amount = round(rng.lognormvariate(3.5, 0.6), 2) if rng.random() > 0.01 else -1.0
+        lines.append(f"{key}-{i:05d},{rng.choice(customers[:120])},{amount},{cur},"
+                     f"{key}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00Z")
+        if rng.random() < 0.02:
+            lines.append(lines[-1])  # the export duplicates a few rows
+    return lines
 
 
 @dataclass

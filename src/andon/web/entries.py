@@ -15,7 +15,7 @@ from andon.live.service import Service
 from andon.registry.entries import USED
 from andon.registry.views import EntryView
 from andon.web.context import web_of
-from andon.web.modelviews import metric_charts
+from andon.web.modelviews import metric_charts, performance_charts
 from andon.web.pages import render
 
 
@@ -55,7 +55,9 @@ def _page(request: Request) -> Response:
     view = entry_view(web.svc, kind, name, web.ctx.now())
     charts = (metric_charts(view.versions or [], view.promotions or [], view.serving or 0)
               if kind == "model" else None)
+    realised = performance_charts(web.svc, name) if kind == "model" else []
     return render(request, "entry.html", title=f"{name} ({kind})", e=view, charts=charts,
+                  realised=realised,
                   href=lambda n, *kinds: href(web.svc, n, *kinds), used=USED)
 
 

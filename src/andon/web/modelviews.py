@@ -5,14 +5,16 @@ escape every label)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from andon.checks.performance import below
 from andon.live.service import Service
-from andon.store import models as promotions
-from andon.store import relations
+from andon.store import performance as realised
 from andon.store.models import Promotion
+from andon.store.performance import RealisedValue
 from andon.store.relations import ModelVersion
 from andon.web.charts import VersionChart, version_chart
+from andon.web.perfcharts import PartitionChart, partition_chart
 
 CHARTS_SHOWN = 8  # a model's metrics charted on its page; the rest are listed by name
 METRICS_SHOWN = 3  # a serving model's metrics on the front board
@@ -31,7 +33,9 @@ class MetricCharts:
 class ServingModel:
     """A model with a version serving, for the front board: its page, the version serving, its
     deploy policy, that version's first ``METRICS_SHOWN`` metrics (name, value, in the order
-    the run logged them) and how many more it logged."""
+    the run logged them) and how many more it logged; and its newest realised performance
+    (``andon.performance``): the partition and each declared metric with its threshold (None:
+    none) and whether it is past it."""
 
     name: str
     url: str
@@ -39,6 +43,8 @@ class ServingModel:
     deploy: str
     metrics: list[tuple[str, float]]
     more: int
+    partition: str = ""
+    realised: list[tuple[str, float, float | None, bool]] = field(default_factory=list)
 
 
 def metric_charts(versions: list[ModelVersion], history: list[Promotion], serving: int,
@@ -58,19 +64,44 @@ def metric_charts(versions: list[ModelVersion], history: list[Promotion], servin
     return MetricCharts(charts, names[most:])
 
 
-def serving_models(svc: Service) -> list[ServingModel]:
-    """Every model of the catalog with a version serving, by name. One read: the serving
-    versions of every model in one query, then for each serving model its serving version
-    (three indexed queries); a model with none costs nothing."""
-    models = {name: e for (kind, name), e in svc.catalog.entries().items() if kind == "model"}
-    out = []
+def realised_charts(values: list[RealisedValue], threshold: dict[str, float]
+                    ) -> list[PartitionChart]:
+    """A chart per realised metric (not the per-version ``METRIC@vN`` ones, nor ``rows``) over
+    the partitions, with its threshold; the metrics with a threshold first."""
+    points: dict[str, list[tuple[str, float, int]]] = {}
+    for v in values:
+        if "@" not in v.metric and v.metric != "rows":
+            points.setdefault(v.metric, []).append((v.partition, v.value, v.version))
+    names = sorted(points, key=lambda m: (m not in threshold, m))[:CHARTS_SHOWN]
+    return [partition_chart(m, points[m], threshold.get(m)) for m in names]
+
+
+def performance_charts(svc: Service, name: str) -> list[PartitionChart]:
+    """The realised performance charts of model ``name`` (none without a declaration)."""
+    spec = svc.models.performance().get(name)
+    if spec is None:
+        return []
     with svc.store.read() as conn:
-        serving = promotions.serving_versions(conn)
-        for name in sorted(set(serving) & set(models)):
-            e = models[name]
-            found = (relations.model_versions(conn, e.producer, 1, serving[name])[1]
-                     if e.producer else [])
-            metrics = list(found[0].metrics.items()) if found else []
-            out.append(ServingModel(name, e.url(), serving[name], e.deploy,
-                                    metrics[:METRICS_SHOWN], len(metrics[METRICS_SHOWN:])))
+        values = realised.realised(conn, spec.name, spec.predictions, name)
+    return realised_charts(values, dict(spec.threshold))
+
+
+def serving_models(svc: Service) -> list[ServingModel]:
+    """Every model of the catalog with a version serving, by name, with its newest realised
+    performance against its thresholds. One read, three queries for all the models
+    (``andon.store.performance.serving_all``); a model with none serving costs nothing."""
+    models = {name: e for (kind, name), e in svc.catalog.entries().items() if kind == "model"}
+    specs = svc.models.performance()
+    with svc.store.read() as conn:
+        serving = realised.serving_all(conn, {m: s.name for m, s in specs.items()})
+    out = []
+    for name in sorted(set(serving) & set(models)):
+        e, s = models[name], serving[name]
+        metrics = list(s.metrics.items())
+        spec = specs.get(name)
+        shown = [(m, s.realised[m], spec.threshold.get(m),
+                  m in spec.threshold and below(m, s.realised[m], spec.threshold[m]))
+                 for m in spec.metrics if m in s.realised] if spec else []
+        out.append(ServingModel(name, e.url(), s.version, e.deploy, metrics[:METRICS_SHOWN],
+                                len(metrics[METRICS_SHOWN:]), s.partition, shown))
     return out

@@ -6,6 +6,7 @@ raw_clickstream ─► sessionize ─► sessions ──────────
                                          model (a version of buy_tomorrow per run) ◄┘
                           features + serving version of buy_tomorrow ─► score ─► scores
              daily_sales + scores + serving version of buy_tomorrow ─► report
+                                 scores + bought (a day later) ─► buy_tomorrow_performance
 Each step reads and writes CSV/JSON files under data/ (the locations below). catalog.toml
 declares the model `train` makes (models=), the service and library the pipelines use (uses=)
 and an external data set. `score` and `report` read the version of the model that serves
@@ -30,6 +31,10 @@ andon.source("raw_clickstream", owner="web-analytics@example.com",
              description="page views with session and customer ids")
 andon.source("fx_rates", owner="treasury@example.com", location="landing/fx/{partition}.csv",
              expected_arrival="30m", description="end-of-day FX rates to EUR (announced by notify)")
+andon.source("bought", owner="shop-backend@example.com", watch="landing/bought/{partition}.csv",
+             expected_arrival="28h",
+             description="the labels: per customer, 1 if they bought on the day after (lands "
+                         "once that day's orders are in)")
 
 
 def _read(path):
@@ -236,3 +241,10 @@ def report(ctx):
              "", "## Most likely to buy tomorrow", ""]
     lines += [f"- {r['customer_id']}: {float(r['p_buy_tomorrow']):.0%}" for r in top]
     ctx.output("report").write_text("\n".join(lines) + "\n")
+
+
+# the model's realised performance: each day's scores joined with who really bought the day
+# after, measured when those labels land (a day later); the board draws auc against 0.6
+andon.performance("buy_tomorrow", predictions="scores", labels="bought",
+                  metric=["auc", "accuracy"], key="customer_id", prediction="p_buy_tomorrow",
+                  label="bought", threshold={"auc": 0.6})
