@@ -315,10 +315,12 @@ class Catalog:
         table), checked as that table is (BadRequest naming the field); Conflict when the
         project's files declare that kind and name (declaring an API entry again replaces
         it)."""
-        if table.get("deploy") is not None:  # it would not be kept: the API's row has no room
-            raise BadRequest("a model declared through the API has no deploy policy",
-                             where="deploy", hint="declare the model and its deploy policy in "
-                             "catalog.toml or with andon.catalog(...), beside its pipeline")
+        for field in ("deploy", "gate"):  # not kept: the API's row has no room for them
+            if table.get(field) is not None:
+                raise BadRequest(f"a model declared through the API has no {field} policy",
+                                 where=field, hint="declare the model and its deploy policy in "
+                                 "catalog.toml or with andon.model(...), beside its "
+                                 "pipeline")
         try:
             entry = entry_of({k: v for k, v in table.items() if v is not None}, 0, "api")
         except EntryProblem as bad:

@@ -7,6 +7,7 @@ parameter and the fix; raised inside the pipeline's code, it fails the run, neve
 from __future__ import annotations
 
 import math
+import re
 from numbers import Real
 
 from andon.model.limits import name_problem
@@ -20,11 +21,17 @@ class MetricProblem(ValueError):
     """A metric or parameter a run cannot log: the message names it and says what to do."""
 
 
+PER_VERSION = re.compile(r"[^@]+@v[1-9][0-9]{0,8}")  # METRIC@vN: measured for one model version
+
+
 def checked_metric(name: object, value: object, logged: int) -> tuple[str, float]:
     """``(name, value)`` as a run records it, ``logged`` being how many other metrics the run
-    has: MetricProblem for a name that is no identifier, a value that is not a finite real
-    number (NaN, infinite, a string, a bool), or one metric too many."""
-    bad = name_problem("metric", name)
+    has: MetricProblem for a name that is no identifier (``NAME@vN`` too: a metric measured for
+    version N of a model, in shadow), a value that is not a finite real number (NaN, infinite,
+    a string, a bool), or one metric too many."""
+    base = name.split("@v", 1)[0] if isinstance(name, str) and PER_VERSION.fullmatch(name) \
+        else name
+    bad = name_problem("metric", base)
     if bad:
         raise MetricProblem(bad)
     if isinstance(value, bool) or not isinstance(value, Real):
