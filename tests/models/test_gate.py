@@ -132,7 +132,11 @@ def test_a_gated_candidate_waits_for_shadow_scores_and_is_promoted_or_held(
                                       for e in log), "version 3 held as worse")
         worse = next(e for e in live.log if isinstance(e, ModelHeld) and e.kind == "worse")
         assert worse.id == "held:churn:3:worse" and "0.7 for version 3" in worse.reason
-        assert live.service.models.show("churn").serving == 2
+        shown = live.service.models.show("churn")
+        assert shown.serving == 2 and shown.gate is not None and shown.gate.partitions == 2
+        assert [(h.version, h.kind) for h in shown.held or []] == [(3, "worse"), (3, "waiting")]
+        page = live.service.catalog.view("model", "churn", clock.now())
+        assert page.gate == shown.gate and page.held == shown.held  # 2 was promoted: not shown
     finally:
         live.close()
 

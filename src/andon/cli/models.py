@@ -62,7 +62,8 @@ def model_list(env: Env, as_json: bool) -> None:
 @friendly
 def model_show(env: Env, name: str, as_json: bool) -> None:
     """One model: its versions, newest first (metrics, parameters, the partition it was
-    trained for, * marks the one serving), and its promotions."""
+    trained for, * marks the one serving), its promotions and, for a gated deploy = "auto"
+    model, its gate and why a candidate is held back."""
     m = env.client().model(name)
     if as_json:
         out_json(m)
@@ -81,6 +82,14 @@ def model_show(env: Env, name: str, as_json: bool) -> None:
             click.echo(_plain(f"  {_when(p['at'])} {what} {p['version']} (from "
                               f"{p['previous'] or 'none'}) by {p['by'] or '-'}"
                               + (f": {p['reason']}" if p["reason"] else "")))
+    gate = m.get("gate")
+    if gate:
+        click.echo(f"gate: {gate['metric']} within {gate['tolerance']:g} of the serving "
+                   f"version's on {gate['partitions']} shadow-scored partition(s)"
+                   + ("; its data not drifted red" if gate["drift"] else ""))
+        for h in m.get("held") or []:
+            click.echo(_plain(f"  {_when(h['at'])} version {h['version']} held ({h['kind']}): "
+                              f"{h['reason']}"))
 
 
 @model.command("promote")

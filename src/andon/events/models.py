@@ -46,6 +46,7 @@ class ModelHeld(Event):
     serving: int = 0
     kind: str = ""
     reason: str = ""
+    owner: str = ""  # the model's owner (who is told), as the catalog said then
 
 
 MODEL_EVENTS = (ModelPromoted, ModelHeld)

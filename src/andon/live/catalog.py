@@ -261,8 +261,12 @@ class Catalog:
                                    if e.producer else (0, []))
                 history = models.promotions_of(conn, name)
                 stack = models.serving_stack(history)
+                promoted = {p.version for p in history}
+                held = [h for h in models.held_of(conn, name) if h.version not in promoted] \
+                    if e.gate is not None else []
                 return _with(view, versions=versions, version_count=total, deploy=e.deploy,
-                             serving=stack[-1] if stack else 0, promotions=history)
+                             serving=stack[-1] if stack else 0, promotions=history,
+                             gate=e.gate, held=held)
         if kind == "pipeline":
             return _with(view, runs=self.store.runs(name, limit=RUNS_SHOWN))
         return view

@@ -29,7 +29,7 @@ from andon.registry.declared import CONTROL
 from andon.registry.entries import Entry, Gate
 from andon.store import models as promotions
 from andon.store import relations
-from andon.store.models import Promotion
+from andon.store.models import Held, Promotion
 from andon.store.relations import ModelVersion
 from andon.store.sql import Store
 
@@ -58,7 +58,9 @@ class ModelSummary(View):
 class ModelDetail(View):
     """One model: its summary's fields, its newest versions (newest first, each with the
     metrics, parameters and training inputs its run logged) and every promotion (oldest
-    first). ``rollback_to``: the version a rollback would serve (0: none)."""
+    first). ``rollback_to``: the version a rollback would serve (0: none). ``gate``: a
+    ``deploy = "auto"`` model's promotion gate (None: none); ``held``: the times a candidate
+    (a version never promoted) was held back by it, newest first."""
 
     name: str
     owner: str
@@ -69,6 +71,8 @@ class ModelDetail(View):
     rollback_to: int
     versions: list[ModelVersion]
     promotions: list[Promotion]
+    gate: Gate | None = None
+    held: list[Held] | None = None
 
 
 class Models:
@@ -116,10 +120,13 @@ class Models:
             total, versions = (relations.model_versions(conn, e.producer, VERSIONS_SHOWN)
                                if e.producer else (0, []))
             history = promotions.promotions_of(conn, name)
+            promoted = {p.version for p in history}
+            held = [h for h in promotions.held_of(conn, name) if h.version not in promoted] \
+                if e.gate is not None else []
         stack = promotions.serving_stack(history)
         return ModelDetail(name, e.owner, e.producer, e.deploy, total,
                            stack[-1] if stack else 0, stack[-2] if len(stack) > 1 else 0,
-                           versions, history)
+                           versions, history, e.gate, held)
 
     def serving_artifact(self, name: str) -> tuple[int, list[tuple[str, str, int]]]:
         """The version of model ``name`` that serves (0: none) and its artifact: the
@@ -206,7 +213,7 @@ class Models:
                 v = newest[0]
                 serving = stack[-1] if stack else 0
                 if e.gate is not None:
-                    held = self._held(e.name, e.gate, v.number, serving, now)
+                    held = self._held(e, e.gate, v.number, serving, now)
                     if held is not None:
                         owed.append(held)
                         continue
@@ -217,18 +224,18 @@ class Models:
         return owed
 
 
-    def _held(self, name: str, gate: Gate, version: int, serving: int, now: datetime
+    def _held(self, e: Entry, gate: Gate, version: int, serving: int, now: datetime
               ) -> ModelHeld | None:
         """None when the gate lets version ``version`` replace ``serving``; else why not."""
         if self.gate is None:
             verdict = Verdict(False, "waiting", "nothing measures its performance here")
         else:
-            verdict = self.gate(name, gate, version, serving)
+            verdict = self.gate(e.name, gate, version, serving)
         if verdict.passed:
             return None
-        return ModelHeld(id=f"held:{name}:{version}:{verdict.kind}", at=now, model=name,
+        return ModelHeld(id=f"held:{e.name}:{version}:{verdict.kind}", at=now, model=e.name,
                          version=version, serving=serving, kind=verdict.kind,
-                         reason=verdict.reason[:MAX_REASON])
+                         reason=verdict.reason[:MAX_REASON], owner=e.owner)
 
 
 class AutoPromoter:

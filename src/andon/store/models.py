@@ -13,7 +13,7 @@ from sqlalchemy import Connection, insert, select
 
 from andon.engine.runs import run_event_id
 from andon.events.codec import format_time, from_dict
-from andon.events.models import ModelPromoted
+from andon.events.models import ModelHeld, ModelPromoted
 from andon.model.status import RunStatus
 from andon.model.views import View
 from andon.store.schema import events, partition_versions, promotions, runs
@@ -118,3 +118,31 @@ def measured(conn: Connection, pipeline: str, limit: int) -> list[tuple[str, dic
                 events.c.id.in_(list(ids)))):
             found[ids[row.id]] = json.loads(row.payload).get("metrics") or {}
     return [(p, found.get(p, {})) for p in newest]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Held(View):
+    """A candidate version held back by its model's gate: why (``kind``, ``reason``), the
+    version serving then, and when."""
+
+    version: int
+    serving: int
+    kind: str
+    reason: str
+    at: str
+
+
+def held_of(conn: Connection, model: str, limit: int = 20) -> list[Held]:
+    """The newest ``limit`` times a candidate of ``model`` was held back (``model.held``),
+    newest first. Rare events: read from the log by type."""
+    out: list[Held] = []
+    for row in conn.execute(select(events.c.payload).where(events.c.type == ModelHeld.name)
+                            .order_by(events.c.seq.desc())):
+        data = json.loads(row.payload)
+        if data.get("model") == model:
+            out.append(Held(int(data.get("version", 0)), int(data.get("serving", 0)),
+                            str(data.get("kind", "")), str(data.get("reason", "")),
+                            str(data.get("at", ""))))
+            if len(out) >= limit:
+                break
+    return out
