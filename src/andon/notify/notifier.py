@@ -30,7 +30,6 @@ from andon.notify import access
 from andon.notify.catalog import deprecation_message
 from andon.notify.channels import post_webhook, send_email
 from andon.notify.config import NotifyConfig
-from andon.notify.models import held_message
 from andon.notify.message import (
     DelayForecast,
     Message,
@@ -41,6 +40,7 @@ from andon.notify.message import (
     failure_message,
     recipients,
 )
+from andon.notify.models import held_message
 from andon.notify.sender import Deliver, Record, Sender
 
 log = logging.getLogger("andon.notify")
