@@ -20,6 +20,7 @@ from andon.checks.context import CheckResult, as_result, finite_numbers
 from andon.checks.modelchecks import DriftLike, ModelCheckContext
 from andon.checks.runner import cord_pull
 from andon.events import CheckFailed, CheckPassed, Event, RunSucceeded
+from andon.events.models import ModelPromoted
 from andon.live.models import Models
 from andon.model.definitions import Check
 
@@ -80,41 +81,52 @@ class ModelChecks:
         self.drift_of = drift_of
         self._pool = ThreadPoolExecutor(max(workers, 1), thread_name_prefix="andon-modelcheck")
         self._pending: set[Future[None]] = set()
+        # the version each checked model serves, in the log's order: a measurement is judged
+        # against the version serving when it was recorded, whatever was promoted since
+        self.serving = {m: v for m, v in models.serving_versions().items()
+                        if m in self.by_model}
 
     def on_events(self, events: Sequence[Event]) -> None:
-        """Listener: hand each measurement of a checked model to the pool (cheap: no reads)."""
+        """Listener: hand each measurement of a checked model to the pool, with the version
+        serving then (cheap: no reads)."""
         if not self.by_model:
             return
         for event in events:
+            if isinstance(event, ModelPromoted) and event.model in self.by_model:
+                self.serving[event.model] = event.version
             if not isinstance(event, RunSucceeded):
                 continue
             model = self.performance_of.get(event.pipeline)
-            if model is not None:
-                self._hand(model, event.pipeline, event.partition, dict(event.metrics), False)
+            if model is not None and self.serving.get(model):
+                self._hand(model, self.serving[model], event.pipeline, event.partition,
+                           dict(event.metrics), False)
             for out in event.outputs:
                 for model in self.trained_on.get(out.asset, ()):
-                    self._hand(model, out.asset, out.partition, {}, True)
+                    if self.serving.get(model):
+                        self._hand(model, self.serving[model], out.asset, out.partition, {},
+                                   True)
 
-    def _hand(self, model: str, measured: str, partition: str, metrics: dict[str, float],
-              drifted: bool) -> None:
-        future = self._pool.submit(self._run, model, measured, partition, metrics, drifted)
+    def _hand(self, model: str, version: int, measured: str, partition: str,
+              metrics: dict[str, float], drifted: bool) -> None:
+        future = self._pool.submit(self._run, model, version, measured, partition, metrics,
+                                   drifted)
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)
 
-    def _run(self, model: str, measured: str, partition: str, metrics: dict[str, float],
-             drifted: bool) -> None:
+    def _run(self, model: str, version: int, measured: str, partition: str,
+             metrics: dict[str, float], drifted: bool) -> None:
         try:
-            self.judge_all(model, measured, partition, metrics, drifted)
+            self.judge_all(model, version, measured, partition, metrics, drifted)
         except Exception:  # a bug here must not go unnoticed in a future nobody reads
             log.exception("checks of model %s on %s %s failed to run", model, measured, partition)
 
-    def judge_all(self, model: str, measured: str, partition: str, metrics: Mapping[str, float],
-                  drifted: bool) -> list[CheckPassed | CheckFailed]:
-        """Judge the version of ``model`` that serves on one measurement and submit what was
-        found (and the cord pull, when a blocking check failed). Nothing when no version
-        serves (there is nothing to halt, and nothing scores yet)."""
-        version, artifact = self.models.serving_artifact(model)
-        if not version or not artifact:
+    def judge_all(self, model: str, version: int, measured: str, partition: str,
+                  metrics: Mapping[str, float], drifted: bool) -> list[CheckPassed | CheckFailed]:
+        """Judge version ``version`` of ``model`` (the one serving when the measurement was
+        recorded) on one measurement and submit what was found (and the cord pull on its
+        artifact, when a blocking check failed)."""
+        artifact = self.models.artifact(model, version)
+        if not artifact:
             return []
         report = None
         if drifted:

@@ -128,19 +128,23 @@ class Models:
                            stack[-1] if stack else 0, stack[-2] if len(stack) > 1 else 0,
                            versions, history, e.gate, held)
 
-    def serving_artifact(self, name: str) -> tuple[int, list[tuple[str, str, int]]]:
-        """The version of model ``name`` that serves (0: none) and its artifact: the
-        (asset, partition, version) of each partition its run wrote (empty when none serves)."""
-        e = self.entry(name)
+    def serving_versions(self) -> dict[str, int]:
+        """The version each promoted model serves now, by model."""
         with self.store.read() as conn:
-            stack = promotions.serving_stack(promotions.promotions_of(conn, name))
-            if not stack or not e.producer:
-                return 0, []
-            _, found = relations.model_versions(conn, e.producer, 1, stack[-1])
+            return promotions.serving_versions(conn)
+
+    def artifact(self, name: str, version: int) -> list[tuple[str, str, int]]:
+        """Version ``version`` of model ``name``'s artifact: the (asset, partition, version) of
+        each partition its run wrote (empty for no such version)."""
+        e = self.entry(name)
+        if not e.producer:
+            return []
+        with self.store.read() as conn:
+            _, found = relations.model_versions(conn, e.producer, 1, version)
             if not found:
-                return stack[-1], []
+                return []
             v = found[0]
-            return v.number, promotions.artifact_of(conn, v.run_id, v.partition, v.outputs)
+            return promotions.artifact_of(conn, v.run_id, v.partition, v.outputs)
 
     def promote_event(self, name: str, version: int, now: datetime, reason: str = "",
                       by: str = "") -> ModelPromoted:
