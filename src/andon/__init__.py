@@ -7,16 +7,19 @@ README.md.
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import Any
 
-__all__ = ["source", "pipeline", "catalog", "window", "rollup", "mapped", "serving", "last",
-           "Context", "check", "checks", "CheckContext", "CheckResult", "performance"]
+__all__ = ["source", "pipeline", "catalog", "model", "model_output", "window", "rollup", "mapped",
+           "serving", "last", "Context", "check", "checks", "CheckContext", "CheckResult",
+           "performance"]
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:  # lazy, so that `andon --help` imports nothing it does not need
     if name in ("source", "pipeline", "window", "rollup", "mapped", "serving", "check",
-                "catalog"):
+                "catalog", "model_output"):
         from andon.project import dsl
 
         return getattr(dsl, name)
@@ -37,3 +40,20 @@ def __getattr__(name: str) -> Any:  # lazy, so that `andon --help` imports nothi
 
         return Context
     raise AttributeError(f"module 'andon' has no attribute {name!r}")
+
+
+class _ModelPackage(types.ModuleType):
+    """``andon.model`` is both the domain package (``andon.model.graph`` ...) and, called, the
+    declaration of a model: ``andon.model("churn", owner=..., deploy="auto")``
+    (``andon.project.dsl.model``)."""
+
+    def __call__(self, name: str, **fields: Any) -> str:
+        from andon.project import dsl
+
+        frame = sys._getframe(1)
+        return dsl.model(name, where=f"{frame.f_code.co_filename}:{frame.f_lineno}", **fields)
+
+
+from andon import model as _model  # noqa: E402  (the package itself: cheap, no imports)
+
+_model.__class__ = _ModelPackage

@@ -70,8 +70,8 @@ def test_a_check_on_an_unknown_asset_names_the_line(make_project: ProjectFactory
         """)
     found = problems(root)
     assert f"{line(root, 'typo')}: check 'row_count' is on 'order', which is not a declared " \
-           "data set; did you mean 'orders'?" in found
-    assert any(p.startswith(line(root, "unknown")) and "name a source or a pipeline output" in p
+           "data set or model; did you mean 'orders'?" in found
+    assert any(p.startswith(line(root, "unknown")) and "name a source, a pipeline output or a model" in p
                for p in found)
     assert any(p.startswith(line(root, "twice")) and f"also at {line(root, 'first')}" in p
                for p in found)

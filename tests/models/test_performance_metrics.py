@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from andon.checks.performance import (
+from andon.checks.scoring import (
     METRICS,
     PerformanceError,
     accuracy,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from andon.checks.performance import PerformanceError
 from andon.checks.realised import Spec, measure
+from andon.checks.scoring import PerformanceError
 from andon.executors.context import Context, Outputs
 
 SPEC = Spec("churn", "scores", "bought", ("auc", "accuracy"), "id", "p", "y", {"auc": 0.7},

@@ -70,3 +70,13 @@ def test_a_deprecated_data_set_tells_its_owner_and_consumers_a_model_its_owner()
                                    owner="ana")
     assert told([model], {"churn": ["bi"]}) == [
         ("ana", "model churn is deprecated: retired on 2027-01-31")]  # a model has no consumers
+
+
+def test_a_held_candidate_tells_its_model_owner_why() -> None:
+    from andon.events.models import ModelHeld
+
+    held = ModelHeld(id="held:churn:3:worse", at=AT, model="churn", version=3, serving=2,
+                     kind="worse", reason="auc 0.7 for version 3 against 0.85 for version 2",
+                     owner="ana, not an address")
+    assert told([held]) == [("ana", "model churn: version 3 not promoted (worse), version 2 "
+                                    "serves")]

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from andon.checks.performance import BINARY, METRICS, PerformanceError, below
+from andon.checks.scoring import BINARY, METRICS, PerformanceError, below
 from andon.executors.context import Context
 from andon.model.errors import DefinitionError
 from andon.model.limits import name_problem

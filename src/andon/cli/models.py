@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from andon.checks.performance import below
+from andon.checks.scoring import below
 from andon.cli.group import Env, friendly, main, out_json, table
 
 
@@ -63,8 +63,9 @@ def model_list(env: Env, as_json: bool) -> None:
 @friendly
 def model_show(env: Env, name: str, as_json: bool) -> None:
     """One model: its versions, newest first (metrics, parameters, the partition it was
-    trained for, * marks the one serving), its promotions, and its realised performance over
-    the last partitions (``andon.performance``: ! marks a value past its threshold)."""
+    trained for, * marks the one serving), its promotions, its realised performance over
+    the last partitions (``andon.performance``: ! marks a value past its threshold) and, for a
+    gated deploy = "auto" model, its gate and why a candidate is held back."""
     m = env.client().model(name)
     if as_json:
         out_json(m)
@@ -83,6 +84,14 @@ def model_show(env: Env, name: str, as_json: bool) -> None:
             click.echo(_plain(f"  {_when(p['at'])} {what} {p['version']} (from "
                               f"{p['previous'] or 'none'}) by {p['by'] or '-'}"
                               + (f": {p['reason']}" if p["reason"] else "")))
+    gate = m.get("gate")
+    if gate:
+        click.echo(f"gate: {gate['metric']} within {gate['tolerance']:g} of the serving "
+                   f"version's on {gate['partitions']} shadow-scored partition(s)"
+                   + ("; its data not drifted red" if gate["drift"] else ""))
+        for h in m.get("held") or []:
+            click.echo(_plain(f"  {_when(h['at'])} version {h['version']} held ({h['kind']}): "
+                              f"{h['reason']}"))
     _performance(m)
 
 

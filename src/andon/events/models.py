@@ -32,4 +32,21 @@ class ModelPromoted(Event):
     rollback: bool = False
 
 
-MODEL_EVENTS = (ModelPromoted,)
+@dataclass(frozen=True, kw_only=True)
+class ModelHeld(Event):
+    """Version ``version`` of model ``model`` (deploy = "auto" with a gate) was not promoted:
+    ``reason`` says why (``kind``: ``waiting`` for enough shadow-scored partitions, ``worse``
+    than the version serving, ``serving``, or its data's ``drift`` is red); it stays a
+    candidate and its owner is told. Id ``held:MODEL:VERSION:KIND``: told once per version and
+    kind of reason."""
+
+    name: ClassVar[str] = "model.held"
+    model: str
+    version: int
+    serving: int = 0
+    kind: str = ""
+    reason: str = ""
+    owner: str = ""  # the model's owner (who is told), as the catalog said then
+
+
+MODEL_EVENTS = (ModelPromoted, ModelHeld)

@@ -261,8 +261,12 @@ class Catalog:
                                    if e.producer else (0, []))
                 history = models.promotions_of(conn, name)
                 stack = models.serving_stack(history)
+                promoted = {p.version for p in history}
+                held = [h for h in models.held_of(conn, name) if h.version not in promoted] \
+                    if e.gate is not None else []
                 return _with(view, versions=versions, version_count=total, deploy=e.deploy,
-                             serving=stack[-1] if stack else 0, promotions=history)
+                             serving=stack[-1] if stack else 0, promotions=history,
+                             gate=e.gate, held=held)
         if kind == "pipeline":
             return _with(view, runs=self.store.runs(name, limit=RUNS_SHOWN))
         return view
@@ -315,10 +319,12 @@ class Catalog:
         table), checked as that table is (BadRequest naming the field); Conflict when the
         project's files declare that kind and name (declaring an API entry again replaces
         it)."""
-        if table.get("deploy") is not None:  # it would not be kept: the API's row has no room
-            raise BadRequest("a model declared through the API has no deploy policy",
-                             where="deploy", hint="declare the model and its deploy policy in "
-                             "catalog.toml or with andon.catalog(...), beside its pipeline")
+        for field in ("deploy", "gate"):  # not kept: the API's row has no room for them
+            if table.get(field) is not None:
+                raise BadRequest(f"a model declared through the API has no {field} policy",
+                                 where=field, hint="declare the model and its deploy policy in "
+                                 "catalog.toml or with andon.model(...), beside its "
+                                 "pipeline")
         try:
             entry = entry_of({k: v for k, v in table.items() if v is not None}, 0, "api")
         except EntryProblem as bad:

@@ -12,25 +12,26 @@ its run succeeds; no gate yet (issue 13, item 4: shadow scoring against the serv
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from andon.checks.realised import Spec, specs
 from andon.events import Event, RunSucceeded
-from andon.events.models import ModelPromoted
+from andon.events.models import ModelHeld, ModelPromoted
 from andon.live.catalog import Catalog
+from andon.live.gate import Verdict
 from andon.model.errors import BadRequest, Conflict, NotFound
 from andon.model.limits import MAX_NAME
 from andon.model.views import View
 from andon.model.words import did_you_mean
 from andon.registry.declared import CONTROL
-from andon.registry.entries import Entry
+from andon.registry.entries import Entry, Gate
 from andon.store import models as promotions
 from andon.store import performance as realised
 from andon.store import relations, serving
-from andon.store.models import Promotion
+from andon.store.models import Held, Promotion
 from andon.store.performance import RealisedValue
 from andon.store.relations import ModelVersion
 from andon.store.sql import Store
@@ -63,7 +64,9 @@ class ModelDetail(View):
     first). ``rollback_to``: the version a rollback would serve (0: none). ``performance``:
     its realised metrics per partition of its ``andon.performance`` pipeline (oldest first;
     each with the version serving when the predictions were written), ``threshold``: the
-    value each is drawn against (``performance_pipeline``: "" when none is declared)."""
+    value each is drawn against (``performance_pipeline``: "" when none is declared).
+    ``gate``: a ``deploy = "auto"`` model's promotion gate (None: none); ``held``: the times a
+    candidate (a version never promoted) was held back by it, newest first."""
 
     name: str
     owner: str
@@ -77,6 +80,8 @@ class ModelDetail(View):
     performance_pipeline: str
     performance: list[RealisedValue]
     threshold: dict[str, float]
+    gate: Gate | None = None
+    held: list[Held] | None = None
 
 
 class Models:
@@ -85,6 +90,9 @@ class Models:
 
     def __init__(self, catalog: Catalog, store: Store) -> None:
         self.catalog, self.store = catalog, store
+        # judges a gated model's candidate (``andon.live.gate.GateKeeper.verdict``); None: the
+        # gate holds every candidate of a gated model (nothing can measure it)
+        self.gate: Callable[[str, Gate, int, int], Verdict] | None = None
 
     def _models(self) -> dict[str, Entry]:
         return {name: e for (kind, name), e in self.catalog.entries().items() if kind == "model"}
@@ -129,11 +137,32 @@ class Models:
             history = promotions.promotions_of(conn, name)
             values = (realised.realised(conn, spec.name, spec.predictions, name)
                       if spec else [])
+            promoted = {p.version for p in history}
+            held = [h for h in promotions.held_of(conn, name) if h.version not in promoted] \
+                if e.gate is not None else []
         stack = promotions.serving_stack(history)
         return ModelDetail(name, e.owner, e.producer, e.deploy, total,
                            stack[-1] if stack else 0, stack[-2] if len(stack) > 1 else 0,
                            versions, history, spec.name if spec else "", values,
-                           dict(spec.threshold) if spec else {})
+                           dict(spec.threshold) if spec else {}, e.gate, held)
+
+    def serving_versions(self) -> dict[str, int]:
+        """The version each promoted model serves now, by model."""
+        with self.store.read() as conn:
+            return promotions.serving_versions(conn)
+
+    def artifact(self, name: str, version: int) -> list[tuple[str, str, int]]:
+        """Version ``version`` of model ``name``'s artifact: the (asset, partition, version) of
+        each partition its run wrote (empty for no such version)."""
+        e = self.entry(name)
+        if not e.producer:
+            return []
+        with self.store.read() as conn:
+            _, found = relations.model_versions(conn, e.producer, 1, version)
+            if not found:
+                return []
+            v = found[0]
+            return promotions.artifact_of(conn, v.run_id, v.partition, v.outputs)
 
     def promote_event(self, name: str, version: int, now: datetime, reason: str = "",
                       by: str = "") -> ModelPromoted:
@@ -180,13 +209,15 @@ class Models:
                              by=by, reason=reason, previous=stack[-1], rollback=True)
 
     def auto_events(self, now: datetime, pipelines: Iterable[str] | None = None
-                    ) -> list[ModelPromoted]:
+                    ) -> list[ModelPromoted | ModelHeld]:
         """The automatic promotions owed: the newest version of each model whose deploy policy
         is ``auto`` (made by one of ``pipelines``; None: every model), unless it was ever
         promoted (by anyone: a version rolled back from is not promoted again) or its artifact
         (a partition its run wrote) is under an open andon cord: it stays a candidate.
         Id ``promoted:MODEL:VERSION``: recorded once, however often this is asked (a restart,
-        a listener that sees the run twice)."""
+        a listener that sees the run twice). A model with a ``gate`` promotes it only when
+        the gate lets it through (``andon.live.gate``); otherwise the answer holds a
+        ``model.held`` saying why (id ``held:MODEL:VERSION:KIND``, told once)."""
         if pipelines is None:
             candidates = list(self._models().values())
         else:  # the models those pipelines make, looked up (not a scan of a large catalog)
@@ -194,7 +225,8 @@ class Models:
             candidates = [e for p in pipelines if p in graph for m in graph[p].models
                           if (e := entries.get(("model", m))) is not None]
         chosen = [e for e in candidates if e.deploy == "auto" and e.producer]
-        owed = []
+        owed: list[ModelPromoted | ModelHeld] = []
+        found: list[tuple[Entry, ModelVersion, int]] = []  # (model, newest version, serving)
         with self.store.read() as conn:
             for e in chosen:
                 _, newest = relations.model_versions(conn, e.producer, 1)
@@ -204,12 +236,30 @@ class Models:
                                                        for a in newest[0].outputs]):
                     continue
                 stack = promotions.serving_stack(history)
-                v = newest[0]
-                owed.append(ModelPromoted(
-                    id=f"promoted:{e.name}:{v.number}", at=now, model=e.name, version=v.number,
-                    run_id=v.run_id, by=AUTO_BY, reason=AUTO_REASON,
-                    previous=stack[-1] if stack else 0))
+                found.append((e, newest[0], stack[-1] if stack else 0))
+        for e, v, now_serving in found:  # the gate reads the store itself
+            if e.gate is not None:
+                held = self._held(e, e.gate, v.number, now_serving, now)
+                if held is not None:
+                    owed.append(held)
+                    continue
+            owed.append(ModelPromoted(
+                id=f"promoted:{e.name}:{v.number}", at=now, model=e.name, version=v.number,
+                run_id=v.run_id, by=AUTO_BY, reason=AUTO_REASON, previous=now_serving))
         return owed
+
+    def _held(self, e: Entry, gate: Gate, version: int, serving: int, now: datetime
+              ) -> ModelHeld | None:
+        """None when the gate lets version ``version`` replace ``serving``; else why not."""
+        if self.gate is None:
+            verdict = Verdict(False, "waiting", "nothing measures its performance here")
+        else:
+            verdict = self.gate(e.name, gate, version, serving)
+        if verdict.passed:
+            return None
+        return ModelHeld(id=f"held:{e.name}:{version}:{verdict.kind}", at=now, model=e.name,
+                         version=version, serving=serving, kind=verdict.kind,
+                         reason=verdict.reason[:MAX_REASON], owner=e.owner)
 
 
 class AutoPromoter:
@@ -220,9 +270,17 @@ class AutoPromoter:
     covers them). Runs on the runner thread: reads the store and submits, never waits."""
 
     def __init__(self, models: Models, submit: Callable[[Event], Any],
-                 now: Callable[[], datetime]) -> None:
+                 now: Callable[[], datetime],
+                 performance_of: Mapping[str, Sequence[str]] | None = None) -> None:
         self.models, self.submit, self.now = models, submit, now
         self._armed = False
+        # a performance pipeline -> the pipelines making the models it measures
+        self.producers_measured: dict[str, set[str]] = {}
+        graph = models.catalog.graph.pipelines
+        for p in graph.values():
+            for m in p.models:
+                for measuring in (performance_of or {}).get(m, ()):
+                    self.producers_measured.setdefault(measuring, set()).add(p.name)
 
     def arm(self) -> None:
         """Start promoting, and submit the promotions owed now (a restart, runs that ended while
@@ -237,6 +295,9 @@ class AutoPromoter:
         graph = self.models.catalog.graph.pipelines
         made = {e.pipeline for e in events if isinstance(e, RunSucceeded)
                 and e.pipeline in graph and graph[e.pipeline].models}
+        # a gated model's candidate is judged again as its performance is measured
+        made.update(p for e in events if isinstance(e, RunSucceeded)
+                    for p in self.producers_measured.get(e.pipeline, ()))
         if made:
             for event in self.models.auto_events(self.now(), made):
                 self.submit(event)

@@ -1,6 +1,6 @@
 """Listen to committed events and notify people about the ones that need them: a cord pulled, a
 warning check failed, a deliverable at risk, a run failed for good (with what the operations
-manual knows of its problem).
+manual knows of its problem), a model's new version held back by its gate.
 
 ``on_events`` runs on the scheduler's thread, so it only picks the events out and hands them to
 the sender; composing (walking the lineage, asking the forecast) and delivering happen on the
@@ -24,6 +24,7 @@ from andon.events import (
     RunFailed,
 )
 from andon.events.catalog import CatalogEntryDeprecated
+from andon.events.models import ModelHeld
 from andon.model.graph import Graph
 from andon.notify import access
 from andon.notify.catalog import deprecation_message
@@ -39,6 +40,7 @@ from andon.notify.message import (
     failure_message,
     recipients,
 )
+from andon.notify.models import held_message
 from andon.notify.sender import Deliver, Record, Sender
 
 log = logging.getLogger("andon.notify")
@@ -81,7 +83,7 @@ class Notifier:
         if isinstance(event, CheckFailed):
             return not event.blocking  # a blocking one pulls the cord, whose message says it all
         return isinstance(event, (CordPulled, DeliverableAtRisk, DeliverableRecovered,
-                                  CatalogEntryDeprecated))
+                                  CatalogEntryDeprecated, ModelHeld))
 
     def gave_up(self, event: Event) -> bool:
         """Whether ``event`` is a run that failed for good: no retry is coming (a failure that
@@ -107,6 +109,8 @@ class Notifier:
             return access.access_message(event)
         if isinstance(event, CatalogEntryDeprecated):
             return deprecation_message(event)
+        if isinstance(event, ModelHeld):
+            return held_message(event)
         if isinstance(event, CheckFailed):
             return check_message(event)
         if isinstance(event, RunFailed):

@@ -133,6 +133,12 @@ def pipeline(name: str | Callable[..., Any] | None = None, *, command: str | Non
             f"{', '.join(unknown)}" + (f"; did you mean {', '.join(close)}?" if close else ""),
             where=where, hint=f"known options: command, {', '.join(_PIPELINE_DEFAULTS)}")
     opts = {**_PIPELINE_DEFAULTS, **options}
+    outputs = opts["outputs"]
+    if isinstance(outputs, (list, tuple)) and any(isinstance(o, ModelOutput) for o in outputs):
+        opts["outputs"] = tuple(o for o in outputs if not isinstance(o, ModelOutput))
+        made = tuple(o.model for o in outputs if isinstance(o, ModelOutput))
+        opts["models"] = (*made, *(opts["models"] if isinstance(opts["models"], (list, tuple))
+                                   else ()))
     for option in ("uses", "models"):
         opts[option] = _entry_names(str(label or getattr(bare, "__name__", "")), option,
                                     opts[option], where)
@@ -196,13 +202,14 @@ def check(asset: str, *, blocking: bool = True, name: str | None = None
 
 def catalog(kind: str, name: str, *, owner: str = "", description: str = "", tags: Any = (),
             team: str = "", links: Any = None, lifecycle: str = "active", since: Any = None,
-            access: Any = "", deploy: str | None = None) -> str:
+            access: Any = "", deploy: str | None = None, gate: Any = None) -> str:
     """Declare an entry of the catalog (a model, a service, a library or an external data set)
     in the definitions: the fields of a ``catalog.toml`` table, checked the same way when the
     catalog loads (``andon validate``), each problem naming this call's file and line. ``since``
     is the date its ``lifecycle`` took effect (required for "deprecated"); ``deploy``, a model's
-    policy: "manual" (the default) or "auto". Returns the name, to use in a pipeline's
-    ``uses=`` or ``models=``."""
+    policy: "manual" (the default) or "auto"; ``gate``, an ``auto`` model's promotion gate
+    (``dict(metric="auc", tolerance=0.01, partitions=3, drift=True)``). Returns the name, to
+    use in a pipeline's ``uses=`` or ``models=``."""
     table: dict[str, Any] = {"kind": kind, "name": name, "owner": owner,
                              "description": description, "team": team, "access": access,
                              "tags": list(tags) if isinstance(tags, tuple) else tags,
@@ -212,8 +219,38 @@ def catalog(kind: str, name: str, *, owner: str = "", description: str = "", tag
         table["links"] = links
     if deploy is not None:
         table["deploy"] = deploy
+    if gate is not None:
+        table["gate"] = gate
     _registry().declarations.append(Declaration("catalog", str(name), table, _where()))
     return name
+
+
+def model(name: str, *, where: str | None = None, **fields: Any) -> str:
+    """Declare a model, as ``andon.model("churn", owner=..., deploy="auto")``: the same as
+    ``andon.catalog("model", name, ...)`` with its fields (owner, description, deploy, gate
+    ...). Returns the name, for a pipeline's ``models=`` or an ``andon.check(name)`` on the
+    model. ``where``: the declaring line, when called through a wrapper."""
+    if "kind" in fields:
+        raise DefinitionError(f"andon.model({name!r}) declares a model; it takes no kind=",
+                              where=where or _where(),
+                              hint="use andon.catalog(kind, name) for other kinds")
+    before = len(_registry().declarations)
+    catalog("model", name, **fields)
+    _registry().declarations[before].where = where or _where()  # the user's line, not ours
+    return name
+
+
+@dataclass(frozen=True)
+class ModelOutput:
+    """``outputs=[andon.model_output("churn")]``: the pipeline makes model ``churn`` (the same as
+    ``models=["churn"]``): each of its successful runs is a new version."""
+
+    model: str
+
+
+def model_output(name: str) -> ModelOutput:
+    """An output of a pipeline that is a model of the catalog (see ``ModelOutput``)."""
+    return ModelOutput(name)
 
 
 def _entry_names(pipeline: str, option: str, items: Any, where: str) -> tuple[str, ...]:

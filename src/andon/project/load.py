@@ -19,9 +19,9 @@ from andon.model.definitions import DEFAULT_LOCATION, Asset, Check, Input, Pipel
 from andon.model.durations import DurationFormatError, parse_duration
 from andon.model.errors import AndonError, ConfigError, DefinitionError
 from andon.model.graph import Graph, build_graph
-from andon.model.limits import duration_problem, location_problem, moment_problem, name_problem
+from andon.model.limits import duration_problem, location_problem, moment_problem
 from andon.model.partitions import PartitionKeyError, parse_partitions
-from andon.model.words import did_you_mean
+from andon.project.checks import check_problems, split_checks
 from andon.project.dsl import Declaration, collect, declared
 from andon.project.performance import place_derived
 from andon.project.serving import resolve_serving
@@ -40,6 +40,7 @@ class Project:
     start: datetime
     checks: tuple[Check, ...] = ()  # data quality checks, in declaration order
     end: date | None = None  # the last day of partitions, inclusive ([project] end); None: none
+    model_checks: tuple[Check, ...] = ()  # checks on models (drift, performance), in order
 
     @property
     def settings_table(self) -> dict[str, Any]:
@@ -196,8 +197,7 @@ def load_project(root: Path) -> Project:
     pools = _pools(config, file)
     graph = _build(place_derived(registry.declarations), pools, start, until, file,
                    os.path.normpath(os.path.abspath(root)), data_roots)
-    checks = tuple(Check(d.name, d.options["asset"], d.fn, d.options["blocking"], d.where)
-                   for d in registry.declarations if d.kind == "check" and d.fn is not None)
+    checks, model_checks = split_checks(registry.declarations, graph)
     gated: dict[str, int] = {}
     for check in checks:
         if check.blocking:
@@ -205,7 +205,7 @@ def load_project(root: Path) -> Project:
     graph = stamped(replace(graph, gated=gated, declared=declared(registry)), root,
                     [root / PROJECT_FILE, *paths])
     return Project(root, str(proj.get("name", root.name)), config, graph, start, checks,
-                   end)
+                   end, model_checks)
 
 
 def _end(proj: dict[str, Any], start: datetime, file: str) -> date | None:
@@ -440,7 +440,8 @@ def _build(decls: list[Declaration], pools: list[Pool], start: datetime,
             description=o["description"], where=d.where, subscribers=subscribers,
             env=_run_names(problems, d, "env"), secrets=_run_names(problems, d, "secrets"),
             uses=o["uses"], models=o["models"]))
-    _check_problems(problems, decls, {a.name for a in assets})
+    check_problems(problems, decls, {a.name for a in assets},
+                   {m for p in pipes for m in p.models})
     # outputs are declared as assets by their pipeline; build_graph re-derives them, so pass
     # only sources here and keep output locations on the produced assets afterwards
     sources = [a for a in assets if a.source]
@@ -478,24 +479,3 @@ def _subscribers(problems: list[str], decl: Declaration) -> tuple[str, ...]:
                         "subscribers=['ops@example.com', 'data-alerts']")
         return ()
     return tuple(i.strip() for i in items)
-
-
-def _check_problems(problems: list[str], decls: list[Declaration], assets: set[str]) -> None:
-    """A check names a declared asset, and its name is unique on that asset."""
-    seen: dict[tuple[str, str], str] = {}
-    for d in decls:
-        if d.kind != "check":
-            continue
-        bad_name = name_problem("check", d.name)
-        if bad_name:
-            problems.append(f"{d.where}: {bad_name}; pass name='...'")
-        asset = d.options["asset"]
-        if not isinstance(asset, str) or asset not in assets:
-            problems.append(f"{d.where}: check {d.name!r} is on {asset!r}, which is not a declared "
-                            "data set; " + (did_you_mean(str(asset), assets).strip()
-                                            or "name a source or a pipeline output"))
-            continue
-        if (asset, d.name) in seen:
-            problems.append(f"{d.where}: check {d.name!r} on {asset!r} is declared twice (also at "
-                            f"{seen[(asset, d.name)]}); give one a different name=")
-        seen.setdefault((asset, d.name), d.where)

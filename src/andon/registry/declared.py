@@ -23,7 +23,7 @@ from andon.model.errors import ConfigError
 from andon.model.graph import Graph
 from andon.model.limits import name_problem
 from andon.model.words import did_you_mean
-from andon.registry.entries import DECLARED_KINDS, DEPLOYS, LIFECYCLES, Entry
+from andon.registry.entries import DECLARED_KINDS, DEPLOYS, LIFECYCLES, MAX_GATE_PARTITIONS, Entry, Gate
 
 CATALOG_FILE = "catalog.toml"
 MAX_TEXT = 10_000  # the longest owner, description, team or access note (characters)
@@ -31,7 +31,7 @@ MAX_FILE = 256 * 2**20  # bytes of catalog.toml: a large company's 100,000 entri
 MAX_TAGS, MAX_TAG = 50, 100  # tags per entry, characters per tag
 MAX_LINKS, MAX_LINK = 20, 2_000  # links per entry, characters per link name or URL
 FIELDS = ("kind", "name", "owner", "description", "tags", "team", "links", "lifecycle", "access",
-          "deploy")
+          "deploy", "gate")
 _HEADER = re.compile(rb"^[ \t]*\[\[[ \t]*entries[ \t]*\]\]", re.M)
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # control characters: never in a name or a one-line text
 _SPLIT = re.compile(r"^\[\[entries\]\][ \t]*\r?\n", re.M)  # a table's header, alone on its line
@@ -264,10 +264,48 @@ def entry_of(item: Any, index: int = 0, file: str = "") -> Entry:
                            "model's deploy policy", "only a model has one: deploy = \"manual\" "
                            "(a person promotes a version, the default) or deploy = \"auto\" "
                            "(every new version is promoted)")
+    gate = None
+    if "gate" in item:
+        gate, problem = _gate(item["gate"], kind, deploy)
+        if problem:
+            raise EntryProblem("gate", f"{label} ({kind}): {problem[0]}", problem[1])
     return Entry(kind, texts["name"].strip(), texts["owner"].strip(), texts["description"],
                  tuple(t.strip() for t in tags), texts["team"],
                  tuple((str(k), v) for k, v in links.items()), lifecycle, since,
-                 access, where=file, declared=True, deploy=deploy)
+                 access, where=file, declared=True, deploy=deploy, gate=gate)
+
+
+_GATE_EXAMPLE = 'gate = { metric = "auc", tolerance = 0.01, partitions = 3, drift = true }'
+
+
+def _gate(value: Any, kind: str, deploy: str) -> tuple[Gate | None, tuple[str, str] | None]:
+    """A model's ``gate`` table, or the problem with it (what, fix)."""
+    if kind != "model" or deploy != "auto":
+        return None, ("a gate holds back automatic promotions, so only a model with "
+                      "deploy = \"auto\" has one", 'set deploy = "auto", or remove the gate')
+    if not isinstance(value, Mapping) or set(value) - {"metric", "tolerance", "partitions",
+                                                       "drift"}:
+        return None, (f"gate = {_short(value)} is not a table of metric, tolerance, partitions "
+                      "and drift", f"write {_GATE_EXAMPLE}")
+    metric, tolerance = value.get("metric"), value.get("tolerance", 0.0)
+    partitions, drift = value.get("partitions", 3), value.get("drift", True)
+    if name_problem("metric", metric) is not None:
+        return None, (f"the gate's metric {_short(metric)} is not a metric's name",
+                      "name a metric of the model's andon.performance, e.g. metric = \"auc\"")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or \
+            not 0 <= tolerance < float("inf"):
+        return None, (f"the gate's tolerance {_short(tolerance)} is not a number >= 0",
+                      "how much worse than the serving version a new one may score, "
+                      "e.g. tolerance = 0.01")
+    if isinstance(partitions, bool) or not isinstance(partitions, int) or \
+            not 1 <= partitions <= MAX_GATE_PARTITIONS:
+        return None, (f"the gate's partitions {_short(partitions)} is not a whole number from "
+                      f"1 to {MAX_GATE_PARTITIONS}", "how many shadow-scored partitions to "
+                      "compare on, e.g. partitions = 3")
+    if not isinstance(drift, bool):
+        return None, (f"the gate's drift {_short(drift)} is not true or false",
+                      "drift = true holds back a version whose data drifted red")
+    return Gate(str(metric), float(tolerance), partitions, drift), None
 
 
 def _simple_tables(text: str) -> list[dict[str, Any]] | None:

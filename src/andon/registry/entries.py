@@ -15,6 +15,22 @@ DECLARED_KINDS = ("dataset", "model", "service", "library")  # pipelines come fr
 LIFECYCLES = ("active", "beta", "deprecated")
 DEPLOYS = ("manual", "auto")  # a model's deploy policy: who promotes its new versions
 USED = ("service", "library")  # the kinds a pipeline's uses= names
+MAX_GATE_PARTITIONS = 100  # shadow-scored partitions a gate may ask for
+
+
+@dataclass(frozen=True)
+class Gate:
+    """What a ``deploy = "auto"`` model's new version must show before it is promoted: on the
+    last ``partitions`` partitions scored in shadow by both it and the serving version, its
+    realised ``metric`` (a metric of ``andon.performance``, ``higher`` is better unless the
+    metric is an error such as rmse) at least the serving one's minus ``tolerance``; and, with
+    ``drift``, the newest profiled partition of its training data sets not red against its own
+    training reference."""
+
+    metric: str
+    tolerance: float = 0.0
+    partitions: int = 3
+    drift: bool = True
 
 
 @dataclass(frozen=True)
@@ -50,6 +66,7 @@ class Entry:
     where: str = ""
     declared: bool = False  # from catalog.toml, not from the definitions
     deploy: str = "manual"
+    gate: Gate | None = None  # a deploy = "auto" model's promotion gate (None: promote at once)
 
     @property
     def key(self) -> tuple[str, str]:

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from andon.model.access import Access
 from andon.model.views import Json, View
-from andon.store.models import Promotion
+from andon.registry.entries import Gate
+from andon.store.models import Held, Promotion
 from andon.store.relations import ModelVersion, ObservedRead
 from andon.store.views import RunView
 
@@ -62,10 +63,11 @@ class EntryView(View):
     URL; ``since``: the date its lifecycle took effect), ``producer``, ``upstream`` and
     ``downstream`` (``andon.registry.entries.Entry``). A pipeline: the services and libraries it
     ``uses``, the ``models`` it makes and its newest ``runs``. A service or library: the
-    pipelines that use it (``used_by``). A model: its ``versions`` (newest first; ``version_count``
-    of them in all), its ``deploy`` policy, the version ``serving`` (0: none; None for other kinds) and its
-    ``promotions`` (oldest first). A data set: its ``consumers`` and, from the definitions, its
-    ``freshness``."""
+    pipelines that use it (``used_by``). A model: its ``versions`` (newest first;
+    ``version_count`` of them in all), its ``deploy`` policy, the version ``serving`` (0: none;
+    None for other kinds) and its ``promotions`` (oldest first); with a gate, its ``gate`` and
+    the times a candidate was ``held`` back (newest first, only versions never promoted). A data
+    set: its ``consumers`` and, from the definitions, its ``freshness``."""
 
     kind: str
     name: str
@@ -92,3 +94,5 @@ class EntryView(View):
     deploy: str | None = None
     serving: int | None = None
     promotions: list[Promotion] | None = None
+    gate: Gate | None = None
+    held: list[Held] | None = None

@@ -6,14 +6,17 @@ model serves, folded from them. Functions over a connection; the Store's reader 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, insert, select
 
+from andon.engine.runs import run_event_id
 from andon.events.codec import format_time, from_dict
-from andon.events.models import ModelPromoted
+from andon.events.models import ModelHeld, ModelPromoted
+from andon.model.status import RunStatus
 from andon.model.views import View
-from andon.store.schema import events, promotions
+from andon.store.schema import events, partition_versions, promotions, runs
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -81,3 +84,65 @@ def serving_versions(conn: Connection) -> dict[str, int]:
         history.setdefault(r.model, []).append(
             Promotion(r.version, r.run_id, r.previous, bool(r.rollback), r.by, r.reason, r.at))
     return {model: stack[-1] for model, h in history.items() if (stack := serving_stack(h))}
+
+
+def artifact_of(conn: Connection, run_id: str, partition: str, assets: Iterable[str]
+                ) -> list[tuple[str, str, int]]:
+    """What run ``run_id`` wrote of ``assets`` for ``partition`` (a model version's artifact:
+    its run's outputs): (asset, partition, version) of each partition version it made, by
+    asset. Looked up by the partition's key, not a scan."""
+    t = partition_versions
+    return [(r.asset, r.partition, r.version) for r in conn.execute(
+        select(t.c.asset, t.c.partition, t.c.version).where(
+            t.c.asset.in_(list(assets)), t.c.partition == partition, t.c.run_id == run_id)
+        .order_by(t.c.asset))]
+
+
+def measured(conn: Connection, pipeline: str, limit: int) -> list[tuple[str, dict[str, float]]]:
+    """The metrics the newest successful runs of ``pipeline`` logged, one per partition (its
+    newest run), newest partition first, at most ``limit`` partitions: what an
+    ``andon.performance`` pipeline measured, from each run's ``run.succeeded`` (id
+    ``ended:RUN_ID``)."""
+    ok = (runs.c.pipeline == pipeline, runs.c.status == RunStatus.SUCCEEDED.value)
+    rows = conn.execute(select(runs.c.partition, runs.c.run_id).where(*ok)
+                        .order_by(runs.c.partition.desc(), runs.c.ended_at.desc(),
+                                  runs.c.seq.desc()).limit(limit * 4)).all()
+    newest: dict[str, str] = {}
+    for r in rows:
+        if r.partition not in newest and len(newest) < limit:
+            newest[r.partition] = r.run_id
+    ids = {run_event_id("ended", r): p for p, r in newest.items()}
+    found: dict[str, dict[str, float]] = {}
+    if ids:
+        for row in conn.execute(select(events.c.id, events.c.payload).where(
+                events.c.id.in_(list(ids)))):
+            found[ids[row.id]] = json.loads(row.payload).get("metrics") or {}
+    return [(p, found.get(p, {})) for p in newest]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Held(View):
+    """A candidate version held back by its model's gate: why (``kind``, ``reason``), the
+    version serving then, and when."""
+
+    version: int
+    serving: int
+    kind: str
+    reason: str
+    at: str
+
+
+def held_of(conn: Connection, model: str, limit: int = 20) -> list[Held]:
+    """The newest ``limit`` times a candidate of ``model`` was held back (``model.held``),
+    newest first. Rare events: read from the log by type."""
+    out: list[Held] = []
+    for row in conn.execute(select(events.c.payload).where(events.c.type == ModelHeld.name)
+                            .order_by(events.c.seq.desc())):
+        data = json.loads(row.payload)
+        if data.get("model") == model:
+            out.append(Held(int(data.get("version", 0)), int(data.get("serving", 0)),
+                            str(data.get("kind", "")), str(data.get("reason", "")),
+                            str(data.get("at", ""))))
+            if len(out) >= limit:
+                break
+    return out

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from andon.checks.performance import below
+from andon.checks.scoring import below
 from andon.live.service import Service
 from andon.store import performance as realised
 from andon.store.models import Promotion

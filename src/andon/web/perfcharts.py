@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from andon.checks.performance import below
+from andon.checks.scoring import below
 
 
 @dataclass(frozen=True, slots=True)

@@ -139,7 +139,13 @@ BINARY = frozenset({"auc", "precision", "recall", "f1", "log_loss"})
 HIGHER_IS_BETTER = frozenset({"auc", "accuracy", "precision", "recall", "f1", "r2"})
 
 
+def higher_is_better(metric: str) -> bool:
+    """Whether a larger ``metric`` is better (auc, accuracy ...; not an error such as rmse); a
+    metric of one version (``auc@v3``) goes by its name."""
+    return metric.split("@v", 1)[0] in HIGHER_IS_BETTER
+
+
 def below(metric: str, value: float, threshold: float) -> bool:
     """Whether ``value`` breaches ``threshold``: under it for a metric where higher is better,
     over it for an error (log_loss, rmse, mae)."""
-    return value < threshold if metric in HIGHER_IS_BETTER else value > threshold
+    return value < threshold if higher_is_better(metric) else value > threshold
