@@ -1,7 +1,7 @@
 """andon: a lean orchestrator for data and ML pipelines.
 
 Definitions use ``andon.source(...)``, ``@andon.pipeline(...)``, ``@andon.check(...)`` and
-``andon.catalog(...)``; see README.md.
+``andon.catalog(...)`` and ``andon.profile(...)``; see README.md.
 """
 
 from __future__ import annotations
@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = ["source", "pipeline", "catalog", "window", "rollup", "mapped", "last", "Context", "check",
-           "checks", "CheckContext", "CheckResult"]
+           "checks", "CheckContext", "CheckResult", "profile"]
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:  # lazy, so that `andon --help` imports nothing it does not need
-    if name in ("source", "pipeline", "window", "rollup", "mapped", "check", "catalog"):
+    if name in ("source", "pipeline", "window", "rollup", "mapped", "check", "catalog",
+                "profile"):
         from andon.project import dsl
 
         return getattr(dsl, name)

@@ -35,6 +35,9 @@ class RunSpec:
     env: tuple[str, ...] = ()  # the pipeline's declared variables (names only, never values)
     secrets: tuple[str, ...] = ()
     max_log_bytes: int = 0  # the cap on the run's log.txt (0: none); set by the executor
+    # outputs to profile (andon.executors.profiling): asset -> {"columns": [...] (empty: all),
+    # "edges": the data set's pinned histogram edges file, "auto": bool}
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def log_path(self) -> Path:
@@ -72,6 +75,8 @@ class ExecResult:
     frames: tuple[Frame, ...] = ()  # the exception's frames in the project's code, innermost last
     metrics: dict[str, float] = field(default_factory=dict)  # ctx.log_metric, checked there
     params: dict[str, str] = field(default_factory=dict)  # ctx.log_params, checked there
+    # the profiles written: asset -> {"path" (relative to the project), "rows", "columns"}
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -130,10 +135,13 @@ def spec_for(graph: Graph, run_id: str, pipeline: str, partition: str, attempt: 
     outputs = {o: str(project_dir / graph.assets[o].location_of(partition)) for o in pipe.outputs}
     _within_roots(project_dir, graph.data_roots,
                   [*outputs.values(), *(p for paths in inputs.values() for p in paths)])
+    profiles = {o: {"columns": list(p.columns), "auto": p.auto,
+                    "edges": str(runs_dir.parent / "profiles" / o / "edges.json")}
+                for o in pipe.outputs if (p := graph.profiled.get(o)) is not None}
     return RunSpec(run_id, pipeline, partition, attempt, str(project_dir),
                    str(runs_dir / run_id), pipe.command, inputs, tuple(single), outputs,
                    pipe.timeout.total_seconds() if pipe.timeout else None,
-                   env=pipe.env, secrets=pipe.secrets)
+                   env=pipe.env, secrets=pipe.secrets, profiles=profiles)
 
 
 def _within_roots(project_dir: Path, data_roots: tuple[str, ...], paths: list[str]) -> None:
