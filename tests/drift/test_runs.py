@@ -133,3 +133,20 @@ def test_an_empty_partition_is_profiled_and_said_not_comparable(
         assert not empty.columns and "no values in column 'spend'" in empty.error
     finally:
         live.close()
+
+
+def test_a_models_pipelines_data_sets_are_profiled_automatically(
+        make_project: ProjectFactory) -> None:
+    from andon.project.load import load_project
+
+    bare = PIPELINES.replace('andon.profile("features", columns=["spend", "orders", "plan"])',
+                             "").replace('andon.profile("recent", columns=["spend"], '
+                                         'reference="window:2")', "")
+    graph = load_project(drift_project(make_project, bare)).graph
+    # train (models=) reads features, a CSV a pipeline writes; its output (model) is no CSV;
+    # recent is nobody's model input
+    assert list(graph.profiled) == ["features"]
+    assert graph.profiled["features"].auto and graph.profiled["features"].columns == ()
+    declared = load_project(drift_project(make_project)).graph.profiled
+    assert declared["features"].columns == ("spend", "orders", "plan")
+    assert not declared["features"].auto and declared["recent"].reference == "window:2"

@@ -11,7 +11,6 @@ numpy (the ``drift`` extra) must be importable when anything is profiled.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterable
 
 from andon.model.definitions import Profiled
@@ -58,13 +57,21 @@ def profiled(decls: Iterable[Declaration], graph: Graph) -> dict[str, Profiled]:
     if problems:
         raise DefinitionError(f"{len(problems)} problem(s) with andon.profile:\n  " +
                               "\n  ".join(problems), hint="fix the andon.profile calls")
-    if any(not p.auto for p in out.values()) and importlib.util.find_spec("numpy") is None:
+    if not out or _has_numpy():
+        return out
+    if any(not p.auto for p in out.values()):
         first = next(d for d in decls if d.kind == "profile")
         raise DefinitionError("andon.profile needs numpy, which is not installed",
                               where=first.where, hint=EXTRA_HINT)
-    if importlib.util.find_spec("numpy") is None:  # automatic ones only: quietly none
-        return {}
-    return out
+    return {}  # automatic ones only: none without the extra, quietly
+
+
+def _has_numpy() -> bool:
+    try:
+        import numpy  # noqa: F401  (the drift extra; imported by the runs that profile)
+    except ImportError:
+        return False
+    return True
 
 
 def _automatic(graph: Graph) -> list[str]:
@@ -119,7 +126,7 @@ def _declared(d: Declaration, graph: Graph, problems: list[str]) -> Profiled | N
         return None
     sample = o["sample"]
     if isinstance(sample, bool) or not isinstance(sample, int) or not 1 <= sample <= MAX_SAMPLE:
-        problems.append(f"{at}: sample={str(sample)[:40]!r} is not a whole number from 1 to "
+        problems.append(f"{at}: sample={repr(sample)[:40]} is not a whole number from 1 to "
                         f"{MAX_SAMPLE}")
         return None
     return Profiled(asset, tuple(columns), o["reference"], sample)
