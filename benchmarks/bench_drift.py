@@ -46,13 +46,13 @@ from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 from benchlib import Result, figure, percentile, summary_stats  # noqa: E402
+from drift_inrun import heat_page, in_run  # noqa: E402
 from scipy import special, stats  # noqa: E402
 
 from andon.drift.codec import dumps, loads  # noqa: E402
 from andon.drift.limits import PSI_RED  # noqa: E402
 from andon.drift.measures import drift, psi  # noqa: E402
 from andon.drift.profile import profile  # noqa: E402
-from drift_inrun import heat_page, in_run  # noqa: E402
 
 PROFILE_RATE_MIN = 10e6  # cells per second per core
 SHARE_MAX = 0.05
