@@ -303,9 +303,9 @@ def main() -> int:
                     "known shifts against a naive alternative")
     with tempfile.TemporaryDirectory(prefix="andon-bench-drift-") as tmp:
         profiling(args.rows, args.columns, args.repeats, Path(tmp), result)
-        in_run(args.run_rows, args.columns, Path(tmp), result, SHARE_MAX)
         heat_page(args.heat_partitions, args.columns, args.heat_rows, args.page_repeats,
                   Path(tmp), result)
+        in_run(args.run_rows, args.columns, Path(tmp), result, SHARE_MAX)
     comparing(args.columns, args.drift_repeats, result)
     detection(args.ref_rows, args.partitions, result)
     result.details["numpy"], result.details["scipy"] = np.__version__, _scipy_version()

@@ -20,6 +20,7 @@ serving version is a new entry, never a stale one.
 from __future__ import annotations
 
 import os
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -88,6 +89,7 @@ class Drift:
         self.graph, self.store = graph, store
         self.root = os.path.realpath(project_dir)
         self._cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self._lock = threading.Lock()  # pages and API calls compute on several worker threads
 
     def profiled(self, asset: str) -> Any:
         """The data set's profiling declaration; NotFound when it is not profiled."""
@@ -181,9 +183,8 @@ class Drift:
         ref_keys = [r.partition for r in refs]
         key = ("report", asset, sp.partition, sp.run_id, label,
                tuple((r.partition, r.run_id) for r in refs))
-        hit = self._cache.get(key)
+        hit = self._cached(key)
         if hit is not None:
-            self._cache.move_to_end(key)
             return hit
         try:
             if not refs:
@@ -206,7 +207,7 @@ class Drift:
 
     def _merged(self, asset: str, refs: list[stored.StoredProfile]) -> Any:
         key = ("merged", asset, tuple((r.partition, r.run_id) for r in refs))
-        hit = self._cache.get(key)
+        hit = self._cached(key)
         if hit is None:
             from andon.drift.profile import merge_all
 
@@ -230,10 +231,18 @@ class Drift:
                              where=where, hint="re-run the partition to write it again") from None
         return codec.loads(text, where=where)
 
+    def _cached(self, key: tuple[Any, ...]) -> Any:
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+            return hit
+
     def _keep(self, key: tuple[Any, ...], value: Any) -> None:
-        self._cache[key] = value
-        while len(self._cache) > _CACHE:
-            self._cache.popitem(last=False)
+        with self._lock:
+            self._cache[key] = value
+            while len(self._cache) > _CACHE:
+                self._cache.popitem(last=False)
 
 
 def _thin(profile: Any, k: int) -> Any:
