@@ -142,6 +142,9 @@ class Drift:
             else FALLBACK_WINDOW
         out = []
         history: list[stored.StoredProfile] | None = None
+        # profiles loaded in this call, by run: a window's partitions are each read once, not
+        # once per report whose reference holds them; only the window's last ones are kept
+        loaded: dict[str, Any] = {}
         for sp in found:
             if training is not None:
                 refs = training
@@ -153,7 +156,10 @@ class Drift:
                 refs = before[-window:]
                 label = how.reference if how.reference != "training" else \
                     f"window:{FALLBACK_WINDOW} (no model version trained on {asset} yet)"
-            out.append(self._one(asset, sp, label, refs, how.sample))
+            out.append(self._one(asset, sp, label, refs, how.sample, loaded))
+            keep = {r.run_id for r in refs[1:]} | {sp.run_id}
+            for run_id in [k for k in loaded if k not in keep]:
+                del loaded[run_id]
         return out
 
     def _training(self, asset: str) -> tuple[str, list[stored.StoredProfile] | None]:
@@ -179,7 +185,8 @@ class Drift:
         return "", None
 
     def _one(self, asset: str, sp: stored.StoredProfile, label: str,
-             refs: list[stored.StoredProfile], sample: int) -> PartitionDrift:
+             refs: list[stored.StoredProfile], sample: int,
+             loaded: dict[str, Any]) -> PartitionDrift:
         ref_keys = [r.partition for r in refs]
         key = ("report", asset, sp.partition, sp.run_id, label,
                tuple((r.partition, r.run_id) for r in refs))
@@ -192,8 +199,8 @@ class Drift:
                                  hint="the reference fills as partitions are written")
             from andon.drift.measures import drift
 
-            reference = self._merged(asset, refs)
-            part = _thin(self._load(sp, asset), sample)
+            reference = self._merged(asset, refs, loaded)
+            part = _thin(self._load(sp, asset, loaded), sample)
             report = drift(part, reference, where=f"{asset} {sp.partition}")
             result = PartitionDrift(asset, sp.partition, label, ref_keys, [
                 ColumnDrift(c.column, c.psi, c.js, c.p_value, c.band, c.significant)
@@ -205,17 +212,24 @@ class Drift:
         self._keep(key, result)
         return result
 
-    def _merged(self, asset: str, refs: list[stored.StoredProfile]) -> Any:
+    def _merged(self, asset: str, refs: list[stored.StoredProfile],
+                loaded: dict[str, Any]) -> Any:
         key = ("merged", asset, tuple((r.partition, r.run_id) for r in refs))
         hit = self._cached(key)
         if hit is None:
             from andon.drift.profile import merge_all
 
-            hit = merge_all([self._load(r, asset) for r in refs if r.rows])
+            hit = merge_all([self._load(r, asset, loaded) for r in refs if r.rows])
             self._keep(key, hit)
         return hit
 
-    def _load(self, sp: stored.StoredProfile, asset: str) -> Any:
+    def _load(self, sp: stored.StoredProfile, asset: str, loaded: dict[str, Any]) -> Any:
+        if sp.run_id in loaded:
+            return loaded[sp.run_id]
+        loaded[sp.run_id] = found = self._read(sp, asset)
+        return found
+
+    def _read(self, sp: stored.StoredProfile, asset: str) -> Any:
         from andon.drift import codec
 
         where = f"{asset} {sp.partition}"
