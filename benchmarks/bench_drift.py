@@ -15,6 +15,8 @@ its reference's, ``--columns`` numeric columns (samples of 5,000 each side, KS p
 median and p95 over ``--drift-repeats`` after a warm-up; loading the partition's profile from
 its JSON form first, for information.
 
+(d) and (e), through andon's real run path and server: ``drift_inrun``.
+
 (c) **Detection.** A generated benchmark: a reference of ``--ref-rows`` rows, 15 numeric
 (normal) and 5 categorical columns; ``--partitions`` partitions of 2,000 to 50,000 rows, each
 with 3 columns shifted (a numeric column's mean or spread, a categorical column's shares mixed
@@ -44,6 +46,7 @@ from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 from benchlib import Result, figure, percentile, summary_stats  # noqa: E402
+from drift_inrun import heat_page, in_run  # noqa: E402
 from scipy import special, stats  # noqa: E402
 
 from andon.drift.codec import dumps, loads  # noqa: E402
@@ -287,6 +290,12 @@ def main() -> int:
     parser.add_argument("--drift-repeats", type=int, default=50)
     parser.add_argument("--ref-rows", type=int, default=100_000)
     parser.add_argument("--partitions", type=int, default=100)
+    parser.add_argument("--run-rows", type=int, default=1_000_000,
+                        help="rows of the partition the real run writes (d)")
+    parser.add_argument("--heat-partitions", type=int, default=365)
+    parser.add_argument("--heat-rows", type=int, default=1000,
+                        help="rows of each partition of the heat map's project (e)")
+    parser.add_argument("--page-repeats", type=int, default=20)
     args = parser.parse_args()
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     result = Result("drift", "drift from profiles (issue 13): profiling cost on one core and its "
@@ -294,6 +303,9 @@ def main() -> int:
                     "known shifts against a naive alternative")
     with tempfile.TemporaryDirectory(prefix="andon-bench-drift-") as tmp:
         profiling(args.rows, args.columns, args.repeats, Path(tmp), result)
+        heat_page(args.heat_partitions, args.columns, args.heat_rows, args.page_repeats,
+                  Path(tmp), result)
+        in_run(args.run_rows, args.columns, Path(tmp), result, SHARE_MAX)
     comparing(args.columns, args.drift_repeats, result)
     detection(args.ref_rows, args.partitions, result)
     result.details["numpy"], result.details["scipy"] = np.__version__, _scipy_version()

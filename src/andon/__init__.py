@@ -1,8 +1,8 @@
 """andon: a lean orchestrator for data and ML pipelines.
 
 Definitions use ``andon.source(...)``, ``@andon.pipeline(...)``, ``@andon.check(...)`` and
-``andon.catalog(...)``, and ``andon.performance(...)`` for a model's realised performance; see
-README.md.
+``andon.catalog(...)``, ``andon.performance(...)`` for a model's realised performance and
+``andon.profile(...)`` for its data's drift; see README.md.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from typing import Any
 
 __all__ = ["source", "pipeline", "catalog", "model", "model_output", "window", "rollup", "mapped",
            "serving", "last", "Context", "check", "checks", "CheckContext", "CheckResult",
-           "performance"]
+           "performance", "profile"]
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:  # lazy, so that `andon --help` imports nothing it does not need
     if name in ("source", "pipeline", "window", "rollup", "mapped", "serving", "check",
-                "catalog", "model_output"):
+                "catalog", "model_output", "profile"):
         from andon.project import dsl
 
         return getattr(dsl, name)

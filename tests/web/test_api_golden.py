@@ -73,6 +73,9 @@ def report(ctx):
     if ctx.partition == "2026-01-04":
         raise ValueError("the report of the 4th is broken")
     ctx.output("report").write_text("ok\n")
+
+
+andon.profile("report", columns=["ok"])
 '''
 
 START = datetime(2026, 1, 6, 1, 0, tzinfo=UTC)
@@ -120,6 +123,7 @@ CALLS: tuple[tuple[str, str, dict[str, str], dict[str, str]], ...] = (
     ("models", "list_models", {}, {}),
     ("model", "get_model", {"name": "dedup"}, {}),
     ("catalog_model", "catalog_entry", {"kind": "model", "name": "dedup"}, {}),
+    ("drift", "get_drift", {"asset": "report"}, {}),
 )
 STREAMS = {"run_log_stream", "events_stream", "openapi"}  # not JSON answers to compare
 
@@ -287,7 +291,8 @@ def test_the_api_answers_as_the_goldens_say(project: Path) -> None:
                    "access_request": local.access_request_of("raw:1"),
                    "manual": local.manual(None, None),
                    "manual_failures": local.manual("failure", "2026-01-01"),
-                   "manual_entry": local.manual_entry("5c963778d801")}
+                   "manual_entry": local.manual_entry("5c963778d801"),
+                   "drift": local.drift("report", None, None)}
         finally:
             local.service.store.close()
         for name, data in cli.items():

@@ -65,6 +65,7 @@ PER_OPERATION: dict[str, dict[str, list[Any]]] = {
     "POST /api/v1/models/{name}/promote": {"name": ["churn"], "version": [1, 2, 3]},
     "POST /api/v1/models/{name}/rollback": {"name": ["churn"]},
     "GET /api/v1/models/{name}": {"name": ["churn"]},
+    "GET /api/v1/drift/{asset}": {"asset": ["report"]},
     "POST /api/v1/catalog/entries/{kind}/{name}/remove": {
         "kind": ["model", "dataset"], "name": ["seeded_model", "raw"]}}
 
@@ -74,9 +75,11 @@ QUARANTINING = PIPELINES + """
 andon.source("crm", access={"note": "ask the CRM team"})
 
 @andon.pipeline(inputs=["clean"], outputs=["report"], bad_outputs="quarantine",
-                models=["churn"])
+                models=["churn"], locations={"report": "data/report/{partition}.csv"})
 def report(ctx):
     ctx.output("report").write_text("ok\\n")
+
+andon.profile("report")  # a profiled data set for GET /api/v1/drift/{asset}
 """
 
 

@@ -87,6 +87,7 @@ CALLS: dict[str, tuple[dict[str, str], Any]] = {
     "get_manual_entry": ({"entry_id": "0123456789ab"}, None),
     "resolve_manual_entry": ({"entry_id": "0123456789ab"}, {"note": "fixed"}),
     "list_models": ({}, None), "get_model": ({"name": "churn"}, None),
+    "get_drift": ({"asset": "raw"}, None),
     "promote_model": ({"name": "churn"}, {"version": 1}),
     "rollback_model": ({"name": "churn"}, {}),
 }

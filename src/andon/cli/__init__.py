@@ -6,11 +6,11 @@ failed, 2 usage or configuration error. Heavy modules are imported inside the co
 ``start`` (init, validate, up), ``writes`` (notify, run, backfill, cancel), ``access``
 (access requests, subscribe, unsubscribe), ``queries`` (status, plan, runs, logs), ``catalog``
 (search), ``cords``, ``manual`` (the operations manual), ``models`` (model versions and promotions),
-``tokens`` and ``lab`` (simulate,
+``drift``, ``tokens`` and ``lab`` (simulate,
 scenario, demo). The commands that talk to andon do it through one ``Client`` (``andon.cli.client``): a
 running ``andon up`` over HTTP, or the store directly when none is running."""
 
-from andon.cli import access, catalog, cords, lab, manual, models, queries, start, tokens, writes  # noqa: F401  (they add commands)
+from andon.cli import access, catalog, cords, drift, lab, manual, models, queries, start, tokens, writes  # noqa: F401  (they add commands)
 from andon.cli.group import main
 
 __all__ = ["main"]

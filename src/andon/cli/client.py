@@ -140,6 +140,11 @@ class Client(Protocol):
         """Put back the version that served before the current one (as ``model_promote``)."""
         ...
 
+    def drift(self, asset: str, partition: str | None, since: str | None) -> Json:
+        """A profiled data set's drift heat map from ``since``, or one ``partition``'s report
+        (``andon.live.drift``); NotFound when it is not profiled."""
+        ...
+
 
 def open_client(project: Project, settings: Settings) -> Client:
     """The project's running ``andon up`` (``server_url``, or the one ``andon.serve.address.server_url``

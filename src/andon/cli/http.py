@@ -171,6 +171,10 @@ class HttpClient:
     def model_rollback(self, name: str, reason: str) -> Json:
         return self._call("rollback_model", {"reason": reason}, name=name)
 
+    def drift(self, asset: str, partition: str | None, since: str | None) -> Json:
+        query = {k: v for k, v in (("partition", partition), ("since", since)) if v}
+        return self._call("get_drift", query=query, asset=asset)
+
     # -- the transport ---------------------------------------------------------------------------
 
     def _call(self, op: str, body: Any = None, query: Query | None = None,

@@ -148,6 +148,11 @@ class LocalClient:
     def model(self, name: str) -> Json:
         return self.service.models.show(name).to_json()
 
+    def drift(self, asset: str, partition: str | None, since: str | None) -> Json:
+        if partition is not None:
+            return self.service.drift.report(asset, partition).to_json()
+        return self.service.drift.heat(asset, since)
+
     # -- queries ---------------------------------------------------------------------------------
 
     def access_requests(self, asset: str | None, status: str | None) -> list[Json]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from andon.events.ids import new_id
 
@@ -155,7 +155,8 @@ class RunSucceeded(Event):
     event (empty in an event recorded without the engine); ``metrics`` (name -> finite number)
     and ``params`` (name -> text) what the pipeline logged with ``ctx.log_metric`` and
     ``ctx.log_params`` (empty when it logged none, and in a log written before they were
-    recorded)."""
+    recorded); ``profiles`` the profile the run wrote of each profiled output (data set ->
+    ``{"path": relative to the project, "rows", "columns"}``, ``andon.executors.profiling``)."""
 
     name: ClassVar[str] = "run.succeeded"
     run_id: str
@@ -171,6 +172,7 @@ class RunSucceeded(Event):
     versions: tuple[PartitionRef, ...] = ()
     metrics: dict[str, float] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -41,6 +41,9 @@ class RunSpec:
     models: dict[str, int] = field(default_factory=dict)  # andon.serving: model -> version read
     # model -> (version, path) of a newer version never promoted, to score in shadow
     candidates: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # outputs to profile (andon.executors.profiling): asset -> {"columns": [...] (empty: all),
+    # "edges": the data set's pinned histogram edges file, "auto": bool}
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def log_path(self) -> Path:
@@ -80,6 +83,8 @@ class ExecResult:
     frames: tuple[Frame, ...] = ()  # the exception's frames in the project's code, innermost last
     metrics: dict[str, float] = field(default_factory=dict)  # ctx.log_metric, checked there
     params: dict[str, str] = field(default_factory=dict)  # ctx.log_params, checked there
+    # the profiles written: asset -> {"path" (relative to the project), "rows", "columns"}
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -154,12 +159,15 @@ def spec_for(graph: Graph, run_id: str, pipeline: str, partition: str, attempt: 
     _within_roots(project_dir, graph.data_roots,
                   [*outputs.values(), *(p for paths in inputs.values() for p in paths),
                    *(p for _, p in shadow.values())])
+    profiles = {o: {"columns": list(p.columns), "auto": p.auto,
+                    "edges": str(runs_dir.parent / "profiles" / o / "edges.json")}
+                for o in pipe.outputs if (p := graph.profiled.get(o)) is not None}
     return RunSpec(run_id, pipeline, partition, attempt, str(project_dir),
                    str(runs_dir / run_id), pipe.command, inputs, tuple(single), outputs,
                    pipe.timeout.total_seconds() if pipe.timeout else None,
                    env=pipe.env, secrets=pipe.secrets,
                    models={model: version for model, (version, _) in served.items()},
-                   candidates=shadow)
+                   candidates=shadow, profiles=profiles)
 
 
 def spec_of_run(graph: Graph, state: EngineState, run: Run, project_dir: Path,

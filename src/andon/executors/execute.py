@@ -19,6 +19,7 @@ from andon.events import MAX_FRAME_TEXT, MAX_FRAMES, Frame
 from andon.executors.base import ExecResult, RunSpec
 from andon.executors.context import Context, Outputs
 from andon.executors.outputs import describe_outputs
+from andon.executors.profiling import write_profiles
 from andon.model.masks import MAX_ERROR_MESSAGE
 
 Resolver = Callable[[str], Callable[..., Any]]
@@ -130,6 +131,7 @@ def run_spec(spec: RunSpec, resolve: Resolver, stream: Any = None,
             if isinstance(returned, dict):
                 rows.update({k: int(v) for k, v in returned.items() if k in spec.outputs})
         outputs = describe_outputs(spec.outputs, spec.partition, spec.project_dir, rows)
+        profiles = write_profiles(spec) if spec.profiles and not spec.command else {}
     except Exception as exc:  # user code failed: report it, with the traceback in the log
         work = time.time() - entered
         traceback.print_exc(file=stream)
@@ -138,4 +140,4 @@ def run_spec(spec: RunSpec, resolve: Resolver, stream: Any = None,
                           startup, work, frames=user_frames(exc, spec.project_dir))
     return ExecResult(spec.run_id, True, 0, "", "", startup, work, outputs,
                       metrics=dict(ctx.metrics) if ctx else {},
-                      params=dict(ctx.params) if ctx else {})
+                      params=dict(ctx.params) if ctx else {}, profiles=profiles)

@@ -56,7 +56,8 @@ def ended_event(runs: dict[str, Run], res: ExecResult, now: datetime) -> Event |
         return RunSucceeded(**common, queue_seconds=queue_s,
                             startup_seconds=res.startup_seconds, work_seconds=res.work_seconds,
                             exit_code=res.exit_code or 0, inputs=run.inputs, outputs=res.outputs,
-                            metrics=dict(res.metrics), params=dict(res.params))
+                            metrics=dict(res.metrics), params=dict(res.params),
+                            profiles=dict(res.profiles))
     return RunFailed(**common, queue_seconds=queue_s, startup_seconds=res.startup_seconds,
                      work_seconds=res.work_seconds, exit_code=res.exit_code,
                      error_type=res.error_type, error_message=res.error_message,

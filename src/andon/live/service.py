@@ -30,6 +30,7 @@ from andon.executors.outputs import fingerprint, real_roots
 from andon.live import offline
 from andon.live.access import AccessDesk
 from andon.live.catalog import Catalog
+from andon.live.drift import Drift
 from andon.live.manual import Manual
 from andon.live.models import Models
 from andon.manual.rules import Rule
@@ -88,6 +89,7 @@ class Service:
         self.access = AccessDesk(graph, store, self.catalog.datasets, access_max_days)
         self.manual = Manual(graph, store, rules)  # the operations manual (``[manual] rules``)
         self.models = Models(self.catalog, store)  # models' versions, serving, promotions
+        self.drift = Drift(graph, store, project_dir)  # drift of profiled data sets
 
     # -- requests that become events -----------------------------------------------------------
 

@@ -124,6 +124,21 @@ class Declared:
 
 
 @dataclass(frozen=True)
+class Profiled:
+    """A data set whose every partition written gets a profile in the run that writes it
+    (``andon.profile``, or automatically for a model's pipelines): the ``columns`` profiled
+    (empty: every column of the file), the ``reference`` its drift is measured against
+    (``"training"`` or ``"window:N"``), the KS ``sample`` size, and whether it was declared
+    (``auto``: a file andon cannot read is skipped, not a failure)."""
+
+    asset: str
+    columns: tuple[str, ...] = ()
+    reference: str = "training"
+    sample: int = 5000
+    auto: bool = False
+
+
+@dataclass(frozen=True)
 class Pool:
     """A named capacity in slots; runs take ``slots`` from their pool while they run."""
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from andon.model.definitions import Asset, Declared, Input, Pipeline, Pool
+from andon.model.definitions import Asset, Declared, Input, Pipeline, Pool, Profiled
 from andon.model.errors import DefinitionError
 from andon.model.limits import name_problem
 from andon.model.partitions import Identity, LastN, Partitions, Rollup, Serving
@@ -36,6 +36,8 @@ class Graph:
     # the entries of the catalog declared in the definitions (``andon.catalog(...)``), unchecked:
     # the registry checks them with the project's catalog.toml
     declared: tuple[Declared, ...] = ()
+    # data sets profiled in the runs that write them (andon.profile; andon.project.profiles)
+    profiled: dict[str, Profiled] = field(default_factory=dict)
     # the code version runs start from: the definitions' content hash, and the project's git
     # commit ("" outside a git checkout)
     code_version: str = ""

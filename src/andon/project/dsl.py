@@ -200,6 +200,20 @@ def check(asset: str, *, blocking: bool = True, name: str | None = None
     return decorate
 
 
+def profile(asset: str, columns: Any = None, reference: str = "training",
+            sample: int = 5000) -> str:
+    """Declare that every partition written of ``asset`` gets a profile, written by the run that
+    writes it: ``columns`` (default: every column of the CSV or Parquet file), the
+    ``reference`` its drift is measured against (``"training"``: the partitions the serving
+    version of the model trained on; ``"window:N"``: the N partitions before it, merged) and
+    the KS ``sample`` size. Checked at load time (``andon.project.profiles``). Returns the
+    asset's name."""
+    _registry().declarations.append(Declaration(
+        "profile", str(asset), dict(asset=asset, columns=columns, reference=reference,
+                                    sample=sample), _where()))
+    return asset
+
+
 def catalog(kind: str, name: str, *, owner: str = "", description: str = "", tags: Any = (),
             team: str = "", links: Any = None, lifecycle: str = "active", since: Any = None,
             access: Any = "", deploy: str | None = None, gate: Any = None) -> str:

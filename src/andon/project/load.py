@@ -24,6 +24,7 @@ from andon.model.partitions import PartitionKeyError, parse_partitions
 from andon.project.checks import check_problems, split_checks
 from andon.project.dsl import Declaration, collect, declared
 from andon.project.performance import place_derived
+from andon.project.profiles import profiled
 from andon.project.serving import resolve_serving
 from andon.project.version import stamped
 
@@ -202,7 +203,8 @@ def load_project(root: Path) -> Project:
     for check in checks:
         if check.blocking:
             gated[check.asset] = gated.get(check.asset, 0) + 1
-    graph = stamped(replace(graph, gated=gated, declared=declared(registry)), root,
+    graph = stamped(replace(graph, gated=gated, declared=declared(registry),
+                            profiled=profiled(registry.declarations, graph)), root,
                     [root / PROJECT_FILE, *paths])
     return Project(root, str(proj.get("name", root.name)), config, graph, start, checks,
                    end, model_checks)
@@ -379,7 +381,7 @@ def _build(decls: list[Declaration], pools: list[Pool], start: datetime,
     pipes: list[Pipeline] = []
     for d in decls:
         o = d.options
-        if d.kind in ("check", "catalog"):
+        if d.kind in ("check", "catalog", "profile"):
             continue  # checks: against the declared assets below; entries: by the registry
         try:
             parts = parse_partitions(o["partitions"], start, until)

@@ -16,6 +16,7 @@ from andon.web import (
     api_access,
     api_catalog,
     api_cords,
+    api_drift,
     api_manual,
     api_models,
     api_runs,
@@ -395,6 +396,15 @@ ENDPOINTS: dict[str, Endpoint] = {
         "`rollback`). 404 for an unknown model; 409 when none served before.",
         json_body({}, {"reason": {"type": "string", "description": "why, in a sentence"}}),
         201, OBJECT, (404, 409, 422), [path_param("name")], replay=False)),
+    "get_drift": Endpoint(api_drift.get_drift, read(
+        "Drift of a profiled data set per column and partition against its reference (the "
+        "training partitions of the model's serving version, or a window), from the profiles "
+        "its runs wrote: `partitions`, `columns` and `cells` (`psi`, `js`, `p`, `band`), and "
+        "`errors` for partitions that cannot be compared. `?partition=` answers one "
+        "partition's report instead. 404 for a data set not profiled or a partition without "
+        "a profile; 422 naming a `partition` or `since` that is no key.", OBJECT,
+        [path_param("asset"), query("partition", "one partition's report"),
+         query("since", "the first partition key of the heat map")], (404, 422))),
     "events_stream": Endpoint(api_status.events_stream, described({
         "summary": "Server-sent events: every event as it is committed (`id` = its position in "
                    "the log); send `Last-Event-ID` (or `last_event_id`) to resume after it.",

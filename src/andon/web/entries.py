@@ -15,6 +15,7 @@ from andon.live.service import Service
 from andon.registry.entries import USED
 from andon.registry.views import EntryView
 from andon.web.context import web_of
+from andon.web.driftviews import model_heat_maps
 from andon.web.modelviews import metric_charts, performance_charts
 from andon.web.pages import render
 
@@ -56,8 +57,9 @@ def _page(request: Request) -> Response:
     charts = (metric_charts(view.versions or [], view.promotions or [], view.serving or 0)
               if kind == "model" else None)
     realised = performance_charts(web.svc, name) if kind == "model" else []
+    drift_maps = model_heat_maps(web.svc, view.producer) if kind == "model" else []
     return render(request, "entry.html", title=f"{name} ({kind})", e=view, charts=charts,
-                  realised=realised,
+                  realised=realised, drift_maps=drift_maps,
                   href=lambda n, *kinds: href(web.svc, n, *kinds), used=USED)
 
 

@@ -28,7 +28,7 @@ from andon.model.status import ACTIVE_STATUSES, RunStatus
 from andon.model.timefmt import format_minute
 from andon.registry.browse import MAX_OFFSET
 from andon.registry.entries import KINDS
-from andon.web import board, charts, cordpages, deliveries, lineage, modelviews
+from andon.web import board, charts, cordpages, deliveries, driftviews, lineage, modelviews
 from andon.web.auth import COOKIE, csrf_for, role_of, safe_next, same, same_origin
 from andon.web.context import Handler, HTTPError, Web, web_of
 from andon.web.limits import read_body
@@ -196,7 +196,8 @@ def asset_page(request: Request) -> Response:
     entry = web.svc.catalog.view("dataset", name, now, plan)  # owner, consumers, freshness
     return render(request, "asset.html", title=name, a=view, e=entry, lineage=layout,
                   node_w=lineage.NODE_WIDTH, node_h=lineage.NODE_HEIGHT,
-                  health=_health(web, status.runs, len(status.cords)))
+                  health=_health(web, status.runs, len(status.cords)),
+                  drift_map=driftviews.heat_map(web.svc, name))
 
 
 @_in_thread

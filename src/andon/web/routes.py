@@ -102,6 +102,7 @@ ROUTES: tuple[Route, ...] = (
     Route("get_model", "GET", "/api/v1/models/{name}"),
     Route("promote_model", "POST", "/api/v1/models/{name}/promote", "operator"),
     Route("rollback_model", "POST", "/api/v1/models/{name}/rollback", "operator"),
+    Route("get_drift", "GET", "/api/v1/drift/{asset}"),
     Route("events_stream", "GET", "/api/v1/events/stream"),
     Route("openapi", "GET", "/api/v1/openapi.json"),
 )

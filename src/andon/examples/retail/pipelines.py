@@ -131,6 +131,7 @@ def features(ctx):
                      "views": int(act.get("views", 0))})
     ctx.set_rows("features", _write(ctx.output("features"), rows,
                                     ["customer_id", "spend", "orders", "sessions", "views"]))
+andon.profile("features", columns=["spend", "orders", "sessions", "views"])
 
 
 FEATURES = ("spend", "orders", "sessions", "views")
