@@ -25,15 +25,21 @@ BANDS = ("green", "amber", "red")  # drift bands, in order of alarm (andon.drift
 
 
 class ColumnDriftLike(Protocol):
-    name: str
-    psi: float
-    band: str
+    """One column's drift (``andon.live.drift.ColumnDrift``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def psi(self) -> float: ...
+    @property
+    def band(self) -> str: ...
 
 
 class DriftLike(Protocol):
     """A drift report of one partition against a reference (``andon.live.drift``)."""
 
-    columns: Sequence[ColumnDriftLike]
+    @property
+    def columns(self) -> Sequence[ColumnDriftLike]: ...
 
 
 @dataclass(frozen=True)

@@ -102,16 +102,19 @@ class Drift:
                            (", ".join(sorted(self.graph.profiled)[:20]) or "none"))
         return found
 
-    def report(self, asset: str, partition: str) -> PartitionDrift:
+    def report(self, asset: str, partition: str, model: str = "", version: int = 0
+               ) -> PartitionDrift:
         """Partition ``partition``'s drift (NotFound for a data set not profiled or a partition
-        without a profile)."""
+        without a profile); with ``model`` and ``version``, against the partitions that version
+        of the model trained on (a check on the model, its deploy gate), whatever the data
+        set's declared reference."""
         self.profiled(asset)
         with self.store.read() as conn:
             found = stored.profiles_of(conn, asset, keys=[partition])
         if not found:
             raise NotFound(f"partition {partition[:60]!r} of {asset!r} has no profile",
                            hint=f"andon drift {asset} lists the profiled partitions")
-        return self._reports(asset, found, None)[0]
+        return self._reports(asset, found, (model, version) if model and version else None)[0]
 
     def heat(self, asset: str, since: str | None = None,
              limit: int = MAX_HEAT_PARTITIONS) -> Json:
@@ -135,9 +138,10 @@ class Drift:
     # -- internals ---------------------------------------------------------------------------
 
     def _reports(self, asset: str, found: list[stored.StoredProfile],
-                 _: Any) -> list[PartitionDrift]:
+                 pinned: tuple[str, int] | None) -> list[PartitionDrift]:
         how = self.graph.profiled[asset]
-        label, training = self._training(asset) if how.reference == "training" else ("", None)
+        label, training = self._training(asset, pinned) \
+            if how.reference == "training" or pinned else ("", None)
         window = int(how.reference.split(":", 1)[1]) if how.reference.startswith("window:") \
             else FALLBACK_WINDOW
         out = []
@@ -162,15 +166,18 @@ class Drift:
                 del loaded[run_id]
         return out
 
-    def _training(self, asset: str) -> tuple[str, list[stored.StoredProfile] | None]:
-        """The label and profiles of the serving version's training partitions of ``asset``;
-        (_, None) when no model's version read it."""
+    def _training(self, asset: str, pinned: tuple[str, int] | None = None
+                  ) -> tuple[str, list[stored.StoredProfile] | None]:
+        """The label and profiles of the serving version's (or the ``pinned`` (model, version)'s)
+        training partitions of ``asset``; (_, None) when no model's version read it."""
         with self.store.read() as conn:
-            serving = promotions.serving_versions(conn)
+            serving = dict([pinned]) if pinned else promotions.serving_versions(conn)
             for pipe in self.graph.pipelines.values():
                 if not pipe.models or asset not in {i.asset for i in pipe.inputs}:
                     continue
                 for model in pipe.models:
+                    if pinned and model != pinned[0]:
+                        continue
                     number = serving.get(model)
                     _, versions = relations.model_versions(conn, pipe.name, 1, number)
                     if not versions:
@@ -178,8 +185,8 @@ class Drift:
                     v = versions[0]
                     keys = sorted({str(i["partition"]) for i in v.inputs
                                    if i.get("asset") == asset})
-                    which = f"serving version {number}" if number else \
-                        f"newest version {v.number}, none serving"
+                    which = (f"version {number}" if pinned else f"serving version {number}") \
+                        if number else f"newest version {v.number}, none serving"
                     return (f"training of {model} ({which})",
                             stored.profiles_of(conn, asset, keys=keys))
         return "", None

@@ -22,8 +22,9 @@ from andon.store.sql import Store
 
 SCANNED = 4  # partitions of measurements read per partition the gate compares on
 
-# (data set, partition, reference version of the model) -> its drift report, or None
-DriftOf = Callable[[str, str, int], DriftLike | None]
+# (model, data set, partition, version of the model) -> the partition's drift against that
+# version's training data, or None (no profile, nothing to compare with)
+DriftOf = Callable[[str, str, str, int], DriftLike | None]
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ class GateKeeper:
                     newest, _ = relations.newest_partition(conn, asset)
                 if newest is None:
                     continue
-                report = self.drift_of(asset, newest, candidate)
+                report = self.drift_of(model, asset, newest, candidate)
                 red = [c for c in (report.columns if report is not None else ())
                        if c.band == "red"]
                 if red:

@@ -18,17 +18,20 @@ from typing import Any
 
 from andon.checks.context import CheckResult, as_result, finite_numbers
 from andon.checks.modelchecks import DriftLike, ModelCheckContext
+from andon.checks.realised import spec_of
 from andon.checks.runner import cord_pull
 from andon.events import CheckFailed, CheckPassed, Event, RunSucceeded
 from andon.events.models import ModelPromoted
+from andon.live.drift import Drift
+from andon.live.gate import DriftOf
 from andon.live.models import Models
 from andon.model.definitions import Check
+from andon.model.errors import NotFound
+from andon.model.graph import Graph
 
 log = logging.getLogger("andon.checks")
 
 Submit = Callable[[Event], Any]
-# (data set, partition, reference version of the model) -> its drift report, or None
-DriftOf = Callable[[str, str, int], DriftLike | None]
 
 
 def model_check_event(check: Check, ctx: ModelCheckContext, artifact: tuple[str, str, int],
@@ -132,7 +135,7 @@ class ModelChecks:
         if drifted:
             if self.drift_of is None:
                 return []
-            report = self.drift_of(measured, partition, version)
+            report = self.drift_of(model, measured, partition, version)
             if report is None:  # no profile, or no reference to compare with
                 return []
         ctx = ModelCheckContext(model, version, measured, partition, self._now(), metrics, report)
@@ -156,3 +159,31 @@ class ModelChecks:
 
     def shutdown(self, wait: bool = True) -> None:
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
+
+
+def measurements(graph: Graph) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """What measures each model of ``graph``: the ``andon.performance`` pipelines measuring its
+    realised performance, and the profiled data sets its producer trains on (their drift), by
+    model."""
+    performance_of: dict[str, list[str]] = {}
+    trains_on: dict[str, list[str]] = {}
+    for pipe in graph.pipelines.values():
+        spec = spec_of(pipe.fn)
+        if spec is not None:
+            performance_of.setdefault(spec.model, []).append(pipe.name)
+        for model in pipe.models:
+            trains_on[model] = [i.asset for i in pipe.inputs if i.asset in graph.profiled]
+    return performance_of, trains_on
+
+
+def drift_reader(drift: Drift) -> DriftOf:
+    """The drift of a partition against a model version's training data, from ``drift``; None
+    when it has no profile or cannot be compared (nothing to judge)."""
+    def drift_of(model: str, asset: str, partition: str, version: int) -> DriftLike | None:
+        try:
+            report = drift.report(asset, partition, model, version)
+        except NotFound:
+            return None
+        return None if report.error else report
+
+    return drift_of

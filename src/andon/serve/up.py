@@ -23,6 +23,8 @@ from andon.executors.inprocess import InProcessExecutor
 from andon.executors.local import LocalProcessExecutor
 from andon.lineage.emitter import LineageEmitter, make_sender
 from andon.live.clock import Clock, RealClock
+from andon.live.gate import GateKeeper
+from andon.live.modelchecks import ModelChecks, drift_reader, measurements
 from andon.live.models import AutoPromoter
 from andon.live.runner import Runner
 from andon.live.service import Service
@@ -89,6 +91,7 @@ class Line:
     lock: SchedulerLock | None = None  # the store's scheduler lock (andon.store.lock)
     folder_lock: SchedulerLock | None = None  # STATE_DIR/scheduler.lock
     checks: CheckRunner | None = None
+    model_checks: ModelChecks | None = None
     notifier: Notifier | None = None
     lineage: LineageEmitter | None = None
 
@@ -102,6 +105,8 @@ class Line:
         self.runner.stop()
         if self.checks is not None:
             self.checks.shutdown(wait=False)
+        if self.model_checks is not None:
+            self.model_checks.shutdown(wait=False)
         if self.notifier is not None:  # a moment for what the last turn announced
             self.notifier.sender.idle(1.0)
             self.notifier.sender.stop()
@@ -210,8 +215,17 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
     # the promotions a deploy = "auto" model owes (the policies are the catalog's): each new
     # version is promoted as its run succeeds, from the first run on (armed once the catalog
     # is built, below, when it also catches up on versions made while andon was down)
-    promoter = AutoPromoter(service.models, runner.submit, clock.now)
+    # what measures each model (its performance pipelines, the profiled data it trains on):
+    # its checks judge the version serving on each measurement (a blocking breach pulls the
+    # cord on that version) and a gated model's candidate is judged on it before promotion
+    performance_of, trains_on = measurements(project.graph)
+    drift_of = drift_reader(service.drift)
+    service.models.gate = GateKeeper(store, performance_of, trains_on, drift_of).verdict
+    promoter = AutoPromoter(service.models, runner.submit, clock.now, performance_of)
     runner.subscribe(promoter.on_events)
+    model_checks = ModelChecks(project.model_checks, service.models, runner.submit, clock.now,
+                               performance_of, trains_on, drift_of)
+    runner.subscribe(model_checks.on_events)
     runner.start()
     service.live_plan = runner.plan.view  # the runner's latest forecast, not a replay of the log
     service.live_workers = runner.workers  # slots busy and the executor's health, from memory
@@ -227,7 +241,8 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
 
     service.catalog.start(built, declared)
     return Line(project, settings, store, runner, service, clock, lock=lock,
-                folder_lock=folder_lock, checks=checks, notifier=notifier, lineage=lineage)
+                folder_lock=folder_lock, checks=checks, model_checks=model_checks,
+                notifier=notifier, lineage=lineage)
 
 
 def remake_delay(graph: Graph, duration: Callable[[str], float]
