@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from andon.events import RunQueued, RunStarted
+from andon.engine.cords import CordStatus
+from andon.events import CordReleased, RunQueued, RunStarted
 from andon.events.models import ModelPromoted
 from andon.events.serving import CordServingMoved
 from andon.model.definitions import Input
@@ -117,22 +118,45 @@ def test_a_cord_on_the_serving_version_halts_its_readers_and_holds_new_ones() ->
     assert not _started(line, "score", D4)
 
 
-def test_a_rollback_releases_the_readers_and_they_rerun_with_the_previous_version() -> None:
+def test_a_rollback_settles_the_cord_and_the_readers_rerun_with_the_previous_version() -> None:
     line = _line()
     cord_id = _cord_on_serving(line)
     _day(line, D4)
-    promo = _promote(line, 1, rollback=True)
-    (moved,) = of_type(line.log, CordServingMoved)
-    assert moved.id == f"serving:{cord_id}:{promo.id}"
-    assert {(p.pipeline, p.partition) for p in moved.rerun} == {("score", D3), ("report", D3)}
+    _promote(line, 1, rollback=True)
+    # nothing reads the bad version but as the serving one: out of service, the cord is settled
+    (released,) = of_type(line.log, CordReleased)
+    assert released.id == f"released:{cord_id}"
+    assert {(p.pipeline, p.partition) for p in released.rerun} == {("score", D3), ("report", D3)}
+    assert not of_type(line.log, CordServingMoved)
     line.run_all()
     for key in (D3, D4):
         assert _started(line, "score", key)[-1].inputs[-1].partition == D1
         assert _started(line, "report", key)[-1].inputs[-1].partition == D1
     assert _started(line, "score", D3)[-1].run_id == "score:2026-01-03:2"
-    assert cord(line, cord_id).status.open  # the bad version itself stays under the cord
-    assert set(line.state.cords.halted) == {("train", D2)}
+    assert cord(line, cord_id).status is CordStatus.RECOVERED  # its re-runs are done
+    assert not line.state.cords.halted
     state = rebuilt(line)
     again, out = restart(line.graph, line.log, line.now)
     assert out.events == [] and again.cords.owed == {}
     assert state.serving == line.state.serving
+
+
+def test_a_promotion_lets_the_serving_readers_go_while_a_direct_reader_stays_halted() -> None:
+    g = graph([source("raw")], [
+        pipe("train", ["raw"], ["model"], models=("m",)),
+        pipe("score", ["raw", SERVED], ["scores"]),
+        pipe("audit", ["model"], ["audited"])])  # reads the version's own partition
+    line = Line(g)
+    _day(line, D1)
+    _promote(line, 1)
+    line.run_all()
+    _day(line, D2)  # score D2 reads version 1 (model D1)
+    cord_id, _ = pull(line, "model", D1)
+    assert {("score", D1), ("score", D2), ("audit", D1)} <= set(line.state.cords.halted)
+    promo = _promote(line, 2)
+    (moved,) = of_type(line.log, CordServingMoved)
+    assert moved.id == f"serving:{cord_id}:{promo.id}"
+    assert {(p.pipeline, p.partition) for p in moved.rerun} == {("score", D1), ("score", D2)}
+    assert cord(line, cord_id).status.open  # the bad partition's direct reader stays halted
+    assert ("audit", D1) in line.state.cords.halted
+    assert not any(k[0] == "score" for k in line.state.cords.halted)

@@ -6,8 +6,8 @@ partition of an asset and everything downstream of it, per partition: through ev
 mapping of the graph and through every input a run actually read. Its life is one table of legal
 moves::
 
-    pulled ──► resolving ──► released ──► recovered
-       ▲           │
+    pulled ──► resolving ──► released ──► recovered   (pulled ──► released: a model version
+       ▲           │                                   that a promotion took out of service)
        └───────────┘  (the re-make failed: the cord stays pulled)
 
 ``pulled``: the partitions in scope are halted (queued runs are held, nothing new starts, running
@@ -76,7 +76,7 @@ class CordStatus(str, enum.Enum):
 
 OPEN = tuple(s.value for s in CordStatus if s.open)  # the statuses of a cord that halts, as stored
 LEGAL: dict[CordStatus, frozenset[CordStatus]] = {
-    CordStatus.PULLED: frozenset({CordStatus.RESOLVING}),
+    CordStatus.PULLED: frozenset({CordStatus.RESOLVING, CordStatus.RELEASED}),  # see above
     CordStatus.RESOLVING: frozenset({CordStatus.RELEASED, CordStatus.PULLED}),
     CordStatus.RELEASED: frozenset({CordStatus.RECOVERED}),
     CordStatus.RECOVERED: frozenset(),

@@ -15,8 +15,10 @@ A new serving version does not re-run what succeeded already (``same_inputs`` co
 mapped inputs only); a cord may still ask for re-runs. A promotion away from a version whose
 artifact is under an open cord owes one ``cord.serving_moved`` (id ``serving:CORD:PROMOTION``,
 so a replay derives the same): applying it lets the cord go of the partitions that read the
-model only through ``andon.serving`` and re-runs those that read the bad version. No clock, no
-I/O.
+model only through ``andon.serving`` and re-runs those that read the bad version. When nothing
+but those (and the producer's own partition) is halted, the version is simply out of service:
+the cord is owed ``cord.released`` instead (pulled -> released, id ``released:CORD``), and
+recovers as its re-runs end. No clock, no I/O.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from andon.events import OutputWritten, PartitionRef, PipelinePartition
+from andon.events import CordReleased, OutputWritten, PartitionRef, PipelinePartition
 from andon.events.models import ModelPromoted
 from andon.events.serving import CordServingMoved
 from andon.model.status import RunStatus
@@ -101,6 +103,15 @@ def promoted(graph: Graph, state: EngineState, event: ModelPromoted) -> None:
         if cord.producer:
             keep.add(cord.producer_key)
         released = [k for k in cord.halts if k not in keep]
+        if all(k == cord.producer_key for k in cord.halts if k in keep):
+            # nothing reads the bad version but as the serving one: the version is out of
+            # service, so the cord is settled (released; recovered once its re-runs are done)
+            release = CordReleased(
+                id=f"released:{cord.cord_id}", at=event.at, cord_id=cord.cord_id,
+                version=cord.version, rerun=tuple(PipelinePartition(*k)
+                                                  for k in sorted(cord.rerun)))
+            state.cords.owed.setdefault(release.id, release)
+            continue
         rerun = [k for k in released if k in cord.rerun]
         moved = CordServingMoved(
             id=f"serving:{cord.cord_id}:{event.id}", at=event.at, cord_id=cord.cord_id,
