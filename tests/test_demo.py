@@ -138,3 +138,45 @@ def test_a_previous_demo_folder_gets_the_example_again(tmp_path: Path) -> None:
     assert (target / MARKER).exists() and not (target / "data").exists()
     assert "crm_contacts" in (target / "catalog.toml").read_text()
     assert "an older example" not in (target / "andon.toml").read_text()
+
+
+def test_the_customers_shift_drift_pulls_the_cord_on_the_model_and_retraining_recovers(
+        tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    proc = subprocess.run([ANDON, "demo", str(target), "--speed", "100000", "--days", "5",
+                           "--port", "0", "--exit-when-done"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    told = next(line for line in proc.stdout.splitlines() if line.startswith("customers changed"))
+    assert told.startswith("customers changed on 2026-01-08: the features drifted red")
+    project = load_project(target)
+    local = LocalClient(project, resolve(target, {}, {}, project.settings_table))
+    try:
+        svc = local.service
+        # the drift: views moved on the 8th, from what the serving version trained on
+        report = svc.drift.report("features", "2026-01-08", "buy_tomorrow", 3)
+        bands = {c.name: c.band for c in report.columns}
+        assert bands["views"] == "red" and report.red
+        # each red drift pulled the cord on the version serving then; each one recovered once
+        # a retrained version was promoted (scoring and report re-made with it)
+        with svc.store.read() as conn:
+            from sqlalchemy import select
+
+            from andon.store.schema import events
+            log = [json.loads(r.payload) for r in conn.execute(
+                select(events.c.payload).where(events.c.type.in_(
+                    ["cord.pulled", "cord.recovered", "check.failed"])).order_by(events.c.seq))]
+        pulled = [e for e in log if e["type"] == "cord.pulled"
+                  and e["by"] == "check:buy_tomorrow.drift"]
+        assert pulled and all(e["asset"] == "model" for e in pulled)
+        recovered = {e["cord_id"] for e in log if e["type"] == "cord.recovered"}
+        assert {e["cord_id"] for e in pulled} <= recovered
+        failed = next(e for e in log if e["type"] == "check.failed"
+                      and e["check"] == "buy_tomorrow.drift")
+        assert "views PSI" in failed["message"] and "(red)" in failed["message"]
+        # the old model scoring the day before the shift: its realised AUC fell under 0.6
+        auc = {p.partition: p.value for p in svc.models.show("buy_tomorrow").performance
+               if p.metric == "auc"}
+        assert auc["2026-01-06"] > 0.8 and auc["2026-01-07"] < 0.6
+    finally:
+        local.service.store.close()

@@ -147,7 +147,8 @@ class ModelChecks:
         for event in events:
             self._submit(event)
         failed = [e for e in events if isinstance(e, CheckFailed) and e.blocking]
-        if failed:
+        # a version promoted away from meanwhile is out of service: nothing to halt any more
+        if failed and self.models.serving_versions().get(model) == version:
             asset, part, v = artifact[0]
             self._submit(cord_pull(asset, part, v, failed, self._now()))
         return events

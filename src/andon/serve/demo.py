@@ -9,6 +9,7 @@ import re
 import shutil
 import sys
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,7 +23,7 @@ from andon.model.status import RunStatus
 from andon.model.timefmt import day_key
 from andon.project.load import load_project
 from andon.project.settings import resolve
-from andon.serve.demo_story import FLAKY_SOURCE, FlakyExport
+from andon.serve.demo_story import FLAKY_SOURCE, FlakyExport, ModelStory
 from andon.serve.up import Line, ensure_local_token, open_line, serve
 
 FIRST_DAY = datetime(2026, 1, 5, tzinfo=UTC)
@@ -33,6 +34,10 @@ ARRIVALS = {"raw_orders": (120, 30), "raw_clickstream": (60, 45), "fx_rates": (3
 # a day and three hours after the day ends
 LABELS, LABELS_ARRIVAL = "bought", (24 * 60 + 180, 30)
 CURRENCIES = {"EUR": 1.0, "USD": 0.92, "GBP": 1.17}
+# the day (from the first) customers change: a new site, three times the page views, and who
+# buys tomorrow is who browsed most today (the serving model's features drift red; its realised
+# AUC falls until retrained versions learn the new behaviour)
+SHIFT_DAY = 3
 
 
 def prepare(directory: Path) -> None:
@@ -99,21 +104,17 @@ def write_source(root: Path, source: str, key: str, cut_short: bool = False) -> 
     customers = [f"C{i:03d}" for i in range(1, 201)]
     if source == "raw_orders":
         path = root / "landing/orders" / f"{key}.csv"
-        lines = _orders(rng, key, customers)
+        lines = _orders(rng, key, customers, _buyers(key, customers))
     elif source == LABELS:  # who bought on the next day: from that day's orders, as the shop's
         path = root / "landing/bought" / f"{key}.csv"
         after = day_key(datetime.fromisoformat(key) + timedelta(days=1))
         buyers = {line.split(",")[1] for line in _orders(
-            random.Random(f"raw_orders/{after}"), after, customers)[1:]
+            random.Random(f"raw_orders/{after}"), after, customers, _buyers(after, customers))[1:]
             if float(line.split(",")[2]) > 0}
         lines = ["customer_id,bought"] + [f"{c},{int(c in buyers)}" for c in customers]
     elif source == "raw_clickstream":
         path = root / "landing/clicks" / f"{key}.csv"
-        lines = ["session_id,customer_id,page,ts"]
-        for s in range(rng.randint(500, 700)):
-            customer = rng.choice(customers)
-            for _ in range(rng.randint(1, 6)):
-                lines.append(f"{key}-s{s:05d},{customer},/p/{rng.randint(1, 80)},{key}T12:00:00Z")
+        lines = _clicks(rng, key, customers)
     else:
         path = root / "landing/fx" / f"{key}.csv"
         lines = ["currency,rate_to_eur"] + [
@@ -128,14 +129,43 @@ def write_source(root: Path, source: str, key: str, cut_short: bool = False) -> 
     return path
 
 
-def _orders(rng: random.Random, key: str, customers: list[str]) -> list[str]:
-    """A day's order export (its header first): a few hundred orders of the first 120
-    customers, some with a bad amount, a few rows duplicated."""
+def shifted(key: str) -> bool:
+    """Whether customers behave the new way on day ``key`` (from ``SHIFT_DAY`` on)."""
+    return key >= day_key(FIRST_DAY + timedelta(days=SHIFT_DAY))
+
+
+def _clicks(rng: random.Random, key: str, customers: list[str]) -> list[str]:
+    """A day's clickstream (its header first): a few hundred sessions of any customer, a few
+    page views each; three times as many from the shift on (the new site)."""
+    lines = ["session_id,customer_id,page,ts"]
+    low, high = (3, 18) if shifted(key) else (1, 6)
+    for s in range(rng.randint(500, 700)):
+        customer = rng.choice(customers)
+        for _ in range(rng.randint(low, high)):
+            lines.append(f"{key}-s{s:05d},{customer},/p/{rng.randint(1, 80)},{key}T12:00:00Z")
+    return lines
+
+
+def _buyers(key: str, customers: list[str]) -> list[str]:
+    """Who orders on day ``key``: the first 120 customers, every day; from the shift on, the 120
+    who browsed most the day before (what the model trained on before cannot know)."""
+    if not shifted(key):
+        return customers[:120]
+    before = day_key(datetime.fromisoformat(key) - timedelta(days=1))
+    views = Counter(line.split(",")[1] for line in _clicks(
+        random.Random(f"raw_clickstream/{before}"), before, customers)[1:])
+    return sorted(customers, key=lambda c: (-views[c], c))[:120]
+
+
+def _orders(rng: random.Random, key: str, customers: list[str], buyers: list[str]
+            ) -> list[str]:
+    """A day's order export (its header first): a few hundred orders of the day's ``buyers``,
+    some with a bad amount, a few rows duplicated."""
     lines = ["order_id,customer_id,amount,currency,ts"]
     for i in range(rng.randint(250, 350)):
         cur = rng.choice(list(CURRENCIES))
         amount = round(rng.lognormvariate(3.5, 0.6), 2) if rng.random() > 0.01 else -1.0
-        lines.append(f"{key}-{i:05d},{rng.choice(customers[:120])},{amount},{cur},"
+        lines.append(f"{key}-{i:05d},{rng.choice(buyers)},{amount},{cur},"
                      f"{key}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00Z")
         if rng.random() < 0.02:
             lines.append(lines[-1])  # the export duplicates a few rows
@@ -218,6 +248,8 @@ def run_demo(directory: Path, speed: float = 3600.0, days: int = 7, port: int = 
     story = FlakyExport(line, flaky_days(days),
                         lambda key: write_source(project.root, FLAKY_SOURCE, key))
     line.runner.subscribe(story.on_events)
+    shift = ModelStory("buy_tomorrow", "buy_tomorrow_performance")
+    line.runner.subscribe(shift.on_events)
     tty = sys.stdout.isatty()
 
     def ready(line: Line) -> None:
@@ -248,6 +280,9 @@ def run_demo(directory: Path, speed: float = 3600.0, days: int = 7, port: int = 
             print(f"recurring failure: the order export was cut short on "
                   f"{' and '.join(story.days)} (re-delivered each time, resolved once); "
                   f"the manual: {line.url}/manual", flush=True)
+        if days > SHIFT_DAY:
+            print(shift.summary(day_key(FIRST_DAY + timedelta(days=SHIFT_DAY))) +
+                  f"; the model: {line.url}/catalog/model/buy_tomorrow", flush=True)
         if exit_when_done:
             line.stop_event.set()
         else:

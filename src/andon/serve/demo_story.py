@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
-from andon.events import Event, RunFailed
+from andon.events import CordPulled, CordRecovered, Event, RunFailed, RunSucceeded
 from andon.serve.up import Line
 
 log = logging.getLogger("andon.serve.demo")
@@ -85,3 +85,38 @@ class FlakyExport:
             raise LookupError(f"no manual entry holds run {failed.run_id}")
         self.line.runner.submit(svc.manual.resolve_event(
             entry, RESOLUTION_NOTE, clock.now(), link=RESOLUTION_LINK, by="demo")).result(30)
+
+
+class ModelStory:
+    """What the demo's customer shift did to the model, from the committed events: the cords
+    its drift check pulled (and whether each recovered), and the realised AUC per day."""
+
+    def __init__(self, model: str, performance: str) -> None:
+        self.model, self.performance = model, performance
+        self.cords: dict[str, bool] = {}  # cord id -> recovered
+        self.auc: dict[str, float] = {}  # day -> realised AUC
+        self._lock = threading.Lock()
+
+    def on_events(self, events: Sequence[Event]) -> None:
+        with self._lock:
+            for ev in events:
+                if isinstance(ev, CordPulled) and ev.by.startswith(f"check:{self.model}."):
+                    self.cords.setdefault(ev.cord_id, False)
+                elif isinstance(ev, CordRecovered) and ev.cord_id in self.cords:
+                    self.cords[ev.cord_id] = True
+                elif isinstance(ev, RunSucceeded) and ev.pipeline == self.performance \
+                        and "auc" in ev.metrics:
+                    self.auc[ev.partition] = ev.metrics["auc"]
+
+    def summary(self, shift_day: str) -> str:
+        with self._lock:
+            cords, auc = dict(self.cords), dict(sorted(self.auc.items()))
+        settled = sum(cords.values())
+        told = (f"customers changed on {shift_day}: the features drifted red "
+                f"{len(cords)} time(s), each pulling the andon cord on the serving version of "
+                f"{self.model} (its scoring and report halted until a retrained version was "
+                f"promoted; {settled} of {len(cords)} recovered)")
+        if auc:
+            told += "; realised AUC by day: " + ", ".join(f"{d[5:]} {v:.2f}"
+                                                        for d, v in auc.items())
+        return told

@@ -131,6 +131,9 @@ def features(ctx):
                      "views": int(act.get("views", 0))})
     ctx.set_rows("features", _write(ctx.output("features"), rows,
                                     ["customer_id", "spend", "orders", "sessions", "views"]))
+
+
+# every partition of the features gets a profile as it is written: drift is computed from them
 andon.profile("features", columns=["spend", "orders", "sessions", "views"])
 
 
@@ -249,3 +252,9 @@ def report(ctx):
 andon.performance("buy_tomorrow", predictions="scores", labels="bought",
                   metric=["auc", "accuracy"], key="customer_id", prediction="p_buy_tomorrow",
                   label="bought", threshold={"auc": 0.6})
+
+# checks on the model judge the version serving each time something is measured about it: its
+# features drifting red from the data it trained on pulls the andon cord on that version (what
+# scores with it halts, until a retrained version is promoted); a realised AUC under 0.6 warns
+andon.check("buy_tomorrow")(andon.checks.drift(columns=["spend", "orders", "sessions", "views"]))
+andon.check("buy_tomorrow", blocking=False)(andon.checks.performance("auc", min=0.6))
