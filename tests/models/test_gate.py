@@ -230,3 +230,78 @@ def test_a_bad_gate_fails_where_the_catalog_loads(make_project: ProjectFactory, 
     with pytest.raises(ConfigError, match="gate") as bad:
         load_declared(root, load_project(root).graph)
     assert message in str(bad.value) + str(getattr(bad.value, "hint", ""))
+
+
+SHADOW = """
+    import json
+    import andon
+
+    andon.source("raw")
+    andon.source("requests")
+    andon.source("labels")
+
+    @andon.pipeline(inputs=["raw"], outputs=["model"], models=["churn"])
+    def train(ctx):
+        ctx.output("model").write_text(ctx.inputs["raw"].read_text())  # {"skill": s}
+
+    def _scores(skill, version):
+        # ids 0..19, label id % 2: a skilled model ranks the positives first
+        return [f"{i},{skill * (i % 2) + (1 - skill) * 0.5 + i / 1000:.4f},{version}"
+                for i in range(20)]
+
+    @andon.pipeline(inputs=["requests", andon.serving("churn")], outputs=["scores"])
+    def score(ctx):
+        rows = _scores(json.loads(ctx.inputs["churn"].read_text())["skill"], ctx.models["churn"])
+        for name, (version, path) in ctx.candidates.items():  # shadow: the held candidate
+            rows += _scores(json.loads(path.read_text())["skill"], version)
+        ctx.output("scores").write_text("id,score,model_version\\n" + "\\n".join(rows) + "\\n")
+
+    andon.performance("churn", predictions="scores", labels="labels", metric="auc", key="id",
+                      prediction="score", label="label")
+"""
+
+
+def _labels(root: Path, day: str) -> None:
+    path = root / "data/labels" / day
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("id,label\n" + "".join(f"{i},{i % 2}\n" for i in range(20)))
+
+
+def test_shadow_scores_of_a_real_performance_pipeline_let_a_better_candidate_through(
+        make_project: ProjectFactory) -> None:
+    from andon.live.modelchecks import measurements
+
+    clock = FakeClock(T0)
+    root = make_project(SHADOW)
+    (root / "catalog.toml").write_text(gated_catalog(partitions=1))
+    land(root, "2026-01-02", skill=0.0)  # version 1: no skill at all
+    land(root, "2026-01-03", skill=0.9)  # version 2: a good one
+    live = open_live(root, clock)
+    performance_of, trains_on = measurements(live.project.graph)
+    assert performance_of == {"churn": ["churn_performance"]} and trains_on == {"churn": []}
+    live.service.models.gate = GateKeeper(live.store, performance_of, trains_on).verdict
+    promoter = AutoPromoter(live.service.models, live.runner.submit, clock.now, performance_of)
+    live.runner.subscribe(promoter.on_events)
+    promoter.arm()
+    try:
+        live.notify("raw", "2026-01-02")
+        live.wait_for(lambda log: any(isinstance(e, ModelPromoted) for e in log), "version 1")
+        live.notify("raw", "2026-01-03")  # train v2: held, no shadow scores yet
+        live.wait_for(lambda log: any(isinstance(e, ModelHeld) for e in log), "held")
+        (root / "data/requests").mkdir(parents=True, exist_ok=True)
+        (root / "data/requests/2026-01-03").write_text("score these")
+        live.notify("requests", "2026-01-03")  # scored by v1, and by v2 in shadow
+        live.wait_for(lambda log: any(isinstance(e, RunSucceeded) and e.pipeline == "score"
+                                      and e.partition == "2026-01-03" for e in log), "scores")
+        scores = (root / "data/scores/2026-01-03").read_text().splitlines()
+        assert {line.rsplit(",", 1)[1] for line in scores[1:]} == {"1", "2"}  # shadow rows
+        _labels(root, "2026-01-03")
+        live.notify("labels", "2026-01-03")
+        live.wait_for(lambda log: sum(isinstance(e, ModelPromoted) for e in log) == 2,
+                      "version 2 promoted on its shadow AUC")
+        measured = next(e for e in live.log if isinstance(e, RunSucceeded)
+                        and e.pipeline == "churn_performance")
+        assert measured.metrics["auc@v2"] == 1.0 and measured.metrics["auc@v1"] < 0.6
+        assert live.service.models.show("churn").serving == 2
+    finally:
+        live.close()
