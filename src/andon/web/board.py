@@ -136,8 +136,9 @@ def check_states(svc: Service, asset: str | None = None, limit: int = 2000) -> l
 
 def attention(status: StatusView, plan: PlanView, checks: list[CheckState],
               now: datetime) -> list[Attention]:
-    """What needs a person first: failed runs, failing checks, missed and at-risk deadlines;
-    by severity (critical, high, warning), then oldest first."""
+    """What needs a person first: failed runs, failing checks (a blocking one while its cord is
+    open), missed and at-risk deadlines; by severity (critical, high, warning), then oldest
+    first."""
     items: list[Attention] = []
     open_on = {(c["asset"], c["partition"]): c["cord_id"] for c in status.cords}
     for p in status.pipelines:
@@ -146,7 +147,10 @@ def attention(status: StatusView, plan: PlanView, checks: list[CheckState],
                                    f"{f.error_type}: {f.error_message}".rstrip(": "), "rerun",
                                    pipeline=p.name, partition=f.partition, run_id=f.run_id))
     for c in checks:
-        if not c.passed:
+        # a blocking failure needs a person while its cord is open: once the cord is settled
+        # (the partition re-made and checked again, or a model version taken out of service)
+        # it is history, on the data set's and the cord's pages
+        if not c.passed and (not c.blocking or (c.asset, c.partition) in open_on):
             items.append(Attention(
                 3 if c.blocking else 1,
                 "blocking check failed" if c.blocking else "check warning", c.at,
