@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from andon.engine import access
+from andon.engine import access, lifecycle
 from andon.engine.outputs import FileMove, decided
 from andon.engine.runs import Run, run_event_id, run_id_for
 from andon.engine.state import EngineState, Key, apply, as_recorded
@@ -194,6 +194,8 @@ def _evaluate(graph: Graph, state: EngineState, key: Key, now: datetime) -> RunQ
     book = state.cords
     if book.halted and key in book.halted:
         return None  # an andon cord halts it; looked at again when the cord is released
+    if state.lifecycle.freezes and lifecycle.frozen(state.lifecycle, pipeline, now):
+        return None  # deprecated and past its date: no new runs (engine/lifecycle.py)
     try:
         inputs = current_inputs(graph, state, pipeline, part)
     except ValueError:
@@ -253,6 +255,8 @@ def _dispatch(graph: Graph, state: EngineState, out: Decisions, now: datetime,
     book = state.cords
     if book.halted:  # held by an andon cord: they stay queued, and start once it is released
         ready = [r for r in ready if (r.pipeline, r.partition) not in book.halted]
+    if state.lifecycle.freezes:  # queued before its date passed: it stays queued, never starts
+        ready = [r for r in ready if not lifecycle.frozen(state.lifecycle, r.pipeline, now)]
     for run in policy(graph, state, ready, now):
         pipe = graph.pipelines[run.pipeline]
         if free.get(pipe.pool, 0) < pipe.slots:

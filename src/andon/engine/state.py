@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from andon.engine import access, cords
+from andon.engine import access, cords, lifecycle
 from andon.engine.access import AccessBook
 from andon.engine.cords import CordBook
+from andon.engine.lifecycle import LifecycleBook
 from andon.engine.outputs import apply_output
 from andon.engine.runs import (
     Run,
@@ -41,6 +42,7 @@ from andon.events import (
     RunSucceeded,
 )
 from andon.events.access import ACCESS_EVENTS
+from andon.events.lifecycle import ObjectDeprecated
 from andon.model.errors import IllegalTransition
 from andon.model.graph import Graph
 from andon.model.status import RunStatus
@@ -101,6 +103,7 @@ class EngineState:
     cancels: list[str] = field(default_factory=list)  # running runs to cancel (commands)
     cords: CordBook = field(default_factory=CordBook)  # andon cords and what they halt
     access: AccessBook = field(default_factory=AccessBook)  # access requests and consumers
+    lifecycle: LifecycleBook = field(default_factory=LifecycleBook)  # frozen pipelines
     # (asset, partition, version) -> blocking checks passed on it
     checks_passed: dict[tuple[str, str, int], int] = field(default_factory=dict)
     seq: int = 0
@@ -355,6 +358,8 @@ def apply(graph: Graph, state: EngineState, event: Event) -> None:
         misfit = access.apply(state.access, event)
         if misfit:
             _problem(state, event, "", f"{misfit}: event skipped")
+    elif isinstance(event, ObjectDeprecated):
+        lifecycle.apply(graph, state.lifecycle, event)
     elif isinstance(event, RunCancelRequested):
         target = state.runs.get(event.run_id)
         if target is not None and not target.status.ended:

@@ -30,6 +30,7 @@ from andon.executors.outputs import fingerprint, real_roots
 from andon.live import offline
 from andon.live.access import AccessDesk
 from andon.live.catalog import Catalog
+from andon.live.lifecycle import Lifecycle
 from andon.live.manual import Manual
 from andon.live.models import Models
 from andon.manual.rules import Rule
@@ -88,6 +89,8 @@ class Service:
         self.access = AccessDesk(graph, store, self.catalog.datasets, access_max_days)
         self.manual = Manual(graph, store, rules)  # the operations manual (``[manual] rules``)
         self.models = Models(self.catalog, store)  # models' versions, serving, promotions
+        # agreed deletions and the sweep (its policy is the project's: set by who loaded it)
+        self.lifecycle = Lifecycle(graph, store, project_dir)
 
     # -- requests that become events -----------------------------------------------------------
 

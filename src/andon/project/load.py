@@ -23,6 +23,7 @@ from andon.model.limits import duration_problem, location_problem, moment_proble
 from andon.model.partitions import PartitionKeyError, parse_partitions
 from andon.model.words import did_you_mean
 from andon.project.dsl import Declaration, collect, declared
+from andon.project.retention import SweepPolicy, sweep_policy
 from andon.project.version import stamped
 
 PROJECT_FILE = "andon.toml"
@@ -38,6 +39,7 @@ class Project:
     start: datetime
     checks: tuple[Check, ...] = ()  # data quality checks, in declaration order
     end: date | None = None  # the last day of partitions, inclusive ([project] end); None: none
+    sweep: SweepPolicy = SweepPolicy()  # [sweep] and the declarations' retention (andon sweep)
 
     @property
     def settings_table(self) -> dict[str, Any]:
@@ -203,7 +205,7 @@ def load_project(root: Path) -> Project:
     graph = stamped(replace(graph, gated=gated, declared=declared(registry)), root,
                     [root / PROJECT_FILE, *paths])
     return Project(root, str(proj.get("name", root.name)), config, graph, start, checks,
-                   end)
+                   end, sweep_policy(config, registry.declarations, file))
 
 
 def _end(proj: dict[str, Any], start: datetime, file: str) -> date | None:
