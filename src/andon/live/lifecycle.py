@@ -76,6 +76,14 @@ class Applied(View):
     refused: tuple[Json, ...]
 
 
+def deprecation_json(event: ObjectDeprecated, recorded: bool) -> Json:
+    """What ``andon deprecate`` and ``POST /api/v1/deprecations`` answer."""
+    return {"kind": event.kind, "object": event.object, "delete_after": event.delete_after,
+            "reason": event.reason, "replacement": event.replacement, "by": event.by,
+            "readers": list(event.readers), "consumers": list(event.consumers),
+            "id": event.id, "recorded": recorded}
+
+
 class Lifecycle:
     """The agreed deletions of one project (``policy``: its ``[sweep]`` and retention)."""
 
