@@ -43,8 +43,9 @@ def lifecycle_message(event: Event, graph: Graph) -> Message:
             "blocks the deletion, and its owner hears of it.")
     readers = [o for p in event.readers if p in graph.pipelines
                for o in _owners(graph.pipelines[p].owner)]
-    fields: dict[str, object] = {"kind": event.kind, "object": event.object, "delete_after": event.delete_after,
-              "reason": event.reason, "replacement": event.replacement, "by": event.by,
-              "readers": list(event.readers), "at": format_time(event.at)}
+    fields: dict[str, object] = {
+        "kind": event.kind, "object": event.object, "delete_after": event.delete_after,
+        "reason": event.reason, "replacement": event.replacement, "by": event.by,
+        "readers": list(event.readers), "at": format_time(event.at)}
     return Message(event.name, event.id, subject[:300], text, fields, event.assets,
                    (*_owners(event.owner), *readers))
