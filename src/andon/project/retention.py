@@ -26,7 +26,7 @@ SWEEP_KEYS = ("notice_days", "every")
 @dataclass(frozen=True)
 class Retention:
     """How long the data of one data set is kept: versions older than ``max_age`` (made, or
-    last read, that long ago), and versions of a partition past its newest ``keep_last``; None:
+    last read, that long ago), and versions past the data set's newest ``keep_last``; None:
     no such rule. ``where``: the declaration's file and line."""
 
     max_age: timedelta | None = None

@@ -7,8 +7,9 @@ facts). The benchmark's simulation (benchmarks/bench_sweep.py) calls these same 
   ``notice_days`` before that date and **no read of its data came after the notice**
   (``deletion_verdict``).
 - Retention (``retained``): a version older than ``max_age`` — made, and last read, that long
-  ago — goes, and so does a version of a partition past its newest ``keep_last``; a version
-  whose file a kept version also uses is kept (removing it would remove the kept data)."""
+  ago — goes, and so does a version of the data set past its newest ``keep_last`` (counted
+  across partitions, newest made first: a model's last N versions); a version whose file a kept
+  version also uses is kept (removing it would remove the kept data)."""
 
 from __future__ import annotations
 
@@ -125,22 +126,20 @@ def retained(versions: Sequence[V], rule: Retention, now: datetime,
              last_read: Mapping[tuple[str, str, int], str]) -> list[tuple[V, str]]:
     """The versions of one data set ``rule`` deletes, each with the rule that deletes it.
     ``last_read``: (asset, partition, version) -> the last time a run read it."""
-    by_partition: dict[str, list[V]] = {}
-    for v in versions:
-        by_partition.setdefault(v.partition, []).append(v)
     cutoff = format_time(now - rule.max_age) if rule.max_age is not None else ""
-    going: list[tuple[V, str]] = []
-    for versions_of in by_partition.values():
-        newest_first = sorted(versions_of, key=lambda v: v.version, reverse=True)
-        gone: list[tuple[V, str]] = []
-        for i, v in enumerate(newest_first):
-            if rule.keep_last is not None and i >= rule.keep_last:
-                gone.append((v, f"keep_last {rule.keep_last}"))
-            elif rule.max_age is not None and max(
-                    v.at, last_read.get((v.asset, v.partition, v.version), "")) < cutoff:
-                gone.append((v, f"retention {rule.age}"))
-        kept = {v.location for v in newest_first} - {v.location for v, _ in gone}
-        going.extend((v, why) for v, why in gone if v.location not in kept)
+    # keep_last counts the data set's versions across its partitions, newest made first: the
+    # last N versions of a model, whichever partitions they were trained for
+    newest_first = sorted(versions, key=lambda v: (v.at, v.partition, v.version), reverse=True)
+    gone: list[tuple[V, str]] = []
+    for i, v in enumerate(newest_first):
+        if rule.keep_last is not None and i >= rule.keep_last:
+            gone.append((v, f"keep_last {rule.keep_last}"))
+        elif rule.max_age is not None and max(
+                v.at, last_read.get((v.asset, v.partition, v.version), "")) < cutoff:
+            gone.append((v, f"retention {rule.age}"))
+    leaving = {id(v) for v, _ in gone}
+    kept = {v.location for v in newest_first if id(v) not in leaving}
+    going = [(v, why) for v, why in gone if v.location not in kept]
     return going
 
 
