@@ -108,7 +108,9 @@ def build(now: str, policy: SweepPolicy, deprecations: Sequence[Deprecation],
     versions whose file is still there (to finish)."""
     moment: datetime = parse_time(now)
     gone = set(tombstoned)
-    all_reads = list(reads)
+    reads_by_asset: dict[str, list[Read]] = {}
+    for r in reads:
+        reads_by_asset.setdefault(r.asset, []).append(r)
     items: dict[tuple[str, str, int], Item] = {}
     blocked: list[Blocked] = []
     finished: list[Finished] = []
@@ -116,7 +118,8 @@ def build(now: str, policy: SweepPolicy, deprecations: Sequence[Deprecation],
         if dep.deleted_at is not None:
             continue
         notice = Notice(dep.kind, dep.object, dep.delete_after, parse_time(dep.noticed_at))
-        verdict = deletion_verdict(notice, [r for r in all_reads if r.asset in dep.assets],
+        verdict = deletion_verdict(notice, [r for a in dep.assets
+                                            for r in reads_by_asset.get(a, ())],
                                    moment, policy.notice_days)
         if not verdict.allowed:
             read = verdict.blocking
