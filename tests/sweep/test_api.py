@@ -62,3 +62,21 @@ def test_deprecate_and_sweep_over_http(make_project: ProjectFactory) -> None:
         assert not any(f.exists() for f in files)
         (standing,) = client.get("/api/v1/deprecations").json()["deprecations"]
         assert standing["state"] == "deleted"
+
+
+def test_banners_on_the_pages(make_project: ProjectFactory) -> None:
+    clock = FakeClock(T0)
+    with running(make_project(PIPELINES), clock=clock) as line, \
+            httpx.Client(base_url=line.url, timeout=10) as client:
+        body = {"name": "legacy", "delete_after": "2026-03-20", "reason": "moved <b>off</b>",
+                "replacement": "raw"}
+        assert client.post("/api/v1/deprecations", json=body,
+                           headers=auth_header(line)).status_code == 201
+        page = client.get("/assets/legacy").text
+        assert 'data-lifecycle="deprecated"' in page and "deleted after 2026-03-20" in page
+        assert "moved &lt;b&gt;off&lt;/b&gt;" in page  # escaped
+        board = client.get("/").text
+        assert "reads legacy: deprecated, deleted after 2026-03-20" in board  # summarise's line
+        assert 'data-lifecycle' not in client.get("/assets/raw").text
+        clock.set(T0 + timedelta(days=21))
+        assert 'data-lifecycle="frozen"' in client.get("/assets/legacy").text

@@ -5,6 +5,7 @@ changes nothing, --apply deletes and records, a read after the notice blocks (ex
 from __future__ import annotations
 
 import json
+
 from andon.live.offline import submit
 from andon.live.service import Service
 from andon.project.load import load_project

@@ -173,6 +173,22 @@ class Lifecycle:
         found = [s for s in self.standings(now) if s.object == name or name in s.assets]
         return found[0] if found else None
 
+    def line_notes(self, now: datetime) -> dict[str, list[str]]:
+        """pipeline -> what the board's line says of deprecations: its own (or its outputs'),
+        and the deprecated data sets it reads (a consumer's line)."""
+        notes: dict[str, list[str]] = {}
+        for s in self.standings(now):
+            when = (f"deleted {s.deleted_at[:10]}" if s.deleted_at else
+                    f"{s.state}, deleted after {s.delete_after}")
+            own = {s.object} if s.kind == "pipeline" else {
+                self.graph.producer.get(a, "") for a in s.assets} - {""}
+            for pipe in sorted(own):
+                notes.setdefault(pipe, []).append(f"{s.kind} {s.object} {when}")
+            for pipe in sorted({p for a in s.assets for p in self.graph.consumers.get(a, ())}
+                               - own):
+                notes.setdefault(pipe, []).append(f"reads {', '.join(s.assets)}: {when}")
+        return notes
+
     # -- the sweep -------------------------------------------------------------------------------
 
     def plan(self, now: datetime) -> SweepPlan:

@@ -55,7 +55,10 @@ def _page(request: Request) -> Response:
     view = entry_view(web.svc, kind, name, web.ctx.now())
     charts = (metric_charts(view.versions or [], view.promotions or [], view.serving or 0)
               if kind == "model" else None)
+    standing = (web.svc.lifecycle.standing_of(name, web.ctx.now())
+                if kind in ("dataset", "pipeline") else None)
     return render(request, "entry.html", title=f"{name} ({kind})", e=view, charts=charts,
+                  lifecycle=standing,
                   href=lambda n, *kinds: href(web.svc, n, *kinds), used=USED)
 
 
