@@ -68,14 +68,21 @@ def deprecations(env: Env, as_json: bool) -> None:
 @click.option("--apply", "apply_", is_flag=True,
               help="delete (the default is a dry run that changes nothing)")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
+@click.option("--scheduled", is_flag=True, hidden=True,
+              help="the built-in andon_sweep run: only through the running andon up")
 @click.pass_obj
 @friendly
-def sweep(env: Env, apply_: bool, as_json: bool) -> None:
+def sweep(env: Env, apply_: bool, as_json: bool, scheduled: bool) -> None:
     """What the sweep would delete (a dry run): each file, its size and the rule (retention,
     keep_last, an agreed deprecation), and what is blocked and why. With --apply it deletes
     them, recording each deletion before removing the file. Exit code 1 when something is
     blocked (its owner is told)."""
     client = env.client()
+    if scheduled and not client.live:  # never beside a running scheduler on its store
+        from andon.model.errors import ConfigError
+
+        raise ConfigError("the scheduled sweep found no running andon up to apply it",
+                          hint="it is retried; `andon sweep --apply` runs it by hand")
     data = client.sweep(apply_)
     if as_json:
         out_json(data)

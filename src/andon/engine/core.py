@@ -93,6 +93,9 @@ def decide(graph: Graph, state: EngineState, now: datetime, policy: Policy = fif
         _emit(graph, state, out, next(iter(owed.values())))  # applying it clears it
     for due in access.decide(state.access, now):  # registrations owed, dates passed
         _emit(graph, state, out, due)
+    sweep = lifecycle.sweep_due(graph, state.lifecycle, now)  # [sweep] every
+    if sweep is not None:
+        _emit(graph, state, out, sweep)
     out.cancel, state.cancels = state.cancels, []
     for run in [r for r in state.queue.values() if r.cancel_requested]:
         _emit(graph, state, out, RunCancelled(
@@ -119,13 +122,17 @@ def mark_all(graph: Graph, state: EngineState) -> None:
     state.dirty.update(state.requests)
 
 
-def next_wakeup(state: EngineState, now: datetime) -> datetime | None:
-    """The earliest future moment a queued run becomes startable (retry back-off) or an access
-    date passes (an idle scheduler wakes to expire it), if any."""
+def next_wakeup(state: EngineState, now: datetime, graph: Graph | None = None) -> datetime | None:
+    """The earliest future moment a queued run becomes startable (retry back-off), an access
+    date passes (an idle scheduler wakes to expire it) or, given the ``graph``, a scheduled
+    sweep is due, if any."""
     times = [r.not_before for r in state.queue.values() if r.not_before and r.not_before > now]
     expiry = state.access.soonest
     if expiry is not None:
         times.append(max(expiry, now))
+    sweep = lifecycle.next_sweep(graph, state.lifecycle, now) if graph is not None else None
+    if sweep is not None:
+        times.append(sweep)
     return min(times) if times else None
 
 

@@ -1,17 +1,29 @@
-"""Frozen pipelines inside the pure core: a pipeline deprecated (or the producer of a data set
-deprecated) is frozen once its ``delete_after`` date has passed, and the engine neither queues
-nor starts a run of it from then on. ``apply`` folds ``lifecycle.deprecated`` into the book (a
-later notice replaces an earlier one); ``frozen`` answers at ``now``. No clock, no I/O."""
+"""Agreed deletions inside the pure core.
+
+Frozen pipelines: a pipeline deprecated (or the producer of a data set deprecated) is frozen
+once its ``delete_after`` date has passed, and the engine neither queues nor starts a run of it
+from then on. ``apply`` folds ``lifecycle.deprecated`` into the book (a later notice replaces an
+earlier one); ``frozen`` answers at ``now``.
+
+The scheduled sweep: with ``[sweep] every`` (``graph.sweep_every``) the engine requests a run of
+the built-in sweep pipeline once per period, the periods counted from the Unix epoch (so a
+daily sweep is due at each midnight UTC, and at once on the first start). The request's id
+names its period (``sweep-due:N``): replaying the log knows which periods were requested, and a
+period the scheduler slept through is requested once, not once per missed period. No clock, no
+I/O."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
-from andon.events import Event
+from andon.events import Event, RunRequested
 from andon.events.lifecycle import ObjectDeprecated
 from andon.model.graph import Graph
-from andon.model.lifecycle import passed_at
+from andon.model.lifecycle import SWEEP_PIPELINE, passed_at
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+DUE_PREFIX = "sweep-due:"
 
 
 @dataclass(slots=True)
@@ -20,10 +32,17 @@ class LifecycleBook:
 
     freezes: dict[str, datetime] = field(default_factory=dict)
     by_object: dict[tuple[str, str], tuple[str, datetime]] = field(default_factory=dict)
+    swept_period: int = -1  # the last period a scheduled sweep was requested for
 
 
 def apply(graph: Graph, book: LifecycleBook, event: Event) -> None:
-    """Fold a deprecation in; other events leave the book alone."""
+    """Fold a deprecation, or a scheduled sweep's request, in; other events leave the book
+    alone."""
+    if isinstance(event, RunRequested) and event.id.startswith(DUE_PREFIX):
+        period = event.id[len(DUE_PREFIX):]
+        if period.isdigit():
+            book.swept_period = max(book.swept_period, int(period))
+        return
     if not isinstance(event, ObjectDeprecated):
         return
     try:
@@ -46,3 +65,28 @@ def frozen(book: LifecycleBook, pipeline: str, now: datetime) -> bool:
     """Whether no new run of ``pipeline`` may start at ``now``."""
     when = book.freezes.get(pipeline)
     return when is not None and now >= when
+
+
+def _period(every: timedelta, now: datetime) -> int:
+    return int((now - EPOCH) // every)
+
+
+def sweep_due(graph: Graph, book: LifecycleBook, now: datetime) -> RunRequested | None:
+    """The request of the scheduled sweep owed at ``now``, if one is."""
+    every = graph.sweep_every
+    if every is None or SWEEP_PIPELINE not in graph.pipelines:
+        return None
+    period = _period(every, now)
+    if period <= book.swept_period:
+        return None
+    return RunRequested(id=f"{DUE_PREFIX}{period}", at=now, pipeline=SWEEP_PIPELINE,
+                        partition="all", reason="schedule", requested_by="andon")
+
+
+def next_sweep(graph: Graph, book: LifecycleBook, now: datetime) -> datetime | None:
+    """When the next scheduled sweep is owed (``now`` when one is owed already)."""
+    every = graph.sweep_every
+    if every is None or SWEEP_PIPELINE not in graph.pipelines:
+        return None
+    period = _period(every, now)
+    return now if period > book.swept_period else EPOCH + every * (period + 1)

@@ -300,6 +300,7 @@ def apply(graph: Graph, state: EngineState, event: Event) -> None:
         _new_version(graph, state, event.asset, event.partition, event.at, event.fingerprint, "",
                      event.location)
     elif isinstance(event, RunRequested):
+        lifecycle.apply(graph, state.lifecycle, event)  # a scheduled sweep's period
         key = (event.pipeline, event.partition)
         active = state.runs.get(state.active.get(key, ""))
         if active is None or active.status is not RunStatus.QUEUED:  # a queued run will do
@@ -312,7 +313,7 @@ def apply(graph: Graph, state: EngineState, event: Event) -> None:
             return
         _queue(graph, state, event.run_id, event.pipeline, event.partition, event.attempt,
                event.reason, event.at, event.not_before)
-        if event.reason in ("manual", "backfill", "cord"):
+        if event.reason in ("manual", "backfill", "cord", "schedule"):
             state.requests.pop((event.pipeline, event.partition), None)
     elif isinstance(event, RunStarted):
         run = _run_of(graph, state, event)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from andon.model.definitions import Asset, Declared, Input, Pipeline, Pool
 from andon.model.errors import DefinitionError
@@ -40,6 +41,9 @@ class Graph:
     # commit ("" outside a git checkout)
     code_version: str = ""
     commit: str = ""
+    # [sweep] every: how often the built-in sweep pipeline (andon.model.lifecycle.SWEEP_PIPELINE)
+    # is requested; None: never by itself
+    sweep_every: timedelta | None = None
 
     def partitions_of(self, pipeline: str) -> Partitions:
         return self.pipelines[pipeline].partitions

@@ -20,6 +20,7 @@ DELETED = "deleted"
 LIFECYCLES = (ACTIVE, BETA, DEPRECATED)  # what a catalog entry declares
 STATES = (ACTIVE, DEPRECATED, FROZEN, DELETED)  # an object under an agreed deletion
 OBJECT_KINDS = ("dataset", "pipeline")  # what ``andon deprecate`` takes
+SWEEP_PIPELINE = "andon_sweep"  # the built-in pipeline a project with [sweep] every gets
 
 
 def parse_day(text: str) -> date:

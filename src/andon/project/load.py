@@ -23,7 +23,7 @@ from andon.model.limits import duration_problem, location_problem, moment_proble
 from andon.model.partitions import PartitionKeyError, parse_partitions
 from andon.model.words import did_you_mean
 from andon.project.dsl import Declaration, collect, declared
-from andon.project.retention import SweepPolicy, sweep_policy
+from andon.project.retention import SweepPolicy, sweeping
 from andon.project.version import stamped
 
 PROJECT_FILE = "andon.toml"
@@ -202,10 +202,9 @@ def load_project(root: Path) -> Project:
     for check in checks:
         if check.blocking:
             gated[check.asset] = gated.get(check.asset, 0) + 1
-    graph = stamped(replace(graph, gated=gated, declared=declared(registry)), root,
-                    [root / PROJECT_FILE, *paths])
-    return Project(root, str(proj.get("name", root.name)), config, graph, start, checks,
-                   end, sweep_policy(config, registry.declarations, file))
+    graph, sweep = sweeping(stamped(replace(graph, gated=gated, declared=declared(registry)),
+                                    root, [root / PROJECT_FILE, *paths]), config, registry.declarations, file)
+    return Project(root, str(proj.get("name", root.name)), config, graph, start, checks, end, sweep)
 
 
 def _end(proj: dict[str, Any], start: datetime, file: str) -> date | None:

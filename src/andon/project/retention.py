@@ -5,13 +5,19 @@ once, naming the file and line, the object and the fix (DefinitionError / Config
 
 from __future__ import annotations
 
+import shlex
+import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from andon.model.definitions import Pipeline
 from andon.model.durations import DurationFormatError, parse_duration
 from andon.model.errors import ConfigError, DefinitionError
+from andon.model.graph import Graph
+from andon.model.lifecycle import SWEEP_PIPELINE
+from andon.model.partitions import parse_partitions
 
 MAX_RETENTION = timedelta(days=36_500)  # a hundred years: past that, say nothing
 MIN_RETENTION = timedelta(hours=1)
@@ -143,3 +149,30 @@ def sweep_policy(config: Mapping[str, Any], declarations: Iterable[Any], file: s
             raise ConfigError(f"[sweep] every = {table['every']!r} must be from 1m to 366d",
                               where=file, hint='write every = "1d"')
     return SweepPolicy(notice, every, retention_rules(declarations))
+
+
+def sweeping(graph: Graph, config: Mapping[str, Any], declarations: Iterable[Any],
+             file: str) -> tuple[Graph, SweepPolicy]:
+    """The project's sweep policy, and its graph with the built-in sweep pipeline when
+    ``[sweep] every`` is set: an ordinary unpartitioned pipeline (``andon_sweep``) whose run is
+    ``andon sweep --apply`` against the running scheduler, requested by the engine once per
+    period (``andon.engine.lifecycle``), so that it shows on the board, in the runs and, when it
+    fails (a deletion blocked, a refused location), in the operations manual."""
+    policy = sweep_policy(config, declarations, file)
+    if policy.every is None:
+        return graph, policy
+    if SWEEP_PIPELINE in graph.pipelines or SWEEP_PIPELINE in graph.assets:
+        raise ConfigError(f"{SWEEP_PIPELINE} is the name of andon's scheduled sweep while [sweep] "
+                          "every is set", where=file,
+                          hint=f"rename your {SWEEP_PIPELINE}, or leave [sweep] every out")
+    pool = "default" if "default" in graph.pools else min(graph.pools, default="default")
+    pipe = Pipeline(SWEEP_PIPELINE, (), (), parse_partitions(None, datetime(1970, 1, 1, tzinfo=UTC)),
+                    command=f"{shlex.quote(sys.executable)} -m andon sweep --apply --scheduled",
+                    pool=pool, retries=3, retry_delay=timedelta(seconds=30),
+                    description=f"andon's sweep, every {_days(policy.every)} ([sweep] every): "
+                                "deletes what retention and agreed deprecations allow",
+                    where=file)
+    order = (*graph.order, SWEEP_PIPELINE)
+    return replace(graph, pipelines={**graph.pipelines, SWEEP_PIPELINE: pipe}, order=order,
+                   rank={**graph.rank, SWEEP_PIPELINE: len(order) - 1},
+                   sweep_every=policy.every), policy
