@@ -67,6 +67,8 @@ def test_a_read_after_the_notice_blocks_deletion(world: World) -> None:
     lc = world.svc.lifecycle
     world.submit([lc.deprecate_event("legacy", DATE, "moved", T0)], T0)
     kept = world.land("legacy", "2026-03-02", T0 + timedelta(days=1))  # summarise reads it
+    (warned,) = _events(world, "lifecycle.deprecated_read")  # the read works, and warns
+    assert warned == "deprecated-read:summarise:2026-03-02:1:legacy"
     plan = lc.plan(AFTER)
     (blocked,) = plan.blocked
     assert blocked.reader == "summarise" and blocked.asset == "legacy"

@@ -278,6 +278,10 @@ def _dispatch(graph: Graph, state: EngineState, out: Decisions, now: datetime,
             id=run_event_id("started", run.run_id), at=now, run_id=run.run_id, pipeline=run.pipeline,
             partition=run.partition, attempt=run.attempt, pool=pipe.pool, slots=pipe.slots,
             inputs=inputs, code_version=graph.code_version, commit=graph.commit))
+        if state.lifecycle.notices:  # reading deprecated data works, and warns
+            for warning in lifecycle.deprecated_reads(state.lifecycle, run.run_id, run.pipeline,
+                                                      (i.asset for i in inputs), now):
+                _emit(graph, state, out, warning)
         if all(v <= 0 for v in free.values()):
             break
 

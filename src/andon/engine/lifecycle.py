@@ -14,11 +14,12 @@ I/O."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from andon.events import Event, RunRequested
-from andon.events.lifecycle import ObjectDeprecated
+from andon.events.lifecycle import DeprecatedRead, ObjectDeprecated
 from andon.model.graph import Graph
 from andon.model.lifecycle import SWEEP_PIPELINE, passed_at
 
@@ -33,6 +34,8 @@ class LifecycleBook:
     freezes: dict[str, datetime] = field(default_factory=dict)
     by_object: dict[tuple[str, str], tuple[str, datetime]] = field(default_factory=dict)
     swept_period: int = -1  # the last period a scheduled sweep was requested for
+    # data set -> the deprecation whose data it is: a run reading it warns (``deprecated_reads``)
+    notices: dict[str, ObjectDeprecated] = field(default_factory=dict)
 
 
 def apply(graph: Graph, book: LifecycleBook, event: Event) -> None:
@@ -45,6 +48,8 @@ def apply(graph: Graph, book: LifecycleBook, event: Event) -> None:
         return
     if not isinstance(event, ObjectDeprecated):
         return
+    for asset in event.assets:
+        book.notices[asset] = event
     try:
         moment = passed_at(event.delete_after)
     except ValueError:
@@ -65,6 +70,26 @@ def frozen(book: LifecycleBook, pipeline: str, now: datetime) -> bool:
     """Whether no new run of ``pipeline`` may start at ``now``."""
     when = book.freezes.get(pipeline)
     return when is not None and now >= when
+
+
+def deprecated_reads(book: LifecycleBook, run_id: str, pipeline: str, assets: Iterable[str],
+                     now: datetime) -> list[DeprecatedRead]:
+    """The warnings owed as run ``run_id`` of ``pipeline`` starts reading ``assets``: one per
+    deprecated data set among them."""
+    out = []
+    for asset in sorted(set(assets)):
+        notice = book.notices.get(asset)
+        if notice is None:
+            continue
+        try:
+            frozen_now = now >= passed_at(notice.delete_after)
+        except ValueError:
+            frozen_now = False
+        out.append(DeprecatedRead(
+            id=f"deprecated-read:{run_id}:{asset}", at=now, asset=asset, reader=pipeline,
+            run_id=run_id, kind=notice.kind, object=notice.object,
+            delete_after=notice.delete_after, frozen=frozen_now, owner=notice.owner))
+    return out
 
 
 def _period(every: timedelta, now: datetime) -> int:

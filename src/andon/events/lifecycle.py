@@ -57,6 +57,24 @@ class DeletionBlocked(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class DeprecatedRead(Event):
+    """Run ``run_id`` of pipeline ``reader`` started reading data set ``asset`` of deprecated
+    ``kind`` ``object`` (``frozen``: its date ``delete_after`` had passed). The read works; it
+    warns the reader's and the data's owners that it blocks the deletion. Derived by the engine
+    as the run starts; id ``deprecated-read:RUN_ID:ASSET``."""
+
+    name: ClassVar[str] = "lifecycle.deprecated_read"
+    asset: str
+    reader: str
+    run_id: str
+    kind: str
+    object: str
+    delete_after: str
+    frozen: bool = False
+    owner: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class DataDeleted(Event):
     """The tombstone of one file (or folder) of data: version ``version`` of partition
     ``partition`` of ``asset`` at ``location`` (``size_bytes``), removed by ``by`` under
@@ -89,4 +107,5 @@ class ObjectDeleted(Event):
     by: str = ""
 
 
-LIFECYCLE_EVENTS = (ObjectDeprecated, DeletionBlocked, DataDeleted, ObjectDeleted)
+LIFECYCLE_EVENTS = (ObjectDeprecated, DeletionBlocked, DeprecatedRead, DataDeleted,
+                    ObjectDeleted)
