@@ -89,6 +89,8 @@ CALLS: dict[str, tuple[dict[str, str], Any]] = {
     "list_models": ({}, None), "get_model": ({"name": "churn"}, None),
     "promote_model": ({"name": "churn"}, {"version": 1}),
     "rollback_model": ({"name": "churn"}, {}),
+    "list_deprecations": ({}, None), "sweep_plan": ({}, None), "apply_sweep": ({}, {}),
+    "deprecate": ({}, {"name": "raw", "delete_after": "2099-01-01", "reason": "old"}),
 }
 
 

@@ -134,7 +134,7 @@ class LocalClient:
         from andon.live.lifecycle import deprecation_json
 
         event = self.service.lifecycle.deprecate_event(name, delete_after, reason, _now(),
-                                                        replacement, kind, _user())
+                                                        replacement or None, kind, _user())
         (recorded,) = self._submit([event])
         return deprecation_json(event, recorded)
 

@@ -113,12 +113,12 @@ class Lifecycle:
                        + "`andon status` lists the pipelines, `andon search` the data sets")
 
     def deprecate_event(self, name: str, delete_after: str, reason: str, now: datetime,
-                        replacement: str = "", kind: str | None = None,
+                        replacement: str | None = None, kind: str | None = None,
                         by: str = "") -> ObjectDeprecated:
         """The event deprecating ``name`` (a data set or pipeline of the definitions), to be
         deleted after ``delete_after``. NotFound for an unknown name; BadRequest naming the
         field for a date in the past or with less than ``[sweep] notice_days`` of notice, an
-        empty or over-long reason, a replacement that is no name; Conflict when it is deleted
+        empty or over-long reason, a replacement (None: none) that is no name; Conflict when it is deleted
         already."""
         problem = name_problem("data set", name)
         if problem:
@@ -131,10 +131,10 @@ class Lifecycle:
         if len(reason) > MAX_REASON or CONTROL.search(reason.replace("\n", "")):
             raise BadRequest(f"at most {MAX_REASON} characters, no control characters",
                              where="reason", hint="link to the long story")
-        replacement = replacement.strip()
-        if replacement and name_problem("replacement", replacement):
+        if replacement is not None and name_problem("replacement", replacement):
             raise BadRequest(str(name_problem("replacement", replacement)), where="replacement",
-                             hint="name the data set or pipeline that replaces it")
+                             hint="name the data set or pipeline that replaces it, or leave "
+                                  "it out")
         refused = deprecation_problem(delete_after, now, self.policy.notice_days)
         if refused:
             raise BadRequest(refused[0], where="delete_after", hint=refused[1])
@@ -155,7 +155,7 @@ class Lifecycle:
         declared = {p for a in assets for p in self.graph.consumers.get(a, ())}
         return ObjectDeprecated(
             id=deprecated_event_id(kind, name, delete_after), at=now, kind=kind, object=name,
-            delete_after=delete_after, reason=reason, replacement=replacement, by=by,
+            delete_after=delete_after, reason=reason, replacement=replacement or "", by=by,
             owner=owner, assets=assets, readers=tuple(sorted(seen | declared - {name})),
             consumers=tuple(outside))
 

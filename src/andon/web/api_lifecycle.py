@@ -29,7 +29,7 @@ async def deprecate(request: Request) -> Response:
     ctx = web_of(request).ctx
     event = await run_in_threadpool(
         ctx.service.lifecycle.deprecate_event, body["name"], body["delete_after"],
-        body["reason"], ctx.now(), body.get("replacement", ""), body.get("kind"),
+        body["reason"], ctx.now(), body.get("replacement"), body.get("kind"),
         await by(request))
     (new,) = await ctx.submit([event])
     return JSONResponse(deprecation_json(event, new), status_code=201 if new else 200)
