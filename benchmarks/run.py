@@ -41,6 +41,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], float]] = {
     "manual_scale": ([], ["--pipelines", "200", "--days", "60"], 3600),
     "manual_hint": ([], ["--failures", "20"], 600),
     "drift": ([], ["--rows", "100000", "--partitions", "30", "--drift-repeats", "10"], 600),
+    "sweep": ([], ["--datasets", "1000"], 600),
 }
 
 

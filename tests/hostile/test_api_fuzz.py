@@ -55,10 +55,14 @@ ROUTES: dict[str, tuple[dict[str, Any], dict[str, list[Any]]]] = {
     "/api/v1/cords/{cord}/restore": ({"asset": "clean", "partition": DAY},
                                      {"asset": NEVER + NAMES, "partition": NEVER + KEYS,
                                       "version": NEVER + NAMES + [0, -5, 1.5, "1"]}),
+    "/api/v1/deprecations": ({"name": "raw", "delete_after": "2099-01-01", "reason": "old"},
+                             {"name": NEVER + NAMES, "delete_after": NEVER + KEYS,
+                              "reason": NEVER, "replacement": NEVER + NAMES,
+                              "kind": NEVER + NAMES}),
     "/api/v1/tokens": ({"role": "viewer", "name": "n"},
                        {"role": NEVER + NAMES + ["root", "ADMIN"], "name": NEVER}),
 }
-OPTIONAL = {"name", "id", "manual_fix", "version"}
+OPTIONAL = {"name", "id", "manual_fix", "version", "replacement", "kind"}
 PATHS = ["/api/v1/runs/{x}/cancel", "/api/v1/tokens/{x}/revoke", "/api/v1/cords/{x}/resolve",
          "/api/v1/cords/{x}/restore"]
 PATH_VALUES = ["nope", "..%2F..%2Fetc", "%00", "x" * 5000, "andon_" + "a" * 40, "%F0%9F%92%A5",

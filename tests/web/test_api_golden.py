@@ -124,6 +124,8 @@ CALLS: tuple[tuple[str, str, dict[str, str], dict[str, str]], ...] = (
     ("model", "get_model", {"name": "dedup"}, {}),
     ("catalog_model", "catalog_entry", {"kind": "model", "name": "dedup"}, {}),
     ("drift", "get_drift", {"asset": "report"}, {}),
+    ("deprecations", "list_deprecations", {}, {}),
+    ("sweep", "sweep_plan", {}, {}),
 )
 STREAMS = {"run_log_stream", "events_stream", "openapi"}  # not JSON answers to compare
 
@@ -239,6 +241,8 @@ def _build(line: Line, clock: FakeClock) -> None:
         _post(c, "/api/v1/models/dedup/promote", {"version": 3, "reason": "re-made"}, op)
         _post(c, "/api/v1/models/dedup/promote", {"version": 1}, op)
         _post(c, "/api/v1/models/dedup/rollback", {"reason": "the first was worse"}, op)
+        _post(c, "/api/v1/deprecations", {"name": "report", "delete_after": "2026-03-01",
+                                          "reason": "nobody reads it", "kind": "pipeline"}, op)
         _wait(line, "a settled scheduler", lambda: True)
 
 

@@ -48,6 +48,9 @@ PER_OPERATION: dict[str, dict[str, list[Any]]] = {
     # first day) and a reason: left to chance, a derandomized run may never name one
     "POST /api/v1/cords": {"asset": ["raw"], "partition": DAYS[:3], "reason": ["fuzzing"]},
     "POST /api/v1/access-requests": {"asset": ["crm"], "reason": ["fuzzing"]},
+    # a date far enough ahead and a reason: generated ones are past, too soon or no dates
+    "POST /api/v1/deprecations": {"name": ["raw", "crm"], "delete_after": ["2099-01-31"],
+                                  "reason": ["fuzzing"]},
     # a resolution with a valid note, link and commit, now and then
     "POST /api/v1/manual/{entry_id}/resolve": {"note": ["fuzzed fix"],
                                                "link": ["https://example.com/fix"],

@@ -90,6 +90,8 @@ CALLS: dict[str, tuple[dict[str, str], Any]] = {
     "get_drift": ({"asset": "raw"}, None),
     "promote_model": ({"name": "churn"}, {"version": 1}),
     "rollback_model": ({"name": "churn"}, {}),
+    "list_deprecations": ({}, None), "sweep_plan": ({}, None), "apply_sweep": ({}, {}),
+    "deprecate": ({}, {"name": "raw", "delete_after": "2099-01-01", "reason": "old"}),
 }
 
 

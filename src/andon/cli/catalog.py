@@ -8,7 +8,8 @@ from typing import Any
 import click
 
 from andon.cli.group import Env, friendly, main, out_json, table
-from andon.registry.entries import DECLARED_KINDS, KINDS, LIFECYCLES
+from andon.model.lifecycle import LIFECYCLES
+from andon.registry.entries import DECLARED_KINDS, KINDS
 from andon.registry.search import DEFAULT_LIMIT
 
 

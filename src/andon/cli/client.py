@@ -48,6 +48,19 @@ class Client(Protocol):
         """Move a quarantined output back; the version restored and its location."""
         ...
 
+    def deprecate(self, name: str, delete_after: str, reason: str, replacement: str,
+                  kind: str | None) -> Json:
+        """Deprecate a data set or pipeline; the deprecation as recorded (``recorded``: new)."""
+        ...
+
+    def deprecations(self) -> Json:
+        """``{"deprecations": [...]}``: each deprecated object and its state."""
+        ...
+
+    def sweep(self, apply: bool) -> Json:
+        """The sweep's plan (a dry run), or with ``apply`` what applying it did."""
+        ...
+
     def status(self) -> Json: ...
 
     def plan(self) -> Json: ...

@@ -56,6 +56,21 @@ class HttpClient:
         done = self._call("restore_output", body, cord_id=cord_id)
         return done["version"], done["location"]
 
+    def deprecate(self, name: str, delete_after: str, reason: str, replacement: str,
+                  kind: str | None) -> Json:
+        body: Json = {"name": name, "delete_after": delete_after, "reason": reason}
+        if replacement:
+            body["replacement"] = replacement
+        if kind:
+            body["kind"] = kind
+        return self._call("deprecate", body)
+
+    def deprecations(self) -> Json:
+        return self._call("list_deprecations")
+
+    def sweep(self, apply: bool) -> Json:
+        return self._call("apply_sweep", {}) if apply else self._call("sweep_plan")
+
     def status(self) -> Json:
         return self._call("status")
 

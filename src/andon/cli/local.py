@@ -34,6 +34,7 @@ class LocalClient:
                                settings.max_backfill, settings.access_max_days,
                                load_rules(project.config, project.root,
                                           project.graph.pipelines))
+        self.service.lifecycle.policy = project.sweep
 
     def _submit(self, events: Sequence[Event]) -> list[bool]:
         """The one door of the CLI's writes with no server: ``events`` are decided as one turn of
@@ -127,6 +128,23 @@ class LocalClient:
         event = self.service.manual.resolve_event(entry_id, note, _now(), link, commit, _user())
         (new,) = self._submit([event])
         return {"entry": event.entry, "id": event.id, "recorded": new}
+
+    def deprecate(self, name: str, delete_after: str, reason: str, replacement: str,
+                  kind: str | None) -> Json:
+        from andon.live.lifecycle import deprecation_json
+
+        event = self.service.lifecycle.deprecate_event(name, delete_after, reason, _now(),
+                                                        replacement or None, kind, _user())
+        (recorded,) = self._submit([event])
+        return deprecation_json(event, recorded)
+
+    def deprecations(self) -> Json:
+        return {"deprecations": [s.to_json() for s in self.service.lifecycle.standings(_now())]}
+
+    def sweep(self, apply: bool) -> Json:
+        if apply:
+            return self.service.lifecycle.apply(_now(), _user(), self._submit).to_json()
+        return self.service.lifecycle.plan(_now()).to_json()
 
     def model_promote(self, name: str, version: int, reason: str) -> Json:
         from andon.live.models import answer

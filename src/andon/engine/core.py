@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from andon.engine import access, serving
+from andon.engine import access, lifecycle, serving
 from andon.engine.outputs import FileMove, decided
 from andon.engine.runs import Run, run_event_id, run_id_for
 from andon.engine.state import EngineState, Key, apply, as_recorded
@@ -93,6 +93,9 @@ def decide(graph: Graph, state: EngineState, now: datetime, policy: Policy = fif
         _emit(graph, state, out, next(iter(owed.values())))  # applying it clears it
     for due in access.decide(state.access, now):  # registrations owed, dates passed
         _emit(graph, state, out, due)
+    sweep = lifecycle.sweep_due(graph, state.lifecycle, now)  # [sweep] every
+    if sweep is not None:
+        _emit(graph, state, out, sweep)
     out.cancel, state.cancels = state.cancels, []
     for run in [r for r in state.queue.values() if r.cancel_requested]:
         _emit(graph, state, out, RunCancelled(
@@ -119,13 +122,17 @@ def mark_all(graph: Graph, state: EngineState) -> None:
     state.dirty.update(state.requests)
 
 
-def next_wakeup(state: EngineState, now: datetime) -> datetime | None:
-    """The earliest future moment a queued run becomes startable (retry back-off) or an access
-    date passes (an idle scheduler wakes to expire it), if any."""
+def next_wakeup(state: EngineState, now: datetime, graph: Graph | None = None) -> datetime | None:
+    """The earliest future moment a queued run becomes startable (retry back-off), an access
+    date passes (an idle scheduler wakes to expire it) or, given the ``graph``, a scheduled
+    sweep is due, if any."""
     times = [r.not_before for r in state.queue.values() if r.not_before and r.not_before > now]
     expiry = state.access.soonest
     if expiry is not None:
         times.append(max(expiry, now))
+    sweep = lifecycle.next_sweep(graph, state.lifecycle, now) if graph is not None else None
+    if sweep is not None:
+        times.append(sweep)
     return min(times) if times else None
 
 
@@ -200,6 +207,8 @@ def _evaluate(graph: Graph, state: EngineState, key: Key, now: datetime) -> RunQ
     book = state.cords
     if book.halted and key in book.halted:
         return None  # an andon cord halts it; looked at again when the cord is released
+    if state.lifecycle.freezes and lifecycle.frozen(state.lifecycle, pipeline, now):
+        return None  # deprecated and past its date: no new runs (engine/lifecycle.py)
     try:
         inputs = current_inputs(graph, state, pipeline, part)
     except ValueError:
@@ -263,6 +272,8 @@ def _dispatch(graph: Graph, state: EngineState, out: Decisions, now: datetime,
     book = state.cords
     if book.halted:  # held by an andon cord: they stay queued, and start once it is released
         ready = [r for r in ready if (r.pipeline, r.partition) not in book.halted]
+    if state.lifecycle.freezes:  # queued before its date passed: it stays queued, never starts
+        ready = [r for r in ready if not lifecycle.frozen(state.lifecycle, r.pipeline, now)]
     for run in policy(graph, state, ready, now):
         pipe = graph.pipelines[run.pipeline]
         if free.get(pipe.pool, 0) < pipe.slots:
@@ -277,6 +288,10 @@ def _dispatch(graph: Graph, state: EngineState, out: Decisions, now: datetime,
             id=run_event_id("started", run.run_id), at=now, run_id=run.run_id, pipeline=run.pipeline,
             partition=run.partition, attempt=run.attempt, pool=pipe.pool, slots=pipe.slots,
             inputs=inputs, code_version=graph.code_version, commit=graph.commit))
+        if state.lifecycle.notices:  # reading deprecated data works, and warns
+            for warning in lifecycle.deprecated_reads(state.lifecycle, run.run_id, run.pipeline,
+                                                      (i.asset for i in inputs), now):
+                _emit(graph, state, out, warning)
         if all(v <= 0 for v in free.values()):
             break
 

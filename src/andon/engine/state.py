@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from andon.engine import access, cords, serving
+from andon.engine import access, cords, lifecycle, serving
 from andon.engine.access import AccessBook
 from andon.engine.cords import CordBook
+from andon.engine.lifecycle import LifecycleBook
 from andon.engine.outputs import apply_output
 from andon.engine.runs import (
     Run,
@@ -42,6 +43,7 @@ from andon.events import (
     RunSucceeded,
 )
 from andon.events.access import ACCESS_EVENTS
+from andon.events.lifecycle import ObjectDeprecated
 from andon.events.models import ModelPromoted
 from andon.events.serving import CordServingMoved
 from andon.model.errors import IllegalTransition
@@ -105,6 +107,7 @@ class EngineState:
     cancels: list[str] = field(default_factory=list)  # running runs to cancel (commands)
     cords: CordBook = field(default_factory=CordBook)  # andon cords and what they halt
     access: AccessBook = field(default_factory=AccessBook)  # access requests and consumers
+    lifecycle: LifecycleBook = field(default_factory=LifecycleBook)  # frozen pipelines
     # (asset, partition, version) -> blocking checks passed on it
     checks_passed: dict[tuple[str, str, int], int] = field(default_factory=dict)
     seq: int = 0
@@ -301,6 +304,7 @@ def apply(graph: Graph, state: EngineState, event: Event) -> None:
         _new_version(graph, state, event.asset, event.partition, event.at, event.fingerprint, "",
                      event.location)
     elif isinstance(event, RunRequested):
+        lifecycle.apply(graph, state.lifecycle, event)  # a scheduled sweep's period
         key = (event.pipeline, event.partition)
         active = state.runs.get(state.active.get(key, ""))
         if active is None or active.status is not RunStatus.QUEUED:  # a queued run will do
@@ -313,7 +317,7 @@ def apply(graph: Graph, state: EngineState, event: Event) -> None:
             return
         _queue(graph, state, event.run_id, event.pipeline, event.partition, event.attempt,
                event.reason, event.at, event.not_before)
-        if event.reason in ("manual", "backfill", "cord"):
+        if event.reason in ("manual", "backfill", "cord", "schedule"):
             state.requests.pop((event.pipeline, event.partition), None)
     elif isinstance(event, RunStarted):
         run = _run_of(graph, state, event)
@@ -365,6 +369,8 @@ def apply(graph: Graph, state: EngineState, event: Event) -> None:
         serving.promoted(graph, state, event)
     elif isinstance(event, CordServingMoved):
         serving.serving_moved(state, event)
+    elif isinstance(event, ObjectDeprecated):
+        lifecycle.apply(graph, state.lifecycle, event)
     elif isinstance(event, RunCancelRequested):
         target = state.runs.get(event.run_id)
         if target is not None and not target.status.ended:

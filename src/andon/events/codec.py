@@ -13,6 +13,7 @@ from andon import events as ev
 from andon.events import Event
 from andon.events.access import ACCESS_EVENTS
 from andon.events.catalog import CATALOG_EVENTS, CatalogEntryDeprecated
+from andon.events.lifecycle import LIFECYCLE_EVENTS
 from andon.events.manual import MANUAL_EVENTS
 from andon.events.models import MODEL_EVENTS
 from andon.events.serving import SERVING_EVENTS
@@ -27,7 +28,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
                               ev.DeliverableMissed, *ev.CORD_EVENTS,
                               *ACCESS_EVENTS, *CATALOG_EVENTS,
                               CatalogEntryDeprecated, *MANUAL_EVENTS, *MODEL_EVENTS,
-                              *SERVING_EVENTS)
+                              *SERVING_EVENTS, *LIFECYCLE_EVENTS)
 }
 
 

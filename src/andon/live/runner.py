@@ -251,8 +251,8 @@ class Runner:
             # back-offs are counted from the moment the last turn decided at: one that ended while
             # that turn was still busy (committing, telling listeners) is due at once, not lost
             since = min(self._decided_at, now)
-            wake = min((w for w in (next_wakeup(self.state, since), self.plan.wake) if w is not None),
-                       default=None)
+            wake = min((w for w in (next_wakeup(self.state, since, self.graph), self.plan.wake)
+                        if w is not None), default=None)
             timeout = None if wake is None else self.clock.real_seconds(wake - now)
             if self.unavailable is not None:  # no decisions to wait for: look at the store
                 timeout = STORE_RECHECK

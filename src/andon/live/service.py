@@ -31,6 +31,7 @@ from andon.live import offline
 from andon.live.access import AccessDesk
 from andon.live.catalog import Catalog
 from andon.live.drift import Drift
+from andon.live.lifecycle import Lifecycle
 from andon.live.manual import Manual
 from andon.live.models import Models
 from andon.manual.rules import Rule
@@ -90,6 +91,8 @@ class Service:
         self.manual = Manual(graph, store, rules)  # the operations manual (``[manual] rules``)
         self.models = Models(self.catalog, store)  # models' versions, serving, promotions
         self.drift = Drift(graph, store, project_dir)  # drift of profiled data sets
+        # agreed deletions and the sweep (its policy is the project's: set by who loaded it)
+        self.lifecycle = Lifecycle(graph, store, project_dir)
 
     # -- requests that become events -----------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from andon.model.definitions import Asset, Declared, Input, Pipeline, Pool, Profiled
 from andon.model.errors import DefinitionError
@@ -46,6 +47,9 @@ class Graph:
     # model -> the pipeline that makes it, for the models some pipeline reads that way
     serving: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     model_producer: dict[str, str] = field(default_factory=dict)
+    # [sweep] every: how often the built-in sweep pipeline (andon.model.lifecycle.SWEEP_PIPELINE)
+    # is requested; None: never by itself
+    sweep_every: timedelta | None = None
 
     def partitions_of(self, pipeline: str) -> Partitions:
         return self.pipelines[pipeline].partitions

@@ -30,6 +30,8 @@ from andon.notify import access
 from andon.notify.catalog import deprecation_message
 from andon.notify.channels import post_webhook, send_email
 from andon.notify.config import NotifyConfig
+from andon.notify.lifecycle import NOTICES as LIFECYCLE_NOTICES
+from andon.notify.lifecycle import lifecycle_message
 from andon.notify.message import (
     DelayForecast,
     Message,
@@ -83,7 +85,7 @@ class Notifier:
         if isinstance(event, CheckFailed):
             return not event.blocking  # a blocking one pulls the cord, whose message says it all
         return isinstance(event, (CordPulled, DeliverableAtRisk, DeliverableRecovered,
-                                  CatalogEntryDeprecated, ModelHeld))
+                                  CatalogEntryDeprecated, ModelHeld, *LIFECYCLE_NOTICES))
 
     def gave_up(self, event: Event) -> bool:
         """Whether ``event`` is a run that failed for good: no retry is coming (a failure that
@@ -111,6 +113,8 @@ class Notifier:
             return deprecation_message(event)
         if isinstance(event, ModelHeld):
             return held_message(event)
+        if isinstance(event, LIFECYCLE_NOTICES):
+            return lifecycle_message(event, self.graph)
         if isinstance(event, CheckFailed):
             return check_message(event)
         if isinstance(event, RunFailed):

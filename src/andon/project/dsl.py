@@ -56,17 +56,21 @@ def _where(depth: int = 2) -> str:
 
 def source(name: str, *, partitions: str | None = "daily", owner: str = "",
            description: str = "", location: str | None = None, watch: str = "",
-           expected_arrival: str | None = None, subscribers: Any = (), access: Any = None) -> str:
+           expected_arrival: str | None = None, subscribers: Any = (), access: Any = None,
+           retention: Any = None, keep_last: Any = None) -> str:
     """Declare data that arrives from outside; ``andon notify NAME PARTITION`` (or a file landing
     in ``watch``) announces each partition. Returns the name, to use in ``inputs``.
     ``subscribers`` (e-mail addresses or webhook names) are notified about it like its owner.
     ``access`` says how to get access to it: a link or a note (a string), or a dict with
     ``link``, ``note`` and ``form`` (a JSON Schema object: the fields an access request
-    answers; README, "Access requests")."""
+    answers; README, "Access requests"). ``retention`` (a duration, e.g. "90d") and
+    ``keep_last`` (a count of versions per partition) say what ``andon sweep`` deletes
+    (andon.project.retention)."""
     _registry().declarations.append(Declaration(
         "source", name, dict(partitions=partitions, owner=owner, description=description,
                              location=location, watch=watch, expected_arrival=expected_arrival,
-                             subscribers=subscribers, access=access),
+                             subscribers=subscribers, access=access, retention=retention,
+                             keep_last=keep_last),
         _where()))
     return name
 
@@ -105,7 +109,7 @@ _PIPELINE_DEFAULTS: dict[str, Any] = dict(
     deadline=None, expected_duration=None, retries=0, retry_delay="10s", timeout=None,
     max_concurrent=0, on_upstream_change="rerun", owner="", description="", locations=None,
     subscribers=(), on_cord="cancel", bad_outputs="keep", env=(), secrets=(), uses=(), models=(),
-    access=None)
+    access=None, retention=None, keep_last=None)
 
 
 def pipeline(name: str | Callable[..., Any] | None = None, *, command: str | None = None,
@@ -121,7 +125,8 @@ def pipeline(name: str | Callable[..., Any] | None = None, *, command: str | Non
     such as PATH, HOME and LANG), secrets (the same, with their values masked in run logs), uses
     (names of the catalog's services and libraries it uses), models (names of the catalog's
     models it makes: each successful run is a new version of each) and access (output -> how to
-    get access to it, as ``andon.source``'s ``access``)."""
+    get access to it, as ``andon.source``'s ``access``), retention and keep_last (what ``andon
+    sweep`` deletes of its outputs: data older than a duration, versions past the newest N)."""
     bare = name if callable(name) else None  # used as @andon.pipeline, without parentheses
     label = name if isinstance(name, str) else None
     unknown = sorted(set(options) - set(_PIPELINE_DEFAULTS))

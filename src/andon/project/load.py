@@ -25,6 +25,7 @@ from andon.project.checks import check_problems, split_checks
 from andon.project.dsl import Declaration, collect, declared
 from andon.project.performance import place_derived
 from andon.project.profiles import profiled
+from andon.project.retention import SweepPolicy, sweeping
 from andon.project.serving import resolve_serving
 from andon.project.version import stamped
 
@@ -42,6 +43,7 @@ class Project:
     checks: tuple[Check, ...] = ()  # data quality checks, in declaration order
     end: date | None = None  # the last day of partitions, inclusive ([project] end); None: none
     model_checks: tuple[Check, ...] = ()  # checks on models (drift, performance), in order
+    sweep: SweepPolicy = SweepPolicy()  # [sweep] and the declarations' retention (andon sweep)
 
     @property
     def settings_table(self) -> dict[str, Any]:
@@ -208,6 +210,9 @@ def load_project(root: Path) -> Project:
                     [root / PROJECT_FILE, *paths])
     return Project(root, str(proj.get("name", root.name)), config, graph, start, checks,
                    end, model_checks)
+    graph, sweep = sweeping(stamped(replace(graph, gated=gated, declared=declared(registry)),
+                                    root, [root / PROJECT_FILE, *paths]), config, registry.declarations, file)
+    return Project(root, str(proj.get("name", root.name)), config, graph, start, checks, end, sweep)
 
 
 def _end(proj: dict[str, Any], start: datetime, file: str) -> date | None:

@@ -21,9 +21,10 @@ from typing import Any
 from andon.model.access import parse_access
 from andon.model.errors import ConfigError
 from andon.model.graph import Graph
+from andon.model.lifecycle import LIFECYCLES
 from andon.model.limits import name_problem
 from andon.model.words import did_you_mean
-from andon.registry.entries import DECLARED_KINDS, DEPLOYS, LIFECYCLES, MAX_GATE_PARTITIONS, Entry, Gate
+from andon.registry.entries import DECLARED_KINDS, DEPLOYS, MAX_GATE_PARTITIONS, Entry, Gate
 
 CATALOG_FILE = "catalog.toml"
 MAX_TEXT = 10_000  # the longest owner, description, team or access note (characters)

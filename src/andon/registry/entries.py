@@ -12,7 +12,6 @@ from andon.model.graph import Graph
 
 KINDS = ("dataset", "pipeline", "model", "service", "library")
 DECLARED_KINDS = ("dataset", "model", "service", "library")  # pipelines come from the graph only
-LIFECYCLES = ("active", "beta", "deprecated")
 DEPLOYS = ("manual", "auto")  # a model's deploy policy: who promotes its new versions
 USED = ("service", "library")  # the kinds a pipeline's uses= names
 MAX_GATE_PARTITIONS = 100  # shadow-scored partitions a gate may ask for

@@ -208,6 +208,7 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
         runner.subscribe(lineage.on_events)
     service = Service(project.graph, store, project.root, settings.max_backfill,
                       settings.access_max_days, rules)
+    service.lifecycle.policy = project.sweep  # [sweep] and the retention of the data sets
     # a failed run's notification tells what the manual knows of its problem (asked on the
     # sender's threads), from the first run on
     notifier.hint = lambda run_id: \

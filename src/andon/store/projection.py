@@ -40,6 +40,8 @@ from andon.model.status import RunStatus
 from andon.store.access import project_access
 from andon.store.catalog import project_catalog
 from andon.store.cordviews import project_cord
+from andon.store.lifecycle import PROJECTED as LIFECYCLE_FACTS
+from andon.store.lifecycle import project_lifecycle
 from andon.store.manual import MANUAL_FACTS, project_problem
 from andon.store.models import project_promotion
 from andon.store.relations import project_reads
@@ -164,6 +166,8 @@ def project(conn: Connection, event: Event, seq: int) -> None:
         project_promotion(conn, event, seq)
     elif isinstance(event, CordServingMoved):
         project_serving_moved(conn, event)
+    elif isinstance(event, LIFECYCLE_FACTS):
+        project_lifecycle(conn, event, seq)
 
 
 def _first_plan(conn: Connection, event: DeliverablePlanned, seq: int) -> None:

@@ -284,6 +284,36 @@ promotions = Table(  # every model.promoted: which version of each model serves 
     Column("at", Text, nullable=False),
 )
 
+deprecations = Table(  # the latest notice of each deprecated object (andon.store.lifecycle)
+    "deprecations", metadata,
+    Column("kind", Text, primary_key=True),  # dataset | pipeline
+    Column("object", Text, primary_key=True),
+    Column("delete_after", Text, nullable=False),  # YYYY-MM-DD
+    Column("reason", Text, nullable=False, default=""),
+    Column("replacement", Text, nullable=False, default=""),
+    Column("by", Text, nullable=False, default=""),
+    Column("owner", Text, nullable=False, default=""),
+    Column("assets", Text, nullable=False, default="[]"),  # JSON: the data sets whose data goes
+    Column("noticed_at", Text, nullable=False),
+    Column("deleted_at", Text),  # lifecycle.deleted: its data is gone
+    Column("deleted_by", Text, nullable=False, default=""),
+    Column("seq", BigInteger, nullable=False, default=0),
+)
+
+tombstones = Table(  # every file a sweep removed: lifecycle.data_deleted, recorded before
+    "tombstones", metadata,
+    Column("asset", Text, primary_key=True),
+    Column("partition", Text, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("location", Text, nullable=False),
+    Column("size_bytes", BigInteger, nullable=False, default=0),
+    Column("rule", Text, nullable=False),
+    Column("reason", Text, nullable=False, default=""),
+    Column("by", Text, nullable=False, default=""),
+    Column("at", Text, nullable=False),
+    Column("seq", BigInteger, nullable=False, default=0, index=True),
+)
+
 schema_version = Table(
     "schema_version", metadata,
     Column("version", Integer, primary_key=True),
@@ -375,6 +405,15 @@ def _v8(conn: Connection) -> None:
     replay_promotions(conn)
 
 
+def _v13(conn: Connection) -> None:
+    # new tables only (9 to 12 are issue 13's), from the live definitions (freeze them in here,
+    # as for _v1, before a later step changes one of them), filled from the log
+    from andon.store.lifecycle import replay_lifecycle
+
+    metadata.create_all(conn, tables=[deprecations, tombstones])
+    replay_lifecycle(conn)
+
+
 # (version, description, step); append new steps, never edit an applied one
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "event log, partitions, partition versions, runs, tokens", _v1),
@@ -385,6 +424,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (6, "the pipelines that read each data set (consumers observed)", _v6),
     (7, "the operations manual: problems, resolutions, code versions of runs", _v7),
     (8, "model promotions: which version of each model serves", _v8),
+    (13, "agreed deletions: deprecations and the tombstones of swept files", _v13),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -17,6 +17,7 @@ from andon.web import (
     api_catalog,
     api_cords,
     api_drift,
+    api_lifecycle,
     api_manual,
     api_models,
     api_runs,
@@ -373,6 +374,30 @@ ENDPOINTS: dict[str, Endpoint] = {
                                                "id": {"type": "string"},
                                                "recorded": {"type": "boolean"}}},
         (404, 409, 422), [path_param("entry_id")], replay=False)),
+    "list_deprecations": Endpoint(api_lifecycle.list_deprecations, read(
+        "Every deprecated data set and pipeline: `state` (deprecated, frozen, deleted), "
+        "`delete_after`, `reason`, `replacement`, `by`, `noticed_at`, `assets`.",
+        {"type": "object", "properties": {"deprecations": {"type": "array", "items": OBJECT}}})),
+    "deprecate": Endpoint(api_lifecycle.deprecate, write(
+        "Deprecate a data set or pipeline: its consumers are told now; after `delete_after` "
+        "it is frozen and the sweep deletes its data unless something read it after the "
+        "notice. 404 with \"did you mean\" for an unknown name; 422 naming the `field`: a "
+        "`delete_after` in the past or less than [sweep] notice_days ahead, an empty `reason`, "
+        "a bad `kind` or `replacement`; 409 for an object deleted already.",
+        json_body({"name": "the data set or pipeline", "delete_after": "YYYY-MM-DD",
+                   "reason": "why it goes (at most 2,000 characters)"},
+                  {"replacement": {"type": "string", "description": "what to use instead"},
+                   "kind": {"type": "string", "enum": ["dataset", "pipeline"],
+                            "description": "when the name is both"}}),
+        201, OBJECT, (404, 409, 422))),
+    "sweep_plan": Endpoint(api_lifecycle.sweep_plan, read(
+        "The sweep's dry run: `deletions` (each file: `asset`, `partition`, `version`, "
+        "`location`, `size_bytes`, `rule`), `blocked` (with `reason` and `fix`), `refused` "
+        "locations, `finish` (removals an interrupted sweep left), `freed_bytes`.", OBJECT)),
+    "apply_sweep": Endpoint(api_lifecycle.apply_sweep, write(
+        "Apply the sweep: each file's removal is recorded (`lifecycle.data_deleted`) before "
+        "the file goes; answers `removed`, `freed_bytes`, `deleted`, `blocked`, `refused`.",
+        None, 200, OBJECT, ())),
     "list_models": Endpoint(api_models.list_models, read(
         "Every model of the catalog, by name: its producer pipeline, `deploy` policy (`manual` "
         "or `auto`), how many `versions`, the `latest` and the one `serving` (0: none).",

@@ -58,8 +58,10 @@ def _page(request: Request) -> Response:
               if kind == "model" else None)
     realised = performance_charts(web.svc, name) if kind == "model" else []
     drift_maps = model_heat_maps(web.svc, view.producer) if kind == "model" else []
+    standing = (web.svc.lifecycle.standing_of(name, web.ctx.now())
+                if kind in ("dataset", "pipeline") else None)
     return render(request, "entry.html", title=f"{name} ({kind})", e=view, charts=charts,
-                  realised=realised, drift_maps=drift_maps,
+                  realised=realised, drift_maps=drift_maps, lifecycle=standing,
                   href=lambda n, *kinds: href(web.svc, n, *kinds), used=USED)
 
 

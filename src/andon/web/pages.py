@@ -142,7 +142,8 @@ def board_page(request: Request) -> Response:
                   outputs=outputs, facets=svc.catalog.shelf().facets,
                   changes=board.changes(svc), attention=attention, hints=hints,
                   shown=ATTENTION_SHOWN, review=review, sources=status.sources,
-                  totals=totals, health=health, models=modelviews.serving_models(svc))
+                  totals=totals, health=health, models=modelviews.serving_models(svc),
+                  retiring=svc.lifecycle.line_notes(now))
 
 
 @_in_thread
@@ -195,6 +196,7 @@ def asset_page(request: Request) -> Response:
     layout = lineage.layout(graph, name, states)
     entry = web.svc.catalog.view("dataset", name, now, plan)  # owner, consumers, freshness
     return render(request, "asset.html", title=name, a=view, e=entry, lineage=layout,
+                  lifecycle=web.svc.lifecycle.standing_of(name, now),
                   node_w=lineage.NODE_WIDTH, node_h=lineage.NODE_HEIGHT,
                   health=_health(web, status.runs, len(status.cords)),
                   drift_map=driftviews.heat_map(web.svc, name))

@@ -98,6 +98,10 @@ ROUTES: tuple[Route, ...] = (
     Route("manual_review", "GET", "/api/v1/manual/review"),  # before {entry_id}: tried first
     Route("get_manual_entry", "GET", "/api/v1/manual/{entry_id}"),
     Route("resolve_manual_entry", "POST", "/api/v1/manual/{entry_id}/resolve", "operator"),
+    Route("list_deprecations", "GET", "/api/v1/deprecations"),
+    Route("deprecate", "POST", "/api/v1/deprecations", "operator"),
+    Route("sweep_plan", "GET", "/api/v1/sweep"),
+    Route("apply_sweep", "POST", "/api/v1/sweep/apply", "operator"),
     Route("list_models", "GET", "/api/v1/models"),
     Route("get_model", "GET", "/api/v1/models/{name}"),
     Route("promote_model", "POST", "/api/v1/models/{name}/promote", "operator"),
