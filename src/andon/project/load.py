@@ -205,14 +205,12 @@ def load_project(root: Path) -> Project:
     for check in checks:
         if check.blocking:
             gated[check.asset] = gated.get(check.asset, 0) + 1
-    graph = stamped(replace(graph, gated=gated, declared=declared(registry),
-                            profiled=profiled(registry.declarations, graph)), root,
-                    [root / PROJECT_FILE, *paths])
-    return Project(root, str(proj.get("name", root.name)), config, graph, start, checks,
-                   end, model_checks)
-    graph, sweep = sweeping(stamped(replace(graph, gated=gated, declared=declared(registry)),
-                                    root, [root / PROJECT_FILE, *paths]), config, registry.declarations, file)
-    return Project(root, str(proj.get("name", root.name)), config, graph, start, checks, end, sweep)
+    graph, sweep = sweeping(stamped(replace(graph, gated=gated, declared=declared(registry),
+                                            profiled=profiled(registry.declarations, graph)),
+                                    root, [root / PROJECT_FILE, *paths]),
+                            config, registry.declarations, file)
+    return Project(root, str(proj.get("name", root.name)), config, graph, start, checks, end,
+                   model_checks=model_checks, sweep=sweep)
 
 
 def _end(proj: dict[str, Any], start: datetime, file: str) -> date | None:
