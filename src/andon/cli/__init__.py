@@ -10,7 +10,7 @@ failed, 2 usage or configuration error. Heavy modules are imported inside the co
 scenario, demo). The commands that talk to andon do it through one ``Client`` (``andon.cli.client``): a
 running ``andon up`` over HTTP, or the store directly when none is running."""
 
-from andon.cli import access, catalog, cords, lab, manual, models, queries, start, tokens, writes  # noqa: F401  (they add commands)
+from andon.cli import access, audit, catalog, cords, lab, manual, models, queries, start, tokens, writes  # noqa: F401  (they add commands)
 from andon.cli.group import main
 
 __all__ = ["main"]

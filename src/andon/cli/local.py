@@ -201,6 +201,16 @@ class LocalClient:
 
         return review_json(self.service.manual.review(_now(), days))
 
+    def audit(self, since: str | None) -> Json:
+        from andon.audit.findings import audit
+        from andon.audit.views import audit_json
+        from andon.manual.views import parse_since
+        from andon.project.waste import audit_settings
+
+        cfg = audit_settings(self.project.config, self.project.root)
+        return audit_json(audit(self.service.store, self.project.graph, cfg, _now(),
+                                parse_since(since)), cfg)
+
     # -- API tokens (andon.live.service.Service keeps them in the store's token table) ---------------
 
     def tokens(self) -> list[Json]:

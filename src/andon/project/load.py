@@ -24,6 +24,7 @@ from andon.model.partitions import PartitionKeyError, parse_partitions
 from andon.model.words import did_you_mean
 from andon.project.dsl import Declaration, collect, declared
 from andon.project.version import stamped
+from andon.project.waste import audit_settings
 
 PROJECT_FILE = "andon.toml"
 IMPORT_TIMEOUT = timedelta(seconds=30)  # [project] import_timeout: the longest a module may import
@@ -191,7 +192,7 @@ def load_project(root: Path) -> Project:
         registry = collect(lambda: _import_all(paths, root.resolve(), timeout))
     finally:
         sys.path.remove(str(root))
-    pools = _pools(config, file)
+    pools, _ = _pools(config, file), audit_settings(config, root)  # [audit]: checked at load
     graph = _build(registry.declarations, pools, start, until, file,
                    os.path.normpath(os.path.abspath(root)), data_roots)
     checks = tuple(Check(d.name, d.options["asset"], d.fn, d.options["blocking"], d.where)
