@@ -19,7 +19,7 @@ from andon.store import audit as facts
 from andon.store.sql import Store
 
 GB = 1e9
-MONTH_HOURS = 730.0
+HABIT_MINUTES = 60.0  # batch_should_stream: frequent runs over at least this long
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,10 @@ class _Audit:
                         for a, b in zip(scheduled, scheduled[1:], strict=False)]
                 gap = statistics.median(gaps)
                 work_s = statistics.median(r.work_seconds or 0.0 for r in scheduled)
-                if gap <= cfg.frequent_minutes and work_s <= cfg.short_run_seconds:
+                # a habit, not a burst: a catch-up after a stop also starts runs back to back
+                span = _seconds(scheduled[0].started_at, scheduled[-1].started_at) / 60
+                if gap <= cfg.frequent_minutes and work_s <= cfg.short_run_seconds \
+                        and span >= max(HABIT_MINUTES, 4 * cfg.frequent_minutes):
                     overhead = sum(r.startup_seconds or 0.0 for r in scheduled)
                     self.add("batch_should_stream", name,
                              f"{len(scheduled)} runs, one every {gap:.1f} min (median), each "

@@ -14,11 +14,12 @@ Each of ``copies`` copies holds, with ``{i}`` its number:
   ``alive{i}`` (ran 60 and 2 days ago);
 - startup_delay ``slow{i}`` (5 s start-up for 2 s of work); decoy ``fast{i}``;
 - batch_should_stream ``often{i}`` (a 3 s run every 5 minutes); decoys ``hourly{i}`` (every
-  hour) and ``backfilled{i}`` (a backfill: one a minute);
+  hour), ``backfilled{i}`` (a backfill: one a minute) and ``catchup{i}`` (12 runs back to
+  back, once: a catch-up after a stop);
 - duplicate_data ``dupb{i}`` (the same content as ``dupa{i}``); decoy ``same{i}`` (two
   partitions of one data set with equal content);
 - noisy_alert ``check:noisy{i} on kept{i}`` (6 cords, 5 accepted as fine); decoy
-  ``check:good{i}`` (6 cords, each re-made);
+  ``check:good{i} on dupa{i}`` (6 cords, each re-made);
 - fossil_artifact model ``m{i}`` (4 old versions, never promoted); decoy ``mok{i}`` (two
   recent versions);
 - idle_capacity pool ``idle{i}`` (one short run); decoy ``busy{i}`` (a run through the whole
@@ -58,6 +59,7 @@ PIPELINES = {
     "often": ((), ("oftenout",), "", ""),
     "hourly": ((), ("hourlyout",), "", ""),
     "backfilled": ((), ("backout",), "", ""),
+    "catchup": ((), ("catchout",), "", ""),
     "train": ((), ("trainout",), "", "m"),
     "trainok": ((), ("trainokout",), "", "mok"),
     "spare": ((), ("spareout",), "idle", ""),
@@ -67,7 +69,7 @@ PIPELINES = {
 
 def planted_project(copies: int) -> tuple[str, dict[str, int]]:
     """The definitions module (text) and the pools of the planted project."""
-    lines = ["import andon", "", "def noop(ctx):", "    pass", ""]
+    lines = ["import andon", "", "def noop(ctx):", "    pass", "", 'andon.source("origin")']
     pools = {"default": 8}
     for i in range(copies):
         lines += [f'andon.source("{s}{i}")' for s in SOURCES]
@@ -91,17 +93,22 @@ class Planted:
     decoys: set[tuple[str, str]] = field(default_factory=set)
 
 
+def _day(at: datetime) -> str:
+    return at.strftime("%Y-%m-%d")
+
+
 class _Log:
     def __init__(self, now: datetime) -> None:
         self.now, self.n = now, 0
         self.events: list[Event] = []
+        self.keys: dict[str, str] = {}  # the newest partition of each data set
 
     def ago(self, days: float, minutes: float = 0) -> datetime:
         return self.now - timedelta(days=days, minutes=minutes)
 
-    def data(self, asset: str, key: str, at: datetime, fingerprint: str = "",
-             size: int = GB) -> None:
+    def data(self, asset: str, at: datetime, fingerprint: str = "", size: int = GB) -> None:
         self.n += 1
+        key = self.keys[asset] = _day(at)
         self.events.append(PartitionAvailable(
             id=f"plant:{self.n}", at=at, asset=asset, partition=key, location=f"data/{asset}",
             size_bytes=size, fingerprint=fingerprint or f"{asset}:{key}:{self.n}"))
@@ -110,18 +117,19 @@ class _Log:
             writes: tuple[str, ...] = (), startup: float = 0.1, work: float = 3.0,
             reason: str = "new_data", pool: str = "default") -> None:
         self.n += 1
-        run_id, key = f"{pipeline}:{self.n}", at.strftime("%Y-%m-%dT%H:%M")
+        run_id, key = f"{pipeline}:{self.n}", _day(at)
         end = at + timedelta(seconds=startup + work)
         self.events += [
             RunQueued(id=f"queued:{run_id}", at=at, run_id=run_id, pipeline=pipeline,
                       partition=key, reason=reason),
             RunStarted(id=f"started:{run_id}", at=at, run_id=run_id, pipeline=pipeline,
                        partition=key, pool=pool,
-                       inputs=tuple(PartitionRef(a, "p") for a in reads)),
+                       inputs=tuple(PartitionRef(a, self.keys[a]) for a in reads)),
             RunSucceeded(id=f"ended:{run_id}", at=end, run_id=run_id, pipeline=pipeline,
                          partition=key, startup_seconds=startup, work_seconds=work,
                          outputs=tuple(OutputWritten(o, key, f"data/{o}", GB, 1,
                                                      f"{o}:{key}:{self.n}") for o in writes))]
+        self.keys |= {o: key for o in writes}
 
     def cords(self, by: str, asset: str, count: int, false: int) -> None:
         for j in range(count):
@@ -129,24 +137,24 @@ class _Log:
             cord_id, at = f"c{self.n}", self.ago(10 - j)
             self.events += [
                 CordPulled(id=f"cord:{cord_id}", at=at, cord_id=cord_id, asset=asset,
-                           partition=cord_id, by=by),  # one open cord per partition
+                           partition=_day(at), by=by),
                 CordResolved(id=f"resolved:{cord_id}", at=at + timedelta(hours=1),
                              cord_id=cord_id, manual_fix=j < false)]
 
 
 def _copy(log: _Log, i: int, planted: Planted) -> None:
     exp, dec = planted.expected.add, planted.decoys.add
-    log.data(f"unused{i}", "p", log.ago(60))
-    log.data(f"kept{i}", "p", log.ago(60))
-    log.data(f"young{i}", "p", log.ago(3))
+    log.data(f"unused{i}", log.ago(60))
+    log.data(f"kept{i}", log.ago(60))
+    log.data(f"young{i}", log.ago(3))
     exp(("unused_data", f"unused{i}"))
     dec(("unused_data", f"kept{i}"))
     dec(("unused_data", f"young{i}"))
     dec(("data_deluge", f"young{i}"))
-    log.data(f"dupa{i}", "p", log.ago(40), f"dup{i}")
-    log.data(f"dupb{i}", "p", log.ago(40), f"dup{i}")
-    log.data(f"same{i}", "a", log.ago(40), f"same{i}")
-    log.data(f"same{i}", "b", log.ago(40), f"same{i}")
+    log.data(f"dupa{i}", log.ago(40), f"dup{i}")
+    log.data(f"dupb{i}", log.ago(40), f"dup{i}")
+    log.data(f"same{i}", log.ago(41), f"same{i}")
+    log.data(f"same{i}", log.ago(40), f"same{i}")
     exp(("duplicate_data", f"dupb{i}"))
     dec(("duplicate_data", f"same{i}"))
     for days in (60, 1):
@@ -171,13 +179,15 @@ def _copy(log: _Log, i: int, planted: Planted) -> None:
         log.run(f"often{i}", log.ago(1, 5 * (12 - j)))
         log.run(f"hourly{i}", log.ago(1, 60 * (12 - j)))
         log.run(f"backfilled{i}", log.ago(1, 12 - j), reason="backfill")
+        log.run(f"catchup{i}", log.ago(1, (12 - j) / 6))
     exp(("batch_should_stream", f"often{i}"))
     dec(("batch_should_stream", f"hourly{i}"))
     dec(("batch_should_stream", f"backfilled{i}"))
+    dec(("batch_should_stream", f"catchup{i}"))
     log.cords(f"check:noisy{i}", f"kept{i}", 6, 5)
-    log.cords(f"check:good{i}", f"kept{i}", 6, 0)
+    log.cords(f"check:good{i}", f"dupa{i}", 6, 0)
     exp(("noisy_alert", f"check:noisy{i} on kept{i}"))
-    dec(("noisy_alert", f"check:good{i} on kept{i}"))
+    dec(("noisy_alert", f"check:good{i} on dupa{i}"))
     for days in (60, 59, 58, 57, 1):
         log.run(f"train{i}", log.ago(days))
     for days in (2, 1):
@@ -194,7 +204,7 @@ def plant(now: datetime, copies: int) -> tuple[list[Event], Planted]:
     """The events of the planted history ending at ``now`` (oldest first), and what was
     planted. The log begins 90 days before ``now``."""
     log, planted = _Log(now), Planted({("idle_capacity", "default"), ("unused_data", "origin")})
-    log.data("origin", "p", log.ago(90))  # the log's first event: "never ran" means something
+    log.data("origin", log.ago(90))  # the log's first event: "never ran" means something
     for i in range(copies):
         _copy(log, i, planted)
     return sorted(log.events, key=lambda e: e.at), planted
