@@ -175,8 +175,9 @@ def _copy(log: _Log, i: int, planted: Planted) -> None:
         log.run(f"fast{i}", log.ago(10 - j), startup=0.1, work=10.0)
     exp(("startup_delay", f"slow{i}"))
     dec(("startup_delay", f"fast{i}"))
+    for j in range(24):  # two hours of it
+        log.run(f"often{i}", log.ago(1, 5 * (24 - j)))
     for j in range(12):
-        log.run(f"often{i}", log.ago(1, 5 * (12 - j)))
         log.run(f"hourly{i}", log.ago(1, 60 * (12 - j)))
         log.run(f"backfilled{i}", log.ago(1, 12 - j), reason="backfill")
         log.run(f"catchup{i}", log.ago(1, (12 - j) / 6))
