@@ -20,9 +20,10 @@ Planter = Callable[..., tuple[Path, Planted]]
 @pytest.fixture
 def planted(tmp_path: Path) -> Planter:
     """Write the planted project (``copies`` copies, ``extra`` TOML appended to andon.toml)
-    and its history into ``.andon/andon.db``; return the project's root and what was planted."""
+    and its history up to ``now`` into ``.andon/andon.db``; return the project's root and what
+    was planted."""
 
-    def make(copies: int = 2, extra: str = "") -> tuple[Path, Planted]:
+    def make(copies: int = 2, extra: str = "", now: datetime = NOW) -> tuple[Path, Planted]:
         root = tmp_path / "planted"
         root.mkdir()
         definitions, pools = planted_project(copies)
@@ -34,7 +35,7 @@ def planted(tmp_path: Path) -> Planter:
         load_project(root)  # the project loads: its definitions are valid
         (root / ".andon").mkdir()
         store = Store(f"sqlite:///{root / '.andon' / 'andon.db'}")
-        events, what = plant(NOW, copies)
+        events, what = plant(now, copies)
         for batch in batches(events):
             store.append(batch)
         store.close()

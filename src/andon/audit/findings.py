@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from andon.events.codec import format_time, parse_time
+from andon.model.errors import BadRequest
 from andon.model.graph import Graph
 from andon.project.waste import AuditSettings
 from andon.store import audit as facts
@@ -252,6 +253,9 @@ def audit(store: Store, graph: Graph, cfg: AuditSettings, now: datetime,
     from andon.audit.kinds import KINDS
     from andon.store.models import serving_versions
 
+    if since is not None and since > now:
+        raise BadRequest(f"since {format_time(since)[:19]} is in the future", where="since",
+                         hint="give a past date, e.g. the first day of last month")
     a = _Audit(graph, cfg, now, since)
     with store.read() as conn:
         assets = facts.asset_facts(conn, format_time(now)[:10])
