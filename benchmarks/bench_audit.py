@@ -54,16 +54,10 @@ def timed_audit(root: Path, repeats: int) -> tuple[list[float], Any]:
 
 def planted_project(root: Path, copies: int) -> Any:
     """Write the planted project and its history ending now at ``root``; what was planted."""
-    from andon.audit.plant import batches, plant
-    from andon.audit.plant import planted_project as definitions
+    from andon.audit.plant import batches, plant, write_project
     from andon.store.sql import Store
 
-    text, pools = definitions(copies)
-    (root / "pipelines.py").write_text(text)
-    pool_lines = "\n".join(f"{k} = {v}" for k, v in pools.items())
-    (root / "andon.toml").write_text('[project]\nname = "planted"\ndefinitions = '
-                                     f'["pipelines.py"]\nstart = "2026-01-01"\n\n[pools]\n'
-                                     f"{pool_lines}\n")
+    write_project(root, copies)
     (root / ".andon").mkdir(parents=True, exist_ok=True)
     store = Store(f"sqlite:///{root / '.andon' / 'andon.db'}")
     events, what = plant(datetime.now(UTC), copies)

@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = ["source", "pipeline", "catalog", "window", "rollup", "mapped", "last", "Context", "check",
-           "checks", "CheckContext", "CheckResult"]
+           "checks", "CheckContext", "CheckResult", "restore_drill"]
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:  # lazy, so that `andon --help` imports nothing it does not need
-    if name in ("source", "pipeline", "window", "rollup", "mapped", "check", "catalog"):
+    if name in ("source", "pipeline", "window", "rollup", "mapped", "check", "catalog",
+                "restore_drill"):
         from andon.project import dsl
 
         return getattr(dsl, name)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from andon.audit.plant import Planted, batches, plant, planted_project
+from andon.audit.plant import Planted, batches, plant, write_project
 from andon.project.load import load_project
 from andon.store.sql import Store
 
@@ -19,19 +19,14 @@ Planter = Callable[..., tuple[Path, Planted]]
 
 @pytest.fixture
 def planted(tmp_path: Path) -> Planter:
-    """Write the planted project (``copies`` copies, ``extra`` TOML appended to andon.toml)
+    """Write the planted project (``copies`` copies, ``extra`` lines added to its ``[audit]``)
     and its history up to ``now`` into ``.andon/andon.db``; return the project's root and what
     was planted."""
 
     def make(copies: int = 2, extra: str = "", now: datetime = NOW) -> tuple[Path, Planted]:
         root = tmp_path / "planted"
         root.mkdir()
-        definitions, pools = planted_project(copies)
-        (root / "pipelines.py").write_text(definitions)
-        pool_lines = "\n".join(f"{k} = {v}" for k, v in pools.items())
-        (root / "andon.toml").write_text(
-            '[project]\nname = "planted"\ndefinitions = ["pipelines.py"]\n'
-            f'start = "2026-01-01"\n\n[pools]\n{pool_lines}\n{extra}\n')
+        write_project(root, copies, extra)
         load_project(root)  # the project loads: its definitions are valid
         (root / ".andon").mkdir()
         store = Store(f"sqlite:///{root / '.andon' / 'andon.db'}")

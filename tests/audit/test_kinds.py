@@ -11,14 +11,14 @@ from andon.audit.findings import Finding, audit
 from andon.audit.kinds import BUILT, KINDS
 from andon.audit.views import audit_json, audit_markdown
 from andon.project.load import load_project
-from andon.project.waste import AuditSettings, audit_settings
+from andon.project.waste import AuditSettings
 from andon.store.sql import Store
 from tests.audit.conftest import NOW, Planter
 
 
 def _audit(root: Path, since: object = None) -> tuple[list[Finding], AuditSettings]:
     project = load_project(root)
-    cfg = audit_settings(project.config, root)
+    cfg = project.audit
     store = Store(f"sqlite:///{root / '.andon' / 'andon.db'}")
     try:
         return audit(store, project.graph, cfg, NOW, since), cfg  # type: ignore[arg-type]
@@ -46,7 +46,7 @@ def test_each_kind_has_evidence_owner_action(planted: Planter, kind: str) -> Non
 
 
 def test_costs_follow_the_rates(planted: Planter) -> None:
-    root, _ = planted(copies=1, extra='[audit]\ngb_month = 0.02\ncpu_hour = 3.6\n'
+    root, _ = planted(copies=1, extra='gb_month = 0.02\ncpu_hour = 3.6\n'
                                       'currency = "EUR"\n')
     found, cfg = _audit(root)
     by = {(f.kind, f.object): f for f in found}
@@ -69,7 +69,7 @@ def test_noisy_alert_precision_is_a_number(planted: Planter) -> None:
 
 
 def test_thresholds_come_from_the_settings(planted: Planter) -> None:
-    root, _ = planted(copies=1, extra="[audit]\nunused_days = 90\nstartup_share = 3.0\n")
+    root, _ = planted(copies=1, extra="unused_days = 90\nstartup_share = 3.0\n")
     got = {(f.kind, f.object) for f in _audit(root)[0]}
     assert ("unused_data", "unused0") not in got  # 60 days unread < 90
     assert ("dead_pipeline", "dead0") not in got

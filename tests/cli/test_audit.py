@@ -12,7 +12,7 @@ from tests.cli.test_commands import andon, andon_up
 
 
 def test_audit_offline_and_over_http(planted: Planter) -> None:  # noqa: F811
-    root, what = planted(copies=1, extra='[audit]\ngb_month = 0.02\n', now=datetime.now(UTC))
+    root, what = planted(copies=1, extra='gb_month = 0.02\n', now=datetime.now(UTC))
     data = json.loads(andon(root, "audit", "--json").stdout)
     got = {(f["kind"], f["object"]) for f in data["findings"]}
     assert got == what.expected

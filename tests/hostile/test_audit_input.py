@@ -53,3 +53,31 @@ def test_the_defaults_and_the_bounds() -> None:
     assert audit_settings({}, Path("/p")) == AuditSettings()
     big = audit_settings({"audit": {"unused_days": 3660, "cpu_hour": 1e6}}, Path("/p"))
     assert big.unused_days == 3660 and big.cpu_hour == 1e6
+
+
+@pytest.mark.parametrize(("definitions", "toml", "said"), [
+    ('andon.source("raw", region="eu west")', "", "is no region"),
+    ('andon.source("raw", region="x" * 100)', "", "is no region"),
+    ('andon.source("raw", backup_of="nothing")', "", "names no other data set"),
+    ('andon.source("raw", backup_of="raw")', "", "names no other data set"),
+    ('andon.source("bak", backup_of="raw")\n'
+     'andon.restore_drill("raw", rto="1h", name="d", outputs=["o"])(lambda ctx: None)', "",
+     "is no declared backup"),
+    ('andon.source("bak", backup_of="raw")\n'
+     'andon.restore_drill("bak", rto="soon", name="d", outputs=["o"])(lambda ctx: None)', "",
+     "must be a duration"),
+    ('andon.source("bak", backup_of="raw")\n'
+     'andon.restore_drill("bak", rto="400d", name="d", outputs=["o"])(lambda ctx: None)', "",
+     "must be a duration"),
+    ("", 'pool_regions = { gpu = "eu-west-1" }', "which is no pool"),
+    ("", 'pool_regions = { default = "" }', "is no region"),
+    ("", 'pool_regions = "eu"', "must be a table"),
+])
+def test_a_bad_audit_declaration_fails_the_load(make_project, definitions: str, toml: str,  # type: ignore[no-untyped-def]
+                                                said: str) -> None:
+    root: Path = make_project(PIPELINES + definitions + "\n", extra=f"[audit]\n{toml}\n")
+    proc = subprocess.run([ANDON, "--project", str(root), "validate"], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2, proc.stdout
+    assert said in proc.stderr and "Traceback" not in proc.stderr
+    assert ("pipelines.py" in proc.stderr) != bool(toml)  # the line of the declaration, or the toml

@@ -12,7 +12,6 @@ import pytest
 from andon.audit.findings import audit
 from andon.audit.views import audit_json
 from andon.live.clock import FakeClock
-from andon.project.waste import audit_settings
 from andon.serve.up import Line
 from tests.audit.conftest import NOW, Planter, planted  # noqa: F401  (the planted project)
 from tests.web.conftest import running
@@ -21,7 +20,7 @@ from tests.web.test_browser import Page, browser  # noqa: F401  (the module's br
 
 @pytest.fixture
 def served(planted: Planter) -> Iterator[tuple[Line, httpx.Client]]:  # noqa: F811
-    root, _ = planted(copies=1, extra='[audit]\ngb_month = 0.02\ncurrency = "EUR"\n')
+    root, _ = planted(copies=1, extra='gb_month = 0.02\ncurrency = "EUR"\n')
     with running(root, clock=FakeClock(NOW)) as line, \
             httpx.Client(base_url=line.url, timeout=30) as client:
         yield line, client
@@ -32,7 +31,7 @@ def test_the_api_gives_the_audit_the_cli_gives(served: tuple[Line, httpx.Client]
     got = client.get("/api/v1/audit")
     assert got.status_code == 200
     data = got.json()
-    cfg = audit_settings(line.project.config, line.project.root)
+    cfg = line.project.audit
     assert data == audit_json(audit(line.store, line.project.graph, cfg, NOW), cfg)
     assert data["currency"] == "EUR"
     kinds = {f["kind"] for f in data["findings"]}

@@ -83,8 +83,9 @@ class _Audit:
         for r in runs:
             work[r.pipeline] += (r.work_seconds or 0.0) * r.slots
         for a in assets:
-            if a.first >= self.unused_from or a.consumer or a.read >= self.unused_from:
-                continue  # young, registered for, or read lately: not waste
+            if a.first >= self.unused_from or a.consumer or a.read >= self.unused_from \
+                    or a.asset in self.cfg.backups:
+                continue  # young, registered for, read lately, or a backup: not this waste
             gb = a.size_bytes / GB
             last = f"last read {a.read[:10]}" if a.read else "never read by a run"
             numbers = dict(size_bytes=a.size_bytes, partitions=a.partitions,
@@ -250,6 +251,7 @@ def audit(store: Store, graph: Graph, cfg: AuditSettings, now: datetime,
           since: datetime | None = None) -> list[Finding]:
     """Every finding, by kind (in ``KINDS`` order) then object. ``since`` replaces both windows
     (``unused_days`` and ``window_days``) with the time from ``since`` to ``now``."""
+    from andon.audit import declared
     from andon.audit.kinds import KINDS
     from andon.store.models import serving_versions
 
@@ -272,5 +274,8 @@ def audit(store: Store, graph: Graph, cfg: AuditSettings, now: datetime,
         a.artifacts(facts.model_runs(conn, makers), serving_versions(conn),
                     facts.promoted_since(conn, a.unused_from),
                     lambda ids: facts.bytes_of_runs(conn, ids))
+        declared.backups(conn, cfg, graph, now, a.add, a.owner_of_asset,
+                         {x.asset: x.size_bytes for x in assets})
+        declared.regions(conn, cfg, a.window_from, a.add, a.owner_of_asset)
     order = {k: i for i, k in enumerate(KINDS)}
     return sorted(a.found, key=lambda f: (order[f.kind], f.object))

@@ -1,14 +1,14 @@
 """The kinds of waste the audit knows, each spelled once (issue 14). ``BUILT`` are the kinds
-it finds today; the others need a declaration andon does not have yet (``backup_of=`` and
-``andon.restore_drill(...)``; ``region=`` on pools and data sets)."""
+it finds; ``backup_not_drilled`` and ``cross_region`` find something only where the project
+declares backups (``backup_of=``, ``andon.restore_drill(...)``) and regions (``region=`` on data
+sets, ``[audit] pool_regions``)."""
 
 from __future__ import annotations
 
 KINDS = ("unused_data", "dead_pipeline", "startup_delay", "batch_should_stream",
          "duplicate_data", "data_deluge", "noisy_alert", "backup_not_drilled",
          "fossil_artifact", "cross_region", "idle_capacity")
-BUILT = ("unused_data", "dead_pipeline", "startup_delay", "batch_should_stream",
-         "duplicate_data", "data_deluge", "noisy_alert", "fossil_artifact", "idle_capacity")
+BUILT = KINDS
 
 TITLES = {
     "unused_data": "unused data",

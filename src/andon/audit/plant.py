@@ -23,7 +23,11 @@ Each of ``copies`` copies holds, with ``{i}`` its number:
 - fossil_artifact model ``m{i}`` (4 old versions, never promoted); decoy ``mok{i}`` (two
   recent versions);
 - idle_capacity pool ``idle{i}`` (one short run); decoy ``busy{i}`` (a run through the whole
-  window). The ``default`` pool, which holds the short runs above, is idle too: planted.
+  window). The ``default`` pool, which holds the short runs above, is idle too: planted;
+- backup_not_drilled ``bak{i}`` (its drill ``drill{i}`` never ran: a dead pipeline too) and
+  ``bakslow{i}`` (its drill took 2 h for a 1 h RTO); decoy ``bakok{i}`` (drilled in 10 s);
+- cross_region ``xfer{i} reads far{i}`` (pool ``busy{i}`` in eu-west-1, data in us-east-1);
+  decoy ``local{i} reads near{i}`` (both in eu-west-1).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from andon.events import (
     CordPulled,
@@ -46,6 +51,11 @@ from andon.events import (
 
 GB = 1_000_000_000
 SOURCES = ("unused", "kept", "young", "dupa", "dupb", "same")
+# source -> its options in the definitions
+DECLARED = {"bak": 'backup_of="kept{i}"', "bakslow": 'backup_of="kept{i}"',
+            "bakok": 'backup_of="kept{i}"', "far": 'region="us-east-1"',
+            "near": 'region="eu-west-1"'}
+DRILLS = {"drill": "bak", "drillslow": "bakslow", "drillok": "bakok"}
 # pipeline -> (inputs, outputs, pool, models)
 PIPELINES = {
     "use": (("kept", "drain", "dupa", "dupb", "same"), ("used",), "", ""),
@@ -64,15 +74,21 @@ PIPELINES = {
     "trainok": ((), ("trainokout",), "", "mok"),
     "spare": ((), ("spareout",), "idle", ""),
     "grind": ((), ("grindout",), "busy", ""),
+    "xfer": (("far",), ("xferout",), "busy", ""),
+    "local": (("near",), ("localout",), "busy", ""),
 }
 
 
-def planted_project(copies: int) -> tuple[str, dict[str, int]]:
-    """The definitions module (text) and the pools of the planted project."""
+def planted_project(copies: int) -> tuple[str, dict[str, int], dict[str, str]]:
+    """The definitions module (text), the pools and the pools' regions (``[audit]
+    pool_regions``) of the planted project."""
     lines = ["import andon", "", "def noop(ctx):", "    pass", "", 'andon.source("origin")']
     pools = {"default": 8}
     for i in range(copies):
         lines += [f'andon.source("{s}{i}")' for s in SOURCES]
+        lines += [f'andon.source("{s}{i}", {o.format(i=i)})' for s, o in DECLARED.items()]
+        lines += [f'andon.restore_drill("{b}{i}", rto="1h", name="{d}{i}", outputs=["{d}out{i}"])'
+                  "(noop)" for d, b in DRILLS.items()]
         lines += [f'andon.catalog(kind="model", name="{m}{i}", owner="ml@example.com")'
                   for m in ("m", "mok")]
         for name, (inputs, outputs, pool, model) in PIPELINES.items():
@@ -81,7 +97,20 @@ def planted_project(copies: int) -> tuple[str, dict[str, int]]:
             lines.append(f'andon.pipeline("{name}{i}", inputs={[f"{x}{i}" for x in inputs]}, '
                          f'outputs={[f"{x}{i}" for x in outputs]}{extra})(noop)')
         pools |= {f"idle{i}": 4, f"busy{i}": 1}
-    return "\n".join(lines) + "\n", pools
+    regions = {f"busy{i}": "eu-west-1" for i in range(copies)}
+    return "\n".join(lines) + "\n", pools, regions
+
+
+def write_project(root: Path, copies: int, audit: str = "") -> None:
+    """Write the planted project's ``andon.toml`` (``audit``: lines added to its ``[audit]``)
+    and ``pipelines.py`` into the folder ``root``."""
+    definitions, pools, regions = planted_project(copies)
+    (root / "pipelines.py").write_text(definitions)
+    pool_lines = "\n".join(f"{k} = {v}" for k, v in pools.items())
+    inline = ", ".join(f'{k} = "{v}"' for k, v in regions.items())
+    (root / "andon.toml").write_text(
+        '[project]\nname = "planted"\ndefinitions = ["pipelines.py"]\nstart = "2026-01-01"\n'
+        f"\n[pools]\n{pool_lines}\n\n[audit]\npool_regions = {{ {inline} }}\n{audit}\n")
 
 
 @dataclass
@@ -199,6 +228,20 @@ def _copy(log: _Log, i: int, planted: Planted) -> None:
     log.run(f"grind{i}", log.ago(29), work=28.9 * 86400, pool=f"busy{i}")
     exp(("idle_capacity", f"idle{i}"))
     dec(("idle_capacity", f"busy{i}"))
+    for name in ("bak", "bakslow", "bakok"):
+        log.data(f"{name}{i}", log.ago(50))
+    log.run(f"drillslow{i}", log.ago(5), (f"bakslow{i}",), work=7200.0)
+    log.run(f"drillok{i}", log.ago(5), (f"bakok{i}",), work=10.0)
+    exp(("backup_not_drilled", f"bak{i}"))
+    exp(("backup_not_drilled", f"bakslow{i}"))
+    exp(("dead_pipeline", f"drill{i}"))
+    dec(("backup_not_drilled", f"bakok{i}"))
+    log.data(f"far{i}", log.ago(40))
+    log.data(f"near{i}", log.ago(40))
+    log.run(f"xfer{i}", log.ago(2), (f"far{i}",), pool=f"busy{i}")
+    log.run(f"local{i}", log.ago(2), (f"near{i}",), pool=f"busy{i}")
+    exp(("cross_region", f"xfer{i} reads far{i}"))
+    dec(("cross_region", f"local{i} reads near{i}"))
 
 
 def plant(now: datetime, copies: int) -> tuple[list[Event], Planted]:

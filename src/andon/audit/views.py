@@ -7,18 +7,23 @@ from collections.abc import Sequence
 from dataclasses import asdict
 
 from andon.audit.findings import Finding
-from andon.audit.kinds import BUILT, KINDS, TITLES
+from andon.audit.kinds import KINDS, TITLES
 from andon.model.views import Json
 from andon.project.waste import AuditSettings
 
 
 def audit_json(findings: Sequence[Finding], cfg: AuditSettings) -> Json:
     """``{"findings": [{"kind", "object", "evidence", "owner", "action", "cost", "url",
-    "numbers"}], "currency", "total_cost", "kinds": {kind: count}, "not_built": [...]}``."""
+    "numbers"}], "currency", "total_cost", "kinds": {kind: count}, "undeclared": [...]}``;
+    ``undeclared`` names the kinds the project gave no declarations for (no backups, no
+    regions), so that their absence is not read as a clean bill."""
     counts = {k: sum(1 for f in findings if f.kind == k) for k in KINDS}
     return {"findings": [asdict(f) for f in findings], "currency": cfg.currency,
             "total_cost": round(sum(f.cost for f in findings), 2), "kinds": counts,
-            "not_built": [k for k in KINDS if k not in BUILT]}
+            "undeclared": [k for k, missing in (("backup_not_drilled", not cfg.backups),
+                                                ("cross_region", not (cfg.regions and
+                                                                      cfg.pool_regions)))
+                           if missing]}
 
 
 def _cell(text: object) -> str:
@@ -40,7 +45,8 @@ def audit_markdown(data: Json) -> str:
         lines += [f"| {_cell(f['object'])} | {_cell(f['evidence'])} | {_cell(f['owner'] or '-')} "
                   f"| {_cell(f['action'])} | {f['cost']:.2f} |" for f in found]
         lines.append("")
-    if data["not_built"]:
-        lines.append("Not audited yet (they need declarations andon does not have): "
-                     + ", ".join(data["not_built"]) + ".")
+    if data["undeclared"]:
+        lines.append("Not audited (the project declares nothing for them: backup_of= and "
+                     "andon.restore_drill, region= and [audit] pool_regions): "
+                     + ", ".join(data["undeclared"]) + ".")
     return "\n".join(lines) + "\n"

@@ -205,9 +205,8 @@ class LocalClient:
         from andon.audit.findings import audit
         from andon.audit.views import audit_json
         from andon.manual.views import parse_since
-        from andon.project.waste import audit_settings
 
-        cfg = audit_settings(self.project.config, self.project.root)
+        cfg = self.project.audit
         return audit_json(audit(self.service.store, self.project.graph, cfg, _now(),
                                 parse_since(since)), cfg)
 

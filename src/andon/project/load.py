@@ -24,7 +24,7 @@ from andon.model.partitions import PartitionKeyError, parse_partitions
 from andon.model.words import did_you_mean
 from andon.project.dsl import Declaration, collect, declared
 from andon.project.version import stamped
-from andon.project.waste import audit_settings
+from andon.project.waste import AuditSettings, audit_settings
 
 PROJECT_FILE = "andon.toml"
 IMPORT_TIMEOUT = timedelta(seconds=30)  # [project] import_timeout: the longest a module may import
@@ -39,6 +39,7 @@ class Project:
     start: datetime
     checks: tuple[Check, ...] = ()  # data quality checks, in declaration order
     end: date | None = None  # the last day of partitions, inclusive ([project] end); None: none
+    audit: AuditSettings = AuditSettings()  # [audit] and the audit's declarations (waste.py)
 
     @property
     def settings_table(self) -> dict[str, Any]:
@@ -192,7 +193,7 @@ def load_project(root: Path) -> Project:
         registry = collect(lambda: _import_all(paths, root.resolve(), timeout))
     finally:
         sys.path.remove(str(root))
-    pools, _ = _pools(config, file), audit_settings(config, root)  # [audit]: checked at load
+    pools, audit = _pools(config, file), audit_settings(config, root, registry.declarations)
     graph = _build(registry.declarations, pools, start, until, file,
                    os.path.normpath(os.path.abspath(root)), data_roots)
     checks = tuple(Check(d.name, d.options["asset"], d.fn, d.options["blocking"], d.where)
@@ -204,7 +205,7 @@ def load_project(root: Path) -> Project:
     graph = stamped(replace(graph, gated=gated, declared=declared(registry)), root,
                     [root / PROJECT_FILE, *paths])
     return Project(root, str(proj.get("name", root.name)), config, graph, start, checks,
-                   end)
+                   end, audit)
 
 
 def _end(proj: dict[str, Any], start: datetime, file: str) -> date | None:
@@ -378,7 +379,7 @@ def _build(decls: list[Declaration], pools: list[Pool], start: datetime,
     pipes: list[Pipeline] = []
     for d in decls:
         o = d.options
-        if d.kind in ("check", "catalog"):
+        if d.kind in ("check", "catalog", "drill"):  # drills: andon.project.waste
             continue  # checks: against the declared assets below; entries: by the registry
         try:
             parts = parse_partitions(o["partitions"], start, until)

@@ -35,7 +35,6 @@ from andon.notify.notifier import Notifier, start_notifier
 from andon.planner.live import make_planner
 from andon.project.load import Project
 from andon.project.settings import Settings
-from andon.project.waste import audit_settings
 from andon.registry.declared import load_declared
 from andon.serve.address import folder_lock
 from andon.store.lock import FileLock, SchedulerLock, lock_scheduler
@@ -335,7 +334,7 @@ def serve(line: Line, on_ready: Callable[[Line], None] | None = None) -> None:
     ctx = WebContext(line.service, _submitter(line.runner), line.clock.now, line.store.token_role,
                      line.project.name, line.runner.alive, line.runner.subscribe,
                      line.store.token_name, limits,
-                     audit_settings(line.project.config, line.project.root))
+                     line.project.audit)
     # IPPROTO_TCP, not 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets that say TCP,
     # and with Nagle on, a response written in two parts waits ~40 ms for the client's delayed ACK
     sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET,

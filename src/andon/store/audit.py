@@ -159,3 +159,33 @@ def deprecated_pipelines(conn: Connection) -> set[str]:
 def first_event_at(conn: Connection) -> str:
     """When the log begins ("" when it is empty)."""
     return str(conn.execute(select(events.c.at).order_by(events.c.seq).limit(1)).scalar() or "")
+
+
+def run_inputs(conn: Connection, since: str, pools: list[str]) -> list[tuple[str, str, list[
+        tuple[str, str]]]]:
+    """(pipeline, pool, [(data set, partition) read]) of every run started at or after ``since``
+    in ``pools``."""
+    import json
+
+    r = runs
+    if not pools:
+        return []
+    q = select(r.c.pipeline, r.c.pool, r.c.inputs).where(r.c.started_at >= since,
+                                                         r.c.pool.in_(pools))
+    return [(x.pipeline, x.pool, [(i["asset"], i["partition"]) for i in json.loads(x.inputs)])
+            for x in conn.execute(q)]
+
+
+def partition_sizes(conn: Connection, assets: list[str]) -> dict[tuple[str, str], int]:
+    """The bytes of the current version of every partition of ``assets``."""
+    p = partitions
+    if not assets:
+        return {}
+    return {(x.asset, x.partition): int(x.size_bytes) for x in conn.execute(
+        select(p.c.asset, p.c.partition, p.c.size_bytes).where(p.c.asset.in_(assets)))}
+
+
+def drill_runs(conn: Connection, since: str, pipelines: list[str]) -> list[RunFacts]:
+    """The successful runs of ``pipelines`` (restore drills) started at or after ``since``."""
+    return [r for r in runs_since(conn, since) if r.pipeline in pipelines
+            and r.status == RunStatus.SUCCEEDED.value] if pipelines else []
