@@ -25,7 +25,7 @@ def _audit(request: Request) -> Json:
 
 
 async def get_audit(request: Request) -> Response:
-    """``{"findings": [...], "currency", "total_cost", "kinds", "not_built"}``; 422 naming
+    """``{"findings": [...], "currency", "total_cost", "kinds", "undeclared"}``; 422 naming
     ``since`` for one that is no date."""
     return JSONResponse(await run_in_threadpool(_audit, request))
 
