@@ -76,6 +76,13 @@ def test_thresholds_come_from_the_settings(planted: Planter) -> None:
     assert ("startup_delay", "slow0") not in got  # 2.5 x < 3
 
 
+def test_the_smallest_thresholds_hold(planted: Planter) -> None:
+    root, _ = planted(copies=1, extra="min_runs = 1\nunused_days = 1\nwindow_days = 1\n"
+                                      "precision = 1.0\nidle_share = 1.0\n")
+    found = _audit(root)[0]  # every judgement with the least evidence: no division by nothing
+    assert {f.kind for f in found} >= {"unused_data", "dead_pipeline", "idle_capacity"}
+
+
 def test_since_moves_the_windows(planted: Planter) -> None:
     from datetime import timedelta
 

@@ -168,7 +168,7 @@ class _Audit:
                              startup_seconds=round(startup, 3), work_seconds=round(work, 3),
                              share=round(share, 4))
             scheduled = [r for r in rs if r.reason not in ("backfill", "manual")]
-            if len(scheduled) >= cfg.min_runs:
+            if len(scheduled) >= max(cfg.min_runs, 2):  # a gap needs two
                 gaps = [_seconds(a.started_at, b.started_at) / 60
                         for a, b in zip(scheduled, scheduled[1:], strict=False)]
                 gap = statistics.median(gaps)
