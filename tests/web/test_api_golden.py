@@ -120,6 +120,8 @@ CALLS: tuple[tuple[str, str, dict[str, str], dict[str, str]], ...] = (
     ("models", "list_models", {}, {}),
     ("model", "get_model", {"name": "dedup"}, {}),
     ("catalog_model", "catalog_entry", {"kind": "model", "name": "dedup"}, {}),
+    ("audit", "audit", {}, {}),
+    ("audit_since", "audit", {}, {"since": "2026-01-01"}),
 )
 STREAMS = {"run_log_stream", "events_stream", "openapi"}  # not JSON answers to compare
 

@@ -21,6 +21,7 @@ from andon.store.sql import Store
 
 GB = 1e9
 HABIT_MINUTES = 60.0  # batch_should_stream: frequent runs over at least this long
+IDLE_MIN_SPAN_S = 86400.0  # idle_capacity: judged over a day of log at least
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,8 @@ class _Audit:
                            last_read=a.read or None, readers=a.readers, last_made=a.made)
             if a.made < self.unused_from:
                 self.add("unused_data", a.asset,
-                         f"{a.partitions} partitions, {gb:.3f} GB; {last}; no registered "
+                         f"{a.partitions} partition{'s' * (a.partitions != 1)}, {gb:.3f} GB; "
+                         f"{last}; no registered "
                          f"consumer; last made {a.made[:10]}", self.owner_of_asset(a.asset),
                          "deprecate it with a deletion date (andon deprecate), or set a "
                          "retention", self.storage(a.size_bytes), _asset_url(a.asset), **numbers)
@@ -117,8 +119,9 @@ class _Audit:
         for names, extra in sorted(pairs.items()):
             copy = names[-1]
             self.add("duplicate_data", copy,
-                     f"{len(extra)} partitions identical (same SHA-256) in {', '.join(names)}; "
-                     f"{sum(extra) / GB:.3f} GB held twice", self.owner_of_asset(copy),
+                     f"{len(extra)} partition{'s' * (len(extra) != 1)} identical (same "
+                     f"SHA-256) in {', '.join(names)}; {sum(extra) / GB:.3f} GB held twice",
+                     self.owner_of_asset(copy),
                      f"keep one of {', '.join(names)} and read it in place of the others",
                      self.storage(sum(extra)), _asset_url(copy), assets=list(names),
                      partitions=len(extra), duplicated_bytes=sum(extra))
@@ -189,8 +192,8 @@ class _Audit:
     def capacity(self, runs: list[facts.RunFacts], log_from: str) -> None:
         start = max(self.window_from, log_from) if log_from else self.window_from
         span = _seconds(start, format_time(self.now))
-        if span <= 0:
-            return
+        if span < IDLE_MIN_SPAN_S:
+            return  # a log younger than a day says nothing of how a pool is used
         busy: dict[str, float] = defaultdict(float)
         waiting: dict[str, float] = defaultdict(float)
         end = format_time(self.now)
