@@ -190,7 +190,9 @@ class _Audit:
                              median_work_seconds=round(work_s, 3))
 
     def capacity(self, runs: list[facts.RunFacts], log_from: str) -> None:
-        start = max(self.window_from, log_from) if log_from else self.window_from
+        if not log_from:
+            return  # an empty log: nothing ran, nothing to judge
+        start = max(self.window_from, log_from)
         span = _seconds(start, format_time(self.now))
         if span < IDLE_MIN_SPAN_S:
             return  # a log younger than a day says nothing of how a pool is used

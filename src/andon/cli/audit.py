@@ -18,8 +18,9 @@ from andon.cli.group import Env, friendly, main, out_json, table
 @friendly
 def audit(env: Env, as_json: bool, markdown: bool, since: str | None) -> None:
     """Find the waste: unused data, dead pipelines, start-up delay, batches that should stream,
-    duplicate data, data deluge, noisy alerts, fossil model versions and idle capacity, from
-    andon's own log. Thresholds and cost rates: [audit] in andon.toml."""
+    duplicate data, data deluge, noisy alerts, fossil model versions, idle capacity, and the
+    declared backups never drilled and cross-region reads, from andon's own log. Thresholds and
+    cost rates: [audit] in andon.toml."""
     from andon.audit.views import audit_markdown
     from andon.cli.manual import _plain
 
@@ -39,5 +40,5 @@ def audit(env: Env, as_json: bool, markdown: bool, since: str | None) -> None:
     table(("KIND", "OBJECT", "OWNER", "COST", "EVIDENCE"),
           [(f["kind"], _plain(f["object"]), _plain(f["owner"] or "-"), f"{f['cost']:.2f}",
             _plain(f["evidence"])) for f in found])
-    click.echo(f"{len(found)} findings, estimated {data['total_cost']:.2f} {data['currency']} "
+    click.echo(f"{len(found)} finding{'s' * (len(found) != 1)}, estimated {data['total_cost']:.2f} {data['currency']} "
                "a month; the suggested actions: andon audit --markdown", err=True)
