@@ -33,9 +33,9 @@ def _cell(text: object) -> str:
 
 def audit_markdown(data: Json) -> str:
     """The JSON of ``audit_json`` as a Markdown report: one table per kind with findings."""
-    lines = ["# Waste audit", "",
-             f"{len(data['findings'])} finding{'s' * (len(data['findings']) != 1)}, estimated {data['total_cost']:.2f} "
-             f"{data['currency']} a month.", ""]
+    n = len(data["findings"])
+    lines = ["# Waste audit", "", f"{n} finding{'s' * (n != 1)}, estimated "
+             f"{data['total_cost']:.2f} {data['currency']} a month.", ""]
     for kind in KINDS:
         found = [f for f in data["findings"] if f["kind"] == kind]
         if not found:

@@ -40,5 +40,6 @@ def audit(env: Env, as_json: bool, markdown: bool, since: str | None) -> None:
     table(("KIND", "OBJECT", "OWNER", "COST", "EVIDENCE"),
           [(f["kind"], _plain(f["object"]), _plain(f["owner"] or "-"), f"{f['cost']:.2f}",
             _plain(f["evidence"])) for f in found])
-    click.echo(f"{len(found)} finding{'s' * (len(found) != 1)}, estimated {data['total_cost']:.2f} {data['currency']} "
-               "a month; the suggested actions: andon audit --markdown", err=True)
+    click.echo(f"{len(found)} finding{'s' * (len(found) != 1)}, estimated "
+               f"{data['total_cost']:.2f} {data['currency']} a month; the suggested actions: "
+               "andon audit --markdown", err=True)
