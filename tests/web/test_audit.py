@@ -23,6 +23,7 @@ def served(planted: Planter) -> Iterator[tuple[Line, httpx.Client]]:  # noqa: F8
     root, _ = planted(copies=1, extra='gb_month = 0.02\ncurrency = "EUR"\n')
     with running(root, clock=FakeClock(NOW)) as line, \
             httpx.Client(base_url=line.url, timeout=30) as client:
+        assert line.runner.drain()  # the runs the history's new data started have ended
         yield line, client
 
 

@@ -20,7 +20,8 @@ from andon.store import audit as facts
 from andon.store.sql import Store
 
 GB = 1e9
-HABIT_MINUTES = 60.0  # batch_should_stream: frequent runs over at least this long
+HABIT_MINUTES = 60.0  # batch_should_stream: frequent runs over at least this long,
+HABIT_FILLED = 0.5  # in at least this share of its frequent_minutes slices
 IDLE_MIN_SPAN_S = 86400.0  # idle_capacity: judged over a day of log at least
 
 
@@ -176,10 +177,16 @@ class _Audit:
                         for a, b in zip(scheduled, scheduled[1:], strict=False)]
                 gap = statistics.median(gaps)
                 work_s = statistics.median(r.work_seconds or 0.0 for r in scheduled)
-                # a habit, not a burst: a catch-up after a stop also starts runs back to back
+                # a habit, not a burst: a catch-up after a stop also starts runs back to back,
+                # so the runs must fill most of the frequent_minutes slices of their span
                 span = _seconds(scheduled[0].started_at, scheduled[-1].started_at) / 60
+                first = parse_time(scheduled[0].started_at)
+                slices = {int((parse_time(r.started_at) - first).total_seconds() / 60
+                              // max(cfg.frequent_minutes, 1.0)) for r in scheduled}
+                filled = len(slices) / (span / max(cfg.frequent_minutes, 1.0) + 1)
                 if gap <= cfg.frequent_minutes and work_s <= cfg.short_run_seconds \
-                        and span >= max(HABIT_MINUTES, 4 * cfg.frequent_minutes):
+                        and span >= max(HABIT_MINUTES, 4 * cfg.frequent_minutes) \
+                        and filled >= HABIT_FILLED:
                     overhead = sum(r.startup_seconds or 0.0 for r in scheduled)
                     self.add("batch_should_stream", name,
                              f"{len(scheduled)} runs, one every {gap:.1f} min (median), each "

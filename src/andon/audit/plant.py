@@ -14,8 +14,8 @@ Each of ``copies`` copies holds, with ``{i}`` its number:
   ``alive{i}`` (ran 60 and 2 days ago);
 - startup_delay ``slow{i}`` (5 s start-up for 2 s of work); decoy ``fast{i}``;
 - batch_should_stream ``often{i}`` (a 3 s run every 5 minutes); decoys ``hourly{i}`` (every
-  hour), ``backfilled{i}`` (a backfill: one a minute) and ``catchup{i}`` (12 runs back to
-  back, once: a catch-up after a stop);
+  hour), ``backfilled{i}`` (a backfill: one a minute), ``catchup{i}`` (12 runs back to
+  back, once: a catch-up after a stop) and ``burst{i}`` (a run a day before such a burst);
 - duplicate_data ``dupb{i}`` (the same content as ``dupa{i}``); decoy ``same{i}`` (two
   partitions of one data set with equal content);
 - noisy_alert ``check:noisy{i} on kept{i}`` (6 cords, 5 accepted as fine); decoy
@@ -70,6 +70,7 @@ PIPELINES = {
     "hourly": ((), ("hourlyout",), "", ""),
     "backfilled": ((), ("backout",), "", ""),
     "catchup": ((), ("catchout",), "", ""),
+    "burst": ((), ("burstout",), "", ""),
     "train": ((), ("trainout",), "", "m"),
     "trainok": ((), ("trainokout",), "", "mok"),
     "spare": ((), ("spareout",), "idle", ""),
@@ -210,10 +211,13 @@ def _copy(log: _Log, i: int, planted: Planted) -> None:
         log.run(f"hourly{i}", log.ago(1, 60 * (12 - j)))
         log.run(f"backfilled{i}", log.ago(1, 12 - j), reason="backfill")
         log.run(f"catchup{i}", log.ago(1, (12 - j) / 6))
+        log.run(f"burst{i}", log.ago(0, 10 + (12 - j) / 6))
+    log.run(f"burst{i}", log.ago(1, 10))
     exp(("batch_should_stream", f"often{i}"))
     dec(("batch_should_stream", f"hourly{i}"))
     dec(("batch_should_stream", f"backfilled{i}"))
     dec(("batch_should_stream", f"catchup{i}"))
+    dec(("batch_should_stream", f"burst{i}"))
     log.cords(f"check:noisy{i}", f"kept{i}", 6, 5)
     log.cords(f"check:good{i}", f"dupa{i}", 6, 0)
     exp(("noisy_alert", f"check:noisy{i} on kept{i}"))
