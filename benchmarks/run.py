@@ -40,6 +40,8 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], float]] = {
     "manual": ([], ["--failures", "1000"], 120),
     "manual_scale": ([], ["--pipelines", "200", "--days", "60"], 3600),
     "manual_hint": ([], ["--failures", "20"], 600),
+    "audit": ([], ["--pipelines", "200", "--days", "30", "--copies", "10", "--repeats", "1"],
+              1800),
     "drift": ([], ["--rows", "100000", "--partitions", "30", "--drift-repeats", "10"], 600),
     "sweep": ([], ["--datasets", "1000"], 600),
 }

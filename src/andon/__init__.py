@@ -13,13 +13,13 @@ from typing import Any
 
 __all__ = ["source", "pipeline", "catalog", "model", "model_output", "window", "rollup", "mapped",
            "serving", "last", "Context", "check", "checks", "CheckContext", "CheckResult",
-           "performance", "profile"]
+           "performance", "profile", "restore_drill"]
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:  # lazy, so that `andon --help` imports nothing it does not need
     if name in ("source", "pipeline", "window", "rollup", "mapped", "serving", "check",
-                "catalog", "model_output", "profile"):
+                "catalog", "model_output", "profile", "restore_drill"):
         from andon.project import dsl
 
         return getattr(dsl, name)

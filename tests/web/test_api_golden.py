@@ -126,6 +126,8 @@ CALLS: tuple[tuple[str, str, dict[str, str], dict[str, str]], ...] = (
     ("drift", "get_drift", {"asset": "report"}, {}),
     ("deprecations", "list_deprecations", {}, {}),
     ("sweep", "sweep_plan", {}, {}),
+    ("audit", "audit", {}, {}),
+    ("audit_since", "audit", {}, {"since": "2026-01-01"}),
 )
 STREAMS = {"run_log_stream", "events_stream", "openapi"}  # not JSON answers to compare
 

@@ -84,6 +84,7 @@ CALLS: dict[str, tuple[dict[str, str], Any]] = {
     "declare_entry": ({}, {"kind": "model", "name": "churn", "owner": "ml@example.com"}),
     "remove_entry": ({"kind": "model", "name": "churn"}, {}),
     "list_manual": ({}, None), "manual_review": ({}, None),
+    "audit": ({}, None), "audit_page": ({}, None),
     "get_manual_entry": ({"entry_id": "0123456789ab"}, None),
     "resolve_manual_entry": ({"entry_id": "0123456789ab"}, {"note": "fixed"}),
     "list_models": ({}, None), "get_model": ({"name": "churn"}, None),

@@ -12,6 +12,7 @@ running ``andon up`` over HTTP, or the store directly when none is running."""
 
 from andon.cli import (  # noqa: F401  (they add commands)
     access,
+    audit,
     catalog,
     cords,
     drift,

@@ -137,6 +137,11 @@ class Client(Protocol):
         """The review of the last ``days`` days (``andon.manual.views.review_json``)."""
         ...
 
+    def audit(self, since: str | None) -> Json:
+        """The waste audit: ``{"findings": [...], ...}`` (``andon.audit.views.audit_json``),
+        judging the log from ``since`` (a date or ISO time) when given."""
+        ...
+
     def models(self) -> Json:
         """``{"models": [...]}`` (``andon.live.models.ModelSummary``), by name."""
         ...

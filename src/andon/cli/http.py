@@ -174,6 +174,9 @@ class HttpClient:
     def manual_review(self, days: int) -> Json:
         return self._call("manual_review", query={"days": days})
 
+    def audit(self, since: str | None) -> Json:
+        return self._call("audit", query={"since": since} if since else {})
+
     def models(self) -> Json:
         return self._call("list_models")
 

@@ -224,6 +224,15 @@ class LocalClient:
 
         return review_json(self.service.manual.review(_now(), days))
 
+    def audit(self, since: str | None) -> Json:
+        from andon.audit.findings import audit
+        from andon.audit.views import audit_json
+        from andon.manual.views import parse_since
+
+        cfg = self.project.audit
+        return audit_json(audit(self.service.store, self.project.graph, cfg, _now(),
+                                parse_since(since)), cfg)
+
     # -- API tokens (andon.live.service.Service keeps them in the store's token table) ---------------
 
     def tokens(self) -> list[Json]:

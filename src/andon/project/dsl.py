@@ -57,7 +57,8 @@ def _where(depth: int = 2) -> str:
 def source(name: str, *, partitions: str | None = "daily", owner: str = "",
            description: str = "", location: str | None = None, watch: str = "",
            expected_arrival: str | None = None, subscribers: Any = (), access: Any = None,
-           retention: Any = None, keep_last: Any = None) -> str:
+           retention: Any = None, keep_last: Any = None, region: str = "",
+           backup_of: str = "") -> str:
     """Declare data that arrives from outside; ``andon notify NAME PARTITION`` (or a file landing
     in ``watch``) announces each partition. Returns the name, to use in ``inputs``.
     ``subscribers`` (e-mail addresses or webhook names) are notified about it like its owner.
@@ -65,12 +66,13 @@ def source(name: str, *, partitions: str | None = "daily", owner: str = "",
     ``link``, ``note`` and ``form`` (a JSON Schema object: the fields an access request
     answers; README, "Access requests"). ``retention`` (a duration, e.g. "90d") and
     ``keep_last`` (a count of versions per partition) say what ``andon sweep`` deletes
-    (andon.project.retention)."""
+    (andon.project.retention); ``region`` says where it is stored and ``backup_of`` which data
+    set it is a backup of (the waste audit: ``andon.project.waste``)."""
     _registry().declarations.append(Declaration(
         "source", name, dict(partitions=partitions, owner=owner, description=description,
                              location=location, watch=watch, expected_arrival=expected_arrival,
                              subscribers=subscribers, access=access, retention=retention,
-                             keep_last=keep_last),
+                             keep_last=keep_last, region=region, backup_of=backup_of),
         _where()))
     return name
 
@@ -109,7 +111,7 @@ _PIPELINE_DEFAULTS: dict[str, Any] = dict(
     deadline=None, expected_duration=None, retries=0, retry_delay="10s", timeout=None,
     max_concurrent=0, on_upstream_change="rerun", owner="", description="", locations=None,
     subscribers=(), on_cord="cancel", bad_outputs="keep", env=(), secrets=(), uses=(), models=(),
-    access=None, retention=None, keep_last=None)
+    access=None, retention=None, keep_last=None, region="", backup_of="")
 
 
 def pipeline(name: str | Callable[..., Any] | None = None, *, command: str | None = None,
@@ -124,9 +126,10 @@ def pipeline(name: str | Callable[..., Any] | None = None, *, command: str | Non
     variables its runs get from the scheduler's environment; runs get no others but a small base
     such as PATH, HOME and LANG), secrets (the same, with their values masked in run logs), uses
     (names of the catalog's services and libraries it uses), models (names of the catalog's
-    models it makes: each successful run is a new version of each) and access (output -> how to
+    models it makes: each successful run is a new version of each), access (output -> how to
     get access to it, as ``andon.source``'s ``access``), retention and keep_last (what ``andon
-    sweep`` deletes of its outputs: data older than a duration, versions past the newest N)."""
+    sweep`` deletes of its outputs: data older than a duration, versions past the newest N),
+    region (where its outputs are stored) and backup_of (the data set its outputs back up)."""
     bare = name if callable(name) else None  # used as @andon.pipeline, without parentheses
     label = name if isinstance(name, str) else None
     unknown = sorted(set(options) - set(_PIPELINE_DEFAULTS))
@@ -285,6 +288,31 @@ def _entry_names(pipeline: str, option: str, items: Any, where: str) -> tuple[st
             raise DefinitionError(f"pipeline {pipeline!r}: {option}= holds a {bad}", where=where,
                                   hint=f"name entries of the catalog, e.g. {example}")
     return tuple(dict.fromkeys(items))
+
+
+def restore_drill(backup: str, *, rto: str, name: str | None = None,
+                  command: str | None = None, **options: Any) -> Any:
+    """Declare a restore drill of the backup data set ``backup`` (declared with
+    ``backup_of=``): an ordinary pipeline (``andon.pipeline``'s options; ``backup`` is added to
+    its inputs) whose successful runs must take at most ``rto`` (a duration, "1h"). The waste
+    audit reports a backup with no such run in ``[audit] drill_days``."""
+    options["inputs"] = [*options.get("inputs", ()), backup]
+    out = pipeline(name, command=command, **options)
+
+    def record(fn: Callable[..., Any] | None) -> None:
+        _registry().declarations.append(Declaration(
+            "drill", str(name or getattr(fn, "__name__", "")), {"backup": backup, "rto": rto},
+            _where(3)))
+
+    if command is not None:
+        record(None)
+        return out
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        record(fn)
+        return out(fn)
+
+    return decorate
 
 
 def declared(registry: Registry) -> tuple[Declared, ...]:

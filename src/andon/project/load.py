@@ -28,6 +28,7 @@ from andon.project.profiles import profiled
 from andon.project.retention import SweepPolicy, sweeping
 from andon.project.serving import resolve_serving
 from andon.project.version import stamped
+from andon.project.waste import AuditSettings, audit_settings
 
 PROJECT_FILE = "andon.toml"
 IMPORT_TIMEOUT = timedelta(seconds=30)  # [project] import_timeout: the longest a module may import
@@ -44,6 +45,7 @@ class Project:
     end: date | None = None  # the last day of partitions, inclusive ([project] end); None: none
     model_checks: tuple[Check, ...] = ()  # checks on models (drift, performance), in order
     sweep: SweepPolicy = SweepPolicy()  # [sweep] and the declarations' retention (andon sweep)
+    audit: AuditSettings = AuditSettings()  # [audit] and the audit's declarations (waste.py)
 
     @property
     def settings_table(self) -> dict[str, Any]:
@@ -197,7 +199,7 @@ def load_project(root: Path) -> Project:
         registry = collect(lambda: _import_all(paths, root.resolve(), timeout))
     finally:
         sys.path.remove(str(root))
-    pools = _pools(config, file)
+    pools, audit = _pools(config, file), audit_settings(config, root, registry.declarations)
     graph = _build(place_derived(registry.declarations), pools, start, until, file,
                    os.path.normpath(os.path.abspath(root)), data_roots)
     checks, model_checks = split_checks(registry.declarations, graph)
@@ -210,7 +212,7 @@ def load_project(root: Path) -> Project:
                                     root, [root / PROJECT_FILE, *paths]),
                             config, registry.declarations, file)
     return Project(root, str(proj.get("name", root.name)), config, graph, start, checks, end,
-                   model_checks=model_checks, sweep=sweep)
+                   model_checks=model_checks, sweep=sweep, audit=audit)
 
 
 def _end(proj: dict[str, Any], start: datetime, file: str) -> date | None:
@@ -384,7 +386,7 @@ def _build(decls: list[Declaration], pools: list[Pool], start: datetime,
     pipes: list[Pipeline] = []
     for d in decls:
         o = d.options
-        if d.kind in ("check", "catalog", "profile"):
+        if d.kind in ("check", "catalog", "profile", "drill"):  # drills: andon.project.waste
             continue  # checks: against the declared assets below; entries: by the registry
         try:
             parts = parse_partitions(o["partitions"], start, until)

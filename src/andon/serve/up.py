@@ -349,7 +349,8 @@ def serve(line: Line, on_ready: Callable[[Line], None] | None = None) -> None:
                     settings.log_page_bytes, allowed_hosts(settings.host, settings.allowed_hosts))
     ctx = WebContext(line.service, _submitter(line.runner), line.clock.now, line.store.token_role,
                      line.project.name, line.runner.alive, line.runner.subscribe,
-                     line.store.token_name, limits)
+                     line.store.token_name, limits,
+                     line.project.audit)
     # IPPROTO_TCP, not 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets that say TCP,
     # and with Nagle on, a response written in two parts waits ~40 ms for the client's delayed ACK
     sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET,

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from andon.events import Event
 from andon.live.service import Service
 from andon.model.errors import AndonError, NotFound
+from andon.project.waste import AuditSettings
 from andon.registry.declared import CONTROL
 from andon.web.limits import Limits, parse_json, read_body
 
@@ -47,6 +48,7 @@ class WebContext:
     subscribe: Callable[[Callable[[Sequence[Event]], None]], None] | None = None
     token_name: Callable[[str], str] | None = None  # who did it, in events ("api" without)
     limits: Limits = Limits()  # what one request may be (the server's settings)
+    audit: AuditSettings = AuditSettings()  # [audit] of andon.toml (andon.project.waste)
 
 
 @dataclass(frozen=True)

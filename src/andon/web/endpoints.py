@@ -14,6 +14,7 @@ from andon.registry.entries import KINDS
 from andon.web import (
     access_pages,
     api_access,
+    api_audit,
     api_catalog,
     api_cords,
     api_drift,
@@ -154,6 +155,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "cord_page": Endpoint(pages.cord_page),
     "pools_page": Endpoint(pages.pools_page),
     "manual_page": Endpoint(manual_pages.manual_page),
+    "audit_page": Endpoint(api_audit.audit_page),
     "manual_review_page": Endpoint(manual_pages.manual_review_page),
     "manual_entry_page": Endpoint(manual_pages.manual_entry_page),
     "deliveries_page": Endpoint(pages.deliveries_page),
@@ -346,6 +348,12 @@ ENDPOINTS: dict[str, Endpoint] = {
         "Take an entry declared through the API out of the catalog. 404: none of that kind and "
         "name was; 409: the definitions or catalog.toml declare it (remove it there).", None,
         200, ENTRY_ACK, (404, 409, 422), [path_param("kind"), path_param("name")])),
+    "audit": Endpoint(api_audit.get_audit, read(
+        "The waste audit: every finding (`kind`, `object`, `evidence`, `owner`, `action`, "
+        "`cost` a month in `currency`, `url`, `numbers`), by kind then object, judged by "
+        "`[audit]` of andon.toml; `since` judges the log from that date. 422 naming `since` "
+        "when it is no date.", OBJECT,
+        [query("since", "judge the log from this date (YYYY-MM-DD) or ISO time")], (422,))),
     "list_manual": Endpoint(api_manual.list_manual, read(
         "The operations manual: the problems andon saw, grouped by signature, newest first, "
         "each with its `occurrences` (`run_id`, `partition`, `at`, ...), `resolutions` and "

@@ -47,6 +47,7 @@ ROUTES: tuple[Route, ...] = (
     Route("cord_page", "GET", "/cords/{cord_id}"),
     Route("pools_page", "GET", "/pools"),
     Route("manual_page", "GET", "/manual"),
+    Route("audit_page", "GET", "/audit"),
     Route("manual_review_page", "GET", "/manual/review"),  # before /manual/{entry_id}
     Route("manual_entry_page", "GET", "/manual/{entry_id}"),
     Route("deliveries_page", "GET", "/deliveries"),
@@ -95,6 +96,7 @@ ROUTES: tuple[Route, ...] = (
     Route("declare_entry", "POST", "/api/v1/catalog/entries", "operator"),
     Route("remove_entry", "POST", "/api/v1/catalog/entries/{kind}/{name}/remove", "operator"),
     Route("list_manual", "GET", "/api/v1/manual"),
+    Route("audit", "GET", "/api/v1/audit"),
     Route("manual_review", "GET", "/api/v1/manual/review"),  # before {entry_id}: tried first
     Route("get_manual_entry", "GET", "/api/v1/manual/{entry_id}"),
     Route("resolve_manual_entry", "POST", "/api/v1/manual/{entry_id}/resolve", "operator"),

@@ -1,0 +1,293 @@
+"""The audit itself: findings of every built kind (``andon.audit.kinds.BUILT``) from the
+store's read models (``andon.store.audit``) and the project's graph, judged by ``[audit]``
+(``andon.project.waste.AuditSettings``). Reads only; ``now`` is a parameter."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from andon.events.codec import format_time, parse_time
+from andon.model.errors import BadRequest
+from andon.model.graph import Graph
+from andon.project.waste import AuditSettings
+from andon.store import audit as facts
+from andon.store.sql import Store
+
+GB = 1e9
+HABIT_MINUTES = 60.0  # batch_should_stream: frequent runs over at least this long,
+HABIT_FILLED = 0.5  # in at least this share of its frequent_minutes slices
+IDLE_MIN_SPAN_S = 86400.0  # idle_capacity: judged over a day of log at least
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One piece of waste: its ``kind`` (andon.audit.kinds.KINDS), the ``object`` (a data set,
+    pipeline, model, pool or alert source), the ``evidence`` in words and as ``numbers``, its
+    ``owner`` ("" unknown), a suggested ``action``, the estimated ``cost`` per month in the
+    configured currency (0 when no rate applies), and ``url``, its page on the board."""
+
+    kind: str
+    object: str
+    evidence: str
+    owner: str
+    action: str
+    cost: float
+    url: str = ""
+    numbers: dict[str, Any] = field(default_factory=dict)
+
+
+def _asset_url(name: str) -> str:
+    return f"/assets/{quote(name, safe='')}"
+
+
+def _entry_url(kind: str, name: str) -> str:
+    return f"/catalog/{kind}/{quote(name, safe='')}"
+
+
+def _seconds(a: str, b: str) -> float:
+    return (parse_time(b) - parse_time(a)).total_seconds() if a and b else 0.0
+
+
+class _Audit:
+    def __init__(self, graph: Graph, cfg: AuditSettings, now: datetime,
+                 since: datetime | None) -> None:
+        self.graph, self.cfg, self.now = graph, cfg, now
+        self.unused_from = format_time(since or now - timedelta(days=cfg.unused_days))
+        self.window_from = format_time(since or now - timedelta(days=cfg.window_days))
+        self.found: list[Finding] = []
+
+    def owner_of_asset(self, asset: str) -> str:
+        a = self.graph.assets.get(asset)
+        producer = self.graph.pipelines.get(self.graph.producer.get(asset, ""))
+        return (a.owner if a else "") or (producer.owner if producer else "")
+
+    def add(self, kind: str, obj: str, evidence: str, owner: str, action: str, cost: float,
+            url: str, **numbers: Any) -> None:
+        self.found.append(Finding(kind, obj, evidence, owner, action, round(cost, 2), url,
+                                  numbers))
+
+    def storage(self, size: int) -> float:
+        return size / GB * self.cfg.gb_month
+
+    def cpu(self, seconds: float) -> float:
+        return seconds / 3600 * self.cfg.cpu_hour
+
+    # -- data --------------------------------------------------------------------------------
+
+    def data(self, assets: list[facts.AssetFacts], runs: list[facts.RunFacts]) -> None:
+        work: dict[str, float] = defaultdict(float)
+        for r in runs:
+            work[r.pipeline] += (r.work_seconds or 0.0) * r.slots
+        for a in assets:
+            if a.first >= self.unused_from or a.consumer or a.read >= self.unused_from \
+                    or a.asset in self.cfg.backups:
+                continue  # young, registered for, read lately, or a backup: not this waste
+            gb = a.size_bytes / GB
+            last = f"last read {a.read[:10]}" if a.read else "never read by a run"
+            numbers = dict(size_bytes=a.size_bytes, partitions=a.partitions,
+                           last_read=a.read or None, readers=a.readers, last_made=a.made)
+            if a.made < self.unused_from:
+                self.add("unused_data", a.asset,
+                         f"{a.partitions} partition{'s' * (a.partitions != 1)}, {gb:.3f} GB; "
+                         f"{last}; no registered "
+                         f"consumer; last made {a.made[:10]}", self.owner_of_asset(a.asset),
+                         "deprecate it with a deletion date (andon deprecate), or set a "
+                         "retention", self.storage(a.size_bytes), _asset_url(a.asset), **numbers)
+            else:
+                producer = self.graph.producer.get(a.asset, "")
+                self.add("data_deluge", a.asset,
+                         f"still made (last {a.made[:10]}, by {producer or 'a source'}) but "
+                         f"{last}; no registered consumer; {a.partitions} partitions, "
+                         f"{gb:.3f} GB", self.owner_of_asset(a.asset),
+                         "stop making it or register its consumer (andon subscribe)",
+                         self.storage(a.size_bytes) + self.cpu(work.get(producer, 0.0)),
+                         _asset_url(a.asset), producer=producer, **numbers)
+
+    def duplicates(self, rows: list[tuple[str, str, str, int]]) -> None:
+        by_print: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+        for fingerprint, asset, partition, size in rows:
+            by_print[fingerprint].append((asset, partition, size))
+        pairs: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        for found in by_print.values():
+            names = tuple(sorted({a for a, _, _ in found}))
+            pairs[names].append(min(s for _, _, s in found) * (len(names) - 1))
+        for names, extra in sorted(pairs.items()):
+            copy = names[-1]
+            self.add("duplicate_data", copy,
+                     f"{len(extra)} partition{'s' * (len(extra) != 1)} identical (same "
+                     f"SHA-256) in {', '.join(names)}; {sum(extra) / GB:.3f} GB held twice",
+                     self.owner_of_asset(copy),
+                     f"keep one of {', '.join(names)} and read it in place of the others",
+                     self.storage(sum(extra)), _asset_url(copy), assets=list(names),
+                     partitions=len(extra), duplicated_bytes=sum(extra))
+
+    # -- pipelines ---------------------------------------------------------------------------
+
+    def pipelines(self, last: dict[str, str], deprecated: set[str], log_from: str,
+                  sizes: dict[str, int]) -> None:
+        for name, pipe in sorted(self.graph.pipelines.items()):
+            started = last.get(name, "")
+            size = sum(sizes.get(out, 0) for out in pipe.outputs)
+            url = _entry_url("pipeline", name)
+            if name in deprecated:
+                self.add("dead_pipeline", name, "deprecated in the catalog with no deletion date "
+                         f"agreed; last run {started[:10] or 'never'}", pipe.owner,
+                         "agree a deletion date with its consumers (andon deprecate "
+                         "--delete-after)", self.storage(size), url, last_run=started or None,
+                         output_bytes=size, deprecated=True)
+            elif not started and log_from and log_from < self.unused_from:
+                self.add("dead_pipeline", name, "never ran since the log began "
+                         f"({log_from[:10]})", pipe.owner, "delete its definition, or find "
+                         "why it never runs", 0.0, url, last_run=None, output_bytes=size)
+            elif started and started < self.unused_from:
+                self.add("dead_pipeline", name, f"last run {started[:10]}, none since",
+                         pipe.owner, "delete it with an agreed date, or find why it stopped",
+                         self.storage(size), url, last_run=started, output_bytes=size)
+
+    def runs(self, runs: list[facts.RunFacts]) -> None:
+        by_pipe: dict[str, list[facts.RunFacts]] = defaultdict(list)
+        for r in runs:
+            by_pipe[r.pipeline].append(r)
+        cfg = self.cfg
+        for name, rs in sorted(by_pipe.items()):
+            pipe = self.graph.pipelines.get(name)
+            owner, url = (pipe.owner if pipe else ""), _entry_url("pipeline", name)
+            timed = [r for r in rs if r.startup_seconds is not None and r.work_seconds]
+            if len(timed) >= cfg.min_runs:
+                startup = sum(r.startup_seconds or 0.0 for r in timed)
+                work = sum(r.work_seconds or 0.0 for r in timed)
+                share = startup / work if work else 0.0
+                if share >= cfg.startup_share:
+                    self.add("startup_delay", name,
+                             f"start-up is {share:.0%} of work time over {len(timed)} runs "
+                             f"({startup:.0f} s starting, {work:.0f} s working)", owner,
+                             "trim its imports and set-up, or run it in-process / as a "
+                             "longer-lived worker", self.cpu(startup), url, runs=len(timed),
+                             startup_seconds=round(startup, 3), work_seconds=round(work, 3),
+                             share=round(share, 4))
+            scheduled = [r for r in rs if r.reason not in ("backfill", "manual")]
+            if len(scheduled) >= max(cfg.min_runs, 2):  # a gap needs two
+                gaps = [_seconds(a.started_at, b.started_at) / 60
+                        for a, b in zip(scheduled, scheduled[1:], strict=False)]
+                gap = statistics.median(gaps)
+                work_s = statistics.median(r.work_seconds or 0.0 for r in scheduled)
+                # a habit, not a burst: a catch-up after a stop also starts runs back to back,
+                # so the runs must fill most of the frequent_minutes slices of their span
+                span = _seconds(scheduled[0].started_at, scheduled[-1].started_at) / 60
+                first = parse_time(scheduled[0].started_at)
+                slices = {int((parse_time(r.started_at) - first).total_seconds() / 60
+                              // max(cfg.frequent_minutes, 1.0)) for r in scheduled}
+                filled = len(slices) / (span / max(cfg.frequent_minutes, 1.0) + 1)
+                if gap <= cfg.frequent_minutes and work_s <= cfg.short_run_seconds \
+                        and span >= max(HABIT_MINUTES, 4 * cfg.frequent_minutes) \
+                        and filled >= HABIT_FILLED:
+                    overhead = sum(r.startup_seconds or 0.0 for r in scheduled)
+                    self.add("batch_should_stream", name,
+                             f"{len(scheduled)} runs, one every {gap:.1f} min (median), each "
+                             f"working {work_s:.1f} s (median)", owner,
+                             "make it a stream (one long-lived consumer), or run it less "
+                             "often", self.cpu(overhead), url, runs=len(scheduled),
+                             median_gap_minutes=round(gap, 3),
+                             median_work_seconds=round(work_s, 3))
+
+    def capacity(self, runs: list[facts.RunFacts], log_from: str) -> None:
+        if not log_from:
+            return  # an empty log: nothing ran, nothing to judge
+        start = max(self.window_from, log_from)
+        span = _seconds(start, format_time(self.now))
+        if span < IDLE_MIN_SPAN_S:
+            return  # a log younger than a day says nothing of how a pool is used
+        busy: dict[str, float] = defaultdict(float)
+        waiting: dict[str, float] = defaultdict(float)
+        end = format_time(self.now)
+        for r in runs:
+            busy[r.pool] += max(0.0, _seconds(r.started_at, r.ended_at or end)) * r.slots
+            waiting[r.pool] += (r.startup_seconds or 0.0) * r.slots
+        for name, pool in sorted(self.graph.pools.items()):
+            held = pool.capacity * span
+            share = busy.get(name, 0.0) / held
+            if share < self.cfg.idle_share:
+                idle = held - busy.get(name, 0.0)
+                self.add("idle_capacity", name,
+                         f"pool busy {share:.1%} of its {pool.capacity} slots over "
+                         f"{span / 86400:.1f} days; slots held waiting on start-up "
+                         f"{waiting.get(name, 0.0) / 3600:.2f} h (andon's own wait: 0)", "",
+                         "lower its capacity, or share the machine with other work",
+                         self.cpu(idle) / max(span / 86400 / 30, 1e-9) if span else 0.0,
+                         "/pools", capacity=pool.capacity, busy_share=round(share, 4),
+                         busy_slot_seconds=round(busy.get(name, 0.0), 1),
+                         held_waiting_seconds=round(waiting.get(name, 0.0), 3),
+                         scheduler_wait_seconds=0.0)
+
+    # -- alerts and artifacts ----------------------------------------------------------------
+
+    def alerts(self, outcomes: list[tuple[str, str, int, int]]) -> None:
+        for by, asset, n, false in sorted(outcomes):
+            precision = (n - false) / n
+            if n >= self.cfg.min_runs and precision < self.cfg.precision:
+                source = f"{by or 'unknown'} on {asset}"
+                self.add("noisy_alert", source,
+                         f"{n} cords resolved, {false} of them accepted as fine with no re-make "
+                         f"(false): precision {precision:.0%}", self.owner_of_asset(asset),
+                         "loosen or fix the check, or stop pulling on this signal", 0.0,
+                         _asset_url(asset), source=by, asset=asset, alerts=n,
+                         false_alerts=false, precision=round(precision, 4))
+
+    def artifacts(self, versions: dict[str, list[tuple[str, str]]],
+                  serving: dict[str, int], promoted: set[tuple[str, int]],
+                  sizes: Callable[[list[str]], int]) -> None:
+        for pipeline, made in sorted(versions.items()):
+            for model in self.graph.pipelines[pipeline].models:
+                fossils = [run_id for number, (run_id, ended) in enumerate(made, 1)
+                           if number != len(made) and number != serving.get(model)
+                           and (model, number) not in promoted and ended < self.unused_from]
+                if not fossils:
+                    continue
+                size = sizes(fossils)
+                self.add("fossil_artifact", model,
+                         f"{len(fossils)} of {len(made)} versions neither serving, the newest, "
+                         f"nor promoted since {self.unused_from[:10]}; {size / GB:.3f} GB",
+                         self.graph.pipelines[pipeline].owner,
+                         "keep the last few versions (andon sweep's keep-last-N)",
+                         self.storage(size), _entry_url("model", model), versions=len(made),
+                         fossil_versions=len(fossils), fossil_bytes=size)
+
+
+def audit(store: Store, graph: Graph, cfg: AuditSettings, now: datetime,
+          since: datetime | None = None) -> list[Finding]:
+    """Every finding, by kind (in ``KINDS`` order) then object. ``since`` replaces both windows
+    (``unused_days`` and ``window_days``) with the time from ``since`` to ``now``."""
+    from andon.audit import declared
+    from andon.audit.kinds import KINDS
+    from andon.store.models import serving_versions
+
+    if since is not None and since > now:
+        raise BadRequest(f"since {format_time(since)[:19]} is in the future", where="since",
+                         hint="give a past date, e.g. the first day of last month")
+    a = _Audit(graph, cfg, now, since)
+    with store.read() as conn:
+        assets = facts.asset_facts(conn, format_time(now)[:10])
+        runs = facts.runs_since(conn, a.window_from)
+        log_from = facts.first_event_at(conn)
+        a.data(assets, runs)
+        a.duplicates(facts.duplicate_partitions(conn))
+        a.pipelines(facts.last_runs(conn), facts.deprecated_pipelines(conn), log_from,
+                    {x.asset: x.size_bytes for x in assets})
+        a.runs(runs)
+        a.capacity(runs, log_from)
+        a.alerts(facts.alert_outcomes(conn, a.window_from))
+        makers = [name for name, p in graph.pipelines.items() if p.models]
+        a.artifacts(facts.model_runs(conn, makers), serving_versions(conn),
+                    facts.promoted_since(conn, a.unused_from),
+                    lambda ids: facts.bytes_of_runs(conn, ids))
+        declared.backups(conn, cfg, graph, now, a.add, a.owner_of_asset,
+                         {x.asset: x.size_bytes for x in assets})
+        declared.regions(conn, cfg, a.window_from, a.add, a.owner_of_asset)
+    order = {k: i for i, k in enumerate(KINDS)}
+    return sorted(a.found, key=lambda f: (order[f.kind], f.object))
