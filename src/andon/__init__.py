@@ -31,6 +31,10 @@ def __getattr__(name: str) -> Any:  # lazy, so that `andon --help` imports nothi
         from andon.checks.realised import performance
 
         return performance
+    if name == "model":  # not imported yet: importing it makes it callable (_ModelPackage)
+        import andon.model
+
+        return andon.model
     if name == "last":
         from andon.model.partitions import last
 
@@ -45,15 +49,10 @@ def __getattr__(name: str) -> Any:  # lazy, so that `andon --help` imports nothi
 class _ModelPackage(types.ModuleType):
     """``andon.model`` is both the domain package (``andon.model.graph`` ...) and, called, the
     declaration of a model: ``andon.model("churn", owner=..., deploy="auto")``
-    (``andon.project.dsl.model``)."""
+    (``andon.project.dsl.model``). The package takes this class as it is imported."""
 
     def __call__(self, name: str, **fields: Any) -> str:
         from andon.project import dsl
 
         frame = sys._getframe(1)
         return dsl.model(name, where=f"{frame.f_code.co_filename}:{frame.f_lineno}", **fields)
-
-
-from andon import model as _model  # noqa: E402  (the package itself: cheap, no imports)
-
-_model.__class__ = _ModelPackage
