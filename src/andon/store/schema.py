@@ -284,6 +284,19 @@ promotions = Table(  # every model.promoted: which version of each model serves 
     Column("at", Text, nullable=False),
 )
 
+drift_reports = Table(  # drift reports kept by andon.live.driftkeeper (store/driftreports.py):
+    # a cache, not a projection of the log: derivable again from the profiles, safe to drop
+    "drift_reports", metadata,
+    Column("asset", Text, primary_key=True),
+    Column("partition", Text, primary_key=True),
+    Column("reference", Text, primary_key=True),  # digest of the label and (partition, run)s
+    Column("run_id", Text, nullable=False),  # the run that wrote the partition's profile
+    Column("tested", Integer, nullable=False, default=0),  # 1: p-values and BH are in
+    Column("body", Text, nullable=False),  # label, reference partitions, cells, error (JSON)
+    Column("digest", Text, nullable=False),  # sha256 of the key and body: edits are refused
+    Column("at", Text, nullable=False),
+)
+
 schema_version = Table(
     "schema_version", metadata,
     Column("version", Integer, primary_key=True),
@@ -375,6 +388,12 @@ def _v8(conn: Connection) -> None:
     replay_promotions(conn)
 
 
+def _v14(conn: Connection) -> None:
+    # a new table only, from the live definition (freeze it in here, as for _v1, before a later
+    # step changes it); empty: the reports are computed again from the profiles as needed
+    metadata.create_all(conn, tables=[drift_reports])
+
+
 # (version, description, step); append new steps, never edit an applied one
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "event log, partitions, partition versions, runs, tokens", _v1),
@@ -385,6 +404,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (6, "the pipelines that read each data set (consumers observed)", _v6),
     (7, "the operations manual: problems, resolutions, code versions of runs", _v7),
     (8, "model promotions: which version of each model serves", _v8),
+    (14, "drift reports kept per partition and reference (a cache of the profiles)", _v14),
 ]
 LATEST = MIGRATIONS[-1][0]
 
