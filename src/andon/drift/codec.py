@@ -69,9 +69,11 @@ def _column(c: ColumnProfile) -> dict[str, Any]:
             "min": c.min, "max": c.max, "mean": c.mean, "m2": c.m2, "sample": sample}
 
 
-def loads(text: str | bytes, where: str = "profile") -> Profile:
+def loads(text: str | bytes, where: str = "profile", samples: bool = True) -> Profile:
     """The profile in ``text``, checked (see the module docstring); ``where`` names it in
-    errors (e.g. the partition)."""
+    errors (e.g. the partition). ``samples=False`` loads it **bins only**: the numeric
+    columns' samples are neither decoded nor checked and come back empty (PSI and JS need only
+    the bins and categories; KS needs the samples): the heat map's cold path."""
     if len(text) > MAX_PROFILE_BYTES:
         raise DriftError(f"profile is {len(text):,} bytes, more than {MAX_PROFILE_BYTES:,}",
                          where=where, hint=_HINT)
@@ -80,15 +82,16 @@ def loads(text: str | bytes, where: str = "profile") -> Profile:
     except (ValueError, RecursionError) as exc:
         raise DriftError(f"profile is not valid JSON ({str(exc)[:200]})", where=where,
                          hint=_HINT) from None
-    return from_dict(data, where)
+    return from_dict(data, where, samples)
 
 
 def _no_constant(name: str) -> float:
     raise ValueError(f"{name} is not allowed in a profile")
 
 
-def from_dict(data: Any, where: str = "profile") -> Profile:
-    """A profile from its parsed JSON form, with every limit checked."""
+def from_dict(data: Any, where: str = "profile", samples: bool = True) -> Profile:
+    """A profile from its parsed JSON form, with every limit checked (with ``samples=False``,
+    every one but the samples', which are left out: see ``loads``)."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise DriftError(f"not an {FORMAT} profile", where=where, hint=_HINT)
     rows = _count(data.get("rows"), "rows", where)
@@ -99,7 +102,7 @@ def from_dict(data: Any, where: str = "profile") -> Profile:
         raise DriftError(f"{len(cols)} columns, more than {MAX_COLUMNS}", where=where, hint=_HINT)
     out: dict[str, ColumnProfile] = {}
     for raw in cols:
-        col = _load_column(raw, where)
+        col = _load_column(raw, where, samples)
         if col.name in out:
             raise DriftError(f"column {col.name!r} appears twice", where=where, hint=_HINT)
         if col.count != rows:
@@ -109,7 +112,7 @@ def from_dict(data: Any, where: str = "profile") -> Profile:
     return Profile(rows=rows, columns=out)
 
 
-def _load_column(raw: Any, where: str) -> ColumnProfile:
+def _load_column(raw: Any, where: str, samples: bool = True) -> ColumnProfile:
     if not isinstance(raw, dict):
         raise DriftError("a column is not an object", where=where, hint=_HINT)
     name = raw.get("name")
@@ -138,9 +141,9 @@ def _load_column(raw: Any, where: str) -> ColumnProfile:
     bins = tuple(_count(b, "bins", at) for b in bins_raw)
     if sum(bins) != count - nulls or infinite > count - nulls:
         raise DriftError("bins do not add up to count - nulls", where=at, hint=_HINT)
-    sample = _sample(raw.get("sample"), at)
+    sample = _sample(raw.get("sample"), at) if samples else b""
     finite = count - nulls - infinite
-    if len(sample) // 8 != min(finite, MAX_SAMPLE):
+    if samples and len(sample) // 8 != min(finite, MAX_SAMPLE):
         raise DriftError(f"sample holds {len(sample) // 8} values, expected {min(finite, MAX_SAMPLE)}",
                          where=at, hint=_HINT)
     lo, hi = raw.get("min"), raw.get("max")

@@ -69,16 +69,18 @@ class DriftReport:
 
 
 def drift(partition: Profile, reference: Profile, *, columns: Iterable[str] | None = None,
-          where: str = "") -> DriftReport:
+          where: str = "", tests: bool = True) -> DriftReport:
     """Compare ``partition`` with ``reference`` column by column (default: every column of the
     partition). A column missing from either profile, of another kind or other edges in the
-    two, or without a single value in either, is a ``DriftError`` naming it."""
+    two, or without a single value in either, is a ``DriftError`` naming it. ``tests=False``:
+    PSI, JS and bands only, from the bins and categories (profiles loaded without samples):
+    every p-value is NaN, its test ``""`` and no column significant."""
     names = list(columns) if columns is not None else list(partition.columns)
     if not names:
         raise DriftError("no columns to compare", where=where, hint="profile some columns")
-    raw = [_compare(partition.column(n, where), reference.column(n, where or "reference"), where)
-           for n in names]
-    flags = benjamini_hochberg([r[3] for r in raw])
+    raw = [_compare(partition.column(n, where), reference.column(n, where or "reference"), where,
+                    tests) for n in names]
+    flags = benjamini_hochberg([r[3] for r in raw]) if tests else [False] * len(raw)
     out = tuple(ColumnDrift(column=n, kind=kind, psi=psi, js=js, p_value=p, test=test,
                             band=band_of(psi), significant=sig, null_rate=nr,
                             reference_null_rate=rnr)
@@ -87,7 +89,7 @@ def drift(partition: Profile, reference: Profile, *, columns: Iterable[str] | No
     return DriftReport(columns=out, band=worst)
 
 
-def _compare(part: ColumnProfile, ref: ColumnProfile, where: str
+def _compare(part: ColumnProfile, ref: ColumnProfile, where: str, tests: bool = True
              ) -> tuple[str, float, float, float, str, float, float]:
     for side, col in (("partition", part), ("reference", ref)):
         if col.values == 0:
@@ -101,14 +103,15 @@ def _compare(part: ColumnProfile, ref: ColumnProfile, where: str
                          hint="profile the partition against the reference (reference=)")
     if part.kind == CATEGORICAL:
         p_counts, q_counts = _category_counts(ref, part)
-        p_value, test = chi2_p_value(p_counts, q_counts), "chi2"
+        p_value, test = (chi2_p_value(p_counts, q_counts), "chi2") if tests else (math.nan, "")
     else:
         if part.edges != ref.edges:
             raise DriftError(f"column {part.name!r} has other histogram edges than the reference",
                              where=where,
                              hint="profile the partition against the reference (reference=)")
         p_counts, q_counts = list(ref.bins), list(part.bins)
-        p_value, test = ks_p_value(ref.sample_array, part.sample_array), "ks"
+        p_value, test = (ks_p_value(ref.sample_array, part.sample_array), "ks") if tests \
+            else (math.nan, "")
     p, q = _shares(p_counts), _shares(q_counts)
     return (part.kind, psi(p, q), js_distance(p, q), p_value, test,
             part.nulls / part.count, ref.nulls / ref.count)

@@ -356,6 +356,8 @@ def _pick(fn: Any, x: float | None, y: float | None) -> float | None:
 def _merge_samples(a: ColumnProfile, b: ColumnProfile, rng: np.random.Generator) -> bytes:
     """A uniform sample of the union, from uniform samples of each side (without replacement)."""
     sa, sb, na, nb = a.sample_array, b.sample_array, a.finite, b.finite
+    if (na and not len(sa)) or (nb and not len(sb)):
+        return b""  # a side loaded bins only (``codec.loads(samples=False)``): no sample
     k = min(MAX_SAMPLE, na + nb)
     if k == len(sa) + len(sb):
         return _sample_bytes(np.concatenate([sa, sb]))

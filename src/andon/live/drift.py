@@ -15,10 +15,20 @@ the newest version's; with no version at all, the 7 partitions before (labelled 
 ``"window:N"``: the N profiled partitions before this one, merged. Merged references and
 reports are cached by the runs they come from, so a new version of a partition or a new
 serving version is a new entry, never a stale one.
+
+**Kept.** Every report computed is also kept in the store (``drift_reports``, migration 10,
+``andon.live.driftcache``), keyed by the partition's run and the reference's identity (its label
+and its partitions with their runs): ``report`` and ``heat`` read the kept reports first and
+compute (and keep) only the missing ones, so a restart is not a cold start, and
+``andon.live.driftkeeper`` computes each report as the run that writes the profile succeeds.
+``heat`` computes a missing report from the **bins only** (profiles loaded without their
+samples: PSI, JS and bands; no p-values, ``p`` None); ``report`` computes the whole report (KS
+/ chi-square p-values, Benjamini-Hochberg) and replaces a bins-only one.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -27,29 +37,33 @@ from pathlib import Path
 from typing import Any
 
 from andon.drift.limits import AMBER, MAX_PROFILE_BYTES, RED, DriftError
+from andon.live import driftcache
 from andon.model.errors import NotFound
 from andon.model.graph import Graph
 from andon.model.views import Json
 from andon.model.words import did_you_mean
+from andon.store import driftreports, relations
 from andon.store import models as promotions
 from andon.store import profiles as stored
-from andon.store import relations
 from andon.store.sql import Store
 
 FALLBACK_WINDOW = 7  # "training" with no model version yet: the partitions before
 MAX_HEAT_PARTITIONS = 400  # the heat map's newest partitions (a year and some)
-_CACHE = 4096  # reports and merged references kept
+_CACHE = 4096  # reports and merged references kept in memory
+
+log = logging.getLogger("andon.drift")
 
 
 @dataclass(frozen=True)
 class ColumnDrift:
-    """One column's drift: PSI, Jensen-Shannon distance, the KS / chi-square p-value, its band
-    (green / amber / red by PSI) and whether it is significant after Benjamini-Hochberg."""
+    """One column's drift: PSI, Jensen-Shannon distance, the KS / chi-square p-value (None when
+    computed from the bins only), its band (green / amber / red by PSI) and whether it is
+    significant after Benjamini-Hochberg."""
 
     name: str
     psi: float
     js: float
-    p: float
+    p: float | None
     band: str
     significant: bool
 
@@ -57,7 +71,8 @@ class ColumnDrift:
 @dataclass(frozen=True)
 class PartitionDrift:
     """The drift of one partition of ``asset`` against ``reference`` (its label) made of
-    ``reference_partitions``; ``error`` says why it could not be compared (then no columns)."""
+    ``reference_partitions``; ``error`` says why it could not be compared (then no columns).
+    ``tested``: the p-values and Benjamini-Hochberg are in (False: from the bins only)."""
 
     asset: str
     partition: str
@@ -65,6 +80,7 @@ class PartitionDrift:
     reference_partitions: list[str]
     columns: list[ColumnDrift] = field(default_factory=list)
     error: str = ""
+    tested: bool = True
 
     @property
     def red(self) -> bool:
@@ -114,17 +130,19 @@ class Drift:
         if not found:
             raise NotFound(f"partition {partition[:60]!r} of {asset!r} has no profile",
                            hint=f"andon drift {asset} lists the profiled partitions")
-        return self._reports(asset, found, (model, version) if model and version else None)[0]
+        return self._reports(asset, found, (model, version) if model and version else None,
+                             tested=True)[0]
 
     def heat(self, asset: str, since: str | None = None,
              limit: int = MAX_HEAT_PARTITIONS) -> Json:
         """``{"asset", "reference", "partitions", "columns", "cells": [{"partition", "column",
         "psi", "js", "p", "band"}], "errors": {partition: why}}`` for the newest ``limit``
-        profiled partitions from ``since``."""
+        profiled partitions from ``since``. A cell's ``p`` is None when its report was
+        computed from the bins only (see the module docstring)."""
         self.profiled(asset)
         with self.store.read() as conn:
             found = stored.profiles_of(conn, asset, since=since)[-limit:]
-        reports = self._reports(asset, found, None)
+        reports = self._reports(asset, found, None, tested=False)
         columns: list[str] = []
         for r in reports:
             columns.extend(c.name for c in r.columns if c.name not in columns)
@@ -138,17 +156,16 @@ class Drift:
     # -- internals ---------------------------------------------------------------------------
 
     def _reports(self, asset: str, found: list[stored.StoredProfile],
-                 pinned: tuple[str, int] | None) -> list[PartitionDrift]:
+                 pinned: tuple[str, int] | None, tested: bool) -> list[PartitionDrift]:
+        """The reports of ``found``: from memory, else kept in the store, else computed (and
+        kept); ``tested``: p-values wanted (a bins-only report does not do)."""
         how = self.graph.profiled[asset]
         label, training = self._training(asset, pinned) \
             if how.reference == "training" or pinned else ("", None)
         window = int(how.reference.split(":", 1)[1]) if how.reference.startswith("window:") \
             else FALLBACK_WINDOW
-        out = []
         history: list[stored.StoredProfile] | None = None
-        # profiles loaded in this call, by run: a window's partitions are each read once, not
-        # once per report whose reference holds them; only the window's last ones are kept
-        loaded: dict[str, Any] = {}
+        planned: list[tuple[stored.StoredProfile, str, list[stored.StoredProfile]]] = []
         for sp in found:
             if training is not None:
                 refs = training
@@ -160,11 +177,61 @@ class Drift:
                 refs = before[-window:]
                 label = how.reference if how.reference != "training" else \
                     f"window:{FALLBACK_WINDOW} (no model version trained on {asset} yet)"
-            out.append(self._one(asset, sp, label, refs, how.sample, loaded))
-            keep = {r.run_id for r in refs[1:]} | {sp.run_id}
-            for run_id in [k for k in loaded if k not in keep]:
-                del loaded[run_id]
-        return out
+            planned.append((sp, label, refs))
+        out: list[PartitionDrift | None] = [self._remembered(asset, *plan, tested)
+                                            for plan in planned]
+        missing = [i for i, r in enumerate(out) if r is None]
+        if missing:
+            with self.store.read() as conn:
+                kept = driftreports.kept(conn, asset, [planned[i][0].partition for i in missing])
+            for i in missing:
+                out[i] = self._from_kept(asset, *planned[i], tested, kept)
+        # profiles loaded in this call, by run: a window's partitions are each read once, not
+        # once per report whose reference holds them; only the window's last ones are kept
+        loaded: dict[tuple[str, bool], Any] = {}
+        fresh: list[driftreports.KeptReport] = []
+        for i, (sp, label, refs) in enumerate(planned):
+            if out[i] is None:
+                out[i] = self._one(asset, sp, label, refs, how.sample, loaded, tested, fresh)
+                keep = {r.run_id for r in refs[1:]} | {sp.run_id}
+                for k in [k for k in loaded if k[0] not in keep]:
+                    del loaded[k]
+        if fresh:
+            try:
+                self.store.keep_drift_reports(fresh)
+            except Exception as exc:  # a cache: the reports are computed again next time
+                log.warning("drift reports of %s not kept: %s", asset, exc)
+        return [r for r in out if r is not None]
+
+    @staticmethod
+    def _key(asset: str, sp: stored.StoredProfile, label: str,
+             refs: list[stored.StoredProfile]) -> tuple[Any, ...]:
+        return ("report", asset, sp.partition, sp.run_id, label,
+                tuple((r.partition, r.run_id) for r in refs))
+
+    def _remembered(self, asset: str, sp: stored.StoredProfile, label: str,
+                    refs: list[stored.StoredProfile], tested: bool) -> PartitionDrift | None:
+        hit = self._cached(self._key(asset, sp, label, refs))
+        return hit if hit is not None and (hit.tested or not tested) else None
+
+    def _from_kept(self, asset: str, sp: stored.StoredProfile, label: str,
+                   refs: list[stored.StoredProfile], tested: bool,
+                   kept: dict[tuple[str, str], driftreports.KeptReport]) -> PartitionDrift | None:
+        digest = driftcache.reference_digest(label, [(r.partition, r.run_id) for r in refs])
+        row = kept.get((sp.partition, digest))
+        if row is None or row.run_id != sp.run_id or (tested and not row.tested):
+            return None
+        ref_keys = [r.partition for r in refs]
+        found = driftcache.decode(row.body, label, ref_keys, row.tested, sp.columns)
+        if found is None:
+            log.warning("the kept drift report of %s %s is damaged; computing it again", asset,
+                        sp.partition)
+            return None
+        columns, error = found
+        result = PartitionDrift(asset, sp.partition, label, ref_keys,
+                                [ColumnDrift(*c) for c in columns], error, row.tested)
+        self._keep(self._key(asset, sp, label, refs), result)
+        return result
 
     def _training(self, asset: str, pinned: tuple[str, int] | None = None
                   ) -> tuple[str, list[stored.StoredProfile] | None]:
@@ -192,51 +259,57 @@ class Drift:
         return "", None
 
     def _one(self, asset: str, sp: stored.StoredProfile, label: str,
-             refs: list[stored.StoredProfile], sample: int,
-             loaded: dict[str, Any]) -> PartitionDrift:
+             refs: list[stored.StoredProfile], sample: int, loaded: dict[tuple[str, bool], Any],
+             tested: bool, fresh: list[driftreports.KeptReport]) -> PartitionDrift:
         ref_keys = [r.partition for r in refs]
-        key = ("report", asset, sp.partition, sp.run_id, label,
-               tuple((r.partition, r.run_id) for r in refs))
-        hit = self._cached(key)
-        if hit is not None:
-            return hit
+        lasting = True  # an unreadable profile file may be readable later: not kept
         try:
             if not refs:
                 raise DriftError("no reference partition has a profile yet",
                                  hint="the reference fills as partitions are written")
             from andon.drift.measures import drift
 
-            reference = self._merged(asset, refs, loaded)
-            part = _thin(self._load(sp, asset, loaded), sample)
-            report = drift(part, reference, where=f"{asset} {sp.partition}")
+            reference = self._merged(asset, refs, loaded, tested)
+            part = self._load(sp, asset, loaded, tested)
+            report = drift(_thin(part, sample) if tested else part, reference,
+                           where=f"{asset} {sp.partition}", tests=tested)
             result = PartitionDrift(asset, sp.partition, label, ref_keys, [
-                ColumnDrift(c.column, c.psi, c.js, c.p_value, c.band, c.significant)
-                for c in report.columns])
+                ColumnDrift(c.column, c.psi, c.js, c.p_value if tested else None, c.band,
+                            c.significant) for c in report.columns], tested=tested)
         except DriftError as exc:
+            lasting = not isinstance(exc, _Unreadable)
             result = PartitionDrift(asset, sp.partition, label, ref_keys,
                                     error=f"{exc.message} ({exc.where})" if exc.where
-                                    else exc.message)
-        self._keep(key, result)
+                                    else exc.message, tested=tested)
+        self._keep(self._key(asset, sp, label, refs), result)
+        if lasting:
+            body = driftcache.encode(label, ref_keys, [
+                (c.name, c.psi, c.js, c.p, c.band, c.significant) for c in result.columns],
+                result.error)
+            digest = driftcache.reference_digest(label, [(r.partition, r.run_id) for r in refs])
+            fresh.append(driftreports.KeptReport(asset, sp.partition, digest, sp.run_id, tested,
+                                                 body, sp.at))
         return result
 
     def _merged(self, asset: str, refs: list[stored.StoredProfile],
-                loaded: dict[str, Any]) -> Any:
-        key = ("merged", asset, tuple((r.partition, r.run_id) for r in refs))
+                loaded: dict[tuple[str, bool], Any], tested: bool) -> Any:
+        key = ("merged", asset, tested, tuple((r.partition, r.run_id) for r in refs))
         hit = self._cached(key)
         if hit is None:
             from andon.drift.profile import merge_all
 
-            hit = merge_all([self._load(r, asset, loaded) for r in refs if r.rows])
+            hit = merge_all([self._load(r, asset, loaded, tested) for r in refs if r.rows])
             self._keep(key, hit)
         return hit
 
-    def _load(self, sp: stored.StoredProfile, asset: str, loaded: dict[str, Any]) -> Any:
-        if sp.run_id in loaded:
-            return loaded[sp.run_id]
-        loaded[sp.run_id] = found = self._read(sp, asset)
+    def _load(self, sp: stored.StoredProfile, asset: str, loaded: dict[tuple[str, bool], Any],
+              samples: bool) -> Any:
+        if (sp.run_id, samples) in loaded:
+            return loaded[(sp.run_id, samples)]
+        loaded[(sp.run_id, samples)] = found = self._read(sp, asset, samples)
         return found
 
-    def _read(self, sp: stored.StoredProfile, asset: str) -> Any:
+    def _read(self, sp: stored.StoredProfile, asset: str, samples: bool) -> Any:
         from andon.drift import codec
 
         where = f"{asset} {sp.partition}"
@@ -248,9 +321,9 @@ class Drift:
             with open(path, "rb") as fh:
                 text = fh.read(MAX_PROFILE_BYTES + 1)
         except OSError as exc:
-            raise DriftError(f"the profile {sp.path} cannot be read: {exc.strerror}",
+            raise _Unreadable(f"the profile {sp.path} cannot be read: {exc.strerror}",
                              where=where, hint="re-run the partition to write it again") from None
-        return codec.loads(text, where=where)
+        return codec.loads(text, where=where, samples=samples)
 
     def _cached(self, key: tuple[Any, ...]) -> Any:
         with self._lock:
@@ -264,6 +337,10 @@ class Drift:
             self._cache[key] = value
             while len(self._cache) > _CACHE:
                 self._cache.popitem(last=False)
+
+
+class _Unreadable(DriftError):
+    """A profile file that cannot be read now (gone, no permission): its report is not kept."""
 
 
 def _thin(profile: Any, k: int) -> Any:

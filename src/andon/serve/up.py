@@ -23,6 +23,7 @@ from andon.executors.inprocess import InProcessExecutor
 from andon.executors.local import LocalProcessExecutor
 from andon.lineage.emitter import LineageEmitter, make_sender
 from andon.live.clock import Clock, RealClock
+from andon.live.driftkeeper import DriftKeeper
 from andon.live.gate import GateKeeper
 from andon.live.modelchecks import ModelChecks, drift_reader, measurements
 from andon.live.models import AutoPromoter
@@ -92,6 +93,7 @@ class Line:
     folder_lock: SchedulerLock | None = None  # STATE_DIR/scheduler.lock
     checks: CheckRunner | None = None
     model_checks: ModelChecks | None = None
+    drift_keeper: DriftKeeper | None = None
     notifier: Notifier | None = None
     lineage: LineageEmitter | None = None
 
@@ -107,6 +109,8 @@ class Line:
             self.checks.shutdown(wait=False)
         if self.model_checks is not None:
             self.model_checks.shutdown(wait=False)
+        if self.drift_keeper is not None:
+            self.drift_keeper.shutdown(wait=False)
         if self.notifier is not None:  # a moment for what the last turn announced
             self.notifier.sender.idle(1.0)
             self.notifier.sender.stop()
@@ -227,6 +231,9 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
     model_checks = ModelChecks(project.model_checks, service.models, runner.submit, clock.now,
                                performance_of, trains_on, drift_of)
     runner.subscribe(model_checks.on_events)
+    # each profiled partition's drift report is computed as its run succeeds, and kept
+    drift_keeper = DriftKeeper(service.drift, trains_on)
+    runner.subscribe(drift_keeper.on_events)
     runner.start()
     service.live_plan = runner.plan.view  # the runner's latest forecast, not a replay of the log
     service.live_workers = runner.workers  # slots busy and the executor's health, from memory
@@ -243,6 +250,7 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
     service.catalog.start(built, declared)
     return Line(project, settings, store, runner, service, clock, lock=lock,
                 folder_lock=folder_lock, checks=checks, model_checks=model_checks,
+                drift_keeper=drift_keeper,
                 notifier=notifier, lineage=lineage)
 
 

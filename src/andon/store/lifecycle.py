@@ -95,7 +95,7 @@ def project_lifecycle(conn: Connection, event: Event, seq: int) -> None:
 
 
 def replay_lifecycle(conn: Connection) -> None:
-    """Fill the lifecycle tables from the log, in order (migration 13)."""
+    """Fill the lifecycle tables from the log, in order (migration 9)."""
     names = [cls.name for cls in PROJECTED]
     for row in conn.execute(select(events.c.seq, events.c.payload).where(
             events.c.type.in_(names)).order_by(events.c.seq)).all():

@@ -314,6 +314,19 @@ tombstones = Table(  # every file a sweep removed: lifecycle.data_deleted, recor
     Column("seq", BigInteger, nullable=False, default=0, index=True),
 )
 
+drift_reports = Table(  # drift reports kept by andon.live.driftkeeper (store/driftreports.py):
+    # a cache, not a projection of the log: derivable again from the profiles, safe to drop
+    "drift_reports", metadata,
+    Column("asset", Text, primary_key=True),
+    Column("partition", Text, primary_key=True),
+    Column("reference", Text, primary_key=True),  # digest of the label and (partition, run)s
+    Column("run_id", Text, nullable=False),  # the run that wrote the partition's profile
+    Column("tested", Integer, nullable=False, default=0),  # 1: p-values and BH are in
+    Column("body", Text, nullable=False),  # label, reference partitions, cells, error (JSON)
+    Column("digest", Text, nullable=False),  # sha256 of the key and body: edits are refused
+    Column("at", Text, nullable=False),
+)
+
 schema_version = Table(
     "schema_version", metadata,
     Column("version", Integer, primary_key=True),
@@ -405,13 +418,19 @@ def _v8(conn: Connection) -> None:
     replay_promotions(conn)
 
 
-def _v13(conn: Connection) -> None:
-    # new tables only (9 to 12 are issue 13's), from the live definitions (freeze them in here,
+def _v9(conn: Connection) -> None:
+    # new tables only, from the live definitions (freeze them in here,
     # as for _v1, before a later step changes one of them), filled from the log
     from andon.store.lifecycle import replay_lifecycle
 
     metadata.create_all(conn, tables=[deprecations, tombstones])
     replay_lifecycle(conn)
+
+
+def _v10(conn: Connection) -> None:
+    # a new table only, from the live definition (freeze it in here, as for _v1, before a later
+    # step changes it); empty: the reports are computed again from the profiles as needed
+    metadata.create_all(conn, tables=[drift_reports])
 
 
 # (version, description, step); append new steps, never edit an applied one
@@ -424,7 +443,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (6, "the pipelines that read each data set (consumers observed)", _v6),
     (7, "the operations manual: problems, resolutions, code versions of runs", _v7),
     (8, "model promotions: which version of each model serves", _v8),
-    (13, "agreed deletions: deprecations and the tombstones of swept files", _v13),
+    (9, "agreed deletions: deprecations and the tombstones of swept files", _v9),
+    (10, "drift reports kept per partition and reference (a cache of the profiles)", _v10),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -43,7 +43,7 @@ from andon.events.codec import format_time, from_dict
 from andon.model.errors import ConfigError
 from andon.model.status import RunStatus
 from andon.model.tokens import ID_LENGTH, token_id
-from andon.store import access, catalog, cordviews, schema
+from andon.store import access, catalog, cordviews, driftreports, schema
 from andon.store.identity import FileIdentity, StoreUnavailable
 from andon.store.lock import database_file
 from andon.store.projection import payload, project
@@ -416,6 +416,11 @@ class Store:
         (``andon.store.catalog.sync``); the number of rows it changed."""
         with self._write() as conn:
             return catalog.sync(conn, rows)
+
+    def keep_drift_reports(self, rows: Sequence[driftreports.KeptReport]) -> int:
+        """Keep computed drift reports (a cache: ``andon.store.driftreports.keep``)."""
+        with self._write() as conn:
+            return driftreports.keep(conn, rows)
 
     # -- tokens --------------------------------------------------------------------------------
 

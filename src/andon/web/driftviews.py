@@ -2,7 +2,8 @@
 profiled data set's page (``/assets/{name}``) and on a model's page for the profiled data sets
 its pipeline trains on. Rows are the profiled columns, columns the partitions (oldest left,
 each heading linking to the partition's runs), a cell's colour its band and its title the
-PSI. Built from ``andon.live.drift`` (reports cached by run), on the page's worker thread."""
+PSI. Built from ``andon.live.drift`` (reports kept in the store by run and reference; a
+missing one computed from the profiles' bins only), on the page's worker thread."""
 
 from __future__ import annotations
 
@@ -50,8 +51,8 @@ def heat_map(svc: Service, asset: str) -> HeatMap | None:
             c = cells.get((p, col))
             row.append(("", f"{col} · {p}: not compared") if c is None else
                        (_SHORT.get(c["band"], ""),
-                        f"{col} · {p}: PSI {c['psi']:.3f} ({c['band']}), JS {c['js']:.3f}, "
-                        f"p {c['p']:.2g}"))
+                        f"{col} · {p}: PSI {c['psi']:.3f} ({c['band']}), JS {c['js']:.3f}"
+                        + ("" if c["p"] is None else f", p {c['p']:.2g}")))
         rows.append(HeatRow(col, row))
     red = len({c["partition"] for c in data["cells"] if c["band"] == "red"})
     return HeatMap(asset, str(data["reference"]),
