@@ -7,8 +7,6 @@ Definitions use ``andon.source(...)``, ``@andon.pipeline(...)``, ``@andon.check(
 
 from __future__ import annotations
 
-import sys
-import types
 from typing import Any
 
 __all__ = ["source", "pipeline", "catalog", "model", "model_output", "window", "rollup", "mapped",
@@ -31,8 +29,9 @@ def __getattr__(name: str) -> Any:  # lazy, so that `andon --help` imports nothi
         from andon.checks.realised import performance
 
         return performance
-    if name == "model":  # not imported yet: importing it makes it callable (_ModelPackage)
+    if name == "model":  # the domain package, callable once the DSL has registered with it
         import andon.model
+        import andon.project.dsl  # noqa: F401  (registers andon.model(...))
 
         return andon.model
     if name == "last":
@@ -44,15 +43,3 @@ def __getattr__(name: str) -> Any:  # lazy, so that `andon --help` imports nothi
 
         return Context
     raise AttributeError(f"module 'andon' has no attribute {name!r}")
-
-
-class _ModelPackage(types.ModuleType):
-    """``andon.model`` is both the domain package (``andon.model.graph`` ...) and, called, the
-    declaration of a model: ``andon.model("churn", owner=..., deploy="auto")``
-    (``andon.project.dsl.model``). The package takes this class as it is imported."""
-
-    def __call__(self, name: str, **fields: Any) -> str:
-        from andon.project import dsl
-
-        frame = sys._getframe(1)
-        return dsl.model(name, where=f"{frame.f_code.co_filename}:{frame.f_lineno}", **fields)

@@ -330,3 +330,7 @@ def collect(run: Callable[[], None]) -> Registry:
     finally:
         _active.remove(registry)
     return registry
+
+
+# andon.model(...) declares a model: the domain package calls this (it imports nothing above)
+setattr(sys.modules["andon.model"], "declare", model)  # noqa: B010
