@@ -75,15 +75,21 @@ def serving_stack(history: list[Promotion]) -> list[int]:
     return stack
 
 
-def serving_versions(conn: Connection) -> dict[str, int]:
-    """The version each promoted model serves now, by model."""
+def all_promotions(conn: Connection) -> dict[str, list[Promotion]]:
+    """Every promotion of every model, oldest first, by model (one read)."""
     history: dict[str, list[Promotion]] = {}
     t = promotions
     for r in conn.execute(select(t.c.model, t.c.version, t.c.run_id, t.c.previous,
                                  t.c.rollback, t.c.by, t.c.reason, t.c.at).order_by(t.c.seq)):
         history.setdefault(r.model, []).append(
             Promotion(r.version, r.run_id, r.previous, bool(r.rollback), r.by, r.reason, r.at))
-    return {model: stack[-1] for model, h in history.items() if (stack := serving_stack(h))}
+    return history
+
+
+def serving_versions(conn: Connection) -> dict[str, int]:
+    """The version each promoted model serves now, by model."""
+    return {model: stack[-1] for model, h in all_promotions(conn).items()
+            if (stack := serving_stack(h))}
 
 
 def artifact_of(conn: Connection, run_id: str, partition: str, assets: Iterable[str]

@@ -19,8 +19,8 @@ from sqlalchemy import Connection, and_, func, select
 from andon.engine.runs import run_event_id
 from andon.model.status import RunStatus
 from andon.model.views import View
-from andon.store.models import Promotion, promotions_of, serving_stack
-from andon.store.schema import events, partitions, promotions, runs
+from andon.store.models import Promotion, all_promotions, promotions_of, serving_stack
+from andon.store.schema import events, partitions, runs
 
 PARTITIONS_SHOWN = 60  # a model's newest performance partitions, for its page and the API
 
@@ -97,12 +97,7 @@ def serving_all(conn: Connection, performance: dict[str, str]) -> dict[str, Serv
     """Every model with a version serving, by name; ``performance``: model -> the pipeline of
     its realised performance. Three queries for all the models: the promotions, the newest
     successful run of each performance pipeline, and the metrics of all those runs."""
-    history: dict[str, list[Promotion]] = {}
-    t = promotions
-    for r in conn.execute(select(t.c.model, t.c.version, t.c.run_id, t.c.previous,
-                                 t.c.rollback, t.c.by, t.c.reason, t.c.at).order_by(t.c.seq)):
-        history.setdefault(r.model, []).append(
-            Promotion(r.version, r.run_id, r.previous, bool(r.rollback), r.by, r.reason, r.at))
+    history = all_promotions(conn)
     serving: dict[str, Promotion] = {}
     for model, h in history.items():
         stack = serving_stack(h)
