@@ -26,6 +26,8 @@ def served(make_project: ProjectFactory) -> Iterator[tuple[Line, httpx.Client]]:
             assert client.post("/api/v1/notify", json={"asset": "raw", "partition": day},
                                headers=auth_header(line)).status_code == 201
             assert line.runner.drain()
+            # the automatic promotion is decided off the runner thread, then recorded
+            assert line.promoter is not None and line.promoter.wait(30)
         assert line.runner.drain()
         yield line, client
 

@@ -7,12 +7,15 @@ models whose ``deploy`` policy is ``auto``.
 
 The deploy policy is declared with the model (``deploy = "auto"`` in ``catalog.toml``, or
 ``andon.catalog(kind="model", ..., deploy="auto")``). ``auto`` promotes every new version as
-its run succeeds; no gate yet (issue 13, item 4: shadow scoring against the serving version)."""
+its run succeeds, unless the model has a ``gate`` (``andon.live.gate``): then only once its
+scores in shadow match the serving version's (otherwise ``model.held`` says why)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -267,13 +270,17 @@ class AutoPromoter:
     run succeeds (``andon up``; a write with no scheduler records no promotion: the next
     ``andon up`` catches up). Armed once the catalog is built (the policies are the catalog's),
     and catches up then with every version owed; before that it ignores events (the catch-up
-    covers them). Runs on the runner thread: reads the store and submits, never waits."""
+    covers them). The listener only picks the pipelines out on the runner thread; the store
+    reads and a gate's verdict (which may compute drift) run on one worker thread of its own,
+    in order, and submit from there."""
 
     def __init__(self, models: Models, submit: Callable[[Event], Any],
                  now: Callable[[], datetime],
                  performance_of: Mapping[str, Sequence[str]] | None = None) -> None:
         self.models, self.submit, self.now = models, submit, now
         self._armed = False
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="andon-promote")
+        self._pending: set[Future[None]] = set()
         # a performance pipeline -> the pipelines making the models it measures
         self.producers_measured: dict[str, set[str]] = {}
         graph = models.catalog.graph.pipelines
@@ -299,8 +306,25 @@ class AutoPromoter:
         made.update(p for e in events if isinstance(e, RunSucceeded)
                     for p in self.producers_measured.get(e.pipeline, ()))
         if made:
+            future = self._pool.submit(self._promote, made)
+            self._pending.add(future)
+            future.add_done_callback(self._pending.discard)
+
+    def _promote(self, made: set[str]) -> None:
+        try:
             for event in self.models.auto_events(self.now(), made):
                 self.submit(event)
+        except Exception:  # a bug here must not go unnoticed in a future nobody reads
+            log.exception("automatic promotions after runs of %s failed", sorted(made))
+
+    def wait(self, timeout: float) -> bool:
+        """Wait until the promotions handed over so far are decided and submitted (tests)."""
+        _done, pending = futures_wait(list(self._pending), timeout)
+        return not pending
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop taking work; with ``wait``, finish the promotions handed over."""
+        self._pool.shutdown(wait=wait, cancel_futures=not wait)
 
 
 def _reason(reason: str) -> str:

@@ -93,6 +93,7 @@ class Line:
     folder_lock: SchedulerLock | None = None  # STATE_DIR/scheduler.lock
     checks: CheckRunner | None = None
     model_checks: ModelChecks | None = None
+    promoter: AutoPromoter | None = None
     drift_keeper: DriftKeeper | None = None
     notifier: Notifier | None = None
     lineage: LineageEmitter | None = None
@@ -109,6 +110,8 @@ class Line:
             self.checks.shutdown(wait=False)
         if self.model_checks is not None:
             self.model_checks.shutdown(wait=False)
+        if self.promoter is not None:
+            self.promoter.shutdown(wait=False)
         if self.drift_keeper is not None:
             self.drift_keeper.shutdown(wait=False)
         if self.notifier is not None:  # a moment for what the last turn announced
@@ -249,7 +252,7 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
 
     service.catalog.start(built, declared)
     return Line(project, settings, store, runner, service, clock, lock=lock,
-                folder_lock=folder_lock, checks=checks, model_checks=model_checks,
+                folder_lock=folder_lock, checks=checks, model_checks=model_checks, promoter=promoter,
                 drift_keeper=drift_keeper,
                 notifier=notifier, lineage=lineage)
 
