@@ -245,7 +245,9 @@ class _Audit:
         waiting: dict[str, float] = defaultdict(float)
         end = format_time(self.now)
         for r in runs:
-            busy[r.pool] += max(0.0, _seconds(r.started_at, r.ended_at or end)) * r.slots
+            # cut at the moment judged: an ended project's later runs are not its last days'
+            busy[r.pool] += max(0.0, _seconds(r.started_at, min(r.ended_at or end, end))) \
+                * r.slots
             waiting[r.pool] += (r.startup_seconds or 0.0) * r.slots
         for name, pool in sorted(self.graph.pools.items()):
             held = pool.capacity * span
