@@ -19,14 +19,15 @@ Planter = Callable[..., tuple[Path, Planted]]
 
 @pytest.fixture
 def planted(tmp_path: Path) -> Planter:
-    """Write the planted project (``copies`` copies, ``extra`` lines added to its ``[audit]``)
-    and its history up to ``now`` into ``.andon/andon.db``; return the project's root and what
-    was planted."""
+    """Write the planted project (``copies`` copies, ``extra`` lines added to its ``[audit]``,
+    ``end`` its ``[project] end``) and its history up to ``now`` into ``.andon/andon.db``;
+    return the project's root and what was planted."""
 
-    def make(copies: int = 2, extra: str = "", now: datetime = NOW) -> tuple[Path, Planted]:
+    def make(copies: int = 2, extra: str = "", now: datetime = NOW,
+             end: str = "") -> tuple[Path, Planted]:
         root = tmp_path / "planted"
         root.mkdir()
-        write_project(root, copies, extra)
+        write_project(root, copies, extra, end)
         load_project(root)  # the project loads: its definitions are valid
         (root / ".andon").mkdir()
         store = Store(f"sqlite:///{root / '.andon' / 'andon.db'}")

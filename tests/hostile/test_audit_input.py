@@ -29,6 +29,9 @@ andon.source("raw")
     ("gb_month = inf", "gb_month"),
     ("gb_transferred = -1", "gb_transferred"),
     ("precision = 1.5", "precision"),
+    ("unchanged_share = -0.1", "unchanged_share"),
+    ('unchanged_share = "most"', "unchanged_share"),
+    ('project_end = "2026-01-01"', "project_end"),  # [project] end's, not a key of [audit]
     ('startup_share = "half"', "startup_share"),
     ('currency = "' + "X" * 100 + '"', "currency"),
     ('currency = "\\u001b[31m"', "currency"),

@@ -7,16 +7,18 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 from andon.events.codec import format_time, parse_time
 from andon.model.errors import BadRequest
 from andon.model.graph import Graph
+from andon.model.lifecycle import FROZEN, passed_at, state_at
 from andon.project.waste import AuditSettings
 from andon.store import audit as facts
+from andon.store.lifecycle import Deprecation
 from andon.store.sql import Store
 
 GB = 1e9
@@ -129,28 +131,51 @@ class _Audit:
 
     # -- pipelines ---------------------------------------------------------------------------
 
-    def pipelines(self, last: dict[str, str], deprecated: set[str], log_from: str,
-                  sizes: dict[str, int]) -> None:
+    def pipelines(self, last: dict[str, str], catalogued: dict[str, str],
+                  notices: dict[str, Deprecation], log_from: str, sizes: dict[str, int],
+                  finished: set[str]) -> None:
+        """Dead or fossil pipelines: past their agreed deletion date (``notices``, andon
+        deprecate) and not deleted; deprecated in the catalog (``catalogued``: name -> its
+        date) with no deletion date agreed; never run; not run for ``unused_days``. One with an
+        agreed date still ahead, or deleted, is planned, not waste; one that made the last
+        partition of every output (``finished``: ``[project] end``) is done, not dead."""
         for name, pipe in sorted(self.graph.pipelines.items()):
             started = last.get(name, "")
             size = sum(sizes.get(out, 0) for out in pipe.outputs)
             url = _entry_url("pipeline", name)
-            if name in deprecated:
-                self.add("dead_pipeline", name, "deprecated in the catalog with no deletion date "
-                         f"agreed; last run {started[:10] or 'never'}", pipe.owner,
-                         "agree a deletion date with its consumers (andon deprecate "
-                         "--delete-after)", self.storage(size), url, last_run=started or None,
-                         output_bytes=size, deprecated=True)
+            ran = f"last run {started[:10] or 'never'}"
+            notice = notices.get(name)
+            if notice is not None:
+                if state_at(notice.delete_after, notice.deleted_at is not None,
+                            self.now) == FROZEN:
+                    self.add("dead_pipeline", name, f"past its agreed deletion date "
+                             f"{notice.delete_after} (notice of {notice.noticed_at[:10]}) and "
+                             f"not deleted; {ran}", pipe.owner or notice.owner,
+                             "delete it as agreed: andon sweep --apply", self.storage(size),
+                             url, last_run=started or None, output_bytes=size,
+                             delete_after=notice.delete_after)
+                continue  # a date agreed and still ahead, or deleted: planned, not waste
+            if name in catalogued:
+                retired = catalogued[name]
+                self.add("dead_pipeline", name, "deprecated in the catalog"
+                         + (f" (to retire on {retired})" if retired else "")
+                         + f" with no deletion date agreed with its consumers; {ran}",
+                         pipe.owner, f"agree a deletion date: andon deprecate {name} "
+                         "--delete-after DATE", self.storage(size), url,
+                         last_run=started or None, output_bytes=size, deprecated=True)
+            elif name in finished:
+                continue  # it made its last partition: the project is done with it
             elif not started and log_from and log_from < self.unused_from:
                 self.add("dead_pipeline", name, "never ran since the log began "
                          f"({log_from[:10]})", pipe.owner, "delete its definition, or find "
                          "why it never runs", 0.0, url, last_run=None, output_bytes=size)
             elif started and started < self.unused_from:
                 self.add("dead_pipeline", name, f"last run {started[:10]}, none since",
-                         pipe.owner, "delete it with an agreed date, or find why it stopped",
+                         pipe.owner, "delete it with an agreed date (andon deprecate "
+                         f"{name} --delete-after DATE), or find why it stopped",
                          self.storage(size), url, last_run=started, output_bytes=size)
 
-    def runs(self, runs: list[facts.RunFacts]) -> None:
+    def runs(self, runs: list[facts.RunFacts], remade: dict[str, dict[str, bool]]) -> None:
         by_pipe: dict[str, list[facts.RunFacts]] = defaultdict(list)
         for r in runs:
             by_pipe[r.pipeline].append(r)
@@ -171,6 +196,9 @@ class _Audit:
                              "longer-lived worker", self.cpu(startup), url, runs=len(timed),
                              startup_seconds=round(startup, 3), work_seconds=round(work, 3),
                              share=round(share, 4))
+            said: list[str] = []  # batch_should_stream's evidence: frequent, found nothing new
+            numbers: dict[str, Any] = {}
+            cost = 0.0
             scheduled = [r for r in rs if r.reason not in ("backfill", "manual")]
             if len(scheduled) >= max(cfg.min_runs, 2):  # a gap needs two
                 gaps = [_seconds(a.started_at, b.started_at) / 60
@@ -187,14 +215,24 @@ class _Audit:
                 if gap <= cfg.frequent_minutes and work_s <= cfg.short_run_seconds \
                         and span >= max(HABIT_MINUTES, 4 * cfg.frequent_minutes) \
                         and filled >= HABIT_FILLED:
-                    overhead = sum(r.startup_seconds or 0.0 for r in scheduled)
-                    self.add("batch_should_stream", name,
-                             f"{len(scheduled)} runs, one every {gap:.1f} min (median), each "
-                             f"working {work_s:.1f} s (median)", owner,
-                             "make it a stream (one long-lived consumer), or run it less "
-                             "often", self.cpu(overhead), url, runs=len(scheduled),
-                             median_gap_minutes=round(gap, 3),
-                             median_work_seconds=round(work_s, 3))
+                    said.append(f"{len(scheduled)} runs, one every {gap:.1f} min (median), "
+                                f"each working {work_s:.1f} s (median)")
+                    cost += self.cpu(sum(r.startup_seconds or 0.0 for r in scheduled))
+                    numbers |= dict(runs=len(scheduled), median_gap_minutes=round(gap, 3),
+                                    median_work_seconds=round(work_s, 3))
+            made = remade.get(name, {})
+            same = sum(made.values())
+            if len(made) >= cfg.min_runs and same / len(made) >= cfg.unchanged_share:
+                said.append(f"{same} of {len(made)} runs that wrote data found nothing new "
+                            "(every output the same SHA-256 as the version it replaced)")
+                work = sum((r.work_seconds or 0.0) * r.slots for r in rs)
+                cost += self.cpu(work * same / len(rs))
+                numbers |= dict(writing_runs=len(made), unchanged_runs=same,
+                                unchanged_share=round(same / len(made), 4))
+            if said:
+                self.add("batch_should_stream", name, "; ".join(said), owner,
+                         "make it a stream (one long-lived consumer), or run it less often "
+                         "(when its inputs change)", cost, url, **numbers)
 
     def capacity(self, runs: list[facts.RunFacts], log_from: str) -> None:
         if not log_from:
@@ -207,7 +245,9 @@ class _Audit:
         waiting: dict[str, float] = defaultdict(float)
         end = format_time(self.now)
         for r in runs:
-            busy[r.pool] += max(0.0, _seconds(r.started_at, r.ended_at or end)) * r.slots
+            # cut at the moment judged: an ended project's later runs are not its last days'
+            busy[r.pool] += max(0.0, _seconds(r.started_at, min(r.ended_at or end, end))) \
+                * r.slots
             waiting[r.pool] += (r.startup_seconds or 0.0) * r.slots
         for name, pool in sorted(self.graph.pools.items()):
             held = pool.capacity * span
@@ -259,35 +299,69 @@ class _Audit:
                          fossil_versions=len(fossils), fossil_bytes=size)
 
 
+def judged_at(now: datetime, end: date | None) -> datetime:
+    """The moment the audit judges at: ``now``; for a project whose ``[project] end`` has
+    passed, a day after its last partition ended (its data was then as fresh as it gets: a
+    log that stopped with the project is not waste because the clock went on)."""
+    if end is None:
+        return now
+    return min(now, passed_at(end) + timedelta(days=1))
+
+
+def _finished(graph: Graph, made: set[tuple[str, str]]) -> set[str]:
+    """The pipelines that made the last partition of each of their outputs (a scheme that
+    stops: ``[project] end``)."""
+    out = set()
+    for name, pipe in graph.pipelines.items():
+        last = [(o, graph.assets[o].partitions.last_key) for o in pipe.outputs]
+        if last and all(key is not None and (o, key) in made for o, key in last):
+            out.add(name)
+    return out
+
+
 def audit(store: Store, graph: Graph, cfg: AuditSettings, now: datetime,
           since: datetime | None = None) -> list[Finding]:
     """Every finding, by kind (in ``KINDS`` order) then object. ``since`` replaces both windows
-    (``unused_days`` and ``window_days``) with the time from ``since`` to ``now``."""
+    (``unused_days`` and ``window_days``) with the time from ``since`` to ``now``. A project
+    that ended (``cfg.project_end``) is judged as of ``judged_at``, and every finding's
+    evidence says so (``numbers["as_of"]``)."""
     from andon.audit import declared
     from andon.audit.kinds import KINDS
+    from andon.store.lifecycle import deprecation_rows
     from andon.store.models import serving_versions
 
     if since is not None and since > now:
         raise BadRequest(f"since {format_time(since)[:19]} is in the future", where="since",
                          hint="give a past date, e.g. the first day of last month")
-    a = _Audit(graph, cfg, now, since)
+    at = judged_at(now, cfg.project_end)
+    a = _Audit(graph, cfg, at, since)
     with store.read() as conn:
-        assets = facts.asset_facts(conn, format_time(now)[:10])
+        assets = facts.asset_facts(conn, format_time(at)[:10])
         runs = facts.runs_since(conn, a.window_from)
         log_from = facts.first_event_at(conn)
         a.data(assets, runs)
         a.duplicates(facts.duplicate_partitions(conn))
-        a.pipelines(facts.last_runs(conn), facts.deprecated_pipelines(conn), log_from,
-                    {x.asset: x.size_bytes for x in assets})
-        a.runs(runs)
+        outputs = [o for p in graph.pipelines.values() for o in p.outputs
+                   if graph.assets[o].partitions.last_key is not None]
+        notices = {d.object: d for d in deprecation_rows(conn) if d.kind == "pipeline"}
+        a.pipelines(facts.last_runs(conn), facts.deprecated_pipelines(conn), notices, log_from,
+                    {x.asset: x.size_bytes for x in assets},
+                    _finished(graph, set(facts.partition_sizes(conn, outputs))))
+        a.runs(runs, facts.remakes(conn, a.window_from))
         a.capacity(runs, log_from)
         a.alerts(facts.alert_outcomes(conn, a.window_from))
         makers = [name for name, p in graph.pipelines.items() if p.models]
         a.artifacts(facts.model_runs(conn, makers), serving_versions(conn),
                     facts.promoted_since(conn, a.unused_from),
                     lambda ids: facts.bytes_of_runs(conn, ids))
-        declared.backups(conn, cfg, graph, now, a.add, a.owner_of_asset,
+        declared.backups(conn, cfg, graph, at, a.add, a.owner_of_asset,
                          {x.asset: x.size_bytes for x in assets})
         declared.regions(conn, cfg, a.window_from, a.add, a.owner_of_asset)
     order = {k: i for i, k in enumerate(KINDS)}
-    return sorted(a.found, key=lambda f: (order[f.kind], f.object))
+    found = sorted(a.found, key=lambda f: (order[f.kind], f.object))
+    if at >= now:
+        return found
+    note = (f"judged as of {format_time(at)[:10]}, a day after the project's last partition "
+            f"([project] end = {cfg.project_end})")
+    return [replace(f, evidence=f"{f.evidence}; {note}",
+                    numbers={**f.numbers, "as_of": format_time(at)}) for f in found]

@@ -12,10 +12,16 @@ Each of ``copies`` copies holds, with ``{i}`` its number:
   often, read);
 - dead_pipeline ``dead{i}`` (last run 60 days ago) and ``never{i}`` (never ran); decoy
   ``alive{i}`` (ran 60 and 2 days ago);
+- dead_pipeline with agreed dates: ``retired{i}`` (deprecated in the catalog, no deletion date
+  agreed) and ``overdue{i}`` (its agreed deletion date passed 5 days ago, not deleted); decoys
+  ``agreed{i}`` (not run for 60 days, but its agreed date is 20 days ahead) and ``swept{i}``
+  (past its date and deleted);
 - startup_delay ``slow{i}`` (5 s start-up for 2 s of work); decoy ``fast{i}``;
 - batch_should_stream ``often{i}`` (a 3 s run every 5 minutes); decoys ``hourly{i}`` (every
   hour), ``backfilled{i}`` (a backfill: one a minute), ``catchup{i}`` (12 runs back to
   back, once: a catch-up after a stop) and ``burst{i}`` (a run a day before such a burst);
+  ``rerun{i}`` (re-makes one partition daily, 5 of 6 times with the same content: found
+  nothing new); decoy ``fresh{i}`` (re-makes it as often, new content each time);
 - duplicate_data ``dupb{i}`` (the same content as ``dupa{i}``); decoy ``same{i}`` (two
   partitions of one data set with equal content);
 - noisy_alert ``check:noisy{i} on kept{i}`` (6 cords, 5 accepted as fine); decoy
@@ -48,6 +54,8 @@ from andon.events import (
     RunStarted,
     RunSucceeded,
 )
+from andon.events.catalog import CatalogEntryDeclared
+from andon.events.lifecycle import ObjectDeleted, ObjectDeprecated, deprecated_event_id
 
 GB = 1_000_000_000
 SOURCES = ("unused", "kept", "young", "dupa", "dupb", "same")
@@ -77,6 +85,12 @@ PIPELINES = {
     "grind": ((), ("grindout",), "busy", ""),
     "xfer": (("far",), ("xferout",), "busy", ""),
     "local": (("near",), ("localout",), "busy", ""),
+    "retired": ((), ("retiredout",), "", ""),
+    "overdue": ((), ("overdueout",), "", ""),
+    "agreed": ((), ("agreedout",), "", ""),
+    "swept": ((), ("sweptout",), "", ""),
+    "rerun": ((), ("rerunout",), "", ""),
+    "fresh": ((), ("freshout",), "", ""),
 }
 
 
@@ -102,16 +116,17 @@ def planted_project(copies: int) -> tuple[str, dict[str, int], dict[str, str]]:
     return "\n".join(lines) + "\n", pools, regions
 
 
-def write_project(root: Path, copies: int, audit: str = "") -> None:
-    """Write the planted project's ``andon.toml`` (``audit``: lines added to its ``[audit]``)
-    and ``pipelines.py`` into the folder ``root``."""
+def write_project(root: Path, copies: int, audit: str = "", end: str = "") -> None:
+    """Write the planted project's ``andon.toml`` (``audit``: lines added to its ``[audit]``;
+    ``end``: its ``[project] end``, "" none) and ``pipelines.py`` into the folder ``root``."""
     definitions, pools, regions = planted_project(copies)
     (root / "pipelines.py").write_text(definitions)
     pool_lines = "\n".join(f"{k} = {v}" for k, v in pools.items())
     inline = ", ".join(f'{k} = "{v}"' for k, v in regions.items())
     (root / "andon.toml").write_text(
         '[project]\nname = "planted"\ndefinitions = ["pipelines.py"]\nstart = "2026-01-01"\n'
-        f"\n[pools]\n{pool_lines}\n\n[audit]\npool_regions = {{ {inline} }}\n{audit}\n")
+        + (f'end = "{end}"\n' if end else "")
+        + f"\n[pools]\n{pool_lines}\n\n[audit]\npool_regions = {{ {inline} }}\n{audit}\n")
 
 
 @dataclass
@@ -145,9 +160,10 @@ class _Log:
 
     def run(self, pipeline: str, at: datetime, reads: tuple[str, ...] = (),
             writes: tuple[str, ...] = (), startup: float = 0.1, work: float = 3.0,
-            reason: str = "new_data", pool: str = "default") -> None:
+            reason: str = "new_data", pool: str = "default", key: str = "",
+            fingerprint: str = "") -> None:
         self.n += 1
-        run_id, key = f"{pipeline}:{self.n}", _day(at)
+        run_id, key = f"{pipeline}:{self.n}", key or _day(at)
         end = at + timedelta(seconds=startup + work)
         self.events += [
             RunQueued(id=f"queued:{run_id}", at=at, run_id=run_id, pipeline=pipeline,
@@ -158,8 +174,22 @@ class _Log:
             RunSucceeded(id=f"ended:{run_id}", at=end, run_id=run_id, pipeline=pipeline,
                          partition=key, startup_seconds=startup, work_seconds=work,
                          outputs=tuple(OutputWritten(o, key, f"data/{o}", GB, 1,
-                                                     f"{o}:{key}:{self.n}") for o in writes))]
+                                                     fingerprint or f"{o}:{key}:{self.n}")
+                                       for o in writes))]
         self.keys |= {o: key for o in writes}
+
+    def deprecate(self, pipeline: str, noticed: float, delete_after: float,
+                  deleted: float | None = None) -> None:
+        """``pipeline`` deprecated ``noticed`` days ago, to be deleted ``delete_after`` days
+        ago (negative: ahead), and deleted ``deleted`` days ago."""
+        day = _day(self.ago(delete_after))
+        self.events.append(ObjectDeprecated(
+            id=deprecated_event_id("pipeline", pipeline, day), at=self.ago(noticed),
+            kind="pipeline", object=pipeline, delete_after=day, reason="replaced", by="ops"))
+        if deleted is not None:
+            self.events.append(ObjectDeleted(id=f"deleted:pipeline:{pipeline}",
+                                             at=self.ago(deleted), kind="pipeline",
+                                             object=pipeline, reason="agreed", by="ops"))
 
     def cords(self, by: str, asset: str, count: int, false: int) -> None:
         for j in range(count):
@@ -200,6 +230,20 @@ def _copy(log: _Log, i: int, planted: Planted) -> None:
     exp(("dead_pipeline", f"dead{i}"))
     exp(("dead_pipeline", f"never{i}"))
     dec(("dead_pipeline", f"alive{i}"))
+    log.events.append(CatalogEntryDeclared(
+        id=f"catalog:retired{i}", at=log.ago(20), kind="pipeline", entry=f"retired{i}",
+        owner="data@example.com", lifecycle="deprecated", since=_day(log.ago(-30))))
+    log.run(f"retired{i}", log.ago(2))
+    log.deprecate(f"overdue{i}", 30, 5)
+    log.run(f"overdue{i}", log.ago(40))
+    log.deprecate(f"agreed{i}", 5, -20)
+    log.run(f"agreed{i}", log.ago(60))
+    log.deprecate(f"swept{i}", 40, 20, deleted=10)
+    log.run(f"swept{i}", log.ago(50))
+    exp(("dead_pipeline", f"retired{i}"))
+    exp(("dead_pipeline", f"overdue{i}"))
+    dec(("dead_pipeline", f"agreed{i}"))
+    dec(("dead_pipeline", f"swept{i}"))
     for j in range(6):
         log.run(f"slow{i}", log.ago(10 - j), startup=5.0, work=2.0)
         log.run(f"fast{i}", log.ago(10 - j), startup=0.1, work=10.0)
@@ -214,6 +258,12 @@ def _copy(log: _Log, i: int, planted: Planted) -> None:
         log.run(f"burst{i}", log.ago(0, 10 + (12 - j) / 6))
     log.run(f"burst{i}", log.ago(1, 10))
     exp(("batch_should_stream", f"often{i}"))
+    for j in range(6):  # one partition re-made daily: the same content 5 times of 6
+        log.run(f"rerun{i}", log.ago(6 - j), writes=(f"rerunout{i}",), key="2026-01-01",
+                fingerprint=f"rerun{i}")
+        log.run(f"fresh{i}", log.ago(6 - j), writes=(f"freshout{i}",), key="2026-01-01")
+    exp(("batch_should_stream", f"rerun{i}"))
+    dec(("batch_should_stream", f"fresh{i}"))
     dec(("batch_should_stream", f"hourly{i}"))
     dec(("batch_should_stream", f"backfilled{i}"))
     dec(("batch_should_stream", f"catchup{i}"))

@@ -199,7 +199,7 @@ def load_project(root: Path) -> Project:
         registry = collect(lambda: _import_all(paths, root.resolve(), timeout))
     finally:
         sys.path.remove(str(root))
-    pools, audit = _pools(config, file), audit_settings(config, root, registry.declarations)
+    pools, audit = _pools(config, file), audit_settings(config, root, registry.declarations, end)
     graph = _build(place_derived(registry.declarations), pools, start, until, file,
                    os.path.normpath(os.path.abspath(root)), data_roots)
     checks, model_checks = split_checks(registry.declarations, graph)

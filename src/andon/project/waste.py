@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,7 @@ class AuditSettings:
     min_runs: int = 5  # the least runs (or alerts) a per-pipeline judgement needs
     short_run_seconds: float = 60.0  # batch_should_stream: a run's work at most this long ...
     frequent_minutes: float = 15.0  # ... started at most this many minutes after the previous
+    unchanged_share: float = 0.5  # batch_should_stream: runs that re-made identical content
     precision: float = 0.5  # noisy_alert: the share of true alerts below which a source is noisy
     idle_share: float = 0.1  # idle_capacity: a pool busy less than this share of its slot time
     cpu_hour: float = 0.0
@@ -49,22 +51,27 @@ class AuditSettings:
     regions: Mapping[str, str] = field(default_factory=dict)  # data set -> region
     backups: Mapping[str, str] = field(default_factory=dict)  # backup data set -> what it backs up
     drills: Mapping[str, tuple[str, float]] = field(default_factory=dict)  # pipeline -> (backup, RTO s)
+    # [project] end: an ended project is judged as of its last partition, not the clock's day
+    project_end: date | None = None
 
 
 _INTS = {"unused_days": (1, DAYS_MAX), "window_days": (1, DAYS_MAX), "min_runs": (1, 1_000_000),
          "drill_days": (1, DAYS_MAX)}
 _FLOATS = {"startup_share": (0.0, 1000.0), "short_run_seconds": (0.0, 86_400.0),
            "frequent_minutes": (0.0, 10_080.0), "precision": (0.0, 1.0),
+           "unchanged_share": (0.0, 1.0),
            "idle_share": (0.0, 1.0), "cpu_hour": (0.0, RATE_MAX), "gb_month": (0.0, RATE_MAX),
            "gb_transferred": (0.0, RATE_MAX)}
 DECLARED = ("regions", "backups", "drills")
-KEYS = tuple(f.name for f in fields(AuditSettings) if f.name not in DECLARED)
+KEYS = tuple(f.name for f in fields(AuditSettings) if f.name not in (*DECLARED, "project_end"))
 
 
 def audit_settings(config: Mapping[str, Any], root: Path,
-                   declarations: Sequence[Declaration] = ()) -> AuditSettings:
+                   declarations: Sequence[Declaration] = (),
+                   end: date | None = None) -> AuditSettings:
     """``[audit]`` of a loaded andon.toml (``config``) of the project at ``root``, and the
     audit's ``declarations`` of its definitions, checked; the defaults when there is none.
+    ``end``: the project's checked ``[project] end`` (its last day of partitions), if any.
     Raises ConfigError naming the key and its bounds, DefinitionError naming the declaration."""
     where = str(root / "andon.toml")
     table = config.get("audit", {})
@@ -96,7 +103,7 @@ def audit_settings(config: Mapping[str, Any], root: Path,
                               f"{'a whole number' if whole else 'a number'} from {low:g} to "
                               f"{high:g}", where=where, hint=f"fix {key} in [audit]")
         values[key] = int(value) if whole else float(value)
-    return AuditSettings(**values, **_declared(declarations))
+    return AuditSettings(**values, **_declared(declarations), project_end=end)
 
 
 def _pool_regions(value: Any, config: Mapping[str, Any], where: str) -> dict[str, str]:

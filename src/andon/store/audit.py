@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, func, select
 
 from andon.model.status import RunStatus
 from andon.store.schema import (
@@ -149,11 +149,32 @@ def bytes_of_runs(conn: Connection, run_ids: list[str]) -> int:
     return total
 
 
-def deprecated_pipelines(conn: Connection) -> set[str]:
-    """The pipelines whose catalog entry says ``lifecycle = "deprecated"``."""
+def deprecated_pipelines(conn: Connection) -> dict[str, str]:
+    """The pipelines whose catalog entry says ``lifecycle = "deprecated"``, with the date the
+    entry gives ("" none), by name."""
     c = catalog
-    return set(conn.execute(select(c.c.name).where(
-        c.c.kind == "pipeline", c.c.lifecycle == "deprecated", c.c.shadowed == 0)).scalars())
+    return {r.name: r.since for r in conn.execute(select(c.c.name, c.c.since).where(
+        c.c.kind == "pipeline", c.c.lifecycle == "deprecated", c.c.shadowed == 0))}
+
+
+def remakes(conn: Connection, since: str) -> dict[str, dict[str, bool]]:
+    """Of every run that wrote a partition version at or after ``since``: whether all it wrote
+    had the content (a non-empty fingerprint) of the version it replaced, by pipeline then run.
+    A run that wrote a first version, or content with no fingerprint, found something new (as
+    far as andon can tell)."""
+    pv, before = partition_versions, partition_versions.alias("before")
+    q = select(runs.c.pipeline, pv.c.run_id, pv.c.fingerprint,
+               before.c.fingerprint.label("was")).join(
+        runs, runs.c.run_id == pv.c.run_id).join(
+        before, and_(before.c.asset == pv.c.asset, before.c.partition == pv.c.partition,
+                     before.c.version == pv.c.version - 1), isouter=True).where(
+        pv.c.at >= since, pv.c.run_id != "")
+    out: dict[str, dict[str, bool]] = {}
+    for r in conn.execute(q):
+        same = bool(r.fingerprint) and r.fingerprint == r.was
+        by_run = out.setdefault(r.pipeline, {})
+        by_run[r.run_id] = by_run.get(r.run_id, True) and same
+    return out
 
 
 def first_event_at(conn: Connection) -> str:
