@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from andon.audit.findings import audit
 from andon.cli.local import LocalClient
 from andon.project.load import load_project
 from andon.project.settings import resolve
@@ -24,7 +25,7 @@ def test_demo_makes_every_partition_and_exits(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # the order export came cut short on two days: three attempts each, then re-made from the
     # re-delivered file
-    assert "done: 27 partitions made, 6 failed run(s)" in proc.stdout
+    assert "done: 36 partitions made, 6 failed run(s)" in proc.stdout
     assert "cut short on 2026-01-06 and 2026-01-07" in proc.stdout
     assert "dashboard: http://127.0.0.1:" in proc.stdout
     report = (target / "data/report/2026-01-07.md").read_text()
@@ -120,7 +121,7 @@ def test_demo_makes_every_partition_and_exits(tmp_path: Path) -> None:
                             "--port", "0", "--exit-when-done"],
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "done: 9 partitions made" in again.stdout
+    assert "done: 12 partitions made" in again.stdout
     toml = (target / "andon.toml").read_text()
     assert 'end = "2026-01-05"' in toml and toml.count("end = ") == 1
 
@@ -178,5 +179,23 @@ def test_the_customers_shift_drift_pulls_the_cord_on_the_model_and_retraining_re
         auc = {p.partition: p.value for p in svc.models.show("buy_tomorrow").performance
                if p.metric == "auc"}
         assert auc["2026-01-06"] > 0.8 and auc["2026-01-07"] < 0.6
+        # the waste planted in the example, found by the audit judged at the demo's end (as
+        # the board's Audit page judged it while the demo ran)
+        found = audit(svc.store, project.graph, project.audit, datetime(2026, 1, 10, tzinfo=UTC))
     finally:
         local.service.store.close()
+    planted = {("duplicate_data", "orders_bi_copy"), ("data_deluge", "sessions_debug"),
+               ("backup_not_drilled", "daily_sales_backup")}
+    assert planted <= {(f.kind, f.object) for f in found}
+    closing = next(line for line in proc.stdout.splitlines() if line.startswith("waste: "))
+    assert all(kind in closing for kind, _ in planted) and " EUR a month; the audit: " in closing
+    assert closing.endswith("/audit")
+    # `andon audit --json`, on the real clock: what does not age is found whenever it is asked
+    # (the debug dump is data no one read, of one kind or another)
+    out = subprocess.run([ANDON, "--project", str(target), "audit", "--json"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    kinds = {(f["kind"], f["object"]) for f in json.loads(out.stdout)["findings"]}
+    assert {("duplicate_data", "orders_bi_copy"), ("backup_not_drilled", "daily_sales_backup")} \
+        <= kinds
+    assert {k for k, obj in kinds if obj == "sessions_debug"} & {"data_deluge", "unused_data"}

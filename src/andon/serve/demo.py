@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from andon.audit.findings import audit
 from andon.events import Event, RunFailed, RunStarted, RunSucceeded
 from andon.examples import write_example
 from andon.live.clock import SpeedClock
@@ -23,7 +24,7 @@ from andon.model.status import RunStatus
 from andon.model.timefmt import day_key
 from andon.project.load import load_project
 from andon.project.settings import resolve
-from andon.serve.demo_story import FLAKY_SOURCE, FlakyExport, ModelStory
+from andon.serve.demo_story import FLAKY_SOURCE, FlakyExport, ModelStory, register_readers, waste_summary
 from andon.serve.up import Line, ensure_local_token, open_line, serve
 
 FIRST_DAY = datetime(2026, 1, 5, tzinfo=UTC)
@@ -256,6 +257,7 @@ def run_demo(directory: Path, speed: float = 3600.0, days: int = 7, port: int = 
         print(f"andon demo: {len(project.graph.pipelines)} pipelines x {days} days, "
               f"{len(arrivals)} source deliveries at {speed:g}x speed", flush=True)
         print(f"dashboard: {line.url}   project: {project.root}", flush=True)
+        register_readers(line)
         threading.Thread(target=_feed, args=(line, clock, arrivals, story), daemon=True).start()
         threading.Thread(target=story.run, name="andon-demo-story", daemon=True).start()
         shown = 0
@@ -283,6 +285,9 @@ def run_demo(directory: Path, speed: float = 3600.0, days: int = 7, port: int = 
         if days > SHIFT_DAY:
             print(shift.summary(day_key(FIRST_DAY + timedelta(days=SHIFT_DAY))) +
                   f"; the model: {line.url}/catalog/model/buy_tomorrow", flush=True)
+        # judged at the demo's simulated end, as the board's Audit page judges it meanwhile
+        print(waste_summary(audit(line.store, project.graph, project.audit, clock.now()),
+                            project.audit.currency, line.url), flush=True)
         if exit_when_done:
             line.stop_event.set()
         else:

@@ -1,4 +1,8 @@
-"""The demo's recurring failure: the shop's order export arrives cut short on two days.
+"""The demo's stories: the recurring failure (``FlakyExport``), the customers' shift
+(``ModelStory``), the people who read the line's last outputs (``register_readers``) and the
+waste the audit finds (``waste_summary``).
+
+The recurring failure: the shop's order export arrives cut short on two days.
 
 On each of those days ``clean_orders`` fails for good (the file stays cut short through its
 retries), the on-call person asks the shop for the day again an hour later and the complete
@@ -16,6 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 
+from andon.audit.findings import Finding
 from andon.events import CordPulled, CordRecovered, Event, RunFailed, RunSucceeded
 from andon.serve.up import Line
 
@@ -28,6 +33,9 @@ RESOLUTION_NOTE = ("the shop's order export job was restarted mid-write and left
                    "short; asked shop-backend to export the day again, and andon re-made it "
                    "from the complete file")
 RESOLUTION_LINK = "https://wiki.example.com/runbooks/shop-order-export"
+# who reads the outputs no run reads (people, and the board's model page): they register as
+# consumers, as a real line's readers would, so the audit does not count them as data no one uses
+READERS = {"report": "controlling@example.com", "buy_tomorrow_performance": "ml-monitoring"}
 ENTRY_WAIT_S = 30.0  # for the failure's manual entry to be readable (it is, once committed)
 
 
@@ -120,3 +128,21 @@ class ModelStory:
             told += "; realised AUC by day: " + ", ".join(f"{d[5:]} {v:.2f}"
                                                         for d, v in auc.items())
         return told
+
+
+def register_readers(line: Line) -> None:
+    """Register ``READERS`` as consumers of their data sets (each itself, through the engine,
+    as `andon subscribe` would), for as long as the access desk allows."""
+    access, now = line.service.access, line.clock.now()
+    for asset, reader in READERS.items():
+        line.runner.submit(access.subscribe(asset, reader, None, now, reader, None)).result(30)
+
+
+def waste_summary(findings: Sequence[Finding], currency: str, url: str) -> str:
+    """The demo's closing line on its waste: how many findings of which kinds (in the audit's
+    order), their estimated cost a month, and where the board lists them."""
+    kinds = list(dict.fromkeys(f.kind for f in findings))
+    cost = sum(f.cost for f in findings)
+    return (f"waste: {len(findings)} finding{'s' * (len(findings) != 1)} (kinds "
+            f"{', '.join(kinds) or 'none'}), est. {cost:.2f} {currency} a month; the audit: "
+            f"{url}/audit")

@@ -7,6 +7,9 @@ raw_clickstream ─► sessionize ─► sessions ──────────
                           features + serving version of buy_tomorrow ─► score ─► scores
              daily_sales + scores + serving version of buy_tomorrow ─► report
                                  scores + bought (a day later) ─► buy_tomorrow_performance
+and, at the end, three kinds of waste for `andon audit` to find: a copy of orders under another
+name (orders_bi_copy), a debug dump nobody reads (sessions_debug) and a backup of daily_sales
+that was never restored in a drill (daily_sales_backup).
 Each step reads and writes CSV/JSON files under data/ (the locations below). catalog.toml
 declares the model `train` makes (models=), the service and library the pipelines use (uses=)
 and an external data set. `score` and `report` read the version of the model that serves
@@ -15,8 +18,10 @@ rollback changes what the next partition reads (deploy = "auto" promotes each ne
 """
 
 import csv
+import gzip
 import json
 import math
+import shutil
 from collections import defaultdict
 
 import andon
@@ -258,3 +263,39 @@ andon.performance("buy_tomorrow", predictions="scores", labels="bought",
 # scores with it halts, until a retrained version is promoted); a realised AUC under 0.6 warns
 andon.check("buy_tomorrow")(andon.checks.drift(columns=["spend", "orders", "sessions", "views"]))
 andon.check("buy_tomorrow", blocking=False)(andon.checks.performance("auc", min=0.6))
+
+
+# -- waste, as real lines grow it: `andon audit` (the board's Audit page) finds these three after
+# the demo, with the evidence and the cost (README, "Find the waste"; [audit] in andon.toml)
+
+@andon.pipeline(inputs=["orders"], outputs=["orders_bi_copy"], owner="bi@example.com",
+                locations={"orders_bi_copy": DATA + ".csv"},
+                description="the BI team's own copy of the clean orders, under its own name "
+                            "(byte for byte the same file: duplicate data)")
+def copy_orders_for_bi(ctx):
+    shutil.copyfile(ctx.inputs["orders"], ctx.output("orders_bi_copy"))
+
+
+@andon.pipeline(inputs=["raw_clickstream"], outputs=["sessions_debug"],
+                owner="web-analytics@example.com", locations={"sessions_debug": DATA + ".csv"},
+                description="every session's pages in order, written to debug sessionize once "
+                            "and still made every day; nothing reads it (data deluge)")
+def debug_sessions(ctx):
+    pages = defaultdict(list)
+    for row in _read(ctx.inputs["raw_clickstream"]):
+        pages[(row["session_id"], row["customer_id"])].append(row["page"])
+    rows = [{"session_id": s, "customer_id": c, "pages": " ".join(p)}
+            for (s, c), p in sorted(pages.items())]
+    ctx.set_rows("sessions_debug", _write(ctx.output("sessions_debug"), rows,
+                                          ["session_id", "customer_id", "pages"]))
+
+
+@andon.pipeline(inputs=["daily_sales"], outputs=["daily_sales_backup"],
+                owner="finance@example.com", backup_of="daily_sales",
+                locations={"daily_sales_backup": DATA + ".json.gz"},
+                description="a compressed backup of finance's daily sales; no one ever tried to "
+                            "restore from it (no andon.restore_drill: a backup never drilled)")
+def backup_daily_sales(ctx):
+    # mtime=0: the same day compresses to the same bytes, whenever it is backed up
+    ctx.output("daily_sales_backup").write_bytes(
+        gzip.compress(ctx.inputs["daily_sales"].read_bytes(), mtime=0))
