@@ -188,7 +188,8 @@ class _Audit:
                 startup = sum(r.startup_seconds or 0.0 for r in timed)
                 work = sum(r.work_seconds or 0.0 for r in timed)
                 share = startup / work if work else 0.0
-                if share >= cfg.startup_share:
+                # a large share of almost nothing is not waste: the start-up must add up too
+                if share >= cfg.startup_share and startup >= cfg.min_startup_seconds:
                     self.add("startup_delay", name,
                              f"start-up is {share:.0%} of work time over {len(timed)} runs "
                              f"({startup:.0f} s starting, {work:.0f} s working)", owner,

@@ -16,7 +16,7 @@ Each of ``copies`` copies holds, with ``{i}`` its number:
   agreed) and ``overdue{i}`` (its agreed deletion date passed 5 days ago, not deleted); decoys
   ``agreed{i}`` (not run for 60 days, but its agreed date is 20 days ahead) and ``swept{i}``
   (past its date and deleted);
-- startup_delay ``slow{i}`` (5 s start-up for 2 s of work); decoy ``fast{i}``;
+- startup_delay ``slow{i}`` (5 s start-up for 2 s of work); decoys ``fast{i}`` and ``brief{i}`` (400 % of almost nothing);
 - batch_should_stream ``often{i}`` (a 3 s run every 5 minutes); decoys ``hourly{i}`` (every
   hour), ``backfilled{i}`` (a backfill: one a minute), ``catchup{i}`` (12 runs back to
   back, once: a catch-up after a stop) and ``burst{i}`` (a run a day before such a burst);
@@ -247,8 +247,10 @@ def _copy(log: _Log, i: int, planted: Planted) -> None:
     for j in range(6):
         log.run(f"slow{i}", log.ago(10 - j), startup=5.0, work=2.0)
         log.run(f"fast{i}", log.ago(10 - j), startup=0.1, work=10.0)
+        log.run(f"brief{i}", log.ago(10 - j), startup=0.2, work=0.05)  # 400 %, 1.2 s in all
     exp(("startup_delay", f"slow{i}"))
     dec(("startup_delay", f"fast{i}"))
+    dec(("startup_delay", f"brief{i}"))
     for j in range(24):  # two hours of it
         log.run(f"often{i}", log.ago(1, 5 * (24 - j)))
     for j in range(12):

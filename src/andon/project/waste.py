@@ -34,7 +34,8 @@ class AuditSettings:
 
     unused_days: int = 30  # unused_data, fossil_artifact, dead_pipeline: no read/run for this long
     window_days: int = 30  # startup_delay, batch_should_stream, noisy_alert, idle_capacity
-    startup_share: float = 0.5  # startup_delay: start-up over work time at or above this
+    startup_share: float = 0.5  # startup_delay: start-up over work time at or above this ...
+    min_startup_seconds: float = 10.0  # ... and at least this much start-up in all (else: noise)
     min_runs: int = 5  # the least runs (or alerts) a per-pipeline judgement needs
     short_run_seconds: float = 60.0  # batch_should_stream: a run's work at most this long ...
     frequent_minutes: float = 15.0  # ... started at most this many minutes after the previous
@@ -57,7 +58,8 @@ class AuditSettings:
 
 _INTS = {"unused_days": (1, DAYS_MAX), "window_days": (1, DAYS_MAX), "min_runs": (1, 1_000_000),
          "drill_days": (1, DAYS_MAX)}
-_FLOATS = {"startup_share": (0.0, 1000.0), "short_run_seconds": (0.0, 86_400.0),
+_FLOATS = {"startup_share": (0.0, 1000.0), "min_startup_seconds": (0.0, 31_622_400.0),
+           "short_run_seconds": (0.0, 86_400.0),
            "frequent_minutes": (0.0, 10_080.0), "precision": (0.0, 1.0),
            "unchanged_share": (0.0, 1.0),
            "idle_share": (0.0, 1.0), "cpu_hour": (0.0, RATE_MAX), "gb_month": (0.0, RATE_MAX),
