@@ -84,3 +84,29 @@ def test_a_bad_audit_declaration_fails_the_load(make_project, definitions: str, 
     assert proc.returncode == 2, proc.stdout
     assert said in proc.stderr and "Traceback" not in proc.stderr
     assert ("pipelines.py" in proc.stderr) != bool(toml)  # the line of the declaration, or the toml
+
+
+@pytest.mark.parametrize(("pool", "said"), [
+    ('{ slots = 2, region = "eu west" }', "is no region"),
+    ('{ slots = 2, zone = "eu-west-1" }', "is not a number of slots"),
+    ('{ region = "eu-west-1" }', "is not a number of slots"),
+    ('{ slots = "two" }', "is not a number of slots"),
+])
+def test_a_bad_pool_table_fails_the_load(make_project, pool: str, said: str) -> None:  # type: ignore[no-untyped-def]
+    root: Path = make_project(PIPELINES, pools={"default": pool})  # type: ignore[dict-item]
+    proc = subprocess.run([ANDON, "--project", str(root), "validate"], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2, proc.stdout
+    assert said in proc.stderr and "andon.toml" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_pools_own_region_is_the_audits_unless_audit_says_otherwise(make_project) -> None:  # type: ignore[no-untyped-def]
+    from andon.project.load import load_project
+
+    root: Path = make_project(PIPELINES, pools={  # type: ignore[dict-item]
+        "default": '{ slots = 2, region = "eu-west-1" }', "gpu": '{ slots = 1, region = "us-east-1" }',
+        "plain": 3}, extra='[audit]\npool_regions = { gpu = "us-west-2" }\n')
+    project = load_project(root)
+    assert {p.name: (p.capacity, p.region) for p in project.graph.pools.values()} == {
+        "default": (2, "eu-west-1"), "gpu": (1, "us-east-1"), "plain": (3, "")}
+    assert project.audit.pool_regions == {"default": "eu-west-1", "gpu": "us-west-2"}

@@ -16,7 +16,8 @@ Each of ``copies`` copies holds, with ``{i}`` its number:
   agreed) and ``overdue{i}`` (its agreed deletion date passed 5 days ago, not deleted); decoys
   ``agreed{i}`` (not run for 60 days, but its agreed date is 20 days ahead) and ``swept{i}``
   (past its date and deleted);
-- startup_delay ``slow{i}`` (5 s start-up for 2 s of work); decoys ``fast{i}`` and ``brief{i}`` (400 % of almost nothing);
+- startup_delay ``slow{i}`` (5 s start-up for 2 s of work); decoys ``fast{i}`` and ``brief{i}``
+  (400 % of almost nothing);
 - batch_should_stream ``often{i}`` (a 3 s run every 5 minutes); decoys ``hourly{i}`` (every
   hour), ``backfilled{i}`` (a backfill: one a minute), ``catchup{i}`` (12 runs back to
   back, once: a catch-up after a stop) and ``burst{i}`` (a run a day before such a burst);

@@ -145,6 +145,7 @@ class Pool:
     name: str
     capacity: int
     where: str = ""  # file:line of its declaration in andon.toml
+    region: str = ""  # where its runs run ("" not said): the waste audit's cross_region
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from andon.project.profiles import profiled
 from andon.project.retention import SweepPolicy, sweeping
 from andon.project.serving import resolve_serving
 from andon.project.version import stamped
-from andon.project.waste import AuditSettings, audit_settings
+from andon.project.waste import REGION, AuditSettings, audit_settings
 
 PROJECT_FILE = "andon.toml"
 IMPORT_TIMEOUT = timedelta(seconds=30)  # [project] import_timeout: the longest a module may import
@@ -297,12 +297,18 @@ def _pools(config: dict[str, Any], file: str) -> list[Pool]:
         raise ConfigError(f"pools = {raw!r} is not a table", where=file,
                           hint="declare pools as a table: [pools] then one 'name = slots' a line")
     pools = []
-    for name, cap in raw.items():
+    for name, value in raw.items():
         where = _line_of(file, "pools", name)
-        if not isinstance(cap, int) or isinstance(cap, bool):
-            raise ConfigError(f"pool {name!r} has capacity {cap!r}, not a whole number", where=where,
-                              hint=f"write '{name} = 4' (a whole number of slots) under [pools]")
-        pools.append(Pool(name, cap, where=where))
+        table = value if isinstance(value, dict) else {"slots": value}
+        cap, region = table.get("slots"), table.get("region", "")
+        if not isinstance(cap, int) or isinstance(cap, bool) or set(table) - {"slots", "region"}:
+            raise ConfigError(f"pool {name!r} = {str(value)[:60]} is not a number of slots",
+                              where=where, hint=f"write '{name} = 4' (a whole number of slots), "
+                              f'or {name} = {{ slots = 4, region = "eu-west-1" }} under [pools]')
+        if region and (not isinstance(region, str) or not REGION.fullmatch(region)):
+            raise ConfigError(f"pool {name!r}: region = {str(region)[:40]!r} is no region",
+                              where=where, hint='1 to 64 letters, digits, _ . -, e.g. "eu-west-1"')
+        pools.append(Pool(name, cap, where=where, region=region))
     return pools
 
 

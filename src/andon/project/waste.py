@@ -105,6 +105,12 @@ def audit_settings(config: Mapping[str, Any], root: Path,
                               f"{'a whole number' if whole else 'a number'} from {low:g} to "
                               f"{high:g}", where=where, hint=f"fix {key} in [audit]")
         values[key] = int(value) if whole else float(value)
+    # a pool's own region ([pools] name = { slots, region }) unless [audit] pool_regions says
+    pools = config.get("pools")
+    said = {n: str(p["region"]) for n, p in (pools.items() if isinstance(pools, Mapping) else ())
+            if isinstance(p, Mapping) and p.get("region")}
+    if said:
+        values["pool_regions"] = {**said, **values.get("pool_regions", {})}
     return AuditSettings(**values, **_declared(declarations), project_end=end)
 
 
