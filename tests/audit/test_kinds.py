@@ -63,9 +63,21 @@ def test_costs_follow_the_rates(planted: Planter) -> None:
 
 def test_noisy_alert_precision_is_a_number(planted: Planter) -> None:
     root, _ = planted(copies=1)
-    (noisy,) = [f for f in _audit(root)[0] if f.kind == "noisy_alert"]
-    assert noisy.numbers["precision"] == pytest.approx(1 / 6, abs=1e-3)
-    assert noisy.numbers["false_alerts"] == 5 and "precision 17%" in noisy.evidence
+    found = {f.object: f for f in _audit(root)[0] if f.kind == "noisy_alert"}
+    assert set(found) == {"check:noisy0 on kept0", "check:warnnoisy0 on alarm0"}
+    for noisy in found.values():  # a cord source, and a warning check's failures
+        assert noisy.numbers["precision"] == pytest.approx(1 / 6, abs=1e-3)
+        assert noisy.numbers["false_alerts"] == 5 and "precision 17%" in noisy.evidence
+    assert found["check:warnnoisy0 on alarm0"].numbers["blocking"] is False
+
+
+def test_fossil_versions_of_a_keep_last_data_set(planted: Planter) -> None:
+    root, _ = planted(copies=1, extra="gb_month = 0.5\n")
+    by = {f.object: f for f in _audit(root)[0] if f.kind == "fossil_artifact"}
+    vers = by["vers0"]  # 4 old versions past keep_last 1, each in a file of its own
+    assert vers.numbers["fossil_versions"] == 4 and vers.numbers["keep_last"] == 1
+    assert vers.numbers["fossil_bytes"] == 4 * 10**9 and vers.cost == pytest.approx(2.0)
+    assert "inplace0" not in by and "deep0" not in by  # overwritten in place; all kept
 
 
 def test_thresholds_come_from_the_settings(planted: Planter) -> None:

@@ -25,6 +25,7 @@ GB = 1e9
 HABIT_MINUTES = 60.0  # batch_should_stream: frequent runs over at least this long,
 HABIT_FILLED = 0.5  # in at least this share of its frequent_minutes slices
 IDLE_MIN_SPAN_S = 86400.0  # idle_capacity: judged over a day of log at least
+ACT_HOURS = 24.0  # noisy_alert: a warning younger than this is not judged (no time to act yet)
 
 
 @dataclass(frozen=True)
@@ -280,6 +281,20 @@ class _Audit:
                          _asset_url(asset), source=by, asset=asset, alerts=n,
                          false_alerts=false, precision=round(precision, 4))
 
+    def warnings(self, outcomes: list[tuple[str, str, int, int]]) -> None:
+        """Warning checks (``blocking=False``) that failed often and mostly for nothing: no new
+        content of the partition came after (``andon.store.audit.warning_outcomes``)."""
+        for check, asset, n, false in outcomes:
+            precision = (n - false) / n
+            if n >= self.cfg.min_runs and precision < self.cfg.precision:
+                self.add("noisy_alert", f"check:{check} on {asset}",
+                         f"warning check failed {n} times, {false} of them with no new content "
+                         f"of the partition after (false): precision {precision:.0%}",
+                         self.owner_of_asset(asset), "loosen or fix the check, or remove it: "
+                         "a warning nobody acts on is noise", 0.0, _asset_url(asset),
+                         source=f"check:{check}", asset=asset, alerts=n, false_alerts=false,
+                         precision=round(precision, 4), blocking=False)
+
     def artifacts(self, versions: dict[str, list[tuple[str, str]]],
                   serving: dict[str, int], promoted: set[tuple[str, int]],
                   sizes: Callable[[list[str]], int]) -> None:
@@ -326,7 +341,7 @@ def audit(store: Store, graph: Graph, cfg: AuditSettings, now: datetime,
     (``unused_days`` and ``window_days``) with the time from ``since`` to ``now``. A project
     that ended (``cfg.project_end``) is judged as of ``judged_at``, and every finding's
     evidence says so (``numbers["as_of"]``)."""
-    from andon.audit import declared
+    from andon.audit import declared, versioned
     from andon.audit.kinds import KINDS
     from andon.store.lifecycle import deprecation_rows
     from andon.store.models import serving_versions
@@ -351,10 +366,13 @@ def audit(store: Store, graph: Graph, cfg: AuditSettings, now: datetime,
         a.runs(runs, facts.remakes(conn, a.window_from))
         a.capacity(runs, log_from)
         a.alerts(facts.alert_outcomes(conn, a.window_from))
+        a.warnings(facts.warning_outcomes(conn, a.window_from,
+                                          format_time(at - timedelta(hours=ACT_HOURS))))
         makers = [name for name, p in graph.pipelines.items() if p.models]
         a.artifacts(facts.model_runs(conn, makers), serving_versions(conn),
                     facts.promoted_since(conn, a.unused_from),
                     lambda ids: facts.bytes_of_runs(conn, ids))
+        versioned.versioned(conn, cfg, a.unused_from, a.add, a.owner_of_asset, a.storage)
         declared.backups(conn, cfg, graph, at, a.add, a.owner_of_asset,
                          {x.asset: x.size_bytes for x in assets})
         declared.regions(conn, cfg, a.window_from, a.add, a.owner_of_asset)

@@ -27,8 +27,14 @@ Each of ``copies`` copies holds, with ``{i}`` its number:
   partitions of one data set with equal content);
 - noisy_alert ``check:noisy{i} on kept{i}`` (6 cords, 5 accepted as fine); decoy
   ``check:good{i} on dupa{i}`` (6 cords, each re-made);
+- noisy_alert from warning checks (``blocking=False``): ``check:warnnoisy{i} on alarm{i}``
+  (6 failures, a new version after only one); decoy ``check:warngood{i} on fixed{i}`` (each
+  failure followed by a re-delivery);
 - fossil_artifact model ``m{i}`` (4 old versions, never promoted); decoy ``mok{i}`` (two
-  recent versions);
+  recent versions); versioned data set ``vers{i}`` (``keep_last=1``, one partition delivered
+  5 times, each version in a file of its own, 4 of them 57 to 60 days old); decoys
+  ``inplace{i}`` (as often, overwritten in place) and ``deep{i}`` (``keep_last=5``, five
+  partitions);
 - idle_capacity pool ``idle{i}`` (one short run); decoy ``busy{i}`` (a run through the whole
   window). The ``default`` pool, which holds the short runs above, is idle too: planted;
 - backup_not_drilled ``bak{i}`` (its drill ``drill{i}`` never ran: a dead pipeline too) and
@@ -45,6 +51,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from andon.events import (
+    CheckFailed,
     CordPulled,
     CordResolved,
     Event,
@@ -59,15 +66,17 @@ from andon.events.catalog import CatalogEntryDeclared
 from andon.events.lifecycle import ObjectDeleted, ObjectDeprecated, deprecated_event_id
 
 GB = 1_000_000_000
-SOURCES = ("unused", "kept", "young", "dupa", "dupb", "same")
+SOURCES = ("unused", "kept", "young", "dupa", "dupb", "same", "alarm", "fixed")
 # source -> its options in the definitions
 DECLARED = {"bak": 'backup_of="kept{i}"', "bakslow": 'backup_of="kept{i}"',
             "bakok": 'backup_of="kept{i}"', "far": 'region="us-east-1"',
-            "near": 'region="eu-west-1"'}
+            "near": 'region="eu-west-1"', "vers": "keep_last=1", "inplace": "keep_last=1",
+            "deep": "keep_last=5"}
 DRILLS = {"drill": "bak", "drillslow": "bakslow", "drillok": "bakok"}
 # pipeline -> (inputs, outputs, pool, models)
 PIPELINES = {
-    "use": (("kept", "drain", "dupa", "dupb", "same"), ("used",), "", ""),
+    "use": (("kept", "drain", "dupa", "dupb", "same", "vers", "inplace", "deep"), ("used",),
+            "", ""),
     "deluge": (("kept",), ("flood",), "", ""),
     "drainp": (("kept",), ("drain",), "", ""),
     "dead": ((), ("deadout",), "", ""),
@@ -152,12 +161,21 @@ class _Log:
     def ago(self, days: float, minutes: float = 0) -> datetime:
         return self.now - timedelta(days=days, minutes=minutes)
 
-    def data(self, asset: str, at: datetime, fingerprint: str = "", size: int = GB) -> None:
+    def data(self, asset: str, at: datetime, fingerprint: str = "", size: int = GB,
+             key: str = "", location: str = "") -> None:
         self.n += 1
-        key = self.keys[asset] = _day(at)
+        key = self.keys[asset] = key or _day(at)
         self.events.append(PartitionAvailable(
-            id=f"plant:{self.n}", at=at, asset=asset, partition=key, location=f"data/{asset}",
-            size_bytes=size, fingerprint=fingerprint or f"{asset}:{key}:{self.n}"))
+            id=f"plant:{self.n}", at=at, asset=asset, partition=key,
+            location=location or f"data/{asset}", size_bytes=size,
+            fingerprint=fingerprint or f"{asset}:{key}:{self.n}"))
+
+    def warning(self, check: str, asset: str, key: str, version: int, at: datetime) -> None:
+        """A warning check (``blocking=False``) ``check`` failed on ``asset`` ``key`` v``version``."""
+        self.n += 1
+        self.events.append(CheckFailed(
+            id=f"warn:{self.n}", at=at, asset=asset, partition=key, version=version,
+            check=check, blocking=False, message="out of range"))
 
     def run(self, pipeline: str, at: datetime, reads: tuple[str, ...] = (),
             writes: tuple[str, ...] = (), startup: float = 0.1, work: float = 3.0,
@@ -223,8 +241,15 @@ def _copy(log: _Log, i: int, planted: Planted) -> None:
         log.run(f"drainp{i}", log.ago(days), (f"kept{i}",), (f"drain{i}",))
     exp(("data_deluge", f"flood{i}"))
     dec(("data_deluge", f"drain{i}"))
-    log.run(f"use{i}", log.ago(0.5), (f"kept{i}", f"drain{i}", f"dupa{i}", f"dupb{i}",
-                                      f"same{i}"))
+    for j, days in enumerate((60, 59, 58, 57, 1)):  # one partition re-made, keep_last = 1
+        log.data(f"vers{i}", log.ago(days), key="2026-01-01", location=f"data/vers{i}/v{j}")
+        log.data(f"inplace{i}", log.ago(days), key="2026-01-01")  # overwritten in place
+    for days in (60, 59, 58, 57, 1):  # five partitions, keep_last = 5: all agreed
+        log.data(f"deep{i}", log.ago(days), location=f"data/deep{i}/{days}")
+    exp(("fossil_artifact", f"vers{i}"))
+    dec(("fossil_artifact", f"inplace{i}"))
+    dec(("fossil_artifact", f"deep{i}"))
+    log.run(f"use{i}", log.ago(0.5), tuple(f"{x}{i}" for x in PIPELINES["use"][0]))
     log.run(f"dead{i}", log.ago(60))
     log.run(f"alive{i}", log.ago(60))
     log.run(f"alive{i}", log.ago(2))
@@ -275,6 +300,17 @@ def _copy(log: _Log, i: int, planted: Planted) -> None:
     log.cords(f"check:good{i}", f"dupa{i}", 6, 0)
     exp(("noisy_alert", f"check:noisy{i} on kept{i}"))
     dec(("noisy_alert", f"check:good{i} on dupa{i}"))
+    for j in range(6):  # a warning check a day: nobody acts on 5 of 6 (no new version after)
+        key = _day(log.ago(10 - j))
+        log.data(f"alarm{i}", log.ago(10 - j), key=key)
+        log.warning(f"warnnoisy{i}", f"alarm{i}", key, 1, log.ago(10 - j, -10))
+        log.data(f"fixed{i}", log.ago(10 - j), key=key)
+        log.warning(f"warngood{i}", f"fixed{i}", key, 1, log.ago(10 - j, -10))
+        log.data(f"fixed{i}", log.ago(10 - j, -60), key=key)  # re-delivered: acted on
+        if j == 0:
+            log.data(f"alarm{i}", log.ago(10 - j, -60), key=key)
+    exp(("noisy_alert", f"check:warnnoisy{i} on alarm{i}"))
+    dec(("noisy_alert", f"check:warngood{i} on fixed{i}"))
     for days in (60, 59, 58, 57, 1):
         log.run(f"train{i}", log.ago(days))
     for days in (2, 1):

@@ -28,7 +28,7 @@ from andon.project.profiles import profiled
 from andon.project.retention import SweepPolicy, sweeping
 from andon.project.serving import resolve_serving
 from andon.project.version import stamped
-from andon.project.waste import REGION, AuditSettings, audit_settings
+from andon.project.waste import REGION, AuditSettings, audit_settings, with_retention
 
 PROJECT_FILE = "andon.toml"
 IMPORT_TIMEOUT = timedelta(seconds=30)  # [project] import_timeout: the longest a module may import
@@ -212,7 +212,8 @@ def load_project(root: Path) -> Project:
                                     root, [root / PROJECT_FILE, *paths]),
                             config, registry.declarations, file)
     return Project(root, str(proj.get("name", root.name)), config, graph, start, checks, end,
-                   model_checks=model_checks, sweep=sweep, audit=audit)
+                   model_checks=model_checks, sweep=sweep,
+                   audit=with_retention(audit, sweep.retention))
 
 
 def _end(proj: dict[str, Any], start: datetime, file: str) -> date | None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from andon.model.durations import DurationFormatError, parse_duration
 from andon.model.errors import ConfigError, DefinitionError
+from andon.project.retention import Retention
 
 if TYPE_CHECKING:
     from andon.project.dsl import Declaration
@@ -52,6 +53,8 @@ class AuditSettings:
     regions: Mapping[str, str] = field(default_factory=dict)  # data set -> region
     backups: Mapping[str, str] = field(default_factory=dict)  # backup data set -> what it backs up
     drills: Mapping[str, tuple[str, float]] = field(default_factory=dict)  # pipeline -> (backup, RTO s)
+    # data set -> its keep_last (andon.project.retention, checked there): versioned outputs
+    keep_last: Mapping[str, int] = field(default_factory=dict)
     # [project] end: an ended project is judged as of its last partition, not the clock's day
     project_end: date | None = None
 
@@ -64,7 +67,7 @@ _FLOATS = {"startup_share": (0.0, 1000.0), "min_startup_seconds": (0.0, 31_622_4
            "unchanged_share": (0.0, 1.0),
            "idle_share": (0.0, 1.0), "cpu_hour": (0.0, RATE_MAX), "gb_month": (0.0, RATE_MAX),
            "gb_transferred": (0.0, RATE_MAX)}
-DECLARED = ("regions", "backups", "drills")
+DECLARED = ("regions", "backups", "drills", "keep_last")
 KEYS = tuple(f.name for f in fields(AuditSettings) if f.name not in (*DECLARED, "project_end"))
 
 
@@ -176,3 +179,10 @@ def _declared(declarations: Sequence[Declaration]) -> dict[str, Any]:
                                   hint='write rto="1h"')
         drills[d.name] = (backup, seconds)
     return {"regions": regions, "backups": backups, "drills": drills}
+
+
+def with_retention(cfg: AuditSettings, retention: Mapping[str, Retention]) -> AuditSettings:
+    """``cfg`` with the data sets declared ``keep_last=`` (``retention``: the sweep's checked
+    rules, ``SweepPolicy.retention``): the versioned outputs ``fossil_artifact`` judges."""
+    return replace(cfg, keep_last={a: r.keep_last for a, r in sorted(retention.items())
+                                   if r.keep_last is not None})

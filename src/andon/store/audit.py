@@ -112,6 +112,44 @@ def alert_outcomes(conn: Connection, since: str) -> list[tuple[str, str, int, in
     return [(r.pulled_by, r.asset, int(r.n), int(r.false or 0)) for r in conn.execute(q)]
 
 
+def warning_outcomes(conn: Connection, since: str, settled: str
+                     ) -> list[tuple[str, str, int, int]]:
+    """(check, data set, failures judged, of them false) of the warning checks
+    (``blocking=False``: they notify, never pull a cord) that failed at or after ``since`` and
+    before ``settled`` (a younger failure is not judged yet: nobody had the time to act). A
+    failure on version v of a partition is true when someone acted on it: the partition has a
+    later version with other content (a re-make, a re-delivery; a fingerprint differing from
+    v's, or unknown); false when v is still current, or every later version holds v's content
+    (re-made, and nothing changed). One pass over the log's ``check.failed`` events of the
+    window, then one over the versions of the data sets they name."""
+    import json
+
+    e, pv = events, partition_versions
+    failed: list[tuple[str, str, str, int]] = []
+    for row in conn.execute(select(e.c.payload).where(
+            e.c.type == "check.failed", e.c.at >= since, e.c.at < settled)):
+        body = json.loads(row.payload)
+        if not body.get("blocking", True):
+            failed.append((body["check"], body["asset"], body["partition"], int(body["version"])))
+    if not failed:
+        return []
+    assets = sorted({a for _, a, _, _ in failed})
+    prints: dict[tuple[str, str], dict[int, str]] = {}
+    for start in range(0, len(assets), 500):  # bound the IN list
+        for r in conn.execute(select(pv.c.asset, pv.c.partition, pv.c.version, pv.c.fingerprint)
+                              .where(pv.c.asset.in_(assets[start:start + 500]))):
+            prints.setdefault((r.asset, r.partition), {})[r.version] = r.fingerprint
+    out: dict[tuple[str, str], list[int]] = {}
+    for check, asset, key, version in failed:
+        made = prints.get((asset, key), {})
+        was = made.get(version, "")
+        acted = any(v > version and (not fp or not was or fp != was) for v, fp in made.items())
+        counts = out.setdefault((check, asset), [0, 0])
+        counts[0] += 1
+        counts[1] += not acted
+    return [(check, asset, n, false) for (check, asset), (n, false) in sorted(out.items())]
+
+
 def model_runs(conn: Connection, pipelines: list[str]) -> dict[str, list[tuple[str, str]]]:
     """(run id, end) of every successful run of ``pipelines`` (each one a version of the models
     it makes), oldest first, by pipeline."""
