@@ -18,9 +18,9 @@ from andon.cli.group import Env, friendly, main, out_json, table
 @friendly
 def audit(env: Env, as_json: bool, markdown: bool, since: str | None) -> None:
     """Find the waste: unused data, dead pipelines, start-up delay, batches that should stream,
-    duplicate data, data deluge, noisy alerts, fossil model versions, idle capacity, and the
-    declared backups never drilled and cross-region reads, from andon's own log. Thresholds and
-    cost rates: [audit] in andon.toml."""
+    duplicate data, data deluge, noisy alerts, fossil model and data versions, idle capacity,
+    and the declared backups never drilled and cross-region reads, from andon's own log.
+    Thresholds and cost rates: [audit] in andon.toml."""
     from andon.audit.views import audit_markdown
     from andon.cli.manual import _plain
 
