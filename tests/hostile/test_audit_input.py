@@ -37,6 +37,7 @@ andon.source("raw")
     ('currency = "\\u001b[31m"', "currency"),
     ("min_runs = -5", "min_runs"),
     ("cpu_hours = 1", "cpu_hours"),
+    ("keep_last = 3", "keep_last"),  # declared on a data set (keep_last=), not in [audit]
 ])
 def test_a_bad_audit_setting_fails_the_load(make_project, toml: str, named: str) -> None:  # type: ignore[no-untyped-def]
     root: Path = make_project(PIPELINES, extra=f"[audit]\n{toml}\n")
@@ -110,3 +111,20 @@ def test_a_pools_own_region_is_the_audits_unless_audit_says_otherwise(make_proje
     assert {p.name: (p.capacity, p.region) for p in project.graph.pools.values()} == {
         "default": (2, "eu-west-1"), "gpu": (1, "us-east-1"), "plain": (3, "")}
     assert project.audit.pool_regions == {"default": "eu-west-1", "gpu": "us-west-2"}
+
+
+@pytest.mark.parametrize("keep", ["0", '"three"', "10**9", "True", "2.5"])
+def test_a_bad_keep_last_fails_the_load_before_the_audit_sees_it(make_project, keep: str) -> None:  # type: ignore[no-untyped-def]
+    root: Path = make_project(f'import andon\nandon.source("raw", keep_last={keep})\n')
+    proc = subprocess.run([ANDON, "--project", str(root), "validate"], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2, proc.stdout
+    assert "keep_last" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_audit_judges_the_versions_of_keep_last_data_sets(make_project) -> None:  # type: ignore[no-untyped-def]
+    from andon.project.load import load_project
+
+    root: Path = make_project('import andon\nandon.source("raw", keep_last=3)\n'
+                              'andon.source("plain")\n')
+    assert load_project(root).audit.keep_last == {"raw": 3}
