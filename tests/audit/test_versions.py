@@ -1,12 +1,15 @@
-"""The rules behind two audit kinds, on a real SQLite store: a warning check's failure is true
-when new content of its partition followed it (a re-make with the same SHA-256 changed nothing),
-a failure of the last day is not judged yet; a version of a ``keep_last`` data set is a fossil
-only past keep_last, in a file of its own, not swept (tombstone) and not read lately."""
+"""The rules behind two audit kinds: a warning check's failure is true when new content of
+its partition followed it (a re-make with the same SHA-256 changed nothing), a failure of the
+last day is not judged yet (on a real SQLite store and PostgreSQL); a version of a
+``keep_last`` data set is a fossil only past keep_last, in a file of its own, not swept
+(tombstone) and not read lately."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from andon.audit.versioned import fossils
 from andon.events import (
@@ -44,8 +47,12 @@ def _fail(n: int, asset: str, key: str, version: int, at: datetime,
                        check="range", blocking=blocking)
 
 
-def test_a_warning_is_true_only_when_new_content_followed(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'andon.db'}")
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_warning_is_true_only_when_new_content_followed(tmp_path: Path, backend: str,
+                                                          request: pytest.FixtureRequest) -> None:
+    url = f"sqlite:///{tmp_path / 'andon.db'}" if backend == "sqlite" else str(
+        request.getfixturevalue("postgres_database"))
+    store = Store(url)
     try:
         events: list[Event] = []
         for n, key in enumerate(("a", "b", "c", "d")):
