@@ -242,7 +242,8 @@ def test_a_pool_capacity_that_is_not_a_number_names_its_line(make_project: Proje
     with pytest.raises(ConfigError) as info:
         load_project(root)
     assert (info.value.where, info.value.message) == (f"{toml}:6", expected)
-    assert info.value.hint == "write 'default = 4' (a whole number of slots) under [pools]"
+    assert info.value.hint == ("write 'default = 4' (a whole number of slots), or default = "
+                               '{ slots = 4, region = "eu-west-1" } under [pools]')
 
 
 def test_a_pool_of_zero_slots_names_its_line(make_project: ProjectFactory) -> None:

@@ -303,9 +303,11 @@ def _pools(config: dict[str, Any], file: str) -> list[Pool]:
         table = value if isinstance(value, dict) else {"slots": value}
         cap, region = table.get("slots"), table.get("region", "")
         if not isinstance(cap, int) or isinstance(cap, bool) or set(table) - {"slots", "region"}:
-            raise ConfigError(f"pool {name!r} = {str(value)[:60]} is not a number of slots",
-                              where=where, hint=f"write '{name} = 4' (a whole number of slots), "
-                              f'or {name} = {{ slots = 4, region = "eu-west-1" }} under [pools]')
+            said = (f"= {str(value)[:60]} is not a number of slots" if isinstance(value, dict)
+                    else f"has capacity {value!r}, not a whole number")
+            raise ConfigError(f"pool {name!r} {said}", where=where,
+                              hint=f"write '{name} = 4' (a whole number of slots), or "
+                                   f'{name} = {{ slots = 4, region = "eu-west-1" }} under [pools]')
         if region and (not isinstance(region, str) or not REGION.fullmatch(region)):
             raise ConfigError(f"pool {name!r}: region = {str(region)[:40]!r} is no region",
                               where=where, hint='1 to 64 letters, digits, _ . -, e.g. "eu-west-1"')
