@@ -112,6 +112,27 @@ class _Audit:
                          self.storage(a.size_bytes) + self.cpu(work.get(producer, 0.0)),
                          _asset_url(a.asset), producer=producer, **numbers)
 
+    def kept(self, assets: list[facts.AssetFacts], old: dict[str, tuple[int, int]]) -> None:
+        """data_deluge's other half: an intermediate data set (made by one pipeline, read by
+        others) whose consumers are still at work, keeping every partition they finished with
+        more than N days ago, with no retention declared (``andon sweep`` would keep it lean)."""
+        said = {f.object for f in self.found if f.kind in ("unused_data", "data_deluge")}
+        for a in assets:
+            n, size = old.get(a.asset, (0, 0))
+            consumers = self.graph.consumers.get(a.asset, ())
+            if not n or a.asset in said or a.asset in self.cfg.retained or \
+                    a.asset in self.cfg.backups or not consumers or \
+                    a.asset not in self.graph.producer or a.read < self.unused_from:
+                continue  # nothing old, reported already, managed, or not an active intermediate
+            self.add("data_deluge", a.asset,
+                     f"{n} of {a.partitions} partitions ({size / GB:.3f} GB) made before "
+                     f"{self.unused_from[:10]} are still kept, though its consumers "
+                     f"({', '.join(sorted(consumers)[:3])}) have moved on to newer ones; no "
+                     "retention declared", self.owner_of_asset(a.asset),
+                     f'declare retention="{self.cfg.unused_days}d" on it (andon sweep deletes '
+                     "what its consumers finished with)", self.storage(size), _asset_url(a.asset),
+                     kept_partitions=n, kept_bytes=size, partitions=a.partitions)
+
     def duplicates(self, rows: list[tuple[str, str, str, int]]) -> None:
         by_print: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
         for fingerprint, asset, partition, size in rows:
@@ -356,6 +377,7 @@ def audit(store: Store, graph: Graph, cfg: AuditSettings, now: datetime,
         runs = facts.runs_since(conn, a.window_from)
         log_from = facts.first_event_at(conn)
         a.data(assets, runs)
+        a.kept(assets, facts.kept_before(conn, a.unused_from))
         a.duplicates(facts.duplicate_partitions(conn))
         outputs = [o for p in graph.pipelines.values() for o in p.outputs
                    if graph.assets[o].partitions.last_key is not None]

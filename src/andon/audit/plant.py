@@ -8,8 +8,9 @@ Each of ``copies`` copies holds, with ``{i}`` its number:
 
 - unused_data ``unused{i}`` (made 60 days ago, never read); decoys ``kept{i}`` (as old, read
   two days ago) and ``young{i}`` (three days old, never read);
-- data_deluge ``flood{i}`` (made again yesterday, never read); decoy ``drain{i}`` (made as
-  often, read);
+- data_deluge ``flood{i}`` (made again yesterday, never read) and ``hoard{i}`` (read lately,
+  its partition of 60 days ago still kept, no retention); decoy ``drain{i}`` (made and read in
+  the last two days);
 - dead_pipeline ``dead{i}`` (last run 60 days ago) and ``never{i}`` (never ran); decoy
   ``alive{i}`` (ran 60 and 2 days ago);
 - dead_pipeline with agreed dates: ``retired{i}`` (deprecated in the catalog, no deletion date
@@ -75,10 +76,11 @@ DECLARED = {"bak": 'backup_of="kept{i}"', "bakslow": 'backup_of="kept{i}"',
 DRILLS = {"drill": "bak", "drillslow": "bakslow", "drillok": "bakok"}
 # pipeline -> (inputs, outputs, pool, models)
 PIPELINES = {
-    "use": (("kept", "drain", "dupa", "dupb", "same", "vers", "inplace", "deep"), ("used",),
-            "", ""),
+    "use": (("kept", "drain", "dupa", "dupb", "same", "vers", "inplace", "deep", "hoard"),
+            ("used",), "", ""),
     "deluge": (("kept",), ("flood",), "", ""),
     "drainp": (("kept",), ("drain",), "", ""),
+    "hoardp": (("kept",), ("hoard",), "", ""),
     "dead": ((), ("deadout",), "", ""),
     "never": ((), ("neverout",), "", ""),
     "alive": ((), ("aliveout",), "", ""),
@@ -238,8 +240,11 @@ def _copy(log: _Log, i: int, planted: Planted) -> None:
     dec(("duplicate_data", f"same{i}"))
     for days in (60, 1):
         log.run(f"deluge{i}", log.ago(days), (f"kept{i}",), (f"flood{i}",))
+        log.run(f"hoardp{i}", log.ago(days), (f"kept{i}",), (f"hoard{i}",))
+    for days in (2, 1):
         log.run(f"drainp{i}", log.ago(days), (f"kept{i}",), (f"drain{i}",))
     exp(("data_deluge", f"flood{i}"))
+    exp(("data_deluge", f"hoard{i}"))  # read lately, but its 60-day-old partition still kept
     dec(("data_deluge", f"drain{i}"))
     for j, days in enumerate((60, 59, 58, 57, 1)):  # one partition re-made, keep_last = 1
         log.data(f"vers{i}", log.ago(days), key="2026-01-01", location=f"data/vers{i}/v{j}")

@@ -55,6 +55,7 @@ class AuditSettings:
     drills: Mapping[str, tuple[str, float]] = field(default_factory=dict)  # pipeline -> (backup, RTO s)
     # data set -> its keep_last (andon.project.retention, checked there): versioned outputs
     keep_last: Mapping[str, int] = field(default_factory=dict)
+    retained: frozenset[str] = frozenset()  # data sets with any retention rule (the sweep's)
     # [project] end: an ended project is judged as of its last partition, not the clock's day
     project_end: date | None = None
 
@@ -67,7 +68,7 @@ _FLOATS = {"startup_share": (0.0, 1000.0), "min_startup_seconds": (0.0, 31_622_4
            "unchanged_share": (0.0, 1.0),
            "idle_share": (0.0, 1.0), "cpu_hour": (0.0, RATE_MAX), "gb_month": (0.0, RATE_MAX),
            "gb_transferred": (0.0, RATE_MAX)}
-DECLARED = ("regions", "backups", "drills", "keep_last")
+DECLARED = ("regions", "backups", "drills", "keep_last", "retained")
 KEYS = tuple(f.name for f in fields(AuditSettings) if f.name not in (*DECLARED, "project_end"))
 
 
@@ -185,4 +186,5 @@ def with_retention(cfg: AuditSettings, retention: Mapping[str, Retention]) -> Au
     """``cfg`` with the data sets declared ``keep_last=`` (``retention``: the sweep's checked
     rules, ``SweepPolicy.retention``): the versioned outputs ``fossil_artifact`` judges."""
     return replace(cfg, keep_last={a: r.keep_last for a, r in sorted(retention.items())
-                                   if r.keep_last is not None})
+                                   if r.keep_last is not None},
+                   retained=frozenset(retention))

@@ -72,6 +72,15 @@ def asset_facts(conn: Connection, today: str) -> list[AssetFacts]:
                        read.get(a, ("", 0))[1], a in registered) for a, r in sorted(made.items())]
 
 
+def kept_before(conn: Connection, before: str) -> dict[str, tuple[int, int]]:
+    """Per data set, how many partitions (and bytes) were last made before ``before``: one
+    grouped pass over the current partitions."""
+    p = partitions
+    return {r.asset: (int(r.n), int(r.size or 0)) for r in conn.execute(
+        select(p.c.asset, func.count().label("n"), func.sum(p.c.size_bytes).label("size"))
+        .where(p.c.at < before).group_by(p.c.asset))}
+
+
 def last_runs(conn: Connection) -> dict[str, str]:
     """When each pipeline last started a run, by pipeline (none: not there)."""
     r = runs
