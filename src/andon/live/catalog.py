@@ -261,9 +261,7 @@ class Catalog:
                                    if e.producer else (0, []))
                 history = models.promotions_of(conn, name)
                 stack = models.serving_stack(history)
-                promoted = {p.version for p in history}
-                held = [h for h in models.held_of(conn, name) if h.version not in promoted] \
-                    if e.gate is not None else []
+                held = models.held_of(conn, name, history) if e.gate is not None else []
                 return _with(view, versions=versions, version_count=total, deploy=e.deploy,
                              serving=stack[-1] if stack else 0, promotions=history,
                              gate=e.gate, held=held)

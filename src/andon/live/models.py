@@ -140,9 +140,7 @@ class Models:
             history = promotions.promotions_of(conn, name)
             values = (realised.realised(conn, spec.name, spec.predictions, name)
                       if spec else [])
-            promoted = {p.version for p in history}
-            held = [h for h in promotions.held_of(conn, name) if h.version not in promoted] \
-                if e.gate is not None else []
+            held = promotions.held_of(conn, name, history) if e.gate is not None else []
         stack = promotions.serving_stack(history)
         return ModelDetail(name, e.owner, e.producer, e.deploy, total,
                            stack[-1] if stack else 0, stack[-2] if len(stack) > 1 else 0,

@@ -138,14 +138,17 @@ class Held(View):
     at: str
 
 
-def held_of(conn: Connection, model: str, limit: int = 20) -> list[Held]:
+def held_of(conn: Connection, model: str, history: list[Promotion], limit: int = 20
+            ) -> list[Held]:
     """The newest ``limit`` times a candidate of ``model`` was held back (``model.held``),
-    newest first. Rare events: read from the log by type."""
+    newest first, leaving out the versions promoted since (``history``: its promotions). Rare
+    events: read from the log by type."""
+    promoted = {p.version for p in history}
     out: list[Held] = []
     for row in conn.execute(select(events.c.payload).where(events.c.type == ModelHeld.name)
                             .order_by(events.c.seq.desc())):
         data = json.loads(row.payload)
-        if data.get("model") == model:
+        if data.get("model") == model and int(data.get("version", 0)) not in promoted:
             out.append(Held(int(data.get("version", 0)), int(data.get("serving", 0)),
                             str(data.get("kind", "")), str(data.get("reason", "")),
                             str(data.get("at", ""))))
