@@ -39,14 +39,13 @@ def __getattr__(name: str) -> Any:  # lazy, so that `andon --help` imports nothi
         from andon.model.partitions import last
 
         return last
-    if name == "materialize":  # runs a line like `andon up`: loaded only when called for
-        from andon.serve.materialize import materialize
+    if name in ("materialize", "MaterializeError"):
+        # by name: the serve layer (the line `andon up` opens) sits above the modules that
+        # import `andon` for its version, and is loaded only when asked for
+        import importlib
 
-        return materialize
-    if name == "MaterializeError":
-        from andon.serve.outcome import MaterializeError
-
-        return MaterializeError
+        module = "materialize" if name == "materialize" else "outcome"
+        return getattr(importlib.import_module(f"andon.serve.{module}"), name)
     if name == "Context":
         from andon.executors.context import Context
 

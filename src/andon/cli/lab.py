@@ -8,12 +8,12 @@ from pathlib import Path
 
 import click
 
-from andon.cli.group import Env, friendly, main, out_json, table
+from andon.cli.group import PLAN, Env, friendly, main, out_json, table
 from andon.model.dispatch import DEFAULT_POLICY, one_of
 from andon.sim.policies import ALL_POLICIES
 
 
-@main.command()
+@main.command(section=PLAN)
 @click.argument("directory", default="demo-project", type=click.Path(file_okay=False))
 @click.option("--speed", default=3600.0, show_default=True,
               help="simulated seconds per real second")
@@ -34,7 +34,7 @@ def demo(env: Env, directory: str, speed: float, days: int, port: int, exit_when
     sys.exit(code)
 
 
-@main.command()
+@main.command(section=PLAN)
 @click.argument("scenario_file", metavar="SCENARIO", type=click.Path(dir_okay=False))
 @click.option("--policy", default=DEFAULT_POLICY.value, show_default=True,
               help=one_of(ALL_POLICIES))
@@ -78,7 +78,7 @@ def simulate(scenario_file: str, policy: str, compare: bool, trace_file: str | N
             click.echo(f"note ({m['policy']}): {note}", err=True)
 
 
-@main.group()
+@main.group(section=PLAN)
 def scenario() -> None:
     """Work with simulation scenarios."""
 

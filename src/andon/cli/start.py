@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from andon.cli.group import Env, friendly, main, out_json
+from andon.cli.group import ADMIN, RUN, Env, friendly, main, out_json
 from andon.model.dispatch import DEFAULT_POLICY, POLICY_NAMES
 
 
-@main.command()
+@main.command(section=ADMIN)
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option("--example", type=click.Choice(["retail", "minimal"]), default="minimal",
               show_default=True, help="which example project to write")
@@ -24,7 +24,7 @@ def init(directory: str, example: str) -> None:
     click.echo(f"next: cd {directory} && andon validate && andon up", err=True)
 
 
-@main.command()
+@main.command(section=ADMIN)
 @click.option("--json", "as_json", is_flag=True, help="print the graph as JSON")
 @click.pass_obj
 @friendly
@@ -49,7 +49,7 @@ def validate(env: Env, as_json: bool) -> None:
                f"{listed} in {project.root / 'andon.toml'}")
 
 
-@main.command()
+@main.command(section=RUN)
 @click.option("--host", help="address to bind [env ANDON_HOST; default 127.0.0.1]")
 @click.option("--port", type=int, help="port [env ANDON_PORT; default 8765; 0 = any free]")
 @click.option("--executor", type=click.Choice(["local", "inprocess"]), help="[env ANDON_EXECUTOR]")

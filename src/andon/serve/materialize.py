@@ -24,19 +24,22 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+
 from andon.events import Event, RunRequested
 from andon.live.clock import SkipClock
+from andon.live.service import Service
 from andon.model.errors import AndonError, BadRequest, ConfigError
 from andon.project.load import Project, find_root, load_project
 from andon.project.settings import Settings, resolve
 from andon.serve.outcome import MaterializeError, MaterializeResult, collect
 from andon.serve.sources import SourceSpec, announcements, check_names, placed
+from andon.serve.tally import Ended, Tally
 from andon.serve.up import Line, open_line
 
 EXECUTORS = ("inprocess", "local")
 MEMORY = ":memory:"
 LOOK = 3600.0  # seconds per wait on the runner; a wait that long is looked at again
-Progress = Callable[[MaterializeResult], None]
+Progress = Callable[[Tally, Sequence[Ended]], None]  # see andon.serve.tally
 
 
 class WaitTimeout(AndonError):
@@ -107,49 +110,62 @@ def drive(project: Project, settings: Settings, keys: Sequence[str],
     if not keys and (sources or names):
         raise BadRequest("no partition given", hint="name at least one: --partition 2026-01-05")
     clock = SkipClock()
-    line = open_line(project, settings, clock)
+    line = _open(project, settings, clock, progress)
     try:
         after = line.store.last_seq()
         found = announcements(project, line.service, placed(project, sources, keys),
                               keys, clock.now())
         _submit(line, found)
-        settle(line, clock, timeout, progress, after, keep_logs)
+        settle(line, clock, timeout)
         made = {(r.pipeline, r.partition) for r in
                 collect(line.store, project.root, after, keep_logs).runs}
         asked = [(p, line.service.run_request(p, k, clock.now()).partition)
                  for p in names for k in keys]
         _submit(line, [line.service.run_request(p, k, clock.now(), reason="manual", by="materialize")
                        for p, k in asked if (p, k) not in made])
-        settle(line, clock, timeout, progress, after, keep_logs)
+        settle(line, clock, timeout)
         ran = {(r.pipeline, r.partition) for r in
                collect(line.store, project.root, after, keep_logs).runs}
         waiting = [t for t in asked if t not in ran]
-        return collect(line.store, project.root, after, keep_logs, waiting)
+        return collect(line.store, project.root, after, keep_logs, waiting, tuple(asked))
     finally:
         line.close()
         gc.unfreeze()  # open_line froze the heap for a long-lived scheduler; this one is done
 
 
-def run_requests(project: Project, settings: Settings, requests: Sequence[RunRequested],
+def run_requests(project: Project, settings: Settings,
+                 build: Callable[[Service], Sequence[RunRequested]],
                  timeout: float | None = None, progress: Progress | None = None
                  ) -> MaterializeResult:
-    """Record ``requests`` (``andon run`` / ``backfill``) on the project's own store with no
-    scheduler running, execute them and whatever follows, and return once settled: ``andon
-    run --wait`` without ``andon up``. ``waiting``: the requests that never ran."""
+    """Record the requests ``build`` makes with the line's service (``andon run`` /
+    ``backfill``) on the project's own store with no scheduler running, execute them and what
+    follows, and return once settled: ``andon run --wait`` without ``andon up``. ``asked``: the
+    (pipeline, partition) requested; ``waiting``: those that never ran."""
     clock = SkipClock()
-    line = open_line(project, settings, clock)
+    line = _open(project, settings, clock, progress)
     try:
         after = line.store.last_seq()
+        requests = build(line.service)
         _submit(line, requests)
-        settle(line, clock, timeout, progress, after, True)
-        done = collect(line.store, project.root, after, True)
-        ran = {(r.pipeline, r.partition) for r in done.runs}
-        waiting = [(r.pipeline, r.partition) for r in requests
-                   if (r.pipeline, r.partition) not in ran]
-        return collect(line.store, project.root, after, True, waiting)
+        settle(line, clock, timeout)
+        asked = tuple(dict.fromkeys((r.pipeline, r.partition) for r in requests))
+        ran = {(r.pipeline, r.partition) for r in collect(line.store, project.root, after,
+                                                          True).runs}
+        return collect(line.store, project.root, after, True,
+                       [t for t in asked if t not in ran], asked)
     finally:
         line.close()
         gc.unfreeze()
+
+
+def _open(project: Project, settings: Settings, clock: SkipClock,
+          progress: Progress | None) -> Line:
+    """The line ``andon up`` opens, with ``progress`` told of each run as it is queued and ends."""
+    line = open_line(project, settings, clock)
+    if progress is not None:
+        slots = sum(p.capacity for p in project.graph.pools.values())
+        line.runner.subscribe(Tally(line.runner.policy.stats.duration, slots, progress).on_events)
+    return line
 
 
 def _submit(line: Line, events: Iterable[Event]) -> None:
@@ -157,12 +173,10 @@ def _submit(line: Line, events: Iterable[Event]) -> None:
         future.result()
 
 
-def settle(line: Line, clock: SkipClock, timeout: float | None = None,
-           progress: Progress | None = None, after: int = 0, keep_logs: bool = True) -> None:
+def settle(line: Line, clock: SkipClock, timeout: float | None = None) -> None:
     """Wait until everything that can run has run: the runner and every listener that submits
     back to it (checks, model checks, promotions, drift reports) idle, and no new commit since
-    the last look; a queued retry's back-off is skipped on ``clock``. ``progress`` is called
-    with the result so far after each look."""
+    the last look; a queued retry's back-off is skipped on ``clock``."""
     deadline = None if timeout is None else time.monotonic() + timeout
     helpers = [h for h in (line.checks, line.model_checks, line.promoter, line.drift_keeper)
                if h is not None]
@@ -172,8 +186,6 @@ def settle(line: Line, clock: SkipClock, timeout: float | None = None,
         for helper in helpers:
             _wait(helper.wait, deadline)
         _wait(line.runner.quiet, deadline)
-        if progress is not None:
-            progress(collect(line.store, line.project.root, after, keep_logs))
         if line.runner.commits != before:
             continue
         now = clock.now()

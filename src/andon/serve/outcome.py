@@ -86,6 +86,7 @@ class MaterializeResult:
     checks: tuple[CheckOutcome, ...]
     cords: tuple[CordEvent, ...]
     waiting: tuple[tuple[str, str], ...] = ()
+    asked: tuple[tuple[str, str], ...] = ()  # the (pipeline, partition) requested explicitly
 
     @property
     def final(self) -> tuple[RunOutcome, ...]:
@@ -156,7 +157,8 @@ class MaterializeError(AndonError):
 
 
 def collect(store: Store, project_dir: Path, after_seq: int, keep_logs: bool,
-            waiting: Sequence[tuple[str, str]] = ()) -> MaterializeResult:
+            waiting: Sequence[tuple[str, str]] = (),
+            asked: Sequence[tuple[str, str]] = ()) -> MaterializeResult:
     """The result from the store: the runs first recorded after ``after_seq``, oldest first, and
     the check and cord events logged after it."""
     runs = []
@@ -178,7 +180,8 @@ def collect(store: Store, project_dir: Path, after_seq: int, keep_logs: bool,
                                        event.message, dict(event.numbers)))
         elif event.name.startswith("cord."):
             cords.append(_cord(event))
-    return MaterializeResult(project_dir, outcomes, tuple(checks), tuple(cords), tuple(waiting))
+    return MaterializeResult(project_dir, outcomes, tuple(checks), tuple(cords), tuple(waiting),
+                             tuple(asked))
 
 
 def _cord(event: Event) -> CordEvent:

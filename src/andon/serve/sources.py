@@ -10,7 +10,6 @@ import stat
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Union
 
 from andon.events import PartitionAvailable
 from andon.executors.outputs import check_source, inside_roots, real_roots
@@ -24,7 +23,7 @@ from andon.project.load import Project
 
 # a file for every key, a file per key, or a function that writes a stand-in at the location
 StandIn = Callable[[str, Path], object]
-SourceSpec = Union[str, Path, Mapping[str, Union[str, Path]], StandIn]
+SourceSpec = str | Path | Mapping[str, str | Path] | StandIn
 Placed = set[tuple[str, str]]
 
 

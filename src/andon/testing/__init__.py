@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from andon.executors.base import spec_for
 from andon.executors.environment import run_environment
@@ -29,7 +29,7 @@ from andon.model.words import did_you_mean
 from andon.project.load import Project, find_root, load_project
 
 __all__ = ["call", "CallResult", "CallFailed"]
-InputFiles = Mapping[str, Union[str, Path, Sequence[Union[str, Path]]]]
+InputFiles = Mapping[str, str | Path | Sequence[str | Path]]
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,8 @@ def call(pipeline: str | Callable[..., Any], inputs: InputFiles | None = None,
     outputs = {asset: Path(path) for asset, path in spec.outputs.items()}
     rows = {o.asset: o.rows for o in result.outputs if o.rows is not None}
     done = CallResult(result.ok, outputs, rows, dict(result.metrics), dict(result.params),
-                      bytes(buffer.data).decode("utf-8", "replace"), result.error_type or "", result.error_message or "")
+                      bytes(buffer.data).decode("utf-8", "replace"), result.error_type or "",
+                      result.error_message or "")
     if raise_on_failure and not done.ok:
         raise CallFailed(name, done)
     return done
