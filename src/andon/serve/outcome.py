@@ -79,7 +79,7 @@ class CordEvent:
 class MaterializeResult:
     """Everything one ``materialize`` did. ``waiting`` lists the (pipeline, partition) asked
     for that never ran (an input never came, or a cord holds it); ``ok`` is True when every run's
-    last attempt succeeded and nothing asked for is waiting."""
+    last attempt succeeded, no blocking check failed and nothing asked for is waiting."""
 
     project_dir: Path
     runs: tuple[RunOutcome, ...]
@@ -103,8 +103,13 @@ class MaterializeResult:
         return tuple(r for r in self.final if not r.ok)
 
     @property
+    def blocked(self) -> tuple[CheckOutcome, ...]:
+        """The blocking checks that failed (each pulled the cord on its partition)."""
+        return tuple(c for c in self.checks if c.blocking and not c.passed)
+
+    @property
     def ok(self) -> bool:
-        return not self.failed and not self.waiting
+        return not self.failed and not self.waiting and not self.blocked
 
     def output(self, asset: str, partition: str) -> Path:
         """The path of the newest output of ``asset`` ``partition`` a run of this result wrote;
@@ -123,6 +128,8 @@ class MaterializeResult:
                  for r in self.failed]
         lines += [f"{p} {k}: never ran (an input is missing or a cord holds it)"
                   for p, k in self.waiting]
+        lines += [f"{c.asset} {c.partition}: blocking check {c.check} failed ({c.message})"
+                  for c in self.blocked]
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
@@ -151,8 +158,9 @@ class MaterializeError(AndonError):
 
     def __init__(self, result: MaterializeResult) -> None:
         self.result = result
-        failed = len(result.failed) + len(result.waiting)
-        super().__init__(f"{failed} partition(s) were not made:\n{result.summary()}",
+        failed = len(result.failed) + len(result.waiting) + len(result.blocked)
+        super().__init__(f"{failed} partition(s) were not made or failed a check:\n"
+                         f"{result.summary()}",
                          hint="read each run's log in result.runs (or `andon logs RUN_ID`)")
 
 

@@ -10,6 +10,7 @@ project into a temporary folder and materialises partitions there). See docs/tes
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import tempfile
@@ -94,8 +95,11 @@ def call(pipeline: str | Callable[..., Any], inputs: InputFiles | None = None,
     spec = dataclasses.replace(spec, inputs=given, single_inputs=single, profiles={},
                                project_dir=str(loaded.root))
     buffer = RunBuffer()
-    result = run_spec(spec, lambda _: pipe.fn if pipe.fn is not None else _no_fn(name), buffer,
-                      run_environment(os.environ, spec.env, spec.secrets))
+    # what the function prints goes to its log too, as in a run's own process (a test is
+    # single-threaded here, so swapping sys.stdout for the call is safe)
+    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+        result = run_spec(spec, lambda _: pipe.fn if pipe.fn is not None else _no_fn(name),
+                          buffer, run_environment(os.environ, spec.env, spec.secrets))
     buffer.flush()
     outputs = {asset: Path(path) for asset, path in spec.outputs.items()}
     rows = {o.asset: o.rows for o in result.outputs if o.rows is not None}

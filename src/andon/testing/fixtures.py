@@ -65,7 +65,7 @@ def andon_project(tmp_path: Path) -> Callable[[str | Path], ProjectCopy]:
     made: list[Path] = []
 
     def make(source: str | Path = "minimal") -> ProjectCopy:
-        target = tmp_path / f"project{len(made) or ''}"
+        target = tmp_path / f"andon-project-{len(made) + 1}"
         made.append(target)
         return copy_project(source, target)
 
