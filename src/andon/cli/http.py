@@ -99,13 +99,15 @@ class HttpClient:
         to ``message``), until the server ends the stream."""
         return self._sse(path_for("run_log_stream", run_id=run_id), last_event_id)
 
-    def events(self, last_event_id: str) -> Iterator[dict[str, str]]:
+    def events(self, last_event_id: str, timeout: float = 60.0) -> Iterator[dict[str, str]]:
         """Every event committed after seq ``last_event_id`` ("" : from now), as the server-sent
         events of ``/api/v1/events/stream`` (``data``: the event's JSON; ``event``: ``message``,
-        or ``heartbeat`` / ``reset`` for the stream's own messages)."""
-        return self._sse(path_for("events_stream"), last_event_id)
+        or ``heartbeat`` / ``reset`` for the stream's own messages). TimeoutError when nothing
+        comes for ``timeout`` seconds."""
+        return self._sse(path_for("events_stream"), last_event_id, timeout)
 
-    def _sse(self, path: str, last_event_id: str) -> Iterator[dict[str, str]]:
+    def _sse(self, path: str, last_event_id: str, timeout: float = 60.0
+             ) -> Iterator[dict[str, str]]:
         import urllib.error
         import urllib.request
 
@@ -115,7 +117,7 @@ class HttpClient:
         if self.token:
             req.add_header("Authorization", f"Bearer {self.token}")
         try:  # heartbeats come every 15 s: a minute of silence means the server is gone
-            with urllib.request.urlopen(req, timeout=60) as resp:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
                 fields: dict[str, str] = {}
                 for raw in resp:
                     line = raw.decode("utf-8").rstrip("\r\n")

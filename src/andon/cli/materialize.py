@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -43,9 +44,11 @@ def materialize(env: Env, partitions: tuple[str, ...], pipelines: tuple[str, ...
 
     project, settings = env.load()
     shown = _Shown(as_json)
-    result = make(project, partitions, list(pipelines) or None, _sources(sources),
-                  executor or settings.executor, store, raise_on_failure=False, timeout=timeout,
-                  progress=shown)
+    # stdout is the result's: what in-process runs print goes to stderr with the progress
+    with contextlib.redirect_stdout(sys.stderr):
+        result = make(project, partitions, list(pipelines) or None, _sources(sources),
+                      executor or settings.executor, store, raise_on_failure=False,
+                      timeout=timeout, progress=shown)
     shown.finish()
     if as_json:
         out_json(result.to_json())
@@ -99,10 +102,11 @@ class _Shown:
         if self.quiet:
             return
         if not self.bar:
-            for event in ended:
+            first = tally.done - len(ended)  # ended in one turn: numbered in order
+            for n, event in enumerate(ended, first + 1):
                 status = event.name.removeprefix("run.")
                 click.echo(f"{event.pipeline} {event.partition} attempt {event.attempt}: "
-                           f"{status} ({tally.done}/{tally.total})", err=True)
+                           f"{status} ({n}/{tally.total})", err=True)
             return
         filled = BAR * tally.done // max(tally.total, 1)
         eta = tally.eta()

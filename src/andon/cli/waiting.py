@@ -11,7 +11,9 @@ and is listed as such.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -71,7 +73,8 @@ def wait_offline(project: Project, settings: Settings,
     """Record and execute the requests ``build`` makes, with no scheduler running."""
     from andon.serve.materialize import run_requests
 
-    result = run_requests(project, settings, build, timeout)
+    with contextlib.redirect_stdout(sys.stderr):  # stdout is the outcome's: in-process runs print
+        result = run_requests(project, settings, build, timeout)
     finals = {(r.pipeline, r.partition): r for r in result.final}
     asked = list(dict.fromkeys(result.asked))
     report([(t, finals[t].status if t in finals else "never ran",
@@ -90,8 +93,11 @@ def wait_http(client: HttpClient, request: Callable[[], Sequence[Target]],
               for s in ACTIVE for r in client.runs(p, s, None, PAGE)}
     deadline = None if timeout is None else time.monotonic() + timeout
     done = _settled(client, targets, since, before)
-    if done is None:
-        for message in client.events(str(since)):
+    # heartbeats come every 15 s: a minute of silence means the server is gone; with --timeout,
+    # the socket gives up when it passes
+    wait = 60.0 if timeout is None else min(60.0, timeout)
+    try:
+        for message in (client.events(str(since), wait) if done is None else ()):
             if deadline is not None and time.monotonic() > deadline:
                 break
             if not _cue(message, {p for p, _ in targets}):
@@ -99,6 +105,10 @@ def wait_http(client: HttpClient, request: Callable[[], Sequence[Target]],
             done = _settled(client, targets, since, before)
             if done is not None:
                 break
+    except TimeoutError:
+        if deadline is None:
+            raise AndonError("the running andon up stopped answering",
+                             hint="look at its log; the runs may go on") from None
     if done is None:
         raise GaveUp("the runs asked for did not end within --timeout",
                      hint="they go on: follow them with `andon runs`")
