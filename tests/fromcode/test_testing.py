@@ -13,7 +13,6 @@ from tests.conftest import ProjectFactory
 from tests.fromcode.projects import BOOM, GOOD, PIPELINES
 
 
-
 def test_call_returns_outputs_rows_metrics_params_and_log(make_project: ProjectFactory,
                                                           tmp_path: Path) -> None:
     root = make_project(PIPELINES)
