@@ -68,6 +68,10 @@ def materialize(project: Project | Path | str = ".", partitions: Sequence[str] =
     - ``executor``: ``inprocess`` (default; in this process) or ``local`` (a process per run).
     - ``store``: ``":memory:"`` (a temporary store, removed afterwards) or a SQLite file path.
     - ``timeout``: seconds to wait at most (None: until settled); WaitTimeout after that.
+    - ``progress``: called on the runner's thread as runs are queued and end, with the
+      ``andon.serve.tally.Tally`` (done, total, failed, ``eta()``) and the runs just ended.
+
+    Notifications and OpenLineage events the project configures go out as from ``andon up``.
 
     Raises MaterializeError (``.result`` has everything) when a run's last attempt failed or a
     partition asked for never ran, unless ``raise_on_failure`` is False; AndonError (exit 2)
