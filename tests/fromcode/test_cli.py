@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.cli.test_commands import andon, andon_up
 from tests.conftest import ProjectFactory
-from tests.fromcode.projects import BOOM, EMPTY, GOOD, PIPELINES, UNCHECKED
+from tests.fromcode.projects import BOOM, EMPTY, GOOD, PIPELINES
 
 
 def _project(make_project: ProjectFactory, days: dict[str, str],
@@ -48,9 +48,10 @@ def test_materialize_json_with_a_source_file_and_a_cord(make_project: ProjectFac
 
 
 def test_run_and_backfill_wait_without_a_scheduler(make_project: ProjectFactory) -> None:
-    root = _project(make_project, {"2026-01-05": GOOD, "2026-01-06": BOOM}, UNCHECKED)
+    root = _project(make_project, {"2026-01-05": GOOD, "2026-01-06": BOOM})
     andon(root, "notify", "raw", "2026-01-05")
     andon(root, "notify", "raw", "2026-01-06")
+    # the data was announced with no scheduler, so its blocking check never ran: --wait runs it
     ran = andon(root, "run", "report", "--partition", "2026-01-05", "--wait")
     assert ran.stdout.startswith("report 2026-01-05: succeeded")
     assert "cleaning 2026-01-05" in ran.stderr  # what in-process runs print stays off stdout
