@@ -32,6 +32,7 @@ def good(tmp_path: Path) -> Path:
     ({"rwa": "x"}, NotFound, "did you mean 'raw'"),
     ({"clean": "x"}, BadRequest, "is made by pipeline 'clean'"),
     ({"raw": 42}, BadRequest, "is given as int"),
+    ({"raw": {"2026-01-09": "x"}}, BadRequest, "not among the partitions asked for"),
 ])
 def test_source_names_and_kinds(root: Path, sources: dict[str, object], error: type,
                                 text: str) -> None:
@@ -72,6 +73,8 @@ def test_partitions_executor_and_pipelines(root: Path, good: Path) -> None:
         andon.materialize(root, ["x" * 101])
     with pytest.raises(BadRequest, match="executor 'dask' is not known"):
         andon.materialize(root, ["2026-01-05"], executor="dask")
+    with pytest.raises(BadRequest, match="no partition given"):
+        andon.materialize(root, [])
     with pytest.raises(BadRequest, match="no pipeline named 'nope'"):
         andon.materialize(root, ["2026-01-05"], pipelines=["nope"])
     assert not (root / "data").exists()

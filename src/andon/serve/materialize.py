@@ -106,12 +106,12 @@ def drive(project: Project, settings: Settings, keys: Sequence[str],
         if name not in graph.pipelines:
             raise BadRequest(f"no pipeline named {name!r}",
                              hint="known pipelines: " + ", ".join(sorted(graph.pipelines)))
-    check_names(graph, sources)
+    check_names(graph, sources, keys)
     if len(keys) > settings.max_backfill:  # the one limit on partitions per request
         raise BadRequest(f"{len(keys)} partitions are more than max_backfill "
                          f"({settings.max_backfill}) in one call",
                          hint="split them into several calls, or raise the max_backfill setting")
-    if not keys and (sources or names):
+    if not keys:
         raise BadRequest("no partition given", hint="name at least one: --partition 2026-01-05")
     clock = SkipClock()
     line = _open(project, settings, clock, progress)

@@ -27,10 +27,10 @@ SourceSpec = str | Path | Mapping[str, str | Path] | StandIn
 Placed = set[tuple[str, str]]
 
 
-def check_names(graph: Graph, sources: Mapping[str, SourceSpec]) -> None:
+def check_names(graph: Graph, sources: Mapping[str, SourceSpec], keys: Sequence[str]) -> None:
     """Every key of ``sources`` names a source data set of the graph (BadRequest / NotFound
-    naming it and the fix), and every value is a path, a mapping of keys to paths or a
-    callable."""
+    naming it and the fix), and every value is a path, a mapping of ``keys`` (the partitions
+    asked for) to paths or a callable."""
     for asset, spec in sources.items():
         problem = name_problem("asset", asset)
         if problem is not None:
@@ -48,6 +48,10 @@ def check_names(graph: Graph, sources: Mapping[str, SourceSpec]) -> None:
             raise BadRequest(f"sources: {asset!r} is given as {type(spec).__name__}",
                              hint="give a file path, {partition: path} or a function "
                                   "(partition, path) that writes a stand-in")
+        if isinstance(spec, Mapping) and (extra := sorted(set(spec) - set(keys))):
+            raise BadRequest(f"sources: {asset!r} has files for {', '.join(map(str, extra[:5]))}"
+                             ", which is not among the partitions asked for",
+                             hint="add it to the partitions, or leave its file out")
 
 
 def _key(graph: Graph, asset: str, key: str) -> str:
