@@ -264,12 +264,15 @@ class DaskExecutor:
 
     def health(self) -> dict[str, Any]:
         """For the board's health strip (no I/O): ``mode`` ``local cluster`` or the scheduler's
-        address, ``alive``: the client is connected, ``runs``: tasks submitted, not yet ended."""
+        address, ``alive``: the client is connected, ``runs``: tasks submitted, not yet ended;
+        a local cluster's ``workers`` too (its scheduler is in this process)."""
         with self._lock:
             runs = len(self._runs)
-        mode = "local cluster" if self.cluster is not None else str(self.client.scheduler.address)
-        return {"name": self.name, "mode": mode, "alive": self.client.status == "running",
-                "runs": runs}
+        info: dict[str, Any] = {"name": self.name, "alive": self.client.status == "running",
+                                "runs": runs}
+        if self.cluster is None:
+            return {**info, "mode": str(self.client.scheduler.address)}
+        return {**info, "mode": "local cluster", "workers": len(self.cluster.scheduler.workers)}
 
     def adapt_to(self, state: EngineState, forecast: Forecast | None) -> None:
         """After each commit (the runner's thread): tell the adaptive cluster what andon's queue
