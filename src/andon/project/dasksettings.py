@@ -9,12 +9,12 @@ resolved: a wrong one stops ``andon up`` at start with exit code 2, naming the s
 
 from __future__ import annotations
 
+import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from andon.model.errors import ConfigError
 
-DASK_SCHEMES = ("tcp", "tls")
+ADDRESS = re.compile(r"(tcp|tls)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*):([0-9]{1,5})/?")
 MAX_ADDRESS = 512  # characters of a scheduler address
 MAX_WORKERS = 256  # most workers an adaptive LocalCluster may ask for on one machine
 DASK_WORKERS = 2  # workers of a LocalCluster that does not adapt
@@ -28,14 +28,8 @@ def check_scheduler(address: str) -> str:
     hint = "give dask_scheduler as tcp://host:8786 or tls://host:8786 (empty: a local cluster)"
     if len(address) > MAX_ADDRESS:
         raise ConfigError(f"dask_scheduler is longer than {MAX_ADDRESS} characters", hint=hint)
-    try:
-        parts = urlsplit(address)
-        port = parts.port
-    except ValueError:
-        raise ConfigError(f"dask_scheduler {address!r} is not an address", hint=hint) from None
-    if (parts.scheme not in DASK_SCHEMES or not parts.hostname or port is None or port == 0
-            or parts.path not in ("", "/") or parts.query or parts.fragment or parts.username
-            or parts.password):
+    match = ADDRESS.fullmatch(address)
+    if match is None or not 0 < int(match[3]) < 65536:
         raise ConfigError(f"dask_scheduler {address!r} is not a tcp:// or tls:// address "
                           "with a host and a port", hint=hint)
     return address
