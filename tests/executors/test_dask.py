@@ -21,7 +21,8 @@ from andon.model.status import LOST_ERROR
 from andon.project.load import Project
 from tests.executors.helpers import WAIT_FOR, Reports, alive, project_with_raw, read_pid, wait_until
 
-dask = pytest.importorskip("dask")  # the dev extra has it; the core must import without it
+pytest.importorskip("distributed")  # the dev extra has it (its configuration loaded first)
+dask = pytest.importorskip("dask")
 
 PIPELINES = r'''
 import os
