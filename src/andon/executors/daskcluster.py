@@ -68,6 +68,9 @@ def local_cluster(capacities: dict[str, int], adaptive: tuple[int, int] | None,
     cluster = distributed.LocalCluster(
         n_workers=adaptive[0] if adaptive else DASK_WORKERS, processes=True,
         threads_per_worker=max(sum(shares.values()), 1), dashboard_address=None,
+        # no dashboard; the scheduler's HTTP routes on any free port of this machine (8787 may
+        # be another cluster's)
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
         resources={resource_name(p): n for p, n in shares.items()}, **kwargs)
     return cluster, distributed.Client(cluster)
 
