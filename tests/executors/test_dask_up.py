@@ -136,7 +136,7 @@ def test_andon_up_with_dask_makes_partitions_on_an_adaptive_local_cluster(up: Up
         return all((p, d) in ok for p in ("clean", "single", "flaky") for d in DAYS)
 
     try:
-        wait_until(done, "every partition made")
+        wait_until(done, "every partition made", 3 * GUARD)  # a loaded machine: slow spawns
     except AssertionError:
         table = [(r["pipeline"], r["partition"], r["attempt"], r["status"], r["error_type"])
                  for r in up.runs()]
@@ -152,5 +152,6 @@ def test_andon_up_with_dask_makes_partitions_on_an_adaptive_local_cluster(up: Up
     log = up.client.get(f"/api/v1/runs/{clean['run_id']}/log")
     assert log.status_code == 200
     assert not alive(pid)
-    wait_until(lambda: up.executor()["workers"] == 0, "the cluster to scale to zero workers")
+    wait_until(lambda: up.executor()["workers"] == 0, "the cluster to scale to zero workers",
+               3 * GUARD)
     assert up.stop() == 0
