@@ -204,10 +204,15 @@ def test_a_pool_is_a_worker_resource(project, executor) -> None:
     wait_until(lambda: len(started()) == 2, "two runs of pool one to start")
     workers = {read_proc(read_pid(project.root / f"single-{d}.pid")).ppid for d in started()}
     assert len(workers) == 2  # one on each worker
+    waiting = spec(project, "single", "2026-01-09")  # no worker has room: cancel it queued
+    executor.start(waiting, reports)
+    executor.cancel(waiting.run_id)
+    assert reports.wait(waiting.run_id).cancelled
     (project.root / "gate-single").touch()
     for s in specs:
         assert reports.wait(s.run_id).ok
     assert not (project.root / "overlap").exists()
+    assert not (project.root / "single-2026-01-09.pid").exists()  # the cancelled one never ran
 
 
 def test_without_the_extra_the_error_says_how_to_install_it(monkeypatch) -> None:
@@ -229,6 +234,35 @@ def test_the_log_of_a_run_goes_to_its_own_folder(project, executor) -> None:
     assert reports.wait(s.run_id).ok
     assert Path(s.run_dir).is_dir() and (Path(s.run_dir) / "spec.json").exists()
     assert not (Path(s.run_dir) / "result.json").exists()  # the result came back through Dask
+
+
+def test_andon_connects_to_a_running_scheduler_by_its_address(cluster, project) -> None:
+    """``dask_scheduler``: the executor is a client of that scheduler (here the module's
+    cluster, as a remote one would be); a scheduler that cannot be reached stops the start."""
+    from andon.executors import daskcluster
+    from andon.model.errors import ConfigError
+    from andon.project.settings import resolve
+
+    address = cluster[0].scheduler_address
+    settings = resolve(project.root, {"executor": "dask"}, {}, {"dask_scheduler": address})
+    ex = daskcluster.make_dask_executor(settings, project)
+    try:
+        assert ex.cluster is None and ex.health()["mode"] == address
+        reports = Reports()
+        s = spec(project, "clean", n=4)
+        ex.start(s, reports)
+        assert reports.wait(s.run_id).ok
+    finally:
+        ex.close()
+    nobody = resolve(project.root, {}, {}, {"dask_scheduler": "tcp://127.0.0.1:9"})
+    daskcluster.CONNECT_TIMEOUT, saved = 1.0, daskcluster.CONNECT_TIMEOUT
+    try:
+        with pytest.raises(ConfigError) as err:
+            daskcluster.make_dask_executor(nobody, project)
+    finally:
+        daskcluster.CONNECT_TIMEOUT = saved
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in str(err.value)
+
 
 
 def test_a_worker_killed_under_a_run_reports_it_lost(project, executor) -> None:
