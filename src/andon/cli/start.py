@@ -8,6 +8,7 @@ import click
 
 from andon.cli.group import ADMIN, RUN, Env, friendly, main, out_json
 from andon.model.dispatch import DEFAULT_POLICY, POLICY_NAMES
+from andon.project.settings import EXECUTORS
 
 
 @main.command(section=ADMIN)
@@ -52,7 +53,8 @@ def validate(env: Env, as_json: bool) -> None:
 @main.command(section=RUN)
 @click.option("--host", help="address to bind [env ANDON_HOST; default 127.0.0.1]")
 @click.option("--port", type=int, help="port [env ANDON_PORT; default 8765; 0 = any free]")
-@click.option("--executor", type=click.Choice(["local", "inprocess"]), help="[env ANDON_EXECUTOR]")
+@click.option("--executor", type=click.Choice(EXECUTORS),
+              help="local, inprocess or dask (andon[dask]) [env ANDON_EXECUTOR]")
 @click.option("--policy", type=click.Choice(POLICY_NAMES),
               help=f"dispatch policy [env ANDON_POLICY; default {DEFAULT_POLICY}]")
 @click.pass_obj
