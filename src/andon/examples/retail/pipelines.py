@@ -7,9 +7,10 @@ raw_clickstream ─► sessionize ─► sessions ──────────
                           features + serving version of buy_tomorrow ─► score ─► scores
              daily_sales + scores + serving version of buy_tomorrow ─► report
                                  scores + bought (a day later) ─► buy_tomorrow_performance
-and, at the end, three kinds of waste for `andon audit` to find: a copy of orders under another
-name (orders_bi_copy), a debug dump nobody reads (sessions_debug) and a backup of daily_sales
-that was never restored in a drill (daily_sales_backup).
+A blocking check on fx_rates refuses a rate outside 0.01..10 EUR (a decimal point lost pulls the
+andon cord on that day); and, at the end, three kinds of waste for `andon audit` to find: a copy
+of orders under another name (orders_bi_copy), a debug dump nobody reads (sessions_debug) and a
+backup of daily_sales that was never restored in a drill (daily_sales_backup).
 Each step reads and writes CSV/JSON files under data/ (the locations below). catalog.toml
 declares the model `train` makes (models=), the service and library the pipelines use (uses=)
 and an external data set. `score` and `report` read the version of the model that serves
