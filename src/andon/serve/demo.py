@@ -23,6 +23,7 @@ from pathlib import Path
 
 from andon.audit.findings import audit
 from andon.events import Event, RunFailed, RunStarted, RunSucceeded
+from andon.examples import HERE as EXAMPLES
 from andon.examples import write_example
 from andon.model.errors import ConfigError
 from andon.model.status import RunStatus
@@ -51,18 +52,18 @@ IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}\Z")
 LOOK_AGAIN_S = 1.0  # real seconds between looks at "nothing more can run" once the feed is done
 
 
-def prepare(directory: Path, broken: Sequence[str] = ()) -> None:
+def prepare(directory: Path, pipelines: str | None = None) -> None:
     """Write the example; in a previous demo's folder, reset its state and write the example
-    again (the andon that runs it may have a newer one: a catalog, say). ``broken``: pipelines
-    whose every run fails (``andon demo --break``)."""
+    again (the andon that runs it may have a newer one: a catalog, say). ``pipelines``: the
+    text of its pipelines.py instead of the example's (``broken_source``)."""
     if (directory / MARKER).exists():
         for sub in (".andon", "data", "landing"):
             shutil.rmtree(directory / sub, ignore_errors=True)
         (directory / "andon.toml").unlink(missing_ok=True)
     write_example(directory, "retail")
     (directory / MARKER).write_text("written by `andon demo`; safe to delete\n")
-    if broken:
-        break_pipelines(directory, broken)
+    if pipelines is not None:
+        (directory / "pipelines.py").write_text(pipelines)
 
 
 def set_end(directory: Path, days: int) -> None:
@@ -81,21 +82,24 @@ def set_end(directory: Path, days: int) -> None:
     path.write_text(text)
 
 
-def break_pipelines(directory: Path, names: Sequence[str]) -> None:
-    """Make every run of the example's pipelines ``names`` fail (a first line that raises, in
-    the written pipelines.py for all to see); a name the example does not define is refused."""
-    path = directory / "pipelines.py"
-    text = path.read_text()
+def broken_source(names: Sequence[str]) -> str | None:
+    """The example's pipelines.py with every run of the pipelines ``names`` failing (a first
+    line that raises, in the written file for all to see), or None when ``names`` is empty. A
+    name the example does not define is refused (ConfigError, exit 2) before anything is
+    written."""
+    if not names:
+        return None
+    text = (EXAMPLES / "retail" / "pipelines.py").read_text()
     for name in names:
         pattern = re.compile(rf"(?m)^def {re.escape(name)}\(ctx\):\n") if IDENT.match(name) \
             else None
         if pattern is None or not pattern.search(text):
             defined = re.findall(r"(?m)^def ([A-Za-z_]\w*)\(ctx\):", text)
-            raise ConfigError(f"--break {name!r}: the demo has no pipeline of that name",
+            raise ConfigError(f"--break {name[:100]!r}: the demo has no pipeline of that name",
                               hint="break one of " + ", ".join(defined))
         first = f'    raise RuntimeError("broken on purpose by `andon demo --break {name}`")\n'
         text = pattern.sub(lambda m: m.group(0) + first, text, count=1)  # noqa: B023 (used at once)
-    path.write_text(text)
+    return text
 
 
 @dataclass
@@ -184,7 +188,7 @@ def run_demo(directory: Path, speed: float = 3600.0, days: int = 7, port: int = 
     ``exit_when_done``: once nothing more can run, the failures listed). A missing requirement
     raises a ConfigError (exit 2) before anything is written."""
     check_requirements()
-    prepare(directory, broken)
+    prepare(directory, broken_source(broken))
     set_end(directory, days)
     project = load_project(directory.resolve())
     settings = resolve(project.root, {"port": port, "executor": executor}, os.environ,
