@@ -177,7 +177,7 @@ def test_the_customers_shift_drift_pulls_the_cord_on_the_model_and_retraining_re
            r"  raw_orders 01-05 landed \S+ late", r"  back on plan on 01-05: daily_sales")
     # the bad partition: its blocking check pulls the cord, the consumers halt, the on-call
     # person resolves it and treasury sends the day again: released and re-made by itself
-    _order(lines, r"  andon cord pulled on fx_rates 01-07 \(version 1\) by check value_range: "
+    _order(lines, r"  andon cord pulled on fx_rates 01-07 \(version 1\) by check plausible_rates: "
                   r"rate_to_eur: 1 outside.* -> /cords/fx_rates:2026-01-07:check-v1$",
            r"  halted downstream of fx_rates 01-07, red on the board: to_eur 01-07.* -> /$",
            r"  cord on fx_rates 01-07 resolved by demo", r"  fx_rates 01-07 delivered again",

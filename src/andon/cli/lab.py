@@ -17,7 +17,7 @@ from andon.sim.policies import ALL_POLICIES
 @click.argument("directory", default="demo-project", type=click.Path(file_okay=False))
 @click.option("--speed", default=3600.0, show_default=True,
               help="simulated seconds per real second while no run executes (while one does, "
-                   "at most 600, so runs take minutes on the demo's clock)")
+                   "at most 300, so runs take minutes on the demo's clock)")
 @click.option("--days", default=7, show_default=True, help="daily partitions to replay")
 @click.option("--port", default=8765, show_default=True, help="dashboard port (0 = any free)")
 @click.option("--exit-when-done", is_flag=True,

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from andon.audit.findings import audit
+from andon.engine.core import at_rest
 from andon.events import Event, RunFailed, RunStarted, RunSucceeded
 from andon.examples import HERE as EXAMPLES
 from andon.examples import write_example
@@ -154,11 +155,13 @@ class Feed:
         self.flaky, self.late, self.bad = flaky, late, bad
         self.finished = threading.Event()
 
-    def rates(self, key: str, bad: bool) -> None:
-        """Land the FX rates of day ``key`` (``bad``: one rate's decimal point lost) and
-        announce them, as treasury's system does (the folder is not watched)."""
-        write_source(self.line.project.root, BAD_SOURCE, key, bad_rate=bad)
-        self.line.announce(BAD_SOURCE, key, "notify")
+    def land(self, source: str, key: str, cut_short: bool = False, bad: bool = False) -> None:
+        """Land one file of ``source`` (the FX rates, whose folder is not watched, announced as
+        treasury's system does); the clock keeps the busy pace until andon has it."""
+        self.clock.landing(source, key)
+        write_source(self.line.project.root, source, key, cut_short, bad_rate=bad)
+        if source == BAD_SOURCE:
+            self.line.announce(source, key, "notify")
 
     def run(self) -> None:
         stop = self.line.stop_event
@@ -174,10 +177,7 @@ class Feed:
                 while not self.flaky.resolved.wait(0.1):
                     if stop.is_set():
                         return
-            if source == BAD_SOURCE:  # not watched: announced like an external system would
-                self.rates(key, (source, key) == self.bad)
-            else:
-                write_source(self.line.project.root, source, key, cut_short)
+            self.land(source, key, cut_short, (source, key) == self.bad)
         self.finished.set()
 
 
@@ -204,14 +204,13 @@ def run_demo(directory: Path, speed: float = 3600.0, days: int = 7, port: int = 
     narrator = Narrator(project.graph, progress.changed)
     failures = Failures({n: p.retries for n, p in project.graph.pipelines.items()})
     late_key = day_of(LATE_DAY)
-    late = LateExport(line, clock, late_key, datetime.fromisoformat(late_key).replace(
-        tzinfo=FIRST_DAY.tzinfo) + timedelta(days=1),
-        lambda key: write_source(project.root, LATE_SOURCE, key))
-    story = FlakyExport(line, clock, flaky_days(days),
-                        lambda key: write_source(project.root, FLAKY_SOURCE, key))
+    late = LateExport(line, clock, late_key,
+                      project.graph.assets[LATE_SOURCE].partitions.end(late_key),
+                      lambda key: feed.land(LATE_SOURCE, key))
+    story = FlakyExport(line, clock, flaky_days(days), lambda key: feed.land(FLAKY_SOURCE, key))
     bad_key = day_of(BAD_DAY) if days > BAD_DAY else ""
     feed = Feed(line, clock, arrivals, story, (LATE_SOURCE, late_key), (BAD_SOURCE, bad_key))
-    bad = BadRates(line, clock, bad_key, feed.rates)
+    bad = BadRates(line, clock, bad_key, lambda key, bad: feed.land(BAD_SOURCE, key, bad=bad))
     shift = ModelStory("buy_tomorrow", "buy_tomorrow_performance")
     for listener in (progress.on_events, narrator.on_events, failures.on_events, late.on_events,
                      story.on_events, bad.on_events, shift.on_events):
@@ -220,8 +219,9 @@ def run_demo(directory: Path, speed: float = 3600.0, days: int = 7, port: int = 
 
     def over() -> bool:
         """Nothing more can run: the story delivered all it will, and the line settled."""
+        # at_rest first: a cheap look that spares the waits of settled while runs execute
         return feed.finished.is_set() and not (late.owed or story.owed or bad.owed) and \
-            settled(line)
+            at_rest(runner.state) and settled(line)
 
     def ready(line: Line) -> None:
         print(f"andon demo: {len(project.graph.pipelines)} pipelines x {days} days, "
@@ -268,7 +268,8 @@ def run_demo(directory: Path, speed: float = 3600.0, days: int = 7, port: int = 
         if missing:
             print(f"not made: {missing} partition(s), nothing more can run; failed for good:",
                   flush=True)
-            print("\n".join(failures.lines()) or "  (none: they wait for data)", flush=True)
+            print("\n".join(failures.lines()) or "  (none: they wait for data, or for an open "
+                  "andon cord to be resolved: /cords)", flush=True)
         if story.days:
             print(f"recurring failure: the order export was cut short on "
                   f"{' and '.join(story.days)} (re-delivered each time, resolved once); "

@@ -3,10 +3,11 @@
 A plain accelerated clock (``andon.live.clock.SpeedClock``) at the demo's speeds makes a run of a
 tenth of a real second last hours of simulated time: the planner learns those hours, predicts
 every deliverable late and the story drowns in at-risk warnings that no real line would raise.
-``StoryClock`` runs at ``speed`` while no run executes and at ``busy_speed`` while one does, so a
-run lasts minutes on the simulated clock whatever ``--speed`` is, and the quiet hours between
-deliveries still pass in a blink. It never jumps: a change of pace re-bases it, and it wakes its
-subscribers (the runner) so that a sleep computed at the old pace is computed again.
+``StoryClock`` runs at ``speed`` while no run executes and at ``busy_speed`` while one does (or
+while a delivered file is on its way into andon), so a run lasts minutes on the simulated clock
+whatever ``--speed`` is, and the quiet hours between deliveries still pass in a blink. It never
+jumps: a change of pace re-bases it, and it wakes its subscribers (the runner) so that a sleep
+computed at the old pace is computed again.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from andon.events import Event, RunCancelled, RunFailed, RunStarted, RunSucceeded
+from andon.events import Event, PartitionAvailable, RunCancelled, RunFailed, RunStarted, RunSucceeded
 from andon.live.clock import Wake
 
-BUSY_SPEED = 600.0  # simulated seconds per real second while a run executes (ten minutes)
+BUSY_SPEED = 300.0  # simulated seconds per real second while a run executes (five minutes)
 
 
 class StoryClock:
@@ -35,6 +36,7 @@ class StoryClock:
         self._base, self._t0 = start, time.monotonic()
         self._pace = 0.0  # standing until begin()
         self._running: set[str] = set()
+        self._landing: set[tuple[str, str]] = set()  # (source, partition) landing, not yet seen
         self._cond = threading.Condition()
         self._wakers: list[Wake] = []
 
@@ -53,22 +55,37 @@ class StoryClock:
 
     def begin(self) -> None:
         """Start moving, from the moment the clock stands at."""
-        self._repace(lambda: self.busy_speed if self._running else self.speed)
+        self._repace(lambda: self.busy_speed if self._running or self._landing else self.speed)
 
     def subscribe(self, wake: Wake) -> None:
         with self._cond:
             self._wakers.append(wake)
 
+    def landing(self, source: str, partition: str) -> None:
+        """A file of ``source`` is about to land: go at the busy pace until andon has it (its
+        ``partition.available`` committed), so that the real milliseconds the watcher and the
+        runner take to see it do not become an hour of the story."""
+        with self._cond:
+            self._landing.add((source, partition))
+        self._repace(self._pace_now)
+
     def on_events(self, events: Sequence[Event]) -> None:
-        """Runner listener: slow down while a run executes, speed up when none does."""
+        """Runner listener: slow down while a run executes or a file lands, speed up when
+        nothing does."""
         with self._cond:
             for ev in events:
                 if isinstance(ev, RunStarted):
                     self._running.add(ev.run_id)
                 elif isinstance(ev, (RunSucceeded, RunFailed, RunCancelled)):
                     self._running.discard(ev.run_id)
-        self._repace(lambda: 0.0 if not self._pace else
-                     self.busy_speed if self._running else self.speed)
+                elif isinstance(ev, PartitionAvailable):
+                    self._landing.discard((ev.asset, ev.partition))
+        self._repace(self._pace_now)
+
+    def _pace_now(self) -> float:
+        if not self._pace:
+            return 0.0  # standing until begin()
+        return self.busy_speed if self._running or self._landing else self.speed
 
     def _repace(self, pace_of: Callable[[], float]) -> None:
         with self._cond:

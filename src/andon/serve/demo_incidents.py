@@ -57,8 +57,12 @@ class LateExport:
         return not self._done.is_set()
 
     def on_events(self, events: Sequence[Event]) -> None:
-        """Runner listener: the first at-risk warning for the day's deliverables."""
-        if any(isinstance(ev, DeliverableAtRisk) and ev.partition == self.key for ev in events):
+        """Runner listener: the first at-risk warning for the day's deliverables. From then on
+        the export is on its way (the clock keeps the busy pace until it has landed: the
+        milliseconds this thread takes to wake must not become an hour of the story)."""
+        if not self._warned.is_set() and any(
+                isinstance(ev, DeliverableAtRisk) and ev.partition == self.key for ev in events):
+            self.clock.landing(LATE_SOURCE, self.key)
             self._warned.set()
 
     def run(self) -> None:

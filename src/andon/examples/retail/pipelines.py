@@ -46,7 +46,8 @@ andon.source("bought", owner="shop-backend@example.com", watch="landing/bought/{
 # treasury's rates are checked as they land: a rate outside 0.01..10 EUR (a decimal point lost)
 # is a bad partition; the failing blocking check pulls the andon cord on it, and everything
 # downstream of that day halts until a corrected file passes
-andon.check("fx_rates")(andon.checks.value_range("rate_to_eur", min=0.01, max=10))
+andon.check("fx_rates", name="plausible_rates")(
+    andon.checks.value_range("rate_to_eur", min=0.01, max=10))
 
 
 def _read(path):
