@@ -218,10 +218,11 @@ def run_demo(directory: Path, speed: float = 3600.0, days: int = 7, port: int = 
     tty = sys.stdout.isatty()
 
     def over() -> bool:
-        """Nothing more can run: the story delivered all it will, and the line settled."""
+        """Nothing more can run: the story delivered all it will, andon has seen every file
+        land, and the line settled."""
         # at_rest first: a cheap look that spares the waits of settled while runs execute
         return feed.finished.is_set() and not (late.owed or story.owed or bad.owed) and \
-            at_rest(runner.state) and settled(line)
+            not clock.landings and at_rest(runner.state) and settled(line)
 
     def ready(line: Line) -> None:
         print(f"andon demo: {len(project.graph.pipelines)} pipelines x {days} days, "

@@ -69,6 +69,12 @@ class StoryClock:
             self._landing.add((source, partition))
         self._repace(self._pace_now)
 
+    @property
+    def landings(self) -> int:
+        """Files landed (``landing``) that andon has not announced yet."""
+        with self._cond:
+            return len(self._landing)
+
     def on_events(self, events: Sequence[Event]) -> None:
         """Runner listener: slow down while a run executes or a file lands, speed up when
         nothing does."""
