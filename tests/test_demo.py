@@ -173,7 +173,7 @@ def test_the_customers_shift_drift_pulls_the_cord_on_the_model_and_retraining_re
     # the late export: the planner flags the morning at risk, the warned owner restarts the
     # export, it lands and the morning is back on plan
     _order(lines, r"^01-06 \d\d:\d\d  raw_orders 01-05 is \S+ late: at risk on 01-05: daily_sales "
-                  r"\(projected \d\d:\d\d vs due 06:00\).*-> /deliveries$",
+                  r"\(projected \d\d:\d\d(:\d\d)? vs due 06:00\).*-> /deliveries$",
            r"  raw_orders 01-05 landed \S+ late", r"  back on plan on 01-05: daily_sales")
     # the bad partition: its blocking check pulls the cord, the consumers halt, the on-call
     # person resolves it and treasury sends the day again: released and re-made by itself
@@ -321,3 +321,52 @@ def test_the_story_clock_stands_until_it_begins_and_slows_while_runs_execute() -
     clock.on_events([RunSucceeded(at=began, run_id="r:2", pipeline="p", partition="j")])
     assert clock.real_seconds(hour) == 0.1 and len(woken) == 3
     assert clock.now() >= began  # a change of pace never moves it back
+
+
+def test_the_narrator_words_a_late_source_and_groups_a_days_deliverables(tmp_path: Path) -> None:
+    import threading
+    from datetime import timedelta
+
+    from andon.events import (
+        DeliverableAtRisk,
+        DeliverableRecovered,
+        PartitionAvailable,
+        RunFailed,
+    )
+    from andon.serve.demo import prepare
+    from andon.serve.demo_narrator import Narrator
+
+    prepare(tmp_path / "demo")
+    graph = load_project(tmp_path / "demo").graph
+    changed = threading.Event()
+    narrator = Narrator(graph, changed)
+    at = datetime(2026, 1, 6, 5, 10, tzinfo=UTC)
+    day = "2026-01-05"
+
+    def due(hour: int) -> datetime:
+        return datetime(2026, 1, 6, hour, tzinfo=UTC)
+
+    # the other sources landed on time (nothing to tell); the orders did not
+    narrator.on_events([PartitionAvailable(id=f"l:{s}", at=datetime(2026, 1, 6, 0, 20, tzinfo=UTC),
+                                           asset=s, partition=day, version=1)
+                        for s in ("fx_rates", "raw_clickstream")])
+    assert narrator.take() == [] and not changed.is_set()
+    risk = [DeliverableAtRisk(id=f"r:{p}", at=at, pipeline=p, partition=day, due=due(h),
+                              predicted_finish=due(h) + timedelta(seconds=20), reason="x")
+            for p, h in (("daily_sales", 6), ("score", 7))]
+    narrator.on_events([*risk, RunFailed(id="f", at=at, run_id="clean_orders:2026-01-05:1",
+                                         pipeline="clean_orders", partition=day)])
+    assert changed.is_set()
+    assert narrator.take() == [
+        "01-06 05:10  raw_orders 01-05 is 3h10m late: at risk on 01-05: daily_sales (projected "
+        "06:00:20 vs due 06:00), score (projected 07:00:20 vs due 07:00)  -> /deliveries"]
+    later = at + timedelta(minutes=20)
+    narrator.on_events([
+        PartitionAvailable(id="a", at=later, asset="raw_orders", partition=day, version=1),
+        DeliverableRecovered(id="b", at=later, pipeline="daily_sales", partition=day,
+                             due=due(6), predicted_finish=due(5) + timedelta(minutes=50))])
+    assert narrator.take() == [
+        "01-06 05:30  raw_orders 01-05 landed 3h30m late: the line catches up  -> /deliveries",
+        "01-06 05:30  back on plan on 01-05: daily_sales (projected 05:50 vs due 06:00)  "
+        "-> /deliveries"]
+    assert len(narrator.lines) == 3 and narrator.take() == []

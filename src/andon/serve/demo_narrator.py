@@ -253,10 +253,14 @@ class Narrator:
 
 
 def _clock(moment: datetime | None, day: datetime) -> str:
-    """``06:37`` on the day of ``day``, ``01-09 01:51`` on another; ``never``."""
+    """``06:37`` on the day of ``day``, ``01-09 01:51`` on another; ``never``. Within the
+    minute of ``day`` but not on it, with the seconds (``06:00:20`` is after ``06:00``)."""
     if moment is None:
         return "never"
-    return f"{moment:%H:%M}" if moment.date() == day.date() else f"{moment:%m-%d %H:%M}"
+    if moment.date() != day.date():
+        return f"{moment:%m-%d %H:%M}"
+    same_minute = moment.replace(second=0, microsecond=0) == day.replace(second=0, microsecond=0)
+    return f"{moment:%H:%M:%S}" if same_minute and moment != day else f"{moment:%H:%M}"
 
 
 def _line(at: datetime, text: str, page: str) -> str:
