@@ -135,6 +135,8 @@ class StateKeeper:
 
     def bring_back(self, state: EngineState, days: Sequence[str]) -> None:
         """Put departed ``days`` back into ``state`` (all of them: ``self.departed``)."""
+        if not days:
+            return
         self.wait()
         held = {d: self._unwritten.pop(d) for d in days if d in self._unwritten}
         bodies = stored.days(self.store, self.written, [d for d in days if d not in held])
