@@ -109,10 +109,11 @@ class Twin(Line):
         self.kept: dict[str, Any] = {}  # day -> its data, through JSON as the store keeps it
         self.keep_days = keep_days
         self.reach = archive.reach_days(g)
+        self.spread = archive.spread_days(g, self.reach or 0)
         self.brought_back = 0
 
     def send(self, event: Event) -> Decisions:
-        wanted = archive.needs(event, self.kept, self.reach or 0)
+        wanted = archive.needs(event, self.kept, self.reach or 0, self.spread)
         for day in wanted:
             archive.restore(self.lean, self.kept.pop(day))
         self.brought_back += len(wanted)
@@ -218,4 +219,5 @@ def test_a_graph_whose_mappings_are_not_known_keeps_everything() -> None:
             return "odd"
 
     assert archive.reach_days(_lines()) == 2
+    assert archive.spread_days(_lines(), 2) == 6  # three pipelines in a row
     assert archive.reach_days(graph([source("raw")], [pipe("a", [Input("raw", Odd())])])) is None

@@ -14,8 +14,8 @@ lies before the horizon: ``keep_days`` before now, minus how far back any pipeli
 (``reach_days``: a 7-day window reads 6 days back), so no partition still evaluated reads a
 departed one. What happens to a settled partition later comes from an event that names it (a
 late source delivery, a backfill, a cord): ``needs`` gives the departed days such an event may
-touch (its own and every day after it, since data only flows forward, and the reach before it),
-and the shell restores them first. Graphs whose mappings are not known to look only back in time
+touch (its own, the days after it a window carries a change to, ``spread_days``, and the reach
+before them: data only flows forward in time), and the shell restores them first. Graphs whose mappings are not known to look only back in time
 (a custom ``andon.mapped``, a model read through ``andon.serving``, a time-partitioned pipeline
 reading an unpartitioned data set) keep everything (``reach_days`` is None).
 
@@ -65,6 +65,20 @@ def reach_days(graph: Graph) -> int | None:
             elif not isinstance(mapping, (Identity, Rollup, LastN)):
                 return None
     return most
+
+
+def spread_days(graph: Graph, reach: int) -> int:
+    """How many days after a changed day a change can still reach: a window re-makes the
+    ``reach`` days after it, and the pipelines after that as many more, down the longest chain
+    of pipelines (0 for a graph of same-day mappings only)."""
+    if not reach:
+        return 0
+    depth: dict[str, int] = {}
+    for name in graph.order:  # dependency order: producers first
+        pipe = graph.pipelines[name]
+        depth[name] = 1 + max((depth.get(graph.producer.get(i.asset, ""), 0) for i in pipe.inputs),
+                              default=0)
+    return reach * max(depth.values(), default=0)
 
 
 def horizon(now: datetime, keep_days: int, reach: int) -> str:
@@ -188,11 +202,17 @@ def _partitions_named(value: Any) -> Iterator[str]:
                     yield from _partitions_named(sub)
 
 
-def needs(event: Event, departed: Iterable[str], reach: int) -> list[str]:
+def needs(event: Event, departed: Iterable[str], reach: int, spread: int) -> list[str]:
     """The departed days ``event`` may touch: from ``reach`` days before the earliest day it
-    names on (data flows forward: what a day's change re-makes lies on that day or later)."""
+    names (what a run of it reads) to ``spread`` days (``spread_days``) and that reach after the
+    latest (what a change of it re-makes, and what those runs read)."""
     days = [d for d in (day_of(p) for p in _partitions_named(event)) if d is not None]
     if not days:
         return []
-    first = (datetime.strptime(min(days), "%Y-%m-%d") - timedelta(days=reach)).strftime("%Y-%m-%d")
-    return sorted(d for d in departed if d >= first)
+    first = _shift(min(days), -reach)
+    last = _shift(max(days), spread + reach)
+    return sorted(d for d in departed if first <= d <= last)
+
+
+def _shift(day: str, n: int) -> str:
+    return (datetime.strptime(day, "%Y-%m-%d") + timedelta(days=n)).strftime("%Y-%m-%d")

@@ -24,7 +24,15 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from andon.engine.archive import evictable, extract, horizon, needs, reach_days, restore
+from andon.engine.archive import (
+    evictable,
+    extract,
+    horizon,
+    needs,
+    reach_days,
+    restore,
+    spread_days,
+)
 from andon.engine.snapshot import (
     FORMAT,
     SnapshotError,
@@ -66,6 +74,7 @@ class StateKeeper:
         self.graph, self.store, self.plan = graph, store, plan
         self.every, self.keep_days = every, keep_days
         self.reach = reach_days(graph)
+        self.spread = spread_days(graph, self.reach or 0)
         self.digest = graph_digest(graph)
         self.departed: set[str] = set()  # days out of memory, in the snapshot of ``written``
         self.written = 0  # the seq of the newest snapshot written or loaded (0: none)
@@ -129,7 +138,7 @@ class StateKeeper:
     def before(self, state: EngineState, event: Event) -> None:
         """Read back the departed days ``event`` may touch, before the engine folds it in."""
         if self.departed and self.reach is not None:
-            wanted = needs(event, self.departed, self.reach)
+            wanted = needs(event, self.departed, self.reach, self.spread)
             if wanted:
                 self.bring_back(state, wanted)
 
