@@ -15,9 +15,10 @@ lies before the horizon: ``keep_days`` before now, minus how far back any pipeli
 departed one. What happens to a settled partition later comes from an event that names it (a
 late source delivery, a backfill, a cord): ``needs`` gives the departed days such an event may
 touch (its own, the days after it a window carries a change to, ``spread_days``, and the reach
-before them: data only flows forward in time), and the shell restores them first. Graphs whose mappings are not known to look only back in time
-(a custom ``andon.mapped``, a model read through ``andon.serving``, a time-partitioned pipeline
-reading an unpartitioned data set) keep everything (``reach_days`` is None).
+before them: data only flows forward in time), and the shell restores them first. Graphs whose
+mappings are not known to look only back in time (a custom ``andon.mapped``, a model read
+through ``andon.serving``, a time-partitioned pipeline reading an unpartitioned data set) keep
+everything (``reach_days`` is None).
 
 Pure: no I/O, no clock (``now`` is a parameter).
 """
