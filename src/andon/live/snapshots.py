@@ -54,6 +54,7 @@ log = logging.getLogger("andon.snapshots")
 SNAPSHOT_EVERY: int = default("snapshot_every")
 KEEP_DAYS = 7  # days before now (and before how far runs read back) that stay in memory
 _BATCH = 5000  # events read at a time after the snapshot
+MAX_SNAPSHOT_BYTES = 2**30  # one row, inflated: many times a week of 10,000 pipelines' state
 
 
 def pack(data: Any) -> bytes:
@@ -61,7 +62,19 @@ def pack(data: Any) -> bytes:
 
 
 def unpack(body: bytes) -> Any:
-    return json.loads(zlib.decompress(body))
+    """The data of a snapshot row; SnapshotError when it is not compressed JSON, or would
+    inflate beyond ``MAX_SNAPSHOT_BYTES`` (a row forged in the database must not exhaust
+    memory)."""
+    inflate = zlib.decompressobj()
+    try:
+        text = inflate.decompress(body, MAX_SNAPSHOT_BYTES)
+        if inflate.unconsumed_tail:
+            raise SnapshotError(f"it inflates beyond {MAX_SNAPSHOT_BYTES:,} bytes")
+        return json.loads(text)
+    except (zlib.error, ValueError, RecursionError) as exc:
+        if isinstance(exc, SnapshotError):
+            raise
+        raise SnapshotError(f"not compressed JSON: {type(exc).__name__}") from None
 
 
 class StateKeeper:
@@ -124,7 +137,7 @@ class StateKeeper:
                     raise SnapshotError(f"{len(lost)} settled day(s) it let go of are missing")
                 state = state_from_data(data["engine"])
                 self.plan.restore(data["plan"])
-            except (SnapshotError, ValueError, KeyError, TypeError, zlib.error) as exc:
+            except (SnapshotError, ValueError, KeyError, TypeError, RecursionError) as exc:
                 log.warning("the engine-state snapshot of event %d cannot be used (%s): trying "
                             "an older one, or replaying the log", row.seq, exc)
                 continue
