@@ -54,18 +54,30 @@ class SnapshotError(ValueError):
     """A snapshot's data does not fit the engine state's types: never used, the log is replayed."""
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}  # the field names of each dataclass, looked up once
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def to_data(value: Any) -> Any:
     """``value`` (the engine state or any part of it) as JSON-ready data."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value.value if isinstance(value, enum.Enum) else value
+    kind = type(value)
+    if kind in _PLAIN:  # the bulk of a state: names, keys, numbers (exact types: not enums)
+        return value
     if isinstance(value, enum.Enum):
         return value.value
-    if isinstance(value, datetime):
+    if kind is datetime:
         return format_time(value)
     if isinstance(value, Event):
         return to_dict(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    names = _FIELDS.get(kind)
+    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
+    if names is not None:
+        return {name: to_data(getattr(value, name)) for name in names}
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, datetime):
+        return format_time(value)
     if isinstance(value, dict):
         return [[to_data(k), to_data(v)] for k, v in value.items()]
     if isinstance(value, (set, frozenset)):
