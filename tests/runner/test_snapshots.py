@@ -55,13 +55,19 @@ def root(make_project: ProjectFactory) -> Path:
     return make_project(PIPELINES)
 
 
+def _url(root: Path) -> str:
+    """The project's store: PostgreSQL when ``[settings] database_url`` says so, else SQLite."""
+    (root / ".andon").mkdir(exist_ok=True)
+    return str(load_project(root).settings_table.get("database_url")
+               or f"sqlite:///{root / '.andon' / 'andon.db'}")
+
+
 def _made(root: Path, days: int, first: int = 0) -> datetime:
     """Make ``days`` days of the project (from day ``first``) straight into its store, the
     engine deciding as the runner would; the time after the last."""
     project = load_project(root)
     g = project.graph
-    (root / ".andon").mkdir(exist_ok=True)
-    store = Store(f"sqlite:///{root / '.andon' / 'andon.db'}")
+    store = Store(_url(root))
     state = replay(g, store.iter_events())
     now = START
     for d in range(first, first + days):
@@ -89,7 +95,7 @@ def _made(root: Path, days: int, first: int = 0) -> datetime:
 
 def _keeper(root: Path) -> tuple[StateKeeper, Store]:
     project = load_project(root)
-    store = Store(f"sqlite:///{root / '.andon' / 'andon.db'}")
+    store = Store(_url(root))
     plan = LivePlan(project.graph, make_policy("fifo", project.graph))
     return StateKeeper(project.graph, store, plan, every=100, keep_days=2), store
 
@@ -109,7 +115,7 @@ def _whole(keeper: StateKeeper, state: EngineState) -> EngineState:
 
 
 def _replayed(root: Path) -> EngineState:
-    store = Store(f"sqlite:///{root / '.andon' / 'andon.db'}")
+    store = Store(_url(root))
     try:
         return replay(load_project(root).graph, store.iter_events())
     finally:
@@ -136,6 +142,22 @@ def test_start_up_reads_the_snapshot_and_the_events_after_it(root: Path) -> None
     state = _decided(keeper, later)
     again = keeper.snapshot(state, later, background=False)
     assert set(stored.count(store)) == {seq, again}
+    assert snapshot(_whole(keeper, state)) == snapshot(_replayed(root))
+    store.close()
+
+
+def test_snapshots_on_postgresql(make_project: ProjectFactory, postgres_database: str) -> None:
+    root = make_project(PIPELINES, extra=f'[settings]\ndatabase_url = "{postgres_database}"\n')
+    assert _url(root).startswith("postgresql")
+    now = _made(root, 20)
+    keeper, store = _keeper(root)
+    seq = keeper.snapshot(_decided(keeper, now), now, background=False)
+    store.close()
+    _made(root, 2, first=20)
+
+    keeper, store = _keeper(root)
+    state = keeper.load()
+    assert keeper.loaded_from == seq and keeper.departed and 0 < keeper.tail < 30
     assert snapshot(_whole(keeper, state)) == snapshot(_replayed(root))
     store.close()
 
