@@ -27,7 +27,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], float]] = {
     "cold_start": ([], ["--runs", "10"], 120),
     "throughput": ([], ["--repeats", "1", "--local-tasks", "50"], 600),
     "latency": ([], ["--partitions", "50"], 300),
-    "memory": ([], ["--pipelines", "200"], 300),
+    "memory": ([], ["--pipelines", "200", "--year-pipelines", "200"], 1200),
     "idle_cpu": ([], [], 180),
     "footprint": ([], [], 300),
     "at_risk": ([], ["--sources", "5"], 120),
@@ -45,6 +45,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], float]] = {
     "drift": ([], ["--rows", "100000", "--partitions", "30", "--drift-repeats", "10"], 600),
     "sweep": ([], ["--datasets", "1000"], 600),
     "dask": ([], ["--runs", "100"], 1200),
+    "scale_pg": ([], ["--pipelines", "1000", "--probes", "30"], 7200),
 }
 
 

@@ -25,9 +25,10 @@ from datetime import datetime
 
 from andon.cord.files import Done, FileStep
 from andon.cord.suspects import answer
-from andon.engine.core import Decisions, mark_all, record, replay, settle
+from andon.engine.core import Decisions, mark_all, record, settle
 from andon.engine.state import EngineState
 from andon.events import Event, OutputRestored, OutputRestoreRequested, OutputSuspect
+from andon.live.snapshots import StateKeeper
 from andon.model.dispatch import DEFAULT_POLICY
 from andon.model.errors import Conflict
 from andon.model.graph import Graph
@@ -38,10 +39,13 @@ from andon.store.sql import Store
 
 def load(graph: Graph, store: Store, policy: Planner) -> EngineState:
     """The engine state the log builds, every known partition marked for a look, with
-    ``policy`` having learned from the log: what ``Runner.recover`` starts from."""
-    plan = LivePlan(graph, policy)
-    state = replay(graph, plan.tap(store.iter_events()))
-    plan.seed(state)
+    ``policy`` having learned from the log: what ``Runner.recover`` starts from (the newest
+    snapshot and the events after it), with the settled days it let go of read back too, since
+    one offline turn may touch any of them."""
+    keeper = StateKeeper(graph, store, LivePlan(graph, policy))
+    state = keeper.load()
+    if keeper.departed:
+        keeper.bring_back(state, sorted(keeper.departed))
     mark_all(graph, state)
     return state
 

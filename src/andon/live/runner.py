@@ -31,7 +31,7 @@ from typing import Any
 
 from andon.cord.files import file_step
 from andon.cord.suspects import answer
-from andon.engine.core import Decisions, mark_all, next_wakeup, record, replay, settle
+from andon.engine.core import Decisions, mark_all, next_wakeup, record, settle
 from andon.engine.outputs import FileMove, owed_moves
 from andon.engine.runs import Run, run_event_id
 from andon.engine.state import EngineState
@@ -45,6 +45,7 @@ from andon.events import (
 from andon.executors.base import ExecResult, Executor, RunSpec, spec_of_run
 from andon.executors.reports import HeldReport, ended_event
 from andon.live.clock import Clock, RealClock
+from andon.live.snapshots import StateKeeper
 from andon.model.dispatch import DEFAULT_POLICY
 from andon.model.errors import AndonError
 from andon.model.graph import Graph
@@ -126,6 +127,7 @@ class Runner:
         self.policy = policy or make_policy(DEFAULT_POLICY, graph)
         self.plan = LivePlan(graph, self.policy)  # learned statistics, the forecast, at-risk
         self.state = EngineState()
+        self.keeper = StateKeeper(graph, store, self.plan)  # snapshots; settled days out of memory
         self.turns = 0  # loop iterations (an idle runner does not add any)
         self._decided_at = self.clock.now()  # the time the last turn decided at
         self.commits = 0
@@ -187,8 +189,7 @@ class Runner:
         """Rebuild the state from the log; find runs that were executing when the previous
         scheduler stopped and let the executor adopt or bury them (a run that never began is
         started again). Returns the number found."""
-        self.state = replay(self.graph, self.plan.tap(self.store.iter_events()))
-        self.plan.seed(self.state)
+        self.state = self.keeper.load()  # the newest snapshot and the events after it
         self._report_problems()
         # the previous scheduler stopped before moving them, or before recording the move
         self._carry_out(owed_moves(self.state.cords), after_crash=True)
@@ -308,7 +309,7 @@ class Runner:
         log.warning("the store is back (%s); recording again", self.store.path or self.store.url)
         self.unavailable = None
         if self._stale:  # a turn was folded into the state and then refused
-            self.state = replay(self.graph, self.store.iter_events())
+            self.state = self.keeper.load()
             mark_all(self.graph, self.state)
             self._stale = False
         held, self._held = self._held, []
@@ -403,6 +404,7 @@ class Runner:
         return out, stored
 
     def _handle(self, event: Event, now: datetime, out: Decisions, ordered: list[Event]) -> Decisions:
+        self.keeper.before(self.state, event)  # the settled days it may touch, read back
         return record(self.graph, self.state, event, now, self.policy, out, ordered)
 
     def _cascade(self, out: Decisions, ordered: list[Event]) -> None:
@@ -445,7 +447,7 @@ class Runner:
         for item in items:
             if isinstance(item, _Submit) and item.future and not item.future.done():
                 item.future.set_exception(exc)
-        self.state = replay(self.graph, self.store.iter_events())
+        self.state = self.keeper.load()
         self._report_problems()
         mark_all(self.graph, self.state)
         results = [i for i in items if isinstance(i, ExecResult)]

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TypedDict, overload
+from typing import Any, TypedDict, overload
 
 from andon.events import (
     DeliverableAtRisk,
@@ -86,13 +86,14 @@ class LivePlan:
 
     # -- learning --------------------------------------------------------------------------------
 
-    def tap(self, events: Iterable[Event]) -> Iterator[Event]:
+    def tap(self, events: Iterable[Event], fresh: bool = True) -> Iterator[Event]:
         """Pass the log through (to the engine's ``replay``), keeping what to learn from: the
         latest arrivals per source and durations per pipeline, and the at-risk and missed
-        events."""
-        self.open.clear()
-        self.count.clear()
-        self.missed.clear()
+        events. ``fresh=False``: the events follow what ``restore`` gave (a snapshot's tail)."""
+        if fresh:
+            self.open.clear()
+            self.count.clear()
+            self.missed.clear()
         self._history = {}
         for ev in events:
             if isinstance(ev, PartitionAvailable):
@@ -113,6 +114,24 @@ class LivePlan:
                 self.planner.observe(state, (ev,))
             except ValueError:  # a partition key the definitions no longer have: skip it
                 continue
+
+    def summary(self) -> dict[str, Any]:
+        """What the plan learned from the log, as JSON-ready data for a snapshot: the planner's
+        statistics (bounded: the recent observations) and the deliverables at risk or missed."""
+        return {"stats": self.planner.stats.summary(),
+                "open": [[*k, n] for k, n in self.open.items()],
+                "count": [[*k, n] for k, n in self.count.items()],
+                "missed": [list(k) for k in self.missed]}
+
+    def restore(self, data: Any) -> None:
+        """Start from a ``summary``; ValueError when the data is not one."""
+        try:
+            self.planner.restore_stats(data["stats"])
+            self.open = {(str(p), str(k)): int(n) for p, k, n in data["open"]}
+            self.count = {(str(p), str(k)): int(n) for p, k, n in data["count"]}
+            self.missed = {(str(p), str(k)) for p, k in data["missed"]}
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not a summary of the plan: {exc}") from None
 
     def learn(self, state: PlanningState, events: Iterable[Event]) -> None:
         """After a commit: learn from the events just recorded."""

@@ -73,6 +73,12 @@ class Planner:
                     if abs(self.stats.duration(ev.pipeline) - before) > 0.05 * max(before, 1.0):
                         self._offsets = None
 
+    def restore_stats(self, data: object) -> None:
+        """Take the learned durations and arrivals of a snapshot (``Stats.summary``); the due
+        times follow them."""
+        self.stats.restore(data)
+        self._offsets = None
+
     # -- due times -------------------------------------------------------------------------------
 
     def offsets(self) -> dict[str, float]:

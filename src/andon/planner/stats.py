@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 DEFAULT_DURATION = 600.0  # seconds, when nothing is declared or observed
 HISTORY = 50
@@ -88,3 +89,24 @@ class Stats:
 
     def observe_arrival(self, source: str, seconds_after_end: float) -> None:
         self.arrivals.setdefault(source, Series()).add(seconds_after_end)
+
+    def summary(self) -> dict[str, dict[str, list[float]]]:
+        """What was learned, as JSON-ready data: the recent observations (at most ``HISTORY``
+        per pipeline and source), without the declared values (the definitions give those)."""
+        return {"durations": {k: list(s.values) for k, s in self.durations.items() if s.values},
+                "arrivals": {k: list(s.values) for k, s in self.arrivals.items() if s.values}}
+
+    def restore(self, data: Any) -> None:
+        """Take the observations of a ``summary`` (replacing those held); ValueError when the
+        data is not a summary."""
+        if not isinstance(data, dict):
+            raise ValueError("a summary of statistics is an object")
+        for kind, table in (("durations", self.durations), ("arrivals", self.arrivals)):
+            for name, values in dict(data.get(kind, {})).items():
+                if not isinstance(name, str) or not isinstance(values, list) or not all(
+                        isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+                    raise ValueError(f"{kind} of {name!r}: a list of seconds is expected")
+                series = table.setdefault(name, Series())
+                series.values.clear()
+                series.values.extend(float(v) for v in values[-HISTORY:])
+                series._cache = None

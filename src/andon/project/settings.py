@@ -90,6 +90,8 @@ SETTINGS: tuple[Setting, ...] = (
             "registration may last; further: 422"),
     Setting("allowed_hosts", "", "extra Host names the HTTP server answers (comma-separated; "
             "localhost, IP addresses and the bound host always; * = any): others get 421"),
+    Setting("snapshot_every", 10_000, "write an engine-state snapshot (start-up replays only the "
+            "events after it; settled days leave memory) every N committed events; 0: never"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -103,6 +105,7 @@ DEFAULT_MAX_LOG_BYTES: int = default("max_log_bytes")
 MIN_LOG_BYTES = 4096  # room for a head, a tail and the marker between them
 LINEAGE_TRANSPORTS = ("builtin", "client")
 EXECUTORS = ("local", "inprocess", "dask")
+MIN_SNAPSHOT_EVERY, MAX_SNAPSHOT_EVERY = 100, 10_000_000  # events between two snapshots
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,7 @@ class Settings:
     access_max_days: int = default("access_max_days")
     dask_scheduler: str = ""
     dask_adaptive: tuple[int, int] | None = None  # (min, max) workers; None: no adapting
+    snapshot_every: int = default("snapshot_every")
 
     def public(self) -> dict[str, Any]:
         """Settings safe to show (no secrets)."""
@@ -205,6 +209,11 @@ def resolve(root: Path, flags: Mapping[str, Any], env: Mapping[str, str],
     if values["max_log_bytes"] and values["max_log_bytes"] < MIN_LOG_BYTES:
         raise ConfigError(f"max_log_bytes = {values['max_log_bytes']} is too small",
                           hint=f"give max_log_bytes at least {MIN_LOG_BYTES} bytes, or 0 for no cap")
+    if values["snapshot_every"] and not MIN_SNAPSHOT_EVERY <= values["snapshot_every"] <= \
+            MAX_SNAPSHOT_EVERY:
+        raise ConfigError(f"snapshot_every = {values['snapshot_every']} is out of range",
+                          hint=f"give snapshot_every 0 (never) or {MIN_SNAPSHOT_EVERY:,} to "
+                               f"{MAX_SNAPSHOT_EVERY:,} events")
     state_dir = Path(values["state_dir"])
     state_dir = state_dir if state_dir.is_absolute() else root / state_dir
     if not values["database_url"]:

@@ -189,6 +189,8 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
         runner = Runner(project.graph, store, executor or make_executor(settings, project),
                         project.root, settings.state_dir / "runs", clock,
                         make_planner(settings.policy, project.graph))
+        runner.keeper.every = settings.snapshot_every  # then a snapshot after each N events
+        runner.subscribe(lambda events: runner.keeper.committed(runner.state, events, clock.now()))
         found = runner.recover()
     except BaseException:
         _unlock(folder_lock, lock)

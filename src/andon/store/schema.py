@@ -12,6 +12,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Table,
     Text,
@@ -327,6 +328,18 @@ drift_reports = Table(  # drift reports kept by andon.live.driftkeeper (store/dr
     Column("at", Text, nullable=False),
 )
 
+snapshots = Table(  # engine-state snapshots (store/snapshots.py): derivable again from the
+    # log, safe to drop; one snapshot is the rows of one seq, written in one transaction
+    "snapshots", metadata,
+    Column("seq", BigInteger, primary_key=True),  # the last event of the log the state holds
+    Column("part", Text, primary_key=True),  # "state", or "day:YYYY-MM-DD" (a day out of memory)
+    Column("format", Integer, nullable=False),  # andon.engine.snapshot.FORMAT
+    Column("digest", Text, nullable=False),  # andon.engine.snapshot.graph_digest
+    Column("body", LargeBinary, nullable=False),  # zlib-compressed JSON
+    Column("sha256", Text, nullable=False),  # of the body: a damaged row is never used
+    Column("at", Text, nullable=False),
+)
+
 schema_version = Table(
     "schema_version", metadata,
     Column("version", Integer, primary_key=True),
@@ -433,6 +446,12 @@ def _v10(conn: Connection) -> None:
     metadata.create_all(conn, tables=[drift_reports])
 
 
+def _v12(conn: Connection) -> None:
+    # a new table only, from the live definition (freeze it in here, as for _v1, before a later
+    # step changes it); empty: the next snapshot is written after snapshot_every events
+    metadata.create_all(conn, tables=[snapshots])
+
+
 # (version, description, step); append new steps, never edit an applied one
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "event log, partitions, partition versions, runs, tokens", _v1),
@@ -445,6 +464,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (8, "model promotions: which version of each model serves", _v8),
     (9, "agreed deletions: deprecations and the tombstones of swept files", _v9),
     (10, "drift reports kept per partition and reference (a cache of the profiles)", _v10),
+    (12, "engine-state snapshots and the settled days out of memory", _v12),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -1,0 +1,211 @@
+"""The engine state as plain JSON data, and back: what an engine-state snapshot stores.
+
+``to_data`` walks the state's dataclasses and turns them into lists, dicts, strings and
+numbers (a dict becomes a list of ``[key, value]`` pairs, since its keys are often tuples;
+times become ISO-8601 text; enums their value; the events the state holds their stored form,
+``andon.events.codec``). ``from_data`` rebuilds the objects from the field types the dataclasses
+declare, so a new field of a book is carried without code here, and a value that does not fit its
+declared type raises ``SnapshotError`` (the caller then replays the log instead). Nothing is
+pickled: a snapshot holds data only, never code.
+
+Pure: no I/O, no clock. ``FORMAT`` numbers this encoding; a change to what a field means (not
+just a new field with a default) must raise it, so older snapshots are ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import types
+import typing
+from datetime import datetime
+from typing import Any
+
+from andon.engine.state import EngineState
+from andon.events import Event
+from andon.events.codec import format_time, from_dict, parse_time, to_dict
+from andon.model.graph import Graph
+
+FORMAT = 1  # the encoding of a snapshot's engine state (see the module docstring)
+
+
+def graph_digest(graph: Graph) -> str:
+    """A digest of what the engine state depends on in the project's definitions: their content
+    hash (``code_version``) and the graph built from them with ``andon.toml`` (assets and their
+    partitions, pipelines with the options the engine reads, pools, blocking checks). A snapshot
+    made under another digest is never used: the log is replayed instead."""
+    parts: list[str] = [graph.code_version, repr(graph.sweep_every)]
+    for name in sorted(graph.assets):
+        asset = graph.assets[name]
+        parts.append(f"a {name} {asset.partitions!r} {graph.gated.get(name, 0)}")
+    for name in sorted(graph.pipelines):
+        p = graph.pipelines[name]
+        inputs = ",".join(f"{i.asset}/{i.mapping.describe()}" for i in p.inputs)
+        parts.append(f"p {name} {inputs} {p.outputs} {p.partitions!r} {p.pool} {p.slots} "
+                     f"{p.retries} {p.retry_delay} {p.max_concurrent} {p.on_upstream_change} "
+                     f"{p.on_cord} {p.bad_outputs} {p.models}")
+    parts.extend(f"o {name} {pool.capacity}" for name, pool in sorted(graph.pools.items()))
+    parts.append(repr(sorted(graph.serving.items())) + repr(sorted(graph.model_producer.items())))
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+class SnapshotError(ValueError):
+    """A snapshot's data does not fit the engine state's types: never used, the log is replayed."""
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}  # the field names of each dataclass, looked up once
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def to_data(value: Any) -> Any:
+    """``value`` (the engine state or any part of it) as JSON-ready data."""
+    kind = type(value)
+    if kind in _PLAIN:  # the bulk of a state: names, keys, numbers (exact types: not enums)
+        return value
+    if isinstance(value, enum.Enum):
+        return value.value
+    if kind is datetime:
+        return format_time(value)
+    if isinstance(value, Event):
+        return to_dict(value)
+    names = _FIELDS.get(kind)
+    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
+    if names is not None:
+        return {name: to_data(getattr(value, name)) for name in names}
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, datetime):
+        return format_time(value)
+    if isinstance(value, dict):
+        return [[to_data(k), to_data(v)] for k, v in value.items()]
+    if isinstance(value, (set, frozenset)):
+        # sorted, so that the same state always gives the same bytes
+        return sorted((to_data(v) for v in value), key=repr)
+    if isinstance(value, (list, tuple)):
+        return [to_data(v) for v in value]
+    raise SnapshotError(f"cannot store a {type(value).__name__} in a snapshot")
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    found = _HINTS.get(cls)
+    if found is None:
+        found = _HINTS[cls] = typing.get_type_hints(cls)
+    return found
+
+
+def _build(cls: type, data: Any) -> Any:
+    if not isinstance(data, dict):
+        raise SnapshotError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
+    hints = _hints(cls)
+    given: dict[str, Any] = {}
+    later: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in data:
+            continue  # a field newer than the snapshot: its default
+        value = from_data(hints[f.name], data[f.name])
+        (given if f.init else later)[f.name] = value
+    obj = cls(**given)
+    for name, value in later.items():
+        object.__setattr__(obj, name, value)
+    return obj
+
+
+def from_data(hint: Any, data: Any) -> Any:  # noqa: C901 - one branch per kind of type
+    """Rebuild a value of type ``hint`` from ``to_data`` output; SnapshotError when it does not
+    fit."""
+    if hint is Any or hint is object:
+        return data
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        if data is None:
+            return None
+        if all(isinstance(a, type) and issubclass(a, Event) for a in options):
+            return _event(data)
+        if len(options) != 1:
+            raise SnapshotError(f"cannot rebuild a value of {hint}")
+        return from_data(options[0], data)
+    if data is None:
+        raise SnapshotError(f"a missing value where {hint} was expected")
+    args = typing.get_args(hint)
+    try:
+        if origin is dict:
+            return {from_data(args[0], k): from_data(args[1], v) for k, v in data}
+        if origin in (set, frozenset):
+            return origin(from_data(args[0], v) for v in data)
+        if origin is list:
+            return [from_data(args[0], v) for v in data]
+        if origin is tuple:
+            if len(args) == 2 and args[1] is Ellipsis:
+                return tuple(from_data(args[0], v) for v in data)
+            if len(args) != len(data):
+                raise SnapshotError(f"expected {len(args)} items for {hint}, got {len(data)}")
+            return tuple(from_data(a, v) for a, v in zip(args, data))
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, SnapshotError):
+            raise
+        raise SnapshotError(f"cannot rebuild {hint}: {exc}") from None
+    if not isinstance(hint, type):
+        raise SnapshotError(f"cannot rebuild a value of {hint}")
+    if issubclass(hint, Event):
+        return _event(data)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, data)
+    if issubclass(hint, enum.Enum):
+        try:
+            return hint(data)
+        except ValueError:
+            raise SnapshotError(f"{data!r} is not a {hint.__name__}") from None
+    if hint is datetime:
+        try:
+            return parse_time(data)
+        except (TypeError, ValueError):
+            raise SnapshotError(f"{data!r} is not a time") from None
+    if hint is float and isinstance(data, int) and not isinstance(data, bool):
+        return float(data)
+    if hint in (bool, int, float, str) and type(data) is hint:
+        return data
+    raise SnapshotError(f"{data!r} is not a {hint.__name__}")
+
+
+def _event(data: Any) -> Event:
+    try:
+        return from_dict(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SnapshotError(f"an event that cannot be read back: {exc}") from None
+
+
+# fields that hold the very Run objects of ``runs`` (a queued run is changed in place when it
+# starts): stored as run ids, so that they are the same objects again once read back
+_RUN_REFERENCES = ("queue", "last_end")
+
+
+def state_to_data(state: EngineState) -> dict[str, Any]:
+    """The engine state as JSON-ready data."""
+    data: dict[str, Any] = {f.name: to_data(getattr(state, f.name))
+                            for f in dataclasses.fields(state) if f.name not in _RUN_REFERENCES}
+    data["queue"] = list(state.queue)
+    data["last_end"] = [[to_data(k), run.run_id] for k, run in state.last_end.items()]
+    return data
+
+
+def state_from_data(data: Any) -> EngineState:
+    """The engine state ``state_to_data`` gave; SnapshotError when the data does not fit."""
+    if not isinstance(data, dict):
+        raise SnapshotError("an engine state is an object")
+    plain = {k: v for k, v in data.items() if k not in _RUN_REFERENCES}
+    state = from_data(EngineState, plain)
+    assert isinstance(state, EngineState)
+    runs = state.runs
+    try:
+        state.queue = {run_id: runs[run_id] for run_id in data.get("queue", ())}
+        state.last_end = {from_data(tuple[str, str], k): runs[run_id]
+                          for k, run_id in data.get("last_end", ())}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SnapshotError(f"a run the snapshot refers to is not in it: {exc}") from None
+    return state
