@@ -3,7 +3,8 @@
 Checks read data, so they never run on the scheduler's thread: the runner's listener hands each
 new partition version to a small thread pool, and the results come back to the scheduler as
 events (``check.passed`` / ``check.failed``) through ``submit``, like any other happening. A failing
-blocking check also submits a cord pull on the partition.
+blocking check also submits a cord pull on the partition. Versions made while no runner listened
+are handed over once at start-up (``catch_up``, from ``andon.checks.backlog``).
 """
 
 from __future__ import annotations
