@@ -3,18 +3,19 @@
 Checks read data, so they never run on the scheduler's thread: the runner's listener hands each
 new partition version to a small thread pool, and the results come back to the scheduler as
 events (``check.passed`` / ``check.failed``) through ``submit``, like any other happening. A failing
-blocking check also submits a cord pull on the partition.
+blocking check also submits a cord pull on the partition. Versions made while no runner listened
+are handed over once at start-up (``catch_up``, from ``andon.checks.backlog``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from andon.checks.context import CheckContext, CheckResult, as_result, finite_numbers
 from andon.engine.cords import cord_id_for
@@ -29,6 +30,9 @@ from andon.events import (
 from andon.model.definitions import Check
 from andon.model.graph import Graph
 
+if TYPE_CHECKING:  # backlog imports this module's ids
+    from andon.checks.backlog import Owed
+
 log = logging.getLogger("andon.checks")
 
 Submit = Callable[[Event], Any]
@@ -36,12 +40,23 @@ Submit = Callable[[Event], Any]
 PullCord = Callable[[str, str, int, Sequence[CheckFailed], datetime], Event]
 
 
+def check_event_id(asset: str, partition: str, version: int, check: str) -> str:
+    """The id of ``check``'s verdict on one partition version: the same version is never
+    recorded as checked twice by the same check (``andon.checks.backlog`` looks verdicts up by
+    it)."""
+    return f"check:{asset}:{partition}:{version}:{check}"
+
+
+def cord_pull_id(asset: str, partition: str, version: int) -> str:
+    """The id of the cord pull that failed blocking checks make on one partition version."""
+    return f"pull:{cord_id_for(asset, partition, version, check=True)}"
+
+
 def check_event(check: Check, ctx: CheckContext, result: CheckResult,
                 at: datetime) -> CheckPassed | CheckFailed:
-    """The event recording ``result``; its id is derived from the check and the partition
-    version, so the same version is never recorded as checked twice."""
+    """The event recording ``result``; its id is ``check_event_id``."""
     cls = CheckPassed if result.passed else CheckFailed
-    return cls(id=f"check:{check.asset}:{ctx.partition}:{ctx.version}:{check.name}", at=at,
+    return cls(id=check_event_id(check.asset, ctx.partition, ctx.version, check.name), at=at,
                asset=check.asset, partition=ctx.partition, version=ctx.version, check=check.name,
                blocking=check.blocking, numbers=finite_numbers(result.numbers),
                message=result.message[:2000])
@@ -54,7 +69,7 @@ def cord_pull(asset: str, partition: str, version: int, failed: Sequence[CheckFa
     submitting it twice pulls once."""
     cord_id = cord_id_for(asset, partition, version, check=True)
     reason = "; ".join(f"check {e.check} failed: {e.message}" for e in failed)
-    return CordPulled(id=f"pull:{cord_id}", at=now, cord_id=cord_id, asset=asset,
+    return CordPulled(id=cord_pull_id(asset, partition, version), at=now, cord_id=cord_id, asset=asset,
                       partition=partition, version=version, reason=reason[:2000],
                       by="check:" + ",".join(e.check for e in failed),
                       detected_at=min(e.at for e in failed))
@@ -115,8 +130,20 @@ class CheckRunner:
             if version:
                 self.check(asset, partition, version, location)
 
-    def check(self, asset: str, partition: str, version: int, location: str = "") -> Future[None]:
-        """Run ``asset``'s checks on one partition version in the pool."""
+    def catch_up(self, owed: Iterable[Owed]) -> int:
+        """Hand over the versions checked by nobody (``andon.checks.backlog.owed``, read once
+        at start-up before the runner starts), each with only its owed checks; their number."""
+        count = 0
+        for item in owed:
+            if item.asset in self.by_asset:
+                self.check(item.asset, item.partition, item.version, item.location, item.checks)
+                count += 1
+        return count
+
+    def check(self, asset: str, partition: str, version: int, location: str = "",
+              only: Collection[str] | None = None) -> Future[None]:
+        """Run ``asset``'s checks (those named in ``only``, when given) on one partition
+        version in the pool."""
         definition = self.graph.assets.get(asset)
         path = self.project_dir / (location or (definition.location_of(partition) if definition
                                                 else ""))
@@ -125,19 +152,20 @@ class CheckRunner:
             end = definition.partitions.end(partition)
         ctx = CheckContext(asset, partition, version, path, self.project_dir, self._now(), end,
                            definition)
-        future = self._pool.submit(self._run, ctx)
+        future = self._pool.submit(self._run, ctx, only)
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)
         return future
 
-    def _run(self, ctx: CheckContext) -> None:
+    def _run(self, ctx: CheckContext, only: Collection[str] | None) -> None:
         try:
-            self._run_all(ctx)
+            self._run_all(ctx, only)
         except Exception:  # a bug here must not go unnoticed in a future nobody reads
             log.exception("checks of %s %s failed to run", ctx.asset, ctx.partition)
 
-    def _run_all(self, ctx: CheckContext) -> None:
-        events = run_checks(self.by_asset.get(ctx.asset, ()), ctx, self._now)
+    def _run_all(self, ctx: CheckContext, only: Collection[str] | None) -> None:
+        checks = [c for c in self.by_asset.get(ctx.asset, ()) if only is None or c.name in only]
+        events = run_checks(checks, ctx, self._now)
         for event in events:
             self._submit(event)
         failed = [e for e in events if isinstance(e, CheckFailed) and e.blocking]

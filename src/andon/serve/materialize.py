@@ -150,7 +150,6 @@ def run_requests(project: Project, settings: Settings,
     try:
         after = line.store.last_seq()
         requests = build(line.service)
-        _check_inputs(line, requests)
         _submit(line, requests)
         settle(line, clock, timeout)
         asked = tuple(dict.fromkeys((r.pipeline, r.partition) for r in requests))
@@ -161,31 +160,6 @@ def run_requests(project: Project, settings: Settings,
     finally:
         line.close()
         gc.unfreeze()
-
-
-UPSTREAM_REFS = 10_000  # partitions looked at upstream of a request for unchecked data
-
-
-def _check_inputs(line: Line, requests: Sequence[RunRequested]) -> None:
-    """Run the blocking checks of the data upstream of the requested runs that was announced
-    with no scheduler running (the check runner hears only of versions made while it runs, so
-    such a version would stay unread forever); a verdict recorded before is skipped by its id."""
-    graph, state, checks = line.project.graph, line.runner.state, line.checks
-    if checks is None or not graph.gated:
-        return
-    todo = [(r.pipeline, r.partition) for r in requests]
-    seen: set[tuple[str, str]] = set()
-    while todo and len(seen) < UPSTREAM_REFS:
-        pipeline, partition = todo.pop()
-        for asset, key in graph.input_keys(pipeline, partition):
-            if (asset, key) in seen:
-                continue
-            seen.add((asset, key))
-            version, needed = state.version(asset, key), graph.gated.get(asset, 0)
-            if needed and version and state.checks_passed.get((asset, key, version), 0) < needed:
-                checks.check(asset, key, version)
-            if asset in graph.producer:
-                todo.append((graph.producer[asset], key))
 
 
 def _open(project: Project, settings: Settings, clock: SkipClock,

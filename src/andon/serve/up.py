@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from andon.checks.backlog import owed
 from andon.checks.runner import CheckRunner
 from andon.events import Event
 from andon.executors.base import Executor
@@ -212,6 +213,11 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
                               forecast=remake_delay(project.graph, runner.policy.stats.duration),
                               consumers=store.consumers_of)
     runner.subscribe(checks.on_events)
+    # versions no listener heard of (announced with no scheduler, or made as the last one died)
+    # are checked now, before the runner starts: any later one reaches the listener instead
+    owed_checks = checks.catch_up(owed(store, project.checks)) if project.checks else 0
+    if owed_checks:
+        log.info("checking %d partition version(s) made while no scheduler ran", owed_checks)
     runner.subscribe(notifier.on_events)
     lineage = None
     if lineage_sender is not None or settings.openlineage_file:
