@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import subprocess
 import threading
 from collections import deque
@@ -71,7 +72,9 @@ class ForkServer:
         """Have the server fork the run's process, with environment ``env`` (None: the
         server's); its pid, once it is in its own session."""
         answer = _Answer(run_id)
-        request: dict[str, object] = {"run_id": run_id, "spec": spec, "log": log_path}
+        # absolute: the server runs in the project's folder, not in ours
+        request: dict[str, object] = {"run_id": run_id, "spec": os.path.abspath(spec),
+                                      "log": os.path.abspath(log_path)}
         if env is not None:
             request["env"] = dict(env)
         line = json.dumps(request) + "\n"
