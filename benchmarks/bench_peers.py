@@ -126,16 +126,18 @@ def figures(chain_n: int, procs_n: list[int]) -> list[dict[str, Any]]:
     return out
 
 
-def applies(tool: str, fig: dict[str, Any]) -> bool:
-    return tool == "andon" or fig["kind"] == "help" or fig["pool"] == 0 or PEERS[tool].processes
+def applies(tool: str, fig: dict[str, Any], no_procs: list[str]) -> bool:
+    if tool == "andon" or fig["kind"] == "help" or fig["pool"] == 0:
+        return True
+    return PEERS[tool].processes and tool not in no_procs
 
 
 def measure(tools: list[str], figs: list[dict[str, Any]], rounds: int, cache: Path,
-            timeout: float) -> dict[str, dict[str, dict[str, Any]]]:
+            timeout: float, no_procs: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
     """Every (figure, tool) run once a round, interleaved; a (figure, tool) that failed or timed
     out is not run again."""
     table: dict[str, dict[str, dict[str, Any]]] = {
-        f["key"]: {t: {"samples": []} for t in tools if applies(t, f)} for f in figs}
+        f["key"]: {t: {"samples": []} for t in tools if applies(t, f, no_procs)} for f in figs}
     for r in range(rounds):
         for fig in figs:
             for tool, cell in table[fig["key"]].items():
@@ -189,7 +191,7 @@ def markdown(data: dict[str, Any]) -> str:
     load = data["machine"].get("loadavg_at_start"), data["loadavg_at_end"]
     lines += ["", f"Whole processes, start to exit; load average {load[0]} at the start and "
               f"{load[1]} at the end, on {data['machine'].get('nproc')} cores. \"–\": the tool "
-              "offers no process per task (Prefect), or the figure was not measured. What "
+              "offers no process per task (Prefect), or the figure was not measured (`--no-procs`). What "
               "each tool runs: `benchmarks/peers_tools.py`; command: "
               f"`{data['command']}`.", ""]
     return "\n".join(lines)
@@ -203,6 +205,9 @@ def main() -> int:
     parser.add_argument("--procs", type=int, nargs="+", default=[100, 1000],
                         help="task counts of the process-per-task figures")
     parser.add_argument("--only", nargs="+", help="only the figures whose key starts so")
+    parser.add_argument("--no-procs", nargs="+", default=[], choices=list(PEERS),
+                        help="peers whose process-per-task figures are left out (Dagster's "
+                             "take minutes a run)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds a run may take")
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: 1 round, a 200-task chain, 50 tasks a process each")
@@ -222,7 +227,7 @@ def main() -> int:
     figs = figures(args.chain, args.procs)
     if args.only:
         figs = [f for f in figs if f["key"].startswith(tuple(args.only))]
-    table = measure(args.tools, figs, args.rounds, args.cache, args.timeout)
+    table = measure(args.tools, figs, args.rounds, args.cache, args.timeout, args.no_procs)
     data = {"benchmark": "peers", "date": now_iso(), "rounds": args.rounds, "tools": args.tools,
             "versions": versions, "installs": installs, "figures": figs, "results": table,
             "ratios": {k: dict(zip(("fastest_peer", "fastest_peer_over_andon"), ratio(row),
