@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -132,10 +133,14 @@ def applies(tool: str, fig: dict[str, Any], no_procs: list[str]) -> bool:
     return PEERS[tool].processes and tool not in no_procs
 
 
+Table = dict[str, dict[str, dict[str, Any]]]
+
+
 def measure(tools: list[str], figs: list[dict[str, Any]], rounds: int, cache: Path,
-            timeout: float, no_procs: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
+            timeout: float, no_procs: list[str],
+            on_round: Callable[[Table, int], None]) -> Table:
     """Every (figure, tool) run once a round, interleaved; a (figure, tool) that failed or timed
-    out is not run again."""
+    out is not run again. ``on_round`` gets the table (medians so far) after each round."""
     table: dict[str, dict[str, dict[str, Any]]] = {
         f["key"]: {t: {"samples": []} for t in tools if applies(t, f, no_procs)} for f in figs}
     for r in range(rounds):
@@ -150,9 +155,10 @@ def measure(tools: list[str], figs: list[dict[str, Any]], rounds: int, cache: Pa
                     cell.update(got)
                 shown = f"{got['s']:.3f} s" if "s" in got else got["error"].splitlines()[0]
                 print(f"  round {r + 1}  {fig['key']:28s} {tool:8s} {shown}", flush=True)
-    for row in table.values():
-        for cell in row.values():
-            cell["median_s"] = statistics.median(cell["samples"]) if cell["samples"] else None
+        for row in table.values():
+            for cell in row.values():
+                cell["median_s"] = statistics.median(cell["samples"]) if cell["samples"] else None
+        on_round(table, r + 1)
     return table
 
 
@@ -227,20 +233,26 @@ def main() -> int:
     figs = figures(args.chain, args.procs)
     if args.only:
         figs = [f for f in figs if f["key"].startswith(tuple(args.only))]
-    table = measure(args.tools, figs, args.rounds, args.cache, args.timeout, args.no_procs)
-    data = {"benchmark": "peers", "date": now_iso(), "rounds": args.rounds, "tools": args.tools,
-            "versions": versions, "installs": installs, "figures": figs, "results": table,
-            "ratios": {k: dict(zip(("fastest_peer", "fastest_peer_over_andon"), ratio(row),
-                                   strict=True)) for k, row in table.items()},
-            "machine": {**machine(), "loadavg_at_start": [round(x, 2) for x in load0]},
-            "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],
-            "command": " ".join([".venv/bin/python", "benchmarks/bench_peers.py",
-                                 *sys.argv[1:]]),
-            "seconds": round(time.monotonic() - started, 1)}
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "peers.json").write_text(json.dumps(data, indent=2) + "\n")
-    (args.out / "peers.md").write_text(markdown(data))
-    print(markdown(data))
+    def write(table: Table, rounds: int) -> str:
+        """The results so far (after each round: a run cut short keeps its finished rounds)."""
+        data = {"benchmark": "peers", "date": now_iso(), "rounds": rounds, "tools": args.tools,
+                "versions": versions, "installs": installs, "figures": figs, "results": table,
+                "ratios": {k: dict(zip(("fastest_peer", "fastest_peer_over_andon"), ratio(row),
+                                       strict=True)) for k, row in table.items()},
+                "machine": {**machine(), "loadavg_at_start": [round(x, 2) for x in load0]},
+                "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],
+                "command": " ".join([".venv/bin/python", "benchmarks/bench_peers.py",
+                                     *sys.argv[1:]]),
+                "seconds": round(time.monotonic() - started, 1)}
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "peers.json").write_text(json.dumps(data, indent=2) + "\n")
+        text = markdown(data)
+        (args.out / "peers.md").write_text(text)
+        return text
+
+    table = measure(args.tools, figs, args.rounds, args.cache, args.timeout, args.no_procs,
+                    write)
+    print(write(table, args.rounds))
     failed = [f"{k}/{t}" for k, row in table.items() for t, c in row.items()
               if c.get("error") and not c.get("timeout")]
     if failed:
