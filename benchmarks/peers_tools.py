@@ -155,5 +155,8 @@ PEERS = {
     "luigi": Peer("luigi", "luigi==3.8.*", "luigi", LUIGI, True),
     "dagster": Peer("dagster", "dagster==1.13.*", "dagster", DAGSTER, True),
     "prefect": Peer("prefect", "prefect==3.9.*", "prefect", PREFECT, False,
-                    {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}),
+                    {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
+                     # its temporary server waits 20 s for itself by default: too short for a
+                     # fresh SQLite database's migrations on a loaded machine
+                     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "300"}),
 }
