@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import subprocess
 import threading
 from collections import deque
@@ -72,9 +71,7 @@ class ForkServer:
         """Have the server fork the run's process, with environment ``env`` (None: the
         server's); its pid, once it is in its own session."""
         answer = _Answer(run_id)
-        # absolute: the server runs in the project's folder, not in ours
-        request: dict[str, object] = {"run_id": run_id, "spec": os.path.abspath(spec),
-                                      "log": os.path.abspath(log_path)}
+        request: dict[str, object] = {"run_id": run_id, "spec": spec, "log": log_path}
         if env is not None:
             request["env"] = dict(env)
         line = json.dumps(request) + "\n"
