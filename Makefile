@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: demo test lint bench bench-sched system-deps clean
+.PHONY: demo test lint bench bench-sched bench-peers system-deps clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ bench: $(STAMP) system-deps
 
 bench-sched: $(STAMP)
 	cd benchmarks && ../$(PY) bench_sched.py $(BENCH_ARGS)
+
+# andon beside Luigi, Dagster and Prefect (each installed into benchmarks/.peers/, never andon's)
+bench-peers: $(STAMP)
+	cd benchmarks && ../$(PY) bench_peers.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) demo-project .pytest_cache .mypy_cache .ruff_cache

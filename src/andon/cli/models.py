@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 
-from andon.checks.scoring import below
 from andon.cli.group import MODELS, Env, friendly, main, out_json, table
 
 
@@ -106,6 +105,8 @@ def _performance(m: dict[str, Any]) -> None:
             by_key.setdefault(p["partition"], (p["version"], {}))[1][p["metric"]] = p["value"]
     if not by_key:
         return
+    from andon.checks.scoring import below  # here: andon.checks is not needed by `--help`
+
     threshold = m.get("threshold") or {}
     click.echo(f"realised performance ({m['performance_pipeline']}), last "
                f"{min(len(by_key), REALISED_SHOWN)} partitions:")

@@ -28,9 +28,10 @@ def _passes(name: str) -> bool:
 
 def base_environment(environ: Mapping[str, str], names: Iterable[str] = ()) -> dict[str, str]:
     """The base variables of ``environ`` plus ``names`` (where set), without any ANDON_* one."""
-    wanted = set(BASE_NAMES) | set(names)
-    return {k: v for k, v in environ.items()
-            if (k in wanted or k.startswith("LC_")) and _passes(k)}
+    # looked up by name (and only the keys scanned for LC_*): every run builds one, and reading
+    # os.environ's items decodes every value of the scheduler's environment
+    wanted = [*BASE_NAMES, *names, *(k for k in environ if k.startswith("LC_"))]
+    return {k: environ[k] for k in wanted if _passes(k) and k in environ}
 
 
 def run_environment(environ: Mapping[str, str], env: Iterable[str],

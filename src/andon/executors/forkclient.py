@@ -108,6 +108,12 @@ class ForkServer:
             code = self._exits.pop(pid, None)
         return code if isinstance(code, int) else None
 
+    def forget(self, pid: int) -> None:
+        """Stop keeping process ``pid``'s exit code (its run's result told how it ended): one
+        wake-up of the server and of this client less per run."""
+        with self._cond:
+            self._exits.pop(pid, None)
+
     def stop(self, kill: bool = False) -> None:
         """End the server (runs it forked go on in their own sessions)."""
         with self._write:

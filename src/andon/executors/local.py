@@ -263,10 +263,12 @@ class LocalProcessExecutor:
 
     def _outcome(self, run: _Run) -> ExecResult:
         spec = run.spec
-        code = self._exit_code(run)
-        result = _read_result(spec)
+        result = _read_result(spec)  # the process has ended: its result, if any, is whole
         if result is not None:  # it finished (even if a kill was on its way)
+            if run.proc is None and run.server is not None:
+                run.server.forget(run.pid)  # no need to wait for the server to reap it
             return result
+        code = self._exit_code(run)
         if run.cancelled:
             return ExecResult(spec.run_id, False, code, "Cancelled", "cancelled on request",
                               cancelled=True)

@@ -17,9 +17,6 @@ import logging
 import queue
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -92,6 +89,10 @@ class HttpSender:
         self.url, self.timeout = url, timeout
 
     def send(self, doc: dict[str, Any]) -> None:
+        import urllib.error  # here: ssl and http.client are not every process's start-up cost
+        import urllib.parse
+        import urllib.request
+
         body = json.dumps(doc, separators=(",", ":")).encode()
         for attempt in range(1, ATTEMPTS + 1):
             req = urllib.request.Request(self.url, data=body, method="POST",

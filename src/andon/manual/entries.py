@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from andon.events.codec import parse_time
-
 # How a problem manifested, in the order the manual lists them: a run that failed for good
 # (retries spent), a run andon lost track of, a failing data check, an andon cord, a missed
 # deadline.
@@ -65,6 +63,8 @@ def _seconds(start: str, end: str) -> float | None:
     backwards (the clocks of two machines)."""
     if not start or not end:
         return None
+    from andon.events.codec import parse_time  # here: `andon --help` needs only KINDS
+
     span = (parse_time(end) - parse_time(start)).total_seconds()
     return span if span >= 0 else None
 

@@ -7,10 +7,6 @@ secret: neither the webhook URL (its path is often a token) nor the SMTP passwor
 from __future__ import annotations
 
 import json
-import smtplib
-import urllib.error
-import urllib.request
-from email.message import EmailMessage
 from typing import Any
 
 from andon.notify.config import SmtpConfig
@@ -30,6 +26,11 @@ def webhook_payload(message: Message, project: str = "") -> dict[str, Any]:
 
 
 def post_webhook(recipient: Recipient, message: Message, timeout: float, project: str = "") -> None:
+    # here, not at the top: ssl and http.client cost every andon process start-up time, and
+    # most never send a message
+    import urllib.error
+    import urllib.request
+
     body = json.dumps(webhook_payload(message, project), default=str).encode()
     request = urllib.request.Request(recipient.address, data=body, method="POST",
                                      headers={"Content-Type": "application/json",
@@ -58,6 +59,9 @@ def _reason(reason: Any) -> str:
 
 def send_email(smtp: SmtpConfig, recipient: Recipient, message: Message, timeout: float,
                project: str = "") -> None:
+    import smtplib  # here: see post_webhook
+    from email.message import EmailMessage
+
     mail = EmailMessage()
     mail["From"] = smtp.sender
     mail["To"] = recipient.address

@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import TYPE_CHECKING
 
 from andon.model.access import Access
-from andon.model.graph import Graph
+
+if TYPE_CHECKING:  # only named: `andon --help` imports this module for its KINDS
+    from andon.model.graph import Graph
 
 KINDS = ("dataset", "pipeline", "model", "service", "library")
 DECLARED_KINDS = ("dataset", "model", "service", "library")  # pipelines come from the graph only
