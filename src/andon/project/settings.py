@@ -84,6 +84,11 @@ SETTINGS: tuple[Setting, ...] = (
             "registration may last; further: 422"),
     Setting("allowed_hosts", "", "extra Host names the HTTP server answers (comma-separated; "
             "localhost, IP addresses and the bound host always; * = any): others get 421"),
+    Setting("advertise_url", "", "the address (http://host:port) a team's standbys forward API "
+            "writes to this `andon up` at while it leads (PostgreSQL); default: the bound one, "
+            "127.0.0.1 for a wildcard host"),
+    Setting("forward_hosts", "", "hosts (comma-separated) besides loopback that a standby may "
+            "forward API writes, with the caller's token, to (docs/deploy.md)"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -137,6 +142,8 @@ class Settings:
     allowed_hosts: str = default("allowed_hosts")
     max_backfill: int = default("max_backfill")
     access_max_days: int = default("access_max_days")
+    advertise_url: str = default("advertise_url")
+    forward_hosts: str = default("forward_hosts")
 
     def public(self) -> dict[str, Any]:
         """Settings safe to show (no secrets)."""

@@ -1,0 +1,137 @@
+"""Two ``andon up`` on one PostgreSQL store: one leads, the other stands by, serves, forwards
+writes and takes over when the leader is killed with ``kill -9``; a stale leader's write is
+refused (fencing). Real processes, a real PostgreSQL, real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from andon.events import PartitionAvailable
+from andon.store.feed import EventFeed
+from andon.store.leader import Lead, LostLead, read_lease
+from andon.store.sql import Store
+from tests.conftest import ProjectFactory
+from tests.team.members import PIPELINES, Member, notify, until
+
+
+def days(n: int, first: int = 0) -> list[str]:
+    return [(date(2026, 1, 1) + timedelta(d)).isoformat() for d in range(first, first + n)]
+
+
+@pytest.fixture
+def team(make_project: ProjectFactory, postgres_database: str, tmp_path: Path
+         ) -> Iterator[tuple[Member, Member]]:
+    root = make_project(PIPELINES)
+    first = Member(root, postgres_database, tmp_path / "a").wait_serving()
+    second = Member(root, postgres_database, tmp_path / "b").wait_serving()
+    try:
+        yield first, second
+    finally:
+        first.stop()
+        second.stop()
+
+
+def test_the_standby_forwards_writes_and_takes_over_after_kill_9(
+        team: tuple[Member, Member], postgres_database: str) -> None:
+    leader, standby = team
+    assert (leader.started_as, standby.started_as) == ("leader", "standby")
+    seen = standby.status()
+    assert seen["role"] == "standby"
+    assert f"pid {leader.proc.pid} " in seen["leader"]["holder"]
+    assert seen["leader"]["api_url"] == leader.url
+    first_token = seen["leader"]["token"]
+    assert leader.status()["role"] == "leader"
+    # writes sent to the standby reach the leader (with the standby's own token: one store)
+    before = days(5)
+    for key in before:
+        assert notify([standby.url], standby.token, key) == standby.url
+    store = Store(postgres_database)
+    try:
+        assert until(lambda: {p.partition for p in store.partitions("clean")} >= set(before))
+        leader.kill9()
+        after = days(5, first=5)
+        for key in after:  # acknowledged by whichever server takes it, over the take-over
+            notify([leader.url, standby.url], standby.token, key)
+        assert until(lambda: standby.status().get("role") == "leader")
+        now = standby.status()
+        assert now["leader"]["token"] > first_token
+        assert f"pid {standby.proc.pid} " in now["leader"]["holder"]
+        everything = set(before + after)
+        assert {p.partition for p in store.partitions("raw")} >= everything  # none lost
+        assert until(lambda: {p.partition for p in store.partitions("clean")} >= everything)
+        for key in everything:  # every partition version made exactly once
+            assert [v.version for v in store.partition_versions("clean", key)] == [1]
+    finally:
+        store.close()
+
+
+def test_a_stale_leaders_write_is_refused_after_a_take_over(postgres_database: str) -> None:
+    stale, fresh = Store(postgres_database), Store(postgres_database)
+    first, second = Lead(postgres_database, "first"), Lead(postgres_database, "second")
+    lost: list[bool] = []
+    try:
+        assert first.try_take()
+        first.bump()
+        stale.fence = first.fence(lambda: lost.append(True))
+        stale.identity.guard(stale.fence.problem)
+        stale.add_token("a" * 64, "admin", "before", _now())  # the leader writes
+        assert not second.try_take()  # held
+        first.release()  # its session ends (as by kill -9), its process lives on
+        assert second.wait()
+        second.bump()
+        fresh.fence = second.fence(lambda: None)
+        with pytest.raises(LostLead, match="no longer the leader"):
+            stale.add_token("b" * 64, "admin", "late", _now())
+        assert lost == [True]
+        assert isinstance(stale.unavailable(), LostLead)  # the runner holds everything
+        fresh.add_token("c" * 64, "admin", "after", _now())
+        assert {t.name for t in fresh.tokens()} == {"before", "after"}
+        with fresh.read() as conn:
+            lease = read_lease(conn)
+        assert lease is not None and lease.holder == "second" and lease.token == 2
+    finally:
+        for lead in (first, second):
+            lead.release()
+        stale.close()
+        fresh.close()
+
+
+def test_the_feed_hands_on_what_another_process_commits(postgres_database: str) -> None:
+    writer, reader = Store(postgres_database), Store(postgres_database)
+    lead = Lead(postgres_database, "writer")
+    feed = EventFeed(reader)
+    got: list[str] = []
+    try:
+        assert lead.try_take()
+        lead.bump()
+        writer.fence = lead.fence(lambda: None)
+        feed.subscribe(lambda events: got.extend(e.id for e in events))
+        feed.start()
+        ids = [f"n{i}" for i in range(3)]
+        writer.append([PartitionAvailable(id=i, at=_now(), asset="raw", partition=k,
+                                          origin="api")
+                       for i, k in zip(ids, days(3), strict=True)])
+        assert until(lambda: got == ids, 10)
+    finally:
+        feed.stop()
+        lead.release()
+        writer.close()
+        reader.close()
+
+
+def test_the_status_of_a_sqlite_store_says_no_role(make_project: ProjectFactory) -> None:
+    from tests.web.conftest import running
+
+    with running(make_project(PIPELINES)) as line:
+        body = httpx.get(line.url + "/api/v1/status").json()
+    assert "role" not in body
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+    return datetime.now(UTC)
