@@ -72,7 +72,11 @@ class Member:
         return (self.state_dir / "token").read_text().strip()
 
     def status(self) -> dict[str, Any]:
-        return dict(httpx.get(self.url + "/api/v1/status", timeout=10).json())
+        """``/api/v1/status``; {} while the server does not answer (a take-over reopens it)."""
+        try:
+            return dict(httpx.get(self.url + "/api/v1/status", timeout=10).json())
+        except httpx.HTTPError:
+            return {}
 
     def kill9(self) -> None:
         self.proc.send_signal(signal.SIGKILL)

@@ -4,6 +4,9 @@ refused (fencing). Real processes, a real PostgreSQL, real HTTP."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,7 +19,7 @@ from andon.store.feed import EventFeed
 from andon.store.leader import Lead, LostLead, read_lease
 from andon.store.sql import Store
 from tests.conftest import ProjectFactory
-from tests.team.members import PIPELINES, Member, notify, until
+from tests.team.members import ANDON, PIPELINES, Member, notify, until
 
 
 def days(n: int, first: int = 0) -> list[str]:
@@ -48,8 +51,19 @@ def test_the_standby_forwards_writes_and_takes_over_after_kill_9(
     assert leader.status()["role"] == "leader"
     # writes sent to the standby reach the leader (with the standby's own token: one store)
     before = days(5)
-    for key in before:
+    for key in before[:4]:
         assert notify([standby.url], standby.token, key) == standby.url
+    # the CLI pointed at the standby (its state folder): reads and writes work
+    cli = {**os.environ, "ANDON_DATABASE_URL": postgres_database,
+           "ANDON_STATE_DIR": str(standby.state_dir)}
+    said = subprocess.run([ANDON, "status", "--json"], cwd=standby.root, env=cli,
+                          capture_output=True, text=True, timeout=60)
+    assert json.loads(said.stdout)["role"] == "standby", said.stderr
+    told = subprocess.run([ANDON, "notify", "raw", before[4]], cwd=standby.root, env=cli,
+                          capture_output=True, text=True, timeout=60)
+    assert told.returncode == 0, told.stderr
+    board = httpx.get(standby.url + "/", timeout=10).text
+    assert f"standby of pid {leader.proc.pid} " in board
     store = Store(postgres_database)
     try:
         assert until(lambda: {p.partition for p in store.partitions("clean")} >= set(before))
@@ -135,3 +149,46 @@ def test_the_status_of_a_sqlite_store_says_no_role(make_project: ProjectFactory)
 def _now():  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime
     return datetime.now(UTC)
+
+
+WAITING = """
+import time
+from pathlib import Path
+
+import andon
+
+andon.source("raw", partitions="daily")
+
+@andon.pipeline(inputs=["raw"], outputs=["clean"], partitions="daily", retries=2)
+def clean(ctx):
+    while not Path({flag!r}).exists():
+        time.sleep(0.05)
+    ctx.output("clean").write_text(ctx.partition + "\\\\n")
+"""
+
+
+def test_a_run_in_flight_when_the_leader_dies_makes_its_version_once(
+        make_project: ProjectFactory, postgres_database: str, tmp_path: Path) -> None:
+    flag = tmp_path / "go"
+    root = make_project(WAITING.format(flag=str(flag)))
+    local = {"ANDON_EXECUTOR": "local"}
+    leader = Member(root, postgres_database, tmp_path / "a", local).wait_serving()
+    standby = Member(root, postgres_database, tmp_path / "b", local).wait_serving()
+    store = Store(postgres_database)
+    try:
+        key = days(1)[0]
+        notify([leader.url], leader.token, key)
+        assert until(lambda: any(r.pid for r in store.runs("clean")))  # launched
+        leader.kill9()
+        assert until(lambda: standby.status().get("role") == "leader")
+        flag.touch()
+        assert until(lambda: [v.version for v in store.partition_versions("clean", key)] == [1])
+        runs = store.runs("clean")  # newest first: lost with its leader, then retried
+        assert [(r.status.value, r.attempt) for r in runs] == [("succeeded", 2), ("failed", 1)]
+        assert runs[1].error_type == "ProcessLost"
+        assert [v.version for v in store.partition_versions("clean", key)] == [1]
+    finally:
+        flag.touch()
+        leader.stop()
+        standby.stop()
+        store.close()

@@ -18,8 +18,10 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
+from andon.executors.base import ExecResult, Executor, Report, RunSpec
 from andon.live.clock import RealClock
 from andon.live.service import Service
 from andon.manual.rules import load_rules
@@ -35,6 +37,7 @@ from andon.serve.up import (
     holder_of,
     http_server,
     limits_of,
+    make_executor,
     open_line,
     publish,
     serve,
@@ -70,7 +73,8 @@ def up(project: Project, settings: Settings, on_ready: Callable[[Line], None],
     except BaseException:
         lead.release()
         raise
-    line = open_line(project, settings, lead=lead)
+    executor = TakenOver(make_executor(settings, project))
+    line = open_line(project, settings, executor=executor, lead=lead)
     ensure_local_token(settings, line.store)
     serve(line, on_ready)
     return line.store.fence is None or line.store.fence.lost is None
@@ -147,6 +151,38 @@ class Standby:
             log.warning("the leader is gone: taking over")
             self.promoted = True
         self.stop.set()
+
+
+class TakenOver:
+    """A team leader's executor (``andon.executors.base.Executor``): as the one it wraps, but a
+    run a former leader launched (a pid is recorded) whose run folder is not in this leader's
+    state folder began elsewhere: it is reported lost (``ProcessLost``), and retried per its
+    ``retries``, rather than started again as if it never began. Its old process, if it lives
+    on, reports to nobody: only this leader records the run's end."""
+
+    def __init__(self, inner: Executor) -> None:
+        self.inner = inner
+        self.name = inner.name
+
+    def start(self, spec: RunSpec, report: Report) -> int:
+        return self.inner.start(spec, report)
+
+    def cancel(self, run_id: str) -> None:
+        self.inner.cancel(run_id)
+
+    def recover(self, spec: RunSpec, pid: int, report: Report) -> bool:
+        if pid and not Path(spec.run_dir).exists():
+            report(ExecResult(spec.run_id, False, None, "ProcessLost",
+                              f"the leader that ran it (pid {pid}) is gone; its run folder is "
+                              f"not this scheduler's"))
+            return True
+        return self.inner.recover(spec, pid, report)
+
+    def shutdown(self) -> None:
+        self.inner.shutdown()
+
+    def __getattr__(self, name: str) -> Any:  # health, close, warm, inline: the wrapped one's
+        return getattr(self.inner, name)
 
 
 def _lease(store: Store) -> Lease | None:
