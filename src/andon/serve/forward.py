@@ -17,6 +17,7 @@ not answer: 503 with the reason and ``Retry-After`` (a standby takes over within
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -39,8 +40,8 @@ TIMEOUT = 30.0  # seconds the leader may take to answer a forwarded write
 RETRY_AFTER = "1"
 
 
-def leader_address(lease: Lease | None, forward_hosts: set[str]) -> str:
-    """The base URL to forward to, or raise a 503 saying why there is none. Only plain
+def leader_address(lease: Lease | None, forward_hosts: set[str]) -> tuple[str, int]:
+    """The host and port to forward to, or raise a 503 saying why there are none. Only plain
     ``http://HOST:PORT`` on a loopback address or a host of ``forward_hosts``."""
     if lease is None or not lease.api_url:
         raise _unavailable("no leader is known: none has served yet on this store")
@@ -59,7 +60,7 @@ def leader_address(lease: Lease | None, forward_hosts: set[str]) -> str:
                            f"forward_hosts setting: the caller's token is not sent there",
                            hint="name the leaders' hosts in forward_hosts (ANDON_FORWARD_HOSTS) "
                                 "or send the write to the leader")
-    return f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+    return host, port
 
 
 def _loopback(host: str) -> bool:
@@ -103,25 +104,37 @@ class Forward:
         await response(scope, receive, send)
 
     async def _forward(self, request: Request) -> Response:
-        import httpx
-
         if request.headers.get(FORWARDED):
             raise _unavailable("the request was already forwarded once (the lease names a "
                                "standby)")
         body = await read_body(request, self.limits)  # 413 past the cap, before any is sent
-        base = leader_address(await run_in_threadpool(self.lease), self.forward_hosts)
+        host, port = leader_address(await run_in_threadpool(self.lease), self.forward_hosts)
         headers = {k: v for k, v in request.headers.items() if k.lower() in PASSED}
         headers[FORWARDED] = "1"
         # the path is re-encoded by us: only the API path, with its query, on the leader's base
-        target = base + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         try:
-            async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False,
-                                         trust_env=False) as client:
-                answer = await client.request(request.method, target, content=body,
-                                              headers=headers)
-        except httpx.HTTPError as exc:
-            raise _unavailable(f"the leader at {base} does not answer ({type(exc).__name__})"
-                               ) from None
-        kept = {k: v for k, v in answer.headers.items()
+            status, kept, content = await run_in_threadpool(
+                _send, host, port, request.method, target, body, headers)
+        except OSError as exc:  # refused, reset, timed out, no such host
+            raise _unavailable(f"the leader at {host}:{port} does not answer "
+                               f"({type(exc).__name__})") from None
+        return Response(content, status_code=status, headers=kept)
+
+
+def _send(host: str, port: int, method: str, target: str, body: bytes,
+          headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    """One request to the leader (the standard library's client, on a worker thread): its
+    status, the headers passed back, its body."""
+    conn = http.client.HTTPConnection(host, port, timeout=TIMEOUT)
+    try:
+        conn.request(method, target, body=body, headers=headers)
+        answer = conn.getresponse()
+        content = answer.read()
+        kept = {k: v for k, v in answer.getheaders()
                 if k.lower() in ("content-type", "retry-after", "location")}
-        return Response(answer.content, status_code=answer.status_code, headers=kept)
+        return answer.status, kept, content
+    except http.client.HTTPException as exc:  # a malformed answer: as if it did not answer
+        raise OSError(str(exc)) from None
+    finally:
+        conn.close()
