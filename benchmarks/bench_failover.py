@@ -46,10 +46,10 @@ def main() -> int:
     parser.add_argument("--verbose", action="store_true", help="the new leader's last lines")
     args = parser.parse_args()
     from sqlalchemy import text
-
-    from andon.store.sql import Store
     from tests.pg import PostgresServer
     from tests.team.members import PIPELINES, Member, notify, until
+
+    from andon.store.sql import Store
 
     result = Result("failover", f"{args.trials} trials of kill -9 of the leader of two andon up "
                     f"on one PostgreSQL database while {args.partitions} partitions are notified "
@@ -73,10 +73,11 @@ def main() -> int:
             batch = keys(trial * args.partitions, args.partitions)
             sent = threading.Event()
 
-            def flow(batch: list[str] = batch, sent: threading.Event = sent) -> None:
+            def flow(batch: list[str] = batch, sent: threading.Event = sent,
+                     urls: list[str] = [standby.url, leader.url]) -> None:  # noqa: B006
                 for i, key in enumerate(batch):
                     t0 = time.monotonic()
-                    notify([standby.url, leader.url], token, key)  # retries until one takes it
+                    notify(urls, token, key)  # retries until one of them takes it
                     acked.append(key)
                     if i == len(batch) // 2:
                         sent.set()

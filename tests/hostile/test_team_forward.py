@@ -10,6 +10,7 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +22,8 @@ from andon.serve.forward import Forward
 from andon.store.leader import read_lease
 from andon.store.sql import Store
 from andon.web.limits import Limits
+from tests.conftest import ProjectFactory
+from tests.team.members import PIPELINES, Member
 
 TOKEN = "Bearer secret-token-of-the-caller"
 
@@ -147,3 +150,26 @@ def test_an_oversize_body_is_refused_before_anything_is_sent(store: Store,
     answer = post(store, body=b"x" * 5000)
     assert answer.status_code == 413
     assert leader.seen == []
+
+
+def test_a_standby_answers_only_its_hosts_before_forwarding(
+        make_project: ProjectFactory, postgres_database: str, tmp_path: Path) -> None:
+    root = make_project(PIPELINES)
+    leader = Member(root, postgres_database, tmp_path / "a").wait_serving()
+    standby = Member(root, postgres_database, tmp_path / "b").wait_serving()
+    try:
+        answer = httpx.post(standby.url + "/api/v1/notify", timeout=10,
+                            headers={"Host": "evil.example", "Authorization": f"Bearer {standby.token}"},
+                            json={"asset": "raw", "partition": "2026-01-01"})
+        assert answer.status_code == 421
+        big = httpx.post(standby.url + "/api/v1/notify", timeout=10, content=b"x" * 2_000_000,
+                         headers={"Authorization": f"Bearer {standby.token}"})
+        assert big.status_code == 413
+        store = Store(postgres_database)
+        try:
+            assert store.partitions("raw") == []
+        finally:
+            store.close()
+    finally:
+        leader.stop()
+        standby.stop()

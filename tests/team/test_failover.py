@@ -192,3 +192,12 @@ def test_a_run_in_flight_when_the_leader_dies_makes_its_version_once(
         leader.stop()
         standby.stop()
         store.close()
+
+
+def test_a_standby_stopped_with_sigterm_exits_0_and_the_leader_leads_on(
+        team: tuple[Member, Member]) -> None:
+    leader, standby = team
+    standby.stop()
+    assert standby.proc.returncode == 0, standby.lines[-10:]
+    assert leader.status()["role"] == "leader"
+    assert leader.proc.poll() is None

@@ -96,6 +96,7 @@ class Standby:
         from andon.serve.forward import Forward
         from andon.web.app import create_app
         from andon.web.context import WebContext
+        from andon.web.limits import guard
 
         settings, project = self.settings, self.project
         declared = load_declared(project.root, project.graph)  # refused here as at any start
@@ -117,7 +118,9 @@ class Standby:
                              team=team_view("standby", store))
             app = create_app(ctx)
             forward_hosts = {h.strip() for h in settings.forward_hosts.split(",") if h.strip()}
-            outer = Forward(app, lambda: _lease(store), ctx.limits, forward_hosts)
+            # the Host and declared-length checks first, for forwarded writes as for the rest
+            outer = guard(Forward(app, lambda: _lease(store), ctx.limits, forward_hosts),
+                          ctx.limits)
             sock, url = bind(settings)
             self.port = sock.getsockname()[1]  # the leader serves on it after a take-over
             feed.start()
