@@ -7,6 +7,8 @@ PostgreSQL lease, a real HTTP server standing in for the leader."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,11 +21,11 @@ from sqlalchemy import text
 from starlette.responses import PlainTextResponse
 
 from andon.serve.forward import Forward
-from andon.store.leader import read_lease
+from andon.store.leader import Lead, read_lease
 from andon.store.sql import Store
 from andon.web.limits import Limits
 from tests.conftest import ProjectFactory
-from tests.team.members import PIPELINES, Member
+from tests.team.members import ANDON, PIPELINES, Member
 
 TOKEN = "Bearer secret-token-of-the-caller"
 
@@ -173,3 +175,23 @@ def test_a_standby_answers_only_its_hosts_before_forwarding(
     finally:
         leader.stop()
         standby.stop()
+
+
+def test_the_cli_sends_no_token_to_a_forged_leader_address(
+        make_project: ProjectFactory, store: Store, postgres_database: str,
+        tmp_path: Path) -> None:
+    root = make_project(PIPELINES)
+    lead = Lead(postgres_database, "a leader")
+    try:
+        assert lead.try_take()  # a leader is alive (its lock held)...
+        forge(store, "http://10.20.30.40:8765")  # ...and its address was forged
+        env = {**os.environ, "ANDON_DATABASE_URL": postgres_database,
+               "ANDON_STATE_DIR": str(tmp_path / "cli"), "ANDON_API_TOKEN": "secret"}
+        told = subprocess.run([ANDON, "notify", "raw", "2026-01-01"], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert told.returncode == 2
+        assert "cannot reach it" in told.stderr and "forward_hosts" in told.stderr
+        assert "secret" not in told.stderr
+        assert store.partitions("raw") == []  # nor written beside the leader
+    finally:
+        lead.release()

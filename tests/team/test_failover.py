@@ -201,3 +201,21 @@ def test_a_standby_stopped_with_sigterm_exits_0_and_the_leader_leads_on(
     assert standby.proc.returncode == 0, standby.lines[-10:]
     assert leader.status()["role"] == "leader"
     assert leader.proc.poll() is None
+
+
+def test_the_cli_with_no_server_of_its_own_talks_to_the_leader(
+        team: tuple[Member, Member], postgres_database: str, tmp_path: Path) -> None:
+    leader, _standby = team
+    cli = {**os.environ, "ANDON_DATABASE_URL": postgres_database,
+           "ANDON_STATE_DIR": str(tmp_path / "cli-only"), "ANDON_API_TOKEN": leader.token}
+    told = subprocess.run([ANDON, "notify", "raw", "2026-02-01"], cwd=leader.root, env=cli,
+                          capture_output=True, text=True, timeout=60)
+    assert told.returncode == 0, told.stderr
+    said = subprocess.run([ANDON, "status", "--json"], cwd=leader.root, env=cli,
+                          capture_output=True, text=True, timeout=60)
+    assert json.loads(said.stdout)["role"] == "leader", said.stderr
+    store = Store(postgres_database)
+    try:
+        assert "2026-02-01" in {p.partition for p in store.partitions("raw")}
+    finally:
+        store.close()

@@ -84,6 +84,18 @@ def read_lease(conn: Connection) -> Lease | None:
     return Lease(int(row[0]), str(row[1]), str(row[2]), str(row[3])) if row else None
 
 
+def live_lease(url: str) -> Lease | None:
+    """The lease of the leader holding the lock of the store at ``url`` now; None when no
+    ``andon up`` holds it (then the CLI works on the store itself)."""
+    lead = Lead(url, "andon cli")
+    try:
+        if lead.holder_row() is None:
+            return None
+        return lead.lease()
+    finally:
+        lead.release()
+
+
 class LostLead(StoreUnavailable):
     """Another ``andon up`` took the lead (a newer fencing token): this one writes nothing more."""
 
@@ -187,14 +199,22 @@ class Lead:
         self._conn.execute(text("UPDATE leader_lease SET api_url = :u WHERE id = 1 AND token = :t"),
                            {"u": api_url, "t": self.token})
 
+    def lease(self) -> Lease | None:
+        """The lease row as it is now."""
+        return read_lease(self._conn)
+
     def fence(self, on_lost: Callable[[], None]) -> Fence:
         """The write check for this lead's store (``Store.fence``)."""
         return Fence(self.token, self.channel, on_lost)
 
+    def holder_row(self) -> Any:
+        """The holder's (application_name, pid, address) as PostgreSQL knows it, or None."""
+        return self._conn.execute(_PG_HOLDER, {"hi": (self.key >> 32) & 0xFFFFFFFF,
+                                               "lo": self.key & 0xFFFFFFFF}).first()
+
     def held_by(self) -> str:
         """Who holds the lock, as far as PostgreSQL knows."""
-        row = self._conn.execute(_PG_HOLDER, {"hi": (self.key >> 32) & 0xFFFFFFFF,
-                                              "lo": self.key & 0xFFFFFFFF}).first()
+        row = self.holder_row()
         if row is None:  # it just let go: the next try will likely succeed
             return "holder unknown"
         name, pid, addr = row
