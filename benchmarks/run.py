@@ -44,7 +44,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], float]] = {
               1800),
     "drift": ([], ["--rows", "100000", "--partitions", "30", "--drift-repeats", "10"], 600),
     "sweep": ([], ["--datasets", "1000"], 600),
-    "failover": ([], ["--trials", "5"], 1800),
+    "failover": ([], ["--trials", "5"], 3600),
 }
 
 
