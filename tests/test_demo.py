@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -15,6 +17,20 @@ from andon.project.settings import resolve
 from andon.serve.demo_story import RESOLUTION_LINK, RESOLUTION_NOTE
 
 ANDON = str(Path(sys.executable).with_name("andon"))
+NARRATED = re.compile(r"\d\d-\d\d \d\d:\d\d  \S")  # a narration line: the simulated time, then
+
+
+def _order(lines: list[str], *patterns: str) -> list[int]:
+    """The index of the first line matching each pattern, each after the one before (fails
+    naming the pattern not found in that order)."""
+    found, start = [], 0
+    for pattern in patterns:
+        at = next((i for i in range(start, len(lines)) if re.search(pattern, lines[i])), None)
+        assert at is not None, f"no line matching {pattern!r} after line {start}:\n" + \
+            "\n".join(lines)
+        found.append(at)
+        start = at + 1
+    return found
 
 
 def test_demo_makes_every_partition_and_exits(tmp_path: Path) -> None:
@@ -150,6 +166,37 @@ def test_the_customers_shift_drift_pulls_the_cord_on_the_model_and_retraining_re
     assert proc.returncode == 0, proc.stdout + proc.stderr
     told = next(line for line in proc.stdout.splitlines() if line.startswith("customers changed"))
     assert told.startswith("customers changed on 2026-01-08: the features drifted red")
+    # the story, narrated as it happened, each line with its simulated time and the page to see
+    lines = proc.stdout.splitlines()
+    narrated = [line for line in lines if NARRATED.match(line)]
+    assert narrated and all(re.search(r"  -> /\S*$", line) for line in narrated)
+    # the late export: the planner flags the morning at risk, the warned owner restarts the
+    # export, it lands and the morning is back on plan
+    _order(lines, r"^01-06 \d\d:\d\d  raw_orders 01-05 is \S+ late: at risk on 01-05: daily_sales "
+                  r"\(projected \d\d:\d\d(:\d\d)? vs due 06:00\).*-> /deliveries$",
+           r"  raw_orders 01-05 landed \S+ late", r"  back on plan on 01-05: daily_sales")
+    # the bad partition: its blocking check pulls the cord, the consumers halt, the on-call
+    # person resolves it and treasury sends the day again: released and re-made by itself
+    _order(lines, r"  andon cord pulled on fx_rates 01-07 \(version 1\) by check plausible_rates: "
+                  r"rate_to_eur: 1 outside.* -> /cords/fx_rates:2026-01-07:check-v1$",
+           r"  halted downstream of fx_rates 01-07, red on the board: to_eur 01-07.* -> /$",
+           r"  cord on fx_rates 01-07 resolved by demo", r"  fx_rates 01-07 delivered again",
+           r"  cord on fx_rates 01-07 released \(version 2 passed its checks\).*by itself",
+           r"  cord on fx_rates 01-07 recovered", r"  back on plan on 01-07: daily_sales")
+    # the recurring failure and its fix in the manual, then the drift story, then the waste
+    _order(lines, r"  clean_orders 01-06 failed for good after 3 attempt\(s\): ValueError: order "
+                  r"export .* -> /runs/clean_orders:2026-01-06:3$",
+           r"  the fix was written into the operations manual: .* -> /manual/\w+$",
+           r"  raw_orders 01-06 delivered again \(version 2\)",
+           r"  clean_orders 01-09 failed for good")
+    drift = _order(lines, r"  andon cord pulled on model \S+ \(version \d+\) by check "
+                          r"buy_tomorrow.drift: model buy_tomorrow version \d+: features",
+                   r"  buy_tomorrow version \d+ promoted by andon  -> /catalog/model/buy_tomorrow$",
+                   r"  cord on model \S+ released \(that version no longer serves\)",
+                   r"  cord on model \S+ recovered")
+    waste = _order(lines, r"^waste: ")
+    assert waste[0] > max(drift) and waste[0] > max(i for i, line in enumerate(lines)
+                                                   if NARRATED.match(line))
     project = load_project(target)
     local = LocalClient(project, resolve(target, {}, {}, project.settings_table))
     try:
@@ -199,3 +246,127 @@ def test_the_customers_shift_drift_pulls_the_cord_on_the_model_and_retraining_re
     assert {("duplicate_data", "orders_bi_copy"), ("backup_not_drilled", "daily_sales_backup")} \
         <= kinds
     assert {k for k, obj in kinds if obj == "sessions_debug"} & {"data_deluge", "unused_data"}
+
+
+def test_the_demo_without_its_extra_says_what_to_install(tmp_path: Path) -> None:
+    # numpy cannot be imported in the demo's process (a meta path finder on PYTHONPATH that
+    # refuses it, as on an install without the demo extra): it stops before writing anything
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    (shim / "sitecustomize.py").write_text(
+        "import sys\n\n\nclass NoNumpy:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'numpy' or name.startswith('numpy.'):\n"
+        "            raise ModuleNotFoundError(f\"No module named {name!r}\", name=name)\n"
+        "        return None\n\n\nsys.meta_path.insert(0, NoNumpy())\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(shim), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    target = tmp_path / "demo"
+    proc = subprocess.run([ANDON, "demo", str(target), "--port", "0", "--exit-when-done"],
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "the demo needs numpy, which cannot be imported" in proc.stderr
+    assert "pip install 'andon[demo]'" in proc.stderr
+    assert not target.exists()
+    # the shim really blocks it (the test would prove nothing otherwise)
+    probe = subprocess.run([sys.executable, "-c", "import numpy"], capture_output=True,
+                           text=True, timeout=60, env=env)
+    assert probe.returncode == 1 and "No module named 'numpy'" in probe.stderr
+
+
+def test_exit_when_done_exits_listing_the_failures_when_a_pipeline_always_fails(
+        tmp_path: Path) -> None:
+    # every train run fails: the model, its scores, their report and performance can never be
+    # made; once nothing more can run the demo ends, non-zero, naming what failed
+    target = tmp_path / "demo"
+    proc = subprocess.run([ANDON, "demo", str(target), "--speed", "100000", "--days", "1",
+                           "--port", "0", "--exit-when-done", "--break", "train"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "not made: 4 partition(s), nothing more can run; failed for good:\n  train " \
+           "2026-01-05: RuntimeError: broken on purpose by `andon demo --break train` (run " \
+           "train:2026-01-05:1)\n" in proc.stdout
+    assert "done: 8 partitions made, 1 failed run(s)" in proc.stdout
+    assert 'raise RuntimeError("broken on purpose' in (target / "pipelines.py").read_text()
+
+
+def test_break_refuses_a_pipeline_the_demo_does_not_have(tmp_path: Path) -> None:
+    proc = subprocess.run([ANDON, "demo", str(tmp_path / "demo"), "--port", "0",
+                           "--break", "trian"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "--break 'trian': the demo has no pipeline of that name" in proc.stderr
+    assert "train" in proc.stderr
+
+
+def test_the_story_clock_stands_until_it_begins_and_slows_while_runs_execute() -> None:
+    from datetime import timedelta
+
+    from andon.events import RunStarted, RunSucceeded
+    from andon.serve.demo_clock import StoryClock
+
+    start = datetime(2026, 1, 6, tzinfo=UTC)
+    clock = StoryClock(start, speed=36000.0, busy_speed=600.0)
+    woken: list[int] = []
+    clock.subscribe(lambda: woken.append(1))
+    hour = timedelta(hours=1)
+    assert clock.now() == start and clock.real_seconds(hour) is None  # standing
+    clock.begin()
+    assert clock.real_seconds(hour) == 0.1 and len(woken) == 1
+    began = clock.now()
+    clock.on_events([RunStarted(at=began, run_id="r:1", pipeline="p", partition="k")])
+    assert clock.real_seconds(hour) == 6.0 and len(woken) == 2  # a run executes: slower
+    clock.on_events([RunStarted(at=began, run_id="r:2", pipeline="p", partition="j")])
+    clock.on_events([RunSucceeded(at=began, run_id="r:1", pipeline="p", partition="k")])
+    assert clock.real_seconds(hour) == 6.0 and len(woken) == 2  # one still executes
+    clock.on_events([RunSucceeded(at=began, run_id="r:2", pipeline="p", partition="j")])
+    assert clock.real_seconds(hour) == 0.1 and len(woken) == 3
+    assert clock.now() >= began  # a change of pace never moves it back
+
+
+def test_the_narrator_words_a_late_source_and_groups_a_days_deliverables(tmp_path: Path) -> None:
+    import threading
+    from datetime import timedelta
+
+    from andon.events import (
+        DeliverableAtRisk,
+        DeliverableRecovered,
+        PartitionAvailable,
+        RunFailed,
+    )
+    from andon.serve.demo import prepare
+    from andon.serve.demo_narrator import Narrator
+
+    prepare(tmp_path / "demo")
+    graph = load_project(tmp_path / "demo").graph
+    changed = threading.Event()
+    narrator = Narrator(graph, changed)
+    at = datetime(2026, 1, 6, 5, 10, tzinfo=UTC)
+    day = "2026-01-05"
+
+    def due(hour: int) -> datetime:
+        return datetime(2026, 1, 6, hour, tzinfo=UTC)
+
+    # the other sources landed on time (nothing to tell); the orders did not
+    narrator.on_events([PartitionAvailable(id=f"l:{s}", at=datetime(2026, 1, 6, 0, 20, tzinfo=UTC),
+                                           asset=s, partition=day, version=1)
+                        for s in ("fx_rates", "raw_clickstream")])
+    assert narrator.take() == [] and not changed.is_set()
+    risk = [DeliverableAtRisk(id=f"r:{p}", at=at, pipeline=p, partition=day, due=due(h),
+                              predicted_finish=due(h) + timedelta(seconds=20), reason="x")
+            for p, h in (("daily_sales", 6), ("score", 7))]
+    narrator.on_events([*risk, RunFailed(id="f", at=at, run_id="clean_orders:2026-01-05:1",
+                                         pipeline="clean_orders", partition=day)])
+    assert changed.is_set()
+    assert narrator.take() == [
+        "01-06 05:10  raw_orders 01-05 is 3h10m late: at risk on 01-05: daily_sales (projected "
+        "06:00:20 vs due 06:00), score (projected 07:00:20 vs due 07:00)  -> /deliveries"]
+    later = at + timedelta(minutes=20)
+    narrator.on_events([
+        PartitionAvailable(id="a", at=later, asset="raw_orders", partition=day, version=1),
+        DeliverableRecovered(id="b", at=later, pipeline="daily_sales", partition=day,
+                             due=due(6), predicted_finish=due(5) + timedelta(minutes=50))])
+    assert narrator.take() == [
+        "01-06 05:30  raw_orders 01-05 landed 3h30m late: the line catches up  -> /deliveries",
+        "01-06 05:30  back on plan on 01-05: daily_sales (projected 05:50 vs due 06:00)  "
+        "-> /deliveries"]
+    assert len(narrator.lines) == 3 and narrator.take() == []

@@ -2,7 +2,8 @@
 
 Definitions use ``andon.source(...)``, ``@andon.pipeline(...)``, ``@andon.check(...)`` and
 ``andon.catalog(...)``, ``andon.performance(...)`` for a model's realised performance and
-``andon.profile(...)`` for its data's drift; see README.md.
+``andon.profile(...)`` for its data's drift; see README.md. ``andon.materialize(...)`` makes
+partitions from code and ``andon.testing`` calls one pipeline in a test (docs/testing.md).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 __all__ = ["source", "pipeline", "catalog", "model", "model_output", "window", "rollup", "mapped",
            "serving", "last", "Context", "check", "checks", "CheckContext", "CheckResult",
-           "performance", "profile", "restore_drill"]
+           "performance", "profile", "restore_drill", "materialize", "MaterializeError"]
 __version__ = "0.1.0"
 
 
@@ -38,6 +39,13 @@ def __getattr__(name: str) -> Any:  # lazy, so that `andon --help` imports nothi
         from andon.model.partitions import last
 
         return last
+    if name in ("materialize", "MaterializeError"):
+        # by name: the serve layer (the line `andon up` opens) sits above the modules that
+        # import `andon` for its version, and is loaded only when asked for
+        import importlib
+
+        module = "materialize" if name == "materialize" else "outcome"
+        return getattr(importlib.import_module(f"andon.serve.{module}"), name)
     if name == "Context":
         from andon.executors.context import Context
 

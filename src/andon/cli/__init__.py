@@ -3,7 +3,8 @@ failed, 2 usage or configuration error. Heavy modules are imported inside the co
 ``andon --help`` starts fast.
 
 ``main`` is the ``andon`` group (``andon.cli.group``); each module below adds its commands to it:
-``start`` (init, validate, up), ``writes`` (notify, run, backfill, cancel), ``access``
+``start`` (init, validate, up), ``writes`` (notify, run, backfill, cancel; ``--wait`` in
+``waiting``), ``materialize``, ``access``
 (access requests, subscribe, unsubscribe), ``queries`` (status, plan, runs, logs), ``catalog``
 (search), ``cords``, ``manual`` (the operations manual), ``models`` (model versions and promotions),
 ``drift``, ``tokens`` and ``lab`` (simulate,
@@ -18,6 +19,7 @@ from andon.cli import (  # noqa: F401  (they add commands)
     drift,
     lab,
     manual,
+    materialize,
     models,
     queries,
     start,

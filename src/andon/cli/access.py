@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import click
 
-from andon.cli.group import Env, friendly, main, out_json, table
+from andon.cli.group import MODELS, Env, friendly, main, out_json, table
 
 
-@main.group()
+@main.group(section=MODELS)
 def access() -> None:
     """Ask for access to a data set and decide the requests (an owner or an operator): an
     approved requester is a registered consumer until its date."""
@@ -104,7 +104,7 @@ def access_show(env: Env, request_id: str, as_json: bool) -> None:
         click.echo(f"  consumer {c['consumer']} until {c['until']}")
 
 
-@main.command()
+@main.command(section=MODELS)
 @click.argument("asset")
 @click.option("--until", "until", metavar="DATE", help="the last day, YYYY-MM-DD (default and "
               "most: access_max_days from today)")
@@ -119,7 +119,7 @@ def subscribe(env: Env, asset: str, until: str | None, as_name: str | None) -> N
     click.echo(f"{done['consumer']} is a consumer of {done['asset']} until {done['until']}")
 
 
-@main.command()
+@main.command(section=MODELS)
 @click.argument("asset")
 @click.option("--as", "as_name", help="drop this name instead of yourself")
 @click.pass_obj

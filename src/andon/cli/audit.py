@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import click
 
-from andon.cli.group import Env, friendly, main, out_json, table
+from andon.cli.group import WASTE, Env, friendly, main, out_json, table
 
 
-@main.command("audit")
+@main.command("audit", section=WASTE)
 @click.option("--json", "as_json", is_flag=True, help="print JSON: {\"findings\": [...]}")
 @click.option("--markdown", is_flag=True, help="print a Markdown report")
 @click.option("--since", metavar="DATE", help="judge the log from DATE (YYYY-MM-DD, or an ISO "

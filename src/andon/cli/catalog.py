@@ -7,13 +7,13 @@ from typing import Any
 
 import click
 
-from andon.cli.group import Env, friendly, main, out_json, table
+from andon.cli.group import INSPECT, MODELS, Env, friendly, main, out_json, table
 from andon.model.lifecycle import LIFECYCLES
 from andon.registry.entries import DECLARED_KINDS, KINDS
 from andon.registry.search import DEFAULT_LIMIT
 
 
-@main.command()
+@main.command(section=INSPECT)
 @click.argument("query")
 @click.option("--kind", type=click.Choice(KINDS), help="only entries of this kind")
 @click.option("--owner", help="only entries of this owner (exact, any case)")
@@ -44,7 +44,7 @@ def _line(text: str, most: int = 60) -> str:
     return first if len(first) <= most else first[:most - 1] + "…"
 
 
-@main.group("catalog")
+@main.group("catalog", section=MODELS)
 def catalog_group() -> None:
     """Declare entries of the catalog (models, services, libraries, external data sets) without
     editing catalog.toml, and remove them."""

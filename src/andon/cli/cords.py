@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from andon.cli.group import Env, friendly, main, out_json, table
+from andon.cli.group import CORD, Env, friendly, main, out_json, table
 
 
-@main.group()
+@main.group(section=CORD)
 def cord() -> None:
     """Pull, resolve and list andon cords (halt everything downstream of a bad partition), and
     restore outputs they quarantined."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from andon.cli.group import Env, friendly, main, out_json, table
+from andon.cli.group import MODELS, Env, friendly, main, out_json, table
 
 _MARK = {"green": ".", "amber": "o", "red": "X"}
 MAX_SHOWN_PARTITIONS = 14  # the terminal table's newest partitions (--json has them all)
@@ -18,7 +18,7 @@ def _cell(c: dict[str, Any] | None) -> str:
     return "-" if c is None else f"{_MARK.get(c['band'], '?')} {c['psi']:.2f}"
 
 
-@main.command("drift")
+@main.command("drift", section=MODELS)
 @click.argument("asset")
 @click.option("--partition", default=None, help="one partition's report, column by column")
 @click.option("--since", default=None, help="the first partition shown (a key, e.g. a date)")

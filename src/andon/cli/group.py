@@ -111,7 +111,56 @@ def table(header: tuple[str, ...], rows: Sequence[Sequence[str]],
             click.echo(f"  {notes[i]}")
 
 
-@click.group()
+# the sections of `andon --help`, in order: each command names its own where it is registered
+# (``@main.command(section=RUN)``); tests/fromcode/test_help.py checks every command has one
+RUN, INSPECT, CORD, PLAN = "Run", "Inspect", "Andon cord", "Plan and simulate"
+MODELS, WASTE, ADMIN = "Models and data", "Waste and clean-up", "Admin"
+SECTIONS = (RUN, INSPECT, CORD, PLAN, MODELS, WASTE, ADMIN)
+
+
+class SectionedGroup(click.Group):
+    """A group whose help lists its commands by purpose (``SECTIONS``) rather than A-Z."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sections: dict[str, str] = {}
+
+    def command(self, *args: Any, section: str = "", **kwargs: Any) -> Any:
+        """``click.Group.command`` that records the command's ``section``."""
+        return self._sectioned(super().command(*args, **kwargs), section)
+
+    def group(self, *args: Any, section: str = "", **kwargs: Any) -> Any:
+        """``click.Group.group`` that records the group's ``section``."""
+        return self._sectioned(super().group(*args, **kwargs), section)
+
+    def _sectioned(self, decorator: Callable[[Any], click.Command], section: str
+                   ) -> Callable[[Any], click.Command]:
+        if section and section not in SECTIONS:
+            raise ValueError(f"unknown help section {section!r}; one of {SECTIONS}")
+
+        def register(fn: Any) -> click.Command:
+            cmd = decorator(fn)
+            if section and cmd.name:
+                self.sections[cmd.name] = section
+            return cmd
+        return register
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows: dict[str, list[tuple[str, str]]] = {}
+        limit = formatter.width - 6 - max((len(n) for n in self.list_commands(ctx)), default=0)
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is None or cmd.hidden:
+                continue
+            rows.setdefault(self.sections.get(name, "Other"), []).append(
+                (name, cmd.get_short_help_str(limit)))
+        for section in (*SECTIONS, "Other"):
+            if rows.get(section):
+                with formatter.section(section):
+                    formatter.write_dl(rows[section])
+
+
+@click.group(cls=SectionedGroup)
 @click.option("--project", "-p", metavar="DIR", help="project folder (default: the nearest "
               "folder with an andon.toml at or above the current one)")
 @click.option("--database-url", help="store URL [env ANDON_DATABASE_URL]")

@@ -35,8 +35,12 @@ class HttpClient:
         self._call("request_run", {"pipeline": pipeline, "partition": partition})
 
     def backfill(self, pipeline: str, first: str, last: str) -> int:
+        return len(self.backfill_keys(pipeline, first, last))
+
+    def backfill_keys(self, pipeline: str, first: str, last: str) -> list[str]:
+        """Request the partitions ``first`` to ``last``; their keys."""
         body = {"pipeline": pipeline, "from": first, "to": last}
-        return len(self._call("backfill", body)["partitions"])
+        return [str(k) for k in self._call("backfill", body)["partitions"]]
 
     def cancel(self, run_id: str) -> None:
         self._call("cancel_run", {}, run_id=run_id)
@@ -93,17 +97,27 @@ class HttpClient:
     def log_stream(self, run_id: str, last_event_id: str) -> Iterator[dict[str, str]]:
         """The server-sent events of the run's log as dicts of their fields (``event`` defaults
         to ``message``), until the server ends the stream."""
+        return self._sse(path_for("run_log_stream", run_id=run_id), last_event_id)
+
+    def events(self, last_event_id: str, timeout: float = 60.0) -> Iterator[dict[str, str]]:
+        """Every event committed after seq ``last_event_id`` ("" : from now), as the server-sent
+        events of ``/api/v1/events/stream`` (``data``: the event's JSON; ``event``: ``message``,
+        or ``heartbeat`` / ``reset`` for the stream's own messages). TimeoutError when nothing
+        comes for ``timeout`` seconds."""
+        return self._sse(path_for("events_stream"), last_event_id, timeout)
+
+    def _sse(self, path: str, last_event_id: str, timeout: float = 60.0
+             ) -> Iterator[dict[str, str]]:
         import urllib.error
         import urllib.request
 
-        req = urllib.request.Request(self.url + path_for("run_log_stream", run_id=run_id),
-                                     headers={"Accept": "text/event-stream"})
+        req = urllib.request.Request(self.url + path, headers={"Accept": "text/event-stream"})
         if last_event_id:
             req.add_header("Last-Event-ID", last_event_id)
         if self.token:
             req.add_header("Authorization", f"Bearer {self.token}")
         try:  # heartbeats come every 15 s: a minute of silence means the server is gone
-            with urllib.request.urlopen(req, timeout=60) as resp:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
                 fields: dict[str, str] = {}
                 for raw in resp:
                     line = raw.decode("utf-8").rstrip("\r\n")

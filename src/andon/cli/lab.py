@@ -8,33 +8,41 @@ from pathlib import Path
 
 import click
 
-from andon.cli.group import Env, friendly, main, out_json, table
+from andon.cli.group import PLAN, Env, friendly, main, out_json, table
 from andon.model.dispatch import DEFAULT_POLICY, one_of
 from andon.sim.policies import ALL_POLICIES
 
 
-@main.command()
+@main.command(section=PLAN)
 @click.argument("directory", default="demo-project", type=click.Path(file_okay=False))
 @click.option("--speed", default=3600.0, show_default=True,
-              help="simulated seconds per real second")
+              help="simulated seconds per real second while no run executes (while one does, "
+                   "at most 300, so runs take minutes on the demo's clock)")
 @click.option("--days", default=7, show_default=True, help="daily partitions to replay")
 @click.option("--port", default=8765, show_default=True, help="dashboard port (0 = any free)")
-@click.option("--exit-when-done", is_flag=True, help="exit once every partition is made")
+@click.option("--exit-when-done", is_flag=True,
+              help="exit once nothing more can run: 0 when every partition was made, 1 (the "
+                   "failures listed) when some cannot be")
 @click.option("--executor", type=click.Choice(["local", "inprocess"]), default="local",
               show_default=True)
+@click.option("--break", "broken", multiple=True, metavar="PIPELINE",
+              help="make every run of PIPELINE fail, to see what the line does (repeatable)")
 @click.pass_obj
 @friendly
 def demo(env: Env, directory: str, speed: float, days: int, port: int, exit_when_done: bool,
-         executor: str) -> None:
-    """Write the retail + ML example to DIRECTORY and run a week of it on an accelerated clock."""
+         executor: str, broken: tuple[str, ...]) -> None:
+    """Write the retail + ML example to DIRECTORY and run a week of it on an accelerated clock,
+    narrating its story as it happens: a late source flagged at risk, a bad partition that pulls
+    the andon cord, a recurring failure, the customers' shift (drift), the waste. Needs the demo
+    extra: pip install 'andon[demo]'."""
     from andon.serve.demo import run_demo
 
     code = run_demo(Path(directory), speed=speed, days=days, port=port,
-                    exit_when_done=exit_when_done, executor=executor)
+                    exit_when_done=exit_when_done, executor=executor, broken=broken)
     sys.exit(code)
 
 
-@main.command()
+@main.command(section=PLAN)
 @click.argument("scenario_file", metavar="SCENARIO", type=click.Path(dir_okay=False))
 @click.option("--policy", default=DEFAULT_POLICY.value, show_default=True,
               help=one_of(ALL_POLICIES))
@@ -78,7 +86,7 @@ def simulate(scenario_file: str, policy: str, compare: bool, trace_file: str | N
             click.echo(f"note ({m['policy']}): {note}", err=True)
 
 
-@main.group()
+@main.group(section=PLAN)
 def scenario() -> None:
     """Work with simulation scenarios."""
 

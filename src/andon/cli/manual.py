@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from andon.cli.group import Env, friendly, main, out_json, table
+from andon.cli.group import INSPECT, Env, friendly, main, out_json, table
 from andon.manual.entries import KINDS
 
 SHOWN = 20  # occurrences `andon manual show` lists (--json gives them all)
@@ -28,7 +28,7 @@ def _when(iso: str) -> str:
     return iso[:16].replace("T", " ") if iso else "-"
 
 
-@main.group(invoke_without_command=True)
+@main.group(invoke_without_command=True, section=INSPECT)
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 @click.option("--kind", type=click.Choice(KINDS), help="only problems that showed this way")
 @click.option("--since", metavar="DATE", help="only problems seen at or after DATE "

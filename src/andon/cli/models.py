@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from andon.checks.scoring import below
-from andon.cli.group import Env, friendly, main, out_json, table
+from andon.cli.group import MODELS, Env, friendly, main, out_json, table
 
 
 def _plain(text: Any) -> str:
@@ -29,7 +29,7 @@ def _metrics(values: dict[str, Any], most: int = 4) -> str:
     return _plain(" ".join(shown) + (f" (+{len(values) - most})" if len(values) > most else ""))
 
 
-@main.group("model")
+@main.group("model", section=MODELS)
 def model() -> None:
     """Models: their versions, metrics and parameters, and which version is serving. A
     model's deploy policy (deploy = "manual" or "auto" with the model's entry in catalog.toml

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import click
 
 from andon.cli.client import Client
-from andon.cli.group import Env, friendly, main, out_json, table
+from andon.cli.group import INSPECT, PLAN, Env, friendly, main, out_json, table
 
 
-@main.command()
+@main.command(section=INSPECT)
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 @click.pass_obj
 @friendly
@@ -40,7 +40,7 @@ def status(env: Env, as_json: bool) -> None:
         sys.exit(1)
 
 
-@main.command()
+@main.command(section=PLAN)
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 @click.pass_obj
 @friendly
@@ -77,7 +77,7 @@ def plan(env: Env, as_json: bool) -> None:
                    "no upcoming deliverables (give a pipeline a deadline to plan for it)", err=True)
 
 
-@main.command()
+@main.command(section=INSPECT)
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 @click.option("--pipeline", help="only this pipeline")
 @click.option("--status", "state", help="only runs in this state")
@@ -109,7 +109,7 @@ def _hint_line(run: dict[str, object]) -> str | None:
     return CONTROL.sub("?", f"manual {hint.get('entry', '')}: {hint['text']}")
 
 
-@main.command()
+@main.command(section=INSPECT)
 @click.argument("run_id")
 @click.option("--follow", "-f", is_flag=True, help="while the run executes, print what it "
               "writes as it writes it, until it ends (exit 1 if it did not succeed)")

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import click
 
-from andon.cli.group import Env, friendly, main, out_json
+from andon.cli.group import ADMIN, RUN, Env, friendly, main, out_json
 from andon.model.dispatch import DEFAULT_POLICY, POLICY_NAMES
+from andon.project.settings import EXECUTORS
 
 
-@main.command()
+@main.command(section=ADMIN)
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option("--example", type=click.Choice(["retail", "minimal"]), default="minimal",
               show_default=True, help="which example project to write")
@@ -25,7 +26,7 @@ def init(directory: str, example: str) -> None:
     click.echo(f"next: cd {directory} && andon validate && andon up", err=True)
 
 
-@main.command()
+@main.command(section=ADMIN)
 @click.option("--json", "as_json", is_flag=True, help="print the graph as JSON")
 @click.pass_obj
 @friendly
@@ -50,10 +51,11 @@ def validate(env: Env, as_json: bool) -> None:
                f"{listed} in {project.root / 'andon.toml'}")
 
 
-@main.command()
+@main.command(section=RUN)
 @click.option("--host", help="address to bind [env ANDON_HOST; default 127.0.0.1]")
 @click.option("--port", type=int, help="port [env ANDON_PORT; default 8765; 0 = any free]")
-@click.option("--executor", type=click.Choice(["local", "inprocess"]), help="[env ANDON_EXECUTOR]")
+@click.option("--executor", type=click.Choice(EXECUTORS),
+              help="local, inprocess or dask (andon[dask]) [env ANDON_EXECUTOR]")
 @click.option("--policy", type=click.Choice(POLICY_NAMES),
               help=f"dispatch policy [env ANDON_POLICY; default {DEFAULT_POLICY}]")
 @click.pass_obj

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from andon.cli.group import Env, friendly, main, out_json, table
+from andon.cli.group import WASTE, Env, friendly, main, out_json, table
 from andon.model.lifecycle import OBJECT_KINDS
 
 
@@ -18,7 +18,7 @@ def _size(n: int) -> str:
     return str(n)
 
 
-@main.command()
+@main.command(section=WASTE)
 @click.argument("name")
 @click.option("--delete-after", "delete_after", required=True, metavar="DATE",
               help="the last day its data is kept, YYYY-MM-DD, at least [sweep] notice_days "
@@ -45,7 +45,7 @@ def deprecate(env: Env, name: str, delete_after: str, reason: str, replacement: 
                + ("" if done.get("recorded", True) else " (recorded before)"))
 
 
-@main.command()
+@main.command(section=WASTE)
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
 @click.pass_obj
 @friendly
@@ -64,7 +64,7 @@ def deprecations(env: Env, as_json: bool) -> None:
             d["reason"][:60]) for d in rows])
 
 
-@main.command()
+@main.command(section=WASTE)
 @click.option("--apply", "apply_", is_flag=True,
               help="delete (the default is a dry run that changes nothing)")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from andon.cli.group import Env, friendly, main, out_json, table
+from andon.cli.group import ADMIN, Env, friendly, main, out_json, table
 
 if TYPE_CHECKING:
     from andon.cli.local import LocalClient
@@ -19,7 +19,7 @@ def _store(env: Env) -> LocalClient:
     return LocalClient(*env.load())
 
 
-@main.group()
+@main.group(section=ADMIN)
 def token() -> None:
     """Create, list and revoke API tokens (on the store: with or without `andon up`)."""
 

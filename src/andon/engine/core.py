@@ -136,6 +136,15 @@ def next_wakeup(state: EngineState, now: datetime, graph: Graph | None = None) -
     return min(times) if times else None
 
 
+def at_rest(state: EngineState) -> bool:
+    """Whether the engine will start nothing more until a new event comes: no run queued (a
+    retry waiting for its back-off is a queued run) or running, and nothing a cord owes. A
+    partition whose inputs are missing is not work: only new data (an event) can start it. The
+    one test of "nothing more can run" for shells that wait for a line to finish (``andon demo
+    --exit-when-done``)."""
+    return not state.active and not state.queue and not state.cords.owed
+
+
 def _emit(graph: Graph, state: EngineState, out: Decisions, event: Event) -> None:
     apply(graph, state, event)
     out.events.append(event)

@@ -22,7 +22,7 @@ from andon.model.status import LOST_ERROR
 from andon.project.settings import DEFAULT_MAX_LOG_BYTES
 
 
-class _Buffer:
+class RunBuffer:
     """A run's output in memory: text from Python code, and a file descriptor for a shell step
     (``subprocess`` needs one), read back when the step ends."""
 
@@ -64,7 +64,7 @@ class InProcessExecutor:
         there is any (a quiet run costs no file-system work)."""
         source = os.environ if self.environ is None else self.environ
         environ = run_environment(source, spec.env, spec.secrets)
-        buffer = _Buffer()
+        buffer = RunBuffer()
         result = run_spec(spec, self._resolve, buffer, environ)
         buffer.flush()
         if buffer.data:

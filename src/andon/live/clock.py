@@ -89,3 +89,35 @@ class FakeClock:
             wakers = list(self._wakers)
         for wake in wakers:
             wake()
+
+
+class SkipClock:
+    """The real clock, plus the waits skipped (``andon.materialize``): a retry back-off that
+    would keep a one-shot run waiting is jumped over with ``skip_to``, which wakes the
+    subscribers as a moved fake clock does. Recorded times stay real-time apart from the jumps."""
+
+    def __init__(self) -> None:
+        self._offset = timedelta(0)
+        self._wakers: list[Wake] = []
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def real_seconds(self, delta: timedelta) -> float:
+        return delta.total_seconds()
+
+    def subscribe(self, wake: Wake) -> None:
+        with self._lock:
+            self._wakers.append(wake)
+
+    def skip_to(self, moment: datetime) -> None:
+        """Move on to ``moment`` at once (nothing when it has passed)."""
+        ahead = moment - self.now()
+        if ahead <= timedelta(0):
+            return
+        with self._lock:
+            self._offset += ahead
+            wakers = list(self._wakers)
+        for wake in wakers:
+            wake()

@@ -15,6 +15,7 @@ from typing import Any
 from andon.model.definitions import RESERVED_ENV_PREFIX
 from andon.model.dispatch import DEFAULT_POLICY, POLICY_NAMES, Policy, one_of
 from andon.model.errors import ConfigError
+from andon.project.dasksettings import check_adaptive, check_scheduler
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,12 @@ SETTINGS: tuple[Setting, ...] = (
             ".andon/andon.db in the project (PostgreSQL: postgresql+psycopg://...)"),
     Setting("host", "127.0.0.1", "address the HTTP server binds to"),
     Setting("port", 8765, "port of the HTTP server"),
-    Setting("executor", "local", "how runs execute: local (a process each) or inprocess"),
+    Setting("executor", "local", "how runs execute: local (a process each), inprocess, or dask "
+            "(a Dask cluster, andon[dask])"),
+    Setting("dask_scheduler", "", "address of the Dask scheduler (tcp://host:8786 or "
+            "tls://...) for executor = dask; empty: andon starts a local cluster"),
+    Setting("dask_adaptive", "", "{min = 0, max = N} (env MIN:MAX): the local Dask cluster "
+            "scales its workers with andon's queue between min and max; empty: fixed"),
     Setting("state_dir", ".andon", "folder (relative to the project) for the store, logs and "
             "run files"),
     Setting("api_token", "", "API token the CLI sends to a running server (default: the "
@@ -101,6 +107,7 @@ def default(name: str) -> Any:
 DEFAULT_MAX_LOG_BYTES: int = default("max_log_bytes")
 MIN_LOG_BYTES = 4096  # room for a head, a tail and the marker between them
 LINEAGE_TRANSPORTS = ("builtin", "client")
+EXECUTORS = ("local", "inprocess", "dask")
 
 
 @dataclass(frozen=True)
@@ -142,6 +149,8 @@ class Settings:
     allowed_hosts: str = default("allowed_hosts")
     max_backfill: int = default("max_backfill")
     access_max_days: int = default("access_max_days")
+    dask_scheduler: str = ""
+    dask_adaptive: tuple[int, int] | None = None  # (min, max) workers; None: no adapting
     advertise_url: str = default("advertise_url")
     forward_hosts: str = default("forward_hosts")
 
@@ -192,9 +201,11 @@ def resolve(root: Path, flags: Mapping[str, Any], env: Mapping[str, str],
     if values["policy"] not in POLICY_NAMES:
         raise ConfigError(f"policy {values['policy']!r} is not known",
                           hint="use policy = " + ", ".join(repr(p) for p in POLICY_NAMES))
-    if values["executor"] not in ("local", "inprocess"):
+    if values["executor"] not in EXECUTORS:
         raise ConfigError(f"executor {values['executor']!r} is not known",
-                          hint="use executor = 'local' or 'inprocess'")
+                          hint="use executor = " + ", ".join(repr(e) for e in EXECUTORS))
+    values["dask_scheduler"] = check_scheduler(str(values["dask_scheduler"]))
+    values["dask_adaptive"] = check_adaptive(values["dask_adaptive"])
     if values["openlineage_transport"] not in LINEAGE_TRANSPORTS:
         raise ConfigError(f"openlineage_transport {values['openlineage_transport']!r} is not known",
                           hint="use openlineage_transport = 'builtin' or 'client'")

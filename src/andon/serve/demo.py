@@ -1,55 +1,70 @@
 """``andon demo``: the retail + ML example, a week of daily partitions, sources arriving at
-jittery times replayed on an accelerated clock, live progress in the terminal."""
+jittery times replayed on an accelerated clock, the story of the week narrated in the terminal as
+it happens (``andon.serve.demo_narrator``) and summed up at its end.
+
+The week's data is ``andon.serve.demo_data``; the people around the line play the stories
+(``demo_incidents``: the late export, the bad FX rates; ``demo_story``: the recurring cut-short
+export, the customers' shift, the readers, the waste); ``demo_clock`` slows the simulated clock
+while runs execute; ``demo_done`` checks the demo's requirements and says when nothing more can
+run.
+"""
 
 from __future__ import annotations
 
 import os
-import random
 import re
 import shutil
 import sys
 import threading
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from andon.audit.findings import audit
+from andon.engine.core import at_rest
 from andon.events import Event, RunFailed, RunStarted, RunSucceeded
+from andon.examples import HERE as EXAMPLES
 from andon.examples import write_example
-from andon.live.clock import SpeedClock
 from andon.model.errors import ConfigError
 from andon.model.status import RunStatus
 from andon.model.timefmt import day_key
 from andon.project.load import load_project
 from andon.project.settings import resolve
+from andon.serve.demo_clock import StoryClock
+from andon.serve.demo_data import (
+    BAD_DAY,
+    FIRST_DAY,
+    LATE_DAY,
+    SHIFT_DAY,
+    day_of,
+    flaky_days,
+    schedule,
+    write_source,
+)
+from andon.serve.demo_done import Failures, check_requirements, settled
+from andon.serve.demo_incidents import BAD_SOURCE, LATE_SOURCE, BadRates, LateExport
+from andon.serve.demo_narrator import Narrator
 from andon.serve.demo_story import FLAKY_SOURCE, FlakyExport, ModelStory, register_readers, waste_summary
 from andon.serve.up import Line, ensure_local_token, open_line, serve
 
-FIRST_DAY = datetime(2026, 1, 5, tzinfo=UTC)
 MARKER = ".andon-demo"
-# source -> (typical arrival after the partition ends, jitter), in minutes
-ARRIVALS = {"raw_orders": (120, 30), "raw_clickstream": (60, 45), "fx_rates": (30, 15)}
-# the labels of a day (who bought on the day after) land once the next day's orders are in:
-# a day and three hours after the day ends
-LABELS, LABELS_ARRIVAL = "bought", (24 * 60 + 180, 30)
-CURRENCIES = {"EUR": 1.0, "USD": 0.92, "GBP": 1.17}
-# the day (from the first) customers change: a new site, three times the page views, and who
-# buys tomorrow is who browsed most today (the serving model's features drift red; its realised
-# AUC falls until retrained versions learn the new behaviour)
-SHIFT_DAY = 3
+IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}\Z")
+LOOK_AGAIN_S = 1.0  # real seconds between looks at "nothing more can run" once the feed is done
 
 
-def prepare(directory: Path) -> None:
+def prepare(directory: Path, pipelines: str | None = None) -> None:
     """Write the example; in a previous demo's folder, reset its state and write the example
-    again (the andon that runs it may have a newer one: a catalog, say)."""
+    again (the andon that runs it may have a newer one: a catalog, say). ``pipelines``: the
+    text of its pipelines.py instead of the example's (``broken_source``)."""
     if (directory / MARKER).exists():
         for sub in (".andon", "data", "landing"):
             shutil.rmtree(directory / sub, ignore_errors=True)
         (directory / "andon.toml").unlink(missing_ok=True)
     write_example(directory, "retail")
     (directory / MARKER).write_text("written by `andon demo`; safe to delete\n")
+    if pipelines is not None:
+        (directory / "pipelines.py").write_text(pipelines)
 
 
 def set_end(directory: Path, days: int) -> None:
@@ -68,109 +83,24 @@ def set_end(directory: Path, days: int) -> None:
     path.write_text(text)
 
 
-def schedule(days: int, seed: int = 7) -> list[tuple[datetime, str, str]]:
-    """(arrival time, source, partition) for every source partition, in arrival order; one
-    clickstream delivery is three hours late, as real ones sometimes are."""
-    rng = random.Random(seed)
-    out = []
-    for d in range(days):
-        day = FIRST_DAY + timedelta(days=d)
-        key = day_key(day)
-        for source, (after, jitter) in ARRIVALS.items():
-            minutes = after + rng.uniform(-jitter, jitter)
-            if source == "raw_clickstream" and d == 3:
-                minutes += 180
-            out.append((day + timedelta(days=1, minutes=minutes), source, key))
-    labels = random.Random(f"{seed}/{LABELS}")  # its own draws: the others' times stay as they were
-    for d in range(days):
-        after, jitter = LABELS_ARRIVAL
-        minutes = after + labels.uniform(-jitter, jitter)
-        out.append((FIRST_DAY + timedelta(days=d + 1, minutes=minutes), LABELS,
-                    day_key(FIRST_DAY + timedelta(days=d))))
-    return sorted(out)
-
-
-def flaky_days(days: int) -> list[str]:
-    """The days whose order export arrives cut short (the demo's recurring failure): the second
-    day and the fifth (the last, in a shorter demo)."""
-    if days < 2:
-        return []
-    return [day_key(FIRST_DAY + timedelta(days=d)) for d in sorted({1, min(4, days - 1)})]
-
-
-def write_source(root: Path, source: str, key: str, cut_short: bool = False) -> Path:
-    """Generate one day of realistic-looking source data and land it atomically; ``cut_short``:
-    an order export whose job stopped mid-write (its last line has two of five fields)."""
-    rng = random.Random(f"{source}/{key}")
-    customers = [f"C{i:03d}" for i in range(1, 201)]
-    if source == "raw_orders":
-        path = root / "landing/orders" / f"{key}.csv"
-        lines = _orders(rng, key, customers, _buyers(key, customers))
-    elif source == LABELS:  # who bought on the next day: from that day's orders, as the shop's
-        path = root / "landing/bought" / f"{key}.csv"
-        after = day_key(datetime.fromisoformat(key) + timedelta(days=1))
-        buyers = {line.split(",")[1] for line in _orders(
-            random.Random(f"raw_orders/{after}"), after, customers, _buyers(after, customers))[1:]
-            if float(line.split(",")[2]) > 0}
-        lines = ["customer_id,bought"] + [f"{c},{int(c in buyers)}" for c in customers]
-    elif source == "raw_clickstream":
-        path = root / "landing/clicks" / f"{key}.csv"
-        lines = _clicks(rng, key, customers)
-    else:
-        path = root / "landing/fx" / f"{key}.csv"
-        lines = ["currency,rate_to_eur"] + [
-            f"{c},{r * (1 + rng.uniform(-0.01, 0.01)):.5f}" for c, r in CURRENCIES.items()]
-    if cut_short:
-        lines = lines[:int(len(lines) * rng.uniform(0.5, 0.9))]
-        lines[-1] = ",".join(lines[-1].split(",")[:2])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.tmp"
-    tmp.write_text("\n".join(lines) + "\n")
-    os.replace(tmp, path)  # lands whole: the inotify watcher sees one complete file
-    return path
-
-
-def shifted(key: str) -> bool:
-    """Whether customers behave the new way on day ``key`` (from ``SHIFT_DAY`` on)."""
-    return key >= day_key(FIRST_DAY + timedelta(days=SHIFT_DAY))
-
-
-def _clicks(rng: random.Random, key: str, customers: list[str]) -> list[str]:
-    """A day's clickstream (its header first): a few hundred sessions of any customer, a few
-    page views each; three times as many from the shift on (the new site)."""
-    lines = ["session_id,customer_id,page,ts"]
-    low, high = (3, 18) if shifted(key) else (1, 6)
-    for s in range(rng.randint(500, 700)):
-        customer = rng.choice(customers)
-        for _ in range(rng.randint(low, high)):
-            lines.append(f"{key}-s{s:05d},{customer},/p/{rng.randint(1, 80)},{key}T12:00:00Z")
-    return lines
-
-
-def _buyers(key: str, customers: list[str]) -> list[str]:
-    """Who orders on day ``key``: the first 120 customers, every day; from the shift on, the 120
-    who browsed most the day before (what the model trained on before cannot know)."""
-    if not shifted(key):
-        return customers[:120]
-    before = day_key(datetime.fromisoformat(key) - timedelta(days=1))
-    views = Counter(line.split(",")[1] for line in _clicks(
-        random.Random(f"raw_clickstream/{before}"), before, customers)[1:])
-    return sorted(customers, key=lambda c: (-views[c], c))[:120]
-
-
-def _orders(rng: random.Random, key: str, customers: list[str], buyers: list[str]
-            ) -> list[str]:
-    """A day's order export (its header first): a few hundred orders of the day's ``buyers``,
-    some with a bad amount, a few rows duplicated."""
-    lines = ["order_id,customer_id,amount,currency,ts"]
-    for i in range(rng.randint(250, 350)):
-        cur = rng.choice(list(CURRENCIES))
-        amount = round(rng.lognormvariate(3.5, 0.6), 2) if rng.random() > 0.01 else -1.0
-        lines.append(f"{key}-{i:05d},{rng.choice(buyers)},{amount},{cur},"
-                     f"{key}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00Z")
-        if rng.random() < 0.02:
-            lines.append(lines[-1])  # the export duplicates a few rows
-    return lines
+def broken_source(names: Sequence[str]) -> str | None:
+    """The example's pipelines.py with every run of the pipelines ``names`` failing (a first
+    line that raises, in the written file for all to see), or None when ``names`` is empty. A
+    name the example does not define is refused (ConfigError, exit 2) before anything is
+    written."""
+    if not names:
+        return None
+    text = (EXAMPLES / "retail" / "pipelines.py").read_text()
+    for name in names:
+        pattern = re.compile(rf"(?m)^def {re.escape(name)}\(ctx\):\n") if IDENT.match(name) \
+            else None
+        if pattern is None or not pattern.search(text):
+            defined = re.findall(r"(?m)^def ([A-Za-z_]\w*)\(ctx\):", text)
+            raise ConfigError(f"--break {name[:100]!r}: the demo has no pipeline of that name",
+                              hint="break one of " + ", ".join(defined))
+        first = f'    raise RuntimeError("broken on purpose by `andon demo --break {name}`")\n'
+        text = pattern.sub(lambda m: m.group(0) + first, text, count=1)  # noqa: B023 (used at once)
+    return text
 
 
 @dataclass
@@ -213,85 +143,144 @@ class Progress:
                           "(# made  > running  X failed  . waiting for data)", head, *rows])
 
 
-def _feed(line: Line, clock: SpeedClock, arrivals: list[tuple[datetime, str, str]],
-          story: FlakyExport) -> None:
-    for at, source, key in arrivals:
-        wait = clock.real_seconds(at - clock.now())
-        if wait > 0 and line.stop_event.wait(wait):
-            return
-        cut_short = source == FLAKY_SOURCE and key in story.days
-        if cut_short and key != story.days[0]:
-            # the story's order: the first cut-short export is resolved in the manual before
-            # the next one comes (at a high speed the next day is a fraction of a second away)
-            while not story.resolved.wait(0.1):
-                if line.stop_event.is_set():
-                    return
-        write_source(line.project.root, source, key, cut_short)
-        if source == "fx_rates":  # not watched: announced like an external system would
-            line.announce(source, key, "notify")
+class Feed:
+    """Lands the week's source files on the story's clock (``run``, a thread), as the sources
+    would: the late export is left to its story, the bad day's FX rates land bad, the second
+    cut-short export waits until the first one's fix is in the manual. ``finished`` is set once
+    the last delivery has landed."""
+
+    def __init__(self, line: Line, clock: StoryClock, arrivals: list[tuple[datetime, str, str]],
+                 flaky: FlakyExport, late: tuple[str, str], bad: tuple[str, str]) -> None:
+        self.line, self.clock, self.arrivals = line, clock, arrivals
+        self.flaky, self.late, self.bad = flaky, late, bad
+        self.finished = threading.Event()
+
+    def land(self, source: str, key: str, cut_short: bool = False, bad: bool = False) -> None:
+        """Land one file of ``source`` (the FX rates, whose folder is not watched, announced as
+        treasury's system does); the clock keeps the busy pace until andon has it."""
+        self.clock.landing(source, key)
+        write_source(self.line.project.root, source, key, cut_short, bad_rate=bad)
+        if source == BAD_SOURCE:
+            self.line.announce(source, key, "notify")
+
+    def run(self) -> None:
+        stop = self.line.stop_event
+        for at, source, key in self.arrivals:
+            if not self.clock.sleep_until(at, stop):
+                return
+            if (source, key) == self.late:
+                continue  # the hung export: LateExport lands it
+            cut_short = source == FLAKY_SOURCE and key in self.flaky.days
+            if cut_short and key != self.flaky.days[0]:
+                # the story's order: the first cut-short export is resolved in the manual before
+                # the next one comes (at a high speed the next day is a fraction of a second away)
+                while not self.flaky.resolved.wait(0.1):
+                    if stop.is_set():
+                        return
+            self.land(source, key, cut_short, (source, key) == self.bad)
+        self.finished.set()
 
 
 def run_demo(directory: Path, speed: float = 3600.0, days: int = 7, port: int = 8765,
-             exit_when_done: bool = False, executor: str = "local") -> int:
-    """Run the demo; return 0 when every partition was made, 1 otherwise."""
-    prepare(directory)
+             exit_when_done: bool = False, executor: str = "local",
+             broken: Sequence[str] = ()) -> int:
+    """Run the demo; return 0 when every partition was made, 1 otherwise (with
+    ``exit_when_done``: once nothing more can run, the failures listed). A missing requirement
+    raises a ConfigError (exit 2) before anything is written."""
+    check_requirements()
+    prepare(directory, broken_source(broken))
     set_end(directory, days)
     project = load_project(directory.resolve())
     settings = resolve(project.root, {"port": port, "executor": executor}, os.environ,
                        project.settings_table)
     arrivals = schedule(days)
-    clock = SpeedClock(arrivals[0][0] - timedelta(minutes=30), speed)
+    clock = StoryClock(arrivals[0][0] - timedelta(minutes=30), speed)
     line = open_line(project, settings, clock)
+    runner = line.runner
+    runner.subscribe(clock.on_events)  # first: a run's start slows the clock at once
     ensure_local_token(settings, line.store)
-    keys = [day_key(FIRST_DAY + timedelta(days=d)) for d in range(days)]
+    keys = [day_of(d) for d in range(days)]
     progress = Progress(list(project.graph.order), keys)
-    line.runner.subscribe(progress.on_events)
-    story = FlakyExport(line, flaky_days(days),
-                        lambda key: write_source(project.root, FLAKY_SOURCE, key))
-    line.runner.subscribe(story.on_events)
+    narrator = Narrator(project.graph, progress.changed)
+    failures = Failures({n: p.retries for n, p in project.graph.pipelines.items()})
+    late_key = day_of(LATE_DAY)
+    late = LateExport(line, clock, late_key,
+                      project.graph.assets[LATE_SOURCE].partitions.end(late_key),
+                      lambda key: feed.land(LATE_SOURCE, key))
+    story = FlakyExport(line, clock, flaky_days(days), lambda key: feed.land(FLAKY_SOURCE, key))
+    bad_key = day_of(BAD_DAY) if days > BAD_DAY else ""
+    feed = Feed(line, clock, arrivals, story, (LATE_SOURCE, late_key), (BAD_SOURCE, bad_key))
+    bad = BadRates(line, clock, bad_key, lambda key, bad: feed.land(BAD_SOURCE, key, bad=bad))
     shift = ModelStory("buy_tomorrow", "buy_tomorrow_performance")
-    line.runner.subscribe(shift.on_events)
+    for listener in (progress.on_events, narrator.on_events, failures.on_events, late.on_events,
+                     story.on_events, bad.on_events, shift.on_events):
+        runner.subscribe(listener)
     tty = sys.stdout.isatty()
+
+    def over() -> bool:
+        """Nothing more can run: the story delivered all it will, andon has seen every file
+        land, and the line settled."""
+        # at_rest first: a cheap look that spares the waits of settled while runs execute
+        return feed.finished.is_set() and not (late.owed or story.owed or bad.owed) and \
+            not clock.landings and at_rest(runner.state) and settled(line)
 
     def ready(line: Line) -> None:
         print(f"andon demo: {len(project.graph.pipelines)} pipelines x {days} days, "
               f"{len(arrivals)} source deliveries at {speed:g}x speed", flush=True)
         print(f"dashboard: {line.url}   project: {project.root}", flush=True)
+        clock.begin()  # the story's first moment: now that the line is up
         register_readers(line)
-        threading.Thread(target=_feed, args=(line, clock, arrivals, story), daemon=True).start()
-        threading.Thread(target=story.run, name="andon-demo-story", daemon=True).start()
+        for name, target in (("feed", feed.run), ("late", late.run), ("flaky", story.run),
+                             ("rates", bad.run)):
+            threading.Thread(target=target, name=f"andon-demo-{name}", daemon=True).start()
         shown = 0
         while not line.stop_event.is_set():
-            progress.changed.wait(0.25 if tty else None)
+            progress.changed.wait(0.25 if tty else LOOK_AGAIN_S)
             progress.changed.clear()
+            told = narrator.take()
             if tty:
-                text = progress.render(clock.now())
                 if shown:
                     sys.stdout.write(f"\x1b[{shown}F\x1b[J")
-                sys.stdout.write(text + "\n")
+                text = progress.render(clock.now())
+                sys.stdout.write("".join(t + "\n" for t in told) + text + "\n")
                 sys.stdout.flush()
                 shown = text.count("\n") + 1
-            if progress.done() and line.runner.drain(5):
+            elif told:
+                print("\n".join(told), flush=True)
+            if over():
                 break
+        told = narrator.take()
+        if told:
+            print("\n".join(told), flush=True)
         if not tty:
             print(progress.render(clock.now()), flush=True)
+        summary(line, progress, failures, story, shift, clock.now(), days)
+        if exit_when_done:
+            line.stop_event.set()
+        else:
+            print(f"dashboard: {line.url}  (Ctrl-C to stop)", flush=True)
+
+    def summary(line: Line, progress: Progress, failures: Failures, story: FlakyExport,
+                shift: ModelStory, now: datetime, days: int) -> None:
         made = sum(1 for v in progress.cells.values() if v == "ok")
         print(f"done: {made} partitions made, {progress.failures} failed run(s); "
               f"outputs in {project.root / 'data'}", flush=True)
+        missing = len(progress.pipelines) * len(progress.days) - made
+        if missing:
+            print(f"not made: {missing} partition(s), nothing more can run; failed for good:",
+                  flush=True)
+            print("\n".join(failures.lines()) or "  (none: they wait for data, or for an open "
+                  "andon cord to be resolved: /cords)", flush=True)
         if story.days:
             print(f"recurring failure: the order export was cut short on "
                   f"{' and '.join(story.days)} (re-delivered each time, resolved once); "
                   f"the manual: {line.url}/manual", flush=True)
         if days > SHIFT_DAY:
-            print(shift.summary(day_key(FIRST_DAY + timedelta(days=SHIFT_DAY))) +
+            print(shift.summary(day_of(SHIFT_DAY)) +
                   f"; the model: {line.url}/catalog/model/buy_tomorrow", flush=True)
         # judged at the demo's simulated end, as the board's Audit page judges it meanwhile
-        print(waste_summary(audit(line.store, project.graph, project.audit, clock.now()),
+        print(waste_summary(audit(line.store, project.graph, project.audit, now),
                             project.audit.currency, line.url), flush=True)
-        if exit_when_done:
-            line.stop_event.set()
-        else:
-            print(f"dashboard: {line.url}  (Ctrl-C to stop)", flush=True)
 
     serve(line, ready)
     return 0 if progress.done() else 1

@@ -22,6 +22,7 @@ from datetime import timedelta
 
 from andon.audit.findings import Finding
 from andon.events import CordPulled, CordRecovered, Event, RunFailed, RunSucceeded
+from andon.serve.demo_clock import StoryClock
 from andon.serve.up import Line
 
 log = logging.getLogger("andon.serve.demo")
@@ -43,20 +44,29 @@ class FlakyExport:
     """Watches for ``clean_orders`` failing for good on ``days`` (partition keys) and plays the
     on-call person: re-delivers the export (``deliver(key)``) and resolves the first time.
     ``resolved`` is set once the resolution was submitted (the feed waits for it before it
-    lands the next cut-short export)."""
+    lands the next cut-short export); ``owed``: a re-delivery is still to come."""
 
-    def __init__(self, line: Line, days: Sequence[str],
+    def __init__(self, line: Line, clock: StoryClock, days: Sequence[str],
                  deliver: Callable[[str], object]) -> None:
-        self.line, self.days, self.deliver = line, list(days), deliver
+        self.line, self.clock, self.days, self.deliver = line, clock, list(days), deliver
         self.resolved = threading.Event()
         self.retries = line.project.graph.pipelines[FLAKY_PIPELINE].retries
         self._failed: queue.Queue[RunFailed] = queue.Queue()
+        self._owed = 0
+        self._lock = threading.Lock()
+
+    @property
+    def owed(self) -> bool:
+        with self._lock:
+            return self._owed > 0
 
     def on_events(self, events: Sequence[Event]) -> None:
         """Runner listener: note the flaky days' final failures (no retry left)."""
         for ev in events:
             if (isinstance(ev, RunFailed) and ev.pipeline == FLAKY_PIPELINE
                     and ev.partition in self.days and ev.attempt > self.retries):
+                with self._lock:
+                    self._owed += 1
                 self._failed.put(ev)
 
     def run(self) -> None:
@@ -67,17 +77,20 @@ class FlakyExport:
                 failed = self._failed.get(timeout=0.2)
             except queue.Empty:
                 continue
-            wait = self.line.clock.real_seconds(NOTICED_AFTER)
-            if wait and stop.wait(wait):
-                return
             try:
-                if not self.resolved.is_set():
-                    self._resolve(failed)
-            except Exception:  # the demo goes on: the manual misses a note, nothing else
-                log.exception("the demo could not resolve the order export's failure")
+                if not self.clock.sleep_until(self.clock.now() + NOTICED_AFTER, stop):
+                    return
+                try:
+                    if not self.resolved.is_set():
+                        self._resolve(failed)
+                except Exception:  # the demo goes on: the manual misses a note, nothing else
+                    log.exception("the demo could not resolve the order export's failure")
+                finally:
+                    self.resolved.set()
+                self.deliver(failed.partition)
             finally:
-                self.resolved.set()
-            self.deliver(failed.partition)
+                with self._lock:
+                    self._owed -= 1
 
     def _resolve(self, failed: RunFailed) -> None:
         svc, clock = self.line.service, self.line.clock

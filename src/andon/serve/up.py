@@ -51,6 +51,10 @@ def make_executor(settings: Settings, project: Project) -> Executor:
     """The executor of ``settings``. Runs' environments are built from this process's (the
     edge's) environment: the base variables and what each pipeline declares, never andon's own
     (docs/settings.md, "The environment of a run")."""
+    if settings.executor == "dask":  # distributed is imported only then
+        from andon.executors.daskcluster import make_dask_executor
+
+        return make_dask_executor(settings, project)
     if settings.executor == "inprocess":
         def resolve(name: str) -> Any:
             return project.graph.pipelines[name].fn
@@ -252,6 +256,10 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
     # each profiled partition's drift report is computed as its run succeeds, and kept
     drift_keeper = DriftKeeper(service.drift, trains_on)
     runner.subscribe(drift_keeper.on_events)
+    adapt = getattr(runner.executor, "adapt_to", None)
+    if adapt is not None:  # an adaptive Dask cluster follows the queue and the forecast
+        adapt(runner.state, runner.plan.latest)
+        runner.subscribe(lambda _events: adapt(runner.state, runner.plan.latest))
     runner.start()
     service.live_plan = runner.plan.view  # the runner's latest forecast, not a replay of the log
     service.live_workers = runner.workers  # slots busy and the executor's health, from memory

@@ -7,9 +7,10 @@ raw_clickstream ─► sessionize ─► sessions ──────────
                           features + serving version of buy_tomorrow ─► score ─► scores
              daily_sales + scores + serving version of buy_tomorrow ─► report
                                  scores + bought (a day later) ─► buy_tomorrow_performance
-and, at the end, three kinds of waste for `andon audit` to find: a copy of orders under another
-name (orders_bi_copy), a debug dump nobody reads (sessions_debug) and a backup of daily_sales
-that was never restored in a drill (daily_sales_backup).
+A blocking check on fx_rates refuses a rate outside 0.01..10 EUR (a decimal point lost pulls the
+andon cord on that day); and, at the end, three kinds of waste for `andon audit` to find: a copy
+of orders under another name (orders_bi_copy), a debug dump nobody reads (sessions_debug) and a
+backup of daily_sales that was never restored in a drill (daily_sales_backup).
 Each step reads and writes CSV/JSON files under data/ (the locations below). catalog.toml
 declares the model `train` makes (models=), the service and library the pipelines use (uses=)
 and an external data set. `score` and `report` read the version of the model that serves
@@ -40,6 +41,13 @@ andon.source("bought", owner="shop-backend@example.com", watch="landing/bought/{
              expected_arrival="28h",
              description="the labels: per customer, 1 if they bought on the day after (lands "
                          "once that day's orders are in)")
+
+
+# treasury's rates are checked as they land: a rate outside 0.01..10 EUR (a decimal point lost)
+# is a bad partition; the failing blocking check pulls the andon cord on it, and everything
+# downstream of that day halts until a corrected file passes
+andon.check("fx_rates", name="plausible_rates")(
+    andon.checks.value_range("rate_to_eur", min=0.01, max=10))
 
 
 def _read(path):

@@ -190,14 +190,32 @@
     }
   });
 
-  // a lineage wider than the page scrolls; start with the data set of the page in view
+  // a lineage wider than its panel is shrunk to fit it (CSS); "actual size" shows it full size,
+  // scrolling, starting with the data set of the page in view. The choice outlives a refresh.
+  var lineageFull = false;
   function centreLineage() {
-    var focus = document.querySelector("#lineage .focus rect");
-    var wrap = focus && focus.closest(".lineage-wrap");
-    if (!wrap || wrap.scrollWidth <= wrap.clientWidth) return;
+    var svg = document.getElementById("lineage");
+    var wrap = svg && svg.closest(".lineage-wrap");
+    var zoom = document.querySelector(".lineage-zoom");
+    if (!wrap) return;
+    var wide = Number(svg.getAttribute("width")) > wrap.clientWidth;
+    wrap.classList.toggle("full", wide && lineageFull);
+    if (zoom) {
+      zoom.hidden = !wide;
+      zoom.textContent = lineageFull ? "fit to width" : "actual size";
+      zoom.setAttribute("aria-pressed", String(lineageFull));
+    }
+    var focus = svg.querySelector(".focus rect");
+    if (!focus || wrap.scrollWidth <= wrap.clientWidth) return;
     var x = Number(focus.getAttribute("x")) + Number(focus.getAttribute("width")) / 2;
     wrap.scrollLeft = Math.max(0, x - wrap.clientWidth / 2);
   }
+  document.addEventListener("click", function (e) {
+    if (!(e.target instanceof Element) || !e.target.closest(".lineage-zoom")) return;
+    lineageFull = !lineageFull;
+    centreLineage();
+  });
+  window.addEventListener("resize", centreLineage);
   centreLineage();
 
   // -- the front page's search: results as you type ----------------------------------------------
