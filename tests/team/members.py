@@ -61,6 +61,8 @@ class Member:
                                        timeout):
                 raise AssertionError(f"andon up did not serve: {self.lines[-20:]}")
         assert self.url, f"andon up exited: {self.lines[-20:]}"
+        # answering: its server runs (and has its signal handlers: SIGTERM is a clean stop)
+        assert until(lambda: bool(self.status()), timeout), f"no answer: {self.lines[-20:]}"
         return self
 
     def said(self, text: str) -> bool:
