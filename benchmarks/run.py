@@ -46,6 +46,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], float]] = {
     "sweep": ([], ["--datasets", "1000"], 600),
     "dask": ([], ["--runs", "100"], 1200),
     "scale_pg": ([], ["--pipelines", "1000", "--probes", "30"], 7200),
+    "failover": ([], ["--trials", "5"], 3600),
 }
 
 

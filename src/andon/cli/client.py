@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Protocol
 
+from andon.model.errors import AndonError, ConfigError
 from andon.model.views import Json  # an answer as the API sends it (the read side's views' JSON)
 
 if TYPE_CHECKING:
@@ -164,12 +165,35 @@ class Client(Protocol):
         ...
 
 
+def _team_leader(settings: Settings) -> str:
+    """On PostgreSQL, the API of a team's leader running elsewhere (``andon.serve.team``): the
+    store is its to write. Its address comes from the database, so the token goes only where a
+    standby would forward it (loopback or ``forward_hosts``, ``andon.serve.forward``)."""
+    if not settings.database_url.startswith("postgresql"):
+        return ""
+    from andon.serve.forward import leader_address
+    from andon.store.leader import live_lease
+
+    lease = live_lease(settings.database_url)
+    if lease is None:
+        return ""
+    hosts = {h.strip().lower() for h in settings.forward_hosts.split(",") if h.strip()}
+    try:
+        host, port = leader_address(lease, hosts)
+    except AndonError as exc:
+        raise ConfigError(f"an andon up leads this store ({lease.holder}) but the CLI cannot "
+                          f"reach it: {exc.message.split(': ', 1)[-1]}",
+                          hint="set ANDON_SERVER_URL to its address, or name its host in "
+                               "forward_hosts (ANDON_FORWARD_HOSTS)") from None
+    return f"http://{'[' + host + ']' if ':' in host else host}:{port}"
+
+
 def open_client(project: Project, settings: Settings) -> Client:
     """The project's running ``andon up`` (``server_url``, or the one ``andon.serve.address.server_url``
     finds alive), with the token of ``api_token`` or the local one; else its store."""
     from andon.serve.address import server_url
 
-    url = settings.server_url or server_url(settings.state_dir)
+    url = settings.server_url or server_url(settings.state_dir) or _team_leader(settings)
     if not url:
         from andon.cli.local import LocalClient
 

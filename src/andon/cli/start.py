@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -61,18 +62,33 @@ def validate(env: Env, as_json: bool) -> None:
 @friendly
 def up(env: Env, host: str | None, port: int | None, executor: str | None,
        policy: str | None) -> None:
-    """Run the scheduler and the HTTP server until Ctrl-C."""
+    """Run the scheduler and the HTTP server until Ctrl-C. On PostgreSQL several may run on one
+    database: one leads, the others stand by (serve the API, forward writes to the leader) and
+    take over when it dies (docs/deploy.md)."""
     from andon.live.logs import setup_logging
+    from andon.serve.team import is_team
+    from andon.serve.team import up as team_up
     from andon.serve.up import Line, ensure_local_token, open_line, serve
+    from andon.store.leader import Lease
 
     project, settings = env.load(host=host, port=port, executor=executor, policy=policy)
     setup_logging(settings.log_format)
-    line = open_line(project, settings)
-    ensure_local_token(settings, line.store)
 
     def ready(line: Line) -> None:
         click.echo(f"andon is up: {line.url}  (project {project.name}, "
                    f"{len(project.graph.pipelines)} pipelines)", err=True)
 
+    def standing_by(url: str, lease: Lease | None) -> None:
+        leader = f"{lease.holder}, token {lease.token}" if lease else "not known yet"
+        click.echo(f"andon stands by: {url}  (project {project.name}; leader: {leader})",
+                   err=True)
+
+    if is_team(settings):
+        if not team_up(project, settings, ready, standing_by):
+            click.echo("andon stopped: another `andon up` took the lead", err=True)
+            sys.exit(1)
+        return
+    line = open_line(project, settings)
+    ensure_local_token(settings, line.store)
     serve(line, ready)
 

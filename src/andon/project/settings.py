@@ -92,6 +92,11 @@ SETTINGS: tuple[Setting, ...] = (
             "localhost, IP addresses and the bound host always; * = any): others get 421"),
     Setting("snapshot_every", 10_000, "write an engine-state snapshot (start-up replays only the "
             "events after it; settled days leave memory) every N committed events; 0: never"),
+    Setting("advertise_url", "", "the address (http://host:port) a team's standbys forward API "
+            "writes to this `andon up` at while it leads (PostgreSQL); default: the bound one, "
+            "127.0.0.1 for a wildcard host"),
+    Setting("forward_hosts", "", "hosts (comma-separated) besides loopback that a standby may "
+            "forward API writes, with the caller's token, to (docs/deploy.md)"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -150,6 +155,8 @@ class Settings:
     dask_scheduler: str = ""
     dask_adaptive: tuple[int, int] | None = None  # (min, max) workers; None: no adapting
     snapshot_every: int = default("snapshot_every")
+    advertise_url: str = default("advertise_url")
+    forward_hosts: str = default("forward_hosts")
 
     def public(self) -> dict[str, Any]:
         """Settings safe to show (no secrets)."""

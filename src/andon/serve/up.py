@@ -41,6 +41,7 @@ from andon.project.load import Project
 from andon.project.settings import Settings
 from andon.registry.declared import load_declared
 from andon.serve.address import folder_lock
+from andon.store.leader import Lead, read_lease
 from andon.store.lock import FileLock, SchedulerLock, lock_scheduler
 from andon.store.sql import Store
 
@@ -133,13 +134,15 @@ class Line:
         self.lock = self.folder_lock = None
 
 
-def _lock_scheduler(settings: Settings) -> tuple[SchedulerLock, SchedulerLock]:
+def _lock_scheduler(settings: Settings, lead: Lead | None = None
+                    ) -> tuple[SchedulerLock, SchedulerLock]:
     """Take the store's scheduler lock (``andon.store.lock``: two schedulers on one store would
     both start every run, wherever their state folders are), then the state folder's (its token,
     server.json and run logs have one owner), or fail naming the holder. The kernel and
-    PostgreSQL drop both locks when their holder dies, even by ``kill -9``."""
-    me = f"pid {os.getpid()} on {socket.gethostname()}, state folder {settings.state_dir}"
-    store_lock = lock_scheduler(settings.database_url, me)
+    PostgreSQL drop both locks when their holder dies, even by ``kill -9``. ``lead``: the store's
+    lock already taken (a team's standby that took over, ``andon.serve.team``)."""
+    me = holder_of(settings)
+    store_lock = lead if lead is not None else lock_scheduler(settings.database_url, me)
     path = folder_lock(settings.state_dir)
 
     def refused(holder: str) -> ConfigError:
@@ -159,6 +162,11 @@ def _lock_scheduler(settings: Settings) -> tuple[SchedulerLock, SchedulerLock]:
         raise
 
 
+def holder_of(settings: Settings) -> str:
+    """How this process names itself to other schedulers (locks, the lease)."""
+    return f"pid {os.getpid()} on {socket.gethostname()}, state folder {settings.state_dir}"
+
+
 def _unlock(*locks: SchedulerLock | None) -> None:
     for lock in locks:
         if lock is not None:
@@ -166,9 +174,11 @@ def _unlock(*locks: SchedulerLock | None) -> None:
 
 
 def open_line(project: Project, settings: Settings, clock: Clock | None = None,
-              executor: Executor | None = None) -> Line:
-    """Take the scheduler lock, open the store, recover the state from the log and start the
-    runner thread."""
+              executor: Executor | None = None, lead: Lead | None = None) -> Line:
+    """Take the scheduler lock (or use ``lead``, taken already), open the store, recover the
+    state from the log and start the runner thread. On PostgreSQL the lock is a team's lead
+    (``andon.store.leader``): the store's writes are fenced with its token, and a lost lead
+    stops this ``andon up``."""
     clock = clock or RealClock()
     notify = notify_config(project.config, settings, project.graph, project.name)  # fail early
     # catalog.toml, read once: a wrong one refuses the start, as `andon validate` refuses it,
@@ -176,12 +186,17 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
     declared = load_declared(project.root, project.graph)
     rules = load_rules(project.config, project.root, project.graph.pipelines)  # likewise
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    lock, folder_lock = _lock_scheduler(settings)
+    lock, folder_lock = _lock_scheduler(settings, lead)
+    stop_event = threading.Event()
     lineage_sender = None
     try:  # the OpenLineage sender first: a missing extra stops the start before any work
         lineage_sender = make_sender(settings.openlineage_transport, settings.openlineage_url,
                                      settings.notify_timeout)
         store = Store(settings.database_url)
+        if isinstance(lock, Lead):  # the next fencing token; writes check it from now on
+            lock.bump()
+            store.fence = lock.fence(stop_event.set)
+            store.identity.guard(store.fence.problem)
         # a state folder deleted or replaced under the scheduler stops its writes too: its run
         # logs, token and quarantine would otherwise go to a folder nobody sees
         store.watch(settings.state_dir, "state folder")
@@ -267,7 +282,7 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
         promoter.arm()
 
     service.catalog.start(built, declared)
-    return Line(project, settings, store, runner, service, clock, lock=lock,
+    return Line(project, settings, store, runner, service, clock, stop_event=stop_event, lock=lock,
                 folder_lock=folder_lock, checks=checks, model_checks=model_checks, promoter=promoter,
                 drift_keeper=drift_keeper,
                 notifier=notifier, lineage=lineage)
@@ -363,21 +378,55 @@ def serve(line: Line, on_ready: Callable[[Line], None] | None = None) -> None:
     """Serve the HTTP API until interrupted (Ctrl-C, SIGTERM) or ``line.stop_event`` is set.
     On the way out the runner commits what it was handed and stops; runs executing in their own
     processes go on, and the next ``andon up`` adopts them."""
-    import uvicorn
-
     from andon.live.watcher import start_watcher
     from andon.web.app import create_app
-    from andon.web.conn import guarded_protocol
     from andon.web.context import WebContext
-    from andon.web.limits import Limits, allowed_hosts
 
     settings = line.settings
-    limits = Limits(settings.max_body_bytes, settings.max_json_depth, settings.max_string_bytes,
-                    settings.log_page_bytes, allowed_hosts(settings.host, settings.allowed_hosts))
+    lead = line.lock if isinstance(line.lock, Lead) else None
     ctx = WebContext(line.service, _submitter(line.runner), line.clock.now, line.store.token_role,
                      line.project.name, line.runner.alive, line.runner.subscribe,
-                     line.store.token_name, limits,
-                     line.project.audit)
+                     line.store.token_name, limits_of(settings),
+                     line.project.audit,
+                     team=None if lead is None else team_view("leader", line.store))
+    sock, line.url = bind(settings)
+    if lead is not None:  # a team's standbys forward writes there (andon.serve.forward)
+        lead.advertise(advertised(settings, line.url))
+    app = create_app(ctx)
+    server = http_server(settings, app, line.stop_event, app.state.hub.close)
+    start_watcher(line.project.graph, line.project.root, line.announce, line.stop_event)
+    publish(settings, line.url)
+    if on_ready:
+        threading.Thread(target=on_ready, args=(line,), daemon=True).start()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        line.stop_event.set()
+        unpublish(settings)
+        line.close()
+        log.info("andon stopped")
+
+
+def team_view(role: str, store: Store) -> Callable[[], dict[str, Any]]:
+    """What ``/api/v1/status`` says of a team on PostgreSQL: this process's ``role`` ("leader"
+    or "standby") and the lease (``andon.store.leader``: holder, API address, fencing token)."""
+    def view() -> dict[str, Any]:
+        with store.read() as conn:
+            lease = read_lease(conn)
+        return {"role": role, "leader": None if lease is None else lease.to_json()}
+    return view
+
+
+def limits_of(settings: Settings) -> Any:
+    """The request limits of the server (``andon.web.limits.Limits``) from the settings."""
+    from andon.web.limits import Limits, allowed_hosts
+
+    return Limits(settings.max_body_bytes, settings.max_json_depth, settings.max_string_bytes,
+                  settings.log_page_bytes, allowed_hosts(settings.host, settings.allowed_hosts))
+
+
+def bind(settings: Settings) -> tuple[socket.socket, str]:
+    """The listening socket of the server and its URL (connections queue from now on)."""
     # IPPROTO_TCP, not 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets that say TCP,
     # and with Nagle on, a response written in two parts waits ~40 ms for the client's delayed ACK
     sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET,
@@ -387,29 +436,44 @@ def serve(line: Line, on_ready: Callable[[Line], None] | None = None) -> None:
     sock.listen(2048)  # connections queue from now on, so the address can be published
     port = sock.getsockname()[1]
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    line.url = f"http://{host}:{port}"
-    app = create_app(ctx)
+    return sock, f"http://{host}:{port}"
+
+
+def advertised(settings: Settings, url: str) -> str:
+    """The address others reach this server at: ``advertise_url``, else the bound one (a
+    wildcard host as 127.0.0.1: others on this machine)."""
+    if settings.advertise_url:
+        return settings.advertise_url.rstrip("/")
+    return url.replace("//0.0.0.0:", "//127.0.0.1:").replace("//[::]:", "//127.0.0.1:")
+
+
+def http_server(settings: Settings, app: Any, stop: threading.Event,
+                on_stop: Callable[[], None] | None = None) -> Any:
+    """The uvicorn server of ``app`` (run it with ``.run(sockets=[...])``)."""
+    import uvicorn
+
+    from andon.web.conn import guarded_protocol
+
     # open event streams would keep uvicorn's graceful shutdown waiting: end them as it begins;
     # slow clients are cut off by the header timeout and the per-client cap (andon.web.conn);
     # h11 already answers 400 to headers past 16 KB
     protocol = guarded_protocol(settings.header_timeout, settings.max_client_connections)
-    server = _server(uvicorn.Config(_with_date(app), log_level="warning", lifespan="off",
-                                    access_log=False, date_header=False,
-                                    timeout_graceful_shutdown=5, http=protocol),
-                     line.stop_event, app.state.hub.close)
-    start_watcher(line.project.graph, line.project.root, line.announce, line.stop_event)
+    return _server(uvicorn.Config(_with_date(app), log_level="warning", lifespan="off",
+                                  access_log=False, date_header=False,
+                                  timeout_graceful_shutdown=5, http=protocol), stop, on_stop)
+
+
+def publish(settings: Settings, url: str) -> None:
+    """Write STATE_DIR/server.json (the CLI finds the server there)."""
     info = settings.state_dir / "server.json"
     tmp = info.with_name(f".server.json.{os.getpid()}")
-    tmp.write_text(json.dumps({"url": line.url, "pid": os.getpid()}))
+    tmp.write_text(json.dumps({"url": url, "pid": os.getpid()}))
     os.replace(tmp, info)  # readers see all of it or nothing
-    if on_ready:
-        threading.Thread(target=on_ready, args=(line,), daemon=True).start()
-    try:
-        server.run(sockets=[sock])
-    finally:
-        line.stop_event.set()
-        with contextlib.suppress(OSError, ValueError):
-            if json.loads(info.read_text()).get("pid") == os.getpid():
-                info.unlink()
-        line.close()
-        log.info("andon stopped")
+
+
+def unpublish(settings: Settings) -> None:
+    """Remove STATE_DIR/server.json if this process wrote it."""
+    info = settings.state_dir / "server.json"
+    with contextlib.suppress(OSError, ValueError):
+        if json.loads(info.read_text()).get("pid") == os.getpid():
+            info.unlink()

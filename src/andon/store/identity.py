@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from andon.model.errors import EXIT_FAILED, AndonError
@@ -57,7 +58,14 @@ class FileIdentity:
 
     def __init__(self) -> None:
         self._known: dict[Path, tuple[str, tuple[int, int]]] = {}
+        self._guards: list[Callable[[], StoreUnavailable | None]] = []
         self._lock = threading.Lock()
+
+    def guard(self, problem: Callable[[], StoreUnavailable | None]) -> None:
+        """Also report what ``problem`` finds (no I/O: a team leader's lost lead,
+        ``andon.store.leader.Fence.problem``)."""
+        with self._lock:
+            self._guards.append(problem)
 
     def watch(self, path: Path, kind: str) -> None:
         """Remember what is at ``path`` now (it must exist); ``kind`` names it in errors
@@ -77,7 +85,9 @@ class FileIdentity:
             found = identity_of(path)
             if found != expected:
                 return StoreUnavailable(MISSING if found is None else REPLACED, path, kind)
-        return None
+        with self._lock:
+            guards = list(self._guards)
+        return next((p for p in (guard() for guard in guards) if p is not None), None)
 
     def check(self) -> None:
         """Raise ``StoreUnavailable`` if a watched path is gone or replaced."""

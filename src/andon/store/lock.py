@@ -7,7 +7,8 @@ database, not to the folder a scheduler was started from:
   (symlinks resolved; the file names its holder: pid, host, state folder);
 - PostgreSQL: a session-level advisory lock (``pg_try_advisory_lock``) on a key derived from
   the database and schema names, held on a connection of its own for the scheduler's life (its
-  ``application_name`` names the holder).
+  ``application_name`` names the holder): the lead of ``andon.store.leader``, which a team's
+  standbys wait for.
 
 The kernel drops the ``flock`` and PostgreSQL the advisory lock when the holder dies, even by
 ``kill -9``, so a crashed scheduler never blocks the next one.
@@ -15,33 +16,20 @@ The kernel drops the ``flock`` and PostgreSQL the advisory lock when the holder 
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.pool import NullPool
 
 from andon.model.errors import ConfigError
 from andon.store.identity import identity_of
+from andon.store.leader import Lead
 
 HINT = ("stop it first, or talk to it: the CLI uses a running `andon up` by itself; a second "
         "scheduler on one store would start every run twice")
-PG_NAME_LIMIT = 63  # PostgreSQL keeps this much of an application_name
-# the lock key: one per database and schema (tests and teams share a server)
-_PG_KEY = ("SELECT hashtextextended('andon scheduler ' || current_database() || '.' || "
-           "current_schema(), 0)")
-_PG_HOLDER = text(
-    "SELECT a.application_name, a.pid, host(a.client_addr) FROM pg_locks l "
-    "JOIN pg_stat_activity a ON a.pid = l.pid "
-    "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
-    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-    "AND l.classid::bigint = :hi AND l.objid::bigint = :lo")
 
 
 class SchedulerLock(Protocol):
@@ -70,7 +58,14 @@ def lock_scheduler(url: str, holder: str) -> SchedulerLock:
     ``holder`` (e.g. ``pid 12 on host-a, state folder /srv/p/.andon``), or raise ConfigError
     naming the scheduler that holds it. Taken before the store is opened (and migrated)."""
     if url.startswith("postgresql"):
-        return _AdvisoryLock(url, holder)
+        lead = Lead(url, holder)  # andon.store.leader: the lock is a team's lead
+        try:
+            if not lead.try_take():
+                raise _refused(lead.held_by(), lead.shown)
+        except BaseException:
+            lead.release()
+            raise
+        return lead
     path = database_file(url)
     return _database_lock(path, holder) if path is not None else _NoLock()
 
@@ -156,51 +151,3 @@ def _database_lock(database: Path, holder: str) -> FileLock:
 def _same_file(fd: int, path: Path) -> bool:
     held = os.fstat(fd)
     return identity_of(path) == (held.st_dev, held.st_ino)
-
-
-class _AdvisoryLock:
-    path: Path | None = None
-
-    def __init__(self, url: str, holder: str) -> None:
-        name = f"andon up: {holder}"[:PG_NAME_LIMIT]
-        shown = make_url(url).render_as_string(hide_password=True)
-        try:
-            self._engine = create_engine(url, poolclass=NullPool,
-                                         connect_args={"application_name": name})
-        except ModuleNotFoundError as exc:
-            raise ConfigError(f"the database driver {exc.name!r} is not installed",
-                              hint="pip install 'andon[postgres]'") from None
-        self._conn: Any = None
-        try:
-            conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            self._conn = conn
-            key = int(conn.exec_driver_sql(_PG_KEY).scalar_one())
-            if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
-                raise _refused(self._holder(conn, key), shown)
-        except OperationalError as exc:
-            self.release()
-            raise ConfigError(f"cannot open the store {shown}: "
-                              f"{str(exc.orig).strip() or type(exc.orig).__name__}",
-                              hint="check the database URL (ANDON_DATABASE_URL / database_url) "
-                                   "and that its server is running") from None
-        except BaseException:
-            self.release()
-            raise
-
-    @staticmethod
-    def _holder(conn: Any, key: int) -> str:
-        """Who holds the lock, as far as PostgreSQL knows."""
-        row = conn.execute(_PG_HOLDER, {"hi": (key >> 32) & 0xFFFFFFFF,
-                                        "lo": key & 0xFFFFFFFF}).first()
-        if row is None:  # it just let go: the next try will likely succeed
-            return "holder unknown"
-        name, pid, addr = row
-        name = name.removeprefix("andon up: ") or "not andon up"
-        return f"{name}; PostgreSQL session {pid}" + (f" from {addr}" if addr else "")
-
-    def release(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(Exception):  # a dead connection has let go already
-                self._conn.close()  # ending the session drops the advisory lock
-            self._conn = None
-        self._engine.dispose()

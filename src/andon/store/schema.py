@@ -340,6 +340,16 @@ snapshots = Table(  # engine-state snapshots (store/snapshots.py): derivable aga
     Column("at", Text, nullable=False),
 )
 
+leader_lease = Table(  # the leader of a team on PostgreSQL (store/leader.py): one row, id 1;
+    # ``token`` (the fencing token) grows by one at each take-over and every write checks it
+    "leader_lease", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token", BigInteger, nullable=False),
+    Column("holder", Text, nullable=False),  # pid, host and state folder of the leader
+    Column("api_url", Text, nullable=False, default=""),  # where the leader's API answers
+    Column("since", Text, nullable=False),
+)
+
 schema_version = Table(
     "schema_version", metadata,
     Column("version", Integer, primary_key=True),
@@ -446,6 +456,12 @@ def _v10(conn: Connection) -> None:
     metadata.create_all(conn, tables=[drift_reports])
 
 
+def _v11(conn: Connection) -> None:
+    # a new table only, from the live definition (freeze it in here before a later step
+    # changes it); empty until a leader takes the lead on PostgreSQL
+    metadata.create_all(conn, tables=[leader_lease])
+
+
 def _v12(conn: Connection) -> None:
     # a new table only, from the live definition (freeze it in here, as for _v1, before a later
     # step changes it); empty: the next snapshot is written after snapshot_every events
@@ -464,6 +480,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (8, "model promotions: which version of each model serves", _v8),
     (9, "agreed deletions: deprecations and the tombstones of swept files", _v9),
     (10, "drift reports kept per partition and reference (a cache of the profiles)", _v10),
+    (11, "the leader lease of a team on PostgreSQL: holder, API address, fencing token", _v11),
     (12, "engine-state snapshots and the settled days out of memory", _v12),
 ]
 LATEST = MIGRATIONS[-1][0]

@@ -132,6 +132,7 @@ class Store:
             raise ConfigError(f"the database driver {exc.name!r} is not installed",
                               hint="pip install 'andon[postgres]'") from None
         self._lock = threading.Lock()
+        self.fence: Any = None  # a team leader's check of each write (andon.store.leader.Fence)
         insert = sqlite.insert if self.dialect == "sqlite" else postgresql.insert
         self._insert_events = insert(schema.events).on_conflict_do_nothing(
             index_elements=["id"]).returning(schema.events.c.id, schema.events.c.seq)
@@ -162,6 +163,8 @@ class Store:
             with self._writer.begin() as conn:
                 if self.dialect == "postgresql":
                     conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
+                    if self.fence is not None:  # still the team's leader? (andon.store.leader)
+                        self.fence(conn)
                 yield conn
 
     @contextmanager
@@ -492,8 +495,3 @@ class Store:
         """Close every pooled connection."""
         self._writer.dispose()
         self._reader.dispose()
-
-
-def open_store(url: str) -> Store:
-    """Open (and migrate) the store at ``url``."""
-    return Store(url)

@@ -34,7 +34,11 @@ async def health(request: Request) -> Response:
 
 
 async def status(request: Request) -> Response:
-    return JSONResponse(to_json(await run_in_threadpool(web_of(request).svc.status)))
+    ctx = web_of(request).ctx
+    body = to_json(await run_in_threadpool(ctx.service.status))
+    if ctx.team is not None:  # a team on PostgreSQL: role, leader and fencing token
+        body.update(await run_in_threadpool(ctx.team))
+    return JSONResponse(body)
 
 
 async def partitions(request: Request) -> Response:

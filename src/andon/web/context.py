@@ -49,6 +49,8 @@ class WebContext:
     token_name: Callable[[str], str] | None = None  # who did it, in events ("api" without)
     limits: Limits = Limits()  # what one request may be (the server's settings)
     audit: AuditSettings = AuditSettings()  # [audit] of andon.toml (andon.project.waste)
+    # a team on PostgreSQL: this process's role and the lease (andon.serve.up.team_view)
+    team: Callable[[], dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)

@@ -91,9 +91,13 @@ def _health(web: Web, counts: dict[RunStatus, int] | None = None,
     busy of total and whether the executor is alive, open cords."""
     svc = web.svc
     counts = svc.store.run_counts() if counts is None else counts
+    team = web.ctx.team() if web.ctx.team is not None else {}
+    leader = team.get("leader") or {}
+    standby_of = (leader.get("holder") or "no leader yet") if team.get("role") == "standby" else ""
     return Health(web.ctx.alive(), svc.store.ping(), counts.get(RunStatus.QUEUED, 0),
                   counts.get(RunStatus.RUNNING, 0), svc.workers(),
-                  len(svc.cords()) if open_cords is None else open_cords, web.ctx.now())
+                  len(svc.cords()) if open_cords is None else open_cords, web.ctx.now(),
+                  standby_of=standby_of)
 
 
 def render(request: Request, template: str, status_code: int = 200,

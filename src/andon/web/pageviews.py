@@ -37,6 +37,7 @@ class Health:
     cords: int
     now: datetime
     review: Review | None = None  # the board's front page: its reactive share as a vital sign
+    standby_of: str = ""  # a team's standby: the leader it stands by (andon.serve.team)
 
 
 # -- the board -----------------------------------------------------------------------------------
