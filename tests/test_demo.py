@@ -170,11 +170,21 @@ def test_the_customers_shift_drift_pulls_the_cord_on_the_model_and_retraining_re
     lines = proc.stdout.splitlines()
     narrated = [line for line in lines if NARRATED.match(line)]
     assert narrated and all(re.search(r"  -> /\S*$", line) for line in narrated)
-    # the late export: the planner flags the morning at risk, the warned owner restarts the
-    # export, it lands and the morning is back on plan
-    _order(lines, r"^01-06 \d\d:\d\d  raw_orders 01-05 is \S+ late: at risk on 01-05: daily_sales "
-                  r"\(projected \d\d:\d\d(:\d\d)? vs due 06:00\).*-> /deliveries$",
-           r"  raw_orders 01-05 landed \S+ late", r"  back on plan on 01-05: daily_sales")
+    # the late export: the planner flags the morning at risk hours before it is due, the warned
+    # owner restarts the export, it lands and the morning is back on plan
+    warned = _order(lines, r"^01-06 \d\d:\d\d  raw_orders 01-05 is \S+ late: at risk on 01-05: "
+                           r"score \(projected \d\d:\d\d(:\d\d)? vs due 07:00, \S+ ahead\).*"
+                           r"-> /deliveries$",
+                    r"  raw_orders 01-05 landed \S+ late", r"  back on plan on 01-05: score")
+    # the lead, from the narrated simulated times (the line's stamp and the due time it names)
+    at = re.match(r"01-06 (\d\d):(\d\d)  ", lines[warned[0]])
+    assert at is not None
+    said = re.search(r"score \(projected [^)]* vs due 07:00, (\d+h)?(\d+)m ahead\)",
+                     lines[warned[0]])
+    assert said is not None
+    lead = 7 * 60 - (int(at[1]) * 60 + int(at[2]))
+    assert lead >= 60, lines[warned[0]]  # an hour or more before the due time
+    assert abs(int((said[1] or "0h")[:-1]) * 60 + int(said[2]) - lead) <= 1  # as it says
     # the bad partition: its blocking check pulls the cord, the consumers halt, the on-call
     # person resolves it and treasury sends the day again: released and re-made by itself
     _order(lines, r"  andon cord pulled on fx_rates 01-07 \(version 1\) by check plausible_rates: "
@@ -359,7 +369,8 @@ def test_the_narrator_words_a_late_source_and_groups_a_days_deliverables(tmp_pat
     assert changed.is_set()
     assert narrator.take() == [
         "01-06 05:10  raw_orders 01-05 is 3h10m late: at risk on 01-05: daily_sales (projected "
-        "06:00:20 vs due 06:00), score (projected 07:00:20 vs due 07:00)  -> /deliveries"]
+        "06:00:20 vs due 06:00, 50m ahead), score (projected 07:00:20 vs due 07:00, 1h50m ahead)"
+        "  -> /deliveries"]
     later = at + timedelta(minutes=20)
     narrator.on_events([
         PartitionAvailable(id="a", at=later, asset="raw_orders", partition=day, version=1),

@@ -1,4 +1,5 @@
-"""``at_rest``: the one test of "nothing more can run" (the demo's --exit-when-done waits on it)."""
+"""``at_rest``: the engine's half of "nothing more can run" (``andon.serve.rest.look`` adds the
+line's threads; materialize and the demo's --exit-when-done wait on it)."""
 
 from __future__ import annotations
 

@@ -140,8 +140,8 @@ def at_rest(state: EngineState) -> bool:
     """Whether the engine will start nothing more until a new event comes: no run queued (a
     retry waiting for its back-off is a queued run) or running, and nothing a cord owes. A
     partition whose inputs are missing is not work: only new data (an event) can start it. The
-    one test of "nothing more can run" for shells that wait for a line to finish (``andon demo
-    --exit-when-done``)."""
+    engine's half of "nothing more can run"; ``andon.serve.rest.look`` adds the shell's (its
+    threads idle) for those that wait for a line to finish."""
     return not state.active and not state.queue and not state.cords.owed
 
 

@@ -5,8 +5,8 @@ it happens (``andon.serve.demo_narrator``) and summed up at its end.
 The week's data is ``andon.serve.demo_data``; the people around the line play the stories
 (``demo_incidents``: the late export, the bad FX rates; ``demo_story``: the recurring cut-short
 export, the customers' shift, the readers, the waste); ``demo_clock`` slows the simulated clock
-while runs execute; ``demo_done`` checks the demo's requirements and says when nothing more can
-run.
+while runs execute; ``demo_done`` checks the demo's requirements and lists the failures;
+``andon.serve.rest`` says when nothing more can run.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from andon.audit.findings import audit
-from andon.engine.core import at_rest
 from andon.events import Event, RunFailed, RunStarted, RunSucceeded
 from andon.examples import HERE as EXAMPLES
 from andon.examples import write_example
@@ -42,15 +41,19 @@ from andon.serve.demo_data import (
     schedule,
     write_source,
 )
-from andon.serve.demo_done import Failures, check_requirements, settled
+from andon.serve.demo_done import Failures, check_requirements
 from andon.serve.demo_incidents import BAD_SOURCE, LATE_SOURCE, BadRates, LateExport
 from andon.serve.demo_narrator import Narrator
 from andon.serve.demo_story import FLAKY_SOURCE, FlakyExport, ModelStory, register_readers, waste_summary
+from andon.serve.rest import Rest, look
 from andon.serve.up import Line, ensure_local_token, open_line, serve
 
 MARKER = ".andon-demo"
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}\Z")
 LOOK_AGAIN_S = 1.0  # real seconds between looks at "nothing more can run" once the feed is done
+# real seconds one such look may wait for the runner and its helpers: short, so that while runs
+# still execute the terminal loop goes back to printing their story and looks again
+REST_LOOK_S = 0.5
 
 
 def prepare(directory: Path, pipelines: str | None = None) -> None:
@@ -220,9 +223,8 @@ def run_demo(directory: Path, speed: float = 3600.0, days: int = 7, port: int = 
     def over() -> bool:
         """Nothing more can run: the story delivered all it will, andon has seen every file
         land, and the line settled."""
-        # at_rest first: a cheap look that spares the waits of settled while runs execute
         return feed.finished.is_set() and not (late.owed or story.owed or bad.owed) and \
-            not clock.landings and at_rest(runner.state) and settled(line)
+            not clock.landings and look(line, REST_LOOK_S) is Rest.AT_REST
 
     def ready(line: Line) -> None:
         print(f"andon demo: {len(project.graph.pipelines)} pipelines x {days} days, "

@@ -1,15 +1,12 @@
-"""When the demo may start and when it is over.
+"""When the demo may start, and what it lists when it ends.
 
 ``check_requirements``: the demo's example needs what the ``demo`` extra installs (its profiled
 features and the drift story need numpy); without it every run that profiles would fail and the
 week could never finish. The demo says so before it writes anything (exit 2, the fix named).
 
-``settled``: nothing more can run on the line. The engine is at rest (``andon.engine.core.
-at_rest``: no run queued, waiting for a retry or running, nothing a cord owes), the runner has
-handled everything submitted and the helpers that come back with events (checks, model checks,
-promotions, drift reports) have nothing in hand, and all of that held across a second look (a
-helper's late event would have been committed in between). What the story will still deliver is
-the caller's part (``andon.serve.demo``).
+``Failures``: the runs that failed for good and were not made good since. When the demo is over
+is ``andon.serve.rest.look`` (nothing more can run) plus what the story will still deliver
+(``andon.serve.demo``).
 """
 
 from __future__ import annotations
@@ -17,15 +14,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Sequence
 
-from andon.engine.core import at_rest
 from andon.events import Event, RunFailed, RunSucceeded
 from andon.model.errors import ConfigError
-from andon.serve.up import Line
 
 # what the `demo` extra of pyproject.toml installs, as the demo imports it
 REQUIREMENTS = ("numpy",)
 EXTRA = "pip install 'andon[demo]'"
-HELPER_WAIT_S = 5.0  # real seconds a helper may take to hand back what it holds
 
 
 def check_requirements() -> None:
@@ -37,19 +31,6 @@ def check_requirements() -> None:
         except ImportError as exc:
             raise ConfigError(f"the demo needs {name}, which cannot be imported ({exc})",
                               hint=f"{EXTRA}, then run `andon demo` again") from None
-
-
-def settled(line: Line, timeout: float = HELPER_WAIT_S) -> bool:
-    """Whether nothing more can run on ``line`` until new data comes (see the module's
-    docstring); False also when a helper did not answer within ``timeout`` real seconds."""
-    runner = line.runner
-    before = runner.commits
-    helpers = [h for h in (line.checks, line.model_checks, line.promoter, line.drift_keeper)
-               if h is not None]
-    for _look in range(2):
-        if not runner.quiet(timeout) or not all(h.wait(timeout) for h in helpers):
-            return False
-    return runner.quiet(timeout) and runner.commits == before and at_rest(runner.state)
 
 
 class Failures:

@@ -2,10 +2,12 @@
 ``andon.serve.demo_story.FlakyExport`` is the recurring failure).
 
 ``LateExport``: on the first day the shop's order export hangs. The planner sees the source
-overdue and flags the morning's deliverables at risk; the warning reaches the export's owner
-(shop-backend), who restarts the export, and the file lands ``RESTART_TAKES`` later: in time, so
-the deliverables come back on plan. If no warning ever comes, the export still lands at
-``LATEST`` after the day ends (a late line, but not one that waits forever).
+overdue and flags the morning's deliverables at risk (the scores first, over two hours before
+they are due: they are about 1h50m of work after the orders land, as the example declares); the
+warning reaches the export's owner (shop-backend), who restarts the export, and the file lands
+``RESTART_TAKES`` later: in time, so the deliverables come back on plan. If no warning ever
+comes, the export still lands at ``LATEST`` after the day ends (a late line, but not one that
+waits forever).
 
 ``BadRates``: on the third day treasury's FX file lands with a decimal point lost (GBP at 117
 EUR). The blocking range check on ``fx_rates`` fails and pulls the andon cord: everything

@@ -3,11 +3,11 @@ the simulated time it happened at and naming the board's page that shows it.
 
 ``Narrator`` is a runner listener (the hook the board's live stream hangs on too): it reads only
 the committed events and the graph, never the store, and words what a newcomer should notice —
-a source that is late and the deliverables the planner flags at risk because of it, their
-recovery, a run that failed for good, the andon cord (pulled, what it halts, resolved, released,
-recovered), a warning check, a fix written into the operations manual, a model promoted. The
-lines wait in a list until the demo's terminal loop prints them (``take``), so the runner thread
-never writes to the terminal.
+a source that is late and the deliverables the planner flags at risk because of it (with how
+long before their due time: the warning's lead), their recovery, a run that failed for good, the
+andon cord (pulled, what it halts, resolved, released, recovered), a warning check, a fix written
+into the operations manual, a model promoted. The lines wait in a list until the demo's terminal
+loop prints them (``take``), so the runner thread never writes to the terminal.
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ class Narrator:
             items = ", ".join(f"{e.pipeline} (due {_clock(e.due, e.due)})" for e in evs)
             return _line(first.at, f"missed on {_day(partition)}: {items}", "/deliveries")
         items = ", ".join(f"{e.pipeline} (projected {_clock(e.predicted_finish, e.due)} vs due "
-                          f"{_clock(e.due, e.due)})" for e in evs)
+                          f"{_clock(e.due, e.due)}{_ahead(e)})" for e in evs)
         if isinstance(first, DeliverableRecovered):
             return _line(first.at, f"back on plan on {_day(partition)}: {items}", "/deliveries")
         if cause.endswith(" late"):
@@ -261,6 +261,19 @@ def _clock(moment: datetime | None, day: datetime) -> str:
         return f"{moment:%m-%d %H:%M}"
     same_minute = moment.replace(second=0, microsecond=0) == day.replace(second=0, microsecond=0)
     return f"{moment:%H:%M:%S}" if same_minute and moment != day else f"{moment:%H:%M}"
+
+
+def _ahead(ev: _Deliverable) -> str:
+    """``, 2h20m ahead``: how long before its due time an at-risk deliverable was flagged (the
+    lead the warning gives, in whole minutes), or "" for another event or a warning under a
+    minute ahead."""
+    if not isinstance(ev, DeliverableAtRisk):
+        return ""
+    minutes = int((ev.due - ev.at).total_seconds() // 60)
+    if minutes < 1:
+        return ""
+    hours, minutes = divmod(minutes, 60)
+    return f", {hours}h{minutes:02d}m ahead" if hours else f", {minutes}m ahead"
 
 
 def _line(at: datetime, text: str, page: str) -> str:

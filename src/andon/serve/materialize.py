@@ -4,9 +4,10 @@ happened — with the same engine, planner, checks and cord as ``andon up``.
 There is no second scheduler here. ``materialize`` opens the line ``andon up`` opens
 (``andon.serve.up.open_line``: the runner, the executors, the check runner, the cord's file step)
 on a store of its own, announces the source partitions (placing given files at their locations
-first), requests the runs asked for, and waits until the line is *settled*: nothing in the
-runner's inbox, no run executing, the checks and the other listeners idle, and nothing more
-committed since the last look. A retry whose back-off would keep it waiting is jumped over (the
+first), requests the runs asked for, and waits until nothing more can run on the line (the one
+test of it, ``andon.serve.rest``: the engine at rest, the runner and the checks and the other
+listeners idle, nothing more committed since the last look). A retry whose back-off would keep it
+waiting is jumped over (the
 line runs on ``andon.live.clock.SkipClock``: real time plus the waits skipped), so it returns as
 soon as everything that can run has run. ``settle`` is also what ``andon run --wait`` and
 ``andon backfill --wait`` use when no scheduler is running.
@@ -32,6 +33,7 @@ from andon.model.errors import AndonError, BadRequest, ConfigError
 from andon.project.load import Project, find_root, load_project
 from andon.project.settings import Settings, resolve
 from andon.serve.outcome import MaterializeError, MaterializeResult, collect
+from andon.serve.rest import Rest, look
 from andon.serve.sources import SourceSpec, announcements, check_names, placed
 from andon.serve.tally import Ended, Tally
 from andon.serve.up import Line, open_line
@@ -178,36 +180,26 @@ def _submit(line: Line, events: Iterable[Event]) -> None:
 
 
 def settle(line: Line, clock: SkipClock, timeout: float | None = None) -> None:
-    """Wait until everything that can run has run: the runner and every listener that submits
-    back to it (checks, model checks, promotions, drift reports) idle, and no new commit since
-    the last look; a queued retry's back-off is skipped on ``clock``."""
+    """Wait until nothing more can run (``andon.serve.rest.look``: the engine at rest, the runner
+    and every listener that submits back to it idle, nothing committed since the last look); a
+    queued retry's back-off is skipped on ``clock``. WaitTimeout after ``timeout`` seconds."""
     deadline = None if timeout is None else time.monotonic() + timeout
-    helpers = [h for h in (line.checks, line.model_checks, line.promoter, line.drift_keeper)
-               if h is not None]
-    while True:
-        before = line.runner.commits
-        _wait(line.runner.quiet, deadline)
-        for helper in helpers:
-            _wait(helper.wait, deadline)
-        _wait(line.runner.quiet, deadline)
-        if line.runner.commits != before:
-            continue
-        now = clock.now()
-        later = [r.not_before for r in list(line.runner.state.queue.values())
-                 if r.not_before is not None and r.not_before > now]
-        if not later:
-            return
-        clock.skip_to(min(later))
-
-
-def _wait(until: Callable[[float], bool], deadline: float | None) -> None:
     while True:
         left = LOOK if deadline is None else min(LOOK, deadline - time.monotonic())
         if left <= 0:
             raise WaitTimeout("the runs did not settle within the time allowed",
                               hint="raise the timeout, or look at `andon runs` for a stuck run")
-        if until(left):
+        found = look(line, left)
+        if found is Rest.AT_REST:
             return
+        if found is Rest.WAITING:  # idle, yet runs are queued: a retry's back-off, skipped
+            now = clock.now()
+            later = [r.not_before for r in list(line.runner.state.queue.values())
+                     if r.not_before is not None and r.not_before > now]
+            if later:
+                clock.skip_to(min(later))  # wakes the runner
+            else:  # startable now: the runner's wake-up for it is on its way; ask at once
+                line.runner.wake()
 
 
 def _keys(partitions: Sequence[str] | str) -> list[str]:

@@ -16,6 +16,10 @@ declares the model `train` makes (models=), the service and library the pipeline
 and an external data set. `score` and `report` read the version of the model that serves
 (andon.serving): a version that is made but not promoted is not used, and a promotion or a
 rollback changes what the next partition reads (deploy = "auto" promotes each new one).
+`features` and `score` declare the durations of a real shop's (the feature build over the whole
+clickstream takes an hour, scoring every customer 40 minutes; the planner plans with them until
+it has learned its own): scores, due at 07:00, are then about 1h50m of work after the orders
+land, so an order export that hangs puts them at risk over two hours before they are due.
 """
 
 import csv
@@ -129,6 +133,7 @@ def daily_sales(ctx):
 
 @andon.pipeline(inputs=["orders_eur", "sessions"], outputs=["features"],
                 owner="ml@example.com", locations={"features": DATA + ".csv"},
+                expected_duration="1h",
                 description="per customer and day: spend, orders, sessions, views")
 def features(ctx):
     spend, orders = defaultdict(float), defaultdict(int)
@@ -229,8 +234,9 @@ def _fit_plain(xs, ys, steps, rate):
 
 @andon.pipeline(inputs=["features", andon.serving("buy_tomorrow")], outputs=["scores"],
                 owner="ml@example.com", locations={"scores": DATA + ".csv"}, priority=2,
-                deadline="7h", description="probability that each customer buys tomorrow, "
-                                           "by the serving version of the model")
+                deadline="7h", expected_duration="40m",
+                description="probability that each customer buys tomorrow, by the serving "
+                            "version of the model")
 def score(ctx):
     model = json.loads(ctx.inputs["buy_tomorrow"].read_text())
     rows = []
