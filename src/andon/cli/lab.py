@@ -100,14 +100,16 @@ def scenario() -> None:
               help="deadline = arrival + critical path x this")
 @click.option("--noise", default=0.4, show_default=True,
               help="run-time spread: p90 = p50 x exp(1.2816 x noise)")
+@click.option("--seed", default=1, show_default=True,
+              help="the scenario's seed (its sampled arrivals and durations)")
 @friendly
 def scenario_from_trace(trace_file: str, output: str | None, days: int, slots: int,
-                        deadline_factor: float, noise: float) -> None:
+                        deadline_factor: float, noise: float, seed: int) -> None:
     """Turn a WfCommons workflow instance into a scenario (assumptions: docs/scenarios.md)."""
     from andon.sim.wfcommons import convert
 
     data = convert(Path(trace_file), days=days, slots=slots or None,
-                   deadline_factor=deadline_factor, noise=noise)
+                   deadline_factor=deadline_factor, noise=noise, seed=seed)
     text = json.dumps(data, indent=1)
     if output:
         Path(output).write_text(text + "\n")
