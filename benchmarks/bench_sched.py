@@ -2,7 +2,7 @@
 clairvoyant optimum (issue 17).
 
 Scenarios: ../shared/scenarios, the WfCommons traces converted to scenarios (as ``andon scenario
-from-trace`` does), and the generated families under benchmarks/scenarios (``andon.sim.families``).
+from-trace`` does, 3 days), and the generated families under benchmarks/scenarios (``andon.sim.families``).
 Each runs on its own seed and the next two (other sampled arrivals and durations). Per (scenario,
 seed): every policy's figures, the clairvoyant schedule (``andon.sim.clairvoyant``: CP-SAT with
 perfect knowledge of that seed's world, warm-started from the best online trace, a deterministic
@@ -51,7 +51,7 @@ def scenarios(quick: bool) -> list[tuple[Scenario, str]]:
     for path in sorted((SHARED / "scenarios").glob("*.json")):
         specs.append((json.loads(path.read_text()), str(path)))
     for path in sorted((SHARED / "traces/wfcommons-wfinstances").glob("*.json")):
-        specs.append((convert(path, days=3 if quick else 7), f"wfcommons:{path.name}"))
+        specs.append((convert(path, days=2 if quick else 3), f"wfcommons:{path.name}"))
     for path in sorted(OWN.glob("*.json")):
         specs.append((json.loads(path.read_text()), str(path)))
     return [(parse_scenario(spec, where),
@@ -76,7 +76,10 @@ def verdict(rows: dict[str, dict[str, Any]], clair: dict[str, Any]) -> dict[str,
         "cpsat_tardiness": rows.get("cpsat", {}).get("weighted_tardiness_minutes"),
         "clairvoyant_misses": clair["deadline_misses"], "clairvoyant_tardiness": clair_t,
         "lower_bound": min(clair["lower_bound_minutes"], clair_t), "solver": clair["status"],
-        "contended": fewest > 0 and gap > 0.01, "gap_closed": closed,
+        # contended: late under every rule, and the bound leaves room below the best rule (the
+        # solver may still not find a better schedule within its budget: closed is then None)
+        "contended": fewest > 0 and best_t - clair["lower_bound_minutes"] > 0.01,
+        "gap_closed": closed,
         "jit_no_more_misses": jit["deadline_misses"] <= fewest,
         "jit_no_more_tardiness": jit["weighted_tardiness_minutes"] <= best_t + 1e-6,
         "no_polling_no_waiting": all(
@@ -118,6 +121,8 @@ def main() -> int:
             rows: dict[str, dict[str, Any]] = {}
             traces = {}
             for policy in ALL_POLICIES:
+                if policy == "cpsat" and seed != base.seed:
+                    continue  # the rolling CP-SAT policy is the slow one: its own seed only
                 metrics, res = simulate(sc, policy)
                 rows[policy] = metrics
                 if policy in (*RULES, "jit", "cpsat"):
@@ -139,7 +144,7 @@ def main() -> int:
     total = time.perf_counter() - started
     vs = list(verdicts.values())
     contended = [v for v in vs if v["contended"]]
-    closed = [v["gap_closed"] for v in contended]
+    closed = [v["gap_closed"] for v in contended if v["gap_closed"] is not None]
     result.add(
         figure("non-cron policies: polling checks and slot time waiting are 0 everywhere",
                0 if all(v["no_polling_no_waiting"] for v in vs) else 1, "bool", 1),
@@ -147,8 +152,9 @@ def main() -> int:
                sum(not v["jit_no_more_misses"] for v in vs), "pairs", 1),
         figure("(scenario, seed) pairs where jit has more weighted tardiness than the best rule",
                sum(not v["jit_no_more_tardiness"] for v in vs), "pairs", 1),
-        figure(f"contended pairs (of {len(contended)}) where jit closes >= 50% of the gap to "
-               "the clairvoyant optimum", sum(c >= 0.5 for c in closed), "pairs"),
+        figure(f"contended pairs (of {len(contended)}; {len(closed)} where the clairvoyant "
+               "schedule beats the best rule) where jit closes >= 50% of the gap to it",
+               sum(c >= 0.5 for c in closed), "pairs"),
         figure("median share of the gap closed by jit on contended pairs",
                statistics.median(closed) if closed else 0.0, "ratio"),
         figure("trace invariant violations", len(problems), "violations", 1),
@@ -171,8 +177,10 @@ COLS = ("deadline_misses", "weighted_tardiness_minutes", "max_lateness_minutes",
         "replan_ms_p99")
 
 
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{x * 100:.0f}%"
+def _closed(v: dict[str, Any]) -> str:
+    if not v["contended"]:
+        return "-"
+    return "no better schedule found" if v["gap_closed"] is None else f"{v['gap_closed']:.0%}"
 
 
 def markdown(table: dict[str, dict[str, dict[str, Any]]], verdicts: dict[str, dict[str, Any]],
@@ -197,7 +205,7 @@ def markdown(table: dict[str, dict[str, dict[str, Any]]], verdicts: dict[str, di
             f"| {name}{mark} | {v['best_rule']} | {v['best_rule_misses']} | "
             f"{v['best_rule_tardiness']} | {v['jit_misses']} | {v['jit_tardiness']} | "
             f"{v['cpsat_tardiness']} | {v['clairvoyant_misses']} | {v['clairvoyant_tardiness']} | "
-            f"{v['lower_bound']} | {_pct(v['gap_closed']) if v['contended'] else '-'} |")
+            f"{v['lower_bound']} | {_closed(v)} |")
     lines += ["", f"## Large: {n} pipelines x {days} days x 40 slots (jit)", "",
               f"end to end {wall:.1f} s; replanning p50 {large['replan_ms_p50']} ms, "
               f"p99 {large['replan_ms_p99']} ms; {large['runs']} runs, "
