@@ -50,15 +50,23 @@ def demo(env: Env, directory: str, speed: float, days: int, port: int, exit_when
 @click.option("--trace", "trace_file", type=click.Path(dir_okay=False),
               help="write the trace (JSON lines) here")
 @click.option("--json", "as_json", is_flag=True, help="print JSON")
+@click.option("--clairvoyant", is_flag=True,
+              help="also solve the scenario offline with perfect knowledge of its sampled "
+                   "arrivals and durations (CP-SAT, needs andon[opt]): the best possible")
+@click.option("--budget", default=5.0, show_default=True,
+              help="CP-SAT deterministic seconds for --clairvoyant (at most 600)")
 @friendly
 def simulate(scenario_file: str, policy: str, compare: bool, trace_file: str | None,
-             as_json: bool) -> None:
+             as_json: bool, clairvoyant: bool, budget: float) -> None:
     """Run a scenario through the engine and a policy on a virtual clock."""
     from andon.sim.run import simulate as run_sim
     from andon.sim.run import write_trace
     from andon.sim.scenario import load_scenario
 
     scenario = load_scenario(scenario_file)
+    if clairvoyant:
+        _clairvoyant(scenario, budget, as_json)
+        return
     if policy not in ALL_POLICIES:
         from andon.model.errors import ConfigError
 
@@ -100,14 +108,16 @@ def scenario() -> None:
               help="deadline = arrival + critical path x this")
 @click.option("--noise", default=0.4, show_default=True,
               help="run-time spread: p90 = p50 x exp(1.2816 x noise)")
+@click.option("--seed", default=1, show_default=True,
+              help="the scenario's seed (its sampled arrivals and durations)")
 @friendly
 def scenario_from_trace(trace_file: str, output: str | None, days: int, slots: int,
-                        deadline_factor: float, noise: float) -> None:
+                        deadline_factor: float, noise: float, seed: int) -> None:
     """Turn a WfCommons workflow instance into a scenario (assumptions: docs/scenarios.md)."""
     from andon.sim.wfcommons import convert
 
     data = convert(Path(trace_file), days=days, slots=slots or None,
-                   deadline_factor=deadline_factor, noise=noise)
+                   deadline_factor=deadline_factor, noise=noise, seed=seed)
     text = json.dumps(data, indent=1)
     if output:
         Path(output).write_text(text + "\n")
@@ -115,3 +125,32 @@ def scenario_from_trace(trace_file: str, output: str | None, days: int, slots: i
     else:
         click.echo(text)
 
+
+
+def _clairvoyant(scenario: object, budget: float, as_json: bool) -> None:
+    """``andon simulate --clairvoyant``: the rules' figures and the offline optimum's."""
+    from dataclasses import asdict
+
+    from andon.model.errors import ConfigError
+    from andon.planner.cpsat import available
+    from andon.sim.clairvoyant import RULES, solve_with_rules
+    from andon.sim.scenario import Scenario
+
+    assert isinstance(scenario, Scenario)
+    if not 0 < budget <= 600:
+        raise ConfigError(f"--budget must be above 0 and at most 600 seconds, not {budget}",
+                          hint="give e.g. --budget 5")
+    if not available():
+        raise ConfigError("--clairvoyant needs OR-Tools", hint="pip install 'andon[opt]'")
+    rows, best = solve_with_rules(scenario, budget)
+    if as_json:
+        out_json({"policies": rows, "clairvoyant": asdict(best)})
+        return
+    click.echo(f"scenario {scenario.name} (seed {scenario.seed}): {best.jobs} runs")
+    table(("POLICY", "MISSES", "W.TARDY(min)"),
+          [*((p, str(rows[p]["deadline_misses"]), str(rows[p]["weighted_tardiness_minutes"]))
+             for p in RULES),
+           ("clairvoyant", str(best.deadline_misses), str(best.weighted_tardiness_minutes)),
+           ("lower bound", "", str(best.lower_bound_minutes))])
+    click.echo(f"solver: {best.status}; warm-started from {best.started_from} "
+               f"({best.start_tardiness_minutes} min)", err=True)

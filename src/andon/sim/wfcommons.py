@@ -38,7 +38,7 @@ def _fmt(seconds: float) -> str:
 
 
 def convert(path: Path, days: int = 7, slots: int | None = None, deadline_factor: float = 1.5,
-            noise: float = 0.4) -> dict[str, Any]:
+            noise: float = 0.4, seed: int = 1) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
         spec = data["workflow"]["specification"]["tasks"]
@@ -92,7 +92,7 @@ def convert(path: Path, days: int = 7, slots: int | None = None, deadline_factor
             pipe["deadline"] = _fmt(ARRIVAL_AFTER + critical * deadline_factor)
         pipelines.append(pipe)
     return {
-        "name": f"wf-{path.stem}", "start": "2026-01-05T00:00:00Z", "days": days, "seed": 1,
+        "name": f"wf-{path.stem}", "start": "2026-01-05T00:00:00Z", "days": days, "seed": seed,
         "source": "WfCommons WfInstances (LGPL-3.0), see SOURCE.md; converted by andon",
         "pools": {"default": slots},
         "sources": [{"name": "trigger", "partitions": "daily",
