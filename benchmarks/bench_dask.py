@@ -5,13 +5,15 @@
 Figures per executor: runs a second over the whole batch, and the per-run overhead: the mean
 time from ``start`` to the run's report (a no-op run does no work, so all of it is the executor's:
 submitting, the run's process, its log and result coming back). The local executor forks each
-run from its fork server; the Dask executor spawns each run's process on its worker (``python -m
-andon.executors.child``) and sends the result and the log back through the scheduler.
+run from its fork server; the Dask executor forks each run from its worker's fork server
+(``daskfork``, started on the worker's first run: the warm-up runs pay for it) and sends the
+result and the log back through the scheduler.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -88,13 +90,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--window", type=int, default=4, help="runs in flight (pool slots)")
+    parser.add_argument("--spawn", type=int, default=0, metavar="N",
+                        help="also N runs with the Dask workers spawning each run's process "
+                             "(no fork server: the executor's fallback), for comparison")
     args = parser.parse_args()
+    load_at_start = os.getloadavg()
     enable_bytecode()
     import dask
     import distributed  # noqa: F401  (its configuration loaded before ours is set over it)
 
     from andon.executors.dask import DaskExecutor
     from andon.executors.daskcluster import DASK_CONFIG, local_cluster
+    from andon.executors.daskfork import PLUGIN_NAME
     from andon.executors.local import LocalProcessExecutor
     from andon.project.load import load_project
 
@@ -117,11 +124,20 @@ def main() -> int:
             executor = DaskExecutor(client, {"noop": ("default", 1)}, max_log_bytes=1_000_000)
             drive(executor, project, min(20, args.runs), args.window, "warm")
             configs["dask"] = drive(executor, project, args.runs, args.window, "d")
+            if args.spawn:
+                spawning = DaskExecutor(client, {"noop": ("default", 1)},
+                                        max_log_bytes=1_000_000, fork=False)
+                client.unregister_worker_plugin(PLUGIN_NAME)  # its teardown stops the servers
+                configs["dask_spawn"] = drive(spawning, project, args.spawn, args.window, "s")
             executor.close()
     result = Result("dask", f"{args.runs} no-op runs, {args.window} in flight: the Dask executor "
                     "(LocalCluster of 2 worker processes) against the local executor (fork "
-                    "server), from start to report")
-    for name, label in (("local", "local executor"), ("dask", "Dask executor, 2 workers")):
+                    "server), from start to report", loadavg_start=load_at_start)
+    labels = {"local": "local executor", "dask": "Dask executor, 2 workers",
+              "dask_spawn": "Dask executor, 2 workers, each run spawned"}
+    for name, label in labels.items():
+        if name not in configs:
+            continue
         c = configs[name]
         result.add(figure(f"{label}: runs a second", c["runs_per_s"], "runs/s"),
                    figure(f"{label}: per-run overhead (mean start to report)",

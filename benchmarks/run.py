@@ -44,7 +44,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], float]] = {
               1800),
     "drift": ([], ["--rows", "100000", "--partitions", "30", "--drift-repeats", "10"], 600),
     "sweep": ([], ["--datasets", "1000"], 600),
-    "dask": ([], ["--runs", "100"], 1200),
+    "dask": (["--spawn", "200"], ["--runs", "100", "--spawn", "20"], 1200),
     "scale_pg": ([], ["--pipelines", "1000", "--probes", "30"], 7200),
     "failover": ([], ["--trials", "5"], 3600),
 }

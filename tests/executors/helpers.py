@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from andon.executors.base import ExecResult
+from andon.executors.processes import SERVER_MODULE
 from andon.executors.tree import read_proc
 from andon.project.load import Project, load_project
 
@@ -72,3 +73,16 @@ def alive(pid: int) -> bool:
     """True when ``pid`` runs (a zombie, dead but not reaped, counts as gone)."""
     proc = read_proc(pid)
     return proc is not None and proc.alive
+
+
+def dask_worker_of(pid: int) -> tuple[int, int]:
+    """The Dask worker process running run process ``pid``, and the worker's fork server that
+    forked it (0 when the run was spawned by the worker itself)."""
+    proc = read_proc(pid)
+    assert proc is not None, f"run process {pid} is gone"
+    parent = proc.ppid
+    if SERVER_MODULE.encode() not in Path(f"/proc/{parent}/cmdline").read_bytes().split(b"\0"):
+        return parent, 0
+    server = read_proc(parent)
+    assert server is not None
+    return server.ppid, parent

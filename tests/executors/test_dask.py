@@ -16,10 +16,17 @@ import pytest
 from andon.executors.base import RunSpec, spec_for
 from andon.executors.dask import DaskExecutor
 from andon.executors.daskcluster import DASK_CONFIG, local_cluster
-from andon.executors.tree import read_proc
 from andon.model.status import LOST_ERROR
 from andon.project.load import Project
-from tests.executors.helpers import WAIT_FOR, Reports, alive, project_with_raw, read_pid, wait_until
+from tests.executors.helpers import (
+    WAIT_FOR,
+    Reports,
+    alive,
+    dask_worker_of,
+    project_with_raw,
+    read_pid,
+    wait_until,
+)
 
 pytest.importorskip("distributed")  # the dev extra has it (its configuration loaded first)
 dask = pytest.importorskip("dask")
@@ -77,7 +84,7 @@ def slow(ctx):
 
 @andon.pipeline(inputs=["raw"], outputs=["single"], pool="one")
 def single(ctx):
-    busy = ctx.project_dir / f"busy-{os.getppid()}"  # one per worker process
+    busy = ctx.project_dir / f"busy-{os.getppid()}"  # one per worker (its fork server)
     try:
         fd = os.open(busy, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
     except FileExistsError:
@@ -202,7 +209,7 @@ def test_a_pool_is_a_worker_resource(project, executor) -> None:
         executor.start(s, reports)
     started = lambda: [d for d in days if (project.root / f"single-{d}.pid").exists()]  # noqa: E731
     wait_until(lambda: len(started()) == 2, "two runs of pool one to start")
-    workers = {read_proc(read_pid(project.root / f"single-{d}.pid")).ppid for d in started()}
+    workers = {dask_worker_of(read_pid(project.root / f"single-{d}.pid"))[0] for d in started()}
     assert len(workers) == 2  # one on each worker
     waiting = spec(project, "single", "2026-01-09")  # no worker has room: cancel it queued
     executor.start(waiting, reports)
@@ -265,17 +272,19 @@ def test_andon_connects_to_a_running_scheduler_by_its_address(cluster, project) 
 
 
 
-def test_a_worker_killed_under_a_run_reports_it_lost(project, executor) -> None:
+def test_a_worker_killed_under_a_run_reports_it_lost_and_its_fork_server_dies(project,
+                                                                             executor) -> None:
     """SIGKILL to the worker process running a run: Dask errs the task (KilledWorker, with no
-    allowed failures), the run is lost, and its process dies with its worker. Last in the
-    module: the nanny starts a new worker."""
+    allowed failures), the run is lost, and the worker's fork server dies with its worker,
+    taking the run's process along. Last in the module: the nanny starts a new worker."""
     reports = Reports()
     s = spec(project, "gated", n=2)
     executor.start(s, reports)
     pid = read_pid(project.root / f"gated-{DAY}.pid")
-    proc = read_proc(pid)
-    assert proc is not None
-    os.kill(proc.ppid, signal.SIGKILL)  # the worker process
+    worker, server = dask_worker_of(pid)
+    assert server, "the run was spawned, not forked by its worker's fork server"
+    os.kill(worker, signal.SIGKILL)
     res = reports.wait(s.run_id)
     assert res.error_type == LOST_ERROR and "KilledWorker" in res.error_message
+    wait_until(lambda: not alive(server), "the worker's fork server to die with its worker")
     wait_until(lambda: not alive(pid), "the run's process to die with its worker")

@@ -16,8 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from andon.executors.tree import read_proc
-from tests.executors.helpers import GUARD, alive, read_pid, wait_until
+from tests.executors.helpers import GUARD, alive, dask_worker_of, read_pid, wait_until
 from tests.runner.test_crash import andon_command
 
 pytest.importorskip("distributed")
@@ -126,9 +125,9 @@ def test_andon_up_with_dask_makes_partitions_on_an_adaptive_local_cluster(up: Up
         assert r.status_code in (200, 201), r.text
 
     pid = read_pid(up.root / f"flaky-{DAYS[0]}.pid")
-    worker = read_proc(pid)
-    assert worker is not None and up.executor()["workers"] >= 1
-    os.kill(worker.ppid, signal.SIGKILL)  # the worker process running flaky's first attempt
+    worker, _ = dask_worker_of(pid)
+    assert up.executor()["workers"] >= 1
+    os.kill(worker, signal.SIGKILL)  # the worker process running flaky's first attempt
 
     def done() -> bool:
         runs = up.runs()

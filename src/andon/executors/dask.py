@@ -1,7 +1,9 @@
 """The Dask executor: each run is one task on a worker of a Dask ``distributed`` cluster
 (``pip install 'andon[dask]'``; ``distributed`` is imported only here, when it is chosen).
 
-A run's task (``andon.executors.daskworker.run_task``) asks for its pipeline's pool as a worker
+A run's task (``andon.executors.daskworker.run_task``) forks the run's process from its worker's
+warm fork server (``daskfork``: a worker plugin, started on the worker's first run, dying with
+the worker and taking its runs along), or spawns it. It asks for its pipeline's pool as a worker
 resource (``pool-NAME``: the pipeline's ``slots``), so a run goes only to a worker that declared
 room in that pool, and a worker never takes more of a pool than it declared; andon's own slot
 accounting still caps each pool across the cluster. The run's log streams back as Dask events
@@ -120,14 +122,15 @@ class _DaskRun:
 class DaskExecutor:
     """Runs each RunSpec as a task on a Dask cluster through ``client``. ``pools`` maps each
     pipeline to its (pool, slots); ``cluster`` is the LocalCluster andon started, if any (closed
-    with the executor)."""
+    with the executor). ``fork``: workers fork runs from a fork server of their own
+    (``daskfork``); without it (or where forking fails) each run's process is spawned."""
 
     name = "dask"
 
     def __init__(self, client: Any, pools: Mapping[str, tuple[str, int]],
                  environ: Mapping[str, str] | None = None,
                  max_log_bytes: int = DEFAULT_MAX_LOG_BYTES, kill_grace: float = 10.0,
-                 cluster: Any = None, log_wait: float = LOG_WAIT) -> None:
+                 cluster: Any = None, log_wait: float = LOG_WAIT, fork: bool = True) -> None:
         self.client = client
         self.cluster = cluster
         self.pools = dict(pools)
@@ -140,6 +143,10 @@ class DaskExecutor:
         self._lock = threading.Lock()
         # before any task: the subscription and the submissions share the client's stream
         client.subscribe_topic(LOG_TOPIC, self._on_log)
+        if fork:  # each worker forks its runs from a warm fork server (workers that join too)
+            from andon.executors.daskfork import ForkServerPlugin
+
+            client.register_plugin(ForkServerPlugin())
 
     def _source(self) -> Mapping[str, str]:
         return os.environ if self.environ is None else self.environ

@@ -1,18 +1,20 @@
 """What runs on a Dask worker for the Dask executor (``andon.executors.dask``): one run, in a
 process of its own.
 
-``run_task`` is the Dask task of one run. It runs the run the way the local executor's spawned
-child does (``python -m andon.executors.child SPEC``, the same ``child``/``execute`` code: pid file,
-subreaper, the log through the secret-masking ``LogPump``, ``result.json``), in a folder of the
-worker's own (the scheduler's state folder need not be shared), and waits on the process's pidfd
+``run_task`` is the Dask task of one run. It runs the run the way the local executor does: forked
+from the worker's warm fork server of the project (``daskfork``), or, when that is not possible,
+spawned as ``python -m andon.executors.child SPEC``; either runs the same ``child``/``execute``
+code (pid file, subreaper, the log through the secret-masking ``LogPump``, ``result.json``), in a
+folder of the worker's own (the scheduler's state folder need not be shared), and waits on the process's pidfd
 and on a cancel pipe: nothing polls. The run's ``log.txt`` there is a FIFO that this module reads
 as the child writes it and sends on, chunk by chunk, as Dask events on the ``andon-log`` topic
 (``Worker.log_event``) to andon, which caps it into the run's real ``log.txt``; what leaves the
 worker is already masked. The task returns the run's ``ExecResult`` (JSON) and how many log
 bytes it sent, so andon can write the whole log before it reports the run.
 
-Cancel and timeout end the run's whole tree (``tree.kill_tree``). The child gets SIGKILL when the
-worker dies (``PR_SET_PDEATHSIG``), so a run whose worker was killed does not go on beside its
+Cancel and timeout end the run's whole tree (``tree.kill_tree``). The run's process gets SIGKILL
+when the worker dies (a spawned one through ``PR_SET_PDEATHSIG``, a forked one with its fork
+server, which dies with the worker), so a run whose worker was killed does not go on beside its
 retry. ``cancel_runs`` is what andon broadcasts to the workers to cancel a run (or to end one a
 restarted andon cannot follow): it remembers the run id, so a task of it that starts later ends
 at once.
@@ -41,8 +43,10 @@ from typing import Any
 from andon.executors.base import ExecResult, RunSpec
 from andon.executors.child import write_atomic
 from andon.executors.environment import base_environment
+from andon.executors.forkclient import ForkServer
 from andon.executors.processes import CHILD_MODULE, pidfd, spec_path
 from andon.executors.tree import kill_tree
+from andon.model.status import LOST_ERROR
 
 LOG_TOPIC = "andon-log"  # one topic for every run: the scheduler keeps a bounded deque per topic
 CHUNK = 16_384  # bytes per log event (the scheduler keeps the latest 1,000 events of a topic)
@@ -181,6 +185,55 @@ def run_task(spec_json: str, declared: dict[str, str], kill_grace: float) -> dic
         os.close(wr)
 
 
+@dataclass
+class _Process:
+    """The run's process on this worker: forked by the worker's fork server (``server``) or
+    spawned by this task (``popen``)."""
+
+    pid: int
+    popen: subprocess.Popen[bytes] | None = None
+    server: ForkServer | None = None
+
+    def wait_exit(self, timeout: float | None) -> bool:
+        """Without a pidfd: sleep until it ends (True) or ``timeout`` s pass (False)."""
+        if self.server is not None:
+            return self.server.wait_exit(self.pid, timeout)
+        assert self.popen is not None
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    def exit_code(self, finished: bool) -> int | None:
+        """Once it ended: its exit code as ``Popen.returncode``; None when its fork server died
+        before reaping it. ``finished``: it wrote its result (no need to wait for the code)."""
+        if self.popen is not None:
+            return self.popen.wait()
+        assert self.server is not None
+        if finished:
+            self.server.forget(self.pid)
+            return 0
+        return self.server.exit_code(self.pid)
+
+
+def _start(spec: RunSpec, env: dict[str, str], forwarder: _Forwarder) -> _Process:
+    """Fork the run from the worker's fork server of its project (``daskfork``), or spawn it."""
+    from andon.executors.daskfork import worker_plugin
+
+    plugin = worker_plugin()
+    forked = None if plugin is None else plugin.fork(
+        spec.run_id, spec.project_dir, str(spec_path(spec.run_dir)), str(spec.log_path), env)
+    if forked is not None:  # the run's process holds its log (the FIFO) open already
+        return _Process(forked[1], server=forked[0])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", CHILD_MODULE, str(spec_path(spec.run_dir))],
+        cwd=spec.project_dir, env=env, stdout=forwarder.write_fd,
+        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        preexec_fn=_die_with_parent)
+    return _Process(proc.pid, popen=proc)
+
+
 def _run(spec: RunSpec, declared: dict[str, str], kill_grace: float,
          active: _Active) -> dict[str, Any]:
     local = Path(tempfile.mkdtemp(prefix=f"andon-{spec.run_id[:64]}-"))
@@ -193,26 +246,22 @@ def _run(spec: RunSpec, declared: dict[str, str], kill_grace: float,
         forwarder = _Forwarder(spec.log_path, spec.run_id)
         env = {**base_environment(os.environ), **declared}
         try:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", CHILD_MODULE, str(spec_path(spec.run_dir))],
-                cwd=spec.project_dir, env=env, stdout=forwarder.write_fd,
-                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-                preexec_fn=_die_with_parent)
+            proc = _start(spec, env, forwarder)
         finally:
             forwarder.start()
         active.pid = proc.pid
         timed_out = _wait(proc, spec, active)
         if timed_out or active.cancelled:
             kill_tree(proc.pid, kill_grace)
-        proc.wait()
+        code = proc.exit_code(spec.result_path.exists())
         sent = forwarder.finish()
-        return {"result": _outcome(spec, proc.returncode, active.cancelled and not timed_out,
+        return {"result": _outcome(spec, code, active.cancelled and not timed_out,
                                    timed_out).to_json(), "log_bytes": sent}
     finally:
         shutil.rmtree(local, ignore_errors=True)
 
 
-def _wait(proc: subprocess.Popen[bytes], spec: RunSpec, active: _Active) -> bool:
+def _wait(proc: _Process, spec: RunSpec, active: _Active) -> bool:
     """Sleep until the process ends or a cancel comes (False), or the timeout passes (True)."""
     fd = pidfd(proc.pid)
     poller = select.poll()
@@ -227,12 +276,8 @@ def _wait(proc: subprocess.Popen[bytes], spec: RunSpec, active: _Active) -> bool
             left = None if deadline is None else deadline - time.time()
             if left is not None and left <= 0:
                 return True
-            if fd < 0:  # no pidfd: Popen's own wait
-                try:
-                    proc.wait(left)
-                    return False
-                except subprocess.TimeoutExpired:
-                    return True
+            if fd < 0:  # no pidfd (a forked one ended before it could be opened)
+                return not proc.wait_exit(left)
             ready = poller.poll(None if left is None else math.ceil(left * 1000))
             if any(r[0] == fd for r in ready):
                 return False
@@ -258,7 +303,10 @@ def _outcome(spec: RunSpec, code: int | None, cancelled: bool, timed_out: bool) 
     if timed_out:
         return ExecResult(spec.run_id, False, code, "Timeout",
                           f"the run exceeded its timeout of {spec.timeout:g}s and was killed")
-    if code is not None and code < 0:
+    if code is None:
+        return ExecResult(spec.run_id, False, None, LOST_ERROR,
+                          "the worker's fork server died under the run (it ended with it)")
+    if code < 0:
         return ExecResult(spec.run_id, False, code, "Killed",
                           f"the process was killed by signal {-code} "
                           f"({signal.Signals(-code).name})")

@@ -47,12 +47,15 @@ class _Answer:
 class ForkServer:
     """One fork server process for ``project_dir``, started with ``python``."""
 
-    def __init__(self, project_dir: str, python: str, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, project_dir: str, python: str, env: Mapping[str, str] | None = None,
+                 tied: bool = False) -> None:
         """``env``: the server's own environment (scrubbed by the caller; None: this
-        process's)."""
+        process's). ``tied``: its runs end when it ends (``forkserver --tied``), which it does
+        when this process closes its stdin or dies."""
         self.project_dir = project_dir
         self.proc = subprocess.Popen(
-            [python, "-m", SERVER_MODULE, project_dir], cwd=project_dir, env=env,
+            [python, "-m", SERVER_MODULE, project_dir, *(["--tied"] if tied else [])],
+            cwd=project_dir, env=env,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True)
         self.alive = True
         self._cond = threading.Condition()

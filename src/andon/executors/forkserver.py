@@ -1,4 +1,4 @@
-"""The fork server: ``python -m andon.executors.forkserver PROJECT_DIR``.
+"""The fork server: ``python -m andon.executors.forkserver PROJECT_DIR [--tied]``.
 
 A long-lived helper of the local executor, one per project. It pays for the interpreter, andon's
 imports and the project's definitions once, and then forks a process for each run, which runs
@@ -24,6 +24,12 @@ the server dies in between, the process exits at once and the run provably never
 may be started again. It keeps its spec open so that a successor scheduler can tell it from a
 process that merely reuses its pid (``processes.is_run_process``).
 
+With ``--tied`` (the Dask executor's, one per worker: ``daskfork``) the runs end with the
+server: each forked process gets SIGKILL when the server dies (``PR_SET_PDEATHSIG``), and a server
+whose stdin ends (its worker exited, or was killed) kills its runs' process groups before it
+exits. Without it (the local executor's), runs go on in their own sessions, for the scheduler or
+its successor to adopt.
+
 The project is loaded again when one of its files changed since the last load (one ``stat`` a
 file per fork), so that an edited ``pipelines.py`` takes effect on the next run, as it does when
 each run loads the project itself.
@@ -33,6 +39,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import json
 import os
 import select
@@ -122,7 +129,7 @@ def _noop(signum: int, frame: Any) -> None:
 
 
 class Server:
-    def __init__(self, project_dir: str) -> None:
+    def __init__(self, project_dir: str, tied: bool = False) -> None:
         # private copies of the conversation's pipes; stray prints (a definitions module that
         # prints while imported) go to stderr, and nothing reads the scheduler's requests
         self.requests, self.replies = os.dup(0), os.dup(1)
@@ -134,6 +141,8 @@ class Server:
         os.set_blocking(self.wake_w, False)
         os.set_blocking(self.wake_r, False)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the scheduler decides when this ends
+        self.tied = tied
+        self.children: set[int] = set()  # forked runs not reaped yet
         self._catch_children()
         self.project = LoadedProject(Path(project_dir))
         self._catch_children()  # again: a definitions module may have changed it
@@ -147,6 +156,10 @@ class Server:
         the scheduler stopped). The runs go on in their own sessions."""
         with contextlib.suppress(_Gone):
             self._loop()
+        if self.tied:  # the worker is gone: so are its runs (and what they started)
+            for pid in self.children:
+                with contextlib.suppress(OSError):
+                    os.killpg(pid, signal.SIGKILL)
         return 0
 
     def _loop(self) -> None:
@@ -184,6 +197,7 @@ class Server:
                 return
             if pid == 0:
                 return
+            self.children.discard(pid)
             self._say(f"exited {pid} {os.waitstatus_to_exitcode(status)}")
 
     def _handle(self, line: bytes) -> None:
@@ -222,6 +236,7 @@ class Server:
                     self._child(theirs, spec, log, env)
             finally:
                 theirs.close()
+            self.children.add(pid)
             with contextlib.suppress(OSError):
                 ours.recv(1)  # "ready"; nothing when it died first ("exited" follows)
             self._say(f"started {run_id} {pid}")
@@ -234,6 +249,8 @@ class Server:
         code = 70
         try:
             os.setsid()  # its own session and process group: a kill reaches all it starts
+            if self.tied:  # before "ready": a server that dies from here on takes it along
+                _die_with_parent()
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -264,6 +281,12 @@ class Server:
             os._exit(code)
 
 
+def _die_with_parent() -> None:
+    """SIGKILL to this process when the server (its parent, single-threaded) dies."""
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+
+
 def _reseed() -> None:
     """Forked processes share their parent's random state. ``random`` reseeds itself after a
     fork; numpy's global generator, which a process of its own would have seeded afresh, does
@@ -284,9 +307,9 @@ def _exit_as_python_does() -> None:
     sys.stderr.flush()
 
 
-def main(project_dir: str) -> int:
-    return Server(project_dir).serve()
+def main(project_dir: str, tied: bool = False) -> int:
+    return Server(project_dir, tied).serve()
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1], "--tied" in sys.argv[2:]))
