@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from andon.executors.tree import read_proc
@@ -133,6 +134,9 @@ def test_two_andon_up_on_dask_and_postgresql_fail_over_making_each_partition_onc
             notify([leader.url, standby.url], standby.token, key)
         assert until(lambda: standby.status().get("role") == "leader"), standby.lines[-20:]
         assert standby.status()["leader"]["token"] > first_token
+        health = httpx.get(standby.url + "/api/v1/health", timeout=10).json()
+        assert health["workers"]["executor"]["name"] == "dask"
+        assert health["workers"]["executor"]["mode"] == cluster.address  # the same scheduler
         assert until(lambda: not alive(pid)), "the new leader did not end the orphaned run"
         everything = {*before, slow, *after}
         assert {p.partition for p in store.partitions("raw")} >= everything  # none lost
