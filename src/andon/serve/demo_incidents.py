@@ -23,13 +23,13 @@ will still deliver something (the demo's ``--exit-when-done`` waits for it).
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from andon.events import CordPulled, DeliverableAtRisk, Event
 from andon.serve.demo_clock import StoryClock
+from andon.serve.demo_story import OnCall
 from andon.serve.up import Line
 
 log = logging.getLogger("andon.serve.demo")
@@ -84,47 +84,27 @@ class LateExport:
             self._done.set()
 
 
-class BadRates:
+class BadRates(OnCall):
     """Lands ``BAD_SOURCE`` of day ``key`` bad (``deliver(key, bad=True)``, by the feed); when the
     cord its check pulls is committed, resolves it ``BAD_NOTICED`` later and lands the corrected
     file (``deliver(key, bad=False)``)."""
 
+    after = BAD_NOTICED
+
     def __init__(self, line: Line, clock: StoryClock, key: str,
                  deliver: Callable[[str, bool], object]) -> None:
-        self.line, self.clock, self.key, self.deliver = line, clock, key, deliver
-        self._pulled: queue.Queue[CordPulled] = queue.Queue()
-        self._owed = 0
-        self._lock = threading.Lock()
+        super().__init__(line, clock)
+        self.key, self.deliver = key, deliver
 
-    @property
-    def owed(self) -> bool:
-        with self._lock:
-            return self._owed > 0
+    def wanted(self, ev: Event) -> bool:
+        return isinstance(ev, CordPulled) and ev.asset == BAD_SOURCE and ev.partition == self.key
 
-    def on_events(self, events: Sequence[Event]) -> None:
-        for ev in events:
-            if isinstance(ev, CordPulled) and ev.asset == BAD_SOURCE and ev.partition == self.key:
-                with self._lock:
-                    self._owed += 1
-                self._pulled.put(ev)
-
-    def run(self) -> None:
-        stop = self.line.stop_event
-        while not stop.is_set():
-            try:
-                pulled = self._pulled.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            try:
-                if not self.clock.sleep_until(self.clock.now() + BAD_NOTICED, stop):
-                    return
-                svc = self.line.service
-                try:
-                    self.line.runner.submit(svc.cord_resolve(
-                        pulled.cord_id, BAD_NOTE, self.clock.now(), by="demo")).result(30)
-                except Exception:  # the demo goes on: the re-delivery alone is seen, not fixed
-                    log.exception("the demo could not resolve cord %s", pulled.cord_id)
-                self.deliver(self.key, False)
-            finally:
-                with self._lock:
-                    self._owed -= 1
+    def respond(self, ev: Event) -> None:
+        assert isinstance(ev, CordPulled)
+        svc = self.line.service
+        try:
+            self.line.runner.submit(svc.cord_resolve(
+                ev.cord_id, BAD_NOTE, self.clock.now(), by="demo")).result(30)
+        except Exception:  # the demo goes on: the re-delivery alone is seen, not fixed
+            log.exception("the demo could not resolve cord %s", ev.cord_id)
+        self.deliver(self.key, False)

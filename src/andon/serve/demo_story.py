@@ -40,18 +40,17 @@ READERS = {"report": "controlling@example.com", "buy_tomorrow_performance": "ml-
 ENTRY_WAIT_S = 30.0  # for the failure's manual entry to be readable (it is, once committed)
 
 
-class FlakyExport:
-    """Watches for ``clean_orders`` failing for good on ``days`` (partition keys) and plays the
-    on-call person: re-delivers the export (``deliver(key)``) and resolves the first time.
-    ``resolved`` is set once the resolution was submitted (the feed waits for it before it
-    lands the next cut-short export); ``owed``: a re-delivery is still to come."""
+class OnCall:
+    """A person of the story on call for one kind of committed event: the runner's listener
+    (``on_events``) queues each event ``wanted`` says is theirs, and the story's thread
+    (``run``) answers each one ``after`` later on the story's clock with ``respond``. ``owed``:
+    an answer is still to come (the demo is not over while one is)."""
 
-    def __init__(self, line: Line, clock: StoryClock, days: Sequence[str],
-                 deliver: Callable[[str], object]) -> None:
-        self.line, self.clock, self.days, self.deliver = line, clock, list(days), deliver
-        self.resolved = threading.Event()
-        self.retries = line.project.graph.pipelines[FLAKY_PIPELINE].retries
-        self._failed: queue.Queue[RunFailed] = queue.Queue()
+    after = timedelta(0)
+
+    def __init__(self, line: Line, clock: StoryClock) -> None:
+        self.line, self.clock = line, clock
+        self._seen: queue.Queue[Event] = queue.Queue()
         self._owed = 0
         self._lock = threading.Lock()
 
@@ -60,37 +59,67 @@ class FlakyExport:
         with self._lock:
             return self._owed > 0
 
+    def wanted(self, ev: Event) -> bool:
+        raise NotImplementedError
+
+    def respond(self, ev: Event) -> None:
+        raise NotImplementedError
+
     def on_events(self, events: Sequence[Event]) -> None:
-        """Runner listener: note the flaky days' final failures (no retry left)."""
+        """Runner listener: queue this person's events."""
         for ev in events:
-            if (isinstance(ev, RunFailed) and ev.pipeline == FLAKY_PIPELINE
-                    and ev.partition in self.days and ev.attempt > self.retries):
+            if self.wanted(ev):
                 with self._lock:
                     self._owed += 1
-                self._failed.put(ev)
+                self._seen.put(ev)
 
     def run(self) -> None:
         """The story's thread: until the line stops."""
         stop = self.line.stop_event
         while not stop.is_set():
             try:
-                failed = self._failed.get(timeout=0.2)
+                ev = self._seen.get(timeout=0.2)
             except queue.Empty:
                 continue
             try:
-                if not self.clock.sleep_until(self.clock.now() + NOTICED_AFTER, stop):
+                if not self.clock.sleep_until(self.clock.now() + self.after, stop):
                     return
-                try:
-                    if not self.resolved.is_set():
-                        self._resolve(failed)
-                except Exception:  # the demo goes on: the manual misses a note, nothing else
-                    log.exception("the demo could not resolve the order export's failure")
-                finally:
-                    self.resolved.set()
-                self.deliver(failed.partition)
+                self.respond(ev)
             finally:
                 with self._lock:
                     self._owed -= 1
+
+
+class FlakyExport(OnCall):
+    """Watches for ``clean_orders`` failing for good on ``days`` (partition keys) and plays the
+    on-call person: re-delivers the export (``deliver(key)``) and resolves the first time.
+    ``resolved`` is set once the resolution was submitted (the feed waits for it before it
+    lands the next cut-short export); ``owed``: a re-delivery is still to come."""
+
+    after = NOTICED_AFTER
+
+    def __init__(self, line: Line, clock: StoryClock, days: Sequence[str],
+                 deliver: Callable[[str], object]) -> None:
+        super().__init__(line, clock)
+        self.days, self.deliver = list(days), deliver
+        self.resolved = threading.Event()
+        self.retries = line.project.graph.pipelines[FLAKY_PIPELINE].retries
+
+    def wanted(self, ev: Event) -> bool:
+        """The flaky days' final failures (no retry left)."""
+        return (isinstance(ev, RunFailed) and ev.pipeline == FLAKY_PIPELINE
+                and ev.partition in self.days and ev.attempt > self.retries)
+
+    def respond(self, ev: Event) -> None:
+        assert isinstance(ev, RunFailed)
+        try:
+            if not self.resolved.is_set():
+                self._resolve(ev)
+        except Exception:  # the demo goes on: the manual misses a note, nothing else
+            log.exception("the demo could not resolve the order export's failure")
+        finally:
+            self.resolved.set()
+        self.deliver(ev.partition)
 
     def _resolve(self, failed: RunFailed) -> None:
         svc, clock = self.line.service, self.line.clock

@@ -26,11 +26,9 @@ from andon.executors.base import ExecResult, Executor, Report, RunSpec
 from andon.live.clock import RealClock
 from andon.live.service import Service
 from andon.manual.rules import load_rules
-from andon.model.errors import ConfigError
 from andon.project.load import Project
 from andon.project.settings import Settings
 from andon.registry.declared import load_declared
-from andon.serve.address import folder_lock
 from andon.serve.up import (
     Line,
     bind,
@@ -42,12 +40,12 @@ from andon.serve.up import (
     open_line,
     publish,
     serve,
+    state_folder_lock,
     team_view,
     unpublish,
 )
 from andon.store.feed import EventFeed
 from andon.store.leader import Lead, Lease, read_lease
-from andon.store.lock import FileLock
 from andon.store.sql import Store
 
 log = logging.getLogger("andon.serve.team")
@@ -109,7 +107,8 @@ class Standby:
         declared = load_declared(project.root, project.graph)  # refused here as at any start
         rules = load_rules(project.config, project.root, project.graph.pipelines)
         settings.state_dir.mkdir(parents=True, exist_ok=True)
-        folder = _folder_lock(settings)
+        folder = state_folder_lock(settings, "give each `andon up` of a team its own state "
+                                            "folder (ANDON_STATE_DIR / state_dir)")
         store = Store(settings.database_url)
         feed = EventFeed(store)
         service: Service | None = None
@@ -199,22 +198,6 @@ class TakenOver:
 def _lease(store: Store) -> Lease | None:
     with store.read() as conn:
         return read_lease(conn)
-
-
-def _folder_lock(settings: Settings) -> FileLock:
-    path = folder_lock(settings.state_dir)
-
-    def refused(holder: str) -> ConfigError:
-        return ConfigError(f"another andon scheduler ({holder}) is already running from this "
-                           f"state folder", where=str(settings.state_dir),
-                           hint="give each `andon up` of a team its own state folder "
-                                "(ANDON_STATE_DIR / state_dir)")
-
-    def cannot_open(exc: OSError) -> ConfigError:
-        return ConfigError(f"cannot create the state folder's lock: {exc.strerror}",
-                           where=str(path), hint="check the state folder's permissions")
-
-    return FileLock(path, holder_of(settings), refused, cannot_open)
 
 
 async def _no_submit(events: Any) -> list[bool]:

@@ -141,25 +141,30 @@ def _lock_scheduler(settings: Settings, lead: Lead | None = None
     server.json and run logs have one owner), or fail naming the holder. The kernel and
     PostgreSQL drop both locks when their holder dies, even by ``kill -9``. ``lead``: the store's
     lock already taken (a team's standby that took over, ``andon.serve.team``)."""
-    me = holder_of(settings)
-    store_lock = lead if lead is not None else lock_scheduler(settings.database_url, me)
+    store_lock = lead if lead is not None else lock_scheduler(settings.database_url,
+                                                              holder_of(settings))
+    try:
+        return store_lock, state_folder_lock(settings, "stop it first, or give this one its own "
+                                                       "state folder (ANDON_STATE_DIR / state_dir)")
+    except BaseException:
+        store_lock.release()
+        raise
+
+
+def state_folder_lock(settings: Settings, hint: str) -> FileLock:
+    """The state folder's lock (its token, server.json and run logs have one owner), or a
+    ConfigError naming the process that holds it, with ``hint`` as the fix."""
     path = folder_lock(settings.state_dir)
 
     def refused(holder: str) -> ConfigError:
         return ConfigError(f"another andon scheduler ({holder}) is already running from this "
-                           f"state folder", where=str(settings.state_dir),
-                           hint="stop it first, or give this one its own state folder "
-                                "(ANDON_STATE_DIR / state_dir)")
+                           f"state folder", where=str(settings.state_dir), hint=hint)
 
     def cannot_open(exc: OSError) -> ConfigError:
         return ConfigError(f"cannot create the state folder's lock: {exc.strerror}",
                            where=str(path), hint="check the state folder's permissions")
 
-    try:
-        return store_lock, FileLock(path, me, refused, cannot_open)
-    except BaseException:
-        store_lock.release()
-        raise
+    return FileLock(path, holder_of(settings), refused, cannot_open)
 
 
 def holder_of(settings: Settings) -> str:
