@@ -173,9 +173,27 @@ def ratio(row: dict[str, dict[str, Any]]) -> tuple[str | None, float | None]:
     return tool, best / ours
 
 
+def kept_cells(path: Path, measured: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
+    """The cells of the tools not in ``measured`` from the results at ``path``, each with the
+    date it was measured (``kept_from``); {} when there are none."""
+    if not path.exists():
+        return {}
+    old = json.loads(path.read_text())
+    return {key: {tool: {**cell, "kept_from": cell.get("kept_from", old["date"])}
+                  for tool, cell in row.items() if tool not in measured}
+            for key, row in old["results"].items()}
+
+
+def merge(table: Table, kept: dict[str, dict[str, dict[str, Any]]]) -> Table:
+    """``table`` with the kept cells of its figures added (the measured ones win)."""
+    return {key: {**kept.get(key, {}), **row} for key, row in table.items()}
+
+
 def _cell(cell: dict[str, Any] | None) -> str:
     if cell is None:
         return "–"
+    if cell.get("kept_from"):
+        return _cell({k: v for k, v in cell.items() if k != "kept_from"}) + " *"
     if cell.get("median_s") is None:
         return "timed out" if cell.get("timeout") else "failed"
     s = cell["median_s"]
@@ -199,7 +217,13 @@ def markdown(data: dict[str, Any]) -> str:
               f"{load[1]} at the end, on {data['machine'].get('nproc')} cores. \"–\": the tool "
               "offers no process per task (Prefect), or the figure was not measured (`--no-procs`). What "
               "each tool runs: `benchmarks/peers_tools.py`; command: "
-              f"`{data['command']}`.", ""]
+              f"`{data['command']}`."]
+    kept = sorted({c["kept_from"] for row in data["results"].values() for c in row.values()
+                   if c.get("kept_from")})
+    if kept:
+        lines.append(f"\n\\* not measured in this run (`--keep`): the median of the run of "
+                     f"{', '.join(kept)}.")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -219,11 +243,17 @@ def main() -> int:
                         help="a smoke run: 1 round, a 200-task chain, 50 tasks a process each")
     parser.add_argument("--cache", type=Path, default=CACHE, help="where the peers' venvs go")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the results go")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the cells of the tools not measured now from the previous "
+                             "results in --out (marked as of their date in the table)")
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.chain, args.procs = 1, min(args.chain, 200), [min(args.procs[0], 50)]
 
     started, load0 = time.monotonic(), os.getloadavg()
+    kept_versions: dict[str, str] = {}
+    if args.keep and (args.out / "peers.json").exists():
+        kept_versions = json.loads((args.out / "peers.json").read_text()).get("versions", {})
     versions, installs = {}, {}
     for tool in args.tools:
         if tool != "andon":
@@ -235,8 +265,10 @@ def main() -> int:
         figs = [f for f in figs if f["key"].startswith(tuple(args.only))]
     def write(table: Table, rounds: int) -> str:
         """The results so far (after each round: a run cut short keeps its finished rounds)."""
-        data = {"benchmark": "peers", "date": now_iso(), "rounds": rounds, "tools": args.tools,
-                "versions": versions, "installs": installs, "figures": figs, "results": table,
+        tools = [t for t in TOOLS if t in args.tools or any(t in row for row in table.values())]
+        data = {"benchmark": "peers", "date": now_iso(), "rounds": rounds, "tools": tools,
+                "versions": {**{t: kept_versions.get(t, "") for t in tools}, **versions},
+                "installs": installs, "figures": figs, "results": table,
                 "ratios": {k: dict(zip(("fastest_peer", "fastest_peer_over_andon"), ratio(row),
                                        strict=True)) for k, row in table.items()},
                 "machine": {**machine(), "loadavg_at_start": [round(x, 2) for x in load0]},
@@ -250,11 +282,13 @@ def main() -> int:
         (args.out / "peers.md").write_text(text)
         return text
 
+    kept = kept_cells(args.out / "peers.json", args.tools) if args.keep else {}
     table = measure(args.tools, figs, args.rounds, args.cache, args.timeout, args.no_procs,
-                    write)
+                    lambda t, r: write(merge(t, kept), r))
+    table = merge(table, kept)
     print(write(table, args.rounds))
     failed = [f"{k}/{t}" for k, row in table.items() for t, c in row.items()
-              if c.get("error") and not c.get("timeout")]
+              if c.get("error") and not c.get("timeout") and not c.get("kept_from")]
     if failed:
         print(f"could not run: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0

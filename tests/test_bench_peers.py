@@ -28,3 +28,24 @@ def test_the_peers_harness_runs_andon_alone(tmp_path: Path) -> None:
     assert not (tmp_path / "c").exists()  # andon alone installs nothing
     table = (tmp_path / "peers.md").read_text()
     assert "| 4 tasks, a process each, chain, pool of 8 |" in table
+
+
+def test_keep_carries_the_peers_not_measured_now_with_their_date(tmp_path: Path) -> None:
+    old = {"date": "2026-01-02T03:04:05Z", "versions": {"luigi": "3.8.1"},
+           "results": {"help": {"andon": {"samples": [9.0], "median_s": 9.0},
+                                "luigi": {"samples": [1.0, 2.0], "median_s": 1.5}}}}
+    (tmp_path / "peers.json").write_text(json.dumps(old))
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_peers.py"), "--tools", "andon", "--rounds", "1",
+         "--only", "help", "--keep", "--out", str(tmp_path), "--cache", str(tmp_path / "c")],
+        cwd=BENCHMARKS, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    data = json.loads((tmp_path / "peers.json").read_text())
+    row = data["results"]["help"]
+    assert row["andon"]["median_s"] != 9.0  # measured again
+    assert row["luigi"] == {"samples": [1.0, 2.0], "median_s": 1.5,
+                            "kept_from": "2026-01-02T03:04:05Z"}
+    assert data["tools"] == ["andon", "luigi"] and data["versions"]["luigi"] == "3.8.1"
+    assert data["ratios"]["help"]["fastest_peer"] == "luigi"
+    table = (tmp_path / "peers.md").read_text()
+    assert "| 1.50 s * |" in table and "the run of 2026-01-02T03:04:05Z" in table

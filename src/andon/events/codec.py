@@ -37,14 +37,24 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_SCALARS = (str, int, float, type(None))
+_FIELDS: dict[type, tuple[str, ...]] = {}  # a dataclass's field names (every event encoded asks)
+
+
 def _encode(value: Any) -> Any:
+    if isinstance(value, _SCALARS):
+        return value
     if isinstance(value, datetime):
         return format_time(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, (tuple, list)):
         return [_encode(v) for v in value]
-    return value
+    cls = type(value)
+    names = _FIELDS.get(cls)
+    if names is None:
+        if not dataclasses.is_dataclass(cls):
+            return value
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return {name: _encode(getattr(value, name)) for name in names}
 
 
 def to_dict(event: Event) -> dict[str, Any]:

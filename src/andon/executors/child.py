@@ -54,7 +54,7 @@ def run_child(spec_path: str, resolve: Resolver | None = None) -> int:
     write_atomic(run_dir / "pid", str(os.getpid()))
     from andon.executors.tree import become_subreaper, end_leftovers
 
-    become_subreaper()  # before any user code can start a process
+    reaper = become_subreaper()  # before any user code can start a process
     # line-buffered, so that a run killed by a timeout or a cancel keeps what it printed
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(line_buffering=True)
@@ -69,7 +69,7 @@ def run_child(spec_path: str, resolve: Resolver | None = None) -> int:
     pump = LogPump(spec.log_path, spec.max_log_bytes, secrets)
     result = run_spec(spec, resolve or project_resolver(spec.project_dir), sys.stdout)
     sys.stdout.flush()
-    end_leftovers()  # they may hold the log's pipe too
+    end_leftovers(reaper=reaper)  # they may hold the log's pipe too
     pump.finish()
     if secrets and result.error_message:
         masked = Masker(secrets).feed(result.error_message.encode(), final=True)

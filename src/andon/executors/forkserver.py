@@ -53,7 +53,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, NoReturn
 
-from andon.executors import child, execute  # noqa: F401  (imported once here, not per run)
+from andon.executors import (  # noqa: F401  (imported once here, not per run)
+    child,
+    environment,
+    execute,
+    logcap,
+    tree,
+)
 
 Signature = tuple[int, int, int] | None  # (mtime ns, size, inode); None when missing
 

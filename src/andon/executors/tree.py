@@ -172,12 +172,26 @@ def kill_tree(root: int, grace: float) -> None:
     end_tree(Tree(root), grace)
 
 
-def end_leftovers(grace: float = LEFTOVER_GRACE) -> None:
+def end_leftovers(grace: float = LEFTOVER_GRACE, reaper: bool = False) -> None:
     """Called by a run's own process when its work is done: end every process the run started
     that is still running (a daemon it forked, a background job of its shell), and reap them.
-    A run's tree ends with the run."""
+    A run's tree ends with the run. ``reaper``: this process is the subreaper of its
+    descendants (``become_subreaper``), so one that has no child has no descendant left at all
+    (every orphan of its tree was handed to it): nothing to walk ``/proc`` for."""
+    if reaper and not has_children():
+        return
     end_tree(Tree(os.getpid(), include_root=False), grace)
     reap_children()
+
+
+def has_children() -> bool:
+    """Whether this process has a child, running or ended and not reaped yet (one system call;
+    nothing is reaped)."""
+    try:
+        os.waitid(os.P_ALL, 0, os.WEXITED | os.WSTOPPED | os.WCONTINUED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return False
+    return True
 
 
 def reap_children() -> None:

@@ -45,6 +45,7 @@ from andon.events import (
 from andon.executors.base import ExecResult, Executor, RunSpec, spec_of_run
 from andon.executors.reports import HeldReport, ended_event
 from andon.live.clock import Clock, RealClock
+from andon.live.inbox import Inbox
 from andon.live.snapshots import StateKeeper
 from andon.model.dispatch import DEFAULT_POLICY
 from andon.model.errors import AndonError
@@ -56,7 +57,6 @@ from andon.store.sql import Store
 
 log = logging.getLogger("andon.live.runner")
 Listener = Callable[[Sequence[Event]], None]
-MAX_BATCH = 1000
 MAX_INLINE_EVENTS = 5000  # an in-process cascade commits at least every this many events
 RETRY_AFTER_STORE_ERROR = 1.0  # seconds to wait before retrying a turn the store refused
 MAX_PROBLEMS_LOGGED = 10  # inconsistencies of the log named in the start-up warning
@@ -72,41 +72,6 @@ class _Submit:
 
 _WAKE = object()  # look again (the clock moved, or the log implies work after a restart)
 _STOP = object()
-
-
-class _Inbox:
-    """The runner's queue. It counts the items not yet fully handled, so that ``drain`` can
-    wait for "everything submitted so far has been dealt with" without a race."""
-
-    def __init__(self) -> None:
-        self._items: deque[object] = deque()
-        self._cond = threading.Condition()
-        self._unfinished = 0
-        self.running = 0  # runs executing after the last turn
-
-    def put(self, item: object) -> None:
-        with self._cond:
-            self._items.append(item)
-            self._unfinished += 1
-            self._cond.notify_all()
-
-    def take(self, timeout: float | None) -> list[object]:
-        """Up to MAX_BATCH items; blocks until there is one, or ``timeout`` s pass (then [])."""
-        with self._cond:
-            self._cond.wait_for(lambda: bool(self._items), timeout)
-            n = min(len(self._items), MAX_BATCH)
-            return [self._items.popleft() for _ in range(n)]
-
-    def done(self, n: int, running: int) -> None:
-        with self._cond:
-            self._unfinished -= n
-            self.running = running
-            self._cond.notify_all()
-
-    def wait(self, timeout: float, no_runs: bool) -> bool:
-        with self._cond:
-            return self._cond.wait_for(
-                lambda: self._unfinished == 0 and (not no_runs or self.running == 0), timeout)
 
 
 class Runner:
@@ -134,7 +99,7 @@ class Runner:
         self.busy_slots = 0  # slots held by running runs after the last turn (health strip)
         self._inline = bool(getattr(executor, "inline", False))
         self._ran_inline: set[str] = set()
-        self._inbox = _Inbox()
+        self._inbox = Inbox()
         self._listeners: list[Listener] = []
         self._thread: threading.Thread | None = None
         self.unavailable: StoreUnavailable | None = None  # why the store refuses writes
@@ -490,7 +455,7 @@ class Runner:
             return
         self._inbox.put(_Submit(RunLaunched(id=run_event_id("launched", run_id, pid), at=self.clock.now(),
                                             run_id=run_id, pid=pid,
-                                            log_path=str(spec.log_path)), None))
+                                            log_path=str(spec.log_path)), None), lazy=True)
         report.release()
 
 

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, func, select, update
+from sqlalchemy import Connection, bindparam, case, func, or_, select, update
 
 from andon.events import (
     CheckFailed,
@@ -32,6 +32,7 @@ from andon.events.codec import format_time, from_dict
 from andon.events.manual import ManualResolved
 from andon.model.masks import mask
 from andon.model.status import LOST_ERROR, RunStatus
+from andon.store.prepared import Prepared
 from andon.store.schema import events, partition_versions, problems, resolutions, run_code, runs
 
 # the events that change the manual's facts, in the log's type index
@@ -49,14 +50,24 @@ _MADE_AT = select(partition_versions.c.at).where(
     partition_versions.c.partition == bindparam("b_key"),
     partition_versions.c.version == bindparam("b_version"))
 _OPEN = problems.c.recovered == ""
-_RETRIED = update(problems).where(
+
+
+
+def _kind_is(*kinds: str) -> Any:
+    """``kind IN (...)`` with a bound parameter per kind: an ``in_`` over a tuple would be an
+    expanding parameter, whose SQL is only known at execution (no ``Prepared`` form)."""
+    return or_(*(problems.c.kind == k for k in kinds))
+
+
+_RETRIED = Prepared(update(problems).where(
     problems.c.pipeline == bindparam("b_pipeline"), problems.c.partition == bindparam("b_key"),
-    problems.c.kind.in_(("failure", "lost")), problems.c.retried == 0).values(
-    retried=1, touched=bindparam("b_seq"))
-_RUN_RECOVERED = update(problems).where(
+    _kind_is("failure", "lost"), problems.c.retried == 0).values(
+    retried=1, touched=bindparam("b_seq")))
+_RUN_RECOVERED = Prepared(update(problems).where(
     problems.c.pipeline == bindparam("b_pipeline"), problems.c.partition == bindparam("b_key"),
-    problems.c.kind.in_(("failure", "lost", "deadline")), _OPEN).values(
-    recovered=bindparam("b_at"), recovered_by=bindparam("b_run_id"), touched=bindparam("b_seq"))
+    _kind_is("failure", "lost", "deadline"), _OPEN).values(
+    recovered=bindparam("b_at"), recovered_by=bindparam("b_run_id"), touched=bindparam("b_seq")))
+_NEW_RUN_CODE = Prepared(run_code.insert())
 _CHECK_RECOVERED = update(problems).where(
     problems.c.kind == "check", problems.c.asset == bindparam("b_asset"),
     problems.c.partition == bindparam("b_key"), problems.c.check_name == bindparam("b_check"),
@@ -88,16 +99,15 @@ def project_problem(conn: Connection, event: Event, seq: int) -> None:
     row: dict[str, Any] | None = None
     if isinstance(event, RunStarted):
         if event.code_version or event.commit:
-            conn.execute(run_code.insert(), dict(run_id=event.run_id, seq=seq,
-                                                 code_version=event.code_version,
-                                                 git_commit=event.commit))
+            _NEW_RUN_CODE.run(conn, dict(run_id=event.run_id, seq=seq,
+                                         code_version=event.code_version,
+                                         git_commit=event.commit))
     elif isinstance(event, RunQueued):
         if event.attempt > 1:  # a retry: the failure before it was not for good
-            conn.execute(_RETRIED, dict(b_pipeline=event.pipeline, b_key=event.partition,
-                                        b_seq=seq))
+            _RETRIED.run(conn, dict(b_pipeline=event.pipeline, b_key=event.partition, b_seq=seq))
     elif isinstance(event, RunSucceeded):
-        conn.execute(_RUN_RECOVERED, dict(b_pipeline=event.pipeline, b_key=event.partition,
-                                          b_at=at, b_run_id=event.run_id, b_seq=seq))
+        _RUN_RECOVERED.run(conn, dict(b_pipeline=event.pipeline, b_key=event.partition,
+                                      b_at=at, b_run_id=event.run_id, b_seq=seq))
     elif isinstance(event, RunFailed):
         row = _failed(conn, event, seq)
     elif isinstance(event, CheckFailed):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, select, update
 
@@ -44,25 +44,39 @@ from andon.store.lifecycle import PROJECTED as LIFECYCLE_FACTS
 from andon.store.lifecycle import project_lifecycle
 from andon.store.manual import MANUAL_FACTS, project_problem
 from andon.store.models import project_promotion
+from andon.store.prepared import Prepared
 from andon.store.relations import project_reads
 from andon.store.schema import first_plans, partition_versions, partitions, runs
 from andon.store.serving import project_serving_moved
 
-_CURRENT = select(partitions.c.version, partitions.c.fingerprint, partitions.c.size_bytes,
-                  partitions.c.rows).where(
-    partitions.c.asset == bindparam("b_asset"), partitions.c.partition == bindparam("b_key"))
-_NEW_VERSION = partition_versions.insert()
-_FIRST = partitions.insert()
-_REPLACE = update(partitions).where(partitions.c.asset == bindparam("b_asset"),
-                                    partitions.c.partition == bindparam("b_key"))
-_NEW_RUN = runs.insert()
+_CURRENT = Prepared(select(
+    partitions.c.version, partitions.c.fingerprint, partitions.c.size_bytes, partitions.c.rows
+).where(partitions.c.asset == bindparam("b_asset"), partitions.c.partition == bindparam("b_key")))
+_NEW_VERSION = Prepared(partition_versions.insert())
+_FIRST = Prepared(partitions.insert())
+_REPLACE = Prepared(update(partitions).where(partitions.c.asset == bindparam("b_asset"),
+                                             partitions.c.partition == bindparam("b_key")))
+_NEW_RUN = Prepared(runs.insert())
 # SET takes the columns named in the parameters, so one statement serves every kind of change
-_UPDATE_RUN = update(runs).where(runs.c.run_id == bindparam("b_run_id"))
-_HAS_FIRST_PLAN = select(first_plans.c.seq).where(
+_UPDATE_RUN = Prepared(update(runs).where(runs.c.run_id == bindparam("b_run_id")))
+_HAS_FIRST_PLAN = Prepared(select(first_plans.c.seq).where(
     first_plans.c.pipeline == bindparam("b_pipeline"),
-    first_plans.c.partition == bindparam("b_key"))
-_NEW_FIRST_PLAN = first_plans.insert()
+    first_plans.c.partition == bindparam("b_key")))
+_NEW_FIRST_PLAN = Prepared(first_plans.insert())
 
+
+class _Current(NamedTuple):
+    """A partition's current version, as the read model holds it."""
+
+    version: int
+    fingerprint: str
+    size_bytes: int
+    rows: int | None
+
+
+def _current(conn: Connection, asset: str, key: str) -> _Current | None:
+    row = _CURRENT.first(conn, dict(b_asset=asset, b_key=key))
+    return None if row is None else _Current(*row)
 
 def _materialise(conn: Connection, at: datetime, out: OutputWritten, origin: str,
                  run_id: str = "", decided: int = 0) -> None:
@@ -74,7 +88,7 @@ def _materialise(conn: Connection, at: datetime, out: OutputWritten, origin: str
     already, or one older than the current (the same source data announced again; a fix
     accepted in a log whose read models recorded it before ``cord.fix_accepted`` existed)."""
     asset, key = out.asset, out.partition
-    row = conn.execute(_CURRENT, dict(b_asset=asset, b_key=key)).first()
+    row = _current(conn, asset, key)
     version = decided or next_version(row.version if row else 0, row.fingerprint if row else "",
                                       out.fingerprint, bool(run_id))
     if version is None or (row is not None and version <= row.version):
@@ -82,24 +96,24 @@ def _materialise(conn: Connection, at: datetime, out: OutputWritten, origin: str
     values: dict[str, Any] = dict(
         version=version, at=format_time(at), run_id=run_id, origin=origin, location=out.location,
         size_bytes=out.size_bytes, rows=out.rows, fingerprint=out.fingerprint)
-    conn.execute(_NEW_VERSION, dict(asset=asset, partition=key, **values))
+    _NEW_VERSION.run(conn, dict(asset=asset, partition=key, **values))
     if row is None:
-        conn.execute(_FIRST, dict(asset=asset, partition=key, **values))
+        _FIRST.run(conn, dict(asset=asset, partition=key, **values))
     else:
-        conn.execute(_REPLACE, dict(b_asset=asset, b_key=key, **values))
+        _REPLACE.run(conn, dict(b_asset=asset, b_key=key, **values))
 
 
 def _fixed(conn: Connection, event: CordFixAccepted) -> None:
     """The version the engine gave a partition accepted as fixed by hand: the data as it is, so
     its size and rows are the current version's."""
-    row = conn.execute(_CURRENT, dict(b_asset=event.asset, b_key=event.partition)).first()
+    row = _current(conn, event.asset, event.partition)
     _materialise(conn, event.at, OutputWritten(
         event.asset, event.partition, event.location, row.size_bytes if row else 0,
         row.rows if row else None, event.fingerprint), "manual_fix", "", event.version)
 
 
 def _update_run(conn: Connection, run_id: str, values: dict[str, Any]) -> None:
-    conn.execute(_UPDATE_RUN, dict(b_run_id=run_id, **values))
+    _UPDATE_RUN.run(conn, dict(b_run_id=run_id, **values))
 
 
 def _run_end(event: RunSucceeded | RunFailed | RunCancelled, status: RunStatus) -> dict[str, Any]:
@@ -129,7 +143,7 @@ def project(conn: Connection, event: Event, seq: int) -> None:
             event.asset, event.partition, event.location, event.size_bytes, None,
             event.fingerprint), event.origin, "", event.version)
     elif isinstance(event, RunQueued):
-        conn.execute(_NEW_RUN, dict(
+        _NEW_RUN.run(conn, dict(
             run_id=event.run_id, pipeline=event.pipeline, partition=event.partition,
             attempt=event.attempt, status=RunStatus.QUEUED.value, reason=event.reason,
             queued_at=format_time(event.at), seq=seq))
@@ -172,10 +186,10 @@ def project(conn: Connection, event: Event, seq: int) -> None:
 
 def _first_plan(conn: Connection, event: DeliverablePlanned, seq: int) -> None:
     """Keep the first plan of a deliverable: a later one (another id) changes nothing."""
-    if conn.execute(_HAS_FIRST_PLAN, dict(b_pipeline=event.pipeline,
-                                          b_key=event.partition)).first() is not None:
+    if _HAS_FIRST_PLAN.first(conn, dict(b_pipeline=event.pipeline,
+                                        b_key=event.partition)) is not None:
         return
-    conn.execute(_NEW_FIRST_PLAN, dict(
+    _NEW_FIRST_PLAN.run(conn, dict(
         pipeline=event.pipeline, partition=event.partition, due=format_time(event.due),
         predicted_start=_time(event.predicted_start),
         predicted_finish=_time(event.predicted_finish), planned_at=format_time(event.at),

@@ -9,14 +9,21 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from andon.engine.runs import run_event_id
 from andon.events import RunStarted
 from andon.events.codec import format_time, from_dict
 from andon.model.status import RunStatus
 from andon.model.views import Json, View
+from andon.store.prepared import Prepared
 from andon.store.schema import events, partition_versions, partitions, reads, runs
+
+_READ_AGAIN = Prepared(update(reads).where(
+    reads.c.asset == bindparam("b_asset"), reads.c.pipeline == bindparam("b_pipeline")).values(
+    runs=reads.c.runs + 1, last_at=bindparam("b_at"), last_partition=bindparam("b_key"),
+    last_run_id=bindparam("b_run_id")))
+_FIRST_READ = Prepared(insert(reads))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -56,13 +63,10 @@ def project_reads(conn: Connection, event: RunStarted) -> None:
         newest[ref.asset] = max(newest.get(ref.asset, ref.partition), ref.partition)
     at = format_time(event.at)
     for asset, key in newest.items():
-        values = dict(last_at=at, last_partition=key, last_run_id=event.run_id)
-        done = conn.execute(update(reads).where(
-            reads.c.asset == asset, reads.c.pipeline == event.pipeline).values(
-            runs=reads.c.runs + 1, **values))
-        if not done.rowcount:
-            conn.execute(insert(reads).values(asset=asset, pipeline=event.pipeline, runs=1,
-                                              **values))
+        if not _READ_AGAIN.run(conn, dict(b_asset=asset, b_pipeline=event.pipeline, b_at=at,
+                                          b_key=key, b_run_id=event.run_id)):
+            _FIRST_READ.run(conn, dict(asset=asset, pipeline=event.pipeline, runs=1, last_at=at,
+                                       last_partition=key, last_run_id=event.run_id))
 
 
 def replay_reads(conn: Connection, batch: int = 5000) -> None:

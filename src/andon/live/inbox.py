@@ -1,0 +1,60 @@
+"""The runner's inbox (``andon.live.runner``): what the runner thread is to handle, in order.
+
+It counts the items not yet fully handled, so that ``drain`` can wait for "everything submitted
+so far has been dealt with" without a race.
+
+An item put ``lazy`` (a run's ``run.launched``: its pid and log, which nothing waits for) does not
+wake the runner: it is handed out, ahead of the items put after it, with the next batch, or at
+the latest LAZY_WAIT seconds later. A run that ends within that time thus has its ``run.launched``
+committed in the same turn as its end instead of in a turn (and a commit) of its own.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+
+MAX_BATCH = 1000
+LAZY_WAIT = 0.2  # seconds a lazy item may wait for company before it is handled alone
+
+
+class Inbox:
+    """A queue with a count of unfinished items; ``take`` hands out batches."""
+
+    def __init__(self) -> None:
+        self._items: deque[object] = deque()
+        self._lazy: list[object] = []
+        self._cond = threading.Condition()
+        self._unfinished = 0
+        self.running = 0  # runs executing after the last turn
+
+    def put(self, item: object, lazy: bool = False) -> None:
+        with self._cond:
+            self._unfinished += 1
+            if lazy:
+                self._lazy.append(item)
+                return
+            self._items.append(item)
+            self._cond.notify_all()
+
+    def take(self, timeout: float | None) -> list[object]:
+        """The lazy items and up to MAX_BATCH others; blocks until there is one, or ``timeout``
+        s pass (or LAZY_WAIT, when lazy items wait): then only the lazy ones, or []."""
+        with self._cond:
+            if self._lazy:
+                timeout = LAZY_WAIT if timeout is None else min(timeout, LAZY_WAIT)
+            self._cond.wait_for(lambda: bool(self._items), timeout)
+            lazy, self._lazy = self._lazy, []
+            n = min(len(self._items), MAX_BATCH)
+            return lazy + [self._items.popleft() for _ in range(n)]
+
+    def done(self, n: int, running: int) -> None:
+        with self._cond:
+            self._unfinished -= n
+            self.running = running
+            self._cond.notify_all()
+
+    def wait(self, timeout: float, no_runs: bool) -> bool:
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: self._unfinished == 0 and (not no_runs or self.running == 0), timeout)
