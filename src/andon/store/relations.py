@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from andon.engine.runs import run_event_id
 from andon.events import RunStarted
@@ -48,6 +48,13 @@ class ModelVersion(View):
     params: dict[str, str]
 
 
+# built once: ``project_reads`` runs inside every append that starts a run
+_READ_AGAIN = update(reads).where(
+    reads.c.asset == bindparam("b_asset"), reads.c.pipeline == bindparam("b_pipeline")).values(
+    runs=reads.c.runs + 1)
+_FIRST_READ = insert(reads).values(runs=1)
+
+
 def project_reads(conn: Connection, event: RunStarted) -> None:
     """Count the run ``event`` started as a read of each data set among its inputs (once per data
     set, with the newest partition of it the run reads)."""
@@ -57,12 +64,10 @@ def project_reads(conn: Connection, event: RunStarted) -> None:
     at = format_time(event.at)
     for asset, key in newest.items():
         values = dict(last_at=at, last_partition=key, last_run_id=event.run_id)
-        done = conn.execute(update(reads).where(
-            reads.c.asset == asset, reads.c.pipeline == event.pipeline).values(
-            runs=reads.c.runs + 1, **values))
-        if not done.rowcount:
-            conn.execute(insert(reads).values(asset=asset, pipeline=event.pipeline, runs=1,
+        done = conn.execute(_READ_AGAIN, dict(b_asset=asset, b_pipeline=event.pipeline,
                                               **values))
+        if not done.rowcount:
+            conn.execute(_FIRST_READ, dict(asset=asset, pipeline=event.pipeline, **values))
 
 
 def replay_reads(conn: Connection, batch: int = 5000) -> None:
