@@ -19,8 +19,9 @@ import enum
 import hashlib
 import types
 import typing
+from collections.abc import Generator
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from andon.engine.state import EngineState
 from andon.events import Event
@@ -185,13 +186,43 @@ def _event(data: Any) -> Event:
 _RUN_REFERENCES = ("queue", "last_end")
 
 
-def state_to_data(state: EngineState) -> dict[str, Any]:
-    """The engine state as JSON-ready data."""
-    data: dict[str, Any] = {f.name: to_data(getattr(state, f.name))
-                            for f in dataclasses.fields(state) if f.name not in _RUN_REFERENCES}
+STEP_ITEMS = 1000  # entries of a book converted between two pauses of ``state_to_data_steps``
+
+
+def state_to_data_steps(state: EngineState, step: int = STEP_ITEMS
+                        ) -> Generator[None, None, dict[str, Any]]:
+    """``state_to_data`` a piece at a time: pauses (yields) after every ``step`` entries of a book
+    and after every other field; its return value is the data. Between two pauses the state
+    must not change: a caller that lets the engine act on it drops the generator and starts
+    again (the live shell converts at idle moments and gives up when work arrives)."""
+    data: dict[str, Any] = {}
+    for f in dataclasses.fields(state):
+        if f.name in _RUN_REFERENCES:
+            continue
+        value = getattr(state, f.name)
+        if type(value) is dict and len(value) > step:
+            pairs: list[Any] = []
+            for i, (k, v) in enumerate(value.items(), 1):
+                pairs.append([to_data(k), to_data(v)])
+                if i % step == 0:
+                    yield
+            data[f.name] = pairs
+        else:
+            data[f.name] = to_data(value)
+        yield
     data["queue"] = list(state.queue)
     data["last_end"] = [[to_data(k), run.run_id] for k, run in state.last_end.items()]
     return data
+
+
+def state_to_data(state: EngineState) -> dict[str, Any]:
+    """The engine state as JSON-ready data."""
+    steps = state_to_data_steps(state)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return cast(dict[str, Any], done.value)
 
 
 def state_from_data(data: Any) -> EngineState:
