@@ -55,8 +55,8 @@ class SnapshotError(ValueError):
     """A snapshot's data does not fit the engine state's types: never used, the log is replayed."""
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}  # the field names of each dataclass, looked up once
 _PLAIN = (str, int, float, bool, type(None))
+_ENCODERS: dict[type, Callable[[Any], Any]] = {}  # one function per exact type, made once
 
 
 def to_data(value: Any) -> Any:
@@ -64,29 +64,38 @@ def to_data(value: Any) -> Any:
     kind = type(value)
     if kind in _PLAIN:  # the bulk of a state: names, keys, numbers (exact types: not enums)
         return value
-    if isinstance(value, enum.Enum):
-        return value.value
-    if kind is datetime:
-        return format_time(value)
-    if isinstance(value, Event):
-        return to_dict(value)
-    names = _FIELDS.get(kind)
-    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
-        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
-    if names is not None:
-        return {name: to_data(getattr(value, name)) for name in names}
-    if isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, datetime):
-        return format_time(value)
-    if isinstance(value, dict):
-        return [[to_data(k), to_data(v)] for k, v in value.items()]
-    if isinstance(value, (set, frozenset)):
+    encode = _ENCODERS.get(kind)
+    if encode is None:
+        encode = _ENCODERS[kind] = _encoder(kind)
+    return encode(value)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _encoder(kind: type) -> Callable[[Any], Any]:  # noqa: C901 - one branch per kind of type
+    """How values of exactly this type become data (``to_data``); SnapshotError for a type a
+    snapshot cannot hold."""
+    if issubclass(kind, enum.Enum):
+        return lambda value: value.value
+    if issubclass(kind, datetime):
+        return format_time
+    if issubclass(kind, Event):
+        return to_dict
+    if dataclasses.is_dataclass(kind):
+        names = tuple(f.name for f in dataclasses.fields(kind))
+        return lambda value: {name: to_data(getattr(value, name)) for name in names}
+    if issubclass(kind, (bool, int, float, str)):
+        return _same
+    if issubclass(kind, dict):
+        return lambda value: [[to_data(k), to_data(v)] for k, v in value.items()]
+    if issubclass(kind, (set, frozenset)):
         # sorted, so that the same state always gives the same bytes
-        return sorted((to_data(v) for v in value), key=repr)
-    if isinstance(value, (list, tuple)):
-        return [to_data(v) for v in value]
-    raise SnapshotError(f"cannot store a {type(value).__name__} in a snapshot")
+        return lambda value: sorted((to_data(v) for v in value), key=repr)
+    if issubclass(kind, (list, tuple)):
+        return lambda value: [to_data(v) for v in value]
+    raise SnapshotError(f"cannot store a {kind.__name__} in a snapshot")
 
 
 Decoder = Callable[[Any], Any]
