@@ -34,7 +34,7 @@ def test_a_due_snapshot_waits_for_an_idle_moment_and_gives_up_when_work_arrives(
     keeper, store = _keeper(root)
     try:
         state = _decided(keeper, now)
-        keeper.since = 0  # as if the log had just been snapshotted
+        keeper.since, keeper.due = 0, False  # as if the log had just been snapshotted
         keeper.committed(state, [PartitionAvailable(asset="raw", partition="x")] * 100, now)
         assert keeper.due and not stored.count(store)  # due, not taken on the turn itself
 
@@ -73,8 +73,10 @@ def test_a_runner_never_idle_takes_the_snapshot_at_once(root: Path) -> None:
     keeper, store = _keeper(root)
     try:
         state = _decided(keeper, now)
-        keeper.since = 0  # as if the log had just been snapshotted
-        few = [PartitionAvailable(asset="raw", partition="x")] * (keeper.every * FORCE_AFTER - 1)
+        keeper.since, keeper.due = 0, False  # as if the log had just been snapshotted
+        event = PartitionAvailable(asset="raw", partition="x")
+        keeper.committed(state, [event] * keeper.every, now)
+        few = [event] * (keeper.every * FORCE_AFTER - 1)
         keeper.committed(state, few, now)
         keeper.wait()
         assert keeper.due and not stored.count(store)
@@ -93,7 +95,7 @@ def test_the_live_runner_takes_a_due_snapshot_once_idle(
     live = open_live(root, clock)
     try:
         keeper = live.runner.keeper
-        keeper.every, keeper.since = 3, 0
+        keeper.every, keeper.since, keeper.due = 3, 0, False
         live.runner.subscribe(lambda events: keeper.committed(live.runner.state, events,
                                                               clock.now()))
         key = (now + timedelta(days=1)).strftime("%Y-%m-%d")

@@ -128,6 +128,7 @@ class StateKeeper:
         self.tail = 0  # the events the last load folded in after it
         self.failures = 0  # snapshot writes that failed (logged)
         self.due = False  # ``every`` events committed since the last snapshot: take one
+        self.overdue = 0  # events committed since it became due
         self.abandoned = 0  # idle conversions given up because work arrived
         self._writing: threading.Thread | None = None
         # days let go of whose snapshot could not be written: held here until one is
@@ -159,6 +160,7 @@ class StateKeeper:
             self.tail += 1
         self.plan.seed(state)
         self.since = last - seq  # so the next snapshot comes after ``every`` more, not sooner
+        self.due, self.overdue = bool(self.every) and self.since >= self.every, 0
         return state
 
     def _newest(self) -> tuple[EngineState, int]:
@@ -208,12 +210,16 @@ class StateKeeper:
     def committed(self, state: EngineState, events: Sequence[Event], now: datetime) -> None:
         """A runner listener: count the committed events; every ``every`` a snapshot is due,
         taken at the runner's next idle moment (``idle``), or at once when the runner has had
-        none for ``FORCE_AFTER`` times as many events (memory must stay bounded)."""
+        none for ``FORCE_AFTER`` times as many events more (memory must stay bounded)."""
         self.since += len(events)
-        if self.every and self.since >= self.every:
+        if not self.every or self.since < self.every:
+            return
+        if not self.due:
             self.due = True
-            if self.since >= self.every * FORCE_AFTER:
-                self.snapshot(state, now)
+            return
+        self.overdue += len(events)
+        if self.overdue >= self.every * FORCE_AFTER:
+            self.snapshot(state, now)
 
     def idle(self, state: EngineState, now: datetime, busy: Callable[[], bool],
              within: float | None = None) -> bool:
@@ -247,9 +253,13 @@ class StateKeeper:
             self.due = False
             return 0
         if self.reach is not None and self.keep_days >= 0:
-            let_go = extract(state, evictable(state, horizon(now, self.keep_days, self.reach)))
-            self._unwritten.update(let_go)
-            self.departed.update(let_go)
+            for day in evictable(state, horizon(now, self.keep_days, self.reach)):
+                let_go = extract(state, [day])  # a day at a time, each whole: safe to stop at
+                self._unwritten.update(let_go)
+                self.departed.update(let_go)
+                if busy is not None and busy():
+                    self.abandoned += 1
+                    return 0
         steps = state_to_data_steps(state)
         while True:
             try:
@@ -264,7 +274,8 @@ class StateKeeper:
         carried = sorted(self.departed - set(days))
         data = {"engine": engine, "plan": self.plan.summary(),
                 "departed": sorted(self.departed), "at": format_time(now)}
-        from_seq, self.written, self.since, self.due = self.written, seq, 0, False
+        from_seq, self.written, self.since = self.written, seq, 0
+        self.due, self.overdue = False, 0
         job = threading.Thread(target=self._write, name="andon-snapshot",
                                args=(seq, data, days, carried, from_seq), daemon=True)
         if background:
