@@ -4,6 +4,7 @@ is idle, and at once when it never is; the packed JSON is the JSON of the data."
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 import zlib
@@ -122,3 +123,21 @@ def test_pack_is_the_compact_json_of_the_data_in_pieces() -> None:
     body = pack(data)
     assert unpack(body) == data
     assert zlib.decompress(body).decode() == json.dumps(data, separators=(",", ":"))
+
+
+def test_a_long_lived_keeper_freezes_what_it_loaded_and_kept(root: Path) -> None:
+    now = _made(root, 20)
+    keeper, store = _keeper(root)
+    try:
+        gc.unfreeze()
+        state = _decided(keeper, now)
+        assert gc.get_freeze_count() == 0  # not asked to
+        keeper.freeze = True
+        state = _decided(keeper, now)
+        assert gc.get_freeze_count() > 0
+        gc.unfreeze()
+        assert keeper.snapshot(state, now, background=False)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        store.close()
