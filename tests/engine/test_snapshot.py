@@ -23,6 +23,7 @@ from andon.engine.snapshot import (
     graph_digest,
     state_from_data,
     state_to_data,
+    state_to_data_steps,
 )
 from andon.engine.state import EngineState, apply
 from andon.events import Event
@@ -221,3 +222,24 @@ def test_a_graph_whose_mappings_are_not_known_keeps_everything() -> None:
     assert archive.reach_days(_lines()) == 2
     assert archive.spread_days(_lines(), 2) == 6  # three pipelines in a row
     assert archive.reach_days(graph([source("raw")], [pipe("a", [Input("raw", Odd())])])) is None
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(g=graphs(), plan=st.lists(steps, min_size=15, max_size=50), step=st.integers(1, 5))
+def test_the_conversion_a_piece_at_a_time_gives_the_same_data(
+        g: Graph, plan: list[tuple[str, int, int, int]], step: int) -> None:
+    line, _ = _play(g, plan)
+    state = replay(g, line.log)
+    pieces = state_to_data_steps(state, step)
+    pauses = 0
+    while True:
+        try:
+            next(pieces)
+        except StopIteration as done:
+            data = done.value
+            break
+        pauses += 1
+    assert data == state_to_data(state)
+    # a pause after every field at least, and within the runs every ``step`` of them
+    assert pauses >= len(state.runs) // step
+    assert snapshot(state_from_data(json.loads(json.dumps(data)))) == snapshot(state)

@@ -19,8 +19,9 @@ import enum
 import hashlib
 import types
 import typing
+from collections.abc import Callable, Generator
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from andon.engine.state import EngineState
 from andon.events import Event
@@ -54,8 +55,8 @@ class SnapshotError(ValueError):
     """A snapshot's data does not fit the engine state's types: never used, the log is replayed."""
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}  # the field names of each dataclass, looked up once
 _PLAIN = (str, int, float, bool, type(None))
+_ENCODERS: dict[type, Callable[[Any], Any]] = {}  # one function per exact type, made once
 
 
 def to_data(value: Any) -> Any:
@@ -63,114 +64,173 @@ def to_data(value: Any) -> Any:
     kind = type(value)
     if kind in _PLAIN:  # the bulk of a state: names, keys, numbers (exact types: not enums)
         return value
-    if isinstance(value, enum.Enum):
-        return value.value
-    if kind is datetime:
-        return format_time(value)
-    if isinstance(value, Event):
-        return to_dict(value)
-    names = _FIELDS.get(kind)
-    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
-        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
-    if names is not None:
-        return {name: to_data(getattr(value, name)) for name in names}
-    if isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, datetime):
-        return format_time(value)
-    if isinstance(value, dict):
-        return [[to_data(k), to_data(v)] for k, v in value.items()]
-    if isinstance(value, (set, frozenset)):
+    encode = _ENCODERS.get(kind)
+    if encode is None:
+        encode = _ENCODERS[kind] = _encoder(kind)
+    return encode(value)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _encoder(kind: type) -> Callable[[Any], Any]:  # noqa: C901 - one branch per kind of type
+    """How values of exactly this type become data (``to_data``); SnapshotError for a type a
+    snapshot cannot hold."""
+    if issubclass(kind, enum.Enum):
+        return lambda value: value.value
+    if issubclass(kind, datetime):
+        return format_time
+    if issubclass(kind, Event):
+        return to_dict
+    if dataclasses.is_dataclass(kind):
+        names = tuple(f.name for f in dataclasses.fields(kind))
+        return lambda value: {name: to_data(getattr(value, name)) for name in names}
+    if issubclass(kind, (bool, int, float, str)):
+        return _same
+    if issubclass(kind, dict):
+        return lambda value: [[to_data(k), to_data(v)] for k, v in value.items()]
+    if issubclass(kind, (set, frozenset)):
         # sorted, so that the same state always gives the same bytes
-        return sorted((to_data(v) for v in value), key=repr)
-    if isinstance(value, (list, tuple)):
-        return [to_data(v) for v in value]
-    raise SnapshotError(f"cannot store a {type(value).__name__} in a snapshot")
+        return lambda value: sorted((to_data(v) for v in value), key=repr)
+    if issubclass(kind, (list, tuple)):
+        return lambda value: [to_data(v) for v in value]
+    raise SnapshotError(f"cannot store a {kind.__name__} in a snapshot")
 
 
-_HINTS: dict[type, dict[str, Any]] = {}
+Decoder = Callable[[Any], Any]
+_DECODERS: dict[Any, Decoder] = {}  # one function per type hint, made once (see ``from_data``)
 
 
-def _hints(cls: type) -> dict[str, Any]:
-    found = _HINTS.get(cls)
+def from_data(hint: Any, data: Any) -> Any:
+    """Rebuild a value of type ``hint`` from ``to_data`` output; SnapshotError when it does not
+    fit. The type hint is turned into a function once (``decoder``), so a state of many runs
+    walks no type hints per value."""
+    return decoder(hint)(data)
+
+
+def decoder(hint: Any) -> Decoder:
+    """The function that rebuilds values of type ``hint`` (made on first use, then kept)."""
+    found = _DECODERS.get(hint)
     if found is None:
-        found = _HINTS[cls] = typing.get_type_hints(cls)
+        found = _DECODERS[hint] = _make(hint)
     return found
 
 
-def _build(cls: type, data: Any) -> Any:
-    if not isinstance(data, dict):
-        raise SnapshotError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
-    hints = _hints(cls)
-    given: dict[str, Any] = {}
-    later: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        if f.name not in data:
-            continue  # a field newer than the snapshot: its default
-        value = from_data(hints[f.name], data[f.name])
-        (given if f.init else later)[f.name] = value
-    obj = cls(**given)
-    for name, value in later.items():
-        object.__setattr__(obj, name, value)
-    return obj
+def _fail(message: str) -> Decoder:
+    def fail(data: Any) -> Any:
+        raise SnapshotError(message)
+    return fail
 
 
-def from_data(hint: Any, data: Any) -> Any:  # noqa: C901 - one branch per kind of type
-    """Rebuild a value of type ``hint`` from ``to_data`` output; SnapshotError when it does not
-    fit."""
+def _required(hint: Any, inner: Decoder) -> Decoder:
+    def required(data: Any) -> Any:
+        if data is None:
+            raise SnapshotError(f"a missing value where {hint} was expected")
+        return inner(data)
+    return required
+
+
+def _make(hint: Any) -> Decoder:  # noqa: C901 - one branch per kind of type
     if hint is Any or hint is object:
-        return data
+        return lambda data: data
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(hint) if a is not type(None)]
-        if data is None:
-            return None
+        inner: Decoder
         if all(isinstance(a, type) and issubclass(a, Event) for a in options):
-            return _event(data)
-        if len(options) != 1:
-            raise SnapshotError(f"cannot rebuild a value of {hint}")
-        return from_data(options[0], data)
-    if data is None:
-        raise SnapshotError(f"a missing value where {hint} was expected")
-    args = typing.get_args(hint)
-    try:
-        if origin is dict:
-            return {from_data(args[0], k): from_data(args[1], v) for k, v in data}
-        if origin in (set, frozenset):
-            return origin(from_data(args[0], v) for v in data)
-        if origin is list:
-            return [from_data(args[0], v) for v in data]
-        if origin is tuple:
-            if len(args) == 2 and args[1] is Ellipsis:
-                return tuple(from_data(args[0], v) for v in data)
-            if len(args) != len(data):
-                raise SnapshotError(f"expected {len(args)} items for {hint}, got {len(data)}")
-            return tuple(from_data(a, v) for a, v in zip(args, data))
-    except (TypeError, ValueError) as exc:
-        if isinstance(exc, SnapshotError):
-            raise
-        raise SnapshotError(f"cannot rebuild {hint}: {exc}") from None
+            inner = _event
+        elif len(options) != 1:
+            inner = _fail(f"cannot rebuild a value of {hint}")
+        else:
+            inner = decoder(options[0])
+        return lambda data: None if data is None else inner(data)
+    if origin in (dict, set, frozenset, list, tuple):
+        return _required(hint, _container(hint, origin, typing.get_args(hint)))
     if not isinstance(hint, type):
-        raise SnapshotError(f"cannot rebuild a value of {hint}")
+        return _fail(f"cannot rebuild a value of {hint}")
     if issubclass(hint, Event):
-        return _event(data)
+        return _required(hint, _event)
     if dataclasses.is_dataclass(hint):
-        return _build(hint, data)
+        return _required(hint, _dataclass(hint))
+    return _required(hint, _scalar(hint))
+
+
+def _container(hint: Any, origin: Any, args: tuple[Any, ...]) -> Decoder:
+    def guarded(build: Decoder) -> Decoder:
+        def run(data: Any) -> Any:
+            try:
+                return build(data)
+            except (TypeError, ValueError) as exc:
+                if isinstance(exc, SnapshotError):
+                    raise
+                raise SnapshotError(f"cannot rebuild {hint}: {exc}") from None
+        return run
+
+    if origin is dict:
+        key, value = decoder(args[0]), decoder(args[1])
+        return guarded(lambda data: {key(k): value(v) for k, v in data})
+    if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+        items = [decoder(a) for a in args]
+
+        def fixed(data: Any) -> Any:
+            if len(items) != len(data):
+                raise SnapshotError(f"expected {len(items)} items for {hint}, got {len(data)}")
+            return tuple(item(v) for item, v in zip(items, data))
+        return guarded(fixed)
+    item = decoder(args[0])
+    make = origin if origin in (set, frozenset, tuple) else list
+    return guarded(lambda data: make(item(v) for v in data))
+
+
+def _dataclass(cls: type) -> Decoder:
+    plan: tuple[tuple[str, bool, Decoder], ...] | None = None  # made on first use: a type may
+    # refer to itself; assigned whole, so a thread never sees half of it
+
+    def build(data: Any) -> Any:
+        nonlocal plan
+        if not isinstance(data, dict):
+            raise SnapshotError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
+        if plan is None:
+            hints = typing.get_type_hints(cls)
+            plan = tuple((f.name, f.init, decoder(hints[f.name])) for f in dataclasses.fields(cls))
+        given: dict[str, Any] = {}
+        later: dict[str, Any] = {}
+        for name, init, field_decoder in plan:
+            if name in data:  # else a field newer than the snapshot: its default
+                (given if init else later)[name] = field_decoder(data[name])
+        obj = cls(**given)
+        for name, value in later.items():
+            object.__setattr__(obj, name, value)
+        return obj
+    return build
+
+
+def _scalar(hint: type) -> Decoder:
     if issubclass(hint, enum.Enum):
-        try:
-            return hint(data)
-        except ValueError:
-            raise SnapshotError(f"{data!r} is not a {hint.__name__}") from None
+        def member(data: Any) -> Any:
+            try:
+                return hint(data)
+            except ValueError:
+                raise SnapshotError(f"{data!r} is not a {hint.__name__}") from None
+        return member
     if hint is datetime:
-        try:
-            return parse_time(data)
-        except (TypeError, ValueError):
-            raise SnapshotError(f"{data!r} is not a time") from None
-    if hint is float and isinstance(data, int) and not isinstance(data, bool):
-        return float(data)
-    if hint in (bool, int, float, str) and type(data) is hint:
-        return data
-    raise SnapshotError(f"{data!r} is not a {hint.__name__}")
+        def moment(data: Any) -> Any:
+            try:
+                return parse_time(data)
+            except (TypeError, ValueError):
+                raise SnapshotError(f"{data!r} is not a time") from None
+        return moment
+
+    def plain(data: Any) -> Any:
+        if type(data) is hint:
+            return data
+        if hint is float and type(data) is int:
+            return float(data)
+        raise SnapshotError(f"{data!r} is not a {hint.__name__}")
+    if hint in (bool, int, float, str):
+        return plain
+    return _fail(f"cannot rebuild a value of {hint.__name__}")
 
 
 def _event(data: Any) -> Event:
@@ -185,13 +245,43 @@ def _event(data: Any) -> Event:
 _RUN_REFERENCES = ("queue", "last_end")
 
 
-def state_to_data(state: EngineState) -> dict[str, Any]:
-    """The engine state as JSON-ready data."""
-    data: dict[str, Any] = {f.name: to_data(getattr(state, f.name))
-                            for f in dataclasses.fields(state) if f.name not in _RUN_REFERENCES}
+STEP_ITEMS = 1000  # entries of a book converted between two pauses of ``state_to_data_steps``
+
+
+def state_to_data_steps(state: EngineState, step: int = STEP_ITEMS
+                        ) -> Generator[None, None, dict[str, Any]]:
+    """``state_to_data`` a piece at a time: pauses (yields) after every ``step`` entries of a book
+    and after every other field; its return value is the data. Between two pauses the state
+    must not change: a caller that lets the engine act on it drops the generator and starts
+    again (the live shell converts at idle moments and gives up when work arrives)."""
+    data: dict[str, Any] = {}
+    for f in dataclasses.fields(state):
+        if f.name in _RUN_REFERENCES:
+            continue
+        value = getattr(state, f.name)
+        if type(value) is dict and len(value) > step:
+            pairs: list[Any] = []
+            for i, (k, v) in enumerate(value.items(), 1):
+                pairs.append([to_data(k), to_data(v)])
+                if i % step == 0:
+                    yield
+            data[f.name] = pairs
+        else:
+            data[f.name] = to_data(value)
+        yield
     data["queue"] = list(state.queue)
     data["last_end"] = [[to_data(k), run.run_id] for k, run in state.last_end.items()]
     return data
+
+
+def state_to_data(state: EngineState) -> dict[str, Any]:
+    """The engine state as JSON-ready data."""
+    steps = state_to_data_steps(state)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return cast(dict[str, Any], done.value)
 
 
 def state_from_data(data: Any) -> EngineState:

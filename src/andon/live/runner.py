@@ -222,6 +222,7 @@ class Runner:
             timeout = None if wake is None else self.clock.real_seconds(wake - now)
             if self.unavailable is not None:  # no decisions to wait for: look at the store
                 timeout = STORE_RECHECK
+            self.keeper.idle(self.state, now, lambda: bool(self._inbox._items), timeout)  # if idle
             items = self._inbox.take(None if timeout is None else max(timeout, 0.0))
             self.turns += 1
             try:

@@ -211,6 +211,7 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
                         project.root, settings.state_dir / "runs", clock,
                         make_planner(settings.policy, project.graph))
         runner.keeper.every = settings.snapshot_every  # then a snapshot after each N events
+        runner.keeper.freeze = True  # the loaded state out of the collector's way (live.snapshots)
         runner.subscribe(lambda events: runner.keeper.committed(runner.state, events, clock.now()))
         found = runner.recover()
     except BaseException:

@@ -55,6 +55,8 @@ class ModelVersion(View):
     params: dict[str, str]
 
 
+
+
 def project_reads(conn: Connection, event: RunStarted) -> None:
     """Count the run ``event`` started as a read of each data set among its inputs (once per data
     set, with the newest partition of it the run reads)."""
