@@ -3,15 +3,13 @@
 - a real workflow shape where FIFO beats ATC: jit must match or beat FIFO;
 - a day whose best rule changes at noon (the morning wants earliest due, the afternoon weight
   over duration): no single rule wins the whole day; jit must never be worse than the best rule,
-  and the goal, beating it, is pinned as not reached yet (docs/decisions.md).
+  and beats it (its rollout takes the morning's and the afternoon's rule's choices as it goes).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-
-import pytest
 
 from andon.sim.run import simulate
 from andon.sim.scenario import Scenario, load_scenario, parse_scenario
@@ -52,9 +50,9 @@ def test_the_best_rule_changes_mid_day_and_jit_is_no_worse_than_the_best() -> No
     assert jit[0] <= min(r[0] for r in rules.values()) and jit[1] <= best[1]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17 open: jit picks one rule for the whole day "
-                   "(docs/decisions.md); the clairvoyant schedule is 590 vs 670 min")
 def test_jit_beats_the_best_rule_when_it_changes_mid_day() -> None:
+    # the rollout mixes the rules within the day; 590 min is the clairvoyant schedule's figure
     sc = midday()
     best = min(figures(sc, p)[1] for p in RULES)
-    assert figures(sc, "jit")[1] < best
+    misses, tardiness = figures(sc, "jit")
+    assert tardiness < best and misses <= min(figures(sc, p)[0] for p in RULES)

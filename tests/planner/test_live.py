@@ -184,3 +184,17 @@ def test_a_deliverable_delivered_by_its_due_time_is_not_missed() -> None:
     assert missed(live.replan(state, at(2.5))) == []
     assert missed(live.replan(state, at(5))) == []
     assert live.missed == set()
+
+
+def test_the_live_jit_does_not_roll_out_on_the_runner_thread() -> None:
+    from pathlib import Path
+
+    from andon.planner.live import make_planner
+    from andon.planner.policies import Jit
+    from andon.sim.scenario import load_scenario
+
+    graph = load_scenario(Path(__file__).resolve().parents[2]
+                          / "benchmarks/scenarios/midday-switch.json").graph
+    live = make_planner("jit", graph)
+    assert isinstance(live, Jit) and not live.rollout
+    assert Jit(graph).rollout  # the simulator's jit rolls out

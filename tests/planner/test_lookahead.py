@@ -4,7 +4,7 @@ predicted end), not replayed from its start."""
 
 from __future__ import annotations
 
-from andon.planner.lookahead import simulate_day
+from andon.planner.lookahead import Job, simulate_day
 from andon.sim.scenario import parse_scenario
 
 SCENARIO = {
@@ -92,3 +92,34 @@ def test_least_slack_compares_every_waiting_job_at_the_same_moment() -> None:
     assert plan.finish["a"] == start + 3600 + 600
     assert plan.finish["b"] == start + 3600 + 1200
     assert plan.misses == 0
+
+
+FORK = {
+    "name": "fork", "start": "2026-01-05T00:00:00Z", "days": 1, "seed": 1,
+    "pools": {"default": 1},
+    "sources": [{"name": "raw", "partitions": "daily", "arrival": {"after": "0s"}}],
+    "pipelines": [
+        {"name": "long", "inputs": ["raw"], "outputs": ["l"], "duration": {"p50": "60m"},
+         "deadline": "3h"},
+        {"name": "short", "inputs": ["raw"], "outputs": ["s"], "duration": {"p50": "10m"},
+         "deadline": "30m"},
+    ],
+}
+
+
+def test_a_candidate_dispatch_starts_first_and_the_rule_continues() -> None:
+    graph = parse_scenario(FORK, "fork").graph
+    key = "2026-01-05"
+    start = graph.assets["raw"].partitions.end(key).timestamp()
+    dur = {"long": 3600.0, "short": 600.0}.__getitem__
+
+    def longest_first(job: Job, now: float, mean: float) -> tuple[float, int]:
+        return (-dur(job.pipeline), 0)
+
+    # the rule starts the long run and makes the short one late ...
+    plain = simulate_day(graph, key, {"raw": start}, dur, longest_first, start)
+    assert plain.finish == {"long": start + 3600, "short": start + 4200} and plain.misses == 1
+    # ... the what-if of starting the short one first, then the rule, keeps both on time
+    short = simulate_day(graph, key, {"raw": start}, dur, longest_first, start,
+                         first=("short", key))
+    assert short.finish == {"short": start + 600, "long": start + 4200} and short.misses == 0

@@ -90,7 +90,9 @@ class CpSat(Planner):
                  work_limit: float = 0.01, lookahead: int = 4, max_tasks: int = 100,
                  resolution: float = 60.0, hold: bool = True, seed: int = 0) -> None:
         super().__init__(graph, stats)
-        self.heuristic = Jit(graph, self.stats)  # shares the statistics: one learner
+        # shares the statistics (one learner); without jit's rollout, which would plan each
+        # decision a second time
+        self.heuristic = Jit(graph, self.stats, rollout=False)
         self.time_limit = time_limit
         self.work_limit = work_limit
         self.lookahead = lookahead

@@ -27,7 +27,7 @@ from andon.model.dispatch import DEFAULT_POLICY, Policy
 from andon.model.errors import ConfigError
 from andon.model.graph import Graph
 from andon.planner.forecast import Deliverable, Forecast, forecast, ranking
-from andon.planner.policies import POLICIES, Planner, make_policy
+from andon.planner.policies import POLICIES, Jit, Planner, make_policy
 from andon.planner.state import PlanningState
 from andon.planner.stats import HISTORY
 from andon.planner.views import PlanView
@@ -50,7 +50,12 @@ def make_planner(name: str, graph: Graph) -> Planner:
         if not available():
             raise ConfigError(f"policy '{Policy.CPSAT}' needs OR-Tools, which is not installed",
                               hint=f"pip install 'andon[opt]', or set policy = '{DEFAULT_POLICY}'")
-    return make_policy(name, graph)
+    planner = make_policy(name, graph)
+    if isinstance(planner, Jit):
+        # the rollout's what-if days would run on the runner thread: live, jit orders by its
+        # rule and hold-back alone (the rollout is the simulator's, see docs/decisions.md)
+        planner.rollout = False
+    return planner
 
 
 class _StateFields(TypedDict):

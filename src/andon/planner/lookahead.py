@@ -39,7 +39,8 @@ class Outcome:
 def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: Callable[[str], float],
                  rule: Key, start: float, busy: list[tuple[str, int, float]] | None = None,
                  backlog: list[Job] | None = None, done: dict[str, float] | None = None,
-                 running: dict[str, float] | None = None, rekey: bool = False) -> Outcome:
+                 running: dict[str, float] | None = None, rekey: bool = False,
+                 first: tuple[str, str] | None = None) -> Outcome:
     """List-schedule every pipeline of partition ``key``. ``arrivals``: source -> epoch seconds
     (already arrived sources at their real time); inputs outside ``key`` (windows) count as there.
     ``busy``: (pool, slots, free at) of runs executing now; ``backlog``: runs of other partitions
@@ -48,6 +49,8 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
     ``key`` that have finished to when, ``running`` those executing now to their predicted end
     (their slots are not in ``busy``). ``rekey``: the rule's order changes with the clock and
     with the competing jobs (their mean duration), so it is applied again at each dispatch.
+    ``first``: (pipeline, partition) of a job waiting at ``start`` that starts then, before the
+    rule picks any other (a candidate dispatch to evaluate; ignored when it is not waiting).
     """
     done = done or {}
     running = running or {}
@@ -96,25 +99,45 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
     heapq.heapify(events)
     other: list[tuple[Job, float]] = []
     now = start
-    while True:
-        for pool, queue in queues.items():
-            if rekey and len(queue) > 1 and free[pool] > 0:
-                here = max(sum(durations[j.pipeline] for _, _, j in queue) / len(queue), 1.0)
-                queue[:] = [(rule(j, now, here), n, j) for _, n, j in queue]
+
+    def dispatch(job: Job, pool: str) -> None:
+        pipe = graph.pipelines[job.pipeline]
+        free[pool] -= pipe.slots
+        end = now + durations[job.pipeline]
+        if job.partition == key:
+            heapq.heappush(events, (end, 1, "done", job.pipeline))
+        else:  # another partition's run: it holds its slots, then counts if late
+            heapq.heappush(events, (end, 1, "free", f"{pool}\0{pipe.slots}"))
+            other.append((job, end))
+
+    def force(wanted: tuple[str, str]) -> None:
+        pool = graph.pipelines[wanted[0]].pool
+        queue = queues[pool]
+        for i, (_, _, job) in enumerate(queue):
+            if (job.pipeline, job.partition) == wanted and free[pool] >= graph.pipelines[job.pipeline].slots:
+                queue.pop(i)
                 heapq.heapify(queue)
-            while queue:
-                job = queue[0][2]
-                pipe = graph.pipelines[job.pipeline]
-                if free[pool] < pipe.slots:
-                    break
-                heapq.heappop(queue)
-                free[pool] -= pipe.slots
-                end = now + durations[job.pipeline]
-                if job.partition == key:
-                    heapq.heappush(events, (end, 1, "done", job.pipeline))
-                else:  # another partition's run: it holds its slots, then counts if late
-                    heapq.heappush(events, (end, 1, "free", f"{pool}\0{pipe.slots}"))
-                    other.append((job, end))
+                dispatch(job, pool)
+                return
+
+    while True:
+        # nothing starts until everything there at the start is queued: the forced job and
+        # the rule then choose among all that waits, as the engine does
+        if not (events and events[0][0] <= start):
+            if first is not None:
+                force(first)
+                first = None
+            for pool, queue in queues.items():
+                if rekey and len(queue) > 1 and free[pool] > 0:
+                    here = max(sum(durations[j.pipeline] for _, _, j in queue) / len(queue), 1.0)
+                    queue[:] = [(rule(j, now, here), n, j) for _, n, j in queue]
+                    heapq.heapify(queue)
+                while queue:
+                    job = queue[0][2]
+                    if free[pool] < graph.pipelines[job.pipeline].slots:
+                        break
+                    heapq.heappop(queue)
+                    dispatch(job, pool)
         if not events:
             break
         now, _, kind, what = heapq.heappop(events)

@@ -171,17 +171,31 @@ class Atc(Planner):
 
 
 class Jit(Atc):
-    """The default. For each new day it plans the day ahead under every candidate rule (least
+    """The default: a rollout over the classic rules, on top of a rule chosen per day.
+
+    *Base order.* For each new day it plans the day ahead under every candidate rule (least
     slack, apparent tardiness cost, earliest due) with the learned arrivals and durations and
-    what occupies the line now (``lookahead.simulate_day``), and dispatches by the rule whose
-    plan keeps the deliverables most on time; while the day stays contended it plans again every
-    ``rechoose`` seconds, switching only to a clearly better rule."""
+    what occupies the line now (``lookahead.simulate_day``), and orders by the rule whose plan
+    keeps the deliverables most on time (planned again every ``rechoose`` seconds while the day
+    stays contended); a slot is held back for a heavier run about to be ready (``_hold_back``).
+
+    *Rollout* (``rollout``; Bertsekas' rollout with several base heuristics). When more runs
+    may start in a pool than it has free slots, the base order's first run and the first
+    choices of slack, ATC, edf and fifo are the candidates. Each is started in a what-if of the
+    day, continued under each of the four rules, on p50 and on p90 durations; a candidate is
+    worth its best continuation. Another candidate replaces the base's only when it is at least
+    as good in misses and better in weighted tardiness (by a priority-minute) on both duration
+    models: never worse than its start on the model. Work budget, deterministic: at most 5
+    candidates x 4 rules x 2 models what-if days a decision, and only on graphs of at most
+    ``plan_at_once`` pipelines (the live planner turns it off: ``planner.live.make_planner``)."""
 
     name = Policy.JIT
     plain = False  # chooses a rule per day
 
-    def __init__(self, graph: Graph, stats: Stats | None = None) -> None:
+    def __init__(self, graph: Graph, stats: Stats | None = None, *, rollout: bool = True) -> None:
         super().__init__(graph, stats)
+        self.rollout = rollout
+        self.rolled = 0  # decisions where the rollout replaced the base order's first run
         # candidates in order of preference when their plans score the same
         self.rules: dict[str, Planner] = {
             rule.name: rule for rule in (Slack(graph, self.stats, self), self,
@@ -193,6 +207,9 @@ class Jit(Atc):
         self._contended = False
         self._planned_at = float("-inf")  # the last re-plan of a contended day
         self._replan: _Replan | None = None
+        self.continuations: tuple[Planner, ...] = (  # the rollout's base heuristics
+            Slack(graph, self.stats, self), Atc(graph, self.stats, self),
+            Edf(graph, self.stats, self), Fifo(graph, self.stats, self))
 
     def __call__(self, graph: Graph, state: PlanningState, ready: list[R],
                  now: datetime) -> list[R]:
@@ -202,7 +219,53 @@ class Jit(Atc):
         ordered = self.order(ready, now.timestamp())
         if not self.offsets():
             return ordered
-        return self._hold_back(state, ordered, free, now.timestamp())
+        out = self._hold_back(state, ordered, free, now.timestamp())
+        if self._contended and self.rollout and out and \
+                len(graph.pipelines) <= self.plan_at_once:
+            out = self._roll_out(ready, out, free, now.timestamp())
+        return out
+
+    def _roll_out(self, ready: list[R], out: list[R], free: dict[str, int], now: float) -> list[R]:
+        """``out`` with its first run replaced by a better candidate of its pool, if any (see
+        the class's docstring)."""
+        from andon.planner.lookahead import simulate_day
+
+        pool = self.graph.pipelines[out[0].pipeline].pool
+        mine = [r for r in ready if self.graph.pipelines[r.pipeline].pool == pool]
+        if len(mine) <= free.get(pool, 0):
+            return out  # all of the pool's ready runs start: no choice to make
+        cands: list[R] = [out[0]]
+        for rule in self.continuations:
+            first = Planner.order(rule, mine, now)[0]
+            if first not in cands:
+                cands.append(first)
+        if len(cands) < 2:
+            return out
+        key = max((r.partition for r in ready), key=lambda k: (len(k), k))
+        try:
+            arrivals = self._arrivals(key)
+        except ValueError:  # a key outside the partitions (before their start)
+            return out
+        load = self._load(key, now)
+        values: list[list[tuple[int, float]]] = []
+        for cand in cands:
+            value = []
+            for duration in (self.stats.duration, self.stats.duration_p90):
+                value.append(min(
+                    (o.misses, o.weighted_tardiness) for o in (
+                        simulate_day(self.graph, key, arrivals, duration, rule.key, now,
+                                     load.busy, load.backlog, load.done, load.running, rule.dynamic,
+                                     first=(cand.pipeline, cand.partition))
+                        for rule in self.continuations)))
+            values.append(value)
+        base = values[0]
+        better = [i for i in range(1, len(cands)) if all(
+            new[0] <= old[0] and new[1] < old[1] - 60 for new, old in zip(values[i], base))]
+        if not better:
+            return out
+        self.rolled += 1
+        chosen = cands[min(better, key=lambda i: values[i])]
+        return [chosen, *[r for r in out if r is not chosen]]
 
     def _imminent(self, state: PlanningState, starting: Sequence[RunView], now: float,
                   horizon: float) -> list[tuple[str, float, float, float]]:
