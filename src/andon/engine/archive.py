@@ -12,7 +12,8 @@ Why this never changes a decision: a day leaves only when nothing of it is in fl
 (queued, running, requested, waiting, halted, under or touched by a cord, checks awaited) and it
 lies before the horizon: ``keep_days`` before now, minus how far back any pipeline reads
 (``reach_days``: a 7-day window reads 6 days back), so no partition still evaluated reads a
-departed one. What happens to a settled partition later comes from an event that names it (a
+departed one; a day before the horizon that is busy keeps the reach before it too, for the
+same reason (``evictable``). What happens to a settled partition later comes from an event that names it (a
 late source delivery, a backfill, a cord): ``needs`` gives the departed days such an event may
 touch (its own, the days after it a window carries a change to, ``spread_days``, and the reach
 before them: data only flows forward in time), and the shell restores them first. Graphs whose
@@ -128,11 +129,17 @@ def busy_days(state: EngineState) -> set[str]:
     return busy
 
 
-def evictable(state: EngineState, before: str) -> list[str]:
-    """The days before ``before`` (a ``horizon``) that hold something and are settled."""
+def evictable(state: EngineState, before: str, reach: int) -> list[str]:
+    """The days before ``before`` (a ``horizon``) that hold something and are settled: not busy
+    (``busy_days``) and not among the ``reach`` (``reach_days``) days before a busy one, which
+    its pending partitions read. A queued run, a request or a waiting partition is started or
+    evaluated on an event that names none of the days it reads (another run ending frees a
+    slot), so those days must be in memory then: the horizon alone keeps them only for the
+    days after it, and a busy day may lie before it."""
     days = {d for d in _keys_days(state.partitions) if d < before}
     days.update(d for d in _keys_days(state.run_count) if d < before)
-    return sorted(days - busy_days(state))
+    held = {_shift(day, -back) for day in busy_days(state) for back in range(reach + 1)}
+    return sorted(days - held)
 
 
 def extract(state: EngineState, days: Iterable[str]) -> dict[str, dict[str, Any]]:

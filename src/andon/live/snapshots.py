@@ -268,7 +268,7 @@ class StateKeeper:
             self.due = False
             return 0
         if self.reach is not None and self.keep_days >= 0:
-            for day in evictable(state, horizon(now, self.keep_days, self.reach)):
+            for day in evictable(state, horizon(now, self.keep_days, self.reach), self.reach):
                 let_go = extract(state, [day])  # a day at a time, each whole: safe to stop at
                 self._unwritten.update(let_go)
                 self.departed.update(let_go)
