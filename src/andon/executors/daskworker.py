@@ -42,11 +42,11 @@ from typing import Any
 
 from andon.executors.base import ExecResult, RunSpec
 from andon.executors.child import write_atomic
+from andon.executors.ended import without_result
 from andon.executors.environment import base_environment
 from andon.executors.forkclient import ForkServer
 from andon.executors.processes import CHILD_MODULE, pidfd, spec_path
 from andon.executors.tree import kill_tree
-from andon.model.status import LOST_ERROR
 
 LOG_TOPIC = "andon-log"  # one topic for every run: the scheduler keeps a bounded deque per topic
 CHUNK = 16_384  # bytes per log event (the scheduler keeps the latest 1,000 events of a topic)
@@ -287,8 +287,7 @@ def _wait(proc: _Process, spec: RunSpec, active: _Active) -> bool:
 
 
 def _cancelled_result(spec: RunSpec, code: int | None = None) -> ExecResult:
-    return ExecResult(spec.run_id, False, code, "Cancelled", "cancelled on request",
-                      cancelled=True)
+    return without_result(spec, code, cancelled=True, timed_out=False, lost="", log="")
 
 
 def _outcome(spec: RunSpec, code: int | None, cancelled: bool, timed_out: bool) -> ExecResult:
@@ -298,17 +297,6 @@ def _outcome(spec: RunSpec, code: int | None, cancelled: bool, timed_out: bool) 
         return ExecResult.from_json(spec.result_path.read_text())
     except (OSError, ValueError, TypeError):
         pass
-    if cancelled:
-        return _cancelled_result(spec, code)
-    if timed_out:
-        return ExecResult(spec.run_id, False, code, "Timeout",
-                          f"the run exceeded its timeout of {spec.timeout:g}s and was killed")
-    if code is None:
-        return ExecResult(spec.run_id, False, None, LOST_ERROR,
-                          "the worker's fork server died under the run (it ended with it)")
-    if code < 0:
-        return ExecResult(spec.run_id, False, code, "Killed",
-                          f"the process was killed by signal {-code} "
-                          f"({signal.Signals(-code).name})")
-    return ExecResult(spec.run_id, False, code, "ExitCode",
-                      f"the process exited with code {code} without a result (see its log)")
+    return without_result(spec, code, cancelled=cancelled, timed_out=timed_out,
+                          lost="the worker's fork server died under the run (it ended with it)",
+                          log="its log")

@@ -23,7 +23,6 @@ import logging
 import math
 import os
 import select
-import signal
 import subprocess
 import sys
 import threading
@@ -35,6 +34,7 @@ from typing import Any
 
 from andon.executors.base import ExecResult, Report, RunSpec
 from andon.executors.child import write_atomic
+from andon.executors.ended import without_result
 from andon.executors.environment import base_environment, run_environment
 from andon.executors.forkclient import ForkFailed, ForkServer
 from andon.executors.processes import (
@@ -268,22 +268,9 @@ class LocalProcessExecutor:
             if run.proc is None and run.server is not None:
                 run.server.forget(run.pid)  # no need to wait for the server to reap it
             return result
-        code = self._exit_code(run)
-        if run.cancelled:
-            return ExecResult(spec.run_id, False, code, "Cancelled", "cancelled on request",
-                              cancelled=True)
-        if run.timed_out:
-            return ExecResult(spec.run_id, False, code, "Timeout",
-                              f"the run exceeded its timeout of {spec.timeout:g}s and was killed")
-        if code is None:
-            return _lost(spec)
-        if code < 0:
-            return ExecResult(spec.run_id, False, code, "Killed",
-                              f"the process was killed by signal {-code} "
-                              f"({signal.Signals(-code).name})")
-        return ExecResult(spec.run_id, False, code, "ExitCode",
-                          f"the process exited with code {code} without a result "
-                          f"(see its log: {spec.log_path})")
+        return without_result(spec, self._exit_code(run), cancelled=run.cancelled,
+                              timed_out=run.timed_out, lost=LOST_TEXT,
+                              log=f"its log: {spec.log_path}")
 
     # -- stopping -----------------------------------------------------------------------------
 
@@ -341,10 +328,12 @@ class LocalProcessExecutor:
         self.close()
 
 
+LOST_TEXT = ("the run's process ended without a result (it died, or was killed while the "
+             "scheduler was down)")
+
+
 def _lost(spec: RunSpec) -> ExecResult:
-    return ExecResult(spec.run_id, False, None, LOST_ERROR,
-                      "the run's process ended without a result (it died, or was killed while "
-                      "the scheduler was down)")
+    return ExecResult(spec.run_id, False, None, LOST_ERROR, LOST_TEXT)
 
 
 def _pid_file(spec: RunSpec) -> int:
