@@ -39,11 +39,11 @@ from typing import TYPE_CHECKING, Any
 from andon.executors.base import ExecResult, Report, RunSpec
 from andon.executors.child import write_atomic
 from andon.executors.daskworker import LOG_TOPIC, cancel_runs, run_task
+from andon.executors.ended import lost_result
 from andon.executors.environment import run_environment, secret_values
 from andon.executors.logcap import CappedLog, Cut, write_cut
 from andon.executors.processes import spec_path
 from andon.model.errors import ConfigError
-from andon.model.status import LOST_ERROR
 from andon.project.settings import DEFAULT_MAX_LOG_BYTES
 
 if TYPE_CHECKING:
@@ -213,11 +213,11 @@ class DaskExecutor:
                 exc = fut.exception()
                 result = self._failed(spec, exc)
             else:
-                result = lost(spec, f"the Dask task of the run ended as {fut.status!r} (the "
+                result = lost_result(spec, f"the Dask task of the run ended as {fut.status!r} (the "
                                     "scheduler let it go)")
         except Exception as exc:  # never leave a run without a report
             log.exception("reading the result of run %s failed", spec.run_id)
-            result = lost(spec, f"andon could not read the run's result from Dask: {exc}")
+            result = lost_result(spec, f"andon could not read the run's result from Dask: {exc}")
         run.sink.close(expected, self.log_wait)
         with self._lock:
             self._runs.pop(spec.run_id, None)
@@ -229,7 +229,7 @@ class DaskExecutor:
         ``retries``) or andon's task itself failed on the worker."""
         name = type(exc).__name__
         if name == "KilledWorker":
-            return lost(spec, "the Dask worker running the run died (KilledWorker)")
+            return lost_result(spec, "the Dask worker running the run died (KilledWorker)")
         return ExecResult(spec.run_id, False, None, name,
                           f"the run's Dask task failed on its worker: {str(exc)[:500]}")
 
@@ -261,7 +261,7 @@ class DaskExecutor:
         wherever it still runs and report the run lost (retried per ``retries``)."""
         with contextlib.suppress(Exception):
             self.client.run(cancel_runs, [spec.run_id])
-        report(lost(spec, "andon restarted while the run was executing on the Dask cluster; "
+        report(lost_result(spec, "andon restarted while the run was executing on the Dask cluster; "
                           "it was ended there"))
         return True
 
@@ -308,5 +308,3 @@ class DaskExecutor:
         self.close()
 
 
-def lost(spec: RunSpec, why: str) -> ExecResult:
-    return ExecResult(spec.run_id, False, None, LOST_ERROR, why)

@@ -10,6 +10,12 @@ from andon.executors.base import ExecResult, RunSpec
 from andon.model.status import LOST_ERROR
 
 
+def lost_result(spec: RunSpec, why: str) -> ExecResult:
+    """The result of a run whose end nobody saw (``LOST_ERROR``: retried per its ``retries``;
+    the manual files it as lost, not as the pipeline's failure); ``why`` says how it was lost."""
+    return ExecResult(spec.run_id, False, None, LOST_ERROR, why)
+
+
 def without_result(spec: RunSpec, code: int | None, *, cancelled: bool, timed_out: bool,
                    lost: str, log: str) -> ExecResult:
     """The failed result of ``spec``'s process that ended with exit ``code`` (negative: the
@@ -23,7 +29,7 @@ def without_result(spec: RunSpec, code: int | None, *, cancelled: bool, timed_ou
         return ExecResult(spec.run_id, False, code, "Timeout",
                           f"the run exceeded its timeout of {spec.timeout:g}s and was killed")
     if code is None:
-        return ExecResult(spec.run_id, False, None, LOST_ERROR, lost)
+        return lost_result(spec, lost)
     if code < 0:
         return ExecResult(spec.run_id, False, code, "Killed",
                           f"the process was killed by signal {-code} "

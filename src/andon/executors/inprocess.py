@@ -14,11 +14,11 @@ import tempfile
 from collections.abc import Mapping
 from typing import Any
 
-from andon.executors.base import ExecResult, Report, RunSpec
+from andon.executors.base import Report, RunSpec
+from andon.executors.ended import lost_result
 from andon.executors.environment import run_environment, secret_values
 from andon.executors.execute import Resolver, run_spec
 from andon.executors.logcap import cap_bytes
-from andon.model.status import LOST_ERROR
 from andon.project.settings import DEFAULT_MAX_LOG_BYTES
 
 
@@ -84,8 +84,7 @@ class InProcessExecutor:
 
     def recover(self, spec: RunSpec, pid: int, report: Report) -> bool:
         """An in-process run dies with its scheduler: report it lost (retried per policy)."""
-        report(ExecResult(spec.run_id, False, None, LOST_ERROR,
-                          "the scheduler stopped while the run was executing in-process"))
+        report(lost_result(spec, "the scheduler stopped while the run was executing in-process"))
         return True
 
     def shutdown(self) -> None:

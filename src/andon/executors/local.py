@@ -34,7 +34,7 @@ from typing import Any
 
 from andon.executors.base import ExecResult, Report, RunSpec
 from andon.executors.child import write_atomic
-from andon.executors.ended import without_result
+from andon.executors.ended import lost_result, without_result
 from andon.executors.environment import base_environment, run_environment
 from andon.executors.forkclient import ForkFailed, ForkServer
 from andon.executors.processes import (
@@ -46,7 +46,6 @@ from andon.executors.processes import (
     spec_path,
 )
 from andon.executors.tree import kill_tree
-from andon.model.status import LOST_ERROR
 from andon.project.settings import DEFAULT_MAX_LOG_BYTES
 
 log = logging.getLogger("andon.executors.local")
@@ -215,8 +214,7 @@ class LocalProcessExecutor:
             result = self._outcome(run)
         except Exception as exc:  # never leave a run without a report
             log.exception("watching run %s failed", run.spec.run_id)
-            result = ExecResult(run.spec.run_id, False, None, LOST_ERROR,
-                                f"andon lost track of the run's process: {exc}")
+            result = lost_result(run.spec, f"andon lost track of the run's process: {exc}")
         finally:
             if run.pidfd >= 0:
                 os.close(run.pidfd)
@@ -333,7 +331,7 @@ LOST_TEXT = ("the run's process ended without a result (it died, or was killed w
 
 
 def _lost(spec: RunSpec) -> ExecResult:
-    return ExecResult(spec.run_id, False, None, LOST_ERROR, LOST_TEXT)
+    return lost_result(spec, LOST_TEXT)
 
 
 def _pid_file(spec: RunSpec) -> int:

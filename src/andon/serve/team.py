@@ -22,7 +22,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from andon.executors.base import ExecResult, Executor, Report, RunSpec
+from andon.executors.base import Executor, Report, RunSpec
+from andon.executors.ended import lost_result
 from andon.live.clock import RealClock
 from andon.live.service import Service
 from andon.manual.rules import load_rules
@@ -182,9 +183,8 @@ class TakenOver:
 
     def recover(self, spec: RunSpec, pid: int, report: Report) -> bool:
         if pid and not Path(spec.run_dir).exists():
-            report(ExecResult(spec.run_id, False, None, "ProcessLost",
-                              f"the leader that ran it (pid {pid}) is gone; its run folder is "
-                              f"not this scheduler's"))
+            report(lost_result(spec, f"the leader that ran it (pid {pid}) is gone; its run "
+                                     f"folder is not this scheduler's"))
             return True
         return self.inner.recover(spec, pid, report)
 
