@@ -475,7 +475,7 @@ def run_stopped(graph: Graph, state: EngineState, run: Run, at: datetime, error:
     if cord is None or not _after(run, cord.resolved_at):
         return
     pipe = graph.pipelines.get(run.pipeline)
-    if run.status is RunStatus.FAILED and pipe is not None and run.attempt <= pipe.retries:
+    if run.status is RunStatus.FAILED and pipe is not None and pipe.retried(run.attempt):
         return  # a retry is coming; it may still succeed
     _owe(book, CordRemakeFailed(id=f"remake_failed:{cord.cord_id}:{run.run_id}", at=at,
                                 cord_id=cord.cord_id, run_id=run.run_id, error=error))

@@ -245,7 +245,7 @@ def _evaluate(graph: Graph, state: EngineState, key: Key, now: datetime) -> RunQ
         if key in state.last_ok_inputs and pipe.on_upstream_change == "ignore":
             return None
         reason = "upstream_changed" if key in state.last_ok_inputs else "new_data"
-    elif last.status is RunStatus.FAILED and last.attempt <= pipe.retries:
+    elif last.status is RunStatus.FAILED and pipe.retried(last.attempt):
         reason, attempt = "retry", last.attempt + 1
         not_before = (last.ended_at or now) + pipe.retry_backoff(last.attempt)
     else:

@@ -87,6 +87,11 @@ class Pipeline:
     uses: tuple[str, ...] = ()  # services and libraries of the catalog it declares it uses
     models: tuple[str, ...] = ()  # models of the catalog each of its successful runs versions
 
+    def retried(self, attempt: int) -> bool:
+        """Whether a failure of attempt ``attempt`` (1 the first) is retried: ``retries`` more
+        attempts follow the first."""
+        return attempt <= self.retries
+
     def retry_backoff(self, attempt: int) -> timedelta:
         """Delay before attempt ``attempt + 1``: doubling from ``retry_delay``, capped at an hour."""
         return min(self.retry_delay * (2 ** max(attempt - 1, 0)), timedelta(hours=1))

@@ -51,6 +51,12 @@ class Graph:
     # is requested; None: never by itself
     sweep_every: timedelta | None = None
 
+    def final_attempt(self, pipeline: str, attempt: int) -> bool:
+        """Whether a failure of ``pipeline``'s attempt ``attempt`` is final: no retry follows (a
+        pipeline the graph no longer declares is not retried)."""
+        pipe = self.pipelines.get(pipeline)
+        return pipe is None or not pipe.retried(attempt)
+
     def partitions_of(self, pipeline: str) -> Partitions:
         return self.pipelines[pipeline].partitions
 

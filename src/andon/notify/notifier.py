@@ -90,10 +90,8 @@ class Notifier:
     def gave_up(self, event: Event) -> bool:
         """Whether ``event`` is a run that failed for good: no retry is coming (a failure that
         will be retried is no one's business yet)."""
-        if not isinstance(event, RunFailed):
-            return False
-        pipe = self.graph.pipelines.get(event.pipeline)
-        return pipe is None or event.attempt > pipe.retries
+        return isinstance(event, RunFailed) and self.graph.final_attempt(event.pipeline,
+                                                                         event.attempt)
 
     def known_problem(self, run_id: str) -> str | None:
         """The manual's hint for ``run_id``; None when there is none or it cannot be had (the

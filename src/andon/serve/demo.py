@@ -205,7 +205,7 @@ def run_demo(directory: Path, speed: float = 3600.0, days: int = 7, port: int = 
     keys = [day_of(d) for d in range(days)]
     progress = Progress(list(project.graph.order), keys)
     narrator = Narrator(project.graph, progress.changed)
-    failures = Failures({n: p.retries for n, p in project.graph.pipelines.items()})
+    failures = Failures(project.graph)
     late_key = day_of(LATE_DAY)
     late = LateExport(line, clock, late_key,
                       project.graph.assets[LATE_SOURCE].partitions.end(late_key),

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from andon.events import Event, RunFailed, RunSucceeded
 from andon.model.errors import ConfigError
+from andon.model.graph import Graph
 
 # what the `demo` extra of pyproject.toml installs, as the demo imports it
 REQUIREMENTS = ("numpy",)
@@ -37,13 +38,13 @@ class Failures:
     """Runs that failed for good and were not made good since (a runner listener): what the
     demo lists when it ends with partitions that could not be made."""
 
-    def __init__(self, retries: dict[str, int]) -> None:
-        self.retries = retries
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
         self.open: dict[tuple[str, str], RunFailed] = {}
 
     def on_events(self, events: Sequence[Event]) -> None:
         for ev in events:
-            if isinstance(ev, RunFailed) and ev.attempt > self.retries.get(ev.pipeline, 0):
+            if isinstance(ev, RunFailed) and self.graph.final_attempt(ev.pipeline, ev.attempt):
                 self.open[(ev.pipeline, ev.partition)] = ev
             elif isinstance(ev, RunSucceeded):
                 self.open.pop((ev.pipeline, ev.partition), None)

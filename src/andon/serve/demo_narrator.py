@@ -142,7 +142,7 @@ class Narrator:
             return self._landed_words(ev)
         if isinstance(ev, RunFailed):
             pipe = self.graph.pipelines.get(ev.pipeline)
-            if pipe is None or ev.attempt <= pipe.retries:
+            if pipe is None or pipe.retried(ev.attempt):
                 return None  # a retry follows: only the run that failed for good is news
             error = f"{ev.error_type}: {ev.error_message}" if ev.error_type else \
                 f"exit code {ev.exit_code}"

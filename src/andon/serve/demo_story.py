@@ -103,12 +103,12 @@ class FlakyExport(OnCall):
         super().__init__(line, clock)
         self.days, self.deliver = list(days), deliver
         self.resolved = threading.Event()
-        self.retries = line.project.graph.pipelines[FLAKY_PIPELINE].retries
 
     def wanted(self, ev: Event) -> bool:
         """The flaky days' final failures (no retry left)."""
         return (isinstance(ev, RunFailed) and ev.pipeline == FLAKY_PIPELINE
-                and ev.partition in self.days and ev.attempt > self.retries)
+                and ev.partition in self.days
+                and self.line.project.graph.final_attempt(ev.pipeline, ev.attempt))
 
     def respond(self, ev: Event) -> None:
         assert isinstance(ev, RunFailed)
