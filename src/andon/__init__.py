@@ -8,7 +8,9 @@ partitions from code and ``andon.testing`` calls one pipeline in a test (docs/te
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # not typing's: `andon --help` and `andon status` never import typing
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["source", "pipeline", "catalog", "model", "model_output", "window", "rollup", "mapped",
            "serving", "last", "Context", "check", "checks", "CheckContext", "CheckResult",

@@ -1,5 +1,7 @@
 """``python -m andon``: the same as the ``andon`` command."""
 
-from andon.cli import main
+import sys
 
-main(prog_name="andon")
+from andon.cli.fast import main
+
+sys.exit(main(prog_name="andon"))

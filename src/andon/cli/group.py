@@ -4,7 +4,6 @@ turned into ``Error: ...`` with a hint and an exit code, JSON and table output."
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -12,6 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+from andon import __version__
+from andon.cli.text import json_text, quiet_broken_pipe, table_lines
 
 if TYPE_CHECKING:
     from andon.cli.client import Client
@@ -78,9 +80,7 @@ def friendly(fn: F) -> F:
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except BrokenPipeError:  # the reader went away (`andon ... | head`): stop quietly
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())  # so the exit's flush does not fail again
-            sys.exit(141)  # 128 + SIGPIPE, as a command killed by the signal reports
+            sys.exit(quiet_broken_pipe())
         except Exception as exc:
             ctx = click.get_current_context(silent=True)
             debug = bool(ctx and ctx.obj and ctx.obj.debug)
@@ -90,25 +90,15 @@ def friendly(fn: F) -> F:
 
 
 def out_json(data: Any) -> None:
-    """``data`` as JSON on stdout: indented for a person at a terminal, on one line for a
-    program reading a pipe (the C encoder: ten times faster on a year of the manual)."""
-    if sys.stdout.isatty():
-        click.echo(json.dumps(data, indent=2, default=str))
-    else:
-        click.echo(json.dumps(data, separators=(",", ":"), default=str))
+    """``data`` as JSON on stdout (``andon.cli.text.json_text``)."""
+    click.echo(json_text(data, sys.stdout.isatty()))
 
 
 def table(header: tuple[str, ...], rows: Sequence[Sequence[str]],
           notes: Sequence[str | None] = ()) -> None:
-    """Columns as wide as their widest cell, two spaces apart, no trailing blanks; ``notes[i]``
-    (when given and not empty) on its own indented line under row ``i``."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(header)]
-    click.echo("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
-    for i, row in enumerate(rows):
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
-        if i < len(notes) and notes[i]:
-            click.echo(f"  {notes[i]}")
+    """A table on stdout (``andon.cli.text.table_lines``)."""
+    for line in table_lines(header, rows, notes):
+        click.echo(line)
 
 
 # the sections of `andon --help`, in order: each command names its own where it is registered
@@ -165,7 +155,7 @@ class SectionedGroup(click.Group):
               "folder with an andon.toml at or above the current one)")
 @click.option("--database-url", help="store URL [env ANDON_DATABASE_URL]")
 @click.option("--debug", is_flag=True, help="show tracebacks")
-@click.version_option(package_name="andon")
+@click.version_option(__version__)
 @click.pass_context
 def main(ctx: click.Context, project: str | None, database_url: str | None, debug: bool) -> None:
     """andon: a lean orchestrator. Runs start the moment their data lands."""

@@ -10,6 +10,7 @@ import click
 
 from andon.cli.client import Client
 from andon.cli.group import INSPECT, PLAN, Env, friendly, main, out_json, table
+from andon.cli.text import status_lines
 
 
 @main.command(section=INSPECT)
@@ -22,22 +23,11 @@ def status(env: Env, as_json: bool) -> None:
     if as_json:
         out_json(data)
         return
-    rows = [(p["name"], p["state"], str(p["partitions"]["succeeded"]),
-             str(p["partitions"]["running"]), str(p["partitions"]["queued"]),
-             str(p["partitions"]["failed"])) for p in data["pipelines"]]
-    table(("PIPELINE", "STATE", "OK", "RUNNING", "QUEUED", "FAILED"), rows)
-    click.echo()
-    table(("SOURCE", "PARTITIONS", "LATEST"),
-          [(s["name"], str(s["partitions"]), s["latest"] or "-") for s in data["sources"]])
-    for h in data.get("halted", []):
-        why = "; ".join(f"cord {c['cord_id']} on {c['asset']} {c['partition']}: {c['reason']}"
-                        for c in h["cords"])
-        click.echo(f"halted: {h['pipeline']} {h['partition']} by {why}")
-    failed = [f for p in data["pipelines"] for f in p["failures"]]
-    for f in failed:
-        click.echo(f"failed: {f['run_id']}: {f['error_type']}: {f['error_message']}")
-    if failed:
-        sys.exit(1)
+    lines, code = status_lines(data)
+    for line in lines:
+        click.echo(line)
+    if code:
+        sys.exit(code)
 
 
 @main.command(section=PLAN)

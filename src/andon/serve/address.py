@@ -1,13 +1,14 @@
 """Where a project's running ``andon up`` answers, found from its state folder: what the command
-line asks before every command, so kept light (nothing of the server is imported here)."""
+line asks before every command, so kept light: the standard library only (the fast door of
+``andon status``, ``andon.cli.fast``, reads it before anything else is imported)."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import socket
 from pathlib import Path
-
-from andon.store.lock import held
 
 
 def server_url(state_dir: Path) -> str | None:
@@ -25,6 +26,22 @@ def server_url(state_dir: Path) -> str | None:
 def folder_lock(state_dir: Path) -> Path:
     """The lock a running ``andon up`` holds on its state folder."""
     return state_dir / "scheduler.lock"
+
+
+def held(path: Path) -> bool:
+    """Whether a live process holds the ``flock`` on ``path``. Probed with a shared lock, let go
+    at once: only a scheduler starting in that instant could find it taken (and say so)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # drops the probe's lock
+    return False
 
 
 def _refused(url: str) -> bool:

@@ -118,22 +118,6 @@ class FileLock:
             self._fd = -1
 
 
-def held(path: Path) -> bool:
-    """Whether a live process holds the ``flock`` on ``path``. Probed with a shared lock, let go
-    at once: only a scheduler starting in that instant could find it taken (and say so)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)  # drops the probe's lock
-    return False
-
-
 def _database_lock(database: Path, holder: str) -> FileLock:
     # beside the file itself: a symlink to the database shares its lock
     real = database.resolve()
