@@ -121,3 +121,11 @@ def test_a_server_that_never_finishes_is_given_up_on(make_project, monkeypatch: 
         finally:
             release.set()
     assert code == 2 and "within 0.5 s" in err
+
+
+@pytest.mark.parametrize("raw", [b"", b"garbage", b"SSH-2.0-OpenSSH\r\n\r\n", b"HTTP/1.1 abc\r\n\r\n",
+                                 b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n{}",
+                                 b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 20000 + b"\r\n{}"])
+def test_an_answer_that_is_not_http_is_refused(raw: bytes) -> None:
+    with pytest.raises(fast.Unusable):
+        fast._answer(raw)

@@ -7,12 +7,14 @@ project's definitions or the store are imported; everything else goes to the cli
   only where click would render it at that same width (a terminal of 80 columns or more, or no
   terminal at all); ``andon --version``: ``andon.__version__``, which click prints too.
 - ``andon [--project DIR | -p DIR] status [--json]`` against a running ``andon up``: found as
-  the CLI finds it (``server_url`` setting, else ``andon.serve.address.server_url`` on the state
-  folder), asked ``GET /api/v1/status`` with http.client and printed by the same functions as
-  the click command (``andon.cli.text``). Only a loopback ``http://HOST:PORT``: a token goes
-  nowhere else from here (the click path keeps today's rules). Anything this door does not
-  know — another argument, no project, a TOML error, a setting it does not know, no server, an
-  error answer — goes to the click path, which behaves as it always did.
+  the CLI finds it (the ``server_url`` setting, else the state folder's published address while
+  its lock is held: ``andon.serve.address``), asked ``GET /api/v1/status`` (HTTP/1.0 by hand:
+  see ``_fetch``) and printed by the same functions as the click command (``andon.cli.text``).
+  Only a loopback ``http://HOST:PORT`` (127.x.y.z, [::1]): a token goes nowhere else from here
+  (the click path keeps today's rules). Anything this door does not know — another argument,
+  no project, a setting it does not know, no server, an error answer — goes to the click path,
+  which behaves as it always did. It reads andon.toml only for the settings that find the
+  server (``_settings_table``), and not the definitions: the server answering loaded them.
 
 The server's answer is bounded: ``MAX_ANSWER_BYTES`` and ``TIMEOUT`` seconds in all; beyond
 either, or an answer that is not a status, a clear error and exit code 2.
@@ -35,6 +37,8 @@ PROG = "andon"
 TIMEOUT = 30.0  # seconds the server may take to answer, all of it (the click client's too)
 MAX_ANSWER_BYTES = 64 * 1024 * 1024  # the largest status answer read
 CHUNK = 1 << 16
+MAX_HEAD_BYTES = 1 << 16  # an answer's status line and headers
+MAX_PROJECT_FILE_BYTES = 1 << 20  # a larger andon.toml is left to the click path
 
 
 class Unusable(Exception):
@@ -171,15 +175,9 @@ def _server(project: str | None, env: Mapping[str, str]) -> tuple[str, int, str]
     root = _root(project if project is not None else os.getcwd())
     if root is None:
         return None
-    import tomllib
-
-    try:
-        with open(os.path.join(root, rendered.PROJECT_FILE), "rb") as fh:
-            table = tomllib.load(fh).get("settings", {})
-    except (OSError, ValueError):  # tomllib.TOMLDecodeError is a ValueError
+    table = _settings_table(os.path.join(root, rendered.PROJECT_FILE))
+    if table is None:
         return None
-    if not isinstance(table, dict) or not set(table) <= set(rendered.SETTINGS):
-        return None  # the click path names the setting it does not know
     value: dict[str, str] = {}
     for name, fallback in rendered.DEFAULTS.items():
         got = env.get(rendered.ENV_PREFIX + name.upper()) or table.get(name, fallback)
@@ -189,11 +187,9 @@ def _server(project: str | None, env: Mapping[str, str]) -> tuple[str, int, str]
     state_dir = os.path.join(root, value["state_dir"])  # an absolute state_dir stays itself
     url = value["server_url"]
     if not url:
-        from pathlib import Path
+        from andon.serve.address import published_url
 
-        from andon.serve.address import server_url
-
-        url = server_url(Path(state_dir)) or ""
+        url = published_url(state_dir) or ""
     address = _loopback(url)
     if address is None:
         return None
@@ -209,17 +205,42 @@ def _server(project: str | None, env: Mapping[str, str]) -> tuple[str, int, str]
     return (*address, token)
 
 
+def _settings_table(path: str) -> dict[str, Any] | None:
+    """andon.toml's ``[settings]``; None when the click path must read it (unreadable, not
+    TOML, or naming a setting not known). Parsed only when the file could set one: without the
+    word ``settings`` (a table, a dotted key) or a backslash (an escaped key) it cannot, and
+    tomllib's import costs the fast door more than the interpreter's own start."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_PROJECT_FILE_BYTES + 1)
+    except OSError:
+        return None
+    if len(raw) > MAX_PROJECT_FILE_BYTES:
+        return None
+    if b"settings" not in raw and b"\\" not in raw:
+        return {}
+    import tomllib
+
+    try:
+        table = tomllib.loads(raw.decode("utf-8")).get("settings", {})
+    except ValueError:  # tomllib.TOMLDecodeError and UnicodeDecodeError are ValueErrors
+        return None
+    if not isinstance(table, dict) or not set(table) <= set(rendered.SETTINGS):
+        return None  # the click path names the setting it does not know
+    return table
+
+
 def _loopback(url: str) -> tuple[str, int] | None:
-    """``(host, port)`` of ``http://HOST:PORT`` when HOST is a loopback address; else None."""
+    """``(host, port)`` of ``http://HOST:PORT`` when HOST is a loopback address written as
+    one (127.x.y.z or [::1]: no name to resolve); else None."""
     rest = url.removeprefix("http://").rstrip("/")
     if rest == url or "/" in rest or "@" in rest or "?" in rest or "#" in rest:
         return None
     host, _, port = rest.rpartition(":")
     if not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
         return None
-    host = host.lower()
-    if host in ("localhost", "[::1]"):
-        return host.strip("[]"), int(port)
+    if host == "[::1]":
+        return "::1", int(port)
     parts = host.split(".")
     if len(parts) == 4 and parts[0] == "127" and all(
             p.isascii() and p.isdigit() and int(p) < 256 for p in parts):
@@ -233,45 +254,55 @@ def _bracketed(host: str) -> str:
 
 def _fetch(host: str, port: int, token: str) -> Any:
     """The decoded status answer; None for an error answer (4xx, 5xx). Raises Unusable, or
-    ConnectionRefusedError when nothing listens."""
-    import http.client
+    ConnectionRefusedError when nothing listens.
+
+    HTTP/1.0 by hand over ``_socket``: http.client (email, ssl) and socket (its enums) would
+    cost this door twice the interpreter's start, for one GET on loopback. HTTP/1.0, so the
+    answer is never chunked: it ends where Content-Length says, or when the server closes."""
+    import _socket
     import json
     import time
 
     deadline = time.monotonic() + TIMEOUT
-    conn = http.client.HTTPConnection(host, port, timeout=TIMEOUT)
+    sock = _socket.socket(_socket.AF_INET6 if ":" in host else _socket.AF_INET,
+                          _socket.SOCK_STREAM)
     try:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        sock.settimeout(TIMEOUT)
+        auth = f"Authorization: Bearer {token}\r\n" if token else ""
+        request = (f"GET {rendered.STATUS_PATH} HTTP/1.0\r\nHost: {_bracketed(host)}:{port}\r\n"
+                   f"{auth}Accept: application/json\r\n\r\n")
+        received = bytearray()
         try:
-            conn.request("GET", rendered.STATUS_PATH, headers=headers)
-            resp = conn.getresponse()
-            if resp.status != 200:
-                return None
-            length = resp.getheader("Content-Length")
-            if length is not None and length.isdigit() and int(length) > MAX_ANSWER_BYTES:
-                raise Unusable(f"the answer is {int(length):,} bytes, more than the "
-                               f"{MAX_ANSWER_BYTES:,} read")
-            body = bytearray()
-            while True:  # one receive at a time, each given only what is left of the deadline
+            sock.connect((host, port))
+            sock.sendall(request.encode("latin-1"))
+            while True:  # each receive given only what is left of the deadline
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise TimeoutError
-                if conn.sock is not None:
-                    conn.sock.settimeout(left)
-                chunk = resp.read1(CHUNK)
+                sock.settimeout(left)
+                chunk = sock.recv(CHUNK)
                 if not chunk:
                     break
-                body += chunk
-                if len(body) > MAX_ANSWER_BYTES:
+                received += chunk
+                if len(received) > MAX_ANSWER_BYTES + MAX_HEAD_BYTES:
                     raise Unusable(f"the answer is more than the {MAX_ANSWER_BYTES:,} bytes read")
         except ConnectionRefusedError:
             raise
         except TimeoutError:
             raise Unusable(f"no answer within {TIMEOUT:g} s") from None
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, UnicodeEncodeError) as exc:
             raise Unusable(f"the connection failed: {type(exc).__name__}: {exc}") from None
     finally:
-        conn.close()
+        sock.close()
+    code, length, body = _answer(bytes(received))
+    if code != 200:
+        return None
+    if length is not None and length > MAX_ANSWER_BYTES:
+        raise Unusable(f"the answer is {length:,} bytes, more than the {MAX_ANSWER_BYTES:,} read")
+    if len(body) > MAX_ANSWER_BYTES:
+        raise Unusable(f"the answer is more than the {MAX_ANSWER_BYTES:,} bytes read")
+    if length is not None and length != len(body):
+        raise Unusable(f"the answer ended after {len(body):,} of its {length:,} bytes")
     try:
         data = json.loads(body)
     except ValueError:
@@ -279,3 +310,22 @@ def _fetch(host: str, port: int, token: str) -> Any:
     if not isinstance(data, dict):
         raise Unusable("the answer is not a JSON object")
     return data
+
+
+def _answer(raw: bytes) -> tuple[int, int | None, bytes]:
+    """(status code, Content-Length or None, body) of a whole HTTP/1.x answer."""
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    if not sep or len(head) > MAX_HEAD_BYTES:
+        raise Unusable("the answer is not HTTP")
+    lines = head.split(b"\r\n")
+    status = lines[0].split(b" ", 2)
+    if len(status) < 2 or not status[0].startswith(b"HTTP/1.") or not status[1].isdigit():
+        raise Unusable("the answer is not HTTP")
+    length = None
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            if not value.strip().isdigit():
+                raise Unusable("the answer's Content-Length is not a number")
+            length = int(value.strip())
+    return int(status[1]), length, body

@@ -7,8 +7,12 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import socket
-from pathlib import Path
+
+TYPE_CHECKING = False  # nor typing, pathlib or socket: each costs the fast door milliseconds
+if TYPE_CHECKING:
+    from pathlib import Path
+
+LOCK_NAME = "scheduler.lock"  # in the state folder, held by its running andon up
 
 
 def server_url(state_dir: Path) -> str | None:
@@ -16,19 +20,28 @@ def server_url(state_dir: Path) -> str | None:
     folder's lock (the kernel drops it when its holder dies, even by ``kill -9``: a pid that
     answers a signal may be a dead server not yet reaped, or another process) and its address
     in ``server.json`` does not refuse a connection."""
+    url = published_url(state_dir)
+    return url if url is not None and not _refused(url) else None
+
+
+def published_url(state_dir: str | os.PathLike[str]) -> str | None:
+    """The address in the state folder's ``server.json`` while a live process holds the
+    folder's lock; None otherwise. Not probed: a caller that connects learns it from a refusal
+    (``server_url`` probes)."""
     try:
-        url = str(json.loads((state_dir / "server.json").read_text())["url"])
+        with open(os.path.join(state_dir, "server.json"), encoding="utf-8") as fh:
+            url = str(json.loads(fh.read(65536))["url"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return url if held(folder_lock(state_dir)) and not _refused(url) else None
+    return url if held(os.path.join(state_dir, LOCK_NAME)) else None
 
 
 def folder_lock(state_dir: Path) -> Path:
     """The lock a running ``andon up`` holds on its state folder."""
-    return state_dir / "scheduler.lock"
+    return state_dir / LOCK_NAME
 
 
-def held(path: Path) -> bool:
+def held(path: str | os.PathLike[str]) -> bool:
     """Whether a live process holds the ``flock`` on ``path``. Probed with a shared lock, let go
     at once: only a scheduler starting in that instant could find it taken (and say so)."""
     try:
@@ -47,6 +60,7 @@ def held(path: Path) -> bool:
 def _refused(url: str) -> bool:
     """Whether nothing listens at ``url`` (a connection refused: no request was sent, so the
     caller may safely work on the store instead)."""
+    import socket
     from urllib.parse import urlsplit
 
     try:
