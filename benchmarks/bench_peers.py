@@ -33,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchlib import ANDON, HERE, RESULTS, bench_env, machine, now_iso
+from benchlib import HERE, RESULTS, bench_env, console_script, machine, now_iso
 from benchprojects import shape_definitions, write_project
 from peers_tools import PEERS, Peer
 
@@ -90,8 +90,9 @@ def run_once(tool: str, fig: dict[str, Any], cache: Path, timeout: float) -> dic
     """One timed process: ``{"s": seconds}`` or ``{"error": ...}``."""
     folder = Path(tempfile.mkdtemp(prefix=f"andon-peers-{tool}-"))
     try:
-        if fig["kind"] == "help":
-            cli = ANDON if tool == "andon" else cache / tool / "bin" / PEERS[tool].cli
+        if fig["kind"] == "help":  # andon's: the checkout's console script (its fast door)
+            cli = console_script(folder)[0] if tool == "andon" else \
+                cache / tool / "bin" / PEERS[tool].cli
             cmd, env = [str(cli), "--help"], bench_env()
         else:
             cmd, env = _prepare(tool, folder, fig["shape"], fig["n"], fig["pool"], cache)

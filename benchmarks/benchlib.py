@@ -49,6 +49,31 @@ def bench_env(**extra: str) -> dict[str, str]:
     return env
 
 
+_SCRIPT = """#!{python}
+import sys
+from {module} import {attr}
+if __name__ == '__main__':
+    sys.argv[0] = sys.argv[0].removesuffix('.exe')
+    sys.exit({attr}())
+"""
+
+
+def console_script(folder: Path) -> tuple[Path, str]:
+    """The ``andon`` console script as pip writes it from pyproject.toml's ``[project.scripts]``,
+    and how it was found: the installed one, or (when that names another entry point: an
+    install older than the checkout) the same script for the checkout's, written in ``folder``."""
+    import tomllib
+
+    entry = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]["andon"]
+    module, attr = entry.split(":")
+    if f"from {module} import {attr}" in ANDON.read_text():
+        return ANDON, f"installed ({entry})"
+    path = folder / "andon"
+    path.write_text(_SCRIPT.format(python=sys.executable, module=module, attr=attr))
+    path.chmod(0o755)
+    return path, f"written for {entry} (the installed one is older)"
+
+
 def enable_bytecode() -> None:
     """Let this process (and the run processes it spawns) write and use .pyc files."""
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)

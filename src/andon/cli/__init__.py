@@ -7,7 +7,7 @@ The ``andon`` console script is ``andon.cli.fast:main``: it answers ``andon --he
 command (``andon.cli.fast``), and hands everything else to ``main``. So this package imports
 nothing until ``main`` is asked for (``from andon.cli import main``).
 
-``main`` is the ``andon`` group (``andon.cli.group``); each module below adds its commands to it:
+``main`` is the ``andon`` group (``andon.cli.group``); each of these modules adds its commands to it:
 ``start`` (init, validate, up), ``writes`` (notify, run, backfill, cancel; ``--wait`` in
 ``waiting``), ``materialize``, ``access``
 (access requests, subscribe, unsubscribe), ``queries`` (status, plan, runs, logs), ``catalog``
