@@ -15,6 +15,7 @@ The console script is the checkout's (``benchlib.console_script``).
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import re
 import subprocess
@@ -44,6 +45,23 @@ def run(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"{cmd} exited {proc.returncode}: {err.decode()[-1000:]}")
     return wall, usage.ru_utime + usage.ru_stime
+
+
+def server_answer(url: str, token: str, n: int) -> list[float]:
+    """Seconds the server takes to answer ``GET /api/v1/status`` on a kept-alive connection:
+    the part of ``andon status``'s wall time that is not the client's."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    out = []
+    try:
+        for _ in range(n):
+            t0 = time.perf_counter()
+            conn.request("GET", "/api/v1/status", headers={"Authorization": f"Bearer {token}"})
+            conn.getresponse().read()
+            out.append(time.perf_counter() - t0)
+    finally:
+        conn.close()
+    return out
 
 
 def imports(cmd: list[str], env: dict[str, str], cwd: Path) -> dict[str, object]:
@@ -96,6 +114,7 @@ def main() -> int:
                         cpu[name].append(c)
             profiles = {name: imports(commands[name], env, project)
                         for name in ("andon --help", "andon status")}
+            answer = server_answer(server.url, server.token(), args.runs)
     load_after = os.getloadavg()
 
     stats = {name: summary_stats(v) for name, v in wall.items()}
@@ -107,6 +126,8 @@ def main() -> int:
     for name in commands:
         target = TARGET_S if name in ("andon --help", "andon status") else None
         figures.append(figure(f"{name}, median wall time", stats[name]["p50"], "s", target))
+    figures.append(figure("the server's answer to GET /api/v1/status (in the status figures), "
+                          "median", summary_stats(answer)["p50"], "s"))
     figures.append(figure("andon --help minus python -c pass, median",
                           stats["andon --help"]["p50"] - stats["python -c pass"]["p50"], "s"))
     if "luigi --help" in stats:
@@ -119,7 +140,8 @@ def main() -> int:
     result.add(*figures)
     result.details = {
         "wall_s": stats, "cpu_s": cpu_stats,
-        "samples": {"wall": wall, "cpu": cpu}, "rounds": args.runs, "warmup_rounds": args.warmup,
+        "samples": {"wall": wall, "cpu": cpu, "server_status_answer": answer},
+        "rounds": args.runs, "warmup_rounds": args.warmup,
         "load_average_before": load_before, "load_average_after": load_after,
         "console_script": how, "imports": profiles,
     }
@@ -127,6 +149,7 @@ def main() -> int:
     for name in commands:
         print(f"{name:22} median {stats[name]['p50'] * 1000:7.1f} ms wall, "
               f"{cpu_stats[name]['p50'] * 1000:6.1f} ms cpu")
+    print(f"server's status answer median {summary_stats(answer)['p50'] * 1000:.1f} ms")
     print(f"load average {load_before[0]:.2f} -> {load_after[0]:.2f}; -> {path}")
     return 0
 

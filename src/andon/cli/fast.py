@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from typing import IO, Any
 
 PROG = "andon"
-TIMEOUT = 30.0  # seconds the server may take to answer, all of it (the click client's too)
+TIMEOUT = 30.0  # seconds the server may take to answer, all of it (HttpClient's: each read)
 MAX_ANSWER_BYTES = 64 * 1024 * 1024  # the largest status answer read
 CHUNK = 1 << 16
 MAX_HEAD_BYTES = 1 << 16  # an answer's status line and headers
