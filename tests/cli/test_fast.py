@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from andon.cli import main, render, rendered
 from andon.cli.fast import _help_width, serve
+from andon.cli.fast import main as fast_main
 from tests.web.conftest import running
 
 FAILING = """
@@ -112,3 +113,18 @@ def test_no_server_or_an_unknown_setting_goes_to_click(make_project) -> None:  #
     broken = make_project(FAILING, extra="[settings\n")
     assert fast(["--project", str(broken), "status"])[0] is None
     assert fast(["--project", str(root / "nowhere" / ".."), "status"])[0] is None
+
+
+def test_the_console_script_is_the_fast_door() -> None:
+    """pyproject's ``andon`` entry point is this door, and ``python -m andon`` goes through it."""
+    import importlib
+    import tomllib
+
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    entry = tomllib.loads(pyproject.read_text())["project"]["scripts"]["andon"]
+    module, attr = entry.split(":")
+    assert getattr(importlib.import_module(module), attr) is fast_main
+    proc = subprocess.run([sys.executable, "-m", "andon", "--version"], capture_output=True,
+                          text=True, timeout=60)
+    clicked = CliRunner().invoke(main, ["--version"], prog_name="andon")
+    assert (proc.returncode, proc.stdout) == (0, clicked.output)
