@@ -137,3 +137,25 @@ def test_the_worker_runs_only_for_jit_when_on() -> None:
     assert dispatcher(GRAPH, live, False) == (live, None)
     fifo = make_policy("fifo", GRAPH)
     assert dispatcher(GRAPH, fifo, True) == (fifo, None)
+
+
+def test_the_runner_decides_through_the_advised_dispatch_and_stops_its_worker(
+        tmp_path: Path) -> None:
+    from andon.executors.inprocess import InProcessExecutor
+    from andon.live.runner import Runner
+    from andon.store.sql import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'andon.db'}")
+    runner = Runner(GRAPH, store, InProcessExecutor(lambda name: None), tmp_path,
+                    tmp_path / "runs", policy=make_planner("jit", GRAPH), advise=True)
+    assert isinstance(runner.dispatch, Advised) and runner.advisor is not None
+    ready = queued("am0", "am1", "am2")
+    runner.dispatch(GRAPH, state(ready), ready, NOW)  # starts the worker
+    assert runner.advisor.idle(10) and runner.advisor.alive()
+    runner.stop()
+    assert not runner.advisor.alive()
+    store.close()
+    plain = Runner(GRAPH, Store(f"sqlite:///{tmp_path / 'b.db'}"), InProcessExecutor(
+        lambda name: None), tmp_path, tmp_path / "runs", policy=make_planner("jit", GRAPH))
+    assert plain.dispatch is plain.policy and plain.advisor is None
+    plain.store.close()
