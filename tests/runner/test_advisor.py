@@ -159,3 +159,10 @@ def test_the_runner_decides_through_the_advised_dispatch_and_stops_its_worker(
         lambda name: None), tmp_path, tmp_path / "runs", policy=make_planner("jit", GRAPH))
     assert plain.dispatch is plain.policy and plain.advisor is None
     plain.store.close()
+
+
+def test_no_worker_beyond_the_simulators_bound_on_the_rollout() -> None:
+    live = make_planner("jit", GRAPH)
+    assert dispatcher(GRAPH, live, True, limit=len(GRAPH.pipelines) - 1) == (live, None)
+    dispatch, advisor = dispatcher(GRAPH, live, True, limit=None)
+    assert isinstance(dispatch, Advised) and advisor is not None

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from andon.model.graph import Graph
 from andon.planner.advice import Advice, Snapshot, advisable, apply, contended, evaluate, signature, take
-from andon.planner.policies import Planner
+from andon.planner.policies import Jit, Planner
 from andon.planner.state import PlanningState, R
 
 log = logging.getLogger("andon.live.advisor")
@@ -128,11 +128,14 @@ class Advised:
         return ordered
 
 
-def dispatcher(graph: Graph, planner: Planner, on: bool
+def dispatcher(graph: Graph, planner: Planner, on: bool, limit: int | None = Jit.plan_at_once
                ) -> tuple[Planner | Advised, Advisor | None]:
-    """The runner's dispatch policy and its advisor: ``planner`` alone when ``on`` is False or
-    it has no rollout (only jit has), else ``planner`` advised by a worker running its rollout."""
-    if not on or not advisable(planner):
+    """The runner's dispatch policy and its advisor: ``planner`` alone when ``on`` is False, it
+    has no rollout (only jit has), or the graph has more than ``limit`` pipelines (the
+    simulator's bound on the rollout, ``Jit.plan_at_once``: beyond it one evaluation takes
+    seconds, arrives stale, and its thread takes the interpreter lock from the runner's for
+    nothing); else ``planner`` advised by a worker running its rollout."""
+    if not on or not advisable(planner) or (limit is not None and len(graph.pipelines) > limit):
         return planner, None
     advisor = Advisor(lambda snap: evaluate(graph, snap))
     return Advised(graph, planner, advisor), advisor

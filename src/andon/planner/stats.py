@@ -59,6 +59,7 @@ class Stats:
     arrivals: dict[str, Series] = field(default_factory=dict)
     # pipeline -> (p50, p90): the what-if days ask for a duration millions of times a re-plan
     _planned: dict[str, tuple[float, float]] = field(default_factory=dict, repr=False)
+    version: int = field(default=0, repr=False)  # moves with every change of a duration
 
     @classmethod
     def declared(cls, durations: dict[str, float | None],
@@ -88,6 +89,7 @@ class Stats:
     def observe_duration(self, pipeline: str, seconds: float) -> None:
         self._series(pipeline).add(seconds)
         self._planned.pop(pipeline, None)
+        self.version += 1
 
     def arrival(self, source: str) -> tuple[float, float] | None:
         """(p50, p90) seconds after the partition end at which ``source`` lands, if known."""
@@ -120,3 +122,4 @@ class Stats:
                 series.values.extend(float(v) for v in values[-HISTORY:])
                 series._cache = None
         self._planned.clear()
+        self.version += 1
