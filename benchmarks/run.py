@@ -47,6 +47,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], float]] = {
     "dask": (["--spawn", "200"], ["--runs", "100", "--spawn", "20"], 1200),
     "scale_pg": ([], ["--pipelines", "1000", "--probes", "30"], 7200),
     "failover": ([], ["--trials", "5"], 3600),
+    "live_replan": (["--days", "3"], ["--pipelines", "300", "--days", "2"], 3600),
 }
 
 

@@ -44,6 +44,7 @@ from andon.events import (
 )
 from andon.executors.base import ExecResult, Executor, RunSpec, spec_of_run
 from andon.executors.reports import HeldReport, ended_event
+from andon.live.advisor import dispatcher
 from andon.live.clock import Clock, RealClock
 from andon.live.inbox import Inbox
 from andon.live.snapshots import StateKeeper
@@ -80,7 +81,8 @@ class Runner:
     the runs that may start (default ``jit``) and learns from every committed turn."""
 
     def __init__(self, graph: Graph, store: Store, executor: Executor, project_dir: Path,
-                 runs_dir: Path, clock: Clock | None = None, policy: Planner | None = None) -> None:
+                 runs_dir: Path, clock: Clock | None = None, policy: Planner | None = None,
+                 advise: bool = False) -> None:
         self.graph = graph
         self.store = store
         self.executor = executor
@@ -91,6 +93,8 @@ class Runner:
         self.clock = clock or RealClock()
         self.policy = policy or make_policy(DEFAULT_POLICY, graph)
         self.plan = LivePlan(graph, self.policy)  # learned statistics, the forecast, at-risk
+        # ``advise``: jit's rollout on a worker thread, its advice taken while still valid
+        self.dispatch, self.advisor = dispatcher(graph, self.policy, advise)
         self.state = EngineState()
         self.keeper = StateKeeper(graph, store, self.plan)  # snapshots; settled days out of memory
         self.turns = 0  # loop iterations (an idle runner does not add any)
@@ -207,6 +211,8 @@ class Runner:
         self._inbox.put(_STOP)
         if self._thread is not None:
             self._thread.join(timeout)
+        if self.advisor is not None:
+            self.advisor.stop()
         if self._inbox.running:
             log.warning("%d run(s) still executing; the next `andon up` adopts them",
                         self._inbox.running)
@@ -354,7 +360,7 @@ class Runner:
             self._handle(event, now, out, ordered)
             if isinstance(item, _Submit) and item.future:
                 answers.append((item.future, True))
-        settle(self.graph, self.state, now, self.policy, out, ordered)
+        settle(self.graph, self.state, now, self.dispatch, out, ordered)
         if self._inline:
             self._cascade(out, ordered)
         if not ordered:  # a turn that changed nothing writes nothing (and costs no transaction)
@@ -371,7 +377,7 @@ class Runner:
 
     def _handle(self, event: Event, now: datetime, out: Decisions, ordered: list[Event]) -> Decisions:
         self.keeper.before(self.state, event)  # the settled days it may touch, read back
-        return record(self.graph, self.state, event, now, self.policy, out, ordered)
+        return record(self.graph, self.state, event, now, self.dispatch, out, ordered)
 
     def _cascade(self, out: Decisions, ordered: list[Event]) -> None:
         """In-process executor: run what was started right here and fold the results into this

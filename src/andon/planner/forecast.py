@@ -195,9 +195,9 @@ def ranking(planner: Planner) -> Order:
     per planner, not per forecast."""
     if planner.plain:
         return planner.order
-    from andon.planner.policies import Slack
+    from andon.planner.rank import least_slack
 
-    return Slack(planner.graph, planner.stats, planner).order
+    return least_slack(planner)
 
 
 # -- what to forecast -------------------------------------------------------------------------

@@ -52,8 +52,8 @@ def make_planner(name: str, graph: Graph) -> Planner:
                               hint=f"pip install 'andon[opt]', or set policy = '{DEFAULT_POLICY}'")
     planner = make_policy(name, graph)
     if isinstance(planner, Jit):
-        # the rollout's what-if days would run on the runner thread: live, jit orders by its
-        # rule and hold-back alone (the rollout is the simulator's, see docs/decisions.md)
+        # the rollout's what-if days would run on the runner thread: there jit orders by its
+        # rule and hold-back alone; ``andon up`` runs the rollout on a worker (live.advisor)
         planner.rollout = False
     return planner
 

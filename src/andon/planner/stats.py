@@ -57,6 +57,9 @@ class Stats:
 
     durations: dict[str, Series] = field(default_factory=dict)
     arrivals: dict[str, Series] = field(default_factory=dict)
+    # pipeline -> (p50, p90): the what-if days ask for a duration millions of times a re-plan
+    _planned: dict[str, tuple[float, float]] = field(default_factory=dict, repr=False)
+    version: int = field(default=0, repr=False)  # moves with every change of a duration
 
     @classmethod
     def declared(cls, durations: dict[str, float | None],
@@ -70,15 +73,23 @@ class Stats:
             found = self.durations[pipeline] = Series()
         return found
 
+    def _quantiles(self, pipeline: str) -> tuple[float, float]:
+        found = self._planned[pipeline] = self._series(pipeline).quantiles()
+        return found
+
     def duration(self, pipeline: str) -> float:
         """The planning duration (p50, seconds) of a pipeline's next run."""
-        return self._series(pipeline).quantiles()[0]
+        found = self._planned.get(pipeline)
+        return (found or self._quantiles(pipeline))[0]
 
     def duration_p90(self, pipeline: str) -> float:
-        return self._series(pipeline).quantiles()[1]
+        found = self._planned.get(pipeline)
+        return (found or self._quantiles(pipeline))[1]
 
     def observe_duration(self, pipeline: str, seconds: float) -> None:
         self._series(pipeline).add(seconds)
+        self._planned.pop(pipeline, None)
+        self.version += 1
 
     def arrival(self, source: str) -> tuple[float, float] | None:
         """(p50, p90) seconds after the partition end at which ``source`` lands, if known."""
@@ -110,3 +121,5 @@ class Stats:
                 series.values.clear()
                 series.values.extend(float(v) for v in values[-HISTORY:])
                 series._cache = None
+        self._planned.clear()
+        self.version += 1

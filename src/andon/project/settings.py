@@ -65,6 +65,9 @@ SETTINGS: tuple[Setting, ...] = (
             "doubles each attempt, at most an hour"),
     Setting("notify_timeout", 10.0, "seconds one webhook or SMTP delivery may take"),
     Setting("check_workers", 2, "threads that run data quality checks"),
+    Setting("plan_worker", True, "policy jit: run its rollout (what-if days of candidate "
+            "dispatches) on a worker thread whose advice a decision takes while still valid; "
+            "false: the rule and hold-back alone"),
     Setting("openlineage_url", "", "OpenLineage endpoint to POST run events to (e.g. Marquez "
             "http://host:5000/api/v1/lineage); empty: none"),
     Setting("openlineage_file", "", "file (relative to the project) to append OpenLineage run "
@@ -139,6 +142,7 @@ class Settings:
     notify_retry_delay: float = 5.0
     notify_timeout: float = 10.0
     check_workers: int = 2
+    plan_worker: bool = True
     openlineage_url: str = ""
     openlineage_file: str = ""
     openlineage_namespace: str = "andon"
@@ -172,9 +176,17 @@ class Settings:
         return out
 
 
+TRUE = ("1", "true", "yes", "on")
+FALSE = ("0", "false", "no", "off", "")
+
+
 def _coerce(setting: Setting, value: Any, origin: str) -> Any:
     if isinstance(setting.default, bool):
-        return str(value).lower() in ("1", "true", "yes", "on")
+        word = str(value).lower()
+        if word not in TRUE + FALSE:
+            raise ConfigError(f"setting {setting.name}={value!r} from {origin} is not true or false",
+                              hint=f"give {setting.name} one of " + ", ".join(TRUE + FALSE))
+        return word in TRUE
     if isinstance(setting.default, (int, float)) and not isinstance(value, (int, float)):
         try:
             return type(setting.default)(value)

@@ -209,7 +209,7 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
             store.watch(lock.path, "scheduler lock file")
         runner = Runner(project.graph, store, executor or make_executor(settings, project),
                         project.root, settings.state_dir / "runs", clock,
-                        make_planner(settings.policy, project.graph))
+                        make_planner(settings.policy, project.graph), advise=settings.plan_worker)
         runner.keeper.every = settings.snapshot_every  # then a snapshot after each N events
         runner.keeper.freeze = True  # the loaded state out of the collector's way (live.snapshots)
         runner.subscribe(lambda events: runner.keeper.committed(runner.state, events, clock.now()))
