@@ -85,6 +85,7 @@ SETTINGS = (
     'notify_retry_delay',
     'notify_timeout',
     'check_workers',
+    'plan_worker',
     'openlineage_url',
     'openlineage_file',
     'openlineage_namespace',
