@@ -101,10 +101,20 @@ def rewrite(path: Path, text: str) -> None:
     path.write_text(textwrap.dedent(text))
 
 
+def spare_of(server: ForkServer, runs: set[int]) -> int:
+    """The process the server forked ahead for its next run (none of ``runs``)."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+    wait_until(lambda: set(map(int, children.read_text().split())) - runs, "a spare")
+    return min(set(map(int, children.read_text().split())) - runs)
+
+
 def test_each_run_is_forked_by_the_server_into_a_session_of_its_own(project, executor) -> None:
     first, out1 = run(executor, spec(project, "who", 1))
-    second, out2 = run(executor, spec(project, "who", 2))
     server = server_of(executor, project)
+    spare = spare_of(server, {first})  # forked ahead, in its own session, holding no run
+    assert os.getsid(spare) == spare and not is_run_process(spare, spec(project, "who", 2).run_dir)
+    second, out2 = run(executor, spec(project, "who", 2))
+    assert second == spare  # the next run was handed to it
     assert SERVER_MODULE in cmdline(server.pid)
     pid1, sid1, parent1, random1 = out1.split()
     pid2, sid2, parent2, random2 = out2.split()

@@ -148,7 +148,9 @@ def test_the_fork_server_itself_holds_no_secret(project: Project) -> None:
             pytest.skip("this kernel has no pidfd: runs are spawned, there is no fork server")
         ex.warm(str(project.root))
         server = ex._servers[str(project.root)]
-        environ = Path(f"/proc/{server.pid}/environ").read_bytes().decode()
+        path = Path(f"/proc/{server.pid}/environ")  # empty while the server is still exec'ing
+        wait_until(lambda: path.read_bytes(), "the fork server's environment")
+        environ = path.read_bytes().decode()
         assert CANARY not in environ
         assert "RUN_REGION=eu-west-1" in environ.split("\0")  # declared env= for imports
     finally:

@@ -51,7 +51,11 @@ def run_child(spec_path: str, resolve: Resolver | None = None) -> int:
     """Run the spec at ``spec_path`` in this process, with stdout and stderr already going to the
     run's log: pid file first, ``result.json`` last. Returns the process's exit code."""
     run_dir = Path(spec_path).parent
-    write_atomic(run_dir / "pid", str(os.getpid()))
+    # one write, not a renamed copy: the file existing says "this run may have begun" (which is
+    # what recovery asks), and a reader that finds it empty or cut finds the process by its spec
+    fd = os.open(run_dir / "pid", os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    os.write(fd, str(os.getpid()).encode())
+    os.close(fd)
     from andon.executors.tree import become_subreaper, end_leftovers
 
     reaper = become_subreaper()  # before any user code can start a process

@@ -25,16 +25,30 @@ from andon.model.masks import MAX_ERROR_MESSAGE
 Resolver = Callable[[str], Callable[..., Any]]
 
 
+_FORMAT = logging.Formatter("%(asctime)s %(levelname)s %(message)s")  # one for every run
+
+
+class _RunLogger(logging.Logger):
+    """``ctx.log``: its handler (a stream handler on the run's log) made at its first record,
+    so that a run that logs nothing does not pay for it."""
+
+    def __init__(self, name: str, stream: Any) -> None:
+        super().__init__(name, logging.INFO)
+        self.propagate = False
+        self._stream = stream
+
+    def handle(self, record: logging.LogRecord) -> None:
+        if not self.handlers:
+            handler = logging.StreamHandler(self._stream)
+            handler.setFormatter(_FORMAT)
+            self.addHandler(handler)
+        super().handle(record)
+
+
 def _logger(spec: RunSpec, stream: Any) -> logging.Logger:
     # not registered with logging's manager: a long-lived in-process scheduler would otherwise
     # keep one logger per run forever
-    log = logging.Logger(f"andon.run.{spec.run_id}")
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False
-    return log
+    return _RunLogger(f"andon.run.{spec.run_id}", stream)
 
 
 def run_variables(spec: RunSpec) -> dict[str, str]:

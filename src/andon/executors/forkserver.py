@@ -19,6 +19,11 @@ variable, no secret); each forked process replaces its ``os.environ`` with its r
 (``env``, which carries the run's declared secrets over the pipe, never through a file) before
 any user code runs.
 
+The server forks each run's process ahead, while it is idle: a spare process, in its own session
+already, waits on a socket for its run (spec, log, environment), so that neither the fork nor
+the new process's wait for a core is on a run's path. A spare forked from a project that changed
+since is let go (it exits, having run nothing), as is one whose server ends.
+
 A forked process runs no user code until the server has told the executor its pid ("go"): if
 the server dies in between, the process exits at once and the run provably never began, so it
 may be started again. It keeps its spec open so that a successor scheduler can tell it from a
@@ -39,7 +44,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import json
 import os
 import select
@@ -61,6 +65,8 @@ from andon.executors import (  # noqa: F401  (imported once here, not per run)
     tree,
 )
 
+with contextlib.suppress(OSError):  # loaded here once, not in every run's process
+    tree.libc()
 Signature = tuple[int, int, int] | None  # (mtime ns, size, inode); None when missing
 
 
@@ -149,6 +155,8 @@ class Server:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the scheduler decides when this ends
         self.tied = tied
         self.children: set[int] = set()  # forked runs not reaped yet
+        self.spare: tuple[int, socket.socket] | None = None  # forked ahead, waiting for a run
+        self.let_go: set[int] = set()  # spares dropped (the project changed), not reaped yet
         self._catch_children()
         self.project = LoadedProject(Path(project_dir))
         self._catch_children()  # again: a definitions module may have changed it
@@ -171,6 +179,8 @@ class Server:
     def _loop(self) -> None:
         pending = b""
         while True:
+            if self.spare is None and not pending:
+                self._fork_spare()
             ready, _, _ = select.select([self.requests, self.wake_r], [], [])
             if self.wake_r in ready:
                 while True:
@@ -204,6 +214,13 @@ class Server:
             if pid == 0:
                 return
             self.children.discard(pid)
+            if self.spare is not None and self.spare[0] == pid:  # died waiting: fork another
+                self.spare[1].close()
+                self.spare = None
+                continue
+            if pid in self.let_go:  # a spare never given a run: nobody asked about it
+                self.let_go.discard(pid)
+                continue
             self._say(f"exited {pid} {os.waitstatus_to_exitcode(status)}")
 
     def _handle(self, line: bytes) -> None:
@@ -213,6 +230,7 @@ class Server:
             request = json.loads(line)
             run_id = str(request["run_id"])
             if self.project.refresh():
+                self._drop_spare()  # forked from the project as it was
                 self._catch_children()  # a definitions module may have changed it
             if threading.active_count() > 1:
                 self._say(f"refused {run_id} the project's definitions start threads when "
@@ -231,27 +249,66 @@ class Server:
             self._say(f"failed {run_id} {type(exc).__name__}: {exc}".replace("\n", " "))
 
     def _fork(self, run_id: str, spec: str, log: str, env: dict[str, str] | None) -> None:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        ours, theirs = socket.socketpair()
-        with ours:
+        """Hand the run to the spare process (forked while the server was idle), or to one
+        forked now: the fork's cost, and the new process's wait for a core, are then off the
+        run's path."""
+        request = (json.dumps({"spec": spec, "log": log, "env": env}) + "\n").encode()
+        spare, self.spare = self.spare, None
+        if spare is not None:
             try:
-                pid = os.fork()
-                if pid == 0:
-                    ours.close()
-                    self._child(theirs, spec, log, env)
-            finally:
-                theirs.close()
-            self.children.add(pid)
+                spare[1].sendall(request)
+            except OSError:  # it died meanwhile (its exit is reaped as a spare's)
+                spare[1].close()
+                spare = None
+        if spare is None:
+            spare = self._fork_waiting()
+            spare[1].sendall(request)
+        pid, ours = spare
+        with ours:
             with contextlib.suppress(OSError):
                 ours.recv(1)  # "ready"; nothing when it died first ("exited" follows)
             self._say(f"started {run_id} {pid}")
             with contextlib.suppress(OSError):
                 ours.sendall(b"g")
 
-    def _child(self, sock: socket.socket, spec: str, log: str,
-               env: dict[str, str] | None) -> NoReturn:
-        """The run's process: never returns into the server's loop."""
+    def _fork_spare(self) -> None:
+        """Fork the next run's process ahead (none while threads run: forking would be unsafe,
+        and the next request is refused anyway)."""
+        if threading.active_count() > 1:
+            return
+        with contextlib.suppress(OSError):  # no memory, too many processes: fork on demand
+            self.spare = self._fork_waiting()
+
+    def _drop_spare(self) -> None:
+        """Let the spare go: it exits, no run given (its end is reaped as a spare's)."""
+        if self.spare is not None:
+            pid, sock = self.spare
+            self.spare = None
+            sock.close()  # it reads the end of its socket and exits
+            self.let_go.add(pid)
+
+    def _fork_waiting(self) -> tuple[int, socket.socket]:
+        """A new process waiting on its socket for a run (``_child``); its pid and socket."""
+        sys.stdout.flush()
+        sys.stderr.flush()
+        ours, theirs = socket.socketpair()
+        try:
+            pid = os.fork()
+            if pid == 0:
+                ours.close()
+                self._child(theirs)
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self.children.add(pid)
+        return pid, ours
+
+    def _child(self, sock: socket.socket) -> NoReturn:
+        """A run's process: waits for its run (its spec, log and environment: one line on
+        ``sock``; the end of the socket, the server gone or the spare let go: it exits having
+        run nothing), then runs it. Never returns into the server's loop."""
         code = 70
         try:
             os.setsid()  # its own session and process group: a kill reaches all it starts
@@ -262,6 +319,17 @@ class Server:
             signal.signal(signal.SIGINT, signal.default_int_handler)
             for fd in (self.requests, self.replies, self.wake_r, self.wake_w):
                 os.close(fd)
+            line = b""
+            while not line.endswith(b"\n"):
+                try:
+                    chunk = sock.recv(65536)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    os._exit(0)  # no run for it
+                line += chunk
+            request = json.loads(line)
+            spec, log, env = str(request["spec"]), str(request["log"]), request["env"]
             os.open(spec, os.O_RDONLY | os.O_CLOEXEC)  # held for life: who this process is
             out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o644)
             os.dup2(out, 1)
@@ -290,7 +358,7 @@ class Server:
 def _die_with_parent() -> None:
     """SIGKILL to this process when the server (its parent, single-threaded) dies."""
     pr_set_pdeathsig = 1
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    tree.libc().prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
 
 
 def _reseed() -> None:

@@ -81,6 +81,7 @@ class LocalProcessExecutor:
     longer to import is run by spawning)."""
 
     name = "local"
+    concurrent_start = True  # start may be called from several threads at once (live.launcher)
 
     def __init__(self, kill_grace: float = 10.0, python: str = sys.executable, fork: bool = True,
                  start_timeout: float = 120.0, environ: Mapping[str, str] | None = None,

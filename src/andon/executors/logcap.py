@@ -16,9 +16,14 @@ replaced by ``***``, also when a write splits one.
 
 from __future__ import annotations
 
+import _thread
 import contextlib
+import fcntl
 import os
+import select
+import struct
 import sys
+import termios
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -184,33 +189,67 @@ class LogPump:
         os.dup2(write_end, 1)
         os.dup2(write_end, 2)
         os.close(write_end)
-        self.thread = threading.Thread(target=self._copy, daemon=True, name="andon-log")
-        self.thread.start()
+        # a bare thread: ``Thread.start`` would wait until the new thread ran (a wake-up and a
+        # switch on every run's critical path); ``finish`` waits on ``_copied`` instead
+        self._copied = threading.Lock()
+        self._copied.acquire()
+        self._busy = threading.Lock()  # held while a chunk goes from the pipe into the file
+        self._closed = False  # the copy is over (its last write made)
+        _thread.start_new_thread(self._pump, ())
 
     def _cut(self, cut: Cut) -> None:
         with contextlib.suppress(OSError):  # the log itself matters more than the record
             write_cut(self.log_path, cut)
 
+    def _pump(self) -> None:
+        try:
+            self._copy()
+        finally:
+            self._copied.release()
+
     def _copy(self) -> None:
+        poller = select.poll()
+        poller.register(self.read_end, select.POLLIN)
         while True:
-            try:
-                data = os.read(self.read_end, 65536)
-            except InterruptedError:
-                continue
-            except OSError:
-                return
-            if not data:
-                break
-            self.log.write(data)
+            poller.poll()  # readable, or every writer gone: the chunk is read under _busy
+            with self._busy:
+                if self._closed:
+                    return
+                try:
+                    data = os.read(self.read_end, 65536)
+                except (InterruptedError, BlockingIOError):
+                    continue
+                except OSError:
+                    return
+                if not data:
+                    self._close()
+                    return
+                self.log.write(data)
+
+    def _close(self) -> None:
         self.log.write(b"", final=True)
+        self._closed = True
 
     def finish(self, timeout: float = 5.0) -> None:
         """Close this process's ends of the pipe (stdout and stderr go to the file directly
-        from now on) and wait for the copy to finish: at once when no process still holds the
-        pipe, else up to ``timeout`` s."""
+        from now on) and finish the copy: at once when nothing is left in the pipe (the run
+        wrote nothing more, as a quiet run: no wait for the copying thread), else wait for
+        it, up to ``timeout`` s when another process still holds the pipe."""
         with contextlib.suppress(OSError, ValueError):
             sys.stdout.flush()
             sys.stderr.flush()
         os.dup2(self.file, 1)
         os.dup2(self.file, 2)
-        self.thread.join(timeout)
+        with self._busy:
+            if not self._closed and _unread(self.read_end) == 0:
+                self._close()
+        if not self._closed and self._copied.acquire(timeout=timeout):
+            self._copied.release()
+
+
+def _unread(fd: int) -> int:
+    """Bytes waiting in pipe ``fd`` (-1: unknown)."""
+    try:
+        return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0]
+    except OSError:
+        return -1

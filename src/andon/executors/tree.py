@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import signal
 import time
@@ -33,12 +34,17 @@ PR_SET_CHILD_SUBREAPER = 36
 LEFTOVER_GRACE = 2.0  # seconds between SIGTERM and SIGKILL for what a finished run left running
 
 
+@functools.cache
+def libc() -> ctypes.CDLL:
+    """The C library, loaded once (the fork server loads it before forking its runs)."""
+    return ctypes.CDLL(None, use_errno=True)
+
+
 def become_subreaper() -> bool:
     """Make this process the reaper of its orphaned descendants (Linux 3.4+); False where the
     call is not available."""
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+        return bool(libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
     except (OSError, AttributeError):
         return False
 
@@ -143,7 +149,9 @@ def end_tree(tree: Tree, grace: float) -> None:
     """SIGTERM every process of the tree, SIGKILL what is left after ``grace`` s (frozen first,
     so that nothing forks past the walk). The short sleeps happen only while a kill is under
     way."""
-    members = tree.members()
+    # the root first: a run's process told to stop before what it started, so that it cannot
+    # see its work end (a shell whose job was killed) and record a result meanwhile
+    members = sorted(tree.members(), key=lambda p: p.pid != tree.root)
     _signal(members, signal.SIGTERM)
     deadline = time.monotonic() + grace
     signalled = {p.pid for p in members}

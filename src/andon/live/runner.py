@@ -47,6 +47,7 @@ from andon.executors.reports import HeldReport, ended_event
 from andon.live.advisor import dispatcher
 from andon.live.clock import Clock, RealClock
 from andon.live.inbox import Inbox
+from andon.live.launcher import Launcher, starts_concurrently, unstarted
 from andon.live.snapshots import StateKeeper
 from andon.model.dispatch import DEFAULT_POLICY
 from andon.model.errors import AndonError
@@ -104,6 +105,8 @@ class Runner:
         self._inline = bool(getattr(executor, "inline", False))
         self._ran_inline: set[str] = set()
         self._inbox = Inbox()
+        self._launcher = (Launcher(executor, self._inbox, self._start)  # starts off this thread
+                          if starts_concurrently(executor) else None)
         self._listeners: list[Listener] = []
         self._thread: threading.Thread | None = None
         self.unavailable: StoreUnavailable | None = None  # why the store refuses writes
@@ -213,6 +216,8 @@ class Runner:
             self._thread.join(timeout)
         if self.advisor is not None:
             self.advisor.stop()
+        if self._launcher is not None:
+            self._launcher.wait(timeout)
         if self._inbox.running:
             log.warning("%d run(s) still executing; the next `andon up` adopts them",
                         self._inbox.running)
@@ -314,7 +319,7 @@ class Runner:
         self._ran_inline.clear()
         for run_id in out.cancel:
             try:
-                self.executor.cancel(run_id)
+                (self._launcher or self.executor).cancel(run_id)
             except Exception:
                 log.exception("could not cancel run %s", run_id)
         self._carry_out(out.files, asked=[i for i in items if isinstance(i, _Submit)])
@@ -393,9 +398,7 @@ class Runner:
                 spec = self._spec(self.state.runs[run_id])
                 self.executor.start(spec, results.append)
             except Exception as exc:
-                log.exception("could not start run %s", run_id)
-                results.append(ExecResult(run_id, False, None, type(exc).__name__,
-                                          f"could not start the run: {exc}"))
+                results.append(unstarted(run_id, exc))
             self._ran_inline.add(run_id)
             now = self.clock.now()
             events: list[Event] = []
@@ -451,15 +454,19 @@ class Runner:
         return spec_of_run(self.graph, self.state, run, self.project_dir, self.runs_dir)
 
     def _launch(self, run_id: str) -> None:
-        report = HeldReport(self._report)
         try:
             spec = self._spec(self.state.runs[run_id])
+        except Exception as exc:  # a spec whose paths leave the project's roots: the run failed
+            return self._report(unstarted(run_id, exc))
+        (self._launcher.launch if self._launcher is not None else self._start)(spec)
+
+    def _start(self, spec: RunSpec) -> None:
+        """Start the run's process and put its ``run.launched`` into the inbox (any thread)."""
+        report, run_id = HeldReport(self._report), spec.run_id
+        try:
             pid = self.executor.start(spec, report)
         except Exception as exc:  # could not even spawn: the run failed
-            log.exception("could not start run %s", run_id)
-            self._report(ExecResult(run_id, False, None, type(exc).__name__,
-                                    f"could not start the run: {exc}"))
-            return
+            return self._report(unstarted(run_id, exc))
         self._inbox.put(_Submit(RunLaunched(id=run_event_id("launched", run_id, pid), at=self.clock.now(),
                                             run_id=run_id, pid=pid,
                                             log_path=str(spec.log_path)), None), lazy=True)
