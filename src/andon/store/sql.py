@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import QueuePool, StaticPool
@@ -133,7 +133,8 @@ class Store:
                               hint="pip install 'andon[postgres]'") from None
         self._lock = threading.Lock()
         self.fence: Any = None  # a team leader's check of each write (andon.store.leader.Fence)
-        insert = sqlite.insert if self.dialect == "sqlite" else postgresql.insert
+        # a dialect's module is imported only when it is used
+        insert = import_module(f"sqlalchemy.dialects.{self.dialect}").insert
         self._insert_events = insert(schema.events).on_conflict_do_nothing(
             index_elements=["id"]).returning(schema.events.c.id, schema.events.c.seq)
         try:
