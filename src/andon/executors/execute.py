@@ -28,11 +28,11 @@ Resolver = Callable[[str], Callable[..., Any]]
 def _logger(spec: RunSpec, stream: Any) -> logging.Logger:
     # not registered with logging's manager: a long-lived in-process scheduler would otherwise
     # keep one logger per run forever
-    log = logging.Logger(f"andon.run.{spec.run_id}")
+    # the level given here: setLevel would clear the cache of every registered logger, each run
+    log = logging.Logger(f"andon.run.{spec.run_id}", logging.INFO)
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
-    log.setLevel(logging.INFO)
     log.propagate = False
     return log
 
