@@ -43,7 +43,7 @@ from andon.events.codec import format_time, from_dict
 from andon.model.errors import ConfigError
 from andon.model.status import RunStatus
 from andon.model.tokens import ID_LENGTH, token_id
-from andon.store import access, catalog, cordviews, driftreports, schema
+from andon.store import access, catalog, cordviews, driftreports, fresh, schema
 from andon.store.identity import FileIdentity, StoreUnavailable
 from andon.store.lock import database_file
 from andon.store.projection import payload, project
@@ -188,8 +188,9 @@ class Store:
     def migrate(self) -> list[int]:
         """Bring the schema up to ``schema.LATEST``; return the versions applied (none when it
         was already there). Run by the constructor; safe to call again and from several processes."""
-        with self._write() as conn:
-            return schema.migrate(conn, format_time(datetime.now(UTC)))
+        with self._write() as conn:  # a new SQLite file: its stored DDL (andon.store.fresh)
+            now = format_time(datetime.now(UTC))
+            return fresh.create(conn, now) or schema.migrate(conn, now)
 
     def append(self, events: Sequence[Event]) -> list[Event]:
         """Store ``events`` in one transaction, in order, and update the read models; return those
