@@ -468,7 +468,7 @@ def _v12(conn: Connection) -> None:
     metadata.create_all(conn, tables=[snapshots])
 
 
-# (version, description, step); append new steps, never edit an applied one
+# (version, description, step): append steps, never edit one; then python -m andon.store.fresh
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "event log, partitions, partition versions, runs, tokens", _v1),
     (2, "andon cords, halted partitions, suspect outputs", _v2),
