@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import bindparam, select, update
+from typing import Any
 
+import pytest
+from sqlalchemy import Select, Table, bindparam, select, update
+
+from andon.store import manual, projection, relations
 from andon.store.prepared import Prepared
 from andon.store.schema import problems, runs
 from andon.store.sql import Store
@@ -54,3 +57,54 @@ def test_a_failed_statement_rolls_the_whole_append_back(store: Store) -> None:
         NEW_RUN.run(conn, _queued("r1"))
     with store.read() as conn:
         assert conn.execute(select(runs)).first() is None
+
+
+def _reference(form: Any, row: dict[str, Any]) -> Any:
+    """The driver's parameters as ``construct_params`` makes them for ``row`` (the path every row
+    took before forms resolved their binds once)."""
+    values = dict(form.compiled.construct_params({**dict(form.defaults), **row}) or {})
+    for name, process in form.processors:
+        values[name] = process(values[name])
+    return values if form.order is None else [values[n] for n in form.order]
+
+
+def _key_sets(stmt: Any, table: Table) -> list[tuple[str, ...]]:
+    """Rows of the shapes the store passes: the ``b_`` binds of the statement's WHERE, and for
+    a write every column, and the required ones alone."""
+    where = tuple(sorted(n for n in stmt.compile().binds if n.startswith("b_")))
+    if isinstance(stmt, Select):
+        return [where]
+    every = [c for c in table.columns if c is not table.autoincrement_column]
+    required = tuple(c.key for c in every if not c.nullable and c.default is None)
+    return [where + tuple(c.key for c in every), where + required]
+
+
+def _value(table: Table, key: str, text: str) -> Any:
+    """A value of the column ``key``'s type (its text for a ``b_`` bind)."""
+    column = table.columns.get(key)
+    kind = column.type.python_type if column is not None else str
+    return {int: 7, float: 1.5}.get(kind, text)
+
+
+def test_each_store_statement_binds_what_construct_params_would(store: Store) -> None:
+    """The append's statements resolve their binds once per set of keys (``_recipe``): on this
+    backend, the parameters reaching the driver are those of SQLAlchemy's ``construct_params``
+    on every row, for each statement of the append path and each shape of row it takes."""
+    prepared = [(name, p) for module in (projection, manual, relations)
+                for name, p in vars(module).items() if isinstance(p, Prepared)]
+    prepared += [("NEW_RUN", NEW_RUN), ("SET_RUN", SET_RUN), ("RUN", RUN)]
+    assert len(prepared) >= 14
+    checked = 0
+    with store.read() as conn:
+        for name, p in prepared:
+            stmt: Any = p.stmt
+            table = stmt.table if hasattr(stmt, "table") else stmt.get_final_froms()[0]
+            for keys in _key_sets(stmt, table):
+                form = p._form(conn, keys)
+                if not form.direct:
+                    continue
+                row = {k: _value(table, k, f"{name}-{k}") for k in keys}
+                assert form.plan is not None, name
+                assert form.driver_params(row) == _reference(form, row), (name, keys)
+                checked += 1
+    assert checked >= 14

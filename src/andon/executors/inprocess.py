@@ -63,7 +63,8 @@ class InProcessExecutor:
         """Run now; the output is kept in memory and written to the run's log file only when
         there is any (a quiet run costs no file-system work)."""
         source = os.environ if self.environ is None else self.environ
-        environ = run_environment(source, spec.env, spec.secrets)
+        # only a shell step is given an environment: a Python step runs in this process's
+        environ = run_environment(source, spec.env, spec.secrets) if spec.command else None
         buffer = RunBuffer()
         result = run_spec(spec, self._resolve, buffer, environ)
         buffer.flush()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gc
 import json
@@ -16,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from andon.checks.backlog import owed
 from andon.checks.runner import CheckRunner
 from andon.events import Event
 from andon.executors.base import Executor
@@ -236,7 +234,11 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
     runner.subscribe(checks.on_events)
     # versions no listener heard of (announced with no scheduler, or made as the last one died)
     # are checked now, before the runner starts: any later one reaches the listener instead
-    owed_checks = checks.catch_up(owed(store, project.checks)) if project.checks else 0
+    owed_checks = 0
+    if project.checks:  # the backlog's queries are imported only for a project with checks
+        from andon.checks.backlog import owed
+
+        owed_checks = checks.catch_up(owed(store, project.checks))
     if owed_checks:
         log.info("checking %d partition version(s) made while no scheduler ran", owed_checks)
     runner.subscribe(notifier.on_events)
@@ -317,6 +319,8 @@ def remake_delay(graph: Graph, duration: Callable[[str], float]
 
 
 def _submitter(runner: Runner) -> Callable[[Sequence[Event]], Any]:
+    import asyncio  # the HTTP server's: a run of the line alone never needs the event loop
+
     async def submit(events: Sequence[Event]) -> list[bool]:
         futures = [runner.submit(e) for e in events]
         return [await asyncio.wrap_future(f) for f in futures]
@@ -349,6 +353,8 @@ def _server(config: Any, stop: threading.Event, on_stop: Callable[[], None] | No
     SIGTERM, stops gracefully without re-raising the signal, so the clean-up runs and the exit
     code is 0. A second Ctrl-C forces the exit. ``on_stop`` runs on the server's loop when the
     stop begins."""
+    import asyncio
+
     import uvicorn
 
     class Server(uvicorn.Server):

@@ -25,6 +25,29 @@ from sqlalchemy.sql.compiler import Compiled
 from sqlalchemy.sql.expression import ClauseElement, Executable
 
 
+class _Key:
+    """Stands for the parameter ``key`` in a probe of ``construct_params`` (see ``_recipe``)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _recipe(compiled: Compiled, keys: tuple[str, ...],
+            defaults: tuple[tuple[str, Any], ...]) -> dict[str, tuple[bool, Any]] | None:
+    """Where each bind of ``compiled`` takes its value from, for rows of exactly ``keys``:
+    ``(True, key)`` (the row's value) or ``(False, value)`` (a literal of the statement or a
+    column's scalar default). Found by SQLAlchemy's own ``construct_params`` on a probe row, so
+    it resolves keys, escaped names and literals as ``construct_params`` would on each row, once.
+    None when a value is only known per execution (a callable bind)."""
+    if any(getattr(b, "callable", None) is not None for b in getattr(compiled, "bind_names", {})):
+        return None
+    probe: dict[str, Any] = {**dict(defaults), **{k: _Key(k) for k in keys}}
+    return {name: (True, v.key) if isinstance(v, _Key) else (False, v)
+            for name, v in (compiled.construct_params(probe) or {}).items()}
+
+
 @dataclass(frozen=True, slots=True)
 class _Form:
     """One compiled form: its SQL and how to turn a row of parameters into the driver's."""
@@ -35,16 +58,35 @@ class _Form:
     processors: tuple[tuple[str, Callable[[Any], Any]], ...]
     defaults: tuple[tuple[str, Any], ...]  # the columns' scalar defaults the SQL still binds
     direct: bool  # False: the SQL needs what only ``execute`` does: use Connection.execute
+    # each bind's source, in the driver's order (positional) or by name: ``_recipe``
+    plan: tuple[tuple[str, bool, Any], ...] | None = None
 
     def driver_params(self, params: dict[str, Any]) -> Any:
-        if self.defaults:
-            params = {**dict(self.defaults), **params}
-        values: dict[str, Any] = dict(self.compiled.construct_params(params) or {})
+        if self.plan is not None:  # the append's path: no construct_params per row
+            if self.order is not None and not self.processors:
+                return [params[v] if by_key else v for _, by_key, v in self.plan]
+            values = {name: params[v] if by_key else v for name, by_key, v in self.plan}
+        else:
+            if self.defaults:
+                params = {**dict(self.defaults), **params}
+            values = dict(self.compiled.construct_params(params) or {})
         for name, process in self.processors:
             values[name] = process(values[name])
         if self.order is None:
             return values
         return [values[name] for name in self.order]
+
+    @classmethod
+    def make(cls, compiled: Compiled, order: tuple[str, ...] | None,
+             processors: tuple[tuple[str, Callable[[Any], Any]], ...],
+             defaults: tuple[tuple[str, Any], ...], direct: bool,
+             keys: tuple[str, ...]) -> _Form:
+        recipe = _recipe(compiled, keys, defaults) if direct else None
+        plan = None
+        if recipe is not None:
+            names = order if order is not None else tuple(recipe)
+            plan = tuple((n, *recipe[n]) for n in names)
+        return cls(compiled, compiled.string, order, processors, defaults, direct, plan)
 
 
 class Prepared:
@@ -70,8 +112,8 @@ class Prepared:
             scalar = all(getattr(c.default, "is_scalar", False) for c in prefetch) and not (
                 getattr(compiled, "update_prefetch", ()) or getattr(compiled, "returning", None))
             defaults = tuple((c.key, c.default.arg) for c in prefetch) if scalar else ()
-            form = _Form(compiled, compiled.string, tuple(order) if order is not None else None,
-                         tuple(processors.items()), defaults, not expanding and scalar)
+            form = _Form.make(compiled, tuple(order) if order is not None else None,
+                              tuple(processors.items()), defaults, not expanding and scalar, keys)
             self._forms[(conn.dialect.name, keys)] = form
         return form
 

@@ -18,10 +18,10 @@ from sqlalchemy import (
     Text,
     select,
 )
-from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.exc import DBAPIError
 
 from andon.model.errors import ConfigError
+from andon.store.types import SearchDocument
 
 metadata = MetaData()
 
@@ -211,7 +211,7 @@ catalog = Table(  # every entry of the catalog: the project's files' (synced) an
     Column("seq", BigInteger, nullable=False, default=0),
     Column("lname", Text, nullable=False),  # lower(name): exact and prefix matches
     # PostgreSQL's full-text document (weighted name, tags, owner and team, description)
-    Column("doc", Text().with_variant(TSVECTOR(), "postgresql")),
+    Column("doc", SearchDocument()),
 )
 
 reads = Table(  # per data set, the pipelines whose runs read it (run.started inputs)
@@ -468,7 +468,7 @@ def _v12(conn: Connection) -> None:
     metadata.create_all(conn, tables=[snapshots])
 
 
-# (version, description, step); append new steps, never edit an applied one
+# (version, description, step): append steps, never edit one; then python -m andon.store.fresh
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "event log, partitions, partition versions, runs, tokens", _v1),
     (2, "andon cords, halted partitions, suspect outputs", _v2),

@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import QueuePool, StaticPool
@@ -43,7 +43,7 @@ from andon.events.codec import format_time, from_dict
 from andon.model.errors import ConfigError
 from andon.model.status import RunStatus
 from andon.model.tokens import ID_LENGTH, token_id
-from andon.store import access, catalog, cordviews, driftreports, schema
+from andon.store import access, catalog, cordviews, driftreports, fresh, schema
 from andon.store.identity import FileIdentity, StoreUnavailable
 from andon.store.lock import database_file
 from andon.store.projection import payload, project
@@ -133,7 +133,8 @@ class Store:
                               hint="pip install 'andon[postgres]'") from None
         self._lock = threading.Lock()
         self.fence: Any = None  # a team leader's check of each write (andon.store.leader.Fence)
-        insert = sqlite.insert if self.dialect == "sqlite" else postgresql.insert
+        # a dialect's module is imported only when it is used
+        insert = import_module(f"sqlalchemy.dialects.{self.dialect}").insert
         self._insert_events = insert(schema.events).on_conflict_do_nothing(
             index_elements=["id"]).returning(schema.events.c.id, schema.events.c.seq)
         try:
@@ -187,8 +188,9 @@ class Store:
     def migrate(self) -> list[int]:
         """Bring the schema up to ``schema.LATEST``; return the versions applied (none when it
         was already there). Run by the constructor; safe to call again and from several processes."""
-        with self._write() as conn:
-            return schema.migrate(conn, format_time(datetime.now(UTC)))
+        with self._write() as conn:  # a new SQLite file: its stored DDL (andon.store.fresh)
+            now = format_time(datetime.now(UTC))
+            return fresh.create(conn, now) or schema.migrate(conn, now)
 
     def append(self, events: Sequence[Event]) -> list[Event]:
         """Store ``events`` in one transaction, in order, and update the read models; return those
