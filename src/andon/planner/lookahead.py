@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from andon.model.graph import Graph
 
@@ -34,9 +34,6 @@ class Outcome:
     misses: int
     weighted_tardiness: float  # priority x seconds late
     finish: dict[str, float]  # pipeline -> predicted finish (epoch seconds)
-    # (pipeline, partition) of each job in the order the plan started them (an activity list
-    # that, decoded again, gives this plan: ``planner.activity``)
-    started: list[tuple[str, str]] = field(default_factory=list)
 
 
 def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: Callable[[str], float],
@@ -101,13 +98,11 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
             enqueue(Job(name, key, 0), start)
     heapq.heapify(events)
     other: list[tuple[Job, float]] = []
-    started: list[tuple[str, str]] = []
     now = start
 
     def dispatch(job: Job, pool: str) -> None:
         pipe = graph.pipelines[job.pipeline]
         free[pool] -= pipe.slots
-        started.append((job.pipeline, job.partition))
         end = now + durations[job.pipeline]
         if job.partition == key:
             heapq.heappush(events, (end, 1, "done", job.pipeline))
@@ -178,4 +173,4 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
             if end > due:
                 misses += 1
                 tardiness += pipe.priority * (end - due)
-    return Outcome(misses, tardiness, finish, started)
+    return Outcome(misses, tardiness, finish)

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from andon.events import Event, PartitionAvailable, RunSucceeded
 from andon.model.dispatch import Policy
 from andon.model.graph import Graph
-from andon.planner.activity import ActivityPlanner, Day, Rule
 from andon.planner.due import latest_finish_offsets, weights
 from andon.planner.state import PlanningState, R, RunView, W, Work
 from andon.planner.stats import Stats
@@ -181,16 +180,13 @@ class Jit(Atc):
     stays contended); a slot is held back for a heavier run about to be ready (``_hold_back``).
 
     *Rollout* (``rollout``; Bertsekas' rollout with several base heuristics). When more runs
-    may start in a pool than it has free slots, the base order's first run, the first choices
-    of slack, ATC, edf and fifo, and the first run of the pool in the day's activity list
-    (``planner.activity``: the best of the rules' start orders and the previous list, improved
-    by a bounded local search on the model) are the candidates. Each is started in a what-if of
-    the day, continued under each of the four rules, on p50 and on p90 durations; a candidate is
+    may start in a pool than it has free slots, the base order's first run and the first
+    choices of slack, ATC, edf and fifo are the candidates. Each is started in a what-if of the
+    day, continued under each of the four rules, on p50 and on p90 durations; a candidate is
     worth its best continuation. Another candidate replaces the base's only when it is at least
     as good in misses and better in weighted tardiness (by a priority-minute) on both duration
-    models: never worse than its start on the model. Work budget, deterministic: at most 6
-    candidates x 4 rules x 2 models what-if days a decision plus the list's (5 rule plans, 6
-    decoded lists and 12 moves, each decoded on both models), and only on graphs of at most
+    models: never worse than its start on the model. Work budget, deterministic: at most 5
+    candidates x 4 rules x 2 models what-if days a decision, and only on graphs of at most
     ``plan_at_once`` pipelines (the live planner turns it off: ``planner.live.make_planner``)."""
 
     name = Policy.JIT
@@ -200,9 +196,6 @@ class Jit(Atc):
         super().__init__(graph, stats)
         self.rollout = rollout
         self.rolled = 0  # decisions where the rollout replaced the base order's first run
-        self.activity = ActivityPlanner(graph, (self.stats.duration, self.stats.duration_p90))
-        self._list: list[tuple[str, str]] = []  # the day's activity list (warm start)
-        self._list_key = ""
         # candidates in order of preference when their plans score the same
         self.rules: dict[str, Planner] = {
             rule.name: rule for rule in (Slack(graph, self.stats, self), self,
@@ -246,9 +239,6 @@ class Jit(Atc):
             first = Planner.order(rule, mine, now)[0]
             if first not in cands:
                 cands.append(first)
-        listed = self._list_first(ready, mine, now)
-        if listed is not None and listed not in cands:
-            cands.append(listed)
         if len(cands) < 2:
             return out
         key = max((r.partition for r in ready), key=lambda k: (len(k), k))
@@ -276,24 +266,6 @@ class Jit(Atc):
         self.rolled += 1
         chosen = cands[min(better, key=lambda i: values[i])]
         return [chosen, *[r for r in out if r is not chosen]]
-
-    def _list_first(self, ready: list[R], mine: list[R], now: float) -> R | None:
-        """The first of ``mine`` (ready runs of one pool) in the day's activity list, planned
-        again now from the previous list (``planner.activity``); None when the day cannot be
-        planned."""
-        key = max((r.partition for r in ready), key=lambda k: (len(k), k))
-        try:
-            arrivals = self._arrivals(key)
-        except ValueError:  # a key outside the partitions (before their start)
-            return None
-        load = self._load(key, now)
-        day = Day(key, now, arrivals, load.busy, load.backlog, load.done, load.running)
-        base = self.rules[self.chosen.get(key, self._last)]
-        rules = [Rule(r.key, r.dynamic) for r in (base, *self.continuations)]
-        plan = self.activity.plan(day, rules, self._list if self._list_key == key else None)
-        self._list, self._list_key = plan.items, key
-        pos = {item: i for i, item in enumerate(plan.items)}
-        return min(mine, key=lambda r: pos.get((r.pipeline, r.partition), len(pos)))
 
     def _imminent(self, state: PlanningState, starting: Sequence[RunView], now: float,
                   horizon: float) -> list[tuple[str, float, float, float]]:
