@@ -97,6 +97,8 @@ def single(ctx):
     ctx.output("single").write_text("ok\n")
 '''
 
+# one cluster for the module: under pytest-xdist its tests stay on one worker
+pytestmark = pytest.mark.xdist_group("dask_cluster")
 DAY = "2026-01-05"
 POOLS = {"default": 4, "one": 1}
 SECRET = "hunter2-dask-secret"

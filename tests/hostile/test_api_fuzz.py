@@ -91,6 +91,8 @@ def cases() -> Iterator[tuple[str, str, bytes]]:
 
 
 CASES = list(cases())
+# one server for the module: under pytest-xdist its tests stay on one worker
+pytestmark = pytest.mark.xdist_group("api_fuzz")
 
 
 @pytest.fixture(scope="module")

@@ -96,6 +96,24 @@ class Member:
             self.proc.stderr.close()
 
 
+def pair(root: Path, database_url: str, state_dirs: tuple[Path, Path],
+         env: dict[str, str] | None = None) -> tuple[Member, Member]:
+    """Two members started at once (their start-ups, seconds of imports and store opening each,
+    overlap; the store's migrations and the lead are safe to race for): (leader, standby) by the
+    role each started in. Each is in the pair whatever it said, so a caller's check of
+    ``started_as`` still fails if both lead or both stand by."""
+    members = [Member(root, database_url, state_dir, env) for state_dir in state_dirs]
+    try:
+        for member in members:
+            member.wait_serving()
+    except BaseException:
+        for member in members:
+            member.stop()
+        raise
+    first, second = sorted(members, key=lambda m: m.started_as != "leader")
+    return first, second
+
+
 def notify(urls: list[str], token: str, partition: str, deadline: float = 60.0) -> str:
     """POST a notification of raw ``partition`` to the first of ``urls`` that takes it, retrying
     on connection errors and 503 (a take-over) until ``deadline`` seconds; the URL that took it."""

@@ -23,7 +23,7 @@ from andon.store.sql import Store
 from tests.conftest import ProjectFactory
 from tests.executors.helpers import alive, read_pid
 from tests.pg import free_port
-from tests.team.members import Member, notify, until
+from tests.team.members import notify, pair, until
 from tests.team.test_failover import days
 
 distributed = pytest.importorskip("distributed")
@@ -113,8 +113,7 @@ def test_two_andon_up_on_dask_and_postgresql_fail_over_making_each_partition_onc
     before, slow, after = days(4), days(1, first=4)[0], days(4, first=5)
     root = make_project(PIPELINES.format(slow=slow))
     dask = {"ANDON_EXECUTOR": "dask", "ANDON_DASK_SCHEDULER": cluster.address}
-    leader = Member(root, postgres_database, tmp_path / "a", dask).wait_serving()
-    standby = Member(root, postgres_database, tmp_path / "b", dask).wait_serving()
+    leader, standby = pair(root, postgres_database, (tmp_path / "a", tmp_path / "b"), dask)
     store = Store(postgres_database)
 
     def made(keys: set[str]) -> bool:

@@ -19,7 +19,7 @@ from andon.store.feed import EventFeed
 from andon.store.leader import Lead, LostLead, read_lease
 from andon.store.sql import Store
 from tests.conftest import ProjectFactory
-from tests.team.members import ANDON, PIPELINES, Member, notify, until
+from tests.team.members import ANDON, PIPELINES, Member, notify, pair, until
 
 
 def days(n: int, first: int = 0) -> list[str]:
@@ -30,8 +30,7 @@ def days(n: int, first: int = 0) -> list[str]:
 def team(make_project: ProjectFactory, postgres_database: str, tmp_path: Path
          ) -> Iterator[tuple[Member, Member]]:
     root = make_project(PIPELINES)
-    first = Member(root, postgres_database, tmp_path / "a").wait_serving()
-    second = Member(root, postgres_database, tmp_path / "b").wait_serving()
+    first, second = pair(root, postgres_database, (tmp_path / "a", tmp_path / "b"))
     try:
         yield first, second
     finally:
@@ -159,7 +158,9 @@ import andon
 
 andon.source("raw", partitions="daily")
 
-@andon.pipeline(inputs=["raw"], outputs=["clean"], partitions="daily", retries=2)
+# the retry after the lost attempt is what the test waits for: no need of the default 10 s back-off
+@andon.pipeline(inputs=["raw"], outputs=["clean"], partitions="daily", retries=2,
+                retry_delay="100ms")
 def clean(ctx):
     while not Path({flag!r}).exists():
         time.sleep(0.05)
@@ -172,8 +173,7 @@ def test_a_run_in_flight_when_the_leader_dies_makes_its_version_once(
     flag = tmp_path / "go"
     root = make_project(WAITING.format(flag=str(flag)))
     local = {"ANDON_EXECUTOR": "local"}
-    leader = Member(root, postgres_database, tmp_path / "a", local).wait_serving()
-    standby = Member(root, postgres_database, tmp_path / "b", local).wait_serving()
+    leader, standby = pair(root, postgres_database, (tmp_path / "a", tmp_path / "b"), local)
     store = Store(postgres_database)
     try:
         key = days(1)[0]
@@ -194,18 +194,11 @@ def test_a_run_in_flight_when_the_leader_dies_makes_its_version_once(
         store.close()
 
 
-def test_a_standby_stopped_with_sigterm_exits_0_and_the_leader_leads_on(
-        team: tuple[Member, Member]) -> None:
-    leader, standby = team
-    standby.stop()
-    assert standby.proc.returncode == 0, standby.lines[-10:]
-    assert leader.status()["role"] == "leader"
-    assert leader.proc.poll() is None
-
-
-def test_the_cli_with_no_server_of_its_own_talks_to_the_leader(
+def test_the_cli_without_a_server_talks_to_the_leader_then_a_sigtermed_standby_exits_0(
         team: tuple[Member, Member], postgres_database: str, tmp_path: Path) -> None:
-    leader, _standby = team
+    # one team for both (starting two ``andon up`` on PostgreSQL is the cost of each): the CLI
+    # part only reads and notifies through the leader; the standby's SIGTERM comes after it
+    leader, standby = team
     cli = {**os.environ, "ANDON_DATABASE_URL": postgres_database,
            "ANDON_STATE_DIR": str(tmp_path / "cli-only"), "ANDON_API_TOKEN": leader.token}
     told = subprocess.run([ANDON, "notify", "raw", "2026-02-01"], cwd=leader.root, env=cli,
@@ -219,3 +212,8 @@ def test_the_cli_with_no_server_of_its_own_talks_to_the_leader(
         assert "2026-02-01" in {p.partition for p in store.partitions("raw")}
     finally:
         store.close()
+    # a standby stopped with SIGTERM exits 0 and the leader leads on
+    standby.stop()
+    assert standby.proc.returncode == 0, standby.lines[-10:]
+    assert leader.status()["role"] == "leader"
+    assert leader.proc.poll() is None

@@ -24,6 +24,8 @@ from tests.web.test_logstream import PIPELINES as FED_PIPELINE
 from tests.web.test_logstream import Run
 
 CHROMIUM = "/usr/bin/chromium"
+# one browser for the module: under pytest-xdist its tests stay on one worker
+pytestmark = pytest.mark.xdist_group("browser")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "board"
 
 PIPELINES = """
