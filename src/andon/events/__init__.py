@@ -4,13 +4,21 @@ Each event has a stable ``name`` (stored in the log), an ``id`` (ingesting the s
 nothing) and ``at``, a UTC time. The log stores only these; all other state is derived from them.
 Their stored form is ``andon.events.codec``; the ids andon and clients give them,
 ``andon.events.ids``.
+
+This module defines the base and the records a run reads and writes (what a fork server and a
+run's process need, and all they import); the events themselves live in the submodules named in
+``_LAZY`` and are built on the first use of one of their names (``from andon.events import
+RunStarted`` imports ``andon.events.runs`` then): a process that never names a cord's events
+never builds them. The events of the catalog, access, lifecycle, manual, models and serving are
+imported from their own modules.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from andon.events.ids import new_id
 
@@ -66,433 +74,56 @@ class Frame:
     function: str
 
 
-@dataclass(frozen=True, kw_only=True)
-class PartitionAvailable(Event):
-    """A source partition exists (announced by notify, the API or a file landing). Re-announcing
-    identical data (same fingerprint) does not create a new version. ``version`` is the one the
-    engine gave the data as it recorded the event (the current one again for identical data; 0
-    in an event recorded without the engine)."""
-
-    name: ClassVar[str] = "partition.available"
-    asset: str
-    partition: str
-    origin: str = "notify"  # notify | api | file
-    location: str = ""
-    size_bytes: int = 0
-    fingerprint: str = ""
-    version: int = 0
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunRequested(Event):
-    """Someone asked for a run of one partition (a manual run or one partition of a backfill);
-    it is queued even if the partition was already made, which re-makes it."""
-
-    name: ClassVar[str] = "run.requested"
-    pipeline: str
-    partition: str
-    reason: str = "manual"  # manual | backfill
-    requested_by: str = ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunCancelRequested(Event):
-    """Someone asked to cancel a queued or running run."""
-
-    name: ClassVar[str] = "run.cancel_requested"
-    run_id: str
-    requested_by: str = ""
-    reason: str = ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunQueued(Event):
-    """A run was queued because its inputs are all present (``reason``: new_data, manual, backfill,
-    upstream_changed, retry). It may not start before ``not_before`` (retry back-off)."""
-
-    name: ClassVar[str] = "run.queued"
-    run_id: str
-    pipeline: str
-    partition: str
-    attempt: int = 1
-    reason: str = "new_data"
-    not_before: datetime | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunStarted(Event):
-    """A run took its slots and was handed to an executor; ``inputs`` are the partition versions
-    it will read."""
-
-    name: ClassVar[str] = "run.started"
-    run_id: str
-    pipeline: str
-    partition: str
-    attempt: int = 1
-    pool: str = "default"
-    slots: int = 1
-    inputs: tuple[PartitionRef, ...] = ()
-    executor: str = ""
-    code_version: str = ""  # the definitions' content hash the run was started from
-    commit: str = ""  # the project's git commit then ("" outside a git checkout)
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunLaunched(Event):
-    """The executor spawned the run's process (``pid``; 0 when in-process) with its log file."""
-
-    name: ClassVar[str] = "run.launched"
-    run_id: str
-    pid: int = 0
-    log_path: str = ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunSucceeded(Event):
-    """A run finished well. Times: ``queue_seconds`` (queued -> started), ``startup_seconds``
-    (process spawned -> user code entered), ``work_seconds`` (user code); ``outputs`` describe each
-    partition written, ``versions`` the version the engine gave each of them as it recorded the
-    event (empty in an event recorded without the engine); ``metrics`` (name -> finite number)
-    and ``params`` (name -> text) what the pipeline logged with ``ctx.log_metric`` and
-    ``ctx.log_params`` (empty when it logged none, and in a log written before they were
-    recorded); ``profiles`` the profile the run wrote of each profiled output (data set ->
-    ``{"path": relative to the project, "rows", "columns"}``, ``andon.executors.profiling``)."""
-
-    name: ClassVar[str] = "run.succeeded"
-    run_id: str
-    pipeline: str
-    partition: str
-    attempt: int = 1
-    queue_seconds: float = 0.0
-    startup_seconds: float | None = None
-    work_seconds: float = 0.0
-    exit_code: int = 0
-    inputs: tuple[PartitionRef, ...] = ()
-    outputs: tuple[OutputWritten, ...] = ()
-    versions: tuple[PartitionRef, ...] = ()
-    metrics: dict[str, float] = field(default_factory=dict)
-    params: dict[str, str] = field(default_factory=dict)
-    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunFailed(Event):
-    """A run failed: a non-zero exit, an exception (``error_type``, ``error_message``), a timeout,
-    or its process was lost (``error_type`` = ``ProcessLost``). ``frames`` are the exception's
-    traceback frames in the project's own code, innermost last (empty when there was no
-    exception, none was in the project's code, or in a log written before they were recorded)."""
-
-    name: ClassVar[str] = "run.failed"
-    run_id: str
-    pipeline: str
-    partition: str
-    attempt: int = 1
-    queue_seconds: float = 0.0
-    startup_seconds: float | None = None
-    work_seconds: float = 0.0
-    exit_code: int | None = None
-    error_type: str = ""
-    error_message: str = ""
-    inputs: tuple[PartitionRef, ...] = ()
-    frames: tuple[Frame, ...] = ()
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunCancelled(Event):
-    """A queued or running run was cancelled (``by`` who, ``reason`` why)."""
-
-    name: ClassVar[str] = "run.cancelled"
-    run_id: str
-    pipeline: str
-    partition: str
-    attempt: int = 1
-    by: str = ""
-    reason: str = ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class _DeliverableState(Event):
-    """The plan's view of one deliverable (a partition of a pipeline with a deadline): ``due`` is
-    when it must exist, ``predicted_finish`` when the plan expects it (None: not without a
-    person), ``reason`` what it waits for, ``owner`` who should hear about it."""
-
-    pipeline: str
-    partition: str
-    due: datetime
-    predicted_finish: datetime | None = None
-    reason: str = ""
-    owner: str = ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class DeliverablePlanned(_DeliverableState):
-    """The plan as first made for a deliverable: its predicted start and finish the first time
-    the live plan saw it undelivered, kept as the baseline later predictions and the actual run
-    are compared with (recorded once; id ``planned:PIPELINE:PARTITION``, so a scheduler that
-    plans it again after a restart records nothing). ``policy`` made the plan."""
-
-    name: ClassVar[str] = "deliverable.planned"
-    predicted_start: datetime | None = None
-    policy: str = ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class DeliverableAtRisk(_DeliverableState):
-    """A deliverable's predicted finish passed its due time (recorded once, when the plan turns;
-    id ``at_risk:PIPELINE:PARTITION:N``, the N-th time it did)."""
-
-    name: ClassVar[str] = "deliverable.at_risk"
-
-
-@dataclass(frozen=True, kw_only=True)
-class DeliverableMissed(_DeliverableState):
-    """Deliverable ``pipeline`` ``partition`` was not delivered by ``due``: recorded once, when
-    the plan first sees it overdue (id ``missed:PIPELINE:PARTITION``)."""
-
-    name: ClassVar[str] = "deliverable.missed"
-
-
-@dataclass(frozen=True, kw_only=True)
-class DeliverableRecovered(_DeliverableState):
-    """A deliverable that was at risk is back on plan (predicted, or delivered, by its due time);
-    id ``recovered:PIPELINE:PARTITION:N`` for the N-th at-risk event."""
-
-    name: ClassVar[str] = "deliverable.recovered"
-
-
-@dataclass(frozen=True, kw_only=True)
-class _CheckResult(Event):
-    """The outcome of one data quality check on one version of a partition: ``numbers`` are the
-    measurements (row count, null fraction, z-score, ...) for charts, ``message`` says why."""
-
-    asset: str
-    partition: str
-    version: int
-    check: str
-    blocking: bool = True
-    numbers: dict[str, float] = field(default_factory=dict)
-    message: str = ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class CheckPassed(_CheckResult):
-    """A data quality check passed on a new version of a partition."""
-
-    name: ClassVar[str] = "check.passed"
-
-
-@dataclass(frozen=True, kw_only=True)
-class CheckFailed(_CheckResult):
-    """A data quality check failed (or raised) on a new version of a partition; a ``blocking``
-    one pulls the andon cord on that partition, a warning one only notifies."""
-
-    name: ClassVar[str] = "check.failed"
-
-
-@dataclass(frozen=True, kw_only=True)
-class NotificationSent(Event):
-    """A notification about event ``about_id`` (of type ``about``) reached ``recipient`` (an
-    e-mail address or a webhook name, never a secret) over ``channel`` (webhook | email) on
-    attempt ``attempt``."""
-
-    name: ClassVar[str] = "notification.sent"
-    about: str
-    about_id: str
-    channel: str
-    recipient: str
-    attempt: int = 1
-
-
-@dataclass(frozen=True, kw_only=True)
-class NotificationFailed(Event):
-    """An attempt to deliver a notification failed (``error``); ``retry_in_seconds`` says when
-    the next attempt is due, or is None when andon gave up."""
-
-    name: ClassVar[str] = "notification.failed"
-    about: str
-    about_id: str
-    channel: str
-    recipient: str
-    attempt: int = 1
-    error: str = ""
-    retry_in_seconds: float | None = None
-
-
-@dataclass(frozen=True)
-class PipelinePartition:
-    """One partition of a pipeline (what one of its runs makes)."""
-
-    pipeline: str
-    partition: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class CordPulled(Event):
-    """The andon cord ``cord_id`` was pulled on version ``version`` of a partition (0: whatever
-    version is current): it is known to be bad (``reason``), so everything downstream of it halts
-    until the cord is resolved. ``by`` is a person, ``api`` or ``check:NAME``; ``detected_at`` is
-    when the problem was found, when that was before the pull."""
-
-    name: ClassVar[str] = "cord.pulled"
-    cord_id: str
-    asset: str
-    partition: str
-    version: int = 0
-    reason: str = ""
-    by: str = ""
-    detected_at: datetime | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class CordHalted(Event):
-    """What cord ``cord_id`` halts, as the engine derived it: ``partitions`` downstream of the bad
-    one through every mapping and every input a run actually read, in dependency order (the
-    producer's own partition first, when the bad data was produced); queued runs ``held``, running
-    runs ``cancelled``, or ``finishing`` when their pipeline says ``on_cord="finish"``."""
-
-    name: ClassVar[str] = "cord.halted"
-    cord_id: str
-    producer: str = ""
-    partitions: tuple[PipelinePartition, ...] = ()
-    held: tuple[str, ...] = ()
-    cancelled: tuple[str, ...] = ()
-    finishing: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, kw_only=True)
-class OutputSuspect(Event):
-    """Version ``version`` of a partition was made, directly or not, from data under cord
-    ``cord_id``. ``action`` is the producing pipeline's ``bad_outputs`` policy (keep, quarantine,
-    delete), which the runner applies to ``location`` (relative to the project, as the run
-    recorded it, with its ``fingerprint``)."""
-
-    name: ClassVar[str] = "output.suspect"
-    cord_id: str
-    asset: str
-    partition: str
-    version: int
-    pipeline: str = ""
-    location: str = ""
-    fingerprint: str = ""
-    action: str = "keep"
-
-
-@dataclass(frozen=True, kw_only=True)
-class _OutputAside(Event):
-    """Suspect output version ``version`` of a partition under cord ``cord_id``, at ``location``
-    (relative to the project) or moved aside to ``quarantine_path``."""
-
-    cord_id: str
-    asset: str
-    partition: str
-    version: int
-    location: str
-    quarantine_path: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class OutputQuarantined(_OutputAside):
-    """A suspect output was moved aside to ``quarantine_path`` (under STATE_DIR/quarantine), from
-    where it can be restored."""
-
-    name: ClassVar[str] = "output.quarantined"
-
-
-@dataclass(frozen=True, kw_only=True)
-class OutputDeleted(Event):
-    """A suspect output that andon had produced was deleted from ``location``."""
-
-    name: ClassVar[str] = "output.deleted"
-    cord_id: str
-    asset: str
-    partition: str
-    version: int
-    location: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class OutputRestoreRequested(_OutputAside):
-    """Someone (``by``) asked to move a quarantined output back (``andon cord restore``, ``POST
-    /api/v1/cords/{id}/restore``). The engine accepts it while the output is quarantined; the
-    cord's file step then moves it and ``output.restored`` records the move."""
-
-    name: ClassVar[str] = "output.restore_requested"
-    by: str = ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class OutputRestored(_OutputAside):
-    """A quarantined output was moved back from ``quarantine_path`` to ``location``."""
-
-    name: ClassVar[str] = "output.restored"
-    by: str = ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class CordResolved(Event):
-    """Someone resolved cord ``cord_id`` (``note`` says how). andon re-makes the bad partition
-    (re-runs its producer, or waits for a source to be announced again) or, with ``manual_fix``,
-    accepts the data as it is now as fixed (a new version of the partition)."""
-
-    name: ClassVar[str] = "cord.resolved"
-    cord_id: str
-    note: str = ""
-    by: str = ""
-    manual_fix: bool = False
-
-
-@dataclass(frozen=True, kw_only=True)
-class CordFixAccepted(Event):
-    """The engine accepted a ``manual_fix`` resolve of cord ``cord_id``: the data of its bad
-    partition as it is now is version ``version`` (same ``location`` and ``fingerprint``). A log
-    from before this event gets it at the next engine turn, once per manual fix it holds."""
-
-    name: ClassVar[str] = "cord.fix_accepted"
-    cord_id: str
-    asset: str
-    partition: str
-    version: int
-    location: str = ""
-    fingerprint: str = ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class CordReleased(Event):
-    """The bad partition was re-made (by run ``run_id``; none for a source or a manual fix) as
-    version ``version``: cord ``cord_id`` halts nothing any more, and the partitions it affected
-    (``rerun``) are re-made in dependency order."""
-
-    name: ClassVar[str] = "cord.released"
-    cord_id: str
-    version: int
-    run_id: str = ""
-    rerun: tuple[PipelinePartition, ...] = ()
-
-
-@dataclass(frozen=True, kw_only=True)
-class CordRemakeFailed(Event):
-    """Re-making the bad partition (run ``run_id``) failed or was cancelled: cord ``cord_id``
-    stays pulled; resolve it again once the producer is fixed."""
-
-    name: ClassVar[str] = "cord.remake_failed"
-    cord_id: str
-    run_id: str
-    error: str = ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class CordRecovered(Event):
-    """Every partition cord ``cord_id`` affected has been re-made from good data: the incident
-    is over."""
-
-    name: ClassVar[str] = "cord.recovered"
-    cord_id: str
-
-
-OUTPUT_EVENTS = (OutputSuspect, OutputQuarantined, OutputDeleted, OutputRestoreRequested,
-                 OutputRestored)
-CORD_EVENTS = (CordPulled, CordHalted, *OUTPUT_EVENTS, CordResolved, CordFixAccepted,
-               CordReleased, CordRemakeFailed, CordRecovered)
-
-
-RUN_ENDED = (RunSucceeded, RunFailed, RunCancelled)
+# the vocabulary's submodules, each imported on the first use of one of its names (PEP 562); the
+# names are the modules' own, listed again below for the type checker (tests/events hold the two
+# to the same set)
+_LAZY = ("runs", "cords")
+
+
+def __getattr__(name: str) -> Any:
+    for module in _LAZY:
+        loaded = import_module(f"andon.events.{module}")
+        if name in loaded.__all__:
+            found = globals()[name] = getattr(loaded, name)  # next time a plain attribute
+            return found
+    raise AttributeError(f"module 'andon.events' has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    from andon.events.cords import (  # noqa: F401  (for the type checker)
+        CORD_EVENTS,
+        OUTPUT_EVENTS,
+        CordFixAccepted,
+        CordHalted,
+        CordPulled,
+        CordRecovered,
+        CordReleased,
+        CordRemakeFailed,
+        CordResolved,
+        OutputDeleted,
+        OutputQuarantined,
+        OutputRestored,
+        OutputRestoreRequested,
+        OutputSuspect,
+        PipelinePartition,
+    )
+    from andon.events.runs import (  # noqa: F401  (for the type checker)
+        RUN_ENDED,
+        CheckFailed,
+        CheckPassed,
+        DeliverableAtRisk,
+        DeliverableMissed,
+        DeliverablePlanned,
+        DeliverableRecovered,
+        NotificationFailed,
+        NotificationSent,
+        PartitionAvailable,
+        RunCancelled,
+        RunCancelRequested,
+        RunFailed,
+        RunLaunched,
+        RunQueued,
+        RunRequested,
+        RunStarted,
+        RunSucceeded,
+    )

@@ -6,16 +6,17 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from andon.engine import serving
-from andon.engine.runs import Run
-from andon.engine.state import EngineState
 from andon.events import Frame, OutputWritten, PartitionRef
 from andon.executors.outputs import inside_roots, real_roots
 from andon.model.errors import UnsafePath
 from andon.model.graph import Graph
 from andon.model.partitions import Identity, Serving
+
+if TYPE_CHECKING:  # the engine is the scheduler's: a fork server and its runs never import it
+    from andon.engine.runs import Run
+    from andon.engine.state import EngineState
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,8 @@ def spec_of_run(graph: Graph, state: EngineState, run: Run, project_dir: Path,
     the candidates are the engine's now."""
     served = shadow = None
     if run.pipeline in graph.serving:
+        from andon.engine import serving
+
         served = serving.read_versions(graph, state, run.pipeline, run.inputs)
         shadow = serving.candidates(graph, state, run.pipeline)
     return spec_for(graph, run.run_id, run.pipeline, run.partition, run.attempt, project_dir,

@@ -192,9 +192,12 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
     lock, folder_lock = _lock_scheduler(settings, lead)
     stop_event = threading.Event()
     lineage_sender = None
+    made = None
     try:  # the OpenLineage sender first: a missing extra stops the start before any work
         lineage_sender = make_sender(settings.openlineage_transport, settings.openlineage_url,
                                      settings.notify_timeout)
+        if executor is None:  # its fork server loads the project while the store is made
+            executor = made = make_executor(settings, project)
         store = Store(settings.database_url)
         if isinstance(lock, Lead):  # the next fencing token; writes check it from now on
             lock.bump()
@@ -205,9 +208,10 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
         store.watch(settings.state_dir, "state folder")
         if lock.path is not None:  # a new lock file would let a second scheduler in
             store.watch(lock.path, "scheduler lock file")
-        runner = Runner(project.graph, store, executor or make_executor(settings, project),
+        runner = Runner(project.graph, store, executor,
                         project.root, settings.state_dir / "runs", clock,
                         make_planner(settings.policy, project.graph), advise=settings.plan_worker)
+        made = None  # the runner's from here: runs it adopts outlive a failed start
         runner.keeper.every = settings.snapshot_every  # then a snapshot after each N events
         runner.keeper.freeze = True  # the loaded state out of the collector's way (live.snapshots)
         runner.subscribe(lambda events: runner.keeper.committed(runner.state, events, clock.now()))
@@ -216,6 +220,8 @@ def open_line(project: Project, settings: Settings, clock: Clock | None = None,
         _unlock(folder_lock, lock)
         if lineage_sender is not None:
             lineage_sender.close()
+        if made is not None:  # made for this start, no run in it: its fork server goes
+            made.shutdown()
         raise
     if found:
         log.warning("recovered %d run(s) that were executing when andon last stopped", found)
