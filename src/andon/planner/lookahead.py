@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from andon.model.graph import Graph
 
 
-@dataclass
+@dataclass(eq=False)
 class Job:
-    """A run in the what-if schedule (the attributes a policy's key looks at)."""
+    """A run in the what-if schedule (the attributes a policy's key looks at). Hashed by
+    identity: a what-if day's key may keep per-job constants by the job itself."""
 
     pipeline: str
     partition: str
@@ -27,6 +28,7 @@ class Job:
 
 
 Key = Callable[[Job, float, float], tuple[float, int]]
+Rekey = Callable[[list[Job], float, float], list[tuple[float, int]]]  # Key over many jobs
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,8 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
                  rule: Key, start: float, busy: list[tuple[str, int, float]] | None = None,
                  backlog: list[Job] | None = None, done: dict[str, float] | None = None,
                  running: dict[str, float] | None = None, rekey: bool = False,
-                 first: tuple[str, str] | None = None) -> Outcome:
+                 first: tuple[str, str] | None = None, rekey_all: Rekey | None = None,
+                 ends: Callable[[str, str], float] | None = None) -> Outcome:
     """List-schedule every pipeline of partition ``key``. ``arrivals``: source -> epoch seconds
     (already arrived sources at their real time); inputs outside ``key`` (windows) count as there.
     ``busy``: (pool, slots, free at) of runs executing now; ``backlog``: runs of other partitions
@@ -51,7 +54,14 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
     with the competing jobs (their mean duration), so it is applied again at each dispatch.
     ``first``: (pipeline, partition) of a job waiting at ``start`` that starts then, before the
     rule picks any other (a candidate dispatch to evaluate; ignored when it is not waiting).
+    ``rekey_all``: ``rule`` over a list of jobs (the same keys, computed in one call: a re-keying
+    rule keys every waiting job at each dispatch). ``ends``: (pipeline, partition key) -> the
+    partition's end (epoch seconds), when the caller keeps them (parsing keys is not free).
     """
+    if rekey_all is None:
+        rekey_all = lambda jobs, now, mean: [rule(j, now, mean) for j in jobs]  # noqa: E731
+    if ends is None:
+        ends = lambda name, part: graph.pipelines[name].partitions.end(part).timestamp()  # noqa: E731
     done = done or {}
     running = running or {}
     waiting: dict[str, int] = {}
@@ -129,8 +139,9 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
                 first = None
             for pool, queue in queues.items():
                 if rekey and len(queue) > 1 and free[pool] > 0:
-                    here = max(sum(durations[j.pipeline] for _, _, j in queue) / len(queue), 1.0)
-                    queue[:] = [(rule(j, now, here), n, j) for _, n, j in queue]
+                    jobs = [j for _, _, j in queue]
+                    here = max(sum([durations[j.pipeline] for j in jobs]) / len(jobs), 1.0)
+                    queue[:] = [(k, n, j) for k, (_, n, j) in zip(rekey_all(jobs, now, here), queue)]
                     heapq.heapify(queue)
                 while queue:
                     job = queue[0][2]
@@ -161,7 +172,7 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
     for name, pipe in graph.pipelines.items():
         if pipe.deadline is None:
             continue
-        due = pipe.partitions.end(key).timestamp() + pipe.deadline.total_seconds()
+        due = ends(name, key) + pipe.deadline.total_seconds()
         end = finish.get(name, float("inf"))
         if end > due:
             misses += 1
@@ -169,7 +180,7 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
     for job, end in other:
         pipe = graph.pipelines[job.pipeline]
         if pipe.deadline is not None:
-            due = pipe.partitions.end(job.partition).timestamp() + pipe.deadline.total_seconds()
+            due = ends(job.pipeline, job.partition) + pipe.deadline.total_seconds()
             if end > due:
                 misses += 1
                 tardiness += pipe.priority * (end - due)
