@@ -28,7 +28,8 @@ class Job:
 
 
 Key = Callable[[Job, float, float], tuple[float, int]]
-Rekey = Callable[[list[Job], float, float], list[tuple[float, int]]]  # Key over many jobs
+Entry = tuple[tuple[float, int], int, Job]  # a pool's queue: (key, order queued, job)
+Rekey = Callable[[list[Entry], float, float], list[Entry]]  # the entries keyed again, in order
 
 
 @dataclass(frozen=True)
@@ -54,12 +55,13 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
     with the competing jobs (their mean duration), so it is applied again at each dispatch.
     ``first``: (pipeline, partition) of a job waiting at ``start`` that starts then, before the
     rule picks any other (a candidate dispatch to evaluate; ignored when it is not waiting).
-    ``rekey_all``: ``rule`` over a list of jobs (the same keys, computed in one call: a re-keying
-    rule keys every waiting job at each dispatch). ``ends``: (pipeline, partition key) -> the
+    ``rekey_all``: a pool's queue keyed again by ``rule`` (the same keys, in one call: a
+    re-keying rule keys every waiting job at each dispatch). ``ends``: (pipeline, partition key) -> the
     partition's end (epoch seconds), when the caller keeps them (parsing keys is not free).
     """
     if rekey_all is None:
-        rekey_all = lambda jobs, now, mean: [rule(j, now, mean) for j in jobs]  # noqa: E731
+        rekey_all = lambda queue, now, mean: [(rule(j, now, mean), n, j)  # noqa: E731
+                                              for _, n, j in queue]
     if ends is None:
         ends = lambda name, part: graph.pipelines[name].partitions.end(part).timestamp()  # noqa: E731
     done = done or {}
@@ -76,7 +78,7 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
     durations = {p: duration(p) for p in graph.pipelines}
     mean = max(sum(durations.values()) / max(len(durations), 1), 1.0)
     free = {name: pool.capacity for name, pool in graph.pools.items()}
-    queues: dict[str, list[tuple[tuple[float, int], int, Job]]] = {n: [] for n in graph.pools}
+    queues: dict[str, list[Entry]] = {n: [] for n in graph.pools}
     events: list[tuple[float, int, str, str]] = []  # (time, order, kind, what)
     seq = 0
 
@@ -139,9 +141,8 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
                 first = None
             for pool, queue in queues.items():
                 if rekey and len(queue) > 1 and free[pool] > 0:
-                    jobs = [j for _, _, j in queue]
-                    here = max(sum([durations[j.pipeline] for j in jobs]) / len(jobs), 1.0)
-                    queue[:] = [(k, n, j) for k, (_, n, j) in zip(rekey_all(jobs, now, here), queue)]
+                    here = max(sum([durations[j.pipeline] for _, _, j in queue]) / len(queue), 1.0)
+                    queue[:] = rekey_all(queue, now, here)
                     heapq.heapify(queue)
                 while queue:
                     job = queue[0][2]

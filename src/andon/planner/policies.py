@@ -21,7 +21,7 @@ from andon.planner.state import PlanningState, R, RunView, W, Work
 from andon.planner.stats import Stats
 
 if TYPE_CHECKING:
-    from andon.planner.lookahead import Job, Key, Rekey
+    from andon.planner.lookahead import Entry, Job, Key, Rekey
 
 INF = float("inf")
 
@@ -125,7 +125,7 @@ class Planner:
         waiting in a pool when a clock-dependent rule keys them again. The same keys as
         ``key``, however computed."""
         key = self.key
-        return key, lambda runs, now, mean: [key(run, now, mean) for run in runs]
+        return key, lambda queue, now, mean: [(key(j, now, mean), n, j) for _, n, j in queue]
 
     def __call__(self, graph: Graph, state: PlanningState, ready: list[R],
                  now: datetime) -> list[R]:
@@ -200,13 +200,13 @@ class Atc(Planner):
                 return (-(ratio * 1e-6), run.seq)
             return (-(ratio * exp(-max(due - now - dur, 0.0) / (k * mean))), run.seq)
 
-        def rekey(runs: list[Job], now: float, mean: float) -> list[tuple[float, int]]:
+        def rekey(queue: list[Entry], now: float, mean: float) -> list[Entry]:
             km = k * mean
-            out = []
-            for run in runs:
+            out: list[Entry] = []
+            for _, n, run in queue:
                 ratio, due, dur = consts.get(run) or constants(run)
-                out.append((-(ratio * 1e-6), run.seq) if due == INF else
-                           (-(ratio * exp(-max(due - now - dur, 0.0) / km)), run.seq))
+                out.append(((-(ratio * 1e-6), run.seq) if due == INF else
+                            (-(ratio * exp(-max(due - now - dur, 0.0) / km)), run.seq), n, run))
             return out
 
         return key, rekey
