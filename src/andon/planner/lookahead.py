@@ -11,6 +11,7 @@ dispatch, as the engine does, over the jobs then waiting.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,6 +31,34 @@ class Job:
 Key = Callable[[Job, float, float], tuple[float, int]]
 Entry = tuple[tuple[float, int], int, Job]  # a pool's queue: (key, order queued, job)
 Rekey = Callable[[list[Entry], float, float], list[Entry]]  # the entries keyed again, in order
+
+
+def atc_keys(constants: Callable[[Job], tuple[float, float, float]], k: float
+             ) -> tuple[Key, Rekey]:
+    """Apparent tardiness cost's key (``policies.Atc.index``) for one what-if day, from each
+    job's (weight over duration, due time, duration) asked of ``constants`` once per job (the
+    learned statistics and due times stand still during a what-if day; a re-keying rule keys
+    every waiting job at each dispatch). The same floats in the same order of operations as
+    ``Atc.index``, so the same keys and the same decisions."""
+    consts: dict[Job, tuple[float, float, float]] = {}  # by the job itself (identity)
+    exp, inf = math.exp, float("inf")
+
+    def key(run: Job, now: float, mean: float) -> tuple[float, int]:
+        ratio, due, dur = consts.get(run) or consts.setdefault(run, constants(run))
+        if due == inf:
+            return (-(ratio * 1e-6), run.seq)
+        return (-(ratio * exp(-max(due - now - dur, 0.0) / (k * mean))), run.seq)
+
+    def rekey(queue: list[Entry], now: float, mean: float) -> list[Entry]:
+        km = k * mean
+        out: list[Entry] = []
+        for _, n, run in queue:
+            ratio, due, dur = consts.get(run) or consts.setdefault(run, constants(run))
+            out.append(((-(ratio * 1e-6), run.seq) if due == inf else
+                        (-(ratio * exp(-max(due - now - dur, 0.0) / km)), run.seq), n, run))
+        return out
+
+    return key, rekey
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from andon.planner.state import PlanningState, R, RunView, W, Work
 from andon.planner.stats import Stats
 
 if TYPE_CHECKING:
-    from andon.planner.lookahead import Entry, Job, Key, Rekey
+    from andon.planner.lookahead import Job, Key, Rekey
 
 INF = float("inf")
 
@@ -180,36 +180,16 @@ class Atc(Planner):
         return (-self.index(run, now, mean), run.seq)
 
     def what_if_keys(self) -> tuple[Key, Rekey]:
-        """``key`` from per-job constants taken once per what-if day: a what-if keys every
-        waiting job again at each dispatch, and ``index``'s chain of calls (due, slack, the
-        learned duration) was most of a re-plan's time. The same floats in the same order of
-        operations as ``index``, so the same keys and the same decisions."""
-        consts: dict[Job, tuple[float, float, float]] = {}  # by the job itself (identity)
-        k = self.k
-        exp = math.exp
+        """``key`` from per-job constants taken once per what-if day (``lookahead.atc_keys``:
+        ``index``'s chain of calls was most of a re-plan's time): the same keys."""
+        from andon.planner.lookahead import atc_keys
 
         def constants(run: Job) -> tuple[float, float, float]:
             dur = self.stats.duration(run.pipeline)
             ratio = (self.weight.get(run.pipeline, 0.0) + 0.01) / max(dur, 1.0)
-            found = consts[run] = (ratio, self.due(run.pipeline, run.partition), dur)
-            return found
+            return ratio, self.due(run.pipeline, run.partition), dur
 
-        def key(run: Job, now: float, mean: float) -> tuple[float, int]:
-            ratio, due, dur = consts.get(run) or constants(run)
-            if due == INF:
-                return (-(ratio * 1e-6), run.seq)
-            return (-(ratio * exp(-max(due - now - dur, 0.0) / (k * mean))), run.seq)
-
-        def rekey(queue: list[Entry], now: float, mean: float) -> list[Entry]:
-            km = k * mean
-            out: list[Entry] = []
-            for _, n, run in queue:
-                ratio, due, dur = consts.get(run) or constants(run)
-                out.append(((-(ratio * 1e-6), run.seq) if due == INF else
-                            (-(ratio * exp(-max(due - now - dur, 0.0) / km)), run.seq), n, run))
-            return out
-
-        return key, rekey
+        return atc_keys(constants, self.k)
 
 
 class Jit(Atc):
