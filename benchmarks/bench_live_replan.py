@@ -49,6 +49,7 @@ def measure(pipelines: int, days: int, slots: int, worker: bool) -> dict[str, An
             self.plan = LivePlan(graph, self.planner)
             self.now: datetime | None = None
             self.plan_ms: list[float] = []
+            self.forecasts = 0  # steps that forecast (the others' events wait: ``LivePlan.fresh``)
 
         def __call__(self, graph: Graph, state: PlanningState, ready: list[R],
                      now: datetime) -> list[R]:
@@ -59,6 +60,7 @@ def measure(pipelines: int, days: int, slots: int, worker: bool) -> dict[str, An
             self.plan.learn(state, events)
             assert self.now is not None
             if self.plan.stale(events, self.now):
+                self.forecasts += 1
                 self.plan.learn(state, self.plan.replan(state, self.now))
             self.plan_ms.append((time.perf_counter() - t0) * 1000)
 
@@ -80,7 +82,8 @@ def measure(pipelines: int, days: int, slots: int, worker: bool) -> dict[str, An
     dispatch = result.replan_ms
     turn = [d + p for d, p in zip(dispatch, thread.plan_ms)]
     out: dict[str, Any] = {
-        "worker": worker, "steps": len(dispatch), "seconds": round(wall, 1),
+        "worker": worker, "steps": len(dispatch), "forecasts": thread.forecasts,
+        "seconds": round(wall, 1),
         "dispatch_ms": summary_stats(dispatch), "live_plan_ms": summary_stats(thread.plan_ms),
         "turn_ms": summary_stats(turn), "loadavg_end": [round(x, 2) for x in os.getloadavg()]}
     if isinstance(thread.dispatch, Advised) and thread.advisor is not None:

@@ -48,6 +48,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str], float]] = {
     "scale_pg": ([], ["--pipelines", "1000", "--probes", "30"], 7200),
     "failover": ([], ["--trials", "5"], 3600),
     "live_replan": (["--days", "3"], ["--pipelines", "300", "--days", "2"], 3600),
+    "replan_large": ([], ["--pipelines", "300", "--days", "7"], 1800),
 }
 
 

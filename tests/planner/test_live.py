@@ -3,6 +3,8 @@ each."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from andon.engine.core import replay
@@ -198,3 +200,27 @@ def test_the_live_jit_does_not_roll_out_on_the_runner_thread() -> None:
     live = make_planner("jit", graph)
     assert isinstance(live, Jit) and not live.rollout
     assert Jit(graph).rollout  # the simulator's jit rolls out
+
+
+def test_a_forecast_sees_what_moved_it_within_fresh_seconds_of_the_clock() -> None:
+    g = graph(LINE, {"raw": 2})
+    live, state = LivePlan(g, make_planner("jit", g), fresh=1.0), EngineState()
+    live.learn(state, live.replan(state, at(1)))
+    assert live.wake == at(2)  # raw's p50: nothing moved
+    soon = at(1) + timedelta(seconds=0.5)
+    landed = arrive("raw", soon)
+    feed(g, state, live.planner, landed)
+    # half a second after the latest forecast: the next waits for the rest of the second ...
+    assert not live.stale([landed], soon) and live.wake == at(1) + timedelta(seconds=1)
+    assert not live.stale([], at(1) + timedelta(seconds=0.9))
+    # ... and then sees the arrival though no event came with its turn
+    assert live.stale([], at(1) + timedelta(seconds=1))
+    live.replan(state, at(1) + timedelta(seconds=1))
+    assert live.latest is not None and live.wake != at(1) + timedelta(seconds=1)
+    later = at(1) + timedelta(seconds=5)
+    assert live.stale([arrive("raw", later, "2026-01-06")], later)  # the window has passed
+    eager = LivePlan(g, make_planner("jit", g), fresh=0.0)
+    eager.replan(state, later)
+    assert eager.stale([arrive("raw", later, "2026-01-06")], later)  # 0: every move at once
+    eager.replan(state, later)
+    assert not eager.stale([], later)  # nothing moved since, no timer came

@@ -24,10 +24,12 @@ def consumer_pipelines(graph: Graph) -> dict[str, set[str]]:
     return consumers
 
 
-def latest_finish_offsets(graph: Graph, duration: Callable[[str], float]) -> dict[str, float]:
+def latest_finish_offsets(graph: Graph, duration: Callable[[str], float],
+                          consumers: dict[str, set[str]] | None = None) -> dict[str, float]:
     """Seconds after the partition end by which each pipeline must finish; pipelines with no
-    deadline anywhere downstream are absent."""
-    consumers = consumer_pipelines(graph)
+    deadline anywhere downstream are absent. ``consumers``: ``consumer_pipelines(graph)`` when
+    the caller keeps it (it depends on the graph only; the offsets move with the durations)."""
+    consumers = consumer_pipelines(graph) if consumers is None else consumers
     offsets: dict[str, float] = {}
     for name in reversed(graph.order):
         pipe = graph.pipelines[name]

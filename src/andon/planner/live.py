@@ -36,6 +36,9 @@ from andon.planner.views import PlanView
 QUIET = frozenset({"run.launched", "notification.sent", "notification.failed", "check.passed",
                    "deliverable.planned", "deliverable.at_risk", "deliverable.recovered",
                    "deliverable.missed"})
+FRESH = 1.0  # seconds: how stale the forecast may be after something moved the plan
+
+
 
 
 def make_planner(name: str, graph: Graph) -> Planner:
@@ -74,7 +77,7 @@ class LivePlan:
     are at risk and which missed their due time (as the log says), and which have their first
     plan recorded."""
 
-    def __init__(self, graph: Graph, planner: Planner) -> None:
+    def __init__(self, graph: Graph, planner: Planner, fresh: float = FRESH) -> None:
         self.graph = graph
         self.planner = planner
         self.enabled = any(p.deadline is not None for p in graph.pipelines.values())
@@ -88,6 +91,12 @@ class LivePlan:
         self._due: float | None = None  # the next due time of an undelivered deliverable
         self._history: dict[str, deque[Event]] = {}
         self.order = ranking(planner)  # how the forecast ranks ready work
+        # a forecast of 1,000 pipelines takes a good part of a second of the runner's thread:
+        # after one, events that move the plan wait up to ``fresh`` seconds of the clock for the
+        # next, which then sees them all at once (the clock's time, so fake clocks stay exact)
+        self.fresh = fresh
+        self._forecast_at = float("-inf")
+        self._moved = False  # something moved the plan since the latest forecast
 
     # -- learning --------------------------------------------------------------------------------
 
@@ -166,17 +175,21 @@ class LivePlan:
         or an undelivered deliverable comes due (to record it missed then)."""
         if self.latest is None:
             return None
-        wake = min((w for w in (self.latest.wake, self._due) if w is not None), default=None)
+        pending = self._forecast_at + self.fresh if self._moved else None
+        wake = min((w for w in (self.latest.wake, self._due, pending) if w is not None),
+                   default=None)
         return None if wake is None else datetime.fromtimestamp(wake, UTC)
 
     def stale(self, events: Iterable[Event], now: datetime) -> bool:
-        """Whether to forecast again: something that moves the plan happened, or a timer of the
-        plan came (even though nothing happened)."""
+        """Whether to forecast again: something that moved the plan happened (now, or since the
+        latest forecast) and that forecast is ``fresh`` seconds old, or a timer of the plan came
+        (even though nothing happened). When something moved too soon after the latest
+        forecast, ``wake`` says when to look again."""
         if not self.enabled:
             return False
+        self._moved = self._moved or any(ev.name not in QUIET for ev in events)
         wake = self.wake
-        return self.latest is None or (wake is not None and now >= wake) or \
-            any(ev.name not in QUIET for ev in events)
+        return self.latest is None or (wake is not None and now >= wake)
 
     def replan(self, state: PlanningState, now: datetime) -> list[Event]:
         """Forecast again; return the events to record (``learn`` them once they are
@@ -186,7 +199,7 @@ class LivePlan:
         if not self.enabled:
             return []
         fc = forecast(self.graph, state, self.planner, now, self.order)
-        self.latest = fc
+        self.latest, self._forecast_at, self._moved = fc, fc.now, False
         self._due = min((d.due for d in fc.deliverables if not d.delivered and d.due > fc.now),
                         default=None)
         out: list[Event] = []

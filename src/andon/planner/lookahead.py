@@ -11,15 +11,17 @@ dispatch, as the engine does, over the jobs then waiting.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from andon.model.graph import Graph
 
 
-@dataclass
+@dataclass(eq=False)
 class Job:
-    """A run in the what-if schedule (the attributes a policy's key looks at)."""
+    """A run in the what-if schedule (the attributes a policy's key looks at). Hashed by
+    identity: a what-if day's key may keep per-job constants by the job itself."""
 
     pipeline: str
     partition: str
@@ -27,6 +29,36 @@ class Job:
 
 
 Key = Callable[[Job, float, float], tuple[float, int]]
+Entry = tuple[tuple[float, int], int, Job]  # a pool's queue: (key, order queued, job)
+Rekey = Callable[[list[Entry], float, float], list[Entry]]  # the entries keyed again, in order
+
+
+def atc_keys(constants: Callable[[Job], tuple[float, float, float]], k: float
+             ) -> tuple[Key, Rekey]:
+    """Apparent tardiness cost's key (``policies.Atc.index``) for one what-if day, from each
+    job's (weight over duration, due time, duration) asked of ``constants`` once per job (the
+    learned statistics and due times stand still during a what-if day; a re-keying rule keys
+    every waiting job at each dispatch). The same floats in the same order of operations as
+    ``Atc.index``, so the same keys and the same decisions."""
+    consts: dict[Job, tuple[float, float, float]] = {}  # by the job itself (identity)
+    exp, inf = math.exp, float("inf")
+
+    def key(run: Job, now: float, mean: float) -> tuple[float, int]:
+        ratio, due, dur = consts.get(run) or consts.setdefault(run, constants(run))
+        if due == inf:
+            return (-(ratio * 1e-6), run.seq)
+        return (-(ratio * exp(-max(due - now - dur, 0.0) / (k * mean))), run.seq)
+
+    def rekey(queue: list[Entry], now: float, mean: float) -> list[Entry]:
+        km = k * mean
+        out: list[Entry] = []
+        for _, n, run in queue:
+            ratio, due, dur = consts.get(run) or consts.setdefault(run, constants(run))
+            out.append(((-(ratio * 1e-6), run.seq) if due == inf else
+                        (-(ratio * exp(-max(due - now - dur, 0.0) / km)), run.seq), n, run))
+        return out
+
+    return key, rekey
 
 
 @dataclass(frozen=True)
@@ -40,7 +72,8 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
                  rule: Key, start: float, busy: list[tuple[str, int, float]] | None = None,
                  backlog: list[Job] | None = None, done: dict[str, float] | None = None,
                  running: dict[str, float] | None = None, rekey: bool = False,
-                 first: tuple[str, str] | None = None) -> Outcome:
+                 first: tuple[str, str] | None = None, rekey_all: Rekey | None = None,
+                 ends: Callable[[str, str], float] | None = None) -> Outcome:
     """List-schedule every pipeline of partition ``key``. ``arrivals``: source -> epoch seconds
     (already arrived sources at their real time); inputs outside ``key`` (windows) count as there.
     ``busy``: (pool, slots, free at) of runs executing now; ``backlog``: runs of other partitions
@@ -51,7 +84,15 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
     with the competing jobs (their mean duration), so it is applied again at each dispatch.
     ``first``: (pipeline, partition) of a job waiting at ``start`` that starts then, before the
     rule picks any other (a candidate dispatch to evaluate; ignored when it is not waiting).
+    ``rekey_all``: a pool's queue keyed again by ``rule`` (the same keys, in one call: a
+    re-keying rule keys every waiting job at each dispatch). ``ends``: (pipeline, partition key) -> the
+    partition's end (epoch seconds), when the caller keeps them (parsing keys is not free).
     """
+    if rekey_all is None:
+        rekey_all = lambda queue, now, mean: [(rule(j, now, mean), n, j)  # noqa: E731
+                                              for _, n, j in queue]
+    if ends is None:
+        ends = lambda name, part: graph.pipelines[name].partitions.end(part).timestamp()  # noqa: E731
     done = done or {}
     running = running or {}
     waiting: dict[str, int] = {}
@@ -66,7 +107,7 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
     durations = {p: duration(p) for p in graph.pipelines}
     mean = max(sum(durations.values()) / max(len(durations), 1), 1.0)
     free = {name: pool.capacity for name, pool in graph.pools.items()}
-    queues: dict[str, list[tuple[tuple[float, int], int, Job]]] = {n: [] for n in graph.pools}
+    queues: dict[str, list[Entry]] = {n: [] for n in graph.pools}
     events: list[tuple[float, int, str, str]] = []  # (time, order, kind, what)
     seq = 0
 
@@ -129,8 +170,8 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
                 first = None
             for pool, queue in queues.items():
                 if rekey and len(queue) > 1 and free[pool] > 0:
-                    here = max(sum(durations[j.pipeline] for _, _, j in queue) / len(queue), 1.0)
-                    queue[:] = [(rule(j, now, here), n, j) for _, n, j in queue]
+                    here = max(sum([durations[j.pipeline] for _, _, j in queue]) / len(queue), 1.0)
+                    queue[:] = rekey_all(queue, now, here)
                     heapq.heapify(queue)
                 while queue:
                     job = queue[0][2]
@@ -161,7 +202,7 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
     for name, pipe in graph.pipelines.items():
         if pipe.deadline is None:
             continue
-        due = pipe.partitions.end(key).timestamp() + pipe.deadline.total_seconds()
+        due = ends(name, key) + pipe.deadline.total_seconds()
         end = finish.get(name, float("inf"))
         if end > due:
             misses += 1
@@ -169,7 +210,7 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
     for job, end in other:
         pipe = graph.pipelines[job.pipeline]
         if pipe.deadline is not None:
-            due = pipe.partitions.end(job.partition).timestamp() + pipe.deadline.total_seconds()
+            due = ends(job.pipeline, job.partition) + pipe.deadline.total_seconds()
             if end > due:
                 misses += 1
                 tardiness += pipe.priority * (end - due)

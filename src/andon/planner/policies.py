@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 from andon.events import Event, PartitionAvailable, RunSucceeded
 from andon.model.dispatch import Policy
 from andon.model.graph import Graph
-from andon.planner.due import latest_finish_offsets, weights
+from andon.planner.due import consumer_pipelines, latest_finish_offsets, weights
 from andon.planner.state import PlanningState, R, RunView, W, Work
 from andon.planner.stats import Stats
 
 if TYPE_CHECKING:
-    from andon.planner.lookahead import Job
+    from andon.planner.lookahead import Job, Key, Rekey
 
 INF = float("inf")
 
@@ -49,6 +49,7 @@ class Planner:
         self.parent = parent  # a rule used inside another planner shares its due times
         self.weight: dict[str, float] = parent.weight if parent else weights(graph)
         self._offsets: dict[str, float] | None = None
+        self._consumers: dict[str, set[str]] | None = None  # the graph's, kept for the offsets
         self._ends: dict[tuple[str, str], float] = {}
 
     # -- learning --------------------------------------------------------------------------------
@@ -85,7 +86,9 @@ class Planner:
         if self.parent is not None:
             return self.parent.offsets()
         if self._offsets is None:
-            self._offsets = latest_finish_offsets(self.graph, self.stats.duration)
+            if self._consumers is None:
+                self._consumers = consumer_pipelines(self.graph)
+            self._offsets = latest_finish_offsets(self.graph, self.stats.duration, self._consumers)
         return self._offsets
 
     def partition_end(self, pipeline: str, key: str) -> float:
@@ -116,6 +119,14 @@ class Planner:
         the competing runs (only ATC uses it)."""
         return (0.0, run.seq)
 
+    def what_if_keys(self) -> tuple[Key, Rekey]:
+        """``key`` for one what-if day (``lookahead.simulate_day``), during which the learned
+        durations and the due times stand still: the key of one job, and the keys of the jobs
+        waiting in a pool when a clock-dependent rule keys them again. The same keys as
+        ``key``, however computed."""
+        key = self.key
+        return key, lambda queue, now, mean: [(key(j, now, mean), n, j) for _, n, j in queue]
+
     def __call__(self, graph: Graph, state: PlanningState, ready: list[R],
                  now: datetime) -> list[R]:
         return self.order(ready, now.timestamp())
@@ -124,7 +135,6 @@ class Planner:
     def notes(self) -> list[str]:
         """What a report should say about how this planner decided (empty: nothing to say)."""
         return []
-
 
 class Fifo(Planner):
     """First come, first served."""
@@ -168,6 +178,18 @@ class Atc(Planner):
 
     def key(self, run: Work, now: float, mean: float) -> tuple[float, int]:
         return (-self.index(run, now, mean), run.seq)
+
+    def what_if_keys(self) -> tuple[Key, Rekey]:
+        """``key`` from per-job constants taken once per what-if day (``lookahead.atc_keys``:
+        ``index``'s chain of calls was most of a re-plan's time): the same keys."""
+        from andon.planner.lookahead import atc_keys
+
+        def constants(run: Job) -> tuple[float, float, float]:
+            dur = self.stats.duration(run.pipeline)
+            ratio = (self.weight.get(run.pipeline, 0.0) + 0.01) / max(dur, 1.0)
+            return ratio, self.due(run.pipeline, run.partition), dur
+
+        return atc_keys(constants, self.k)
 
 
 class Jit(Atc):
@@ -247,15 +269,17 @@ class Jit(Atc):
         except ValueError:  # a key outside the partitions (before their start)
             return out
         load = self._load(key, now)
+        keys = {rule.name: rule.what_if_keys() for rule in self.continuations}  # one decision
         values: list[list[tuple[int, float]]] = []
         for cand in cands:
             value = []
             for duration in (self.stats.duration, self.stats.duration_p90):
                 value.append(min(
                     (o.misses, o.weighted_tardiness) for o in (
-                        simulate_day(self.graph, key, arrivals, duration, rule.key, now,
+                        simulate_day(self.graph, key, arrivals, duration, keys[rule.name][0], now,
                                      load.busy, load.backlog, load.done, load.running, rule.dynamic,
-                                     first=(cand.pipeline, cand.partition))
+                                     first=(cand.pipeline, cand.partition),
+                                     rekey_all=keys[rule.name][1], ends=self.partition_end)
                         for rule in self.continuations)))
             values.append(value)
         base = values[0]
@@ -396,12 +420,13 @@ class Jit(Atc):
         name = plan.todo.pop(0)
         rule = self.rules[name]
         load = plan.load
-        typical = simulate_day(self.graph, plan.key, plan.arrivals, self.stats.duration, rule.key,
+        key, rekey = rule.what_if_keys()
+        typical = simulate_day(self.graph, plan.key, plan.arrivals, self.stats.duration, key,
                                plan.now, load.busy, load.backlog, load.done, load.running,
-                               rule.dynamic)
+                               rule.dynamic, rekey_all=rekey, ends=self.partition_end)
         slow = simulate_day(self.graph, plan.key, plan.arrivals, self.stats.duration_p90,
-                            rule.key, plan.now, load.busy, load.backlog, load.done, load.running,
-                            rule.dynamic)
+                            key, plan.now, load.busy, load.backlog, load.done, load.running,
+                            rule.dynamic, rekey_all=rekey, ends=self.partition_end)
         plan.scores[name] = (typical.misses, typical.weighted_tardiness, slow.misses,
                              slow.weighted_tardiness)
         if plan.todo:
