@@ -36,7 +36,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from andon.events.catalog import CatalogEntryDeclared, CatalogEntryRemoved
 from andon.model.words import words
-from andon.store.schema import catalog, catalog_text_indexes
+from andon.store.catalogtext import catalog_text_indexes
+from andon.store.schema import catalog
 
 API, FILE, DEFINITIONS = "api", "file", "definitions"  # where an entry comes from
 ROW_FIELDS = ("kind", "name", "origin", "owner", "team", "description", "tags", "links",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 
 from sqlalchemy import (
@@ -18,9 +17,9 @@ from sqlalchemy import (
     Text,
     select,
 )
-from sqlalchemy.exc import DBAPIError
 
 from andon.model.errors import ConfigError
+from andon.store.catalogtext import catalog_search_indexes
 from andon.store.types import SearchDocument
 
 metadata = MetaData()
@@ -383,31 +382,12 @@ def _v4(conn: Connection) -> None:
     metadata.create_all(conn, tables=[access_requests, consumers])
 
 
-def catalog_text_indexes(trigrams: str | None) -> dict[str, str]:
-    """PostgreSQL's GIN indexes of the catalog (name -> definition): the documents', and, with
-    pg_trgm (in schema ``trigrams``), the names' trigrams. GIN, not GiST, for the trigrams: its
-    % (similar above a threshold) took 8-14 ms at 100,000 names, GiST's <-> order 100."""
-    made = {"catalog_doc": "USING gin (doc)"}
-    if trigrams is not None:
-        made["catalog_trgm"] = f"USING gin (lname {trigrams}.gin_trgm_ops)"
-    return made
-
-
 def _v5(conn: Connection) -> None:
     # a new table only (4 and 6 are other tables of issue 11), from the live definition: freeze
     # it in here (as for _v1) before a later step changes it
     metadata.create_all(conn, tables=[catalog])
-    if conn.dialect.name != "postgresql":
-        return
-    # prefixes by range on the C collation: an index a generic plan can use, whatever the locale
-    conn.exec_driver_sql('CREATE INDEX catalog_prefix ON catalog ((lname COLLATE "C"))')
-    # names a typo away: pg_trgm when the server has it (a trusted extension), else none
-    with contextlib.suppress(DBAPIError), conn.begin_nested():
-        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    trigrams = conn.exec_driver_sql("SELECT extnamespace::regnamespace::text FROM pg_extension "
-                                    "WHERE extname = 'pg_trgm'").scalar()
-    for name, how in catalog_text_indexes(trigrams).items():
-        conn.exec_driver_sql(f"CREATE INDEX {name} ON catalog {how}")
+    if conn.dialect.name == "postgresql":
+        catalog_search_indexes(conn)
 
 
 def _v6(conn: Connection) -> None:
