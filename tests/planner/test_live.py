@@ -224,3 +224,16 @@ def test_a_forecast_sees_what_moved_it_within_fresh_seconds_of_the_clock() -> No
     assert eager.stale([arrive("raw", later, "2026-01-06")], later)  # 0: every move at once
     eager.replan(state, later)
     assert not eager.stale([], later)  # nothing moved since, no timer came
+
+
+def test_a_line_with_nothing_else_waiting_forecasts_at_once_whatever_its_clock() -> None:
+    # a fake or stopped clock must not leave a moved plan unforecast once the line is at rest
+    g = graph(LINE, {"raw": 2})
+    live, state = LivePlan(g, make_planner("jit", g), fresh=1.0), EngineState()
+    live.learn(state, live.replan(state, at(1)))
+    landed = arrive("raw", at(1))
+    feed(g, state, live.planner, landed)
+    assert not live.stale([landed], at(1))  # more work waits: coalesced
+    assert live.stale([], at(1), idle=True)  # at rest: the moved plan is forecast now
+    live.replan(state, at(1))
+    assert not live.stale([], at(1), idle=True)  # nothing moved since: nothing to do

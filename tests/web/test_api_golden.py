@@ -246,6 +246,9 @@ def _build(line: Line, clock: FakeClock) -> None:
         _post(c, "/api/v1/deprecations", {"name": "report", "delete_after": "2026-03-01",
                                           "reason": "nobody reads it", "kind": "pipeline"}, op)
         _wait(line, "a settled scheduler", lambda: True)
+    # and every event submitted so far handled and committed, whatever the load: the status
+    # counts the log's events
+    assert line.runner.quiet(GUARD), "the scheduler never settled"
 
 
 def _answers(client: httpx.Client | TestClient, root: str) -> dict[str, str]:

@@ -330,7 +330,7 @@ class Runner:
         try:
             self.plan.learn(self.state, committed)
             now = self.clock.now()
-            if not self.plan.stale(committed, now):
+            if not self.plan.stale(committed, now, idle=not self._inbox._items):
                 return []
             events = self.plan.replan(self.state, now)
             if not events:

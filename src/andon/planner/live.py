@@ -180,16 +180,19 @@ class LivePlan:
                    default=None)
         return None if wake is None else datetime.fromtimestamp(wake, UTC)
 
-    def stale(self, events: Iterable[Event], now: datetime) -> bool:
+    def stale(self, events: Iterable[Event], now: datetime, idle: bool = False) -> bool:
         """Whether to forecast again: something that moved the plan happened (now, or since the
-        latest forecast) and that forecast is ``fresh`` seconds old, or a timer of the plan came
-        (even though nothing happened). When something moved too soon after the latest
-        forecast, ``wake`` says when to look again."""
+        latest forecast) and that forecast is ``fresh`` seconds old — or the caller has nothing
+        else waiting (``idle``: a burst is coalesced, a line at rest has its forecast current,
+        whatever its clock does) —, or a timer of the plan came (even though nothing happened).
+        When something moved too soon after the latest forecast, ``wake`` says when to look
+        again."""
         if not self.enabled:
             return False
         self._moved = self._moved or any(ev.name not in QUIET for ev in events)
         wake = self.wake
-        return self.latest is None or (wake is not None and now >= wake)
+        return (self.latest is None or (idle and self._moved)
+                or (wake is not None and now >= wake))
 
     def replan(self, state: PlanningState, now: datetime) -> list[Event]:
         """Forecast again; return the events to record (``learn`` them once they are
