@@ -43,6 +43,11 @@ class Inbox:
             self._items.append(item)
             self._cond.notify_all()
 
+    @property
+    def waiting(self) -> bool:
+        """Whether items wait to be taken (lazy ones do not count: they wait for company)."""
+        return bool(self._items)
+
     def take(self, timeout: float | None) -> list[object]:
         """The lazy items and up to MAX_BATCH others; blocks until there is one, or ``timeout``
         s pass (or LAZY_WAIT, when lazy items wait): then only the lazy ones, or []."""

@@ -233,7 +233,7 @@ class Runner:
             timeout = None if wake is None else self.clock.real_seconds(wake - now)
             if self.unavailable is not None:  # no decisions to wait for: look at the store
                 timeout = STORE_RECHECK
-            self.keeper.idle(self.state, now, lambda: bool(self._inbox._items), timeout)  # if idle
+            self.keeper.idle(self.state, now, lambda: self._inbox.waiting, timeout)  # if idle
             items = self._inbox.take(None if timeout is None else max(timeout, 0.0))
             self.turns += 1
             try:
@@ -330,7 +330,7 @@ class Runner:
         try:
             self.plan.learn(self.state, committed)
             now = self.clock.now()
-            if not self.plan.stale(committed, now, idle=not self._inbox._items):
+            if not self.plan.stale(committed, now, idle=not self._inbox.waiting):
                 return []
             events = self.plan.replan(self.state, now)
             if not events:
