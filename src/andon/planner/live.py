@@ -234,6 +234,9 @@ class LivePlan:
         self.missed &= seen  # out of the window for good: the clock only moves on
         return out
 
+    def close(self) -> None:
+        """Nothing to end here (a plan that forecasts elsewhere ends that: ``live.forecaster``)."""
+
     def _first_plan(self, d: Deliverable, now: datetime) -> DeliverablePlanned:
         return DeliverablePlanned(id=f"planned:{d.pipeline}:{d.partition}", at=now,
                                   pipeline=d.pipeline, partition=d.partition, owner=d.owner,
