@@ -133,6 +133,8 @@ class ForkedPlan(LivePlan):
             code = 1
             try:
                 os.close(read)
+                for sig in (signal.SIGINT, signal.SIGTERM):  # not the shell's handlers: it ends
+                    signal.signal(sig, signal.SIG_DFL)
                 gc.disable()  # it lives a few milliseconds: nothing to collect
                 payload = pickle.dumps(self._forecast(state, now), pickle.HIGHEST_PROTOCOL)
                 view = memoryview(payload)
