@@ -40,7 +40,7 @@ from andon.planner.state import PlanningState
 
 log = logging.getLogger("andon.live.forecaster")
 LARGE = Jit.plan_at_once  # pipelines: above it the forecast runs in a child process
-POLL = 0.05  # seconds of the clock between looks at a forecast under way
+POLL = 0.01  # seconds of the clock between looks at a forecast under way (a look is cheap)
 CHUNK = 1 << 16
 
 
@@ -65,12 +65,12 @@ class ForkedPlan(LivePlan):
 
     @property
     def wake(self) -> datetime | None:
-        """As ``LivePlan.wake``, and soon after a fork: to take the child's forecast."""
-        wake = super().wake
+        """As ``LivePlan.wake``; while a child forecasts, the next look for its answer only
+        (the plan's own timers wait for it: a moment already past would wake the runner at once,
+        again and again, until the child is done)."""
         if self._child is None:
-            return wake
-        look = datetime.fromtimestamp(self._look, UTC)
-        return look if wake is None else min(wake, look)
+            return super().wake
+        return datetime.fromtimestamp(self._look, UTC)
 
     def stale(self, events: Iterable[Event], now: datetime, idle: bool = False) -> bool:
         """As ``LivePlan.stale``; while a child forecasts, whether its answer has arrived (or
