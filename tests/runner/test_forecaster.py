@@ -6,12 +6,12 @@ forecast to the runner's thread; and a stopped plan leaves no child behind."""
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
 from andon.events import Event
-from andon.live.forecaster import LARGE, ForkedPlan, live_plan
+from andon.live.forecaster import LARGE, POLL, ForkedPlan, live_plan
 from andon.model.graph import Graph
 from andon.planner.forecast import Forecast
 from andon.planner.live import LivePlan, make_planner
@@ -56,6 +56,7 @@ def test_a_forked_forecast_is_the_runner_threads_forecast() -> None:
             assert inline.stale(events, now) == forked.stale(events, now)
             expected = inline.replan(state, now)
             assert forked.replan(state, now) == []  # forked: nothing yet, never waiting
+            assert forked.wake == now + timedelta(seconds=POLL)  # only its look, however late
             assert forked.settle(30.0)
             assert forked.stale([], now)
             got = forked.replan(state, now)
