@@ -6,12 +6,13 @@ forecast to the runner's thread; and a stopped plan leaves no child behind."""
 from __future__ import annotations
 
 import os
+import time
 from datetime import datetime, timedelta
 
 import pytest
 
 from andon.events import Event
-from andon.live.forecaster import LARGE, POLL, ForkedPlan, live_plan
+from andon.live.forecaster import HUNG, LARGE, POLL, ForkedPlan, live_plan
 from andon.model.graph import Graph
 from andon.planner.forecast import Forecast
 from andon.planner.live import LivePlan, make_planner
@@ -113,3 +114,25 @@ def test_only_large_graphs_forecast_in_a_child() -> None:
     large = parse_scenario(generate(pipelines=LARGE + 1, days=1, slots=2), "large").graph
     assert type(live_plan(small, make_planner("jit", small))) is LivePlan
     assert type(live_plan(large, make_planner("jit", large))) is ForkedPlan
+
+
+def test_a_hung_child_is_ended_and_the_runners_thread_forecasts() -> None:
+    scenario = parse_scenario(generate(pipelines=20, days=1, slots=2), "generated")
+    plan = ForkedPlan(scenario.graph, make_planner("jit", scenario.graph))
+    state = EngineSim(scenario, "jit").state
+    now = datetime.fromisoformat("2026-01-05T06:00:00+00:00")
+
+    def hang(state: PlanningState, now: datetime) -> dict[str, object]:
+        time.sleep(60)
+        return {}
+
+    plan._forecast = hang  # type: ignore[method-assign]
+    assert plan.replan(state, now) == [] and not plan.settle(0.2)
+    assert plan.replan(state, now) == []  # under way: nothing yet
+    assert plan._child is not None
+    pid = plan._child[0]
+    plan._forked_at -= HUNG  # as if it had run that long
+    events = plan.replan(state, now)
+    assert plan.failed == 1 and plan._child is None and events and plan.latest is not None
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)

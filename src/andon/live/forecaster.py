@@ -11,8 +11,9 @@ words every reason and walks every critical path (the schedule's nodes stay in t
 writes all of it back on a pipe. A later step reads what has arrived (never waiting) and, once
 the child is done, takes its forecast and book and returns its events to record (stamped with
 the moment they are recorded). What happened meanwhile marks the plan moved, so the next
-forecast follows. A child that fails leaves the plan to the runner's thread, as for small
-graphs, for that forecast.
+forecast follows. A child that fails, or still has no answer after ``HUNG`` seconds (a fork
+copies locks other threads held; the child's code takes none of its own, but a library's could),
+is ended and leaves that forecast to the runner's thread, as for small graphs.
 
 Small graphs (up to ``LARGE`` pipelines, the bound of jit's rollout), a platform without
 ``fork``, and a forecast at rest are unchanged: synchronous, deterministic under a fake clock.
@@ -27,6 +28,7 @@ import os
 import pickle
 import signal
 import time
+import warnings
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -42,6 +44,7 @@ log = logging.getLogger("andon.live.forecaster")
 LARGE = Jit.plan_at_once  # pipelines: above it the forecast runs in a child process
 POLL = 0.01  # seconds of the clock between looks at a forecast under way (a look is cheap)
 CHUNK = 1 << 16
+HUNG = 10.0  # wall seconds: a child still forecasting then is killed (a lock it found held)
 
 
 def live_plan(graph: Graph, planner: Planner) -> LivePlan:
@@ -60,6 +63,7 @@ class ForkedPlan(LivePlan):
         self._child: tuple[int, int] | None = None  # (pid, the pipe's reading end)
         self._look = 0.0  # the clock's next moment to look for the child's answer (epoch s)
         self._got = bytearray()
+        self._forked_at = 0.0  # time.monotonic() at the fork
         self.forked = 0  # forecasts done in a child
         self.failed = 0  # children that gave no forecast (done on the runner's thread then)
 
@@ -86,10 +90,16 @@ class ForkedPlan(LivePlan):
         if not self.enabled:
             return []
         if self._child is not None:
-            if not self._read():
+            if self._read():
+                return self._take(state, now)
+            if time.monotonic() - self._forked_at < HUNG:
                 self._look = now.timestamp() + POLL
                 return []
-            return self._take(state, now)
+            self.close()
+            self.failed += 1
+            log.error("the forecast's child gave no answer in %g s; forecasting on the runner's "
+                      "thread", HUNG)
+            return super().replan(state, now)
         try:
             self._fork(state, now)
         except OSError:
@@ -128,7 +138,9 @@ class ForkedPlan(LivePlan):
 
     def _fork(self, state: PlanningState, now: datetime) -> None:
         read, write = os.pipe()
-        pid = os.fork()
+        with warnings.catch_warnings():  # Python 3.12+ warns of forking with threads: the child
+            warnings.simplefilter("ignore", DeprecationWarning)  # takes no lock, runs pure code
+            pid = os.fork()
         if pid == 0:  # the child: forecast, write it back, leave without any cleanup
             code = 1
             try:
@@ -146,6 +158,7 @@ class ForkedPlan(LivePlan):
         os.close(write)
         os.set_blocking(read, False)
         self._child, self._look, self._got = (pid, read), now.timestamp() + POLL, bytearray()
+        self._forked_at = time.monotonic()
         self._moved = False  # what moves the plan from now on is not in the child's forecast
 
     def _forecast(self, state: PlanningState, now: datetime) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from functools import cached_property, lru_cache, partial
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
 from andon.events.codec import format_time
@@ -75,16 +75,26 @@ class Deliverable:
     path: Callable[[], tuple[Step, ...]] | tuple[Step, ...] = field(
         default=(), compare=False, repr=False)
 
-    @cached_property
+    # Worded and walked when first asked (most are never shown), then kept in place of the
+    # callable: no lock (``cached_property`` takes one, which a forked child could find held:
+    # ``live.forecaster``), and the schedule's nodes are let go.
+    @property
     def reason(self) -> str:
-        """What it waits for, in a sentence (worded when first asked: most are never shown)."""
-        return self.why if isinstance(self.why, str) else self.why()
+        """What it waits for, in a sentence."""
+        why = self.why
+        if not isinstance(why, str):
+            why = why()
+            object.__setattr__(self, "why", why)
+        return why
 
-    @cached_property
+    @property
     def critical_path(self) -> tuple[Step, ...]:
-        """The chain of upstream partitions that decides its finish, first to last (itself);
-        walked when first asked, like ``reason``."""
-        return self.path if isinstance(self.path, tuple) else self.path()
+        """The chain of upstream partitions that decides its finish, first to last (itself)."""
+        path = self.path
+        if not isinstance(path, tuple):
+            path = path()
+            object.__setattr__(self, "path", path)
+        return path
 
     @property
     def delivered(self) -> bool:
