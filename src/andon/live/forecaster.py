@@ -44,7 +44,7 @@ log = logging.getLogger("andon.live.forecaster")
 LARGE = Jit.plan_at_once  # pipelines: above it the forecast runs in a child process
 POLL = 0.01  # seconds of the clock between looks at a forecast under way (a look is cheap)
 CHUNK = 1 << 16
-HUNG = 10.0  # wall seconds: a child still forecasting then is killed (a lock it found held)
+HUNG = 2.0  # wall seconds: a child still forecasting then is killed (a lock it found held)
 
 
 def live_plan(graph: Graph, planner: Planner) -> LivePlan:
