@@ -46,13 +46,13 @@ from andon.executors.base import ExecResult, Executor, RunSpec, spec_of_run
 from andon.executors.reports import HeldReport, ended_event
 from andon.live.advisor import dispatcher
 from andon.live.clock import Clock, RealClock
+from andon.live.forecaster import live_plan
 from andon.live.inbox import Inbox
 from andon.live.launcher import Launcher, starts_concurrently, unstarted
 from andon.live.snapshots import StateKeeper
 from andon.model.dispatch import DEFAULT_POLICY
 from andon.model.errors import AndonError
 from andon.model.graph import Graph
-from andon.planner.live import LivePlan
 from andon.planner.policies import Planner, make_policy
 from andon.store.identity import StoreUnavailable
 from andon.store.sql import Store
@@ -93,7 +93,7 @@ class Runner:
         self.files = file_step(project_dir, graph, runs_dir.parent)
         self.clock = clock or RealClock()
         self.policy = policy or make_policy(DEFAULT_POLICY, graph)
-        self.plan = LivePlan(graph, self.policy)  # learned statistics, the forecast, at-risk
+        self.plan = live_plan(graph, self.policy)  # learned statistics, the forecast, at-risk
         # ``advise``: jit's rollout on a worker thread, its advice taken while still valid
         self.dispatch, self.advisor = dispatcher(graph, self.policy, advise)
         self.state = EngineState()
@@ -216,6 +216,7 @@ class Runner:
             self._thread.join(timeout)
         if self.advisor is not None:
             self.advisor.stop()
+        self.plan.close()
         if self._launcher is not None:
             self._launcher.wait(timeout)
         if self._inbox.running:

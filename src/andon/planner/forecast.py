@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from functools import cached_property, lru_cache, partial
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
 from andon.events.codec import format_time
@@ -31,6 +31,7 @@ from andon.model.partitions import Partitions
 from andon.model.status import RunStatus
 from andon.model.timefmt import plan_time
 from andon.planner.critical import Step, critical_path
+from andon.planner.memo import Memo
 from andon.planner.schedule import (
     ARRIVAL,
     BLOCKED,
@@ -74,16 +75,26 @@ class Deliverable:
     path: Callable[[], tuple[Step, ...]] | tuple[Step, ...] = field(
         default=(), compare=False, repr=False)
 
-    @cached_property
+    # Worded and walked when first asked (most are never shown), then kept in place of the
+    # callable: no lock (``cached_property`` takes one, which a forked child could find held:
+    # ``live.forecaster``), and the schedule's nodes are let go.
+    @property
     def reason(self) -> str:
-        """What it waits for, in a sentence (worded when first asked: most are never shown)."""
-        return self.why if isinstance(self.why, str) else self.why()
+        """What it waits for, in a sentence."""
+        why = self.why
+        if not isinstance(why, str):
+            why = why()
+            object.__setattr__(self, "why", why)
+        return why
 
-    @cached_property
+    @property
     def critical_path(self) -> tuple[Step, ...]:
-        """The chain of upstream partitions that decides its finish, first to last (itself);
-        walked when first asked, like ``reason``."""
-        return self.path if isinstance(self.path, tuple) else self.path()
+        """The chain of upstream partitions that decides its finish, first to last (itself)."""
+        path = self.path
+        if not isinstance(path, tuple):
+            path = path()
+            object.__setattr__(self, "path", path)
+        return path
 
     @property
     def delivered(self) -> bool:
@@ -157,16 +168,17 @@ def _text(value: float) -> str:
 
 
 def forecast(graph: Graph, state: PlanningState, planner: Planner, now: datetime,
-             order: Order | None = None) -> Forecast:
+             order: Order | None = None, memo: Memo | None = None) -> Forecast:
     """Predict every upcoming deliverable: partitions of pipelines with a deadline whose window
     began in the last few days, not yet delivered (and not long overdue) or delivered recently.
     Ready work is ranked by ``order`` (default: ``ranking(planner)``), which must have no side
-    effects: it is asked about moments in the future."""
-    t = now.timestamp()
-    wanted = _deliverables(graph, state, t)
+    effects: it is asked about moments in the future. ``memo``: the graph's lookups, kept
+    across forecasts of ``graph`` (a live plan holds one)."""
+    t, memo = now.timestamp(), memo or Memo(graph)
+    wanted = _deliverables(memo, state, t)
     if not wanted:
         return Forecast(t, (), None)
-    build = _Builder(graph, state, planner, t)
+    build = _Builder(graph, state, planner, t, memo)
     for pipe, key, _due, delivered in wanted:
         if delivered is None:
             build.work((pipe, key))
@@ -202,31 +214,26 @@ def ranking(planner: Planner) -> Order:
 
 # -- what to forecast -------------------------------------------------------------------------
 
-def _deliverables(graph: Graph, state: PlanningState, t: float
+def _deliverables(memo: Memo, state: PlanningState, t: float
                   ) -> list[tuple[str, str, float, float | None]]:
     """(pipeline, partition, due, delivered at or None) for every upcoming deliverable; none
     after the project's end (``Partitions.keys`` stops at the last partition)."""
     out: list[tuple[str, str, float, float | None]] = []
-    for pipe in graph.pipelines.values():
-        if pipe.deadline is None:
-            continue
-        scheme = pipe.partitions
+    for name, scheme, deadline, outputs in memo.deadlines:
         if scheme.is_time:
             first = scheme.start.timestamp()
-            lo, hi = max(t - LOOKBACK, first), max(t, first)
-            keys = _keys(scheme, scheme.key_of(_dt(lo)), scheme.key_of(_dt(hi)))
+            keys = memo.window(scheme, max(t - LOOKBACK, first), max(t, first))
         else:
             keys = [scheme.key_of(scheme.start)]
-        deadline = pipe.deadline.total_seconds()
         for key in keys:
             due = _end(scheme, key) + deadline
-            made = [state.partitions.get((o, key)) for o in pipe.outputs]
+            made = [state.partitions.get((o, key)) for o in outputs]
             if all(made):
                 delivered = max(p.at.timestamp() for p in made if p is not None)
                 if delivered >= t - RECENT:
-                    out.append((pipe.name, key, due, delivered))
+                    out.append((name, key, due, delivered))
             elif due >= t - STALE:
-                out.append((pipe.name, key, due, None))
+                out.append((name, key, due, None))
     return out
 
 
@@ -241,17 +248,13 @@ def _end(scheme: Partitions, key: str) -> float:
     return scheme.end(key).timestamp()
 
 
-@lru_cache(maxsize=1024)
-def _keys(scheme: Partitions, first: str, last: str) -> list[str]:
-    return scheme.keys(first, last)
-
-
 class _Builder:
     """The nodes of the schedule: the deliverables, everything upstream of them that is not
     there yet, and every queued or running run."""
 
-    def __init__(self, graph: Graph, state: PlanningState, planner: Planner, t: float) -> None:
-        self.graph, self.state, self.stats, self.t = graph, state, planner.stats, t
+    def __init__(self, graph: Graph, state: PlanningState, planner: Planner, t: float,
+                 memo: Memo) -> None:
+        self.graph, self.state, self.stats, self.t, self.memo = graph, state, planner.stats, t, memo
         self.nodes: dict[tuple[str, str], Node] = {}
         self.arrivals: dict[tuple[str, str], Node] = {}
         self.breaks = INF  # the earliest moment a fixed prediction turns into a sliding one
@@ -307,13 +310,11 @@ class _Builder:
             if gate > t:
                 node.expected, node.note = gate, f"attempt {run.attempt}"
             return node
-        try:
-            inputs = self.graph.input_keys(pipeline, part)
-        except ValueError:
+        inputs = self.memo.inputs(pipeline, part)
+        if inputs is None:
             node.kind, node.note = BLOCKED, "reads partitions before the first one"
             return node
-        for asset, up in inputs:
-            producer = self.graph.producer.get(asset)
+        for asset, up, producer in inputs:
             if state.version(asset, up) > 0:
                 if producer is not None and (producer, up) in state.active:
                     node.deps.append(("work", (producer, up)))  # being made again

@@ -27,6 +27,7 @@ from andon.model.dispatch import DEFAULT_POLICY, Policy
 from andon.model.errors import ConfigError
 from andon.model.graph import Graph
 from andon.planner.forecast import Deliverable, Forecast, forecast, ranking
+from andon.planner.memo import Memo
 from andon.planner.policies import POLICIES, Jit, Planner, make_policy
 from andon.planner.state import PlanningState
 from andon.planner.stats import HISTORY
@@ -91,6 +92,7 @@ class LivePlan:
         self._due: float | None = None  # the next due time of an undelivered deliverable
         self._history: dict[str, deque[Event]] = {}
         self.order = ranking(planner)  # how the forecast ranks ready work
+        self.memo = Memo(graph)  # the forecast's lookups of the graph, kept between forecasts
         # a forecast of 1,000 pipelines takes a good part of a second of the runner's thread:
         # after one, events that move the plan wait up to ``fresh`` seconds of the clock for the
         # next, which then sees them all at once (the clock's time, so fake clocks stay exact)
@@ -201,7 +203,7 @@ class LivePlan:
         pipeline has a deadline."""
         if not self.enabled:
             return []
-        fc = forecast(self.graph, state, self.planner, now, self.order)
+        fc = forecast(self.graph, state, self.planner, now, self.order, self.memo)
         self.latest, self._forecast_at, self._moved = fc, fc.now, False
         self._due = min((d.due for d in fc.deliverables if not d.delivered and d.due > fc.now),
                         default=None)
@@ -231,6 +233,9 @@ class LivePlan:
         self.planned &= seen
         self.missed &= seen  # out of the window for good: the clock only moves on
         return out
+
+    def close(self) -> None:
+        """Nothing to end here (a plan that forecasts elsewhere ends that: ``live.forecaster``)."""
 
     def _first_plan(self, d: Deliverable, now: datetime) -> DeliverablePlanned:
         return DeliverablePlanned(id=f"planned:{d.pipeline}:{d.partition}", at=now,

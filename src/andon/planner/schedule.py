@@ -40,6 +40,7 @@ class Node:
 
 
 Order = Callable[[list[Node], float], list[Node]]  # ready work, now (epoch s) -> best first
+Terms = Callable[[Node], tuple[float, float]]  # a node -> (due, predicted duration)
 
 
 class Schedule:
@@ -53,10 +54,15 @@ class Schedule:
         self.heap: list[tuple[float, int, Node]] = []
         self.ready: list[Node] = []
         self.count = 0
+        # least slack keeps ready work in a queue per pool, ordered once (``SlackQueues``)
+        terms: Callable[[], Terms | None] | None = getattr(order, "terms", None)
+        found = terms() if terms is not None else None
+        self.queues = SlackQueues(graph, found, t) if found is not None else None
         # nodes not queued yet are numbered as the engine would queue them: when they are ready
-        nodes = list(nodes)
+        nodes = self.nodes = list(nodes)
+        self.arrivals = list(arrivals)
         self.seq = max((n.seq for n in nodes if n.kind != FUTURE), default=0)
-        for node in arrivals:
+        for node in self.arrivals:
             self._push(node.finish if node.finish is not None else t, node)
         for node in nodes:
             if node.kind == RUNNING:
@@ -77,13 +83,22 @@ class Schedule:
         if node.kind == FUTURE:
             self.seq += 1
             node.seq = self.seq
-        self.ready.append(node)
+        if self.queues is not None:
+            self.queues.add(node)
+        else:
+            self.ready.append(node)
 
     def run(self, t: float) -> None:
+        """Simulate to the end. Then each node's ``dependents`` are dropped: what is left points
+        upstream only (``inputs``, ``cause``), so a schedule is freed by reference counting once
+        its forecast is, not by the cyclic collector, whose full passes over a live plan's
+        nodes were the tail of its re-plans."""
         now, now_slides = t, True
         while True:
             self._dispatch(now, now_slides)
             if not self.heap:
+                for node in (*self.nodes, *self.arrivals):
+                    node.dependents = []
                 return
             now, now_slides = self.heap[0][0], False
             while self.heap and self.heap[0][0] == now:
@@ -106,6 +121,12 @@ class Schedule:
     def _dispatch(self, now: float, now_slides: bool) -> None:
         """Start what fits at ``now``, in the policy's order. When nothing else will happen, a
         run the policy held back starts anyway (the plan must not stall)."""
+        if self.queues is not None:
+            if self.queues.exact(now):
+                for node in self.queues.dispatch(now, now_slides, self.free, self.busy):
+                    self._push(now + node.duration, node)  # its finish
+                return
+            self.ready, self.queues = self.queues.drain(), None  # out of its range: sort
         if not self.ready:
             return
         ready = sorted(self.ready, key=lambda n: n.seq)
@@ -128,3 +149,105 @@ class Schedule:
             self._push(node.finish, node)
             started.add(id(node))
         self.ready = [n for n in ready if id(n) not in started]
+
+
+class SlackQueues:
+    """Ready work under least slack without sorting it at each dispatch, for the same starts in
+    the same order as sorting by ``((due - now) - duration, seq)`` and walking that.
+
+    Each pool has a heap keyed by the exact value of ``due - duration`` (a float and its
+    rounding error, so no two values compare equal that are not) and then ``seq``. While
+    ``due - now`` is exact (Sterbenz: ``now / 2 <= due <= 2 * now``, so for any epoch time of
+    this century), the rounded slack ``(due - now) - duration`` is a monotonic function of that
+    value, so the heap's order is the sorted order except where two different values round to
+    the same slack: those come out of the heap next to each other and are put in ``seq`` order,
+    as the sort does. Work with no due time (infinite slack) ranks after all the rest in ``seq``
+    order: it has a heap of its own. Pools are independent (a pipeline's ready work is all in its
+    pool), so a pool is walked only while it has room, and the runs started are handed back in
+    the order the single sorted walk would have started them. ``exact`` says when the premise
+    fails (the schedule then sorts, as without the queues)."""
+
+    def __init__(self, graph: Graph, terms: Terms, t: float) -> None:
+        self.graph, self.terms = graph, terms
+        self.heaps: dict[str, tuple[list[_Entry], list[_Entry]]] = {}  # pool -> due, no due
+        self.least = min((p.slots for p in graph.pipelines.values()), default=1)
+        self.lo_due, self.hi_due = INF, -INF  # the finite due times queued so far
+        self.t = t
+
+    def add(self, node: Node) -> None:
+        due, duration = self.terms(node)
+        heaps = self.heaps.get(node.pool)
+        if heaps is None:
+            heaps = self.heaps[node.pool] = ([], [])
+        if due == INF:
+            heapq.heappush(heaps[1], (INF, 0.0, node.seq, due, duration, node))
+            return
+        hi = due - duration
+        back = hi - due
+        lo = (due - (hi - back)) + (-duration - back)  # the rounding error (TwoSum)
+        self.lo_due, self.hi_due = min(self.lo_due, due), max(self.hi_due, due)
+        heapq.heappush(heaps[0], (hi, lo, node.seq, due, duration, node))
+
+    def exact(self, now: float) -> bool:
+        """Whether ``due - now`` is exact for every queued due time (and ``now`` is an epoch
+        time): the premise of the heap's order."""
+        return self.least >= 1 and now > 0 and (
+            self.hi_due == -INF or (now <= 2 * self.lo_due and self.hi_due <= 2 * now))
+
+    def drain(self) -> list[Node]:
+        """Every queued node (they leave the queues)."""
+        out = [entry[-1] for both in self.heaps.values() for heap in both for entry in heap]
+        self.heaps = {}
+        return out
+
+    def dispatch(self, now: float, now_slides: bool, free: dict[str, int],
+                 busy: dict[str, int]) -> list[Node]:
+        """Start what fits at ``now``; the nodes started, in the order the sorted walk starts
+        them (their ``start``, ``finish``, ``waited`` and ``slides`` set)."""
+        started: list[tuple[float, int, Node]] = []
+        for pool, (due, rest) in self.heaps.items():
+            if free.get(pool, 0) >= self.least:
+                self._walk(pool, due, True, now, now_slides, free, busy, started)
+                if rest:
+                    self._walk(pool, rest, False, now, now_slides, free, busy, started)
+        if len(started) > 1:
+            started.sort(key=lambda s: (s[0], s[1]))
+        return [s[2] for s in started]
+
+    def _walk(self, pool: str, heap: list[_Entry], ties: bool, now: float, now_slides: bool,
+              free: dict[str, int], busy: dict[str, int],
+              started: list[tuple[float, int, Node]]) -> None:
+        """Start ``pool``'s work from ``heap`` while the pool has room; ``ties``: put runs of
+        equal slack in ``seq`` order (the heap of work with no due time is in it already)."""
+        pipelines = self.graph.pipelines
+        skipped = []
+        while heap and free.get(pool, 0) >= self.least:
+            entry = heapq.heappop(heap)
+            slack = (entry[3] - now) - entry[4]
+            group = [entry]
+            if ties:
+                while heap and (heap[0][3] - now) - heap[0][4] == slack:
+                    group.append(heapq.heappop(heap))
+                if len(group) > 1:
+                    group.sort(key=_seq)
+            for entry in group:
+                node = entry[-1]
+                cap = pipelines[node.pipeline].max_concurrent
+                if free.get(pool, 0) < node.slots or (cap and busy.get(node.pipeline, 0) >= cap):
+                    skipped.append(entry)
+                    continue
+                free[pool] -= node.slots
+                busy[node.pipeline] = busy.get(node.pipeline, 0) + 1
+                node.start, node.finish = now, now + node.duration
+                node.waited = now > node.ready
+                node.slides = now_slides if node.waited else node.ready_slides
+                started.append((slack, node.seq, node))
+        for entry in skipped:
+            heapq.heappush(heap, entry)
+
+
+_Entry = tuple[float, float, int, float, float, Node]  # exact due - duration, seq, terms, node
+
+
+def _seq(entry: _Entry) -> int:
+    return entry[2]
