@@ -316,6 +316,7 @@ class Jit(Atc):
     worlds = 0  # sampled worlds a rollout scores on (0: the p50 and p90 models)
     miss_weight = 0.0  # priority-seconds a mean miss counts in a sampled rollout's value
     margin = 60.0  # priority-seconds a sampled candidate must beat the base's value by
+    wait = 0  # 1: a sampled rollout also scores keeping a slot idle until the next run ends
     choose_worlds = 0  # sampled worlds the day's rule is chosen on (0: the p50 and p90 models)
     rechoose = 900.0  # seconds: plan the day again while it stays contended this long
     plan_at_once = 300  # pipelines: larger graphs spread a re-plan over several decisions

@@ -18,12 +18,13 @@ its best continuation. Pure: no I/O, no clock.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from andon.planner.lookahead import Key, Outcome, Rekey, simulate_day
 from andon.planner.policies import Planner
-from andon.planner.state import R
+from andon.planner.state import R, Work
 
 if TYPE_CHECKING:
     from andon.planner.policies import Jit, _Load
@@ -129,13 +130,27 @@ def candidates(jit: Jit, ready: list[R], out: list[R], free: dict[str, int],
     return cands if len(cands) > 1 else []
 
 
-def table(jit: Jit, key: str, now: float, cands: list[R], worlds: list[World], load: _Load,
-          rules: list[Planner] | None = None) -> Table:
-    """Every candidate's outcome under every continuation rule in every world."""
+def table(jit: Jit, key: str, now: float, cands: Sequence[Work | None], worlds: list[World],
+          load: _Load, rules: list[Planner] | None = None) -> Table:
+    """Every candidate's outcome under every continuation rule in every world (a candidate
+    None: nothing forced, the rule decides from the start)."""
     rules = list(jit.continuations) if rules is None else rules
     keys = {rule.name: rule.what_if_keys() for rule in rules}  # one decision: keys stand still
-    return [[[day(jit, key, now, w, load, rule, keys[rule.name], (c.pipeline, c.partition))
+    return [[[day(jit, key, now, w, load, rule, keys[rule.name],
+                  None if c is None else (c.pipeline, c.partition))
               for w in worlds] for rule in rules] for c in cands]
+
+
+def idle_worlds(worlds: list[World], pool: str, now: float) -> list[World] | None:
+    """``worlds`` with one slot of ``pool`` kept idle until the next executing run ends (a slot
+    left for a run about to be ready); None when nothing executes in one of them."""
+    out = []
+    for w in worlds:
+        ends = [e for e in (*w.running.values(), *(e for _, _, e in w.busy)) if e > now]
+        if not ends:
+            return None
+        out.append(World(w.durations, w.arrivals, [*w.busy, (pool, 1, min(ends))], w.running))
+    return out
 
 
 def per_world_best(tab: Table) -> list[list[tuple[int, float]]]:
@@ -174,21 +189,39 @@ def roll_out(jit: Jit, ready: list[R], out: list[R], free: dict[str, int], now: 
     except ValueError:  # a key outside the partitions (before their start)
         return out
     load = jit._load(key, now)
-    if jit.worlds:
-        worlds = sampled_worlds(jit, key, now, jit.worlds)
-        values = mean_value(table(jit, key, now, cands, worlds, load), jit.miss_weight)
-        base = values[0]
-        better = [i for i in range(1, len(cands))
-                  if values[i][1] <= base[1] and values[i][0] < base[0] - jit.margin]
-        pick = min(better, key=lambda i: values[i]) if better else 0
-    else:
+    if not jit.worlds:  # the models: better on the typical and on the slow world
         best = per_world_best(table(jit, key, now, cands, model_worlds(jit, load, arrivals), load))
         better = [i for i in range(1, len(cands)) if all(
             new[0] <= old[0] and new[1] < old[1] - 60 for new, old in zip(best[i], best[0]))]
         pick = min(better, key=lambda i: best[i]) if better else 0
+    else:  # sampled worlds: better in the mean
+        worlds = sampled_worlds(jit, key, now, jit.worlds)
+        values = mean_value(table(jit, key, now, cands, worlds, load), jit.miss_weight)
+        pool = jit.graph.pipelines[cands[0].pipeline].pool
+        idle = idle_worlds(worlds, pool, now) if jit.wait and free.get(pool, 0) else None
+        if idle is not None:
+            values += mean_value(table(jit, key, now, [None], idle, load), jit.miss_weight)
+        ok = [i for i in range(1, len(values))
+              if values[i][1] <= values[0][1] and values[i][0] < values[0][0] - jit.margin]
+        pick = min(ok, key=lambda i: values[i]) if ok else 0
+        if pick == len(cands):  # keep a slot idle: the pool starts one run fewer
+            jit.rolled += 1
+            return _one_fewer(jit, out, pool, free[pool])
     if not pick:
         return out
     jit.rolled += 1
     chosen = cands[pick]
     return [chosen, *[r for r in out if r is not chosen]]
 
+
+def _one_fewer(jit: Jit, out: list[R], pool: str, free: int) -> list[R]:
+    """``out`` with as many runs of ``pool`` as fit in one slot fewer than ``free``."""
+    left, kept = free - 1, []
+    for r in out:
+        pipe = jit.graph.pipelines[r.pipeline]
+        if pipe.pool == pool:
+            if left < pipe.slots:
+                continue
+            left -= pipe.slots
+        kept.append(r)
+    return kept
