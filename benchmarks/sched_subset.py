@@ -73,7 +73,8 @@ def main() -> int:
                   f"{' WORSE' if worse else ''} ({secs:.0f}s)", flush=True)
     before = sum(r[5] for r in rows)
     after = sum(r[7] for r in rows)
-    print(f"total w.tardiness: jit before {before:.1f}, {args.policy} {after:.1f}; "
+    print(f"total w.tardiness: jit before {before:.1f}, {args.policy} {after:.1f}; misses: jit "
+          f"before {sum(r[4] for r in rows)}, {args.policy} {sum(r[6] for r in rows)}; "
           f"worse than the best rule on {sum(r[10] for r in rows)} of {len(rows)}", file=sys.stderr)
     return 0
 

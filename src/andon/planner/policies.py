@@ -210,7 +210,13 @@ class Jit(Atc):
     as good in misses and better in weighted tardiness (by a priority-minute) on both duration
     models: never worse than its start on the model. Work budget, deterministic: at most 5
     candidates x 4 rules x 2 models what-if days a decision, and only on graphs of at most
-    ``plan_at_once`` pipelines (the live planner turns it off: ``planner.live.make_planner``)."""
+    ``plan_at_once`` pipelines (the live planner turns it off: ``planner.live.make_planner``).
+
+    *Sampled worlds* (``planner.rollout``; off by default, measured in docs/decisions.md, issue
+    17 step 5): ``worlds`` > 0 scores the rollout's candidates, ``choose_worlds`` > 0 the day's
+    rules (graphs of at most ``plan_at_once`` pipelines), on that many worlds drawn from the
+    learned observations, the same for every candidate; ``wait`` adds the candidate of a slot
+    kept idle until the next executing run ends."""
 
     name = Policy.JIT
     plain = False  # chooses a rule per day
@@ -375,9 +381,11 @@ class Jit(Atc):
         except ValueError:  # a key outside the partitions (before their start)
             return
         load = self._load(key, now)
-        worlds = sampled_worlds(self, key, now, self.choose_worlds) if self.choose_worlds else \
+        # sampled worlds cost twice the models' what-if days: not on graphs too large to plan at once
+        sampled = bool(self.choose_worlds) and len(self.graph.pipelines) <= self.plan_at_once
+        worlds = sampled_worlds(self, key, now, self.choose_worlds) if sampled else \
             model_worlds(self, load, arrivals)
-        self._replan = _Replan(key, now, worlds, load, list(self.rules), {})
+        self._replan = _Replan(key, now, worlds, sampled, load, list(self.rules), {})
         self._replan_step()
         while at_once and self._replan is not None:
             self._replan_step()
@@ -391,7 +399,7 @@ class Jit(Atc):
         assert plan is not None
         name = plan.todo.pop(0)
         plan.scores[name] = rule_score(self, plan.key, plan.now, plan.worlds, plan.load,
-                                       self.rules[name], sampled=bool(self.choose_worlds))
+                                       self.rules[name], plan.sampled)
         if plan.todo:
             return
         self._replan = None
@@ -416,6 +424,7 @@ class _Replan:
     key: str
     now: float
     worlds: list[World]  # the typical and the slow one, or sampled ones (``planner.rollout``)
+    sampled: bool
     load: _Load
     todo: list[str]
     scores: dict[str, tuple[float, float, float, float]]
