@@ -1,18 +1,22 @@
 """jit's rollout on sampled worlds (``andon.planner.rollout``): draws given what is known,
-deterministic per decision, the same worlds for every candidate; and the sampled variant still
-wins the day whose best rule changes at noon."""
+deterministic per decision, the same worlds for every candidate; the sampled variant still wins
+the day whose best rule changes at noon; the idle candidate, advised live as simulated."""
 
 from __future__ import annotations
 
 import random
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 from andon.planner import rollout
+from andon.planner.advice import Advice, apply
 from andon.planner.policies import Jit
 from andon.planner.stats import Series
 from andon.sim.metrics import compute_metrics
 from andon.sim.scenario import load_scenario
 from andon.sim.simulator import EngineSim, horizon
+from tests.planner.test_live_advice import Twins
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "benchmarks/scenarios"
 
@@ -62,3 +66,28 @@ def test_the_sampled_rollout_still_wins_the_day_whose_best_rule_changes() -> Non
     metrics = compute_metrics(sc, result.trace, horizon(sc), result.replan_ms)
     # 590 min is the clairvoyant schedule's figure, every rule alone gives 670
     assert sim.policy.rolled > 0 and metrics["weighted_tardiness_minutes"] == 590.0
+
+
+def test_an_idle_slot_is_advised_as_the_simulator_keeps_it(monkeypatch: Any) -> None:
+    # the idle candidate (``Jit.wait``) leaves one of the pool's runs waiting; the live runner,
+    # deciding by the rule, takes the same decision from the advice of a snapshot
+    monkeypatch.setattr(Jit, "wait", 1)
+    idle: list[int] = []
+    keep = rollout._one_fewer
+
+    def counted(*args: Any) -> Any:
+        idle.append(1)
+        return keep(*args)
+
+    monkeypatch.setattr(rollout, "_one_fewer", counted)
+    sim = EngineSim(load_scenario(SCENARIOS / "gpu-1.json"), "jit")
+    twins = Twins(sim.graph)
+    sim.policy = twins  # type: ignore[assignment]
+    sim.run()  # Twins asserts, decision by decision, that the advised order is the simulator's
+    assert idle and twins.ref.rolled > twins.advised
+
+
+def test_advice_to_leave_runs_out_keeps_the_rest_in_order() -> None:
+    runs = [SimpleNamespace(run_id=i) for i in ("a", "b", "c")]
+    advice = Advice((frozenset(), ()), None, frozenset({"b"}))
+    assert [r.run_id for r in apply(advice, runs, runs)] == ["a", "c"]  # type: ignore[type-var]

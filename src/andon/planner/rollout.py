@@ -190,10 +190,18 @@ def roll_out(jit: Jit, ready: list[R], out: list[R], free: dict[str, int], now: 
         return out
     load = jit._load(key, now)
     if not jit.worlds:  # the models: better on the typical and on the slow world
-        best = per_world_best(table(jit, key, now, cands, model_worlds(jit, load, arrivals), load))
-        better = [i for i in range(1, len(cands)) if all(
+        models = model_worlds(jit, load, arrivals)
+        best = per_world_best(table(jit, key, now, cands, models, load))
+        pool = jit.graph.pipelines[cands[0].pipeline].pool
+        idle = idle_worlds(models, pool, now) if jit.wait and free.get(pool, 0) else None
+        if idle is not None:
+            best += per_world_best(table(jit, key, now, [None], idle, load))
+        better = [i for i in range(1, len(best)) if all(
             new[0] <= old[0] and new[1] < old[1] - 60 for new, old in zip(best[i], best[0]))]
         pick = min(better, key=lambda i: best[i]) if better else 0
+        if pick == len(cands):  # keep a slot idle: the pool starts one run fewer
+            jit.rolled += 1
+            return _one_fewer(jit, out, pool, free[pool])
     else:  # sampled worlds: better in the mean
         worlds = sampled_worlds(jit, key, now, jit.worlds)
         values = mean_value(table(jit, key, now, cands, worlds, load), jit.miss_weight)
