@@ -154,9 +154,10 @@ def _stats(snap: Snapshot) -> Stats:
 
 
 def evaluate(graph: Graph, snap: Snapshot) -> Advice:
-    """jit's rollout on the snapshot (``Jit._roll_out``: its deterministic budget of at most 5
+    """jit's rollout on the snapshot (``Jit._roll_out``: its deterministic budget of at most 6
     candidates x 4 rules x 2 duration models what-if days, whatever the graph's size): the run
-    to start before the rule's first choice, if any."""
+    to start before the rule's first choice, if any, or the runs to leave waiting for a slot
+    kept idle."""
     by_id = {r.run_id: r for r in snap.ready}
     base = [by_id[i] for i in snap.ordered if i in by_id]
     jit = Jit(graph, _stats(snap))

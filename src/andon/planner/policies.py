@@ -204,19 +204,21 @@ class Jit(Atc):
 
     *Rollout* (``rollout``; Bertsekas' rollout with several base heuristics). When more runs
     may start in a pool than it has free slots, the base order's first run and the first
-    choices of slack, ATC, edf and fifo are the candidates. Each is started in a what-if of the
-    day, continued under each of the four rules, on p50 and on p90 durations; a candidate is
-    worth its best continuation. Another candidate replaces the base's only when it is at least
-    as good in misses and better in weighted tardiness (by a priority-minute) on both duration
-    models: never worse than its start on the model. Work budget, deterministic: at most 5
-    candidates x 4 rules x 2 models what-if days a decision, and only on graphs of at most
-    ``plan_at_once`` pipelines (the live planner turns it off: ``planner.live.make_planner``).
+    choices of slack, ATC, edf and fifo are the candidates, and (``wait``) keeping one of the
+    pool's free slots idle until the next executing run ends (the hold-back generalised: the
+    rule then chooses among what is ready, a heavier run just released among them). Each is
+    started in a what-if of the day, continued under each of the four rules, on p50 and on p90
+    durations; a candidate is worth its best continuation. Another candidate replaces the base's
+    only when it is at least as good in misses and better in weighted tardiness (by a
+    priority-minute) on both duration models: never worse than its start on the model. Work
+    budget, deterministic: at most 6 candidates x 4 rules x 2 models what-if days a decision,
+    and only on graphs of at most ``plan_at_once`` pipelines (the live planner turns it off:
+    ``planner.live.make_planner``).
 
     *Sampled worlds* (``planner.rollout``; off by default, measured in docs/decisions.md, issue
     17 step 5): ``worlds`` > 0 scores the rollout's candidates, ``choose_worlds`` > 0 the day's
     rules (graphs of at most ``plan_at_once`` pipelines), on that many worlds drawn from the
-    learned observations, the same for every candidate; ``wait`` adds the candidate of a slot
-    kept idle until the next executing run ends."""
+    learned observations, the same for every candidate."""
 
     name = Policy.JIT
     plain = False  # chooses a rule per day
@@ -322,7 +324,7 @@ class Jit(Atc):
     worlds = 0  # sampled worlds a rollout scores on (0: the p50 and p90 models)
     miss_weight = 0.0  # priority-seconds a mean miss counts in a sampled rollout's value
     margin = 60.0  # priority-seconds a sampled candidate must beat the base's value by
-    wait = 0  # 1: a sampled rollout also scores keeping a slot idle until the next run ends
+    wait = 1  # the rollout also scores keeping a slot idle until the next run ends (0: not)
     choose_worlds = 0  # sampled worlds the day's rule is chosen on (0: the p50 and p90 models)
     rechoose = 900.0  # seconds: plan the day again while it stays contended this long
     plan_at_once = 300  # pipelines: larger graphs spread a re-plan over several decisions

@@ -10,9 +10,11 @@ ends after its elapsed time), from a generator seeded by the day and the decisio
 decision is deterministic, and every candidate is scored on the same worlds (common random
 numbers: a difference between candidates is not a difference between draws).
 
-A candidate is started in each world and the day continued under each of the base rules; its
-value in a continuation is its mean over the worlds (misses, weighted tardiness), and it is worth
-its best continuation. Pure: no I/O, no clock.
+A candidate is a run started now, or one slot of the pool kept idle until the next executing run
+ends (the rule then chooses among what is ready, a run just released among them). It is started
+in each world and the day continued under each of the base rules; its value in a continuation is
+its outcome in each world (the models) or its mean over the worlds (misses, weighted tardiness),
+and it is worth its best continuation. Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
@@ -178,7 +180,8 @@ def mean_value(tab: Table, miss_weight: float = 0.0) -> list[tuple[float, float]
 
 def roll_out(jit: Jit, ready: list[R], out: list[R], free: dict[str, int], now: float
              ) -> list[R]:
-    """``out`` with its first run replaced by a better candidate of its pool, if any (see
+    """``out`` with its first run replaced by a better candidate of its pool, or with one run of
+    that pool fewer to keep a slot idle (``Jit.wait``), if either is better (see
     ``policies.Jit``)."""
     cands = candidates(jit, ready, out, free, now)
     if not cands:
