@@ -4,6 +4,7 @@ clairvoyant schedule do not change when jit does). For iterating on ``jit``; the
 the record.
 
     PYTHONPATH=src python benchmarks/sched_subset.py [--policy jit] [--only NAME] [--jobs 2]
+        [--set worlds=6 ...]
 """
 
 from __future__ import annotations
@@ -19,14 +20,17 @@ from typing import Any
 from bench_sched import scenarios
 from benchlib import RESULTS
 
+from andon.planner.policies import Jit
 from andon.sim.run import simulate
 
 SUBSET = ("contention", "gpu-1", "wide-1", "tight-1", "deep-1", "priorities-1", "midday-switch",
           "wf-srasearch-chameleon-10a-001")
 
 
-def one(job: tuple[Any, int, str]) -> tuple[str, dict[str, Any], float]:
-    base, seed, policy = job
+def one(job: tuple[Any, int, str, dict[str, float]]) -> tuple[str, dict[str, Any], float]:
+    base, seed, policy, knobs = job
+    for name, value in knobs.items():  # a variant of jit to measure (``--set``)
+        setattr(Jit, name, type(getattr(Jit, name))(value))
     t0 = time.perf_counter()
     metrics, _ = simulate(dataclasses.replace(base, seed=seed), policy)
     return f"{base.name}/{seed}", metrics, time.perf_counter() - t0
@@ -39,9 +43,17 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--holdout", action="store_true",
                         help="every other scenario of the bench instead (to check a change generalises)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a class attribute of jit to try another value of (worlds=6)")
     args = parser.parse_args()
+    knobs = {}
+    for item in args.set:
+        name, _, value = item.partition("=")
+        if not isinstance(getattr(Jit, name, None), (int, float)):
+            parser.error(f"--set {item}: jit has no numeric setting {name!r}")
+        knobs[name] = float(value)
     last = json.loads((RESULTS / "sched.json").read_text())["details"]["verdicts"]
-    jobs = [(base, seed, args.policy) for base, _ in scenarios(False)
+    jobs = [(base, seed, args.policy, knobs) for base, _ in scenarios(False)
             if (base.name in SUBSET) != args.holdout and args.only in base.name
             for seed in range(base.seed, base.seed + 3)]
     rows = []
@@ -61,7 +73,8 @@ def main() -> int:
                   f"{' WORSE' if worse else ''} ({secs:.0f}s)", flush=True)
     before = sum(r[5] for r in rows)
     after = sum(r[7] for r in rows)
-    print(f"total w.tardiness: jit before {before:.1f}, {args.policy} {after:.1f}; "
+    print(f"total w.tardiness: jit before {before:.1f}, {args.policy} {after:.1f}; misses: jit "
+          f"before {sum(r[4] for r in rows)}, {args.policy} {sum(r[6] for r in rows)}; "
           f"worse than the best rule on {sum(r[10] for r in rows)} of {len(rows)}", file=sys.stderr)
     return 0
 

@@ -51,10 +51,12 @@ def contended(graph: Graph, state: PlanningState, ready: Sequence[RunView]) -> b
 @dataclass(frozen=True)
 class Advice:
     """Start ``first`` (a run id) before the rule's order, at a decision with ``signature``
-    (None: the rule's first choice stands)."""
+    (None: the rule's first choice stands); or leave the runs ``left_out`` waiting, to keep a
+    slot idle for a run about to be ready (the rollout's idle candidate, ``Jit.wait``)."""
 
     signature: Signature
     first: str | None
+    left_out: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -152,9 +154,10 @@ def _stats(snap: Snapshot) -> Stats:
 
 
 def evaluate(graph: Graph, snap: Snapshot) -> Advice:
-    """jit's rollout on the snapshot (``Jit._roll_out``: its deterministic budget of at most 5
+    """jit's rollout on the snapshot (``Jit._roll_out``: its deterministic budget of at most 6
     candidates x 4 rules x 2 duration models what-if days, whatever the graph's size): the run
-    to start before the rule's first choice, if any."""
+    to start before the rule's first choice, if any, or the runs to leave waiting for a slot
+    kept idle."""
     by_id = {r.run_id: r for r in snap.ready}
     base = [by_id[i] for i in snap.ordered if i in by_id]
     jit = Jit(graph, _stats(snap))
@@ -164,6 +167,10 @@ def evaluate(graph: Graph, snap: Snapshot) -> Advice:
     jit._state = snap
     free = {n: max(p.capacity - snap.in_use.get(n, 0), 0) for n, p in graph.pools.items()}
     out = jit._roll_out(list(snap.ready), list(base), free, snap.now.timestamp())
+    kept = {r.run_id for r in out}
+    left = frozenset(r.run_id for r in base if r.run_id not in kept)
+    if left:
+        return Advice(snap.signature, None, left)
     first = out[0].run_id if out and out[0].run_id != base[0].run_id else None
     return Advice(snap.signature, first)
 
@@ -171,7 +178,9 @@ def evaluate(graph: Graph, snap: Snapshot) -> Advice:
 def apply(advice: Advice, ready: Sequence[R], ordered: list[R]) -> list[R]:
     """The rule's ``ordered`` runs with the advised one first (as the rollout puts it: it may
     be one the hold-back left out); ``ordered`` unchanged when the advice is to keep it or the
-    advised run is not ready."""
+    advised run is not ready; without the runs the advice leaves out."""
+    if advice.left_out:
+        return [r for r in ordered if r.run_id not in advice.left_out]
     if advice.first is None:
         return ordered
     chosen = next((r for r in ready if r.run_id == advice.first), None)

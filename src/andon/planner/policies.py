@@ -22,6 +22,7 @@ from andon.planner.stats import Stats
 
 if TYPE_CHECKING:
     from andon.planner.lookahead import Job, Key, Rekey
+    from andon.planner.rollout import World
 
 INF = float("inf")
 
@@ -203,13 +204,21 @@ class Jit(Atc):
 
     *Rollout* (``rollout``; Bertsekas' rollout with several base heuristics). When more runs
     may start in a pool than it has free slots, the base order's first run and the first
-    choices of slack, ATC, edf and fifo are the candidates. Each is started in a what-if of the
-    day, continued under each of the four rules, on p50 and on p90 durations; a candidate is
-    worth its best continuation. Another candidate replaces the base's only when it is at least
-    as good in misses and better in weighted tardiness (by a priority-minute) on both duration
-    models: never worse than its start on the model. Work budget, deterministic: at most 5
-    candidates x 4 rules x 2 models what-if days a decision, and only on graphs of at most
-    ``plan_at_once`` pipelines (the live planner turns it off: ``planner.live.make_planner``)."""
+    choices of slack, ATC, edf and fifo are the candidates, and (``wait``) keeping one of the
+    pool's free slots idle until the next executing run ends (the hold-back generalised: the
+    rule then chooses among what is ready, a heavier run just released among them). Each is
+    started in a what-if of the day, continued under each of the four rules, on p50 and on p90
+    durations; a candidate is worth its best continuation. Another candidate replaces the base's
+    only when it is at least as good in misses and better in weighted tardiness (by a
+    priority-minute) on both duration models: never worse than its start on the model. Work
+    budget, deterministic: at most 6 candidates x 4 rules x 2 models what-if days a decision,
+    and only on graphs of at most ``plan_at_once`` pipelines (the live planner turns it off:
+    ``planner.live.make_planner``).
+
+    *Sampled worlds* (``planner.rollout``; off by default, measured in docs/decisions.md, issue
+    17 step 5): ``worlds`` > 0 scores the rollout's candidates, ``choose_worlds`` > 0 the day's
+    rules (graphs of at most ``plan_at_once`` pipelines), on that many worlds drawn from the
+    learned observations, the same for every candidate."""
 
     name = Policy.JIT
     plain = False  # chooses a rule per day
@@ -248,48 +257,9 @@ class Jit(Atc):
         return out
 
     def _roll_out(self, ready: list[R], out: list[R], free: dict[str, int], now: float) -> list[R]:
-        """``out`` with its first run replaced by a better candidate of its pool, if any (see
-        the class's docstring)."""
-        from andon.planner.lookahead import simulate_day
+        from andon.planner.rollout import roll_out
 
-        pool = self.graph.pipelines[out[0].pipeline].pool
-        mine = [r for r in ready if self.graph.pipelines[r.pipeline].pool == pool]
-        if len(mine) <= free.get(pool, 0):
-            return out  # all of the pool's ready runs start: no choice to make
-        cands: list[R] = [out[0]]
-        for rule in self.continuations:
-            first = Planner.order(rule, mine, now)[0]
-            if first not in cands:
-                cands.append(first)
-        if len(cands) < 2:
-            return out
-        key = max((r.partition for r in ready), key=lambda k: (len(k), k))
-        try:
-            arrivals = self._arrivals(key)
-        except ValueError:  # a key outside the partitions (before their start)
-            return out
-        load = self._load(key, now)
-        keys = {rule.name: rule.what_if_keys() for rule in self.continuations}  # one decision
-        values: list[list[tuple[int, float]]] = []
-        for cand in cands:
-            value = []
-            for duration in (self.stats.duration, self.stats.duration_p90):
-                value.append(min(
-                    (o.misses, o.weighted_tardiness) for o in (
-                        simulate_day(self.graph, key, arrivals, duration, keys[rule.name][0], now,
-                                     load.busy, load.backlog, load.done, load.running, rule.dynamic,
-                                     first=(cand.pipeline, cand.partition),
-                                     rekey_all=keys[rule.name][1], ends=self.partition_end)
-                        for rule in self.continuations)))
-            values.append(value)
-        base = values[0]
-        better = [i for i in range(1, len(cands)) if all(
-            new[0] <= old[0] and new[1] < old[1] - 60 for new, old in zip(values[i], base))]
-        if not better:
-            return out
-        self.rolled += 1
-        chosen = cands[min(better, key=lambda i: values[i])]
-        return [chosen, *[r for r in out if r is not chosen]]
+        return roll_out(self, ready, out, free, now)
 
     def _imminent(self, state: PlanningState, starting: Sequence[RunView], now: float,
                   horizon: float) -> list[tuple[str, float, float, float]]:
@@ -351,6 +321,11 @@ class Jit(Atc):
             self._start_replan(key, now, at_once=len(self.graph.pipelines) <= self.plan_at_once)
         return Planner.order(self.rules[self.chosen[key]], ready, now)
 
+    worlds = 0  # sampled worlds a rollout scores on (0: the p50 and p90 models)
+    miss_weight = 0.0  # priority-seconds a mean miss counts in a sampled rollout's value
+    margin = 60.0  # priority-seconds a sampled candidate must beat the base's value by
+    wait = 1  # the rollout also scores keeping a slot idle until the next run ends (0: not)
+    choose_worlds = 0  # sampled worlds the day's rule is chosen on (0: the p50 and p90 models)
     rechoose = 900.0  # seconds: plan the day again while it stays contended this long
     plan_at_once = 300  # pipelines: larger graphs spread a re-plan over several decisions
 
@@ -400,12 +375,19 @@ class Jit(Atc):
         return load
 
     def _start_replan(self, key: str, now: float, at_once: bool) -> None:
+        from andon.planner.rollout import model_worlds, sampled_worlds
+
         self._chosen_at[key] = self._planned_at = now
         try:
             arrivals = self._arrivals(key)
         except ValueError:  # a key outside the partitions (before their start)
             return
-        self._replan = _Replan(key, now, arrivals, self._load(key, now), list(self.rules), {})
+        load = self._load(key, now)
+        # sampled worlds cost twice the models' what-if days: not on graphs too large to plan at once
+        sampled = bool(self.choose_worlds) and len(self.graph.pipelines) <= self.plan_at_once
+        worlds = sampled_worlds(self, key, now, self.choose_worlds) if sampled else \
+            model_worlds(self, load, arrivals)
+        self._replan = _Replan(key, now, worlds, sampled, load, list(self.rules), {})
         self._replan_step()
         while at_once and self._replan is not None:
             self._replan_step()
@@ -413,22 +395,13 @@ class Jit(Atc):
     def _replan_step(self) -> None:
         """Plan the day under the next candidate rule; once all are planned, choose. Spreading
         the candidates over successive decisions keeps each decision's planning time small."""
-        from andon.planner.lookahead import simulate_day
+        from andon.planner.rollout import rule_score
 
         plan = self._replan
         assert plan is not None
         name = plan.todo.pop(0)
-        rule = self.rules[name]
-        load = plan.load
-        key, rekey = rule.what_if_keys()
-        typical = simulate_day(self.graph, plan.key, plan.arrivals, self.stats.duration, key,
-                               plan.now, load.busy, load.backlog, load.done, load.running,
-                               rule.dynamic, rekey_all=rekey, ends=self.partition_end)
-        slow = simulate_day(self.graph, plan.key, plan.arrivals, self.stats.duration_p90,
-                            key, plan.now, load.busy, load.backlog, load.done, load.running,
-                            rule.dynamic, rekey_all=rekey, ends=self.partition_end)
-        plan.scores[name] = (typical.misses, typical.weighted_tardiness, slow.misses,
-                             slow.weighted_tardiness)
+        plan.scores[name] = rule_score(self, plan.key, plan.now, plan.worlds, plan.load,
+                                       self.rules[name], plan.sampled)
         if plan.todo:
             return
         self._replan = None
@@ -452,13 +425,14 @@ class _Replan:
 
     key: str
     now: float
-    arrivals: dict[str, float]
+    worlds: list[World]  # the typical and the slow one, or sampled ones (``planner.rollout``)
+    sampled: bool
     load: _Load
     todo: list[str]
-    scores: dict[str, tuple[int, float, int, float]]
+    scores: dict[str, tuple[float, float, float, float]]
 
 
-def _better(scores: dict[str, tuple[int, float, int, float]], current: str) -> str:
+def _better(scores: dict[str, tuple[float, float, float, float]], current: str) -> str:
     """The rule whose plan keeps the deliverables most on time: fewest misses on a typical day,
     then least weighted tardiness, then fewest misses when runs are slow (p90). The rule in use
     is kept unless another is clearly better on a typical day (no flapping on noise): fewer

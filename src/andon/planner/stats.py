@@ -5,6 +5,8 @@ Recent observations weigh more (exponential decay); p50 and p90 come from the we
 
 from __future__ import annotations
 
+import random
+from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,10 +36,34 @@ class Series:
     declared: float | None = None
     values: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY))
     _cache: tuple[float, float] | None = None
+    _cum: list[float] | None = field(default=None, repr=False)  # the draws' cumulative weights
 
     def add(self, seconds: float) -> None:
         self.values.append(max(seconds, 0.0))
         self._cache = None
+        self._cum = None
+
+    def draw(self, rng: random.Random, above: float = -float("inf")) -> float | None:
+        """One of the observations at random, the newest weighing most (the weights of the
+        quantiles), among those greater than ``above`` (a draw given what is known already: a
+        run that has been going on this long, a source not landed yet); the p50 stands for the
+        observations when there are none; None when no value is greater than ``above``."""
+        if not self.values:
+            typical = self.quantiles()[0]
+            return typical if typical > above else None
+        if self._cum is None:
+            n, acc, cum = len(self.values), 0.0, []
+            for i in range(n):
+                acc += DECAY ** (n - 1 - i)
+                cum.append(acc)
+            self._cum = cum
+        vals, cum = self.values, self._cum
+        if above == -float("inf"):
+            return vals[min(bisect_right(cum, rng.random() * cum[-1]), len(vals) - 1)]
+        fit = [(v, cum[i] - (cum[i - 1] if i else 0.0)) for i, v in enumerate(vals) if v > above]
+        if not fit:
+            return None
+        return rng.choices([v for v, _ in fit], [w for _, w in fit])[0]
 
     def quantiles(self) -> tuple[float, float]:
         """(p50, p90) in seconds."""
@@ -120,6 +146,6 @@ class Stats:
                 series = table.setdefault(name, Series())
                 series.values.clear()
                 series.values.extend(float(v) for v in values[-HISTORY:])
-                series._cache = None
+                series._cache = series._cum = None
         self._planned.clear()
         self.version += 1
