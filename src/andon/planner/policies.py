@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -21,7 +21,7 @@ from andon.planner.state import PlanningState, R, RunView, W, Work
 from andon.planner.stats import Stats
 
 if TYPE_CHECKING:
-    from andon.planner.lookahead import Job, Key, Rekey
+    from andon.planner.lookahead import Job, Key, Outcome, Rekey
     from andon.planner.rollout import World
 
 INF = float("inf")
@@ -387,26 +387,31 @@ class Jit(Atc):
         sampled = bool(self.choose_worlds) and len(self.graph.pipelines) <= self.plan_at_once
         worlds = sampled_worlds(self, key, now, self.choose_worlds) if sampled else \
             model_worlds(self, load, arrivals)
-        self._replan = _Replan(key, now, worlds, sampled, load, list(self.rules), {})
+        self._replan = _Replan(key, now, worlds, sampled, load,
+                               [(name, i) for name in self.rules for i in range(len(worlds))])
         self._replan_step()
         while at_once and self._replan is not None:
             self._replan_step()
 
     def _replan_step(self) -> None:
-        """Plan the day under the next candidate rule; once all are planned, choose. Spreading
-        the candidates over successive decisions keeps each decision's planning time small."""
-        from andon.planner.rollout import rule_score
+        """Plan the day under the next candidate rule in the next world; once all are planned,
+        choose. Spreading the what-if days over successive decisions (a large graph's: one a
+        decision) keeps each decision's planning time small."""
+        from andon.planner.rollout import day, rule_score
 
         plan = self._replan
         assert plan is not None
-        name = plan.todo.pop(0)
-        plan.scores[name] = rule_score(self, plan.key, plan.now, plan.worlds, plan.load,
-                                       self.rules[name], plan.sampled)
+        name, world = plan.todo.pop(0)
+        rule = self.rules[name]
+        keys = plan.keys.get(name) or plan.keys.setdefault(name, rule.what_if_keys())
+        plan.outs.setdefault(name, []).append(
+            day(self, plan.key, plan.now, plan.worlds[world], plan.load, rule, keys, None))
         if plan.todo:
             return
         self._replan = None
         current = self.chosen.get(plan.key, self._last)
-        self.chosen[plan.key] = self._last = _better(plan.scores, current)
+        scores = {n: rule_score(outs, plan.sampled) for n, outs in plan.outs.items()}
+        self.chosen[plan.key] = self._last = _better(scores, current)
 
 
 @dataclass
@@ -421,15 +426,18 @@ class _Load:
 
 @dataclass
 class _Replan:
-    """A what-if planning of one day in progress (one candidate rule per decision)."""
+    """A what-if planning of one day in progress (one what-if day per decision on a large
+    graph): the (rule, world) days to plan, the keys of each rule (they stand still for the
+    plan, as the learned statistics do for one what-if day) and the outcomes so far."""
 
     key: str
     now: float
     worlds: list[World]  # the typical and the slow one, or sampled ones (``planner.rollout``)
     sampled: bool
     load: _Load
-    todo: list[str]
-    scores: dict[str, tuple[float, float, float, float]]
+    todo: list[tuple[str, int]]  # (rule, index of the world)
+    keys: dict[str, tuple[Key, Rekey]] = field(default_factory=dict)
+    outs: dict[str, list[Outcome]] = field(default_factory=dict)
 
 
 def _better(scores: dict[str, tuple[float, float, float, float]], current: str) -> str:

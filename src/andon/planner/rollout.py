@@ -98,13 +98,10 @@ def day(jit: Jit, key: str, now: float, world: World, load: _Load, rule: Planner
                         first=first, rekey_all=keys[1], ends=jit.partition_end)
 
 
-def rule_score(jit: Jit, key: str, now: float, worlds: list[World], load: _Load, rule: Planner,
-               sampled: bool) -> tuple[float, float, float, float]:
-    """A rule's plan of the day, scored for the day's choice of rule (``policies._better``):
-    (misses, weighted tardiness) in the typical world then in the slow one; or, on sampled
-    worlds, their means twice."""
-    keys = rule.what_if_keys()
-    outs = [day(jit, key, now, w, load, rule, keys, None) for w in worlds]
+def rule_score(outs: list[Outcome], sampled: bool) -> tuple[float, float, float, float]:
+    """A rule's plan of the day in each world (``day``), scored for the day's choice of rule
+    (``policies._better``): (misses, weighted tardiness) in the typical world then in the slow
+    one; or, on sampled worlds, their means twice."""
     if not sampled:
         return (outs[0].misses, outs[0].weighted_tardiness, outs[1].misses,
                 outs[1].weighted_tardiness)
