@@ -4,6 +4,9 @@ predicted end), not replayed from its start."""
 
 from __future__ import annotations
 
+import pytest
+
+from andon.planner import lookahead
 from andon.planner.lookahead import Job, simulate_day
 from andon.sim.scenario import parse_scenario
 
@@ -123,3 +126,57 @@ def test_a_candidate_dispatch_starts_first_and_the_rule_continues() -> None:
     short = simulate_day(graph, key, {"raw": start}, dur, longest_first, start,
                          first=("short", key))
     assert short.finish == {"short": start + 600, "long": start + 4200} and short.misses == 0
+
+
+def test_a_day_planned_in_slices_is_the_day_planned_at_once() -> None:
+    """``day_steps`` pauses after each slice of work (a large graph's plan is spread over
+    decisions); the plan it returns is ``simulate_day``'s."""
+    from andon.planner.lookahead import day_steps
+    from andon.planner.policies import Atc
+    from andon.sim.generate import generate
+
+    graph = parse_scenario(generate(pipelines=60, days=1, slots=4), "generated").graph
+    key = "2026-01-05"
+    rule = Atc(graph)
+    arrivals = {a.name: a.partitions.end(key).timestamp() for a in graph.assets.values()
+                if a.source}
+    start = min(arrivals.values())
+    whole = simulate_day(graph, key, arrivals, rule.stats.duration, *rule.what_if_keys()[:1],
+                         start, rekey=True, rekey_all=rule.what_if_keys()[1])
+    steps = day_steps(graph, key, arrivals, rule.stats.duration, rule.what_if_keys()[0], start,
+                      rekey=True, rekey_all=rule.what_if_keys()[1], work=8)
+    pauses = 0
+    while True:
+        try:
+            next(steps)
+            pauses += 1
+        except StopIteration as end:
+            sliced = end.value
+            break
+    assert pauses > 5
+    assert (sliced.misses, sliced.weighted_tardiness, sliced.finish) == \
+        (whole.misses, whole.weighted_tardiness, whole.finish)
+
+
+def test_a_large_graph_plans_its_day_a_slice_a_decision(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above ``plan_at_once`` pipelines, jit keeps the last rule while the new day's plan is
+    made one slice of work per decision, and chooses once every rule is planned."""
+    from andon.planner.policies import Jit
+    from andon.sim.generate import generate
+
+    graph = parse_scenario(generate(pipelines=60, days=1, slots=4), "generated").graph
+    jit = Jit(graph)
+    jit.plan_at_once = 10  # this graph counts as large (no engine state: nothing runs yet)
+    monkeypatch.setattr(lookahead, "WORK", 16)  # and its days take several slices
+    key = "2026-01-05"
+    start = graph.assets[next(a.name for a in graph.assets.values() if a.source)] \
+        .partitions.end(key).timestamp()
+    jit.chosen[key] = jit._last
+    jit._start_replan(key, start, at_once=False)
+    assert jit._replan is not None and jit.chosen[key] == jit._last  # the last rule meanwhile
+    decisions = 1
+    while jit._replan is not None:
+        jit._replan_step()
+        decisions += 1
+    assert decisions > len(jit.rules) * 2  # the what-if days took more than a decision each
+    assert jit.chosen[key] in jit.rules

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 from andon.model.graph import Graph
@@ -74,7 +74,33 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
                  running: dict[str, float] | None = None, rekey: bool = False,
                  first: tuple[str, str] | None = None, rekey_all: Rekey | None = None,
                  ends: Callable[[str, str], float] | None = None) -> Outcome:
-    """List-schedule every pipeline of partition ``key``. ``arrivals``: source -> epoch seconds
+    """The what-if day of ``day_steps`` (its arguments), planned at once."""
+    steps = day_steps(graph, key, arrivals, duration, rule, start, busy, backlog, done, running,
+                      rekey, first, rekey_all, ends)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as end:
+            outcome: Outcome = end.value
+            return outcome
+
+
+WORK = 512  # units of a what-if day's work between two pauses of ``day_steps``
+
+
+def day_steps(graph: Graph, key: str, arrivals: dict[str, float], duration: Callable[[str], float],
+              rule: Key, start: float, busy: list[tuple[str, int, float]] | None = None,
+              backlog: list[Job] | None = None, done: dict[str, float] | None = None,
+              running: dict[str, float] | None = None, rekey: bool = False,
+              first: tuple[str, str] | None = None, rekey_all: Rekey | None = None,
+              ends: Callable[[str, str], float] | None = None, work: int | None = None
+              ) -> Generator[None, None, Outcome]:
+    """List-schedule every pipeline of partition ``key``, pausing (``yield``) after about
+    ``work`` units of work (an event taken, a job keyed again), so that a caller can spread one
+    what-if day over several decisions; its ``Outcome`` is the generator's return value. The
+    pauses change nothing in the plan: it is made from what was given at its start.
+
+    ``arrivals``: source -> epoch seconds
     (already arrived sources at their real time); inputs outside ``key`` (windows) count as there.
     ``busy``: (pool, slots, free at) of runs executing now; ``backlog``: runs of other partitions
     already waiting for a slot (they compete with this day's runs and count if they are late).
@@ -140,6 +166,8 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
     heapq.heapify(events)
     other: list[tuple[Job, float]] = []
     now = start
+    spent = len(graph.pipelines)  # the set-up above
+    work = work or WORK
 
     def dispatch(job: Job, pool: str) -> None:
         pipe = graph.pipelines[job.pipeline]
@@ -173,6 +201,7 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
                     here = max(sum([durations[j.pipeline] for _, _, j in queue]) / len(queue), 1.0)
                     queue[:] = rekey_all(queue, now, here)
                     heapq.heapify(queue)
+                    spent += len(queue)
                 while queue:
                     job = queue[0][2]
                     if free[pool] < graph.pipelines[job.pipeline].slots:
@@ -181,6 +210,10 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
                     dispatch(job, pool)
         if not events:
             break
+        spent += 1
+        if spent >= work:
+            yield
+            spent = 0
         now, _, kind, what = heapq.heappop(events)
         if kind == "free":
             held, count = what.split("\0")

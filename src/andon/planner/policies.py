@@ -8,7 +8,7 @@ The same objects run live and in the simulator.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -312,13 +312,14 @@ class Jit(Atc):
         key = max((r.partition for r in ready), key=lambda k: (len(k), k))
         if self._replan is not None:
             self._replan_step()
-        if key not in self.chosen:  # a new day: plan it under every rule before its first start
-            self.chosen[key] = self._last
-            self._start_replan(key, now, at_once=True)
+        at_once = len(self.graph.pipelines) <= self.plan_at_once
+        if key not in self.chosen:  # a new day: plan it under every rule (a small graph's before
+            self.chosen[key] = self._last  # its first start; a large one keeps the last rule
+            self._start_replan(key, now, at_once)  # until its plan is done)
         elif self._contended and self._replan is None and \
                 now - self._chosen_at.get(key, now) >= self.rechoose and \
                 now - self._planned_at >= self.rechoose:
-            self._start_replan(key, now, at_once=len(self.graph.pipelines) <= self.plan_at_once)
+            self._start_replan(key, now, at_once)
         return Planner.order(self.rules[self.chosen[key]], ready, now)
 
     worlds = 0  # sampled worlds a rollout scores on (0: the p50 and p90 models)
@@ -394,18 +395,27 @@ class Jit(Atc):
             self._replan_step()
 
     def _replan_step(self) -> None:
-        """Plan the day under the next candidate rule in the next world; once all are planned,
-        choose. Spreading the what-if days over successive decisions (a large graph's: one a
-        decision) keeps each decision's planning time small."""
-        from andon.planner.rollout import day, rule_score
+        """Plan the day under the next candidate rule in the next world, a slice of work at a
+        time (``lookahead.day_steps``); once all are planned, choose. Spreading the what-if days
+        over successive decisions (a large graph's: one slice a decision) keeps each decision's
+        planning time small; the learned statistics a rule's key reads may move meanwhile."""
+        from andon.planner.rollout import day_in_steps, rule_score
 
         plan = self._replan
         assert plan is not None
-        name, world = plan.todo.pop(0)
-        rule = self.rules[name]
-        keys = plan.keys.get(name) or plan.keys.setdefault(name, rule.what_if_keys())
-        plan.outs.setdefault(name, []).append(
-            day(self, plan.key, plan.now, plan.worlds[world], plan.load, rule, keys, None))
+        name, world = plan.todo[0]
+        if plan.steps is None:
+            rule = self.rules[name]
+            keys = plan.keys.get(name) or plan.keys.setdefault(name, rule.what_if_keys())
+            plan.steps = day_in_steps(self, plan.key, plan.now, plan.worlds[world], plan.load,
+                                      rule, keys)
+        try:
+            next(plan.steps)
+            return  # more of this day to plan, at the next decision
+        except StopIteration as end:
+            plan.outs.setdefault(name, []).append(end.value)
+        plan.steps = None
+        plan.todo.pop(0)
         if plan.todo:
             return
         self._replan = None
@@ -438,6 +448,7 @@ class _Replan:
     todo: list[tuple[str, int]]  # (rule, index of the world)
     keys: dict[str, tuple[Key, Rekey]] = field(default_factory=dict)
     outs: dict[str, list[Outcome]] = field(default_factory=dict)
+    steps: Generator[None, None, Outcome] | None = None  # the what-if day under way
 
 
 def _better(scores: dict[str, tuple[float, float, float, float]], current: str) -> str:

@@ -20,11 +20,11 @@ and it is worth its best continuation. Pure: no I/O, no clock.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from andon.planner.lookahead import Key, Outcome, Rekey, simulate_day
+from andon.planner.lookahead import Key, Outcome, Rekey, day_steps, simulate_day
 from andon.planner.policies import Planner
 from andon.planner.state import R, Work
 
@@ -96,6 +96,15 @@ def day(jit: Jit, key: str, now: float, world: World, load: _Load, rule: Planner
     return simulate_day(jit.graph, key, world.arrivals, world.durations.__getitem__, keys[0], now,
                         world.busy, load.backlog, load.done, world.running, rule.dynamic,
                         first=first, rekey_all=keys[1], ends=jit.partition_end)
+
+
+def day_in_steps(jit: Jit, key: str, now: float, world: World, load: _Load, rule: Planner,
+                 keys: tuple[Key, Rekey]) -> Generator[None, None, Outcome]:
+    """``day`` with nothing forced, in slices of work (``lookahead.day_steps``): the day's plan
+    under a rule, spread over several decisions on a large graph."""
+    return day_steps(jit.graph, key, world.arrivals, world.durations.__getitem__, keys[0], now,
+                     world.busy, load.backlog, load.done, world.running, rule.dynamic,
+                     rekey_all=keys[1], ends=jit.partition_end)
 
 
 def rule_score(outs: list[Outcome], sampled: bool) -> tuple[float, float, float, float]:
