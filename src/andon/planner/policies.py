@@ -201,6 +201,8 @@ class Jit(Atc):
     what occupies the line now (``lookahead.simulate_day``), and orders by the rule whose plan
     keeps the deliverables most on time (planned again every ``rechoose`` seconds while the day
     stays contended); a slot is held back for a heavier run about to be ready (``_hold_back``).
+    Above ``plan_at_once`` pipelines a plan is made a slice of work a decision
+    (``lookahead.day_steps``), the last rule kept until it is done.
 
     *Rollout* (``rollout``; Bertsekas' rollout with several base heuristics). When more runs
     may start in a pool than it has free slots, the base order's first run and the first
@@ -328,7 +330,7 @@ class Jit(Atc):
     wait = 1  # the rollout also scores keeping a slot idle until the next run ends (0: not)
     choose_worlds = 0  # sampled worlds the day's rule is chosen on (0: the p50 and p90 models)
     rechoose = 900.0  # seconds: plan the day again while it stays contended this long
-    plan_at_once = 300  # pipelines: larger graphs spread a re-plan over several decisions
+    plan_at_once = 300  # pipelines: larger graphs spread a day's plan over decisions, no rollout
 
     def _arrivals(self, key: str) -> dict[str, float]:
         """When each source partition of ``key`` lands: its real time when it is there, else
