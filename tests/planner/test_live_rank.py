@@ -10,16 +10,15 @@ from datetime import datetime
 from fractions import Fraction
 
 from andon.events import Event
-from andon.model.graph import Graph
 from andon.planner.forecast import Forecast, forecast, ranking
 from andon.planner.live import make_planner
 from andon.planner.memo import Memo
 from andon.planner.policies import Slack
 from andon.planner.schedule import FUTURE, Node, SlackQueues
-from andon.planner.state import PlanningState, R
+from andon.planner.state import PlanningState
 from andon.sim.generate import generate
 from andon.sim.scenario import Scenario, parse_scenario
-from andon.sim.simulator import EngineSim
+from tests.planner.line import drive
 
 
 def _whole(fc: Forecast) -> list[object]:
@@ -32,31 +31,16 @@ def compare(scenario: Scenario) -> int:
     planner = make_planner("jit", scenario.graph)
     fast, plain = ranking(planner), Slack(planner.graph, planner.stats, planner).order
     memo = Memo(scenario.graph)
-    clock: list[datetime] = []
     steps = [0]
 
-    class Line:
-        stats = planner.stats
+    def observe(state: PlanningState, events: list[Event], now: datetime) -> None:
+        planner.observe(state, events)
+        a = forecast(scenario.graph, state, planner, now, fast, memo)
+        b = forecast(scenario.graph, state, planner, now, plain)
+        assert _whole(a) == _whole(b)
+        steps[0] += 1
 
-        def __call__(self, graph: Graph, state: PlanningState, ready: list[R],
-                     now: datetime) -> list[R]:
-            return planner(graph, state, ready, now)
-
-        def observe(self, state: PlanningState, events: list[Event]) -> None:
-            planner.observe(state, events)
-            a = forecast(scenario.graph, state, planner, clock[-1], fast, memo)
-            b = forecast(scenario.graph, state, planner, clock[-1], plain)
-            assert _whole(a) == _whole(b)
-            steps[0] += 1
-
-    class Sim(EngineSim):
-        def step(self, event: Event | None, now: datetime) -> None:
-            clock.append(now)
-            super().step(event, now)
-
-    sim = Sim(scenario, "jit")
-    sim.policy = Line()  # type: ignore[assignment]
-    sim.run()
+    drive(scenario, planner, observe)
     return steps[0]
 
 

@@ -13,13 +13,13 @@ import pytest
 
 from andon.events import Event
 from andon.live.forecaster import HUNG, LARGE, POLL, ForkedPlan, live_plan
-from andon.model.graph import Graph
 from andon.planner.forecast import Forecast
 from andon.planner.live import LivePlan, make_planner
-from andon.planner.state import PlanningState, R
+from andon.planner.state import PlanningState
 from andon.sim.generate import generate
 from andon.sim.scenario import parse_scenario
 from andon.sim.simulator import EngineSim
+from tests.planner.line import drive
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="forks")
 
@@ -40,42 +40,26 @@ def test_a_forked_forecast_is_the_runner_threads_forecast() -> None:
     inline = LivePlan(graph, planner, fresh=0.0)
     forked = ForkedPlan(graph, make_planner("jit", graph))
     forked.fresh = 0.0
-    clock: list[datetime] = []
     steps = [0]
 
-    class Line:
-        stats = planner.stats
+    def observe(state: PlanningState, events: list[Event], now: datetime) -> None:
+        for plan in (inline, forked):
+            plan.learn(state, events)
+        assert inline.stale(events, now) == forked.stale(events, now)
+        expected = inline.replan(state, now)
+        assert forked.replan(state, now) == []  # forked: nothing yet, never waiting
+        assert forked.wake == now + timedelta(seconds=POLL)  # only its look, however late
+        assert forked.settle(30.0)
+        assert forked.stale([], now)
+        got = forked.replan(state, now)
+        assert _plain(got) == _plain(expected)
+        assert _whole(forked.latest) == _whole(inline.latest)
+        assert forked.summary() == inline.summary() and forked.wake == inline.wake
+        for plan in (inline, forked):
+            plan.learn(state, expected)
+        steps[0] += 1
 
-        def __call__(self, graph: Graph, state: PlanningState, ready: list[R],
-                     now: datetime) -> list[R]:
-            return planner(graph, state, ready, now)
-
-        def observe(self, state: PlanningState, events: list[Event]) -> None:
-            now = clock[-1]
-            for plan in (inline, forked):
-                plan.learn(state, events)
-            assert inline.stale(events, now) == forked.stale(events, now)
-            expected = inline.replan(state, now)
-            assert forked.replan(state, now) == []  # forked: nothing yet, never waiting
-            assert forked.wake == now + timedelta(seconds=POLL)  # only its look, however late
-            assert forked.settle(30.0)
-            assert forked.stale([], now)
-            got = forked.replan(state, now)
-            assert _plain(got) == _plain(expected)
-            assert _whole(forked.latest) == _whole(inline.latest)
-            assert forked.summary() == inline.summary() and forked.wake == inline.wake
-            for plan in (inline, forked):
-                plan.learn(state, expected)
-            steps[0] += 1
-
-    class Sim(EngineSim):
-        def step(self, event: Event | None, now: datetime) -> None:
-            clock.append(now)
-            super().step(event, now)
-
-    sim = Sim(scenario, "jit")
-    sim.policy = Line()  # type: ignore[assignment]
-    sim.run()
+    drive(scenario, planner, observe)
     assert steps[0] > 100 and forked.forked == steps[0] and forked.failed == 0
     forked.close()
 
