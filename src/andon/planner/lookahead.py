@@ -75,8 +75,12 @@ def simulate_day(graph: Graph, key: str, arrivals: dict[str, float], duration: C
                  first: tuple[str, str] | None = None, rekey_all: Rekey | None = None,
                  ends: Callable[[str, str], float] | None = None) -> Outcome:
     """The what-if day of ``day_steps`` (its arguments), planned at once."""
-    steps = day_steps(graph, key, arrivals, duration, rule, start, busy, backlog, done, running,
-                      rekey, first, rekey_all, ends)
+    return planned(day_steps(graph, key, arrivals, duration, rule, start, busy, backlog, done,
+                             running, rekey, first, rekey_all, ends))
+
+
+def planned(steps: Generator[None, None, Outcome]) -> Outcome:
+    """A what-if day of ``day_steps`` planned to its end without pausing: its outcome."""
     while True:
         try:
             next(steps)

@@ -20,11 +20,11 @@ and it is worth its best continuation. Pure: no I/O, no clock.
 from __future__ import annotations
 
 import random
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from andon.planner.lookahead import Key, Outcome, Rekey, day_steps, simulate_day
+from andon.planner.lookahead import Key, Outcome, Rekey, day_steps, planned
 from andon.planner.policies import Planner
 from andon.planner.state import R, Work
 
@@ -93,18 +93,17 @@ def sampled_worlds(jit: Jit, key: str, now: float, k: int) -> list[World]:
 def day(jit: Jit, key: str, now: float, world: World, load: _Load, rule: Planner,
         keys: tuple[Key, Rekey], first: tuple[str, str] | None) -> Outcome:
     """The what-if day of ``key`` in ``world``, ``first`` started now, then ``rule``."""
-    return simulate_day(jit.graph, key, world.arrivals, world.durations.__getitem__, keys[0], now,
-                        world.busy, load.backlog, load.done, world.running, rule.dynamic,
-                        first=first, rekey_all=keys[1], ends=jit.partition_end)
+    return planned(day_in_steps(jit, key, now, world, load, rule, keys, first))
 
 
 def day_in_steps(jit: Jit, key: str, now: float, world: World, load: _Load, rule: Planner,
-                 keys: tuple[Key, Rekey]) -> Generator[None, None, Outcome]:
-    """``day`` with nothing forced, in slices of work (``lookahead.day_steps``): the day's plan
-    under a rule, spread over several decisions on a large graph."""
+                 keys: tuple[Key, Rekey], first: tuple[str, str] | None = None
+                 ) -> Generator[None, None, Outcome]:
+    """``day`` in slices of work (``lookahead.day_steps``): the day's plan under a rule, spread
+    over several decisions on a large graph."""
     return day_steps(jit.graph, key, world.arrivals, world.durations.__getitem__, keys[0], now,
                      world.busy, load.backlog, load.done, world.running, rule.dynamic,
-                     rekey_all=keys[1], ends=jit.partition_end)
+                     first=first, rekey_all=keys[1], ends=jit.partition_end)
 
 
 def rule_score(outs: list[Outcome], sampled: bool) -> tuple[float, float, float, float]:
@@ -198,35 +197,29 @@ def roll_out(jit: Jit, ready: list[R], out: list[R], free: dict[str, int], now: 
     except ValueError:  # a key outside the partitions (before their start)
         return out
     load = jit._load(key, now)
+    pool = jit.graph.pipelines[cands[0].pipeline].pool
+    score: Callable[[Table], list[Any]]
+    better: Callable[[Any, Any], bool]
     if not jit.worlds:  # the models: better on the typical and on the slow world
-        models = model_worlds(jit, load, arrivals)
-        best = per_world_best(table(jit, key, now, cands, models, load))
-        pool = jit.graph.pipelines[cands[0].pipeline].pool
-        idle = idle_worlds(models, pool, now) if jit.wait and free.get(pool, 0) else None
-        if idle is not None:
-            best += per_world_best(table(jit, key, now, [None], idle, load))
-        better = [i for i in range(1, len(best)) if all(
-            new[0] <= old[0] and new[1] < old[1] - 60 for new, old in zip(best[i], best[0]))]
-        pick = min(better, key=lambda i: best[i]) if better else 0
-        if pick == len(cands):  # keep a slot idle: the pool starts one run fewer
-            jit.rolled += 1
-            return _one_fewer(jit, out, pool, free[pool])
+        worlds = model_worlds(jit, load, arrivals)
+        score = per_world_best
+        better = lambda new, old: all(  # noqa: E731
+            n[0] <= o[0] and n[1] < o[1] - 60 for n, o in zip(new, old))
     else:  # sampled worlds: better in the mean
         worlds = sampled_worlds(jit, key, now, jit.worlds)
-        values = mean_value(table(jit, key, now, cands, worlds, load), jit.miss_weight)
-        pool = jit.graph.pipelines[cands[0].pipeline].pool
-        idle = idle_worlds(worlds, pool, now) if jit.wait and free.get(pool, 0) else None
-        if idle is not None:
-            values += mean_value(table(jit, key, now, [None], idle, load), jit.miss_weight)
-        ok = [i for i in range(1, len(values))
-              if values[i][1] <= values[0][1] and values[i][0] < values[0][0] - jit.margin]
-        pick = min(ok, key=lambda i: values[i]) if ok else 0
-        if pick == len(cands):  # keep a slot idle: the pool starts one run fewer
-            jit.rolled += 1
-            return _one_fewer(jit, out, pool, free[pool])
-    if not pick:
+        score = lambda tab: mean_value(tab, jit.miss_weight)  # noqa: E731
+        better = lambda new, old: new[1] <= old[1] and new[0] < old[0] - jit.margin  # noqa: E731
+    values: list[Any] = score(table(jit, key, now, cands, worlds, load))
+    idle = idle_worlds(worlds, pool, now) if jit.wait and free.get(pool, 0) else None
+    if idle is not None:  # one more candidate: keep a slot idle
+        values += score(table(jit, key, now, [None], idle, load))
+    ok = [i for i in range(1, len(values)) if better(values[i], values[0])]
+    if not ok:
         return out
+    pick = min(ok, key=lambda i: values[i])
     jit.rolled += 1
+    if pick == len(cands):  # keep a slot idle: the pool starts one run fewer
+        return _one_fewer(jit, out, pool, free[pool])
     chosen = cands[pick]
     return [chosen, *[r for r in out if r is not chosen]]
 
